@@ -1,0 +1,3 @@
+from contiple_tui.cli import main
+
+raise SystemExit(main())

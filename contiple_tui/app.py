@@ -1,0 +1,229 @@
+"""The console: header, navigation of the menus this user may see, one view per menu, footer.
+
+The app only presents; every rule and every query lives in the headless core and store, which the
+app receives ready-made (so tests build it with a temporary store and a frozen clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, OptionList
+
+from contiple_tui.config import Config
+from contiple_tui.core.menus import MENU_BY_ID, Menu, visible_menus
+from contiple_tui.core.session import Session
+from contiple_tui.errors import ConfigError, ContipleError
+from contiple_tui.i18n import both, get_language, t
+from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.home import HomeView
+from contiple_tui.screens.pending import PendingView
+from contiple_tui.screens.service_switch import ServiceSwitchScreen
+from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
+from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.header import ConsoleHeader
+from contiple_tui.widgets.nav import NavMenu
+
+VIEW_CLASSES: dict[str, type[MenuView]] = {"home": HomeView}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ContipleApp(Localized, App[None]):
+    TITLE = "Contiple"
+    CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "key.quit", id="app.quit", priority=True),
+        Binding("f1", "toggle_help", "key.help", id="app.help"),
+        Binding("f2", "switch_service", "key.switch_service", id="app.switch_service"),
+        Binding("f3", "toggle_nav", "key.toggle_nav", id="app.toggle_nav"),
+        Binding("ctrl+p", "command_palette", "key.palette", id="app.palette", priority=True, show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        store=None,
+        session: Session,
+        config: Config,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        super().__init__()
+        self.store = store or session.store
+        self.session = session
+        self.config = config
+        self.clock = clock
+        self.exit_message: str | None = None
+        self._watcher = self.store.watcher()
+        for theme in BUILTIN_THEMES:
+            self.register_theme(theme)
+        for path in config.theme_files:
+            self.register_theme(load_theme_file(path))
+        if config.theme not in self.available_themes:
+            raise ConfigError("err.theme_unknown", theme=config.theme, known=", ".join(self._theme_names()))
+        self.theme = config.theme
+        self._apply_keymap(config.keymap)
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def _theme_names(self) -> list[str]:
+        return sorted(name for name in self.available_themes if name.startswith("contiple") or name not in
+                      {"textual-ansi"})
+
+    def _apply_keymap(self, keymap: dict[str, str]) -> None:
+        known = all_binding_ids()
+        for binding_id in keymap:
+            if binding_id not in known:
+                raise ConfigError(
+                    "err.keymap_unknown", file=str(self.config.config_file), key=f"keymap.{binding_id}",
+                    known=", ".join(sorted(known)),
+                )
+        self.set_keymap(keymap)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(DEFAULT_VARIABLES)
+
+    def compose(self) -> ComposeResult:
+        yield ConsoleHeader(self.session, self.clock, id="header")
+        with Horizontal(id="body"):
+            yield NavMenu(id="nav")
+            yield ContentSwitcher(id="content")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.rebuild_menus()
+        self.set_interval(self.config.refresh_seconds, self.check_store_changes)
+        self.query_one(NavMenu).focus()
+
+    # -- menus and views ----------------------------------------------------------------------
+
+    @property
+    def menus(self) -> list[Menu]:
+        return visible_menus(self.session.user, self.session.service)
+
+    def rebuild_menus(self) -> None:
+        """After start, a service switch or a change of the user's rights: menus and views anew."""
+        current = self.current_menu_id
+        menus = self.menus
+        self.query_one(NavMenu).set_menus(menus)
+        switcher = self.query_one(ContentSwitcher)
+        switcher.remove_children()
+        ids = [m.id for m in menus]
+        self.show_menu(current if current in ids else "home")
+
+    @property
+    def current_menu_id(self) -> str | None:
+        current = self.query_one(ContentSwitcher).current
+        return current.removeprefix("view-") if current else None
+
+    def show_menu(self, menu_id: str) -> None:
+        menu = MENU_BY_ID[menu_id]
+        if not menu.visible(self.session.user, self.session.service):
+            self.notify(t("err.menu_hidden", menu=t(f"menu.{menu_id}")), severity="warning")
+            return
+        switcher = self.query_one(ContentSwitcher)
+        view_id = f"view-{menu_id}"
+        if not switcher.query(f"#{view_id}"):
+            view_cls = VIEW_CLASSES.get(menu_id, PendingView)
+            switcher.mount(view_cls(menu, self.session))
+        switcher.current = view_id
+        self.query_one(NavMenu).select_menu(menu_id)
+
+    @on(OptionList.OptionSelected, "#nav")
+    def _nav_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.show_menu(event.option.id)
+
+    # -- live data ----------------------------------------------------------------------------
+
+    def check_store_changes(self) -> None:
+        """Poll PRAGMA data_version: another console's commit shows here within a refresh period."""
+        if not self._watcher.changed():
+            return
+        before = (self.session.user, self.session.services, self.session.service)
+        try:
+            self.session.reload()
+        except ContipleError as exc:  # disabled or removed while signed in
+            self.exit_message = exc.message()
+            self.exit()
+            return
+        if before != (self.session.user, self.session.services, self.session.service):
+            self.query_one(ConsoleHeader).refresh_identity()
+            self.rebuild_menus()
+            return
+        for view in self.query(MenuView):
+            view.reload()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_toggle_nav(self) -> None:
+        nav = self.query_one(NavMenu)
+        nav.display = not nav.display
+
+    def action_help_quit(self) -> None:
+        self.notify(t("app.quit_hint"), title=t("key.quit"))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("palette.placeholder")))
+
+    def action_switch_service(self) -> None:
+        if len(self.session.services) < 2:
+            self.notify(t("switch.only_one"), severity="information")
+            return
+
+        def switched(code: str | None) -> None:
+            if code and code != self.session.service.code:
+                self.session.switch_service(code)
+                self.query_one(ConsoleHeader).refresh_identity()
+                self.rebuild_menus()
+                self.notify(t("switch.done", service=self.session.service.name))
+
+        self.push_screen(ServiceSwitchScreen(self.session), switched)
+
+    @on(ConsoleHeader.SwitchServiceRequested)
+    def _header_switch(self) -> None:
+        self.action_switch_service()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every menu by its Korean and its English name, then the console's own commands."""
+        lang = get_language()
+        for menu in self.menus:
+            ko, en = both(f"menu.{menu.id}")
+            title = f"{ko} · {en}" if lang == "ko" else f"{en} · {ko}"
+            yield SystemCommand(title, t("palette.open_menu"), lambda m=menu.id: self.show_menu(m))
+        if len(self.session.services) > 1:
+            yield SystemCommand(t("key.switch_service"), t("palette.switch_service"), self.action_switch_service)
+        yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.action_change_theme)
+        yield SystemCommand(t("key.help"), t("palette.help"), self.action_toggle_help)
+        yield SystemCommand(t("key.quit"), t("palette.quit"), self.action_quit)
+
+    def on_unmount(self) -> None:
+        self._watcher.close()
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id a keymap may name (ours; Textual's widgets keep their defaults)."""
+    ids: set[str] = set()
+    for cls in (ContipleApp, ServiceSwitchScreen):
+        for binding in cls.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
+    return ids

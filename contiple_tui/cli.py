@@ -1,0 +1,267 @@
+"""Command line: global options, operator commands, and the console itself.
+
+Imports stay lazy: ``contiple-tui --version`` must be fast and must not import textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from contiple_tui import __version__
+from contiple_tui.errors import ContipleError
+from contiple_tui.i18n import LANGUAGES, detect_language, set_language, t
+
+PROG = "contiple-tui"
+
+
+def _early_language(argv: Sequence[str]) -> str:
+    """The language for --help and early errors, before the config file is read."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGUAGES:
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg[7:] in LANGUAGES:
+            return arg[7:]
+    env = os.environ.get("CONTIPLE_TUI_LANG")
+    return env if env in LANGUAGES else detect_language()
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line, exit 2, in the user's language
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {t('err.usage')}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description=t("cli.description"))
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help=t("cli.opt.data_dir"))
+    parser.add_argument("--user", metavar="LOGIN", help=t("cli.opt.user"))
+    parser.add_argument("--lang", choices=LANGUAGES, help=t("cli.opt.lang"))
+    parser.add_argument("--theme", metavar="NAME", help=t("cli.opt.theme"))
+    parser.add_argument("--cti-url", metavar="URL", help=t("cli.opt.cti_url"))
+    parser.add_argument("--service", metavar="CODE", help=t("cli.opt.service"))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help=t("cli.demo"), description=t("cli.demo"))
+    demo.add_argument("--user", dest="demo_user", metavar="LOGIN", default="admin", help=t("cli.demo.user"))
+    demo.add_argument("--callbacks", type=int, default=2000, metavar="N", help=t("cli.demo.callbacks"))
+    demo.add_argument("--agents", type=int, default=12, metavar="N", help=t("cli.demo.agents"))
+    demo.add_argument("--reset", action="store_true", help=t("cli.demo.reset"))
+    demo.add_argument("--seed-only", action="store_true", help=t("cli.demo.seed_only"))
+
+    users = sub.add_parser("users", help=t("cli.users"), description=t("cli.users"))
+    users_sub = users.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    add = users_sub.add_parser("add", help=t("cli.users.add"))
+    add.add_argument("--login", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=("admin", "agent", "wallboard"))
+    add.add_argument("--perm", default="", metavar="phone,callback_assign", help=t("cli.users.perm"))
+    add.add_argument("--service", dest="services", action="append", required=True, metavar="CODE",
+                     help=t("cli.users.service"))
+    add.add_argument("--cti-id", metavar="ID", help=t("cli.users.cti_id"))
+    users_sub.add_parser("list", help=t("cli.users.list"))
+    for action in ("disable", "enable"):
+        p = users_sub.add_parser(action, help=t(f"cli.users.{action}"))
+        p.add_argument("login")
+
+    services = sub.add_parser("services", help=t("cli.services"), description=t("cli.services"))
+    services_sub = services.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    sadd = services_sub.add_parser("add", help=t("cli.services.add"))
+    sadd.add_argument("--code", required=True)
+    sadd.add_argument("--name", required=True)
+    sadd.add_argument("--no-callback", action="store_true", help=t("cli.services.no_callback"))
+    sadd.add_argument("--no-sms", action="store_true", help=t("cli.services.no_sms"))
+    sadd.add_argument("--no-cti", action="store_true", help=t("cli.services.no_cti"))
+    sadd.add_argument("--outbound-ticket", choices=("on_dial", "on_connect"), default="on_dial",
+                      help=t("cli.services.outbound"))
+    sadd.add_argument("--sl-threshold", type=int, default=20, metavar="SECONDS", help=t("cli.services.sl"))
+    sadd.add_argument("--timezone", default="Asia/Seoul", help=t("cli.services.tz"))
+    sadd.add_argument("--sender", action="append", default=[], metavar="NUMBER", help=t("cli.services.sender"))
+    sadd.add_argument("--ivr", action="append", default=[], metavar="CODE=NAME", help=t("cli.services.ivr"))
+    services_sub.add_parser("list", help=t("cli.services.list"))
+
+    config = sub.add_parser("config", help=t("cli.config"), description=t("cli.config"))
+    config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    config_sub.add_parser("path", help=t("cli.config.path"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    set_language(_early_language(argv))
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ContipleError as exc:
+        print(f"{PROG}: {exc.message()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from contiple_tui import config as config_mod
+
+    cfg = config_mod.load(data_dir=args.data_dir, lang=args.lang, theme=args.theme, cti_url=args.cti_url)
+    set_language(cfg.lang)
+    if args.service:
+        cfg.service = args.service
+
+    if args.command == "config":
+        print(cfg.config_file)
+        return 0
+
+    from contiple_tui.store import Store
+
+    if args.command == "demo":
+        return _demo(args, cfg)
+    store = Store.in_dir(cfg.data_dir)
+    try:
+        if args.command == "users":
+            return _users(args, store)
+        if args.command == "services":
+            return _services(args, store)
+        return _console(cfg, store, args.user or getpass.getuser())
+    finally:
+        store.close()
+
+
+def _console(cfg, store, login: str) -> int:
+    from contiple_tui.core.session import Session, resolve_user
+
+    user = resolve_user(store, login)
+    session = Session(store, user, cfg.service if cfg.service in _codes(store, user) else None)
+    from contiple_tui.app import ContipleApp  # textual is imported only now
+
+    app = ContipleApp(store=store, session=session, config=cfg)
+    app.run(mouse=cfg.mouse)
+    if app.exit_message:
+        print(f"{PROG}: {app.exit_message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _codes(store, user) -> set[str]:
+    return {s.code for s in store.services.list() if s.id in user.service_ids}
+
+
+def _demo(args: argparse.Namespace, cfg) -> int:
+    from contiple_tui.core import demo
+    from contiple_tui.store import DB_FILENAME, Store, ensure_writable_dir
+
+    demo_dir = cfg.data_dir / "demo"
+    ensure_writable_dir(demo_dir)
+    if args.callbacks < 0 or args.agents < 2:
+        print(f"{PROG}: {t('err.demo_counts')}", file=sys.stderr)
+        return 2
+    db_path = demo_dir / DB_FILENAME
+    if args.reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    store = Store(db_path)
+    try:
+        if not demo.is_seeded(store):
+            print(t("cli.demo.seeding", callbacks=f"{args.callbacks:,}"), file=sys.stderr, flush=True)
+            demo.seed(store, callbacks=args.callbacks, agents=args.agents)
+        if args.seed_only:
+            print(db_path)
+            return 0
+        cfg.data_dir = demo_dir
+        return _console(cfg, store, args.user or args.demo_user)
+    finally:
+        store.close()
+
+
+def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    # Never wrap or cut a listing: scripts and people read one row per line. The table is only as
+    # wide as its cells; the wide console just stops rich from squeezing it.
+    Console(highlight=False, width=10_000).print(table)
+
+
+def _users(args: argparse.Namespace, store) -> int:
+    from contiple_tui.core import directory
+
+    if args.action == "add":
+        user = directory.add_user(
+            store,
+            login=args.login,
+            name=args.name,
+            role=args.role,
+            perms=args.perm,
+            services=args.services,
+            cti_agent_id=args.cti_id,
+        )
+        print(t("cli.users.added", login=user.login))
+        return 0
+    if args.action in ("disable", "enable"):
+        directory.set_user_disabled(store, args.login, args.action == "disable")
+        print(t(f"cli.users.{args.action}d", login=args.login))
+        return 0
+    codes = {s.id: s.code for s in store.services.list()}
+    rows = [
+        (
+            u.login,
+            u.name,
+            t(f"role.{u.role}"),
+            ",".join(sorted(str(p) for p in u.perms)) or "-",
+            ",".join(codes[s] for s in u.service_ids),
+            u.cti_agent_id or "-",
+            t("state.disabled") if u.disabled else t("state.active"),
+        )
+        for u in store.users.list()
+    ]
+    _print_table([t(f"col.{c}") for c in ("login", "name", "role", "perms", "services", "cti_id", "state")], rows)
+    return 0
+
+
+def _services(args: argparse.Namespace, store) -> int:
+    from contiple_tui.core import directory
+
+    if args.action == "add":
+        service = directory.add_service(
+            store,
+            code=args.code,
+            name=args.name,
+            callback_enabled=not args.no_callback,
+            sms_enabled=not args.no_sms,
+            cti_enabled=not args.no_cti,
+            outbound_ticket_mode=args.outbound_ticket,
+            sl_threshold_s=args.sl_threshold,
+            timezone=args.timezone,
+            sender_numbers=args.sender,
+            ivr_routes=args.ivr,
+        )
+        print(t("cli.services.added", code=service.code))
+        return 0
+    yes, no = t("word.on"), t("word.off")
+    rows = [
+        (
+            s.code,
+            s.name,
+            yes if s.callback_enabled else no,
+            yes if s.sms_enabled else no,
+            yes if s.cti_enabled else no,
+            str(s.outbound_ticket_mode),
+            f"{s.sl_threshold_s}s",
+            s.timezone,
+            ",".join(s.sender_numbers) or "-",
+            ",".join(f"{r.code}={r.name}" for r in s.ivr_routes) or "-",
+        )
+        for s in store.services.list()
+    ]
+    cols = ("code", "name", "callback", "sms", "cti", "outbound", "sl", "tz", "senders", "ivr")
+    _print_table([t(f"col.{c}") for c in cols], rows)
+    return 0

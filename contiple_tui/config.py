@@ -1,0 +1,194 @@
+"""Settings: a TOML file, overridden by ``CONTIPLE_TUI_*`` environment variables, overridden by flags.
+
+Validated strictly: an unknown key or a wrong type names the file, the key and the problem. Headless.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contiple_tui.errors import ConfigError
+
+APP_NAME = "contiple-tui"
+CONFIG_FILENAME = "config.toml"
+ENV_PREFIX = "CONTIPLE_TUI_"
+
+# section -> key -> (type, allowed values or None). The [keymap] section is free-form (binding ids).
+SCHEMA: dict[str, dict[str, tuple[type, tuple | None]]] = {
+    "ui": {
+        "lang": (str, ("ko", "en")),
+        "theme": (str, None),
+        "theme_files": (list, None),
+        "mouse": (bool, None),
+        "refresh_seconds": (float, None),
+        "service": (str, None),
+    },
+    "cti": {
+        "url": (str, None),
+        "token": (str, None),
+    },
+    "notifications": {
+        "bell": (bool, None),
+        "desktop": (bool, None),
+    },
+}
+# Environment variables that override the file (flags override both).
+ENV_KEYS = {
+    "LANG": ("ui", "lang"),
+    "THEME": ("ui", "theme"),
+    "CTI_URL": ("cti", "url"),
+    "CTI_TOKEN": ("cti", "token"),
+}
+_TYPE_NAMES = {str: "string", bool: "boolean", float: "number", list: "list", dict: "table"}
+
+
+@dataclass
+class Config:
+    data_dir: Path
+    config_file: Path
+    lang: str = "en"
+    theme: str = "contiple-dark"
+    theme_files: list[Path] = field(default_factory=list)
+    mouse: bool = True
+    refresh_seconds: float = 1.0
+    service: str | None = None
+    cti_url: str | None = None
+    cti_token: str | None = field(default=None, repr=False)  # never displayed
+    bell: bool = False
+    desktop_notifications: bool = False
+    keymap: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+
+def default_data_dir(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if env.get(ENV_PREFIX + "HOME"):
+        return Path(env[ENV_PREFIX + "HOME"]).expanduser()
+    import platformdirs  # only when needed: keeps `--version` fast
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_path(data_dir: Path | None, explicit_data_dir: bool, environ: dict[str, str]) -> Path:
+    """Beside the data when a data dir is named; otherwise the platform's config directory."""
+    if explicit_data_dir or environ.get(ENV_PREFIX + "HOME"):
+        assert data_dir is not None
+        return data_dir / CONFIG_FILENAME
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / CONFIG_FILENAME
+
+
+def _check(file: str, section: str, key: str, value: Any) -> Any:
+    if section not in SCHEMA:
+        raise ConfigError("err.config_unknown_key", file=file, key=section)
+    spec = SCHEMA[section].get(key)
+    name = f"{section}.{key}"
+    if spec is None:
+        raise ConfigError("err.config_unknown_key", file=file, key=name)
+    typ, allowed = spec
+    ok = isinstance(value, typ) and not (typ is not bool and isinstance(value, bool))
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if typ is list and ok and not all(isinstance(v, str) for v in value):
+        ok = False
+    if not ok:
+        raise ConfigError(
+            "err.config_type", file=file, key=name, expected=_TYPE_NAMES[typ], got=type(value).__name__
+        )
+    if allowed is not None and value not in allowed:
+        raise ConfigError(
+            "err.config_value", file=file, key=name, value=value, allowed=", ".join(allowed)
+        )
+    if key == "refresh_seconds" and not 0.2 <= value <= 60:
+        raise ConfigError("err.config_range", file=file, key=name, low=0.2, high=60)
+    return value
+
+
+def read_file(path: Path) -> dict[str, dict[str, Any]]:
+    """The file's settings as {section: {key: value}}, validated. A missing file is empty."""
+    file = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError("err.config_unreadable", file=file, reason=exc.strerror or str(exc)) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError("err.config_syntax", file=file, reason=str(exc)) from None
+    result: dict[str, dict[str, Any]] = {}
+    for section, table in data.items():
+        if section != "keymap" and section not in SCHEMA:
+            raise ConfigError("err.config_unknown_key", file=file, key=section)
+        if not isinstance(table, dict):
+            raise ConfigError(
+                "err.config_type", file=file, key=section, expected="table", got=type(table).__name__
+            )
+        if section == "keymap":
+            for binding_id, keys in table.items():
+                if not isinstance(keys, str) or not keys.strip():
+                    raise ConfigError(
+                        "err.config_type",
+                        file=file,
+                        key=f"keymap.{binding_id}",
+                        expected="string",
+                        got=type(keys).__name__,
+                    )
+            result["keymap"] = dict(table)
+            continue
+        result[section] = {key: _check(file, section, key, value) for key, value in table.items()}
+    return result
+
+
+def load(
+    *,
+    data_dir: str | Path | None = None,
+    lang: str | None = None,
+    theme: str | None = None,
+    cti_url: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    env = dict(os.environ if environ is None else environ)
+    explicit = data_dir is not None
+    ddir = Path(data_dir).expanduser() if explicit else default_data_dir(env)
+    cfg_file = config_path(ddir, explicit, env)
+    settings = read_file(cfg_file)
+
+    for suffix, (section, key) in ENV_KEYS.items():
+        value = env.get(ENV_PREFIX + suffix)
+        if value:
+            settings.setdefault(section, {})[key] = _check(ENV_PREFIX + suffix, section, key, value)
+    flags = {"--lang": ("ui", "lang", lang), "--theme": ("ui", "theme", theme), "--cti-url": ("cti", "url", cti_url)}
+    for flag, (section, key, value) in flags.items():
+        if value is not None:
+            settings.setdefault(section, {})[key] = _check(flag, section, key, value)
+
+    from contiple_tui.i18n import detect_language
+
+    ui = settings.get("ui", {})
+    cti = settings.get("cti", {})
+    notes = settings.get("notifications", {})
+    return Config(
+        data_dir=ddir,
+        config_file=cfg_file,
+        lang=ui.get("lang") or detect_language(env),
+        theme=ui.get("theme", "contiple-dark"),
+        theme_files=[(cfg_file.parent / Path(p).expanduser()) for p in ui.get("theme_files", [])],
+        mouse=ui.get("mouse", True),
+        refresh_seconds=ui.get("refresh_seconds", 1.0),
+        service=ui.get("service"),
+        cti_url=cti.get("url"),
+        cti_token=cti.get("token"),
+        bell=notes.get("bell", False),
+        desktop_notifications=notes.get("desktop", False),
+        keymap=settings.get("keymap", {}),
+    )

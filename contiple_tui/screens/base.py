@@ -1,0 +1,29 @@
+"""What every menu view shares: a title line and a hook for store changes."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+
+from contiple_tui.core.menus import Menu
+from contiple_tui.core.session import Session
+from contiple_tui.i18n import t
+
+
+class MenuView(VerticalScroll):
+    """A pane in the console's content area. Subclasses override :meth:`reload`."""
+
+    can_focus = False
+
+    def __init__(self, menu: Menu, session: Session) -> None:
+        super().__init__(id=f"view-{menu.id}", classes="menu-view")
+        self.menu = menu
+        self.session = session
+        self.border_title = self.title
+
+    @property
+    def title(self) -> str:
+        ref = f"{self.menu.seed_ref} " if self.menu.seed_ref else ""
+        return f"{ref}{t(f'menu.{self.menu.id}')}"
+
+    def reload(self) -> None:
+        """Called when the store changed (in this or another process) or the service was switched."""

@@ -1,0 +1,75 @@
+"""Home: who you are, the service in use and its contract, and your callbacks at a glance."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from contiple_tui.core import permissions
+from contiple_tui.core.models import CallbackStatus, Perm
+from contiple_tui.core.phone import format_phone
+from contiple_tui.i18n import t
+from contiple_tui.screens.base import MenuView
+
+
+def _grid() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    return table
+
+
+class HomeView(MenuView):
+    def compose(self) -> ComposeResult:
+        yield Static(id="home-profile")
+        yield Static(id="home-callbacks")
+        yield Static(id="home-service")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        user, service = self.session.user, self.session.service
+        perms = ", ".join(t(f"perm.{p}") for p in Perm if user.has(p)) or t("word.none")
+        self.query_one("#home-profile", Static).update(
+            t("home.profile", name=user.name, login=user.login, role=t(f"role.{user.role}"), perms=perms,
+              cti=user.cti_agent_id or "-")
+        )
+
+        on, off = f"✔ {t('word.on')}", f"✘ {t('word.off')}"
+        info = _grid()
+        info.add_row(t("home.service"), f"{service.name} ({service.code})")
+        info.add_row(t("col.callback"), on if service.callback_enabled else off)
+        info.add_row(t("col.sms"), on if service.sms_enabled else off)
+        info.add_row(t("col.cti"), on if service.cti_enabled else off)
+        info.add_row(t("col.outbound"), t(f"outbound.{service.outbound_ticket_mode}"))
+        info.add_row(t("col.sl"), t("home.seconds", n=service.sl_threshold_s))
+        info.add_row(t("col.tz"), service.timezone)
+        info.add_row(t("col.senders"), ", ".join(format_phone(n) for n in service.sender_numbers) or "-")
+        info.add_row(t("col.ivr"), ", ".join(f"{r.code} {r.name}" for r in service.ivr_routes) or "-")
+        self.query_one("#home-service", Static).update(info)
+        self.query_one("#home-service").border_title = t("home.service_title")
+
+        box = self.query_one("#home-callbacks", Static)
+        if permissions.may_view_callbacks(user, service):
+            box.display = True
+            box.border_title = t("home.callbacks_all" if user.is_admin else "home.callbacks_mine")
+            self._load_counts(service.id, None if user.is_admin else user.id)
+        else:
+            box.display = False
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="home-counts")
+    def _load_counts(self, service_id: int, assignee_id: int | None) -> None:
+        counts = self.session.store.callbacks.count_by_status(service_id, assignee_id)
+        self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_counts(self, counts: dict[CallbackStatus, int]) -> None:
+        table = _grid()
+        for status in CallbackStatus:
+            if status is CallbackStatus.UNASSIGNED and not self.session.user.is_admin:
+                continue
+            table.add_row(t(f"status.{status}"), f"{counts[status]:,}")
+        self.query_one("#home-callbacks", Static).update(table)
+

@@ -1,0 +1,119 @@
+"""Schema migrations. ``PRAGMA user_version`` holds the number of migrations applied.
+
+Append new migrations; never edit one that has shipped. Timestamps are UTC epoch seconds (INTEGER):
+compact, fast to index and free of time-zone ambiguity; the UI converts to the service's zone.
+"""
+
+from __future__ import annotations
+
+# "CNTP": lets us tell our database from any other SQLite file.
+APPLICATION_ID = 0x434E5450
+
+MIGRATIONS: list[str] = [
+    # 1: services, users, permissions, callbacks and their history, tickets.
+    """
+    CREATE TABLE services (
+        id                   INTEGER PRIMARY KEY,
+        code                 TEXT NOT NULL UNIQUE,
+        name                 TEXT NOT NULL,
+        callback_enabled     INTEGER NOT NULL DEFAULT 1 CHECK (callback_enabled IN (0, 1)),
+        sms_enabled          INTEGER NOT NULL DEFAULT 1 CHECK (sms_enabled IN (0, 1)),
+        cti_enabled          INTEGER NOT NULL DEFAULT 1 CHECK (cti_enabled IN (0, 1)),
+        outbound_ticket_mode TEXT NOT NULL DEFAULT 'on_dial'
+                             CHECK (outbound_ticket_mode IN ('on_dial', 'on_connect')),
+        sl_threshold_s       INTEGER NOT NULL DEFAULT 20 CHECK (sl_threshold_s > 0),
+        timezone             TEXT NOT NULL DEFAULT 'Asia/Seoul',
+        created_at           INTEGER NOT NULL
+    );
+    CREATE TABLE sender_numbers (
+        service_id INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+        number     TEXT NOT NULL,
+        label      TEXT NOT NULL DEFAULT '',
+        position   INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (service_id, number)
+    );
+    CREATE TABLE ivr_routes (
+        service_id INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+        code       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        PRIMARY KEY (service_id, code)
+    );
+    CREATE TABLE users (
+        id                   INTEGER PRIMARY KEY,
+        login                TEXT NOT NULL UNIQUE,
+        name                 TEXT NOT NULL,
+        role                 TEXT NOT NULL CHECK (role IN ('admin', 'agent', 'wallboard')),
+        perm_phone           INTEGER NOT NULL DEFAULT 0 CHECK (perm_phone IN (0, 1)),
+        perm_callback_assign INTEGER NOT NULL DEFAULT 0 CHECK (perm_callback_assign IN (0, 1)),
+        cti_agent_id         TEXT UNIQUE,
+        disabled             INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        created_at           INTEGER NOT NULL,
+        -- 콜백 할당 권한 can only be granted together with 전화 권한.
+        CHECK (perm_callback_assign = 0 OR perm_phone = 1)
+    );
+    CREATE TABLE user_services (
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        service_id INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, service_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX user_services_service ON user_services(service_id);
+    CREATE TABLE callbacks (
+        id                INTEGER PRIMARY KEY,
+        service_id        INTEGER NOT NULL REFERENCES services(id),
+        cti_request_id    TEXT NOT NULL,
+        customer_phone    TEXT NOT NULL,
+        customer_name     TEXT,
+        phone_valid       INTEGER NOT NULL DEFAULT 1 CHECK (phone_valid IN (0, 1)),
+        ivr_route         TEXT,
+        requested_at      INTEGER NOT NULL,
+        last_requested_at INTEGER NOT NULL,
+        request_count     INTEGER NOT NULL DEFAULT 1,
+        status            TEXT NOT NULL DEFAULT 'unassigned'
+                          CHECK (status IN ('unassigned', 'assigned', 'completed')),
+        assignee_id       INTEGER REFERENCES users(id),
+        assigned_by       INTEGER REFERENCES users(id),
+        assigned_at       INTEGER,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at   INTEGER,
+        completed_at      INTEGER,
+        completed_by      INTEGER REFERENCES users(id),
+        UNIQUE (service_id, cti_request_id)
+    );
+    CREATE INDEX callbacks_service_requested ON callbacks(service_id, requested_at);
+    CREATE INDEX callbacks_service_status ON callbacks(service_id, status, requested_at);
+    CREATE INDEX callbacks_assignee ON callbacks(assignee_id, status, requested_at);
+    CREATE TABLE callback_history (
+        id          INTEGER PRIMARY KEY,
+        callback_id INTEGER NOT NULL REFERENCES callbacks(id) ON DELETE CASCADE,
+        at          INTEGER NOT NULL,
+        actor_id    INTEGER REFERENCES users(id),
+        action      TEXT NOT NULL,
+        from_status TEXT,
+        to_status   TEXT,
+        from_user   INTEGER REFERENCES users(id),
+        to_user     INTEGER REFERENCES users(id)
+    );
+    CREATE INDEX callback_history_callback ON callback_history(callback_id, at);
+    CREATE TABLE tickets (
+        id             INTEGER PRIMARY KEY,
+        service_id     INTEGER NOT NULL REFERENCES services(id),
+        channel        TEXT NOT NULL DEFAULT 'phone',
+        direction      TEXT NOT NULL CHECK (direction IN ('IN', 'OUT')),
+        customer_phone TEXT,
+        customer_name  TEXT,
+        subject        TEXT NOT NULL DEFAULT '',
+        memo           TEXT NOT NULL DEFAULT '',
+        status         TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'open', 'solved')),
+        creator_id     INTEGER REFERENCES users(id),
+        callback_id    INTEGER REFERENCES callbacks(id),
+        created_at     INTEGER NOT NULL
+    );
+    CREATE INDEX tickets_callback ON tickets(callback_id);
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

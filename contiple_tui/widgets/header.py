@@ -1,0 +1,67 @@
+"""The console's header: service in use, who is signed in, CTI connection state, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.events import Click
+from textual.message import Message
+from textual.widgets import Static
+
+from contiple_tui.core.session import Session
+from contiple_tui.i18n import t
+
+
+class ConsoleHeader(Horizontal):
+    """One line; the service name is clickable when the user has several services."""
+
+    class SwitchServiceRequested(Message):
+        pass
+
+    def __init__(self, session: Session, clock: Callable[[], datetime], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.clock = clock
+        self.cti_state = "offline"
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("app.brand"), id="brand")
+        yield Static(id="service")
+        yield Static(id="who")
+        yield Static(id="cti")
+        yield Static(id="clock")
+
+    def on_mount(self) -> None:
+        self.refresh_identity()
+        self.tick()
+        self.set_interval(1.0, self.tick)
+
+    def refresh_identity(self) -> None:
+        session = self.session
+        service = session.service
+        switch = " ▾" if len(session.services) > 1 else ""
+        self.query_one("#service", Static).update(f"{service.name}{switch}")
+        self.query_one("#service").tooltip = t("header.switch_hint") if switch else None
+        role = t(f"role.{session.user.role}")
+        self.query_one("#who", Static).update(f"{session.user.name} · {role}")
+        self.set_cti_state(self.cti_state)
+
+    def set_cti_state(self, state: str) -> None:
+        """``state`` is connected | connecting | offline | stale. Each has a symbol, not only a colour."""
+        self.cti_state = state
+        symbol = {"connected": "●", "connecting": "◐", "stale": "◌"}.get(state, "○")
+        cti = self.query_one("#cti", Static)
+        cti.update(f"{symbol} {t('header.cti')} {t(f'cti.{state}')}")
+        cti.set_classes(f"cti-{state}")
+
+    def tick(self) -> None:
+        now = self.clock().astimezone(ZoneInfo(self.session.service.timezone))
+        self.query_one("#clock", Static).update(now.strftime("%H:%M:%S"))
+
+    def on_click(self, event: Click) -> None:
+        if event.widget is not None and event.widget.id == "service" and len(self.session.services) > 1:
+            self.post_message(self.SwitchServiceRequested())

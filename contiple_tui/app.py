@@ -28,7 +28,7 @@ from contiple_tui.screens.home import HomeView
 from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.bindings import Localized, localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.nav import NavMenu
 
@@ -102,6 +102,7 @@ class ContipleApp(Localized, App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        localize_bindings(self.screen)  # the default screen's keys (tab, copy…) in the user's language
         self.rebuild_menus()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         self.query_one(NavMenu).focus()

@@ -117,8 +117,8 @@ def read_file(path: Path) -> dict[str, dict[str, Any]]:
     file = str(path)
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
+    except (FileNotFoundError, NotADirectoryError):
+        return {}  # no file: defaults (an unusable data dir is reported when the store opens)
     except OSError as exc:
         raise ConfigError("err.config_unreadable", file=file, reason=exc.strerror or str(exc)) from None
     try:

@@ -197,4 +197,13 @@ MESSAGES: dict[str, str] = {
     "tx.Page Down": "Page down",
     "tx.Scroll Up": "Scroll up",
     "tx.Scroll Down": "Scroll down",
+    "tx.Scroll Left": "Scroll left",
+    "tx.Scroll Right": "Scroll right",
+    "tx.Page Left": "Page left",
+    "tx.Page Right": "Page right",
+    "tx.Focus Next": "Next field",
+    "tx.Focus Previous": "Previous field",
+    "tx.Copy selected text": "Copy selected text",
+    "tx.Maximize": "Maximize",
+    "tx.Minimize": "Minimize",
 }

@@ -197,4 +197,13 @@ MESSAGES: dict[str, str] = {
     "tx.Page Down": "다음 페이지",
     "tx.Scroll Up": "위로 스크롤",
     "tx.Scroll Down": "아래로 스크롤",
+    "tx.Scroll Left": "왼쪽으로 스크롤",
+    "tx.Scroll Right": "오른쪽으로 스크롤",
+    "tx.Page Left": "왼쪽 페이지",
+    "tx.Page Right": "오른쪽 페이지",
+    "tx.Focus Next": "다음 항목",
+    "tx.Focus Previous": "이전 항목",
+    "tx.Copy selected text": "선택한 글 복사",
+    "tx.Maximize": "최대화",
+    "tx.Minimize": "원래 크기",
 }

@@ -1,0 +1,57 @@
+"""Run every benchmark under bench/ and pass its JSON result lines through to stdout.
+
+Usage: python bench/run.py [NAME ...]   (NAME: version, first_paint, seed; default: all)
+
+Each script runs as a subprocess with this interpreter. Every result line gets "ok": value <= target.
+Exit status is non-zero if any script crashes or fails its own checks, not when a target is missed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = ["bench_version.py", "bench_first_paint.py", "bench_seed.py"]
+
+
+def main(argv: list[str]) -> int:
+    wanted = [f"bench_{name}.py" for name in argv] or SCRIPTS
+    unknown = [w for w in wanted if w not in SCRIPTS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from "
+              f"{', '.join(s[6:-3] for s in SCRIPTS)}", file=sys.stderr)
+        return 2
+    failed: list[str] = []
+    for script in wanted:
+        print(f"== {script}", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        # stderr is inherited: diagnostics stream straight to the terminal.
+        proc = subprocess.run([sys.executable, str(HERE / script)], cwd=HERE, stdout=subprocess.PIPE,
+                              text=True)
+        results = 0
+        for line in proc.stdout.splitlines():
+            try:
+                result = json.loads(line)
+                result["ok"] = result["value"] <= result["target"]
+            except (ValueError, KeyError, TypeError):
+                print(f"{script}: unexpected stdout line: {line!r}", file=sys.stderr)
+                failed.append(script)
+                continue
+            results += 1
+            print(json.dumps(result), flush=True)
+        print(f"== {script}: exit {proc.returncode} in {time.perf_counter() - start:.1f} s",
+              file=sys.stderr, flush=True)
+        if proc.returncode != 0 or results == 0:
+            failed.append(script)
+    if failed:
+        print(f"FAILED: {', '.join(dict.fromkeys(failed))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

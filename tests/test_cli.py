@@ -1,0 +1,133 @@
+"""The real command line in a subprocess: operator commands and every refusal (exit 2, one line)."""
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION
+
+from .conftest import run_cli
+
+
+def _seed_service(data: Path) -> None:
+    result = run_cli("--data-dir", str(data), "services", "add", "--code", "cs", "--name", "고객센터",
+                     "--sender", "1588-0001", "--ivr", "1=상품 문의")
+    assert result.returncode == 0, result.stderr
+
+
+def _one_line_error(result, *needles: str) -> None:
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("contiple-tui ")
+
+
+def test_users_and_services_round_trip(tmp_path):
+    _seed_service(tmp_path)
+    result = run_cli("--data-dir", str(tmp_path), "users", "add", "--login", "kim", "--name", "김민준",
+                     "--role", "agent", "--perm", "phone,callback_assign", "--service", "cs", "--cti-id", "1001")
+    assert result.returncode == 0, result.stderr
+    listing = run_cli("--data-dir", str(tmp_path), "--lang", "ko", "users", "list")
+    assert listing.returncode == 0
+    row = next(line for line in listing.stdout.splitlines() if line.startswith("kim"))
+    assert "김민준" in row and "상담원" in row and "callback_assign,phone" in row and "1001" in row
+    services = run_cli("--data-dir", str(tmp_path), "services", "list")
+    assert "고객센터" in services.stdout and "15880001" in services.stdout and "1=상품 문의" in services.stdout
+    assert run_cli("--data-dir", str(tmp_path), "users", "disable", "kim").returncode == 0
+    listing = run_cli("--data-dir", str(tmp_path), "users", "list")
+    assert "disabled" in next(line for line in listing.stdout.splitlines() if line.startswith("kim"))
+
+
+def test_assign_without_phone_is_refused_and_changes_nothing(tmp_path):
+    _seed_service(tmp_path)
+    db = tmp_path / DB_FILENAME
+    before = sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0]
+    for lang, needle in (("en", "only be granted together with phone"), ("ko", "전화 권한(phone)과 함께만")):
+        result = run_cli("--data-dir", str(tmp_path), "--lang", lang, "users", "add", "--login", "lee",
+                         "--name", "이서연", "--role", "agent", "--perm", "callback_assign", "--service", "cs")
+        _one_line_error(result, needle)
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0] == before
+
+
+def test_unknown_and_disabled_user(tmp_path):
+    _seed_service(tmp_path)
+    result = run_cli("--data-dir", str(tmp_path), "--user", "ghost")
+    _one_line_error(result, "Unknown user 'ghost'")
+    result = run_cli("--data-dir", str(tmp_path), "--user", "ghost", env={"LANG": "ko_KR.UTF-8"})
+    _one_line_error(result, "알 수 없는 사용자 'ghost'")
+    run_cli("--data-dir", str(tmp_path), "users", "add", "--login", "kim", "--name", "김", "--role", "agent",
+            "--service", "cs")
+    run_cli("--data-dir", str(tmp_path), "users", "disable", "kim")
+    _one_line_error(run_cli("--data-dir", str(tmp_path), "--user", "kim"), "disabled")
+
+
+def test_data_dir_not_writable(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    # A path under a regular file cannot be created, even by root.
+    result = run_cli("--data-dir", str(blocker / "data"), "users", "list")
+    _one_line_error(result, "not writable", str(blocker / "data"))
+    result = run_cli("--data-dir", str(blocker / "data"), "--lang", "ko", "users", "list")
+    _one_line_error(result, "쓸 수 없습니다")
+
+
+def test_invalid_config(tmp_path):
+    (tmp_path / "config.toml").write_text('[ui]\nmouse = "often"\n')
+    result = run_cli("--data-dir", str(tmp_path), "users", "list")
+    _one_line_error(result, str(tmp_path / "config.toml"), "ui.mouse", "boolean")
+    (tmp_path / "config.toml").write_text('[ui]\nwhat = 1\n')
+    _one_line_error(run_cli("--data-dir", str(tmp_path), "users", "list"), "unknown key 'ui.what'")
+
+
+def test_newer_and_corrupt_database(tmp_path):
+    _seed_service(tmp_path)
+    db = tmp_path / DB_FILENAME
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    digest = hashlib.sha256(db.read_bytes()).hexdigest()
+    _one_line_error(run_cli("--data-dir", str(tmp_path), "users", "list"), "newer", "was not changed")
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    db.write_bytes(b"garbage" * 1000)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    _one_line_error(run_cli("--data-dir", str(tmp_path), "users", "list"), "damaged")
+    assert db.read_bytes() == b"garbage" * 1000
+
+
+def test_config_path(tmp_path):
+    result = run_cli("--data-dir", str(tmp_path), "config", "path")
+    assert result.returncode == 0 and result.stdout.strip() == str(tmp_path / "config.toml")
+    result = run_cli("config", "path", env={"CONTIPLE_TUI_HOME": str(tmp_path / "h")})
+    assert result.stdout.strip() == str(tmp_path / "h" / "config.toml")
+
+
+def test_bad_usage_is_one_clear_error(tmp_path):
+    result = run_cli("--data-dir", str(tmp_path), "users", "add", "--login", "x")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_demo_seed_only_and_reuse(tmp_path):
+    result = run_cli("--data-dir", str(tmp_path), "demo", "--seed-only", "--callbacks", "50")
+    assert result.returncode == 0, result.stderr
+    db = Path(result.stdout.strip())
+    assert db == tmp_path / "demo" / DB_FILENAME
+    count = sqlite3.connect(db).execute("SELECT count(*) FROM callbacks").fetchone()[0]
+    assert count == 50
+    # Reused, not re-seeded: same rows.
+    assert run_cli("--data-dir", str(tmp_path), "demo", "--seed-only", "--callbacks", "999").returncode == 0
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM callbacks").fetchone()[0] == 50
+    listing = run_cli("--data-dir", str(tmp_path / "demo"), "users", "list")
+    assert "admin" in listing.stdout and "tv" in listing.stdout and "agent01" in listing.stdout

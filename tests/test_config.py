@@ -1,0 +1,71 @@
+"""Settings: file < environment < flags; strict validation naming the file, the key and the problem."""
+
+from pathlib import Path
+
+import pytest
+
+from contiple_tui import config
+from contiple_tui.errors import ConfigError
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_file(tmp_path):
+    cfg = config.load(data_dir=tmp_path, environ={"LANG": "ko_KR.UTF-8"})
+    assert cfg.config_file == tmp_path / "config.toml"
+    assert cfg.lang == "ko" and cfg.theme == "contiple-dark" and cfg.keymap == {}
+    assert cfg.exports_dir == tmp_path / "exports"
+
+
+def test_env_home_sets_data_dir(tmp_path):
+    cfg = config.load(environ={"CONTIPLE_TUI_HOME": str(tmp_path)})
+    assert cfg.data_dir == tmp_path and cfg.config_file == tmp_path / "config.toml"
+
+
+def test_precedence_file_env_flag(tmp_path):
+    _write(tmp_path, '[ui]\nlang = "en"\ntheme = "contiple-light"\n[cti]\nurl = "ws://file"\ntoken = "s3cret"\n')
+    cfg = config.load(data_dir=tmp_path, environ={})
+    assert (cfg.lang, cfg.theme, cfg.cti_url) == ("en", "contiple-light", "ws://file")
+    env = {"CONTIPLE_TUI_LANG": "ko", "CONTIPLE_TUI_CTI_URL": "ws://env"}
+    cfg = config.load(data_dir=tmp_path, environ=env)
+    assert (cfg.lang, cfg.theme, cfg.cti_url) == ("ko", "contiple-light", "ws://env")
+    cfg = config.load(data_dir=tmp_path, environ=env, lang="en", theme="contiple-contrast", cti_url="ws://flag")
+    assert (cfg.lang, cfg.theme, cfg.cti_url) == ("en", "contiple-contrast", "ws://flag")
+    assert "s3cret" not in repr(cfg)  # the token is never displayed
+
+
+def test_keymap_section(tmp_path):
+    _write(tmp_path, '[keymap]\n"app.switch_service" = "f5"\n')
+    assert config.load(data_dir=tmp_path, environ={}).keymap == {"app.switch_service": "f5"}
+
+
+@pytest.mark.parametrize("text, key, needle", [
+    ('[ui]\ncolour = "red"\n', "err.config_unknown_key", "ui.colour"),
+    ('[nonsense]\nx = 1\n', "err.config_unknown_key", "nonsense"),
+    ('[ui]\nmouse = "yes"\n', "err.config_type", "ui.mouse"),
+    ('[ui]\nrefresh_seconds = true\n', "err.config_type", "ui.refresh_seconds"),
+    ('[ui]\nrefresh_seconds = 0\n', "err.config_range", "ui.refresh_seconds"),
+    ('[ui]\nlang = "fr"\n', "err.config_value", "ui.lang"),
+    ('[ui]\ntheme_files = [1]\n', "err.config_type", "ui.theme_files"),
+    ('[keymap]\n"app.quit" = 3\n', "err.config_type", "keymap.app.quit"),
+    ('ui = 3\n', "err.config_type", "ui"),
+    ('[ui\n', "err.config_syntax", ""),
+])
+def test_invalid_config_names_file_and_key(tmp_path, text, key, needle):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        config.load(data_dir=tmp_path, environ={})
+    assert err.value.key == key
+    for lang in ("en", "ko"):
+        message = err.value.message(lang)
+        assert str(path) in message and needle in message
+
+
+def test_invalid_env_value_names_variable(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        config.load(data_dir=tmp_path, environ={"CONTIPLE_TUI_LANG": "de"})
+    assert "CONTIPLE_TUI_LANG" in err.value.message("en")

@@ -1,0 +1,61 @@
+"""Every message exists in Korean and English, with the same placeholders."""
+
+import string
+
+import pytest
+
+from contiple_tui.core.menus import GROUPS, MENUS
+from contiple_tui.core.models import CallbackStatus, OutboundTicketMode, Perm, Role
+from contiple_tui.core.permissions import Action
+from contiple_tui.i18n import detect_language, en, ko, set_language, t
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_same_keys_in_both_languages():
+    assert set(ko.MESSAGES) == set(en.MESSAGES)
+
+
+@pytest.mark.parametrize("key", sorted(en.MESSAGES))
+def test_same_placeholders(key):
+    assert _fields(ko.MESSAGES[key]) == _fields(en.MESSAGES[key]), key
+
+
+def test_korean_catalog_is_korean():
+    """Guard against copying English into ko.py: most Korean messages contain Hangul."""
+    hangul = [k for k, v in ko.MESSAGES.items() if any("\uac00" <= ch <= "\ud7a3" for ch in v)]
+    assert len(hangul) > 0.8 * len(ko.MESSAGES)
+
+
+def test_dynamic_keys_exist():
+    keys = [f"menu.{m.id}" for m in MENUS] + [f"about.{m.id}" for m in MENUS]
+    keys += [f"group.{g}" for g in GROUPS] + [f"role.{r}" for r in Role] + [f"perm.{p}" for p in Perm]
+    keys += [f"status.{s}" for s in CallbackStatus] + [f"outbound.{m}" for m in OutboundTicketMode]
+    keys += [f"action.{a}" for a in Action]
+    keys += [f"cti.{s}" for s in ("connected", "connecting", "offline", "stale")]
+    for key in keys:
+        assert key in en.MESSAGES and key in ko.MESSAGES, key
+
+
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({"LANG": "ko_KR.UTF-8"}, "ko"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LC_ALL": "ko_KR.UTF-8", "LANG": "en_US.UTF-8"}, "ko"),
+        ({"LC_ALL": "C", "LANG": "ko_KR.UTF-8"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_detect_language(environ, expected):
+    assert detect_language(environ) == expected
+
+
+def test_t_uses_current_language():
+    set_language("ko")
+    assert t("menu.callback_list") == "콜백 리스트"
+    set_language("en")
+    assert t("menu.callback_list") == "Callback list"
+    assert t("err.unknown_user", "ko", login="x").startswith("알 수 없는 사용자 'x'")

@@ -1,0 +1,168 @@
+"""The SQLite store: migrations, refusal of files it must not touch, several processes at once."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from contiple_tui.core import directory
+from contiple_tui.errors import StoreError
+from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
+from contiple_tui.store.migrations import APPLICATION_ID
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_migrates_empty_file(tmp_path):
+    store = Store(tmp_path / DB_FILENAME)
+    assert store.db.schema_version() == SCHEMA_VERSION
+    conn = sqlite3.connect(tmp_path / DB_FILENAME)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"services", "users", "user_services", "callbacks", "callback_history", "tickets", "meta"} <= tables
+    assert store.db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.db.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    store.close()
+    # Opening again is a no-op.
+    again = Store(tmp_path / DB_FILENAME)
+    assert again.db.schema_version() == SCHEMA_VERSION
+    again.close()
+
+
+def test_refuses_newer_schema_without_touching_it(tmp_path):
+    path = tmp_path / DB_FILENAME
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = _digest(path)
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    assert err.value.key == "err.db_newer"
+    assert "newer" in err.value.message("en") and "새롭" in err.value.message("ko")
+    assert _digest(path) == before
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 5000])
+def test_refuses_corrupt_file_without_touching_it(tmp_path, content):
+    path = tmp_path / DB_FILENAME
+    path.write_bytes(content)
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    assert err.value.key == "err.db_corrupt"
+    assert path.read_bytes() == content
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_refuses_another_programs_database(tmp_path):
+    path = tmp_path / DB_FILENAME
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE photos (id INTEGER)")
+    conn.commit()
+    conn.close()
+    before = _digest(path)
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    assert err.value.key == "err.db_foreign"
+    assert _digest(path) == before
+
+
+def test_failed_action_changes_nothing(empty_store):
+    directory.add_service(empty_store, code="cs", name="고객센터")
+
+    def half_then_fail(conn):
+        conn.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        empty_store.db.run_write(half_then_fail)
+    assert empty_store.get_meta("x") is None
+
+
+# -- several processes ---------------------------------------------------------------------------
+
+def _increment(path: str, times: int, barrier) -> None:
+    store = Store(path)
+    barrier.wait()
+    for _ in range(times):
+        def bump(conn):
+            row = conn.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()
+            value = int(row[0]) + 1 if row else 1
+            store.set_meta(conn, "counter", str(value))
+
+        store.db.run_write(bump)
+    store.close()
+
+
+def test_processes_read_modify_write_without_lost_updates(tmp_path):
+    path = str(tmp_path / DB_FILENAME)
+    Store(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_increment, args=(path, 150, barrier)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    store = Store(path)
+    assert store.get_meta("counter") == "600"
+    assert store.integrity_ok()
+    store.close()
+
+
+def _add_service_later(path: str, delay: float) -> None:
+    time.sleep(delay)
+    store = Store(path)
+    directory.add_service(store, code="late", name="나중 서비스")
+    store.close()
+
+
+def test_change_by_another_process_is_detected(tmp_path):
+    path = tmp_path / DB_FILENAME
+    store = Store(path)
+    watcher = store.watcher()
+    assert not watcher.changed()
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(target=_add_service_later, args=(str(path), 0.2))
+    proc.start()
+    proc.join(30)
+    assert proc.exitcode == 0
+    assert watcher.changed()
+    assert not watcher.changed()  # reported once
+    assert store.services.get_by_code("late") is not None
+    watcher.close()
+    store.close()
+
+
+def test_own_commits_are_seen_by_the_watcher(empty_store):
+    watcher = empty_store.watcher()
+    directory.add_service(empty_store, code="cs", name="고객센터")
+    assert watcher.changed()
+    watcher.close()
+
+
+def test_two_processes_migrate_the_same_new_file(tmp_path):
+    path = str(tmp_path / DB_FILENAME)
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(3)
+    procs = [ctx.Process(target=_increment, args=(path, 5, barrier)) for _ in range(3)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    store = Store(path)
+    assert store.db.schema_version() == SCHEMA_VERSION
+    assert store.get_meta("counter") == "15"
+    store.close()

@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
     wanted = [f"bench_{name}.py" for name in argv] or SCRIPTS
     unknown = [w for w in wanted if w not in SCRIPTS]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from "
+        print(f"unknown benchmark(s): {', '.join(u[6:-3] for u in unknown)}; choose from "
               f"{', '.join(s[6:-3] for s in SCRIPTS)}", file=sys.stderr)
         return 2
     failed: list[str] = []

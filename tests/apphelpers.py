@@ -1,0 +1,39 @@
+"""Building the real console for Pilot and snapshot tests: real store, frozen clock."""
+
+from __future__ import annotations
+
+from contiple_tui import config
+from contiple_tui.core.session import Session, resolve_user
+from contiple_tui.i18n import set_language
+
+from .conftest import FIXED_NOW
+
+
+def make_app(store, login: str = "admin", lang: str = "en", **settings):
+    from contiple_tui.app import ContipleApp
+
+    set_language(lang)
+    cfg = config.load(data_dir=store.path.parent, environ={}, lang=lang)
+    for name, value in settings.items():
+        setattr(cfg, name, value)
+    session = Session(store, resolve_user(store, login))
+    return ContipleApp(session=session, config=cfg, clock=lambda: FIXED_NOW)
+
+
+def nav_ids(app) -> list[str]:
+    from contiple_tui.widgets.nav import NavMenu
+
+    nav = app.query_one(NavMenu)
+    return [nav.get_option_at_index(i).id for i in range(nav.option_count)
+            if not nav.get_option_at_index(i).disabled]
+
+
+def static_text(widget) -> str:
+    """The plain text a Static shows, whether it holds a string, markup or a rich renderable."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()

@@ -1,0 +1,223 @@
+"""Pilot tests of the console shell: menus per role and flag, palette, service switch, keymap, live data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from textual.widgets import HelpPanel, Static
+
+from contiple_tui.errors import ConfigError
+from contiple_tui.screens.service_switch import ServiceSwitchScreen
+from contiple_tui.widgets.header import ConsoleHeader
+
+from .apphelpers import make_app, nav_ids, static_text
+
+ALL_MENUS = [
+    "home", "callback_list", "callback_assign", "callback_unassign", "callback_status",
+    "sms_templates", "sms_compose", "sms_history",
+    "wallboard_overview", "wallboard_services", "wallboard_agents",
+]
+
+
+@pytest.mark.parametrize("login, expected", [
+    ("admin", ALL_MENUS),
+    # agent01: phone + callback_assign
+    ("agent01", ["home", "callback_list", "callback_assign", "callback_unassign", "sms_compose", "sms_history",
+                 "wallboard_overview", "wallboard_services", "wallboard_agents"]),
+    # agent02: phone only
+    ("agent02", ["home", "callback_list", "sms_compose", "sms_history",
+                 "wallboard_overview", "wallboard_services", "wallboard_agents"]),
+    # agent11: no phone — no callback menus at all
+    ("agent11", ["home", "sms_compose", "sms_history", "wallboard_overview", "wallboard_services", "wallboard_agents"]),
+    ("tv", ["home", "wallboard_overview", "wallboard_services", "wallboard_agents"]),
+])
+async def test_menus_per_role(demo_store, login, expected):
+    app = make_app(demo_store, login)
+    async with app.run_test(size=(80, 24)):
+        assert nav_ids(app) == expected
+        assert app.current_menu_id == "home"
+
+
+async def test_menus_follow_contract_flags_on_service_switch(demo_store):
+    app = make_app(demo_store, "admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        assert isinstance(app.screen, ServiceSwitchScreen)
+        await pilot.press("down", "down", "enter")  # cs → sales → care (SMS off)
+        await pilot.pause()
+        assert app.session.service.code == "care"
+        assert not any(m.startswith("sms") for m in nav_ids(app))
+        assert "callback_list" in nav_ids(app)
+        assert "A/S센터" in static_text(app.query_one("#service", Static))
+
+
+async def test_service_switch_escape_keeps_service(demo_store):
+    app = make_app(demo_store, "agent01")
+    async with app.run_test() as pilot:
+        await pilot.press("f2", "escape")
+        assert app.session.service.code == "cs"
+
+
+async def test_single_service_user_is_told(demo_store):
+    app = make_app(demo_store, "agent02")
+    async with app.run_test() as pilot:
+        await pilot.press("f2")
+        assert not isinstance(app.screen, ServiceSwitchScreen)
+        assert any("one service" in n.message for n in app._notifications)
+
+
+async def test_navigation_opens_views(demo_store):
+    app = make_app(demo_store, "admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "enter")  # the group heading is skipped
+        assert app.current_menu_id == "callback_list"
+        view = app.query_one("#view-callback_list")
+        assert "not available yet" in static_text(view.query(Static).last())
+
+
+@pytest.mark.parametrize("lang, query", [("ko", "콜백 리스트"), ("ko", "Callback list"), ("en", "콜백 리스트"),
+                                         ("en", "processing status")])
+async def test_palette_opens_menus_by_korean_or_english_name(demo_store, lang, query):
+    app = make_app(demo_store, "admin", lang=lang)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*query)
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        expected = "callback_status" if "status" in query else "callback_list"
+        assert app.current_menu_id == expected
+
+
+async def test_palette_hides_menus_the_user_may_not_see(demo_store):
+    app = make_app(demo_store, "agent02")
+    async with app.run_test() as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any("Callback list" in title for title in titles)
+        assert not any("Processing status" in title or "Assign callbacks" in title for title in titles)
+        await pilot.pause()
+
+
+async def test_hidden_menu_is_refused(demo_store):
+    app = make_app(demo_store, "agent02")
+    async with app.run_test() as pilot:
+        app.show_menu("callback_status")
+        await pilot.pause()
+        assert app.current_menu_id == "home"
+        assert any("not available to you" in n.message for n in app._notifications)
+
+
+async def test_keymap_remaps_bindings(demo_store):
+    app = make_app(demo_store, "agent01", keymap={"app.switch_service": "f5"})
+    async with app.run_test() as pilot:
+        await pilot.press("f2")
+        assert not isinstance(app.screen, ServiceSwitchScreen)
+        await pilot.press("f5")
+        assert isinstance(app.screen, ServiceSwitchScreen)
+
+
+def test_keymap_with_unknown_binding_id_is_refused(demo_store):
+    with pytest.raises(ConfigError) as err:
+        make_app(demo_store, "admin", keymap={"app.fly": "f9"})
+    assert "keymap.app.fly" in err.value.message("en")
+
+
+def test_unknown_theme_is_refused(demo_store):
+    with pytest.raises(ConfigError):
+        make_app(demo_store, "admin", theme="neon")
+
+
+async def test_f1_toggles_key_help(demo_store):
+    app = make_app(demo_store, "admin", lang="ko")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f1")
+        assert app.screen.query(HelpPanel)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert not app.screen.query(HelpPanel)
+
+
+async def test_footer_and_bindings_are_translated(demo_store):
+    app = make_app(demo_store, "admin", lang="ko")
+    async with app.run_test():
+        descriptions = {b.binding.description for b in app.active_bindings.values()}
+        assert {"종료", "단축키", "서비스"} <= descriptions
+
+
+async def test_ctrl_q_quits(demo_store):
+    app = make_app(demo_store, "admin")
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_header_shows_user_service_cti_and_clock(demo_store):
+    app = make_app(demo_store, "agent01", lang="ko")
+    async with app.run_test(size=(80, 24)):
+        header = app.query_one(ConsoleHeader)
+        text = " ".join(static_text(w) for w in header.query(Static))
+        assert "고객센터 ▾" in text and "상담원" in text and "CTI 연결 안 됨" in text
+        assert "10:30:00" in text  # FIXED_NOW in Asia/Seoul
+
+
+def _complete_in_other_process(db_path: str, login: str) -> None:
+    code = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1])\n"
+        "c.execute(\"UPDATE callbacks SET status = 'completed' WHERE status = 'assigned' AND assignee_id = "
+        "(SELECT id FROM users WHERE login = ?)\", (sys.argv[2],))\n"
+        "c.commit()\n"
+    )
+    subprocess.run([sys.executable, "-c", code, db_path, login], check=True, timeout=30)
+
+
+async def test_change_in_another_process_shows_within_two_seconds(demo_store):
+    app = make_app(demo_store, "agent02")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        box = app.query_one("#home-callbacks", Static)
+        before = static_text(box)
+        assert "Not processed" in before
+        _complete_in_other_process(str(demo_store.path), "agent02")
+        started = time.monotonic()
+        while time.monotonic() - started < 2.0:
+            await pilot.pause(0.1)
+            await app.workers.wait_for_complete()
+            if static_text(box) != before:
+                break
+        after = static_text(box)
+        assert after != before
+        assert time.monotonic() - started < 2.0
+        not_processed = next(line for line in after.splitlines() if "Not processed" in line)
+        assert not_processed.split()[-1] == "0"
+
+
+async def test_disabled_while_signed_in_is_signed_out(demo_store):
+    app = make_app(demo_store, "agent02")
+    async with app.run_test() as pilot:
+        subprocess.run([sys.executable, "-m", "contiple_tui", "--data-dir", str(demo_store.path.parent),
+                        "users", "disable", "agent02"], check=True, timeout=30)
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if app.exit_message:
+                break
+    assert app.exit_message and "disabled" in app.exit_message
+
+
+async def test_rights_changed_in_another_process_update_menus(demo_store):
+    app = make_app(demo_store, "agent02")
+    async with app.run_test() as pilot:
+        assert "callback_assign" not in nav_ids(app)
+        code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                "c.execute(\"UPDATE users SET perm_callback_assign = 1 WHERE login = 'agent02'\"); c.commit()")
+        subprocess.run([sys.executable, "-c", code, str(demo_store.path)], check=True, timeout=30)
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if "callback_assign" in nav_ids(app):
+                break
+        assert "callback_assign" in nav_ids(app)

@@ -54,13 +54,12 @@ class ContipleApp(Localized, App[None]):
     def __init__(
         self,
         *,
-        store=None,
         session: Session,
         config: Config,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         super().__init__()
-        self.store = store or session.store
+        self.store = session.store
         self.session = session
         self.config = config
         self.clock = clock
@@ -71,15 +70,12 @@ class ContipleApp(Localized, App[None]):
         for path in config.theme_files:
             self.register_theme(load_theme_file(path))
         if config.theme not in self.available_themes:
-            raise ConfigError("err.theme_unknown", theme=config.theme, known=", ".join(self._theme_names()))
+            known = ", ".join(sorted(n for n in self.available_themes if n != "textual-ansi"))
+            raise ConfigError("err.theme_unknown", theme=config.theme, known=known)
         self.theme = config.theme
         self._apply_keymap(config.keymap)
 
     # -- set-up -------------------------------------------------------------------------------
-
-    def _theme_names(self) -> list[str]:
-        return sorted(name for name in self.available_themes if name.startswith("contiple") or name not in
-                      {"textual-ansi"})
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         known = all_binding_ids()
@@ -184,6 +180,11 @@ class ContipleApp(Localized, App[None]):
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette", placeholder=t("palette.placeholder")))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_service":
+            return len(self.session.services) > 1  # nothing to switch to: hide the key
+        return True
 
     def action_switch_service(self) -> None:
         if len(self.session.services) < 2:

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = users_sub.add_parser("add", help=t("cli.users.add"))
     add.add_argument("--login", required=True)
     add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=("admin", "agent", "wallboard"))
+    add.add_argument("--role", required=True, metavar="admin|agent|wallboard")
     add.add_argument("--perm", default="", metavar="phone,callback_assign", help=t("cli.users.perm"))
     add.add_argument("--service", dest="services", action="append", required=True, metavar="CODE",
                      help=t("cli.users.service"))
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("--no-callback", action="store_true", help=t("cli.services.no_callback"))
     sadd.add_argument("--no-sms", action="store_true", help=t("cli.services.no_sms"))
     sadd.add_argument("--no-cti", action="store_true", help=t("cli.services.no_cti"))
-    sadd.add_argument("--outbound-ticket", choices=("on_dial", "on_connect"), default="on_dial",
+    sadd.add_argument("--outbound-ticket", default="on_dial", metavar="on_dial|on_connect",
                       help=t("cli.services.outbound"))
     sadd.add_argument("--sl-threshold", type=int, default=20, metavar="SECONDS", help=t("cli.services.sl"))
     sadd.add_argument("--timezone", default="Asia/Seoul", help=t("cli.services.tz"))
@@ -109,8 +109,6 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     cfg = config_mod.load(data_dir=args.data_dir, lang=args.lang, theme=args.theme, cti_url=args.cti_url)
     set_language(cfg.lang)
-    if args.service:
-        cfg.service = args.service
 
     if args.command == "config":
         print(cfg.config_file)
@@ -126,16 +124,20 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _users(args, store)
         if args.command == "services":
             return _services(args, store)
-        return _console(cfg, store, args.user or getpass.getuser())
+        return _console(cfg, store, args.user or getpass.getuser(), args.service)
     finally:
         store.close()
 
 
-def _console(cfg, store, login: str) -> int:
+def _console(cfg, store, login: str, service: str | None = None) -> int:
     from contiple_tui.core.session import Session, resolve_user
 
     user = resolve_user(store, login)
-    session = Session(store, user, cfg.service if cfg.service in _codes(store, user) else None)
+    # --service must name one of the user's services; the shared config's ui.service is only a
+    # preference, ignored for people who are not in that service.
+    if service is None and cfg.service in _codes(store, user):
+        service = cfg.service
+    session = Session(store, user, service)
     from contiple_tui.app import ContipleApp  # textual is imported only now
 
     app = ContipleApp(store=store, session=session, config=cfg)
@@ -172,7 +174,7 @@ def _demo(args: argparse.Namespace, cfg) -> int:
             print(db_path)
             return 0
         cfg.data_dir = demo_dir
-        return _console(cfg, store, args.user or args.demo_user)
+        return _console(cfg, store, args.user or args.demo_user, args.service)
     finally:
         store.close()
 

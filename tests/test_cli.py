@@ -131,3 +131,17 @@ def test_demo_seed_only_and_reuse(tmp_path):
     assert sqlite3.connect(db).execute("SELECT count(*) FROM callbacks").fetchone()[0] == 50
     listing = run_cli("--data-dir", str(tmp_path / "demo"), "users", "list")
     assert "admin" in listing.stdout and "tv" in listing.stdout and "agent01" in listing.stdout
+
+
+def test_service_flag_must_name_one_of_the_users_services(tmp_path):
+    _seed_service(tmp_path)
+    run_cli("--data-dir", str(tmp_path), "users", "add", "--login", "kim", "--name", "김", "--role", "agent",
+            "--service", "cs")
+    _one_line_error(run_cli("--data-dir", str(tmp_path), "--user", "kim", "--service", "sales"), "'sales'")
+
+
+def test_bad_role_is_explained_in_korean(tmp_path):
+    _seed_service(tmp_path)
+    result = run_cli("--data-dir", str(tmp_path), "--lang", "ko", "users", "add", "--login", "kim",
+                     "--name", "김", "--role", "boss", "--service", "cs")
+    _one_line_error(result, "알 수 없는 역할 'boss'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
@@ -34,13 +35,13 @@ class HomeView(MenuView):
         user, service = self.session.user, self.session.service
         perms = ", ".join(t(f"perm.{p}") for p in Perm if user.has(p)) or t("word.none")
         self.query_one("#home-profile", Static).update(
-            t("home.profile", name=user.name, login=user.login, role=t(f"role.{user.role}"), perms=perms,
+            t("home.profile", name=escape(user.name), login=escape(user.login), role=t(f"role.{user.role}"), perms=perms,
               cti=user.cti_agent_id or "-")
         )
 
         on, off = f"✔ {t('word.on')}", f"✘ {t('word.off')}"
         info = _grid()
-        info.add_row(t("home.service"), f"{service.name} ({service.code})")
+        info.add_row(t("home.service"), escape(f"{service.name} ({service.code})"))
         info.add_row(t("col.callback"), on if service.callback_enabled else off)
         info.add_row(t("col.sms"), on if service.sms_enabled else off)
         info.add_row(t("col.cti"), on if service.cti_enabled else off)
@@ -48,7 +49,7 @@ class HomeView(MenuView):
         info.add_row(t("col.sl"), t("home.seconds", n=service.sl_threshold_s))
         info.add_row(t("col.tz"), service.timezone)
         info.add_row(t("col.senders"), ", ".join(format_phone(n) for n in service.sender_numbers) or "-")
-        info.add_row(t("col.ivr"), ", ".join(f"{r.code} {r.name}" for r in service.ivr_routes) or "-")
+        info.add_row(t("col.ivr"), escape(", ".join(f"{r.code} {r.name}" for r in service.ivr_routes) or "-"))
         self.query_one("#home-service", Static).update(info)
         self.query_one("#home-service").border_title = t("home.service_title")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -26,7 +27,8 @@ class ServiceSwitchScreen(Localized, ModalScreen[str | None]):
             yield Static(t("switch.title"), id="switch-title")
             options = [
                 Option(
-                    f"{'● ' if s.id == self.session.service.id else '  '}{s.name} ({s.code})", id=s.code
+                    escape(f"{'● ' if s.id == self.session.service.id else '  '}{s.name} ({s.code})"),
+                    id=s.code,
                 )
                 for s in self.session.services
             ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Click
@@ -44,10 +45,10 @@ class ConsoleHeader(Horizontal):
         session = self.session
         service = session.service
         switch = " ▾" if len(session.services) > 1 else ""
-        self.query_one("#service", Static).update(f"{service.name}{switch}")
+        self.query_one("#service", Static).update(escape(f"{service.name}{switch}"))
         self.query_one("#service").tooltip = t("header.switch_hint") if switch else None
         role = t(f"role.{session.user.role}")
-        self.query_one("#who", Static).update(f"{session.user.name} · {role}")
+        self.query_one("#who", Static).update(escape(f"{session.user.name} · {role}"))
         self.set_cti_state(self.cti_state)
 
     def set_cti_state(self, state: str) -> None:

@@ -140,7 +140,7 @@ def _console(cfg, store, login: str, service: str | None = None) -> int:
     session = Session(store, user, service)
     from contiple_tui.app import ContipleApp  # textual is imported only now
 
-    app = ContipleApp(store=store, session=session, config=cfg)
+    app = ContipleApp(session=session, config=cfg)
     app.run(mouse=cfg.mouse)
     if app.exit_message:
         print(f"{PROG}: {app.exit_message}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""The CTI (phone system) feed: protocol, live model, websocket client, simulator. Headless."""

@@ -1,55 +1,47 @@
-"""The core (store, rules, config, i18n) never imports textual; `--version` does not either."""
+"""The core (store, rules, CTI, config, i18n) never imports textual; `--version` does not either."""
 
+import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-HEADLESS_MODULES = [
-    "contiple_tui",
-    "contiple_tui.cli",
-    "contiple_tui.config",
-    "contiple_tui.errors",
-    "contiple_tui.i18n",
-    "contiple_tui.store",
-    "contiple_tui.store.connection",
-    "contiple_tui.store.migrations",
-    "contiple_tui.store.directory",
-    "contiple_tui.store.callbacks",
-    "contiple_tui.core",
-    "contiple_tui.core.models",
-    "contiple_tui.core.permissions",
-    "contiple_tui.core.directory",
-    "contiple_tui.core.session",
-    "contiple_tui.core.menus",
-    "contiple_tui.core.demo",
-    "contiple_tui.core.phone",
-]
+import contiple_tui
+
+HEADLESS_PACKAGES = ("core", "store", "cti", "i18n")
+HEADLESS_TOP_LEVEL = ("contiple_tui", "contiple_tui.cli", "contiple_tui.config", "contiple_tui.errors")
 
 
-def _loaded_after_import(module: str) -> set[str]:
-    code = f"import sys, {module}; print(' '.join(sorted(m.split('.')[0] for m in sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return set(out.stdout.split())
+def _headless_modules() -> list[str]:
+    root = Path(contiple_tui.__file__).parent
+    modules = list(HEADLESS_TOP_LEVEL)
+    for package in HEADLESS_PACKAGES:
+        modules.append(f"contiple_tui.{package}")
+        for info in pkgutil.walk_packages([str(root / package)], prefix=f"contiple_tui.{package}."):
+            modules.append(info.name)
+    return modules
 
 
-@pytest.mark.parametrize("module", HEADLESS_MODULES)
-def test_core_module_does_not_import_textual(module):
-    loaded = _loaded_after_import(module)
-    assert "textual" not in loaded
-    assert "rich" not in loaded or module == "contiple_tui.cli"  # rich only for table output, lazily
+def test_discovery_finds_the_core():
+    modules = _headless_modules()
+    assert "contiple_tui.core.permissions" in modules and "contiple_tui.store.connection" in modules
+    assert "contiple_tui.cti.protocol" in modules
 
 
-def test_every_core_module_is_listed():
-    """A new module in a headless package must be added above, so it is checked too."""
-    import pkgutil
-
-    import contiple_tui.core
-    import contiple_tui.store
-
-    for package in (contiple_tui.core, contiple_tui.store):
-        for info in pkgutil.iter_modules(package.__path__):
-            assert f"{package.__name__}.{info.name}" in HEADLESS_MODULES
+def test_core_modules_do_not_import_textual():
+    """One interpreter per module, so one module's imports cannot hide another's."""
+    code = (
+        "import importlib, sys\n"
+        "importlib.import_module(sys.argv[1])\n"
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"
+    )
+    offenders = []
+    for module in _headless_modules():
+        out = subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True, check=True)
+        if out.stdout.strip() != "False":
+            offenders.append(module)
+    assert offenders == []
 
 
 def test_version_does_not_import_textual():
@@ -61,3 +53,11 @@ def test_version_does_not_import_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False")
     assert out.stdout.startswith("contiple-tui ")
+
+
+@pytest.mark.parametrize("module", ["contiple_tui.app", "contiple_tui.screens.home"])
+def test_ui_modules_do_import_textual(module):
+    """The check above is meaningful: UI modules are detected."""
+    code = f"import sys, {module}; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

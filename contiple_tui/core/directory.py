@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contiple_tui.core.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, User
+from contiple_tui.core.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
 from contiple_tui.errors import NotFound, ValidationError
 from contiple_tui.store import Store
 
@@ -132,6 +132,7 @@ def add_service(
     timezone: str = "Asia/Seoul",
     sender_numbers: Sequence[str] = (),
     ivr_routes: Sequence[IvrRoute | str] = (),
+    thresholds: Thresholds = Thresholds(),
 ) -> Service:
     if not SERVICE_CODE_RE.match(code):
         raise ValidationError("err.service_code_invalid", code=code)
@@ -146,6 +147,10 @@ def add_service(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError("err.timezone_invalid", tz=timezone) from None
+    t = thresholds
+    if not (0 <= t.sl_crit_pct <= t.sl_warn_pct <= 100 and 0 < t.waiting_warn <= t.waiting_crit
+            and 0 < t.wait_warn_s <= t.wait_crit_s):
+        raise ValidationError("err.thresholds_invalid")
     senders = list(dict.fromkeys(normalize_sender(n) for n in sender_numbers))
     routes = [r if isinstance(r, IvrRoute) else parse_ivr_route(r) for r in ivr_routes]
 
@@ -164,6 +169,7 @@ def add_service(
             timezone=timezone,
             sender_numbers=senders,
             ivr_routes=routes,
+            thresholds=thresholds,
         )
 
     sid = store.db.run_write(insert)

@@ -35,6 +35,18 @@ class IvrRoute:
 
 
 @dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Wallboard alert levels of a service: warning and critical."""
+
+    sl_warn_pct: float = 80.0
+    sl_crit_pct: float = 60.0
+    waiting_warn: int = 5
+    waiting_crit: int = 10
+    wait_warn_s: int = 60
+    wait_crit_s: int = 120
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     id: int
     code: str
@@ -47,6 +59,7 @@ class Service:
     timezone: str = "Asia/Seoul"
     sender_numbers: tuple[str, ...] = ()
     ivr_routes: tuple[IvrRoute, ...] = ()
+    thresholds: Thresholds = Thresholds()
 
 
 @dataclass(frozen=True, slots=True)

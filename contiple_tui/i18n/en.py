@@ -78,6 +78,7 @@ MESSAGES: dict[str, str] = {
     "err.timezone_invalid": "Unknown time zone '{tz}' (for example Asia/Seoul).",
     "err.sender_invalid": "'{number}' is not a valid sender number (8 to 12 digits).",
     "err.ivr_route_invalid": "'{value}' is not an IVR route: write CODE=NAME.",
+    "err.thresholds_invalid": "Alert thresholds must be ordered: service level critical ≤ warning ≤ 100, waiting and longest wait 0 < warning ≤ critical.",
     "err.demo_counts": "--callbacks must be 0 or more and --agents at least 2.",
     "err.menu_hidden": "'{menu}' is not available to you in this service.",
     "err.permission_denied": "Not allowed: {action}.",

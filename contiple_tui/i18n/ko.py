@@ -78,6 +78,7 @@ MESSAGES: dict[str, str] = {
     "err.timezone_invalid": "알 수 없는 시간대 '{tz}' (예: Asia/Seoul).",
     "err.sender_invalid": "'{number}'은(는) 올바른 발신번호가 아닙니다 (숫자 8~12자리).",
     "err.ivr_route_invalid": "'{value}'은(는) IVR 경로가 아닙니다. CODE=NAME 형식으로 쓰세요.",
+    "err.thresholds_invalid": "경고 기준이 맞지 않습니다: 서비스 레벨은 위험 ≤ 주의 ≤ 100, 대기 고객과 최장 대기는 0 < 주의 ≤ 위험이어야 합니다.",
     "err.demo_counts": "--callbacks는 0 이상, --agents는 2 이상이어야 합니다.",
     "err.menu_hidden": "이 서비스에서는 '{menu}' 메뉴를 사용할 수 없습니다.",
     "err.permission_denied": "권한이 없습니다: {action}.",

@@ -6,12 +6,12 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 
-from contiple_tui.core.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, User
+from contiple_tui.core.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
 from contiple_tui.store.connection import Database
 
 _SERVICE_COLS = (
     "id, code, name, callback_enabled, sms_enabled, cti_enabled, outbound_ticket_mode, "
-    "sl_threshold_s, timezone"
+    "sl_threshold_s, timezone, sl_warn_pct, sl_crit_pct, waiting_warn, waiting_crit, wait_warn_s, wait_crit_s"
 )
 _USER_COLS = "id, login, name, role, perm_phone, perm_callback_assign, cti_agent_id, disabled"
 
@@ -50,6 +50,7 @@ class ServiceRepo:
                     timezone=row[8],
                     sender_numbers=senders,
                     ivr_routes=routes,
+                    thresholds=Thresholds(*row[9:15]),
                 )
             )
         return services
@@ -85,11 +86,13 @@ class ServiceRepo:
         timezone: str,
         sender_numbers: Sequence[str],
         ivr_routes: Sequence[IvrRoute],
+        thresholds: Thresholds,
     ) -> int:
         cur = conn.execute(
             "INSERT INTO services (code, name, callback_enabled, sms_enabled, cti_enabled, "
-            "outbound_ticket_mode, sl_threshold_s, timezone, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "outbound_ticket_mode, sl_threshold_s, timezone, created_at, sl_warn_pct, sl_crit_pct, "
+            "waiting_warn, waiting_crit, wait_warn_s, wait_crit_s) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 code,
                 name,
@@ -100,6 +103,12 @@ class ServiceRepo:
                 sl_threshold_s,
                 timezone,
                 int(time.time()),
+                thresholds.sl_warn_pct,
+                thresholds.sl_crit_pct,
+                thresholds.waiting_warn,
+                thresholds.waiting_crit,
+                thresholds.wait_warn_s,
+                thresholds.wait_crit_s,
             ),
         )
         sid = cur.lastrowid

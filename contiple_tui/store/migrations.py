@@ -114,6 +114,15 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 2: wallboard alert thresholds per service.
+    """
+    ALTER TABLE services ADD COLUMN sl_warn_pct REAL NOT NULL DEFAULT 80;
+    ALTER TABLE services ADD COLUMN sl_crit_pct REAL NOT NULL DEFAULT 60;
+    ALTER TABLE services ADD COLUMN waiting_warn INTEGER NOT NULL DEFAULT 5;
+    ALTER TABLE services ADD COLUMN waiting_crit INTEGER NOT NULL DEFAULT 10;
+    ALTER TABLE services ADD COLUMN wait_warn_s INTEGER NOT NULL DEFAULT 60;
+    ALTER TABLE services ADD COLUMN wait_crit_s INTEGER NOT NULL DEFAULT 120;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

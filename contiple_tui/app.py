@@ -21,18 +21,22 @@ from textual.widgets import ContentSwitcher, Footer, OptionList
 from contiple_tui.config import Config
 from contiple_tui.core.menus import MENU_BY_ID, Menu, visible_menus
 from contiple_tui.core.session import Session
+from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.errors import ConfigError, ContipleError
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.home import HomeView
 from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
+from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized, localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.nav import NavMenu
+from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
-VIEW_CLASSES: dict[str, type[MenuView]] = {"home": HomeView}
+WIDE_ENOUGH_FOR_NAV = 110
+VIEW_CLASSES: dict[str, type[MenuView]] = {"home": HomeView} | {m: WallboardView for m in VIEW_OF_MENU}
 
 
 def _now() -> datetime:
@@ -57,6 +61,7 @@ class ContipleApp(Localized, App[None]):
         session: Session,
         config: Config,
         clock: Callable[[], datetime] = _now,
+        cti: CtiClient | None = None,
     ) -> None:
         super().__init__()
         self.store = session.store
@@ -64,7 +69,14 @@ class ContipleApp(Localized, App[None]):
         self.config = config
         self.clock = clock
         self.exit_message: str | None = None
+        self._nav_auto_hidden = False
+        self._header: ConsoleHeader | None = None
         self._watcher = self.store.watcher()
+        # The CTI feed: given (tests, demo) or from the configured address; None when not configured.
+        if cti is None and config.cti_url:
+            cti = CtiClient(config.cti_url, token=config.cti_token, user=session.user.login)
+        self.cti = cti
+        self.wallboard_interval = config.wallboard_interval
         for theme in BUILTIN_THEMES:
             self.register_theme(theme)
         for path in config.theme_files:
@@ -99,6 +111,12 @@ class ContipleApp(Localized, App[None]):
 
     def on_mount(self) -> None:
         localize_bindings(self.screen)  # the default screen's keys (tab, copy…) in the user's language
+        self._header = self.query_one(ConsoleHeader)
+        if self.cti is not None:
+            self.cti.subscribe(self._on_cti)
+            self._header.set_cti_state(self.cti.state)
+            if self.cti._task is None:
+                self.cti.start()
         self.rebuild_menus()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         self.query_one(NavMenu).focus()
@@ -135,12 +153,41 @@ class ContipleApp(Localized, App[None]):
             view_cls = VIEW_CLASSES.get(menu_id, PendingView)
             switcher.mount(view_cls(menu, self.session))
         switcher.current = view_id
-        self.query_one(NavMenu).select_menu(menu_id)
+        nav = self.query_one(NavMenu)
+        nav.select_menu(menu_id)
+        # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
+        # back) and returns by itself on the next menu.
+        if menu.group == "wallboard" and self.size.width < WIDE_ENOUGH_FOR_NAV:
+            self._nav_auto_hidden = nav.display
+            nav.display = False
+        elif self._nav_auto_hidden:
+            nav.display = True
+            self._nav_auto_hidden = False
 
     @on(OptionList.OptionSelected, "#nav")
     def _nav_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.show_menu(event.option.id)
+            view = self.query_one(ContentSwitcher).visible_content
+            if view is not None and view.focusable:
+                view.focus()  # its keys work at once; Tab or Shift+Tab returns to the menu
+
+    # -- CTI -----------------------------------------------------------------------------------
+
+    def _on_cti(self, client: CtiClient, what: object) -> None:
+        # The header lives on the base screen, which may sit under a dialog.
+        header = self._header
+        if isinstance(what, LinkState) and header is not None and header.is_mounted:
+            header.set_cti_state(what)
+
+    @on(WallboardPanel.TurnedCritical)
+    def _critical(self) -> None:
+        if self.config.bell:
+            self.bell()
+
+    def wallboard_command(self, view: str) -> list[str]:
+        url = self.cti.url if self.cti is not None else None
+        return wallboard_argv(str(self.config.data_dir), self.session.user.login, url, view)
 
     # -- live data ----------------------------------------------------------------------------
 
@@ -173,6 +220,9 @@ class ContipleApp(Localized, App[None]):
     def action_toggle_nav(self) -> None:
         nav = self.query_one(NavMenu)
         nav.display = not nav.display
+        self._nav_auto_hidden = False
+        if nav.display:
+            nav.focus()
 
     def action_help_quit(self) -> None:
         self.notify(t("app.quit_hint"), title=t("key.quit"))
@@ -217,14 +267,19 @@ class ContipleApp(Localized, App[None]):
         yield SystemCommand(t("key.help"), t("palette.help"), self.action_toggle_help)
         yield SystemCommand(t("key.quit"), t("palette.quit"), self.action_quit)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         self._watcher.close()
+        if self.cti is not None:
+            await self.cti.stop()
 
 
 def all_binding_ids() -> set[str]:
     """Every binding id a keymap may name (ours; Textual's widgets keep their defaults)."""
     ids: set[str] = set()
-    for cls in (ContipleApp, ServiceSwitchScreen):
+    from contiple_tui.screens.agent_detail import AgentDetailScreen
+    from contiple_tui.screens.wallboard import PopoutScreen
+
+    for cls in (ContipleApp, ServiceSwitchScreen, WallboardView, PopoutScreen, AgentDetailScreen):
         for binding in cls.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 ids.add(binding.id)

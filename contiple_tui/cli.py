@@ -85,6 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("--ivr", action="append", default=[], metavar="CODE=NAME", help=t("cli.services.ivr"))
     services_sub.add_parser("list", help=t("cli.services.list"))
 
+    board = sub.add_parser("wallboard", help=t("cli.wallboard"), description=t("cli.wallboard"))
+    board.add_argument("--kiosk", action="store_true", help=t("cli.wallboard.kiosk"))
+    board.add_argument("--view", choices=("overview", "services", "agents"), default="overview",
+                       help=t("cli.wallboard.view"))
+    board.add_argument("--interval", type=float, metavar="SECONDS", help=t("cli.wallboard.interval"))
+    board.add_argument("--service", dest="board_services", action="append", default=[], metavar="CODE",
+                       help=t("cli.wallboard.service"))
+
+    sim = sub.add_parser("cti-sim", help=t("cli.cti_sim"), description=t("cli.cti_sim"))
+    sim.add_argument("--host", default="127.0.0.1", help=t("cli.cti_sim.host"))
+    sim.add_argument("--port", type=int, default=8765, help=t("cli.cti_sim.port"))
+    sim.add_argument("--seed", type=int, help=t("cli.cti_sim.seed"))
+    sim.add_argument("--speed", type=float, default=1.0, help=t("cli.cti_sim.speed"))
+    sim.add_argument("--token", help=t("cli.cti_sim.token"))
+    sim.add_argument("--stats-file", metavar="FILE", help=t("cli.cti_sim.stats_file"))
+    sim.add_argument("--heartbeat", type=float, default=5.0, metavar="SECONDS", help=argparse.SUPPRESS)
+
     config = sub.add_parser("config", help=t("cli.config"), description=t("cli.config"))
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     config_sub.add_parser("path", help=t("cli.config.path"))
@@ -124,6 +141,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _users(args, store)
         if args.command == "services":
             return _services(args, store)
+        if args.command == "cti-sim":
+            return _cti_sim(args, store)
+        if args.command == "wallboard":
+            return _wallboard(args, cfg, store, args.user or getpass.getuser())
         return _console(cfg, store, args.user or getpass.getuser(), args.service)
     finally:
         store.close()
@@ -166,6 +187,7 @@ def _demo(args: argparse.Namespace, cfg) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     store = Store(db_path)
+    simulator = None
     try:
         if not demo.is_seeded(store):
             print(t("cli.demo.seeding", callbacks=f"{args.callbacks:,}"), file=sys.stderr, flush=True)
@@ -174,9 +196,71 @@ def _demo(args: argparse.Namespace, cfg) -> int:
             print(db_path)
             return 0
         cfg.data_dir = demo_dir
+        if not cfg.cti_url:
+            # The demo is live: a simulated phone system beside the console (or the one already running).
+            from contiple_tui.cti.embedded import join_or_start
+
+            cfg.cti_url, simulator = join_or_start(demo_dir, db_path, arrival_scale=DEMO_ARRIVAL_SCALE)
         return _console(cfg, store, args.user or args.demo_user, args.service)
     finally:
+        if simulator is not None:
+            from contiple_tui.cti.embedded import release
+
+            release(demo_dir, simulator)
         store.close()
+
+
+DEMO_ARRIVAL_SCALE = 4.0  # a busier day than real, so a newcomer sees numbers move
+
+
+def _cti_sim(args: argparse.Namespace, store) -> int:
+    import asyncio
+
+    from contiple_tui.cti.simulator import serve_from_store
+
+    def listening(port: int) -> None:
+        print(t("cli.cti_sim.listening", host=args.host, port=port), file=sys.stderr, flush=True)
+
+    options = dict(seed=args.seed, speed=args.speed, token=args.token, stats_file=args.stats_file,
+                   heartbeat_s=args.heartbeat)
+    try:
+        asyncio.run(serve_from_store(store.path, args.host, args.port, on_listening=listening, **options))
+    except OSError as exc:
+        raise ContipleError("err.port_in_use", host=args.host, port=args.port, reason=exc.strerror or str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
+    from contiple_tui.core import permissions
+    from contiple_tui.core.session import resolve_user
+
+    interval = args.interval if args.interval is not None else cfg.wallboard_interval
+    if not 1 <= interval <= 3600:
+        raise ContipleError("err.interval_invalid")
+    user = resolve_user(store, login)
+    services = [s for s in store.services.list() if permissions.may_view_wallboard(user, s)]
+    for code in args.board_services:
+        if code not in {s.code for s in services}:
+            raise ContipleError("err.not_member", service=code)
+    if args.board_services:
+        services = [s for s in services if s.code in args.board_services]
+    if not services:
+        raise ContipleError("wb.no_services")
+    url = cfg.cti_url
+    if not url:
+        from contiple_tui.cti.embedded import running_simulator_url
+
+        url = running_simulator_url(cfg.data_dir)
+    from contiple_tui.cti.client import CtiClient
+    from contiple_tui.kiosk import WallboardApp
+
+    client = CtiClient(url, token=cfg.cti_token, user=login) if url else None
+    app = WallboardApp(store=store, client=client, services=services, config=cfg, view=args.view,
+                       interval=interval, kiosk=args.kiosk)
+    app.run(mouse=not args.kiosk and cfg.mouse)
+    return 0
 
 
 def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contiple_tui.errors import ConfigError
+from contiple_tui.i18n import t
 
 APP_NAME = "contiple-tui"
 CONFIG_FILENAME = "config.toml"
@@ -30,6 +31,9 @@ SCHEMA: dict[str, dict[str, tuple[type, tuple | None]]] = {
     "cti": {
         "url": (str, None),
         "token": (str, None),
+    },
+    "wallboard": {
+        "interval": (float, None),
     },
     "notifications": {
         "bell": (bool, None),
@@ -60,6 +64,7 @@ class Config:
     cti_token: str | None = field(default=None, repr=False)  # never displayed
     bell: bool = False
     desktop_notifications: bool = False
+    wallboard_interval: float = 5.0
     keymap: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -109,6 +114,10 @@ def _check(file: str, section: str, key: str, value: Any) -> Any:
         )
     if key == "refresh_seconds" and not 0.2 <= value <= 60:
         raise ConfigError("err.config_range", file=file, key=name, low=0.2, high=60)
+    if key == "interval" and not 1 <= value <= 3600:
+        raise ConfigError("err.config_range", file=file, key=name, low=1, high=3600)
+    if section == "cti" and key == "url" and not value.startswith(("ws://", "wss://")):
+        raise ConfigError("err.config_value_bad", file=file, key=name, reason=t("err.cti_url_invalid", url=value))
     return value
 
 
@@ -190,5 +199,6 @@ def load(
         cti_token=cti.get("token"),
         bell=notes.get("bell", False),
         desktop_notifications=notes.get("desktop", False),
+        wallboard_interval=settings.get("wallboard", {}).get("interval", 5.0),
         keymap=settings.get("keymap", {}),
     )

@@ -9,7 +9,7 @@ from contiple_tui.i18n import set_language
 from .conftest import FIXED_NOW
 
 
-def make_app(store, login: str = "admin", lang: str = "en", **settings):
+def make_app(store, login: str = "admin", lang: str = "en", cti=None, **settings):
     from contiple_tui.app import ContipleApp
 
     set_language(lang)
@@ -17,7 +17,7 @@ def make_app(store, login: str = "admin", lang: str = "en", **settings):
     for name, value in settings.items():
         setattr(cfg, name, value)
     session = Session(store, resolve_user(store, login))
-    return ContipleApp(session=session, config=cfg, clock=lambda: FIXED_NOW)
+    return ContipleApp(session=session, config=cfg, clock=lambda: FIXED_NOW, cti=cti)
 
 
 def nav_ids(app) -> list[str]:

@@ -7,9 +7,10 @@ from textual.containers import VerticalScroll
 from contiple_tui.core.menus import Menu
 from contiple_tui.core.session import Session
 from contiple_tui.i18n import t
+from contiple_tui.widgets.bindings import Localized
 
 
-class MenuView(VerticalScroll):
+class MenuView(Localized, VerticalScroll):
     """A pane in the console's content area. Subclasses override :meth:`reload`."""
 
     can_focus = False

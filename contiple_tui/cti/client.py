@@ -1,0 +1,303 @@
+"""The console's CTI client: connects, keeps the live model current, reconnects by itself.
+
+- Resumes with the last epoch and seq it applied; resyncs on a sequence gap; ignores duplicates.
+- Marks the data stale after two heartbeat periods without a frame from the server.
+- Reconnects with capped exponential backoff and jitter.
+- Malformed frames are counted and logged, never fatal.
+
+Runs as an asyncio task in whatever loop the caller has (the console's, or a test's). Listeners are
+called in that loop after each change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from contiple_tui import __version__
+from contiple_tui.cti import protocol as p
+from contiple_tui.cti.model import Applied, LiveModel
+
+log = logging.getLogger(__name__)
+
+
+class LinkState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    STALE = "stale"  # connected, but the server has gone quiet
+    OFFLINE = "offline"
+
+
+class CommandRejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class ClientStats:
+    frames: int = 0
+    malformed: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+    snapshots: int = 0
+    connects: int = 0
+
+
+Listener = Callable[["CtiClient", Any], None]
+
+
+class CtiClient:
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        user: str = "",
+        model: LiveModel | None = None,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.token = token
+        self.user = user
+        self.model = model or LiveModel()
+        self.state = LinkState.OFFLINE
+        self.stats = ClientStats()
+        self.epoch: str | None = None
+        self.heartbeat_s = 5.0
+        self.time_scale = 1.0
+        self.last_good: datetime | None = None  # server time of the last good data
+        self._last_frame = 0.0  # monotonic time of the last frame
+        self._sync_mono = 0.0  # monotonic time when server_time was last learned
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._connect_timeout = connect_timeout
+        self._listeners: list[Listener] = []
+        self._ws: ClientConnection | None = None
+        self._pending: dict[str, asyncio.Future[p.Reply]] = {}
+        self._ids = itertools.count(1)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._resyncing = False  # a snapshot was asked for; events wait for it
+
+    # -- subscription ---------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """``listener(client, what)`` is called after each change; ``what`` is the message or state."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, what: Any) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(self, what)
+            except Exception:  # a broken view must not stop the feed
+                log.exception("CTI listener failed")
+
+    def _set_state(self, state: LinkState) -> None:
+        if state is not self.state:
+            self.state = state
+            self._notify(state)
+
+    @property
+    def live(self) -> bool:
+        """True while the numbers on screen are current."""
+        return self.state is LinkState.CONNECTED and self.model.has_data
+
+    def server_now(self) -> datetime:
+        """The server's clock now, advanced at the server's time scale since it was last heard."""
+        base = self.model.server_time or p.utc_now()
+        elapsed = (time.monotonic() - self._sync_mono) * self.time_scale if self._sync_mono else 0.0
+        return base + timedelta(seconds=elapsed)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task:
+        self._stop.clear()
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="cti-client")
+        return self._task
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        self._set_state(LinkState.OFFLINE)
+
+    async def run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            self._set_state(LinkState.CONNECTING)
+            try:
+                await self._session()
+                attempt = 0  # a session that got going resets the backoff
+            except (OSError, WebSocketException, asyncio.TimeoutError, p.ProtocolError) as exc:
+                log.info("CTI connection failed: %s", exc)
+            finally:
+                self._ws = None
+                self._fail_pending("disconnected")
+            if self._stop.is_set():
+                break
+            self._set_state(LinkState.OFFLINE)
+            attempt += 1
+            delay = min(self._backoff_max, self._backoff_initial * 2 ** min(attempt - 1, 16))
+            delay *= 0.5 + random.random()  # jitter: consoles do not reconnect in lockstep
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _session(self) -> None:
+        async with connect(
+            self.url, open_timeout=self._connect_timeout, max_size=p.MAX_FRAME_BYTES, ping_interval=None
+        ) as ws:
+            self._ws = ws
+            console = {"name": "contiple-tui", "version": __version__, "user": self.user, "pid": os.getpid()}
+            await ws.send(p.hello(self.token, console, self.epoch, self.model.seq))
+            welcome = p.decode_server(await asyncio.wait_for(ws.recv(), self._connect_timeout))
+            if isinstance(welcome, p.ServerError):
+                raise p.ProtocolError(f"refused: {welcome.reason}")
+            if not isinstance(welcome, p.Welcome):
+                raise p.ProtocolError("expected welcome")
+            self.stats.connects += 1
+            self.heartbeat_s = welcome.heartbeat_s
+            self.time_scale = welcome.time_scale
+            if welcome.epoch != self.epoch or not welcome.resume:
+                # A new server run (or no resume): only a snapshot can place what follows.
+                self.model.clear()
+            self.epoch = welcome.epoch
+            self._resyncing = False
+            self._heard(welcome.server_time)
+            watchdog = asyncio.create_task(self._watch_heartbeats())
+            try:
+                async for frame in ws:
+                    self._on_frame(frame)
+                    if self.model.has_data and self.state is not LinkState.CONNECTED:
+                        self._set_state(LinkState.CONNECTED)
+            finally:
+                watchdog.cancel()
+
+    async def _watch_heartbeats(self) -> None:
+        """Two missed heartbeats: the numbers are no longer live."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s / 2)
+            quiet = time.monotonic() - self._last_frame
+            if quiet > 2 * self.heartbeat_s + 0.1:
+                self._set_state(LinkState.STALE)
+            if quiet > 6 * self.heartbeat_s and self._ws is not None:
+                await self._ws.close()  # long silence: reconnect rather than wait forever
+
+    def _heard(self, server_time: datetime | None = None) -> None:
+        self._last_frame = time.monotonic()
+        if server_time is not None:
+            self._sync_mono = self._last_frame
+
+    # -- frames --------------------------------------------------------------------------------
+
+    def _on_frame(self, frame: str | bytes) -> None:
+        self.stats.frames += 1
+        try:
+            message = p.decode_server(frame)
+        except p.ProtocolError as exc:
+            self.stats.malformed += 1
+            log.warning("malformed CTI frame (%s)", exc)
+            self._heard()
+            return
+        self._heard()
+        if message is None:
+            return
+        if isinstance(message, p.EventMessage):
+            if self._resyncing:
+                return  # the coming snapshot includes it
+            result = self.model.apply_event(message)
+            if result is Applied.APPLIED:
+                self._sync_mono = self._last_frame
+                self.last_good = message.ts
+                self._notify(message)
+            elif result is Applied.DUPLICATE:
+                self.stats.duplicates += 1
+            else:
+                self._request_resync()
+        elif isinstance(message, p.Snapshot):
+            self._resyncing = False
+            self.stats.snapshots += 1
+            self.model.apply_snapshot(message)
+            self._sync_mono = self._last_frame
+            self.last_good = message.server_time
+            self._notify(message)
+        elif isinstance(message, p.Heartbeat):
+            if self._resyncing:
+                pass
+            elif self.model.seq is not None and message.seq > self.model.seq:
+                self._request_resync()  # an event was lost in a quiet period
+            elif self.model.has_data:
+                self.model.server_time = message.server_time
+                self._sync_mono = self._last_frame
+                self.last_good = message.server_time
+                if self.state is LinkState.STALE:
+                    self._set_state(LinkState.CONNECTED)
+                self._notify(message)
+        elif isinstance(message, p.Reply):
+            future = self._pending.pop(message.id, None)
+            if future is not None and not future.done():
+                future.set_result(message)
+
+    def _request_resync(self) -> None:
+        """Keep showing what we have, ignore events, and ask for a snapshot (once)."""
+        if self._resyncing:
+            return
+        self._resyncing = True
+        self.stats.gaps += 1
+        if self._ws is not None:
+            asyncio.get_running_loop().create_task(self._send(p.resync()))
+
+    async def _send(self, text: str) -> None:
+        if self._ws is None:
+            raise ConnectionError("not connected")
+        try:
+            await self._ws.send(text)
+        except WebSocketException as exc:
+            raise ConnectionError(str(exc)) from exc
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def command(self, name: p.Command, timeout: float = 10.0, **args: Any) -> dict[str, Any]:
+        """Send a command and wait for its reply; raises CommandRejected or ConnectionError."""
+        command_id = f"c-{os.getpid()}-{next(self._ids)}"
+        future: asyncio.Future[p.Reply] = asyncio.get_running_loop().create_future()
+        self._pending[command_id] = future
+        try:
+            await self._send(p.command(command_id, name, **args))
+            reply = await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise ConnectionError("no reply") from None
+        finally:
+            self._pending.pop(command_id, None)
+        if not reply.ok:
+            raise CommandRejected(reply.reason or "rejected")
+        return reply.data
+
+    def _fail_pending(self, reason: str) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ConnectionError(reason))
+        self._pending.clear()

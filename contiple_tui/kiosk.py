@@ -1,0 +1,144 @@
+"""The wallboard on its own (`contiple-tui wallboard`), and kiosk mode for wall TVs (`--kiosk`).
+
+Kiosk: no header, footer or menus; big digits for the headline numbers when the terminal is large
+enough; a clock; needs no keyboard; quitting takes Ctrl+Q three times within three seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Digits, Footer, Static
+
+from contiple_tui.config import Config
+from contiple_tui.core import wallboard as wb
+from contiple_tui.core.models import Service
+from contiple_tui.cti.client import CtiClient
+from contiple_tui.i18n import t
+from contiple_tui.store import Store
+from contiple_tui.screens.wallboard import WallboardControls
+from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
+from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.wallboard_panel import BoardScope, WallboardPanel
+
+QUIT_PRESSES = 3
+QUIT_WINDOW_S = 3.0
+HEADLINE_MIN_SIZE = (100, 30)
+
+
+class WallboardApp(WallboardControls, Localized, App[None]):
+    CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
+    BINDINGS = WallboardControls.BINDINGS + [
+        Binding("ctrl+q", "request_quit", "key.quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        client: CtiClient | None,
+        services: list[Service],
+        config: Config,
+        view: str = "overview",
+        interval: float = 5.0,
+        kiosk: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.store = store  # the agent detail shows the names the store knows
+        self.client = client
+        self.services = services
+        self.config = config
+        self.view = view
+        self.interval = interval
+        self.kiosk = kiosk
+        self.clock = clock
+        self.monotonic = monotonic
+        self._quit_presses: list[float] = []
+        for theme in BUILTIN_THEMES:
+            self.register_theme(theme)
+        for path in config.theme_files:
+            self.register_theme(load_theme_file(path))
+        self.theme = config.theme if config.theme in self.available_themes else "contiple-dark"
+        self.set_keymap(config.keymap)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(DEFAULT_VARIABLES)
+
+    def compose(self) -> ComposeResult:
+        names = " · ".join(s.name for s in self.services)
+        with Horizontal(id="kiosk-top"):
+            yield Static(Text(f"{t('group.wallboard')} · {names}", style="bold", no_wrap=True,
+                              overflow="ellipsis"), id="kiosk-title")
+            yield Static(id="kiosk-clock")
+        with Horizontal(id="kiosk-headline"):
+            for key in ("waiting", "service_level", "answer_rate"):
+                with Vertical(classes="headline-box"):
+                    yield Static(t(f"wb.headline.{key}"), classes="headline-label")
+                    yield Digits("—", id=f"headline-{key}")
+        yield WallboardPanel(self.client, BoardScope.from_services(self.services), view=self.view,
+                             interval=self.interval, clock=self.monotonic, id="kiosk-panel")
+        if not self.kiosk:
+            yield Footer()
+
+    def on_mount(self) -> None:
+        if self.client is not None and self.client._task is None:
+            self.client.start()
+        self._tick()
+        self.set_interval(0.25, self._tick)
+        self.query_one(WallboardPanel).focus()
+
+    def on_resize(self) -> None:
+        width, height = self.size
+        self.query_one("#kiosk-headline").display = width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
+
+    def _tick(self) -> None:
+        zone = ZoneInfo(self.services[0].timezone if self.services else "Asia/Seoul")
+        self.query_one("#kiosk-clock", Static).update(self.clock().astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"))
+        client = self.client
+        live = client is not None and client.live
+        values = {"waiting": "—", "service_level": "—", "answer_rate": "—"}
+        if client is not None and client.model.has_data:
+            codes = [s.code for s in self.services]
+            rows = wb.service_rows(client.model, codes, {}, client.server_now())
+            if rows:
+                total = wb.service_totals(rows, client.model)
+                values = {
+                    "waiting": str(total.waiting),
+                    "service_level": wb.format_rate(total.service_level).rstrip("%"),
+                    "answer_rate": wb.format_rate(total.answer_rate).rstrip("%"),
+                }
+        for key, value in values.items():
+            digits = self.query_one(f"#headline-{key}", Digits)
+            if digits.value != value:
+                digits.update(value)
+        self.query_one("#kiosk-headline").set_class(not live, "-stale")
+
+    def action_request_quit(self) -> None:
+        if not self.kiosk:
+            self.exit()
+            return
+        now = self.monotonic()
+        self._quit_presses = [p for p in self._quit_presses if now - p <= QUIT_WINDOW_S] + [now]
+        left = QUIT_PRESSES - len(self._quit_presses)
+        if left <= 0:
+            self.exit()
+        else:
+            self.notify(t("wb.kiosk.quit_hint", count=left), timeout=QUIT_WINDOW_S)
+
+    def on_wallboard_panel_turned_critical(self) -> None:
+        if self.config.bell:
+            self.bell()
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.stop()

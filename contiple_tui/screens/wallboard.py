@@ -1,0 +1,110 @@
+"""The wallboard menus (3-1 overview, 3-2 by service, 3-3 by agent) inside the console, with pop-out."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+
+from contiple_tui.core import permissions
+from contiple_tui.core.menus import Menu
+from contiple_tui.core.session import Session
+from contiple_tui.i18n import get_language, t
+from contiple_tui.screens.agent_detail import AgentDetailScreen
+from contiple_tui.screens.base import MenuView
+from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.wallboard_panel import BoardScope, WallboardPanel
+
+VIEW_OF_MENU = {"wallboard_overview": "overview", "wallboard_services": "services", "wallboard_agents": "agents"}
+
+
+def wallboard_services(session: Session):
+    return [s for s in session.services if permissions.may_view_wallboard(session.user, s)]
+
+
+class WallboardControls:
+    """Keys shared by every place a wallboard panel is shown."""
+
+    BINDINGS = [
+        Binding("space", "toggle_rotation", "key.rotate_pause", id="wallboard.pause"),
+        Binding("v", "flip", "key.flip", id="wallboard.flip"),
+        Binding("a", "agent_detail", "key.agent_detail", id="wallboard.agents"),
+    ]
+
+    @property
+    def panel(self) -> WallboardPanel:
+        return self.query_one(WallboardPanel)  # type: ignore[attr-defined]
+
+    def action_toggle_rotation(self) -> None:
+        if self.panel.view == "overview":
+            self.panel.toggle_rotation()
+
+    def action_flip(self) -> None:
+        self.panel.flip()
+
+    def action_agent_detail(self) -> None:
+        panel = self.panel
+        client = panel.client
+        if client is None or not client.model.has_data:
+            return
+        table = panel.current_table
+        code = None
+        if panel.shown == "agents" and table.row_count:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            code = key if key in panel.scope.codes else None
+        code = code or panel.scope.codes[0]
+        names = {u.cti_agent_id: u.name for u in self.app.store.users.list() if u.cti_agent_id}  # type: ignore[attr-defined]
+        self.app.push_screen(AgentDetailScreen(client, code, panel.scope.names.get(code, code), names))  # type: ignore[attr-defined]
+
+
+class WallboardView(WallboardControls, MenuView):
+    BINDINGS = WallboardControls.BINDINGS + [Binding("p", "popout", "key.popout", id="wallboard.popout")]
+
+    def __init__(self, menu: Menu, session: Session) -> None:
+        super().__init__(menu, session)
+        self.can_focus = True
+
+    def compose(self) -> ComposeResult:
+        scope = BoardScope.from_services(wallboard_services(self.session))
+        yield WallboardPanel(
+            getattr(self.app, "cti", None), scope, view=VIEW_OF_MENU[self.menu.id],
+            interval=getattr(self.app, "wallboard_interval", 5.0),
+        )
+
+    def reload(self) -> None:
+        self.panel.scope = BoardScope.from_services(wallboard_services(self.session))
+        self.panel.redraw(force=True)
+
+    def action_popout(self) -> None:
+        """팝업: inside tmux, a new tmux window running the wallboard; elsewhere, a full screen."""
+        view = VIEW_OF_MENU[self.menu.id]
+        command = self.app.wallboard_command(view)  # type: ignore[attr-defined]
+        if os.environ.get("TMUX") and command:
+            title = t(f"menu.{self.menu.id}")
+            subprocess.run(["tmux", "new-window", "-n", title, shlex.join(command)], check=False)
+            return
+        self.app.push_screen(PopoutScreen(self.panel.client, self.panel.scope, view, self.panel.interval))
+
+
+class PopoutScreen(WallboardControls, Localized, Screen[None]):
+    BINDINGS = WallboardControls.BINDINGS + [Binding("escape", "app.pop_screen", "key.close", id="popout.close")]
+
+    def __init__(self, client, scope: BoardScope, view: str, interval: float) -> None:
+        super().__init__()
+        self._args = (client, scope, view, interval)
+
+    def compose(self) -> ComposeResult:
+        client, scope, view, interval = self._args
+        yield WallboardPanel(client, scope, view=view, interval=interval, id="popout-panel")
+
+
+def wallboard_argv(data_dir: str, login: str, cti_url: str | None, view: str) -> list[str]:
+    argv = [sys.executable, "-m", "contiple_tui", "--data-dir", data_dir, "--user", login, "--lang", get_language()]
+    if cti_url:
+        argv += ["--cti-url", cti_url]
+    return argv + ["wallboard", "--view", view]

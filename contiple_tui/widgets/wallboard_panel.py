@@ -1,0 +1,269 @@
+"""The wallboard (전광판): 3-2 by service and 3-3 by agent, live from the CTI model.
+
+Redraws at most 20 times a second and only when the model changed (or once a second, for the ticking
+longest wait); shows a "Disconnected" banner with the time of the last good data and dims the numbers
+whenever the feed is down or stale, so a wall TV never shows frozen numbers as if they were live.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import ContentSwitcher, Static
+
+from contiple_tui.core import wallboard as wb
+from contiple_tui.core.models import Service, Thresholds
+from contiple_tui.cti.client import CtiClient, LinkState
+from contiple_tui.i18n import t
+from contiple_tui.widgets.board import BoardTable
+
+# (key, label, minimum width): sized so both boards fit an 80-column terminal.
+SERVICE_COLUMNS = [
+    ("name", "wb.col.service", 8), ("waiting", "wb.col.waiting", 5), ("inbound", "wb.col.inbound", 5),
+    ("answered", "wb.col.answered", 5), ("abandoned", "wb.col.abandoned", 5),
+    ("answer_rate", "wb.col.answer_rate", 6), ("service_level", "wb.col.service_level", 7),
+    ("longest_wait", "wb.col.longest_wait", 6),
+]
+AGENT_COLUMNS = [
+    ("name", "wb.col.service", 8), ("waiting", "wb.col.waiting", 5), ("login", "wb.col.login", 5),
+    ("ready", "wb.col.ready", 4), ("talking", "wb.col.talking", 4), ("outbound", "wb.col.outbound", 3),
+    ("break_acw", "wb.col.break_acw", 4), ("answer_rate", "wb.col.answer_rate", 6),
+    ("service_level", "wb.col.service_level", 7),
+]
+VIEWS = ("services", "agents")
+REDRAW_SECONDS = 0.05
+TOTAL_KEY = "__total__"
+
+# Not colour alone: warning and critical also carry a symbol and bold/reverse, for 16-colour and
+# NO_COLOR terminals.
+_MARK = {wb.Level.OK: ("", ""), wb.Level.WARN: ("▲", "bold yellow"), wb.Level.CRIT: ("◆", "bold reverse red")}
+
+
+def _num(value: int | str, level: wb.Level = wb.Level.OK) -> Text:
+    mark, style = _MARK[level]
+    return Text(f"{mark}{value}" if mark else str(value), style=style, justify="right")
+
+
+def _name(text: str, bold: bool = False) -> Text:
+    return Text(text, style="bold" if bold else "", no_wrap=True, overflow="ellipsis")  # plain: never markup
+
+
+@dataclass
+class BoardScope:
+    """Which services this board shows, with the names and thresholds the store knows for them."""
+
+    codes: list[str]
+    names: dict[str, str]
+    thresholds: dict[str, Thresholds]
+
+    @classmethod
+    def from_services(cls, services: list[Service]) -> BoardScope:
+        return cls(
+            codes=[s.code for s in services],
+            names={s.code: s.name for s in services},
+            thresholds={s.code: s.thresholds for s in services},
+        )
+
+
+class WallboardPanel(Vertical):
+    """``view``: overview (rotates), services or agents."""
+
+    class ViewChanged(Message):
+        def __init__(self, view: str) -> None:
+            super().__init__()
+            self.view = view
+
+    class TurnedCritical(Message):
+        """A value crossed into critical (the app may ring the bell)."""
+
+    def __init__(
+        self,
+        client: CtiClient | None,
+        scope: BoardScope,
+        *,
+        view: str = "overview",
+        interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.client = client
+        self.scope = scope
+        self.view = view
+        self.interval = interval
+        self.clock = clock
+        self.rotating = view == "overview"
+        self.shown = "services" if view in ("overview", "services") else "agents"
+        self._switched_at = clock()
+        self._drawn_version = -1
+        self._drawn_second = -1
+        self._drawn_live: bool | None = None
+        self._critical: set[tuple[str, str]] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="wb-banner", classes="wb-banner")
+        with ContentSwitcher(initial=self.shown, id="wb-switcher"):
+            yield BoardTable([(k, t(label), w) for k, label, w in SERVICE_COLUMNS], id="services")
+            yield BoardTable([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents")
+        yield Static(id="wb-caption", classes="wb-caption")
+
+    def on_mount(self) -> None:
+        self.redraw(force=True)
+        self.set_interval(REDRAW_SECONDS, self.tick)
+
+    # -- rotation ------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        if self.rotating and self.clock() - self._switched_at >= self.interval:
+            self.flip()
+        self.redraw()
+
+    def flip(self) -> None:
+        self.show("agents" if self.shown == "services" else "services")
+
+    def show(self, which: str) -> None:
+        self.shown = which
+        self._switched_at = self.clock()
+        self.query_one(ContentSwitcher).current = which
+        self.post_message(self.ViewChanged(which))
+        self._caption()
+
+    def toggle_rotation(self) -> None:
+        self.rotating = not self.rotating
+        self._switched_at = self.clock()
+        self._caption()
+
+    @property
+    def current_table(self) -> BoardTable:
+        return self.query_one(f"#{self.shown}", BoardTable)
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def redraw(self, force: bool = False) -> None:
+        client = self.client
+        live = client is not None and client.live
+        version = client.model.version if client else 0
+        second = int(time.monotonic())
+        if not force and version == self._drawn_version and live == self._drawn_live and second == self._drawn_second:
+            return
+        self._drawn_version, self._drawn_live, self._drawn_second = version, live, second
+        self._banner(live)
+        self.set_class(not live, "-stale")
+        if client is not None and client.model.has_data:
+            self._fill(client)
+        self._caption()
+
+    def _banner(self, live: bool) -> None:
+        banner = self.query_one("#wb-banner", Static)
+        banner.display = not live
+        if live:
+            return
+        client = self.client
+        if client is None:
+            reason = t("wb.not_configured")
+        elif client.last_good is None:
+            reason = t("wb.no_data")
+        else:
+            zone = ZoneInfo(self._timezone())
+            reason = t("wb.last_data", time=client.last_good.astimezone(zone).strftime("%H:%M:%S"))
+        if client is not None and client.state is LinkState.STALE:
+            reason = f"{t('wb.stale')} · {reason}"
+        banner.update(Text(f"⚠ {t('wb.disconnected')} — {reason}", style="bold"))
+
+    def _timezone(self) -> str:
+        if self.client is not None:
+            for code in self.scope.codes:
+                live = self.client.model.services.get(code)
+                if live is not None:
+                    return live.timezone
+        return "Asia/Seoul"
+
+    def _fill(self, client: CtiClient) -> None:
+        model, scope = client.model, self.scope
+        now = client.server_now()
+        critical: set[tuple[str, str]] = set()
+
+        rows = wb.service_rows(model, scope.codes, scope.names, now)
+        table_rows = []
+        for row in rows + ([wb.service_totals(rows, model)] if rows else []):
+            total = row.service == ""
+            limits = scope.thresholds.get(row.service, Thresholds())
+            levels = (
+                (wb.Level.OK,) * 3
+                if total
+                else (
+                    wb.waiting_alert(limits, row.waiting),
+                    wb.service_level_alert(limits, row.service_level),
+                    wb.longest_wait_alert(limits, row.longest_wait_s),
+                )
+            )
+            for metric, level in zip(("waiting", "service_level", "longest_wait"), levels):
+                if level is wb.Level.CRIT:
+                    critical.add((row.service, metric))
+            table_rows.append((
+                TOTAL_KEY if total else row.service,
+                (
+                    _name(t("wb.total") if total else row.name, bold=total),
+                    _num(row.waiting, levels[0]),
+                    _num(row.inbound),
+                    _num(row.answered),
+                    _num(row.abandoned),
+                    _num(wb.format_rate(row.answer_rate)),
+                    _num(wb.format_rate(row.service_level), levels[1]),
+                    _num(wb.format_duration(row.longest_wait_s), levels[2]),
+                ),
+            ))
+        self.query_one("#services", BoardTable).set_rows(table_rows)
+
+        arows = wb.agent_rows(model, scope.codes, scope.names)
+        agent_table = []
+        for row in arows + ([wb.agent_totals(arows, model)] if arows else []):
+            total = row.service == ""
+            limits = scope.thresholds.get(row.service, Thresholds())
+            agent_table.append((
+                TOTAL_KEY if total else row.service,
+                (
+                    _name(t("wb.total") if total else row.name, bold=total),
+                    _num(row.waiting, wb.Level.OK if total else wb.waiting_alert(limits, row.waiting)),
+                    _num(row.login),
+                    _num(row.ready),
+                    _num(row.talking),
+                    _num(row.outbound),
+                    _num(row.break_acw),
+                    _num(wb.format_rate(row.answer_rate)),
+                    _num(
+                        wb.format_rate(row.service_level),
+                        wb.Level.OK if total else wb.service_level_alert(limits, row.service_level),
+                    ),
+                ),
+            ))
+        self.query_one("#agents", BoardTable).set_rows(agent_table)
+
+        if critical - self._critical:
+            self.post_message(self.TurnedCritical())
+        self._critical = critical
+
+    def _caption(self) -> None:
+        parts = [t(f"wb.view.{self.shown}")]
+        thresholds = {}
+        if self.client is not None:
+            for code in self.scope.codes:
+                live = self.client.model.services.get(code)
+                if live is not None:
+                    thresholds[self.scope.names.get(code, code)] = live.sl_threshold_s
+        if len(set(thresholds.values())) == 1:
+            parts.append(t("wb.sl_threshold", seconds=next(iter(thresholds.values()))))
+        elif thresholds:
+            listing = ", ".join(f"{name} {seconds}s" for name, seconds in thresholds.items())
+            parts.append(t("wb.sl_thresholds", list=listing))
+        if self.view == "overview":
+            parts.append(t("wb.rotation_every", seconds=f"{self.interval:g}") if self.rotating else t("wb.rotation_paused"))
+        parts.append(t("wb.legend"))
+        self.query_one("#wb-caption", Static).update(Text(" · ".join(parts)))

@@ -1,0 +1,235 @@
+"""Wallboard views: rotation with an injected clock, the disconnected banner, kiosk, snapshots."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import ContentSwitcher, Digits
+
+from contiple_tui import config
+from contiple_tui.cti.client import CtiClient
+from contiple_tui.i18n import set_language
+from contiple_tui.kiosk import WallboardApp
+from contiple_tui.screens.agent_detail import AgentDetailScreen
+from contiple_tui.widgets.board import BoardTable
+from contiple_tui.widgets.wallboard_panel import WallboardPanel
+
+from .apphelpers import make_app, static_text
+from .conftest import FIXED_NOW
+from .ctiserver import ScriptedCti, ThreadedCti
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def wait_live(pilot, client, timeout=5.0):
+    for _ in range(int(timeout / 0.05)):
+        if client.live:
+            await pilot.pause(0.1)
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("client never went live")
+
+
+@pytest.fixture
+async def cti():
+    server = ScriptedCti(time_scale=0.0001)  # frozen server clock: stable longest-wait figures
+    await server.start()
+    client = CtiClient(server.url, backoff_initial=0.05, backoff_max=0.2)
+    yield server, client
+    await client.stop()
+    await server.stop()
+
+
+def table_text(table: BoardTable) -> list[list[str]]:
+    return [[str(getattr(c, "plain", c)) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_services_board_shows_product_columns(demo_store, cti):
+    server, client = cti
+    app = make_app(demo_store, "admin", lang="ko", cti=client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.show_menu("wallboard_services")
+        await wait_live(pilot, client)
+        table = app.query_one("#services", BoardTable)
+        labels = [str(col.label).replace("\n", " ") for col in table.columns.values()]
+        assert labels == ["서비스명", "대기 고객", "인입", "응대", "포기", "응대율", "서비스 레벨", "최장 대기"]
+        rows = table_text(table)
+        assert rows[0] == ["고객센터", "2", "100", "90", "8", "90.0%", "▲72.0%", "▲01:00"]
+        assert rows[1] == ["영업팀", "0", "0", "0", "0", "—", "—", "—"]
+        assert rows[2][0] == "합계"
+
+
+async def test_agents_board_columns_in_english(demo_store, cti):
+    server, client = cti
+    app = make_app(demo_store, "admin", lang="en", cti=client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.show_menu("wallboard_agents")
+        await wait_live(pilot, client)
+        table = app.query_one("#agents", BoardTable)
+        labels = [str(col.label).replace("\n", " ") for col in table.columns.values()]
+        assert labels == ["Service", "Waiting", "LOGIN", "Ready", "Talking", "O/B", "Break/ ACW",
+                          "Answer rate", "Service level"]
+        assert table_text(table)[0][:7] == ["고객센터", "2", "4", "1", "2", "1", "0"]
+
+
+async def test_overview_rotates_on_the_injected_clock(demo_store, cti):
+    server, client = cti
+    clock = FakeMonotonic()
+    set_language("en")
+    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
+    app = WallboardApp(store=demo_store, client=client, services=demo_store.services.list(), config=cfg,
+                       view="overview", interval=5, clock=lambda: FIXED_NOW, monotonic=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_live(pilot, client)
+        panel = app.query_one(WallboardPanel)
+        switcher = panel.query_one(ContentSwitcher)
+        assert switcher.current == "services"
+        clock.now += 4.9
+        await pilot.pause(0.15)
+        assert switcher.current == "services"
+        clock.now += 0.2
+        await pilot.pause(0.15)
+        assert switcher.current == "agents"
+        await pilot.press("space")  # pause rotation
+        clock.now += 60
+        await pilot.pause(0.15)
+        assert switcher.current == "agents"
+        await pilot.press("v")  # flip by hand
+        assert switcher.current == "services"
+        await pilot.press("space")
+        clock.now += 5.1
+        await pilot.pause(0.15)
+        assert switcher.current == "agents"
+
+
+async def test_banner_on_disconnect_and_gone_on_reconnect(demo_store, cti):
+    server, client = cti
+    app = make_app(demo_store, "admin", lang="ko", cti=client)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("wallboard_services")
+        await wait_live(pilot, client)
+        banner = app.query_one("#wb-banner")
+        panel = app.query_one(WallboardPanel)
+        assert not banner.display and not panel.has_class("-stale")
+        port = server.port
+        await server.stop()
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if banner.display:
+                break
+        assert banner.display and panel.has_class("-stale")
+        text = static_text(banner)
+        assert "연결 끊김" in text and "10:30:00" in text  # last good data, in the service's time zone
+        assert "연결 안 됨" in static_text(app.query_one("#cti"))
+        await server.start(port)
+        await wait_live(pilot, client)
+        await pilot.pause(0.2)
+        assert not banner.display and not panel.has_class("-stale")
+
+
+async def test_agent_detail_from_the_agent_board(demo_store, cti):
+    server, client = cti
+    app = make_app(demo_store, "admin", lang="ko", cti=client)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("wallboard_agents")
+        app.query_one("#view-wallboard_agents").focus()
+        await wait_live(pilot, client)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AgentDetailScreen)
+        rows = table_text(app.screen.query_one(BoardTable))
+        assert rows[0][2] == "대기중"  # ready agents first
+        assert {r[0] for r in rows} >= {"한지민", "서서윤"}
+        await pilot.press("escape")
+        assert not isinstance(app.screen, AgentDetailScreen)
+
+
+async def test_kiosk_needs_three_ctrl_q(demo_store, cti):
+    server, client = cti
+    set_language("en")
+    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
+    app = WallboardApp(store=demo_store, client=client, services=demo_store.services.list(), config=cfg,
+                       kiosk=True, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_live(pilot, client)
+        await pilot.pause(0.3)  # the headline refreshes four times a second
+        assert app.query_one("#kiosk-headline").display
+        assert app.query_one("#headline-waiting", Digits).value == "2"
+        await pilot.press("ctrl+q")
+        await pilot.press("ctrl+q")
+        assert app.is_running
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running
+
+
+async def test_markup_in_names_is_shown_as_text(demo_store):
+    server = ScriptedCti(time_scale=0.0001)
+    server.snapshot["services"][0]["name"] = "[red]hack[/red]"
+    await server.start()
+    client = CtiClient(server.url)
+    from contiple_tui.core.models import Service
+
+    services = [Service(id=99, code="cs", name="")]  # unknown to the store: the CTI's name is shown
+    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
+    app = WallboardApp(store=demo_store, client=client, services=services, config=cfg, view="services")
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_live(pilot, client)
+            assert table_text(app.query_one("#services", BoardTable))[0][0] == "[red]hack[/red]"
+    finally:
+        await client.stop()
+        await server.stop()
+
+
+# -- snapshots ------------------------------------------------------------------------------------
+
+SIZES = [(80, 24), (200, 50)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("menu", ["wallboard_services", "wallboard_agents"])
+def test_wallboard_snapshots(snap_compare, demo_store, menu, lang, size):
+    with ThreadedCti(time_scale=0.0001) as server:
+        client = CtiClient(server.url)
+        app = make_app(demo_store, "admin", lang=lang, cti=client)
+
+        async def run_before(pilot):
+            pilot.app.show_menu(menu)
+            await wait_live(pilot, client)
+            await pilot.pause(0.2)
+
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_kiosk_snapshot(snap_compare, demo_store, lang):
+    with ThreadedCti(time_scale=0.0001) as server:
+        client = CtiClient(server.url)
+        set_language(lang)
+        cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang=lang)
+        app = WallboardApp(store=demo_store, client=client, services=demo_store.services.list(), config=cfg,
+                           view="services", kiosk=True, clock=lambda: FIXED_NOW)
+
+        async def run_before(pilot):
+            await wait_live(pilot, client)
+            await pilot.pause(0.4)
+
+        assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
+
+
+def test_disconnected_snapshot(snap_compare, demo_store):
+    """No CTI address at all: the banner says so, in Korean."""
+    app = make_app(demo_store, "admin", lang="ko")
+
+    async def run_before(pilot):
+        pilot.app.show_menu("wallboard_services")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -210,7 +210,7 @@ def _demo(args: argparse.Namespace, cfg) -> int:
         store.close()
 
 
-DEMO_ARRIVAL_SCALE = 4.0  # a busier day than real, so a newcomer sees numbers move
+DEMO_ARRIVAL_SCALE = 1.5  # a busy but believable day (about 70% answered), so numbers move
 
 
 def _cti_sim(args: argparse.Namespace, store) -> int:

@@ -68,7 +68,7 @@ class CtiClient:
         user: str = "",
         model: LiveModel | None = None,
         backoff_initial: float = 0.5,
-        backoff_max: float = 30.0,
+        backoff_max: float = 10.0,  # a wall TV is back within seconds of the phone system
         connect_timeout: float = 10.0,
     ) -> None:
         self.url = url
@@ -119,8 +119,13 @@ class CtiClient:
         return self.state is LinkState.CONNECTED and self.model.has_data
 
     def server_now(self) -> datetime:
-        """The server's clock now, advanced at the server's time scale since it was last heard."""
+        """The server's clock now, advanced at the server's time scale since it was last heard.
+
+        Frozen at the last good data while the feed is down: nothing on screen ticks as if live.
+        """
         base = self.model.server_time or p.utc_now()
+        if self.state is not LinkState.CONNECTED:
+            return base
         elapsed = (time.monotonic() - self._sync_mono) * self.time_scale if self._sync_mono else 0.0
         return base + timedelta(seconds=elapsed)
 

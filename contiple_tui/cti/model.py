@@ -129,8 +129,10 @@ class LiveModel:
             service.abandoned += 1
             service.waiting.pop(data["call_id"], None)
         elif event is Event.DAILY_RESET:
+            # Callers still waiting stay, and count as the new day's inbound (as the server counts).
             service.day = data["day"]
-            service.inbound = service.answered = service.abandoned = service.answered_within_sl = 0
+            service.inbound = len(service.waiting)
+            service.answered = service.abandoned = service.answered_within_sl = 0
 
     def counters(self) -> dict[str, dict[str, int]]:
         """The same shape as the simulator's ``stats`` reply, for exact comparison."""

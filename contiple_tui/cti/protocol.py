@@ -111,8 +111,13 @@ def clean_text(value: Any, limit: int = MAX_TEXT) -> str:
     return _CONTROL_RE.sub("", value)[:limit]
 
 
+def valid_id(value: Any) -> bool:
+    """Ids (services, agents, calls) are short and plain: letters, digits and . _ : @ -."""
+    return isinstance(value, str) and _ID_RE.match(value) is not None
+
+
 def _id(value: Any) -> str:
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not valid_id(value):
         raise ProtocolError("bad id")
     return value
 

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contiple_tui.core.demo import korean_name
-from contiple_tui.cti.protocol import AgentState, Command, Event, format_time
+from contiple_tui.cti.protocol import AgentState, Command, Event, format_time, valid_id
 from contiple_tui.store import Store
 
 # Timing of the simulated world, in simulated seconds (means chosen to look like a real contact center).
@@ -47,7 +47,6 @@ SETTABLE = frozenset({AgentState.READY, AgentState.BREAK, AgentState.ACW})
 DIALABLE = frozenset({AgentState.READY, AgentState.ACW})
 _NUMBER_RE = re.compile(r"^[0-9]{9,13}$")
 # Ids the simulator sends must pass the client's strict decoder, or every frame naming them is dropped.
-_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
 _MAX_COMMAND_ID = 64
 
 
@@ -87,7 +86,7 @@ def load_directory(store: Store) -> SimDirectory:
             services=tuple(code_of[sid] for sid in user.service_ids if sid in code_of),
         )
         for user in store.users.list()
-        if user.cti_agent_id and not user.disabled and _ID_RE.match(user.cti_agent_id)
+        if user.cti_agent_id and not user.disabled and valid_id(user.cti_agent_id)
     ]
     return SimDirectory(
         services=tuple(
@@ -515,7 +514,7 @@ class SimEngine:
 
     def _dial(self, command_id: str, agent: _Agent, message: dict[str, Any]) -> dict[str, Any] | str:
         number, service = message.get("number"), message.get("service")
-        service_ok = service is None or (isinstance(service, str) and _ID_RE.match(service) is not None)
+        service_ok = service is None or valid_id(service)
         if not isinstance(number, str) or not service_ok:
             return "bad_request"
         if agent.state is AgentState.LOGGED_OUT:

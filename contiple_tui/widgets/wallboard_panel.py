@@ -7,6 +7,7 @@ whenever the feed is down or stale, so a wall TV never shows frozen numbers as i
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ AGENT_COLUMNS = [
     ("service_level", "wb.col.service_level", 7),
 ]
 VIEWS = ("services", "agents")
+# Baseline for bench/bench_wallboard_traffic.py only: repaint the whole screen on every update, to
+# show what the cell-by-cell updates save.
+FULL_REPAINT = os.environ.get("CONTIPLE_TUI_BENCH_FULL_REPAINT") == "1"
 REDRAW_SECONDS = 0.05
 TOTAL_KEY = "__total__"
 
@@ -159,6 +163,8 @@ class WallboardPanel(Vertical):
         if client is not None and client.model.has_data:
             self._fill(client)
         self._caption()
+        if FULL_REPAINT:
+            self.screen.refresh(repaint=True, layout=True)
 
     def _banner(self, live: bool) -> None:
         banner = self.query_one("#wb-banner", Static)

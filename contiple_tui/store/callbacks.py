@@ -1,10 +1,12 @@
-"""SQL for callbacks. The list, assignment and intake queries arrive with the callback issue."""
+"""SQL for callbacks: intake, search, dialling, assignment, history, tickets, processing status."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+
+from typing import TYPE_CHECKING
 
 from contiple_tui.core.models import CallbackStatus
 from contiple_tui.store.connection import Database
@@ -38,6 +40,46 @@ HISTORY_INSERT_COLUMNS = (
     "from_user",
     "to_user",
 )
+
+
+if TYPE_CHECKING:
+    from contiple_tui.core.callbacks import CallbackQuery
+
+# In the order of core.callbacks.Callback's fields.
+CALLBACK_COLUMNS = (
+    "id, service_id, cti_request_id, customer_phone, customer_name, phone_valid, ivr_route, requested_at, "
+    "last_requested_at, request_count, status, assignee_id, assigned_by, assigned_at, attempts, "
+    "last_attempt_at, completed_at, completed_by, dialing_since"
+)
+
+
+def _where(service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None, hi: int | None):
+    clauses, args = ["service_id = ?"], [service_id]
+    if assignee_scope is not None:
+        clauses.append("assignee_id = ?")
+        args.append(assignee_scope)
+    if lo is not None:
+        clauses.append("requested_at >= ?")
+        args.append(lo)
+    if hi is not None:
+        clauses.append("requested_at < ?")
+        args.append(hi)
+    if query.status is not None:
+        clauses.append("status = ?")
+        args.append(str(query.status))
+    if query.ivr_route:
+        clauses.append("ivr_route = ?")
+        args.append(query.ivr_route)
+    if query.phone:
+        clauses.append("instr(customer_phone, ?) > 0")
+        args.append(query.phone)
+    if query.assignee_id is not None:
+        clauses.append("assignee_id = ?")
+        args.append(query.assignee_id)
+    if query.assigner_id is not None:
+        clauses.append("assigned_by = ?")
+        args.append(query.assigner_id)
+    return " AND ".join(clauses), args
 
 
 class CallbackRepo:
@@ -105,3 +147,209 @@ class CallbackRepo:
             f"INSERT INTO callback_history ({', '.join(HISTORY_INSERT_COLUMNS)}) VALUES ({marks})",
             history,
         )
+
+    # -- intake --------------------------------------------------------------------------------
+
+    def request_owner(self, conn: sqlite3.Connection, service_id: int, request_id: str) -> int | None:
+        row = conn.execute(
+            "SELECT callback_id FROM callback_requests WHERE service_id = ? AND request_id = ?",
+            (service_id, request_id),
+        ).fetchone()
+        if row is None:  # demo data and callbacks from before the request table
+            row = conn.execute(
+                "SELECT id FROM callbacks WHERE service_id = ? AND cti_request_id = ?", (service_id, request_id)
+            ).fetchone()
+        return row[0] if row else None
+
+    def open_callback_for_phone(self, conn: sqlite3.Connection, service_id: int, phone: str) -> int | None:
+        row = conn.execute(
+            "SELECT id FROM callbacks WHERE service_id = ? AND customer_phone = ? AND status != 'completed' "
+            "ORDER BY requested_at LIMIT 1",
+            (service_id, phone),
+        ).fetchone()
+        return row[0] if row else None
+
+    def merge_request(self, conn: sqlite3.Connection, callback_id: int, at: int) -> None:
+        conn.execute(
+            "UPDATE callbacks SET request_count = request_count + 1, "
+            "last_requested_at = max(last_requested_at, ?) WHERE id = ?",
+            (at, callback_id),
+        )
+
+    def insert_request(self, conn: sqlite3.Connection, service_id: int, request_id: str, phone: str,
+                       name: str | None, valid: bool, ivr_route: str | None, at: int) -> int:
+        cur = conn.execute(
+            "INSERT INTO callbacks (service_id, cti_request_id, customer_phone, customer_name, phone_valid, "
+            "ivr_route, requested_at, last_requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (service_id, request_id, phone, name, int(valid), ivr_route, at, at),
+        )
+        return cur.lastrowid
+
+    def record_request(self, conn: sqlite3.Connection, service_id: int, request_id: str, callback_id: int,
+                       at: int) -> None:
+        conn.execute(
+            "INSERT INTO callback_requests (service_id, request_id, callback_id, requested_at) VALUES (?, ?, ?, ?)",
+            (service_id, request_id, callback_id, at),
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def search(self, service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None,
+               hi: int | None, after: tuple[int, int] | None, limit: int) -> list[tuple]:
+        """Newest first, a page at a time (keyset: never an OFFSET scan of a million rows)."""
+        where, args = _where(service_id, assignee_scope, query, lo, hi)
+        if after is not None:
+            where += " AND (requested_at < ? OR (requested_at = ? AND id < ?))"
+            args += [after[0], after[0], after[1]]
+        with self._db.read() as conn:
+            return conn.execute(
+                f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE {where} "
+                "ORDER BY requested_at DESC, id DESC LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+
+    def count(self, service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None,
+              hi: int | None) -> int:
+        where, args = _where(service_id, assignee_scope, query, lo, hi)
+        with self._db.read() as conn:
+            return conn.execute(f"SELECT count(*) FROM callbacks WHERE {where}", args).fetchone()[0]
+
+    def get(self, callback_id: int) -> tuple | None:
+        with self._db.read() as conn:
+            return conn.execute(f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)).fetchone()
+
+    def get_for_update(self, conn: sqlite3.Connection, callback_id: int, service_id: int) -> tuple | None:
+        return conn.execute(
+            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ? AND service_id = ?", (callback_id, service_id)
+        ).fetchone()
+
+    # -- changes -------------------------------------------------------------------------------
+
+    def start_dial(self, conn: sqlite3.Connection, callback_id: int, now: int) -> None:
+        conn.execute(
+            "UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ?, dialing_since = ? WHERE id = ?",
+            (now, now, callback_id),
+        )
+
+    def stop_dial(self, conn: sqlite3.Connection, callback_id: int) -> None:
+        conn.execute("UPDATE callbacks SET dialing_since = NULL WHERE id = ?", (callback_id,))
+
+    def set_completed(self, conn: sqlite3.Connection, callback_id: int, now: int, by: int) -> None:
+        conn.execute(
+            "UPDATE callbacks SET status = 'completed', completed_at = ?, completed_by = ?, dialing_since = NULL "
+            "WHERE id = ?",
+            (now, by, callback_id),
+        )
+
+    def assign_if_unassigned(self, conn: sqlite3.Connection, callback_id: int, service_id: int, agent: int,
+                             by: int, now: int) -> bool:
+        cur = conn.execute(
+            "UPDATE callbacks SET status = 'assigned', assignee_id = ?, assigned_by = ?, assigned_at = ? "
+            "WHERE id = ? AND service_id = ? AND status = 'unassigned'",
+            (agent, by, now, callback_id, service_id),
+        )
+        return cur.rowcount == 1
+
+    def unassign_if_assigned(self, conn: sqlite3.Connection, callback_id: int, service_id: int) -> int | None:
+        row = conn.execute(
+            "SELECT assignee_id FROM callbacks WHERE id = ? AND service_id = ? AND status = 'assigned'",
+            (callback_id, service_id),
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute(
+            "UPDATE callbacks SET status = 'unassigned', assignee_id = NULL, assigned_by = NULL, "
+            "assigned_at = NULL, dialing_since = NULL WHERE id = ?",
+            (callback_id,),
+        )
+        return row[0]
+
+    def add_history(self, conn: sqlite3.Connection, callback_id: int, at: int, actor: int | None, action: str,
+                    from_status: str | None, to_status: str | None, from_user: int | None,
+                    to_user: int | None) -> None:
+        conn.execute(
+            "INSERT INTO callback_history (callback_id, at, actor_id, action, from_status, to_status, from_user, "
+            "to_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (callback_id, at, actor, action, from_status, to_status, from_user, to_user),
+        )
+
+    def history(self, callback_id: int) -> list[tuple]:
+        with self._db.read() as conn:
+            return conn.execute(
+                "SELECT at, actor_id, action, from_status, to_status, from_user, to_user FROM callback_history "
+                "WHERE callback_id = ? ORDER BY at, id",
+                (callback_id,),
+            ).fetchall()
+
+    def insert_ticket(self, conn: sqlite3.Connection, service_id: int, direction: str, phone: str | None,
+                      name: str | None, subject: str, memo: str, creator: int, callback_id: int | None,
+                      now: int) -> int:
+        cur = conn.execute(
+            "INSERT INTO tickets (service_id, channel, direction, customer_phone, customer_name, subject, memo, "
+            "creator_id, callback_id, created_at) VALUES (?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?)",
+            (service_id, direction, phone, name, subject, memo, creator, callback_id, now),
+        )
+        return cur.lastrowid
+
+    def tickets_for(self, callback_id: int) -> list[tuple]:
+        with self._db.read() as conn:
+            return conn.execute(
+                "SELECT id, direction, subject, creator_id, created_at FROM tickets WHERE callback_id = ? ORDER BY id",
+                (callback_id,),
+            ).fetchall()
+
+    # -- assignment and status -----------------------------------------------------------------
+
+    def incomplete_by_assignee(self, service_id: int) -> dict[int, int]:
+        with self._db.read() as conn:
+            return dict(conn.execute(
+                "SELECT assignee_id, count(*) FROM callbacks WHERE service_id = ? AND status = 'assigned' "
+                "GROUP BY assignee_id",
+                (service_id,),
+            ).fetchall())
+
+    def assignment_totals(self, service_id: int, lo: int | None, hi: int | None) -> tuple[int, int]:
+        where, args = "service_id = ? AND status != 'completed'", [service_id]
+        if lo is not None:
+            where += " AND requested_at >= ?"
+            args.append(lo)
+        if hi is not None:
+            where += " AND requested_at < ?"
+            args.append(hi)
+        with self._db.read() as conn:
+            counts = dict(conn.execute(
+                f"SELECT status, count(*) FROM callbacks WHERE {where} GROUP BY status", args
+            ).fetchall())
+        return counts.get("assigned", 0), counts.get("unassigned", 0)
+
+    def status_by_period(self, service_id: int, lo: int, hi: int, offset_s: int, monthly: bool) -> list[tuple]:
+        """(period, requested, assigned, completed) per local day or month of request."""
+        fmt = "%Y-%m" if monthly else "%Y-%m-%d"
+        with self._db.read() as conn:
+            return conn.execute(
+                "SELECT strftime(?, requested_at + ?, 'unixepoch') AS period, count(*), "
+                "sum(status != 'unassigned'), sum(status = 'completed') FROM callbacks "
+                "WHERE service_id = ? AND requested_at >= ? AND requested_at < ? GROUP BY period ORDER BY period",
+                (fmt, offset_s, service_id, lo, hi),
+            ).fetchall()
+
+    def status_by_agent(self, service_id: int, lo: int, hi: int) -> list[tuple]:
+        with self._db.read() as conn:
+            return conn.execute(
+                "SELECT assignee_id, count(*), sum(status = 'completed') FROM callbacks "
+                "WHERE service_id = ? AND requested_at >= ? AND requested_at < ? AND assignee_id IS NOT NULL "
+                "GROUP BY assignee_id ORDER BY count(*) DESC",
+                (service_id, lo, hi),
+            ).fetchall()
+
+    def assignments_to(self, user_id: int, after_history_id: int) -> list[tuple[int, int]]:
+        with self._db.read() as conn:
+            return conn.execute(
+                "SELECT id, callback_id FROM callback_history WHERE to_user = ? AND id > ? AND action = 'assign' "
+                "ORDER BY id",
+                (user_id, after_history_id),
+            ).fetchall()
+
+    def last_history_id(self) -> int:
+        with self._db.read() as conn:
+            return conn.execute("SELECT coalesce(max(id), 0) FROM callback_history").fetchone()[0]

@@ -123,6 +123,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE services ADD COLUMN wait_warn_s INTEGER NOT NULL DEFAULT 60;
     ALTER TABLE services ADD COLUMN wait_crit_s INTEGER NOT NULL DEFAULT 120;
     """,
+    # 3: callback intake (every CTI request id once, merged requests), dialling state, notifications.
+    """
+    CREATE TABLE callback_requests (
+        service_id   INTEGER NOT NULL REFERENCES services(id),
+        request_id   TEXT NOT NULL,
+        callback_id  INTEGER NOT NULL REFERENCES callbacks(id) ON DELETE CASCADE,
+        requested_at INTEGER NOT NULL,
+        PRIMARY KEY (service_id, request_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE callbacks ADD COLUMN dialing_since INTEGER;
+    CREATE INDEX callbacks_active_phone ON callbacks(service_id, customer_phone)
+        WHERE status != 'completed';
+    CREATE INDEX callbacks_assigner ON callbacks(service_id, assigned_by, requested_at);
+    CREATE INDEX callback_history_to_user ON callback_history(to_user, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

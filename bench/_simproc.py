@@ -1,0 +1,108 @@
+"""Helper process for the wallboard benchmarks (not a benchmark): the real CTI simulator, fed by bursts.
+
+    python _simproc.py STORE [--port P] [--rate EVENTS_PER_S --period S] [--total N] [--prefill N]
+                             [--heartbeat S] [--arrival-scale X] [--seed N]
+
+Starts `contiple_tui.cti.simulator.Simulator(load_directory(store), seed, speed=1, heartbeat_s,
+arrival_scale)` on 127.0.0.1 and, every `period` seconds, calls `sim.burst(rate * period)` (queued +
+abandoned callers, i.e. valid events with `ts` = the simulator's clock at emission; at speed 1 that
+clock is wall-clock UTC taken at start plus monotonic time since). Ticks are on an absolute schedule:
+a late tick is caught up by a bigger burst, so the average rate is exact. `--total` stops the bursts
+after that many burst events; `--prefill` bursts that many events once before listening.
+
+stdout (JSON lines): first {"port": P}; then once a second {"wall": time.time(), "seq": last seq,
+"burst_events": burst events so far, "offset_ms": wall clock minus simulated clock, "clients": n,
+"dropped": clients dropped as too slow, "late_ticks": ticks caught up late}. Exits when stdin closes
+(so it never outlives the benchmark) or on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import threading
+import time
+
+from contiple_tui.cti.simulator import Simulator, load_directory
+from contiple_tui.store import Store
+
+
+def out(data: dict) -> None:
+    sys.stdout.write(json.dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+async def main(args: argparse.Namespace) -> None:
+    store = Store(args.store)
+    try:
+        directory = load_directory(store)
+    finally:
+        store.close()
+    sim = Simulator(directory, seed=args.seed, speed=1.0, heartbeat_s=args.heartbeat,
+                    arrival_scale=args.arrival_scale, max_client_queue=args.max_queue)
+    if args.prefill:
+        sim.burst(args.prefill)
+    port = await sim.start("127.0.0.1", args.port)
+    out({"port": port})
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+
+    def watch_stdin() -> None:  # the benchmark closed our stdin (or died): quit
+        sys.stdin.read()
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+
+    state = {"burst_events": 0, "late_ticks": 0}
+
+    async def status() -> None:
+        while True:
+            out({"wall": time.time(), "seq": sim.engine.seq, "burst_events": state["burst_events"],
+                 "offset_ms": round((time.time() - sim.clock.now()) * 1000, 3), "clients": sim.client_count,
+                 "dropped": sim.dropped_clients, "late_ticks": state["late_ticks"]})
+            await asyncio.sleep(1.0)
+
+    async def bursts() -> None:
+        per_tick = round(args.rate * args.period)
+        if per_tick <= 0:
+            return
+        start, done = loop.time(), 0
+        while args.total is None or state["burst_events"] < args.total:
+            await asyncio.sleep(max(0.0, start + (done + 1) * args.period - loop.time()))
+            due = int((loop.time() - start) / args.period)
+            ticks = due - done
+            if ticks <= 0:
+                continue
+            state["late_ticks"] += ticks - 1
+            n = per_tick * ticks
+            if args.total is not None:
+                n = min(n, args.total - state["burst_events"])
+            sim.burst(n)
+            state["burst_events"] += n
+            done = due
+
+    tasks = [asyncio.create_task(status()), asyncio.create_task(bursts())]
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await sim.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("store")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--rate", type=float, default=0.0, help="burst events per second")
+    parser.add_argument("--period", type=float, default=0.01)
+    parser.add_argument("--total", type=int, default=None)
+    parser.add_argument("--prefill", type=int, default=0)
+    parser.add_argument("--heartbeat", type=float, default=1.0)
+    parser.add_argument("--arrival-scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-queue", type=int, default=10_000)
+    asyncio.run(main(parser.parse_args()))

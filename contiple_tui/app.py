@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -20,7 +20,13 @@ from textual.widgets import ContentSwitcher, Footer, OptionList
 
 from contiple_tui.config import Config
 from contiple_tui.core.menus import MENU_BY_ID, Menu, visible_menus
+from contiple_tui.core import callbacks as cb
+from contiple_tui.core import permissions
+from contiple_tui.core.models import CallbackStatus
+from contiple_tui.core.phone import format_phone
 from contiple_tui.core.session import Session
+from contiple_tui.cti.dialer import CallbackDialer
+from contiple_tui.cti.protocol import Event, EventMessage
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.errors import ConfigError, ContipleError
 from contiple_tui.i18n import both, get_language, t
@@ -28,6 +34,7 @@ from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.home import HomeView
 from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
+from contiple_tui.screens.callback_list import CallbackListView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized, localize_bindings
@@ -36,7 +43,10 @@ from contiple_tui.widgets.nav import NavMenu
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
 WIDE_ENOUGH_FOR_NAV = 110
-VIEW_CLASSES: dict[str, type[MenuView]] = {"home": HomeView} | {m: WallboardView for m in VIEW_OF_MENU}
+VIEW_CLASSES: dict[str, type[MenuView]] = (
+    {"home": HomeView, "callback_list": CallbackListView} | {m: WallboardView for m in VIEW_OF_MENU}
+)
+FULL_WIDTH_GROUPS = ("wallboard", "callbacks")  # boards and lists want every column of a narrow terminal
 
 
 def _now() -> datetime:
@@ -77,6 +87,10 @@ class ContipleApp(Localized, App[None]):
             cti = CtiClient(config.cti_url, token=config.cti_token, user=session.user.login)
         self.cti = cti
         self.wallboard_interval = config.wallboard_interval
+        self.dialer = CallbackDialer(session, cti, self._notify_from_core)
+        # Notifications: what was already there at start is not news.
+        self._seen_callback = self.store.callbacks.last_callback_id()
+        self._seen_history = self.store.callbacks.last_history_id()
         for theme in BUILTIN_THEMES:
             self.register_theme(theme)
         for path in config.theme_files:
@@ -118,6 +132,7 @@ class ContipleApp(Localized, App[None]):
             if self.cti._task is None:
                 self.cti.start()
         self.rebuild_menus()
+        self._update_badge()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         self.query_one(NavMenu).focus()
 
@@ -157,7 +172,7 @@ class ContipleApp(Localized, App[None]):
         nav.select_menu(menu_id)
         # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
         # back) and returns by itself on the next menu.
-        if menu.group == "wallboard" and self.size.width < WIDE_ENOUGH_FOR_NAV:
+        if menu.group in FULL_WIDTH_GROUPS and self.size.width < WIDE_ENOUGH_FOR_NAV:
             self._nav_auto_hidden = nav.display
             nav.display = False
         elif self._nav_auto_hidden:
@@ -168,17 +183,68 @@ class ContipleApp(Localized, App[None]):
     def _nav_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.show_menu(event.option.id)
-            view = self.query_one(ContentSwitcher).visible_content
-            if view is not None and view.focusable:
-                view.focus()  # its keys work at once; Tab or Shift+Tab returns to the menu
+            # After the view is composed: its keys work at once; Tab or Shift+Tab returns to the menu.
+            self.call_after_refresh(self._focus_view)
+
+    def _focus_view(self) -> None:
+        view = self.query_one(ContentSwitcher).visible_content
+        target = view.focus_target if isinstance(view, MenuView) else None
+        if target is not None:
+            target.focus()
 
     # -- CTI -----------------------------------------------------------------------------------
 
+    def _notify_from_core(self, message: str, severity: str) -> None:
+        self.notify(message, severity=severity)  # type: ignore[arg-type]
+
     def _on_cti(self, client: CtiClient, what: object) -> None:
+        if isinstance(what, EventMessage) and what.event is Event.CALLBACK_REQUESTED:
+            self._intake(what.data)
         # The header lives on the base screen, which may sit under a dialog.
         header = self._header
         if isinstance(what, LinkState) and header is not None and header.is_mounted:
             header.set_cti_state(what)
+
+    @work(thread=True, group="intake", exit_on_error=False)
+    def _intake(self, data: dict) -> None:
+        """Every console takes CTI callback requests in; the store keeps each request exactly once."""
+        service = self.store.services.get_by_code(data["service"])
+        if service is None or not service.callback_enabled:
+            return
+        cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"], name=data.get("name"),
+                  ivr_route=data.get("ivr_route"), requested_at=data["requested_at"])
+
+    def _announce(self) -> None:
+        """Toasts for new callbacks (admins and phone agents of the service) and for callbacks assigned
+        to this user, whichever console took them in or assigned them."""
+        user = self.session.user
+        services = {s.id: s for s in self.session.services if permissions.receives_intake_notifications(user, s)}
+        fresh = self.store.callbacks.new_since(self._seen_callback, list(services))
+        if fresh:
+            self._seen_callback = fresh[-1][0]
+            for _, service_id, phone in fresh[-3:]:
+                self._alert(t("cb.new", phone=format_phone(phone), service=services[service_id].name))
+        assigned = cb.assignments_for(self.store, user.id, self._seen_history)
+        if assigned:
+            self._seen_history = assigned[-1][0]
+            self._alert(t("cb.assigned_to_you", count=len(assigned)))
+        self._update_badge()
+
+    def _alert(self, message: str) -> None:
+        self.notify(message, title=t("brand.notification"))
+        if self.config.bell:
+            self.bell()
+        if self.config.desktop_notifications and self._driver is not None:
+            text = "".join(ch for ch in message if ch.isprintable())
+            # OSC 777 and OSC 9: desktop notifications many terminals show, even over SSH.
+            self._driver.write(f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
+
+    def _update_badge(self) -> None:
+        user, service = self.session.user, self.session.service
+        if not permissions.may_view_callbacks(user, service):
+            return
+        mine = self.store.callbacks.count_by_status(service.id, user.id)[CallbackStatus.ASSIGNED]
+        self.query_one(NavMenu).set_badge("callback_list", mine)
 
     @on(WallboardPanel.TurnedCritical)
     def _critical(self) -> None:
@@ -206,6 +272,7 @@ class ContipleApp(Localized, App[None]):
             self.query_one(ConsoleHeader).refresh_identity()
             self.rebuild_menus()
             return
+        self._announce()
         for view in self.query(MenuView):
             view.reload()
 

@@ -77,7 +77,11 @@ async def test_navigation_opens_views(demo_store):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("down", "enter")  # the group heading is skipped
         assert app.current_menu_id == "callback_list"
-        view = app.query_one("#view-callback_list")
+        await pilot.pause()
+        assert app.focused is app.query_one("#cb-table")  # its keys work at once
+        app.show_menu("callback_assign")
+        await pilot.pause()
+        view = app.query_one("#view-callback_assign")
         assert "not available yet" in static_text(view.query(Static).last())
 
 

@@ -41,7 +41,8 @@ def test_pending_menu_and_help(snap_compare, demo_store, lang):
 
     async def open_menu(pilot):
         await _settle(pilot)
-        await pilot.press("down", "enter", "f1")
+        pilot.app.show_menu("sms_compose")
+        await pilot.press("f1")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(160, 45), run_before=open_menu)

@@ -206,21 +206,25 @@ def begin_dial(store: Store, user: User, service: Service, callback_id: int, cti
     return store.db.run_write(write)
 
 
-def end_dial(store: Store, user: User, service: Service, callback_id: int, *, connected: bool) -> None:
-    """The CTI reported the outcome: the dial is over; on_connect creates the ticket now."""
+def dial_answered(store: Store, user: User, service: Service, callback_id: int) -> None:
+    """The CTI reported that the customer answered: on_connect creates the ticket now."""
+    if service.outbound_ticket_mode is not OutboundTicketMode.ON_CONNECT:
+        return
     now = int(time.time())
 
     def write(conn: sqlite3.Connection) -> None:
         row = store.callbacks.get_for_update(conn, callback_id, service.id)
-        if row is None:
-            return
-        callback = _build(row)
-        store.callbacks.stop_dial(conn, callback_id)
-        if connected and service.outbound_ticket_mode is OutboundTicketMode.ON_CONNECT:
+        if row is not None:
+            callback = _build(row)
             store.callbacks.insert_ticket(conn, service.id, "OUT", callback.customer_phone, callback.customer_name,
                                           "callback", "", user.id, callback_id, now)
 
     store.db.run_write(write)
+
+
+def end_dial(store: Store, service: Service, callback_id: int) -> None:
+    """The call is over (ended, failed or refused): the callback may be dialled again."""
+    store.db.run_write(lambda conn: store.callbacks.stop_dial(conn, callback_id))
 
 
 def complete(store: Store, user: User, service: Service, callback_ids: Sequence[int]) -> int:

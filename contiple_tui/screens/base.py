@@ -26,5 +26,10 @@ class MenuView(Localized, VerticalScroll):
         ref = f"{self.menu.seed_ref} " if self.menu.seed_ref else ""
         return f"{ref}{t(f'menu.{self.menu.id}')}"
 
+    @property
+    def focus_target(self):
+        """What takes the focus when the menu is opened from the navigation."""
+        return self if self.focusable else None
+
     def reload(self) -> None:
         """Called when the store changed (in this or another process) or the service was switched."""

@@ -350,6 +350,22 @@ class CallbackRepo:
                 (user_id, after_history_id),
             ).fetchall()
 
+    def last_callback_id(self) -> int:
+        with self._db.read() as conn:
+            return conn.execute("SELECT coalesce(max(id), 0) FROM callbacks").fetchone()[0]
+
+    def new_since(self, after_id: int, service_ids: list[int], limit: int = 20) -> list[tuple[int, int, str]]:
+        """(id, service id, phone) of callbacks taken in after ``after_id``, oldest first."""
+        if not service_ids:
+            return []
+        marks = ", ".join("?" * len(service_ids))
+        with self._db.read() as conn:
+            return conn.execute(
+                f"SELECT id, service_id, customer_phone FROM callbacks WHERE id > ? AND service_id IN ({marks}) "
+                "ORDER BY id LIMIT ?",
+                (after_id, *service_ids, limit),
+            ).fetchall()
+
     def last_history_id(self) -> int:
         with self._db.read() as conn:
             return conn.execute("SELECT coalesce(max(id), 0) FROM callback_history").fetchone()[0]

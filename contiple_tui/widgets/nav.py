@@ -22,6 +22,15 @@ class NavMenu(Localized, OptionList):
             indent = "" if menu.group == "home" else "  "
             self.add_option(Option(f"{indent}{t(f'menu.{menu.id}')}", id=menu.id))
 
+    def set_badge(self, menu_id: str, count: int) -> None:
+        """The user's own open callbacks beside the menu: a number, not a colour."""
+        try:
+            self.get_option_index(menu_id)
+        except Exception:  # noqa: BLE001 - the menu is not shown to this user
+            return
+        label = f"  {t(f'menu.{menu_id}')}"
+        self.replace_option_prompt(menu_id, f"{label} [b]({count})[/b]" if count else label)
+
     def select_menu(self, menu_id: str) -> None:
         try:
             self.highlighted = self.get_option_index(menu_id)

@@ -1,0 +1,260 @@
+"""1-2 콜백 리스트: search, connect (dial through the CTI), complete, register history, Excel."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Input, Select, Static
+
+from contiple_tui.core import callbacks as cb
+from contiple_tui.core import permissions
+from contiple_tui.core.models import CallbackStatus, Perm
+from contiple_tui.core.phone import format_phone
+from contiple_tui.errors import ContipleError
+from contiple_tui.i18n import t
+from contiple_tui.screens.base import MenuView
+from contiple_tui.widgets.callback_table import PAGE, CallbackTable, Column
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DEFAULT_DAYS = 30
+DEBOUNCE_S = 0.25
+
+
+def parse_day(text: str) -> date | None:
+    """'' → None; a valid YYYY-MM-DD → the date; anything else → ValueError."""
+    text = text.strip()
+    if not text:
+        return None
+    if not DATE_RE.match(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
+class CallbackListView(MenuView):
+    BINDINGS = [
+        Binding("c", "connect", "key.connect", id="callbacks.connect"),
+        Binding("d", "complete", "key.complete", id="callbacks.complete"),
+        Binding("h", "register_history", "key.register_history", id="callbacks.history"),
+        Binding("x", "export", "key.export", id="callbacks.export"),
+        Binding("slash", "focus_search", "key.search", id="callbacks.search"),
+    ]
+
+    def __init__(self, menu, session) -> None:
+        super().__init__(menu, session)
+        self.can_focus = False
+        self._names: dict[int, str] = {}
+        self._query = cb.CallbackQuery()
+        self._total = 0
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        service, user = self.session.service, self.session.user
+        zone = ZoneInfo(service.timezone)
+        today = datetime.now(zone).date()
+        statuses = [(t(f"status.{s}"), s) for s in CallbackStatus]
+        routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
+        with Horizontal(classes="cb-filters"):
+            yield Input(str(today - timedelta(days=DEFAULT_DAYS - 1)), placeholder="YYYY-MM-DD", id="cb-from",
+                        compact=True, max_length=10, restrict=r"[0-9-]*", tooltip=t("cb.filter.from"))
+            yield Input(str(today), placeholder="YYYY-MM-DD", id="cb-to", compact=True, max_length=10,
+                        restrict=r"[0-9-]*", tooltip=t("cb.filter.to"))
+            yield Select(statuses, prompt=t("cb.filter.status"), id="cb-status", compact=True)
+            yield Select(routes, prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True)
+        with Horizontal(classes="cb-filters"):
+            yield Input(placeholder=t("cb.filter.phone"), id="cb-phone", compact=True, restrict=r"[0-9]*",
+                        max_length=13)
+            if user.is_admin:
+                agents = [(u.name, u.id) for u in self.session.store.users.list(service.id)
+                          if permissions.may_receive_assignment(u, service)]
+                assigners = [(u.name, u.id) for u in self.session.store.users.list(service.id)
+                             if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"]
+                yield Select(agents, prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True)
+                yield Select(assigners, prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True)
+        yield CallbackTable(self._columns(), id="cb-table")
+        yield Static(id="cb-status-line")
+
+    def _columns(self) -> list[Column]:
+        zone = ZoneInfo(self.session.service.timezone)
+        routes = {r.code: r.name for r in self.session.service.ivr_routes}
+
+        def when(c: cb.Callback) -> str:
+            return datetime.fromtimestamp(c.requested_at, zone).strftime("%m-%d %H:%M")
+
+        def phone(c: cb.Callback) -> Text:
+            text = format_phone(c.customer_phone)
+            return Text(f"⚠{text}", style="bold") if not c.phone_valid else Text(text)
+
+        def status(c: cb.Callback) -> Text:
+            label = t(f"status.{c.status}")
+            if c.dialing_since:
+                label = f"☎ {label}"
+            return Text(label, style="bold" if c.status is CallbackStatus.UNASSIGNED else "")
+
+        return [
+            Column("requested", t("cb.col.requested"), 11, when),
+            Column("phone", t("cb.col.phone"), 13, phone),
+            Column("name", t("cb.col.name"), 6, lambda c: Text(c.customer_name or "-", no_wrap=True)),
+            Column("ivr", t("cb.col.ivr"), 8, lambda c: Text(f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}",
+                                                              no_wrap=True, overflow="ellipsis")),
+            Column("status", t("cb.col.status"), 8, status),
+            Column("assignee", t("cb.col.assignee"), 6,
+                   lambda c: Text(self._names.get(c.assignee_id, "-"), no_wrap=True)),
+            Column("attempts", t("cb.col.attempts"), 4, lambda c: Text(str(c.attempts), justify="right")),
+            Column("requests", t("cb.col.requests"), 4,
+                   lambda c: Text(f"×{c.request_count}" if c.request_count > 1 else "", justify="right")),
+        ]
+
+    def on_mount(self) -> None:
+        self._names = {u.id: u.name for u in self.session.store.users.list()}
+        self.search()
+
+    @property
+    def focus_target(self):
+        return self.query_one(CallbackTable)
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def _read_query(self) -> cb.CallbackQuery | None:
+        try:
+            first = parse_day(self.query_one("#cb-from", Input).value)
+            last = parse_day(self.query_one("#cb-to", Input).value)
+        except ValueError as exc:
+            self._say(t("err.date_invalid", value=str(exc)), error=True)
+            return None
+
+        def chosen(selector: str):
+            found = self.query(selector)
+            if not found:
+                return None
+            value = found.first(Select).value
+            return value if isinstance(value, (str, int)) else None  # the blank choice: no filter
+
+        return cb.CallbackQuery(
+            date_from=first,
+            date_to=last,
+            status=chosen("#cb-status"),
+            ivr_route=chosen("#cb-ivr"),
+            phone=self.query_one("#cb-phone", Input).value or None,
+            assignee_id=chosen("#cb-assignee"),
+            assigner_id=chosen("#cb-assigner"),
+        )
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _filters_changed(self) -> None:
+        # Debounced: typing a phone number searches once, not once per digit.
+        if getattr(self, "_debounce", None) is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_S, self.search)
+
+    def search(self) -> None:
+        query = self._read_query()
+        if query is None:
+            return
+        self._query = query
+        self._load(query)
+
+    @work(thread=True, exclusive=True, group="cb-search", exit_on_error=False)
+    def _load(self, query: cb.CallbackQuery) -> None:
+        session = self.session
+        try:
+            rows = cb.search(session.store, session.user, session.service, query, limit=PAGE)
+            total = cb.count(session.store, session.user, session.service, query)
+        except ContipleError as exc:
+            self.app.call_from_thread(self._say, exc.message(), True)
+            return
+        self.app.call_from_thread(self._show, query, rows, total)
+
+    def _fetch(self, query: cb.CallbackQuery):
+        session = self.session
+
+        def fetch(after, limit):
+            return cb.search(session.store, session.user, session.service, query, after=after, limit=limit)
+
+        return fetch
+
+    def _show(self, query: cb.CallbackQuery, rows: list[cb.Callback], total: int) -> None:
+        if query != self._query:
+            return  # a newer search is on its way
+        self._total = total
+        self.query_one(CallbackTable).show_from_top(self._fetch(query), rows)
+
+    @on(CallbackTable.PageShown)
+    @on(CallbackTable.SelectionChanged)
+    def _status_line(self, event=None) -> None:
+        table = self.query_one(CallbackTable)
+        first = (len(table._pages) - 1) * PAGE + 1 if table.row_count else 0
+        last = first + table.row_count - 1 if table.row_count else 0
+        self._say(t("cb.status_line", first=f"{first:,}", last=f"{last:,}", total=f"{self._total:,}",
+                    selected=len(table.selected)))
+
+    def _say(self, text: str, error: bool = False) -> None:
+        line = self.query_one("#cb-status-line", Static)
+        line.update(Text(("⚠ " if error else "") + text, style="bold" if error else ""))
+
+    def reload(self) -> None:
+        """Another console (or this one) changed callbacks: re-read the page on screen."""
+        table = self.query_one(CallbackTable)
+        if table.fetch is not None:
+            table.refresh_page()
+            self._refresh_total()
+
+    @work(thread=True, exclusive=True, group="cb-count", exit_on_error=False)
+    def _refresh_total(self) -> None:
+        session = self.session
+        total = cb.count(session.store, session.user, session.service, self._query)
+        self.app.call_from_thread(self._set_total, total)
+
+    def _set_total(self, total: int) -> None:
+        self._total = total
+        self._status_line()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_focus_search(self) -> None:
+        self.query_one("#cb-phone", Input).focus()
+
+    def action_complete(self) -> None:
+        table = self.query_one(CallbackTable)
+        ids = [c.id for c in table.chosen()]
+        if not ids:
+            self.app.notify(t("err.cb_none_selected"), severity="warning")
+            return
+        try:
+            changed = cb.complete(self.session.store, self.session.user, self.session.service, ids)
+        except ContipleError as exc:
+            self.app.notify(exc.message(), severity="error")
+            return
+        table.clear_selection()
+        table.refresh_page()
+        self.app.notify(t("cb.completed", count=changed))
+
+    def action_connect(self) -> None:
+        table = self.query_one(CallbackTable)
+        callback = table.current
+        if callback is None:
+            self.app.notify(t("err.cb_none_selected"), severity="warning")
+            return
+        dialer = getattr(self.app, "dialer", None)
+        if dialer is None:
+            return
+        dialer.connect(callback)
+
+    def action_register_history(self) -> None:
+        from contiple_tui.screens.history_form import HistoryFormScreen
+
+        table = self.query_one(CallbackTable)
+        self.app.push_screen(HistoryFormScreen(self.session, table.current))
+
+    def action_export(self) -> None:
+        exporter = getattr(self.app, "export_callbacks", None)
+        if exporter is not None:
+            exporter(self._query)

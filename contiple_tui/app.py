@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList
@@ -34,7 +35,9 @@ from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.home import HomeView
 from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
+from contiple_tui.screens.callback_assign import CallbackAssignView
 from contiple_tui.screens.callback_list import CallbackListView
+from contiple_tui.screens.callback_unassign import CallbackUnassignView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized, localize_bindings
@@ -44,7 +47,9 @@ from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
 WIDE_ENOUGH_FOR_NAV = 110
 VIEW_CLASSES: dict[str, type[MenuView]] = (
-    {"home": HomeView, "callback_list": CallbackListView} | {m: WallboardView for m in VIEW_OF_MENU}
+    {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
+     "callback_unassign": CallbackUnassignView}
+    | {m: WallboardView for m in VIEW_OF_MENU}
 )
 FULL_WIDTH_GROUPS = ("wallboard", "callbacks")  # boards and lists want every column of a narrow terminal
 
@@ -186,11 +191,15 @@ class ContipleApp(Localized, App[None]):
             # After the view is composed: its keys work at once; Tab or Shift+Tab returns to the menu.
             self.call_after_refresh(self._focus_view)
 
-    def _focus_view(self) -> None:
+    def _focus_view(self, tries: int = 10) -> None:
         view = self.query_one(ContentSwitcher).visible_content
-        target = view.focus_target if isinstance(view, MenuView) else None
+        if not isinstance(view, MenuView):
+            return
+        target = view.focus_target
         if target is not None:
             target.focus()
+        elif tries and not view.focusable:
+            self.set_timer(0.05, lambda: self._focus_view(tries - 1))  # still being composed
 
     # -- CTI -----------------------------------------------------------------------------------
 
@@ -202,8 +211,11 @@ class ContipleApp(Localized, App[None]):
             self._intake(what.data)
         # The header lives on the base screen, which may sit under a dialog.
         header = self._header
-        if isinstance(what, LinkState) and header is not None and header.is_mounted:
-            header.set_cti_state(what)
+        if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
+            try:
+                header.set_cti_state(what)
+            except NoMatches:  # the app is closing
+                pass
 
     @work(thread=True, group="intake", exit_on_error=False)
     def _intake(self, data: dict) -> None:

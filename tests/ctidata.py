@@ -29,8 +29,8 @@ def snapshot(seq: int = 10, *, name_cs: str = "고객센터", waiting_cs: int = 
     }
 
 
-def event(seq: int, name: str, **fields) -> dict:
-    return {"type": "event", "seq": seq, "ts": T0, "event": name, **fields}
+def event(seq: int, event_name: str, **fields) -> dict:
+    return {"type": "event", "seq": seq, "ts": T0, "event": event_name, **fields}
 
 
 def welcome(epoch: str = "test-1", resume: bool = False, heartbeat_s: float = 5, time_scale: float = 1) -> dict:

@@ -319,3 +319,13 @@ def test_processing_status(world):
     assert agents and all(a is not None for a, _ in agents)
     with pytest.raises(PermissionDenied):
         cb.processing_status(store, users["agent01"], cs, today, today)
+
+
+def test_assigners_see_every_callback_on_the_assignment_screens(world):
+    store, users, cs = world
+    q = cb.CallbackQuery(status=CallbackStatus.UNASSIGNED)
+    assert cb.search(store, users["agent01"], cs, q) == []  # the list: own only
+    everyone = cb.search(store, users["agent01"], cs, q, assigning=True, limit=1000)
+    assert everyone and all(c.assignee_id is None for c in everyone)
+    with pytest.raises(PermissionDenied):
+        cb.search(store, users["agent02"], cs, q, assigning=True)  # no callback_assign

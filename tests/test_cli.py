@@ -1,11 +1,9 @@
 """The real command line in a subprocess: operator commands and every refusal (exit 2, one line)."""
 
 import hashlib
-import os
 import sqlite3
 from pathlib import Path
 
-import pytest
 
 from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION
 

@@ -133,8 +133,12 @@ def intake(
 # -- list (1-2) -----------------------------------------------------------------------------------
 
 
-def _scope(user: User, service: Service) -> int | None:
-    """None for every callback of the service (admins), else the user's own."""
+def _scope(user: User, service: Service, assigning: bool = False) -> int | None:
+    """None for every callback of the service (admins; and assigners on the assignment screens),
+    else the user's own."""
+    if assigning:
+        perm.require_assign_callbacks(user, service)
+        return None
     return None if perm.callback_list_scope(user, service) is perm.Scope.ALL else user.id
 
 
@@ -146,10 +150,14 @@ def search(
     *,
     after: tuple[int, int] | None = None,
     limit: int = 100,
+    assigning: bool = False,
 ) -> list[Callback]:
-    """One page, newest first. ``after`` is the (requested_at, id) of the last row of the page before."""
+    """One page, newest first. ``after`` is the (requested_at, id) of the last row of the page before.
+
+    ``assigning``: the assignment screens (1-3, 1-4), where assigners see every callback of the service.
+    """
     lo, hi = day_range(service, query.date_from, query.date_to)
-    rows = store.callbacks.search(service.id, _scope(user, service), query, lo, hi, after, limit)
+    rows = store.callbacks.search(service.id, _scope(user, service, assigning), query, lo, hi, after, limit)
     return [_build(row) for row in rows]
 
 

@@ -16,11 +16,10 @@ from textual.widgets import Input, Select, Static
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core import permissions
 from contiple_tui.core.models import CallbackStatus, Perm
-from contiple_tui.core.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
-from contiple_tui.widgets.callback_table import PAGE, CallbackTable, Column
+from contiple_tui.widgets.callback_table import PAGE, CallbackTable, Column, callback_columns
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_DAYS = 30
@@ -34,7 +33,10 @@ def parse_day(text: str) -> date | None:
         return None
     if not DATE_RE.match(text):
         raise ValueError(text)
-    return date.fromisoformat(text)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(text) from None  # the user's text in the message, not Python's
 
 
 class CallbackListView(MenuView):
@@ -82,35 +84,10 @@ class CallbackListView(MenuView):
         yield Static(id="cb-status-line")
 
     def _columns(self) -> list[Column]:
-        zone = ZoneInfo(self.session.service.timezone)
-        routes = {r.code: r.name for r in self.session.service.ivr_routes}
-
-        def when(c: cb.Callback) -> str:
-            return datetime.fromtimestamp(c.requested_at, zone).strftime("%m-%d %H:%M")
-
-        def phone(c: cb.Callback) -> Text:
-            text = format_phone(c.customer_phone)
-            return Text(f"⚠{text}", style="bold") if not c.phone_valid else Text(text)
-
-        def status(c: cb.Callback) -> Text:
-            label = t(f"status.{c.status}")
-            if c.dialing_since:
-                label = f"☎ {label}"
-            return Text(label, style="bold" if c.status is CallbackStatus.UNASSIGNED else "")
-
-        return [
-            Column("requested", t("cb.col.requested"), 11, when),
-            Column("phone", t("cb.col.phone"), 13, phone),
-            Column("name", t("cb.col.name"), 6, lambda c: Text(c.customer_name or "-", no_wrap=True)),
-            Column("ivr", t("cb.col.ivr"), 8, lambda c: Text(f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}",
-                                                              no_wrap=True, overflow="ellipsis")),
-            Column("status", t("cb.col.status"), 8, status),
-            Column("assignee", t("cb.col.assignee"), 6,
-                   lambda c: Text(self._names.get(c.assignee_id, "-"), no_wrap=True)),
-            Column("attempts", t("cb.col.attempts"), 4, lambda c: Text(str(c.attempts), justify="right")),
-            Column("requests", t("cb.col.requests"), 4,
-                   lambda c: Text(f"×{c.request_count}" if c.request_count > 1 else "", justify="right")),
-        ]
+        return callback_columns(
+            self.session.service, self._names,
+            ("requested", "phone", "name", "ivr", "status", "assignee", "attempts", "requests"),
+        )
 
     def on_mount(self) -> None:
         self._names = {u.id: u.name for u in self.session.store.users.list()}
@@ -118,7 +95,8 @@ class CallbackListView(MenuView):
 
     @property
     def focus_target(self):
-        return self.query_one(CallbackTable)
+        found = self.query(CallbackTable)
+        return found.first() if found else None
 
     # -- search ---------------------------------------------------------------------------------
 

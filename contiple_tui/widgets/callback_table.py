@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.binding import Binding
@@ -15,6 +17,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from contiple_tui.core.callbacks import Callback
+from contiple_tui.core.models import CallbackStatus, Service
+from contiple_tui.core.phone import format_phone
+from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 
 PAGE = 100
@@ -29,6 +34,40 @@ class Column:
     label: str
     width: int
     render: Callable[[Callback], str | Text]
+
+
+def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str]) -> list[Column]:
+    """The columns the callback screens share, picked by key, in the order given."""
+    zone = ZoneInfo(service.timezone)
+    routes = {r.code: r.name for r in service.ivr_routes}
+
+    def when(c: Callback) -> str:
+        return datetime.fromtimestamp(c.requested_at, zone).strftime("%m-%d %H:%M")
+
+    def phone(c: Callback) -> Text:
+        text = format_phone(c.customer_phone)
+        return Text(f"⚠{text}", style="bold") if not c.phone_valid else Text(text)  # kept, and flagged
+
+    def status(c: Callback) -> Text:
+        label = t(f"status.{c.status}")
+        if c.dialing_since:
+            label = f"☎ {label}"
+        return Text(label, style="bold" if c.status is CallbackStatus.UNASSIGNED else "")
+
+    every = {
+        "requested": Column("requested", t("cb.col.requested"), 11, when),
+        "phone": Column("phone", t("cb.col.phone"), 13, phone),
+        "name": Column("name", t("cb.col.name"), 6, lambda c: Text(c.customer_name or "-", no_wrap=True)),
+        "ivr": Column("ivr", t("cb.col.ivr"), 8, lambda c: Text(f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}",
+                                                              no_wrap=True, overflow="ellipsis")),
+        "status": Column("status", t("cb.col.status"), 8, status),
+        "assignee": Column("assignee", t("cb.col.assignee"), 6,
+                           lambda c: Text(names.get(c.assignee_id, "-"), no_wrap=True)),
+        "attempts": Column("attempts", t("cb.col.attempts"), 4, lambda c: Text(str(c.attempts), justify="right")),
+        "requests": Column("requests", t("cb.col.requests"), 4,
+                           lambda c: Text(f"×{c.request_count}" if c.request_count > 1 else "", justify="right")),
+    }
+    return [every[key] for key in keys]
 
 
 class CallbackTable(Localized, DataTable):

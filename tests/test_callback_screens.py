@@ -1,0 +1,267 @@
+"""Pilot tests of the callback screens: list, connect, complete, history, assign, unassign, intake."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from textual.widgets import Input, SelectionList
+
+from contiple_tui.core import callbacks as cb
+from contiple_tui.core.models import CallbackStatus
+from contiple_tui.cti.client import CtiClient
+from contiple_tui.screens.history_form import HistoryFormScreen
+from contiple_tui.widgets.callback_table import CallbackTable
+
+from .apphelpers import make_app, static_text
+from .ctidata import event
+from .ctiserver import ScriptedCti
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+
+
+def users_of(store):
+    return {u.login: u for u in store.users.list()}
+
+
+async def test_agent_sees_only_own_callbacks_and_filters(demo_store):
+    app = make_app(demo_store, "agent02", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        me = users_of(demo_store)["agent02"].id
+        assert table.row_count > 0 and all(c.assignee_id == me for c in table.rows_by_key.values())
+        assert "of" in static_text(app.query_one("#cb-status-line"))
+        some = next(iter(table.rows_by_key.values()))
+        app.query_one("#cb-phone", Input).value = some.customer_phone[3:9]
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert some.id in {c.id for c in table.rows_by_key.values()}
+        app.query_one("#cb-from", Input).value = "2026-13-45"
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert "2026-13-45" in static_text(app.query_one("#cb-status-line"))
+        app.query_one("#cb-from", Input).value = "2026-11-20"
+        app.query_one("#cb-to", Input).value = "2026-11-01"
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert "reversed" in static_text(app.query_one("#cb-status-line"))
+
+
+async def test_complete_from_the_list(demo_store):
+    app = make_app(demo_store, "agent02", lang="ko")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        table.focus()
+        target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
+        table.move_cursor(row=table.get_row_index(str(target.id)))
+        await pilot.press("d")
+        await settle(pilot)
+        assert cb.get(demo_store, users_of(demo_store)["agent02"], demo_store.services.get_by_code("cs"),
+                      target.id).status is CallbackStatus.COMPLETED
+        assert any("완료" in n.message for n in app._notifications)
+
+
+async def test_connect_without_cti_is_refused(demo_store):
+    app = make_app(demo_store, "agent02", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        table.focus()
+        target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
+        table.move_cursor(row=table.get_row_index(str(target.id)))
+        await pilot.press("c")
+        await pilot.pause()
+        assert any("CTI" in n.message for n in app._notifications)
+        cs = demo_store.services.get_by_code("cs")
+        assert cb.get(demo_store, users_of(demo_store)["agent02"], cs, target.id).attempts == target.attempts
+
+
+async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_store):
+    server = ScriptedCti()
+    server.snapshot["agents"][1]["agent_id"] = "1002"  # agent02, ready
+    server.snapshot["agents"][1]["state"] = "ready"
+    await server.start()
+    client = CtiClient(server.url)
+    app = make_app(demo_store, "agent02", lang="en", cti=client)
+    cs = demo_store.services.get_by_code("cs")
+    agent = users_of(demo_store)["agent02"]
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(50):
+                if client.live:
+                    break
+                await pilot.pause(0.05)
+            app.show_menu("callback_list")
+            await settle(pilot)
+            table = app.query_one(CallbackTable)
+            table.focus()
+            target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
+            table.move_cursor(row=table.get_row_index(str(target.id)))
+            await pilot.press("c")
+            await pilot.pause(0.5)
+            dial = next(m for m in server.received if m.get("command") == "dial")
+            assert dial["agent_id"] == "1002" and dial["number"] == target.customer_phone
+            assert cb.get(demo_store, agent, cs, target.id).dialing_since is not None
+            await pilot.press("c")  # a double press: refused, not dialled again
+            await pilot.pause(0.3)
+            assert sum(1 for m in server.received if m.get("command") == "dial") == 1
+            assert any("being dialled" in n.message for n in app._notifications)
+            await server.send(event(11, "outbound_ended", agent_id="1002", call_id="o-1"))
+            await pilot.pause(0.5)
+            after = cb.get(demo_store, agent, cs, target.id)
+            assert after.dialing_since is None and after.attempts == target.attempts + 1
+    finally:
+        await client.stop()
+        await server.stop()
+
+
+async def test_register_history_prefilled(demo_store):
+    app = make_app(demo_store, "agent02", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        table.focus()
+        current = table.current
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryFormScreen)
+        assert app.screen.query_one("#history-phone", Input).value == current.customer_phone
+        app.screen.action_save()  # no subject yet
+        await pilot.pause()
+        assert "subject" in static_text(app.screen.query_one("#history-error"))
+        app.screen.query_one("#history-subject", Input).value = "재통화 약속"
+        app.screen.action_save()
+        await pilot.pause()
+        assert not isinstance(app.screen, HistoryFormScreen)
+        assert any(row[2] == "재통화 약속" for row in demo_store.callbacks.tickets_for(current.id))
+
+
+async def test_equal_split_from_the_assignment_screen(demo_store):
+    app = make_app(demo_store, "agent01", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_assign")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        assert all(c.status is CallbackStatus.UNASSIGNED for c in table.rows_by_key.values())
+        assert "Unassigned" in static_text(app.query_one("#as-totals"))
+        table.focus()
+        await pilot.pause()
+        assert app.focused is table, app.focused
+        await pilot.press("space", "space", "space")
+        picked = sorted(table.selected)
+        assert len(picked) == 3
+        agents = app.query_one("#as-agents", SelectionList)
+        agents.select(agents.get_option_at_index(0).value)
+        agents.select(agents.get_option_at_index(1).value)
+        await pilot.press("e")
+        await settle(pilot)
+        cs = demo_store.services.get_by_code("cs")
+        admin = users_of(demo_store)["admin"]
+        assigned = [cb.get(demo_store, admin, cs, i) for i in picked]
+        assert all(c.status is CallbackStatus.ASSIGNED for c in assigned)
+        assert len({c.assignee_id for c in assigned}) == 2
+        assert "3 callback(s) assigned to 2 agent(s)" in static_text(app.query_one("#as-status"))
+
+
+async def test_manual_needs_exactly_one_agent(demo_store):
+    app = make_app(demo_store, "admin", lang="ko")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_assign")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        table.focus()
+        await pilot.press("space")
+        agents = app.query_one("#as-agents", SelectionList)
+        agents.select(agents.get_option_at_index(0).value)
+        agents.select(agents.get_option_at_index(1).value)
+        await pilot.press("m")
+        await settle(pilot, 1)
+        assert "정확히 한 명" in static_text(app.query_one("#as-status"))
+        assert all(c.status is CallbackStatus.UNASSIGNED for c in table.rows_by_key.values())
+
+
+async def test_agent_without_assign_right_never_sees_the_screen(demo_store):
+    app = make_app(demo_store, "agent02", lang="en")
+    async with app.run_test() as pilot:
+        app.show_menu("callback_assign")
+        await pilot.pause()
+        assert app.current_menu_id == "home"
+
+
+async def test_cancel_assignment(demo_store):
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_unassign")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        assert table.row_count and all(c.status is CallbackStatus.ASSIGNED for c in table.rows_by_key.values())
+        table.focus()
+        first = table.current
+        await pilot.press("space", "u")
+        await settle(pilot)
+        cs = demo_store.services.get_by_code("cs")
+        back = cb.get(demo_store, users_of(demo_store)["admin"], cs, first.id)
+        assert back.status is CallbackStatus.UNASSIGNED and back.assignee_id is None
+        assert "returned to unassigned" in static_text(app.query_one("#ua-status"))
+
+
+async def test_intake_from_the_cti_and_notification(demo_store):
+    server = ScriptedCti()
+    await server.start()
+    client = CtiClient(server.url)
+    app = make_app(demo_store, "admin", lang="en", cti=client)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(50):
+                if client.live:
+                    break
+                await pilot.pause(0.05)
+            request = event(11, "callback_requested", request_id="cb-x-1", service="cs", phone="01012340000",
+                            name=None, ivr_route="2", requested_at="2026-11-25T01:30:00.000Z")
+            await server.send(request)
+            await server.send({**request, "seq": 12, "request_id": "cb-x-2"})  # same number again: merged
+            for _ in range(40):
+                await pilot.pause(0.1)
+                if any("010-1234-0000" in n.message for n in app._notifications):
+                    break
+            assert any("New callback: 010-1234-0000" in n.message for n in app._notifications)
+            rows = demo_store.db.conn.execute(
+                "SELECT request_count FROM callbacks WHERE customer_phone = '01012340000'").fetchall()
+            assert rows == [(2,)]
+    finally:
+        await client.stop()
+        await server.stop()
+
+
+async def test_assignment_in_another_process_notifies_the_agent(demo_store):
+    app = make_app(demo_store, "agent02", lang="en")
+    cs = demo_store.services.get_by_code("cs")
+    _, cid = cb.intake(demo_store, cs, request_id="cb-y", phone="01055557777", name=None, ivr_route=None,
+                       requested_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc))
+    async with app.run_test() as pilot:
+        badge_before = app.store.callbacks.count_by_status(cs.id, users_of(demo_store)["agent02"].id)
+        code = (
+            "import sys; from contiple_tui.store import Store; from contiple_tui.core import callbacks as cb\n"
+            "s = Store(sys.argv[1]); u = {x.login: x for x in s.users.list()}\n"
+            "svc = s.services.get_by_code('cs')\n"
+            "cb.assign_manual(s, u['admin'], svc, [int(sys.argv[2])], [u['agent02'].id])\n"
+        )
+        subprocess.run([sys.executable, "-c", code, str(demo_store.path), str(cid)], check=True, timeout=60)
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if any("assigned to you" in n.message for n in app._notifications):
+                break
+        assert any("1 callback(s) were assigned to you" in n.message for n in app._notifications)
+        nav_label = str(app.query_one("#nav").get_option("callback_list").prompt)
+        assert f"({badge_before[CallbackStatus.ASSIGNED] + 1})" in nav_label

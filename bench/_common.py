@@ -93,17 +93,21 @@ class SimProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.port: int | None = None
         self.status: list[dict] = []  # status lines, each with "read_at": time.time() when it was read
-        self.listening_at = 0.0
+        self.listening_at = 0.0  # time.monotonic() when the port line was read
+        self.epoch: str | None = None
 
-    def start(self, timeout: float = 20.0, on_status=None) -> int:
-        """Spawn and wait for the port line; `on_status(line)` runs in the reader thread per status line."""
-        cmd = self.cmd + (["--port", str(self.port)] if self.port is not None else [])
+    def start(self, timeout: float = 20.0, on_status=None, extra: list[str] | None = None) -> int:
+        """Spawn and wait for the port line; `on_status(line)` runs in the reader thread per status line.
+
+        A restart reuses the port of the first start. `extra`: more helper options for this start."""
+        cmd = self.cmd + (["--port", str(self.port)] if self.port is not None else []) + (extra or [])
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, start_new_session=True)
         first = _readline_with_timeout(self.proc, timeout)
-        self.listening_at = time.time()
+        self.listening_at = time.monotonic()
         try:
-            self.port = json.loads(first)["port"]
+            hello = json.loads(first)
+            self.port, self.epoch = hello["port"], hello.get("epoch")
         except (ValueError, KeyError, TypeError):
             log(f"FAIL: simulator process did not report a port: {first!r} (exit {self.proc.poll()})")
             raise SystemExit(1)
@@ -125,6 +129,19 @@ class SimProcess:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
+
+    def send(self, line: str) -> None:
+        """A control line for the helper ("pause", "resume")."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def last(self) -> dict:
+        """The latest status line (waits up to 5 s for the first)."""
+        deadline = time.monotonic() + 5
+        while not self.status and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.status[-1] if self.status else {}
 
     def kill9(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -231,3 +248,36 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024 / 1e6
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def code_fingerprint() -> str:
+    """A short hash of the product's source (contiple_tui/**/*.py), to tell which code a run measured.
+
+    The product is edited while benchmarks run; a script logs this at its start and end and warns when
+    the two differ (the figures then mix two versions)."""
+    import hashlib
+    import importlib.util
+
+    spec = importlib.util.find_spec("contiple_tui")
+    root = os.path.dirname(spec.origin) if spec and spec.origin else None
+    if root is None:
+        return "unknown"
+    digest = hashlib.sha256()
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, root).encode())
+                with open(path, "rb") as f:
+                    digest.update(f.read())
+    return digest.hexdigest()[:12]
+
+
+def check_code_unchanged(start: str) -> None:
+    end = code_fingerprint()
+    if end != start:
+        log(f"WARNING: the product source changed during this run ({start} -> {end}): "
+            "the figures may mix two versions; run again")
+    else:
+        log(f"product source fingerprint {end} (unchanged during the run)")

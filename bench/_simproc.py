@@ -1,19 +1,25 @@
 """Helper process for the wallboard benchmarks (not a benchmark): the real CTI simulator, fed by bursts.
 
     python _simproc.py STORE [--port P] [--rate EVENTS_PER_S --period S] [--total N] [--prefill N]
-                             [--heartbeat S] [--arrival-scale X] [--seed N]
+                             [--heartbeat S] [--arrival-scale X] [--seed N] [--max-queue N]
+                             [--max-backlog N]
 
 Starts `contiple_tui.cti.simulator.Simulator(load_directory(store), seed, speed=1, heartbeat_s,
-arrival_scale)` on 127.0.0.1 and, every `period` seconds, calls `sim.burst(rate * period)` (queued +
-abandoned callers, i.e. valid events with `ts` = the simulator's clock at emission; at speed 1 that
-clock is wall-clock UTC taken at start plus monotonic time since). Ticks are on an absolute schedule:
-a late tick is caught up by a bigger burst, so the average rate is exact. `--total` stops the bursts
-after that many burst events; `--prefill` bursts that many events once before listening.
+arrival_scale, max_client_queue)` on 127.0.0.1 and, every `period` seconds, calls
+`sim.burst(rate * period)` (queued + abandoned callers, i.e. valid events with `ts` = the simulator's
+clock at emission; at speed 1 that clock is wall-clock UTC taken at start plus monotonic time since).
+Ticks are on an absolute schedule: a late tick is caught up by a bigger burst, so the average rate is
+exact. `--total` stops the bursts after that many burst events; `--prefill` bursts that many events
+once before listening. `--max-backlog N` paces the bursts by the slowest client: a tick is skipped
+(not caught up) while no client is connected or a client's send queue holds more than N frames, and
+late ticks are not caught up.
 
-stdout (JSON lines): first {"port": P}; then once a second {"wall": time.time(), "seq": last seq,
-"burst_events": burst events so far, "offset_ms": wall clock minus simulated clock, "clients": n,
-"dropped": clients dropped as too slow, "late_ticks": ticks caught up late}. Exits when stdin closes
-(so it never outlives the benchmark) or on SIGTERM.
+stdout (JSON lines): first {"port": P, "epoch": the simulator's epoch}; then once a second
+{"wall": time.time(), "seq": last seq, "burst_events": burst events so far, "offset_ms": wall clock
+minus simulated clock, "clients": n, "dropped": clients dropped as too slow, "late_ticks": ticks
+caught up late, "queued": frames in the fullest client send queue, "skipped_ticks": ticks skipped}.
+Exits when stdin closes (so it never outlives the benchmark) or on SIGTERM. A line "pause" on stdin
+stops the bursts (ticks are skipped, not caught up), "resume" restarts them.
 """
 
 from __future__ import annotations
@@ -46,25 +52,31 @@ async def main(args: argparse.Namespace) -> None:
     if args.prefill:
         sim.burst(args.prefill)
     port = await sim.start("127.0.0.1", args.port)
-    out({"port": port})
+    out({"port": port, "epoch": sim.epoch})
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
 
-    def watch_stdin() -> None:  # the benchmark closed our stdin (or died): quit
-        sys.stdin.read()
-        loop.call_soon_threadsafe(stop.set)
+    def watch_stdin() -> None:
+        for line in sys.stdin:  # "pause" / "resume": stop or restart the bursts
+            state["bursting"] = line.strip() != "pause"
+        loop.call_soon_threadsafe(stop.set)  # the benchmark closed our stdin (or died): quit
 
     threading.Thread(target=watch_stdin, daemon=True).start()
 
-    state = {"burst_events": 0, "late_ticks": 0}
+    state = {"burst_events": 0, "late_ticks": 0, "skipped_ticks": 0, "bursting": True}
+
+    def queued() -> int:
+        """Frames waiting in the fullest client send queue (read from the simulator's internals)."""
+        return max((client.queue.qsize() for client in sim._clients), default=0)
 
     async def status() -> None:
         while True:
             out({"wall": time.time(), "seq": sim.engine.seq, "burst_events": state["burst_events"],
                  "offset_ms": round((time.time() - sim.clock.now()) * 1000, 3), "clients": sim.client_count,
-                 "dropped": sim.dropped_clients, "late_ticks": state["late_ticks"]})
+                 "dropped": sim.dropped_clients, "late_ticks": state["late_ticks"], "queued": queued(),
+                 "skipped_ticks": state["skipped_ticks"]})
             await asyncio.sleep(1.0)
 
     async def bursts() -> None:
@@ -78,8 +90,17 @@ async def main(args: argparse.Namespace) -> None:
             ticks = due - done
             if ticks <= 0:
                 continue
-            state["late_ticks"] += ticks - 1
-            n = per_tick * ticks
+            held = args.max_backlog is not None and (sim.client_count == 0 or queued() > args.max_backlog)
+            if held or not state["bursting"]:
+                state["skipped_ticks"] += ticks  # paused or paced by the client: no catch-up for these
+                done = due
+                continue
+            if args.max_backlog is None:
+                state["late_ticks"] += ticks - 1
+                n = per_tick * ticks  # catch up: the average rate stays exact
+            else:
+                state["skipped_ticks"] += ticks - 1  # paced: a late tick is not caught up either
+                n = per_tick
             if args.total is not None:
                 n = min(n, args.total - state["burst_events"])
             sim.burst(n)
@@ -105,4 +126,6 @@ if __name__ == "__main__":
     parser.add_argument("--arrival-scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-queue", type=int, default=10_000)
+    parser.add_argument("--max-backlog", type=int, default=None,
+                        help="skip ticks while no client is connected or a client has more frames queued")
     asyncio.run(main(parser.parse_args()))

@@ -9,11 +9,14 @@ of the simulator's start plus monotonic time since, so it is compared with this 
 `time.time()` (the helper reports the drift between the two each second; it is logged). `ts` has
 millisecond resolution (truncated), which adds at most 1 ms to every latency.
 
-In this process the real `WallboardApp` (kiosk, overview view rotating every 5 s, as on a wall TV)
+In this process the real `WallboardApp` (kiosk layout: headline digits, clock, the services board)
 runs under Textual's test harness, `app.run_test(size=(160, 45))`: the full message loop, layout and
 compositor, but a headless driver, so the last step (turning the compositor's update into escape
 sequences and writing them to a terminal) is not done; bench_wallboard_traffic covers real output.
-It is connected by a real `CtiClient` over a real websocket.
+It is connected by a real `CtiClient` over a real websocket. The board is fixed on the services view
+(no rotation), where every burst event changes numbers on screen (inbound and abandoned counts); on
+the agents board these events change little or nothing, so "the screen update that shows the event"
+would be ill-defined there. Rotation is part of bench_kiosk_cpu.
 
 Instrumentation, in this process only: a client listener records `seq -> ts` of every applied event;
 `WallboardPanel._fill` is wrapped to record (wall time after it ran, `model.seq` it drew); the app's
@@ -28,11 +31,13 @@ event's `ts`. Over the events emitted in the measured window (after a 3 s warm-u
 - `wallboard_events_per_s` (events/s, higher is better, target 990, i.e. 99 % of the 1,000/s
   pushed): events the client applied whose `ts` lies in the window, divided by the window length.
 - `wallboard_backlog` (events, target 1000): once a second the simulator process prints its last seq;
-  a reader thread here subtracts the client's applied seq at that moment. Value: the max over the last
-  10 s of the window; baseline: the max over the first 10 s. The slope of a least-squares line through
-  all samples is logged, as are drops of slow clients by the simulator (there must be none).
+  a reader thread here subtracts the client's applied seq at that moment (the two reads are not
+  atomic: ±10 events is sampling skew). Value: the max over the last 10 s of the window; baseline:
+  the max over the first 10 s. The slope of a least-squares line through all samples is logged, as
+  are drops of slow clients by the simulator (there must be none).
 
-Also logged: the latency to `_fill` (the model read into the tables) and the CPU used by both processes.
+Also logged: the split of the latency (ts -> applied by the client, ts -> `_fill`, fill -> screen
+update), the longest gaps between screen updates, garbage collections, and the CPU of both processes.
 BENCH_SHORT=1 measures 10 s instead of 60 s.
 """
 
@@ -40,19 +45,32 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import gc
+import itertools
 import os
 import shutil
 import sys
 import tempfile
 import time
 
-from _common import SimProcess, bench_env, cpu_seconds, emit, log, seed_demo, short_mode
+from _common import (
+    SimProcess,
+    bench_env,
+    check_code_unchanged,
+    code_fingerprint,
+    cpu_seconds,
+    emit,
+    log,
+    seed_demo,
+    short_mode,
+)
 
 RATE = 1000.0
 PERIOD = 0.01
 WARMUP_S = 3.0
 DRAIN_S = 1.0
 SIZE = (160, 45)
+VIEW = "services"
 TARGET_P95_MS = 100.0
 TARGET_BACKLOG = 1000
 TARGET_RATE = 990.0
@@ -62,7 +80,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_values:
         return float("nan")
-    rank = max(1, min(len(sorted_values), int(round(q / 100 * len(sorted_values) + 0.5))))
+    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
     return sorted_values[rank - 1]
 
 
@@ -100,7 +118,6 @@ async def measure(data_dir: str, port: int, duration: float, samples: list, clie
     events: list[tuple[int, object, float]] = []  # (seq, ts datetime, wall time applied), in arrival order
     fills: list[tuple[float, int]] = []  # (wall time, drawn seq)
     displays: list[tuple[float, int]] = []  # (wall time, seq of the last fill before it)
-    flips: list[tuple[float, str]] = []  # (wall time, view shown) of the overview's rotation
     last_fill = {"seq": -1}
 
     def on_change(_client, what) -> None:
@@ -108,6 +125,15 @@ async def measure(data_dir: str, port: int, duration: float, samples: list, clie
             events.append((what.seq, what.ts, time.time()))
 
     client.subscribe(on_change)
+
+    gc_pauses: list[tuple[int, float]] = []  # (generation, seconds) of each collection in the window
+    gc_started: dict[str, float] = {}
+
+    def gc_timer(phase, info):
+        if phase == "start":
+            gc_started["t"] = time.perf_counter()
+        elif "t" in gc_started:
+            gc_pauses.append((info["generation"], time.perf_counter() - gc_started.pop("t")))
 
     original_fill = WallboardPanel._fill
 
@@ -117,15 +143,8 @@ async def measure(data_dir: str, port: int, duration: float, samples: list, clie
         fills.append((time.time(), seq))
         last_fill["seq"] = seq
 
-    original_show = WallboardPanel.show
-
-    def timed_show(self, which):
-        original_show(self, which)
-        flips.append((time.time(), which))
-
     WallboardPanel._fill = timed_fill  # this process only
-    WallboardPanel.show = timed_show
-    app = WallboardApp(store=store, client=client, services=services, config=cfg, view="overview",
+    app = WallboardApp(store=store, client=client, services=services, config=cfg, view=VIEW,
                        interval=cfg.wallboard_interval, kiosk=True)
     original_display = app._display
 
@@ -146,29 +165,28 @@ async def measure(data_dir: str, port: int, duration: float, samples: list, clie
                 await asyncio.sleep(0.05)
             log(f"live; warming up {WARMUP_S} s")
             await asyncio.sleep(WARMUP_S)
+            gc.callbacks.append(gc_timer)
             cpu0, wall0 = time.process_time(), time.time()
-            samples.clear()
             samples.append("start")  # the reader thread records from here on
             await asyncio.sleep(duration)
             wall1 = time.time()
             cpu1 = time.process_time()
             samples.append("stop")
+            gc.callbacks.remove(gc_timer)
             await asyncio.sleep(DRAIN_S)
             end = time.time()
             stats = dict(vars(client.stats))
     finally:
         WallboardPanel._fill = original_fill
-        WallboardPanel.show = original_show
         store.close()
     return {"events": events, "fills": fills, "displays": displays, "t0": wall0, "t1": wall1, "end": end,
-            "cpu": cpu1 - cpu0, "client_stats": stats,
-            "flips": flips}
+            "cpu": cpu1 - cpu0, "client_stats": stats, "gc": gc_pauses}
 
 
 def latencies(events, draws, t0: float, t1: float, end: float) -> tuple[list[float], int, int]:
     """Per event emitted in [t0, t1): seconds to the first draw with seq >= its seq."""
     draw_seqs = [seq for _, seq in draws]
-    for a, b in zip(draw_seqs, draw_seqs[1:]):
+    for a, b in itertools.pairwise(draw_seqs):
         if b < a:
             log("FAIL: drawn seq went backwards (the client restarted its model?)")
             raise SystemExit(1)
@@ -188,8 +206,17 @@ def latencies(events, draws, t0: float, t1: float, end: float) -> tuple[list[flo
     return out, counted, undrawn
 
 
+def spread(name: str, values: list[float]) -> None:
+    values = sorted(values)
+    if values:
+        log(f"{name}: p50 {percentile(values, 50) * 1000:.1f} ms, p95 {percentile(values, 95) * 1000:.1f} ms, "
+            f"p99 {percentile(values, 99) * 1000:.1f} ms, max {values[-1] * 1000:.1f} ms")
+
+
 def main() -> int:
     duration = 10.0 if short_mode() else 60.0
+    fingerprint = code_fingerprint()
+    log(f"product source fingerprint {fingerprint}")
     tmp = tempfile.mkdtemp(prefix="contiple-bench-wblat-")
     sim: SimProcess | None = None
     try:
@@ -202,12 +229,11 @@ def main() -> int:
         def on_status(line: dict) -> None:  # reader thread: pair the sim's seq with the client's now
             if samples and samples[0] == "start" and samples[-1] != "stop" and "client" in client_ref:
                 applied = client_ref["client"].model.seq or 0
-                samples.append((line["read_at"], line["seq"], applied, line["dropped"], line["offset_ms"]))
+                samples.append((line["read_at"], line["seq"], applied, line["dropped"]))
 
         sim = SimProcess(store, env=env, cwd=tmp, rate=RATE, period=PERIOD, heartbeat=1.0, seed=7)
         port = sim.start(on_status=on_status)
         log(f"simulator process {sim.pid} on port {port}: burst(10) every 10 ms; measuring {duration:.0f} s")
-
         result = asyncio.run(measure(data_dir, port, duration, samples, client_ref))
         status = list(sim.status)
         sim_cpu = cpu_seconds(sim.pid)
@@ -215,59 +241,40 @@ def main() -> int:
 
         t0, t1, end = result["t0"], result["t1"], result["end"]
         window = t1 - t0
-        lat_display, counted, undrawn = latencies(result["events"], result["displays"], t0, t1, end)
-        lat_fill, _, _ = latencies(result["events"], result["fills"], t0, t1, end)
+        events = result["events"]
+        lat, counted, undrawn = latencies(events, result["displays"], t0, t1, end)
         if counted == 0:
             log("FAIL: no events in the measured window")
             return 1
-        p50, p95 = percentile(lat_display, 50) * 1000, percentile(lat_display, 95) * 1000
-        p99, worst = percentile(lat_display, 99) * 1000, lat_display[-1] * 1000
+        p50, p95 = percentile(lat, 50) * 1000, percentile(lat, 95) * 1000
         log(f"events in window: {counted} over {window:.2f} s; never drawn: {undrawn}")
-        log(f"event ts -> screen update: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms")
-        log(f"event ts -> _fill:         p50 {percentile(lat_fill, 50) * 1000:.1f} ms, "
-            f"p95 {percentile(lat_fill, 95) * 1000:.1f} ms, max {lat_fill[-1] * 1000:.1f} ms")
-        recv = sorted(at - ts.timestamp() for _, ts, at in result["events"] if t0 <= ts.timestamp() < t1)
-        log(f"event ts -> applied by the client: p50 {percentile(recv, 50) * 1000:.1f} ms, "
-            f"p95 {percentile(recv, 95) * 1000:.1f} ms, max {recv[-1] * 1000:.1f} ms")
-        fill_to_display = []
+        spread("event ts -> screen update", lat)
+        spread("event ts -> _fill", latencies(events, result["fills"], t0, t1, end)[0])
+        spread("event ts -> applied by the client",
+               [at - ts.timestamp() for _, ts, at in events if t0 <= ts.timestamp() < t1])
         display_times = [at for at, _ in result["displays"]]
-        for at, _ in result["fills"]:
-            i = bisect.bisect_left(display_times, at)
-            if t0 <= at < t1 and i < len(display_times):
-                fill_to_display.append(display_times[i] - at)
-        fill_to_display.sort()
-        if fill_to_display:
-            log(f"fill -> next screen update: p50 {percentile(fill_to_display, 50) * 1000:.1f} ms, "
-                f"p95 {percentile(fill_to_display, 95) * 1000:.1f} ms, max {fill_to_display[-1] * 1000:.1f} ms")
-        by_view: dict[str, list[float]] = {"services": [], "agents": []}
-        draw_seqs = [seq for _, seq in result["displays"]]
-        flip_times = [f for f, _ in flips]
-        for seq, ts, _ in result["events"]:
-            t = ts.timestamp()
-            i = bisect.bisect_left(draw_seqs, seq)
-            if t0 <= t < t1 and i < len(draw_seqs):
-                k = bisect.bisect_right(flip_times, t)
-                view = flips[k - 1][1] if k else "services"
-                by_view[view].append(result["displays"][i][0] - t)
-        for view, values in by_view.items():
-            values.sort()
-            if values:
-                log(f"event ts -> screen update while the {view} board shows: n {len(values)}, "
-                    f"p50 {percentile(values, 50) * 1000:.1f} ms, p95 {percentile(values, 95) * 1000:.1f} ms")
         fills_in = [f for f in result["fills"] if t0 <= f[0] < t1]
+        to_display, unshown = [], 0
+        for (at, _), nxt in itertools.zip_longest(fills_in, fills_in[1:], fillvalue=None):
+            i = bisect.bisect_left(display_times, at)
+            if i < len(display_times):
+                to_display.append(display_times[i] - at)
+                if nxt is not None and display_times[i] > nxt[0]:
+                    unshown += 1
+        spread("fill -> next screen update", to_display)
         displays_in = [d for d in result["displays"] if t0 <= d[0] < t1]
-        log(f"fills in window: {len(fills_in)} ({len(fills_in) / window:.1f}/s); "
-            f"screen updates: {len(displays_in)} ({len(displays_in) / window:.1f}/s)")
-        gaps = sorted(b[0] - a[0] for a, b in zip(fills_in, fills_in[1:]))
-        if gaps:
-            log(f"gap between fills: median {percentile(gaps, 50) * 1000:.1f} ms, "
-                f"p99 {percentile(gaps, 99) * 1000:.1f} ms, max {gaps[-1] * 1000:.1f} ms")
-        flips = result["flips"]
-        slow = sorted(((b[0] - a[0], b[0]) for a, b in zip(displays_in, displays_in[1:])), reverse=True)[:8]
-        for gap, at in slow:
-            near = min((at - f for f, _ in flips if f <= at), default=None)
-            log(f"  long gap between screen updates: {gap * 1000:.0f} ms ending at +{at - t0:.2f} s; "
-                f"last rotation {'never' if near is None else f'{near * 1000:.0f} ms'} before")
+        log(f"fills in window: {len(fills_in)} ({len(fills_in) / window:.1f}/s), {unshown} of them not followed "
+            f"by a screen update before the next fill; screen updates: {len(displays_in)} "
+            f"({len(displays_in) / window:.1f}/s)")
+        spread("gap between fills", [b[0] - a[0] for a, b in itertools.pairwise(fills_in)])
+        slow = sorted(((b[0] - a[0], b[0]) for a, b in itertools.pairwise(displays_in)), reverse=True)[:5]
+        log("longest gaps between screen updates: "
+            + ", ".join(f"{gap * 1000:.0f} ms ending at +{at - t0:.2f} s" for gap, at in slow))
+        for gen in (0, 1, 2):
+            pauses = [p for g, p in result["gc"] if g == gen]
+            if pauses:
+                log(f"gc generation {gen}: {len(pauses)} collections, longest {max(pauses) * 1000:.1f} ms, "
+                    f"total {sum(pauses) * 1000:.0f} ms")
         log(f"CPU in window: measuring process {result['cpu'] / window * 100:.0f} % of a core; "
             f"simulator process {sim_cpu:.1f} s of CPU since its start")
         log(f"client stats: {result['client_stats']}")
@@ -275,22 +282,22 @@ def main() -> int:
         if offsets:
             log(f"simulator clock vs wall clock (ms, wall - sim): first {offsets[0]}, last {offsets[-1]}, "
                 f"min {min(offsets)}, max {max(offsets)}")
-        late = status[-1].get("late_ticks") if status else None
-        log(f"simulator ticks caught up late: {late}")
+        log(f"simulator ticks caught up late: {status[-1].get('late_ticks') if status else None}")
 
         rate = counted / window
         points = [s for s in samples if isinstance(s, tuple)]
-        dropped = max((s[3] for s in points), default=0)
         if not points:
             log("FAIL: no backlog samples")
             return 1
-        backlog = [(at - t0, sim_seq - applied) for at, sim_seq, applied, _, _ in points]
+        dropped = max(s[3] for s in points)
+        backlog = [(at - t0, sim_seq - applied) for at, sim_seq, applied, _ in points]
         last10 = [b for at, b in backlog if at >= window - 10.0] or [backlog[-1][1]]
         first10 = [b for at, b in backlog if at < 10.0] or [backlog[0][1]]
         log(f"backlog samples (s, events): {[(round(a, 1), b) for a, b in backlog]}")
         log(f"backlog slope: {slope(backlog):.2f} events/s; slow-client drops by the simulator: {dropped}")
         if dropped:
             log("NOTE: the simulator dropped the client as too slow at least once")
+        check_code_unchanged(fingerprint)
 
         emit("wallboard_latency_p95", p95, TARGET_P95_MS, p50, unit="ms")
         emit("wallboard_events_per_s", rate, TARGET_RATE, None, unit="events/s", higher_is_better=True)

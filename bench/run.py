@@ -1,8 +1,11 @@
 """Run every benchmark under bench/ and pass its JSON result lines through to stdout.
 
-Usage: python bench/run.py [NAME ...]   (NAME: version, first_paint, seed; default: all)
+Usage: python bench/run.py [NAME ...]   (NAME: version, first_paint, seed, wallboard_latency, kiosk_cpu,
+                                         wallboard_traffic, reconnect, export; default: all)
 
-Each script runs as a subprocess with this interpreter. Every result line gets "ok": value <= target.
+Each script runs as a subprocess with this interpreter. Every result line gets "ok": value <= target, or
+value >= target for a line that says "better": "higher". BENCH_SHORT=1 in the environment makes the
+wallboard benchmarks run shorter (a quick check; docs/benchmarks.md reports full runs).
 Exit status is non-zero if any script crashes or fails its own checks, not when a target is missed.
 """
 
@@ -15,7 +18,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_version.py", "bench_first_paint.py", "bench_seed.py"]
+SCRIPTS = ["bench_version.py", "bench_first_paint.py", "bench_seed.py", "bench_wallboard_latency.py",
+           "bench_kiosk_cpu.py", "bench_wallboard_traffic.py", "bench_reconnect.py", "bench_export.py"]
 
 
 def main(argv: list[str]) -> int:
@@ -36,7 +40,10 @@ def main(argv: list[str]) -> int:
         for line in proc.stdout.splitlines():
             try:
                 result = json.loads(line)
-                result["ok"] = result["value"] <= result["target"]
+                if result.get("better") == "higher":
+                    result["ok"] = result["value"] >= result["target"]
+                else:
+                    result["ok"] = result["value"] <= result["target"]
             except (ValueError, KeyError, TypeError):
                 print(f"{script}: unexpected stdout line: {line!r}", file=sys.stderr)
                 failed.append(script)

@@ -30,6 +30,21 @@ def _early_language(argv: Sequence[str]) -> str:
     return env if env in LANGUAGES else detect_language()
 
 
+def _ranged(kind, low: float, high: float):
+    """An argparse type that refuses values outside [low, high] (and NaN) with a clear message."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(t("err.number_invalid", value=text)) from None
+        if not low <= value <= high:  # NaN fails this too
+            raise argparse.ArgumentTypeError(t("err.number_range", value=text, low=low, high=high))
+        return value
+
+    return parse
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one clear line, exit 2, in the user's language
         self.print_usage(sys.stderr)
@@ -89,18 +104,28 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--kiosk", action="store_true", help=t("cli.wallboard.kiosk"))
     board.add_argument("--view", choices=("overview", "services", "agents"), default="overview",
                        help=t("cli.wallboard.view"))
-    board.add_argument("--interval", type=float, metavar="SECONDS", help=t("cli.wallboard.interval"))
+    board.add_argument("--interval", type=_ranged(float, 1, 3600), metavar="SECONDS", help=t("cli.wallboard.interval"))
     board.add_argument("--service", dest="board_services", action="append", default=[], metavar="CODE",
                        help=t("cli.wallboard.service"))
 
     sim = sub.add_parser("cti-sim", help=t("cli.cti_sim"), description=t("cli.cti_sim"))
     sim.add_argument("--host", default="127.0.0.1", help=t("cli.cti_sim.host"))
-    sim.add_argument("--port", type=int, default=8765, help=t("cli.cti_sim.port"))
+    sim.add_argument("--port", type=_ranged(int, 0, 65535), default=8765, help=t("cli.cti_sim.port"))
     sim.add_argument("--seed", type=int, help=t("cli.cti_sim.seed"))
-    sim.add_argument("--speed", type=float, default=1.0, help=t("cli.cti_sim.speed"))
+    sim.add_argument("--speed", type=_ranged(float, 0.01, 10_000), default=1.0, help=t("cli.cti_sim.speed"))
     sim.add_argument("--token", help=t("cli.cti_sim.token"))
     sim.add_argument("--stats-file", metavar="FILE", help=t("cli.cti_sim.stats_file"))
-    sim.add_argument("--heartbeat", type=float, default=5.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    sim.add_argument("--heartbeat", type=_ranged(float, 0.05, 300), default=5.0, metavar="SECONDS",
+                     help=argparse.SUPPRESS)
+
+    export = sub.add_parser("export", help=t("cli.export"), description=t("cli.export"))
+    export_sub = export.add_subparsers(dest="action", metavar="WHAT", required=True, parser_class=_Parser)
+    xcb = export_sub.add_parser("callbacks", help=t("cli.export.callbacks"), description=t("cli.export.callbacks"))
+    xcb.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help=t("cli.export.from"))
+    xcb.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help=t("cli.export.to"))
+    xcb.add_argument("--status", choices=("unassigned", "assigned", "completed"), help=t("cli.export.status"))
+    xcb.add_argument("--service", dest="export_service", metavar="CODE", help=t("cli.export.service"))
+    xcb.add_argument("-o", "--output", required=True, metavar="FILE.xlsx", help=t("cli.export.output"))
 
     config = sub.add_parser("config", help=t("cli.config"), description=t("cli.config"))
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
@@ -143,6 +168,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _services(args, store)
         if args.command == "cti-sim":
             return _cti_sim(args, store)
+        if args.command == "export":
+            return _export(args, cfg, store, args.user or getpass.getuser())
         if args.command == "wallboard":
             return _wallboard(args, cfg, store, args.user or getpass.getuser())
         return _console(cfg, store, args.user or getpass.getuser(), args.service)
@@ -196,11 +223,16 @@ def _demo(args: argparse.Namespace, cfg) -> int:
             print(db_path)
             return 0
         cfg.data_dir = demo_dir
-        if not cfg.cti_url:
-            # The demo is live: a simulated phone system beside the console (or the one already running).
+        if not args.cti_url:
+            # The demo is live: a simulated phone system beside the console (or the one already running),
+            # even when a real CTI is configured — the demo's sample people are not on a real phone system.
             from contiple_tui.cti.embedded import join_or_start
 
-            cfg.cti_url, simulator = join_or_start(demo_dir, db_path, arrival_scale=DEMO_ARRIVAL_SCALE)
+            try:
+                cfg.cti_url, simulator = join_or_start(demo_dir, db_path, arrival_scale=DEMO_ARRIVAL_SCALE)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ContipleError("err.sim_start", reason=str(exc)) from None
+            cfg.cti_token = None
         return _console(cfg, store, args.user or args.demo_user, args.service)
     finally:
         if simulator is not None:
@@ -350,4 +382,49 @@ def _services(args: argparse.Namespace, store) -> int:
     ]
     cols = ("code", "name", "callback", "sms", "cti", "outbound", "sl", "tz", "senders", "ivr")
     _print_table([t(f"col.{c}") for c in cols], rows)
+    return 0
+
+
+def _export(args: argparse.Namespace, cfg, store, login: str) -> int:
+    """export callbacks: every callback the user may see that matches the filters, for cron jobs."""
+    import re
+    from datetime import date
+
+    from contiple_tui.core import permissions
+    from contiple_tui.core.callbacks import CallbackQuery
+    from contiple_tui.core.models import CallbackStatus
+    from contiple_tui.core.session import resolve_user
+    from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
+    from contiple_tui.export import export_callbacks
+
+    def day(value: str | None) -> date | None:
+        if value is None:
+            return None
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("err.date_invalid", value=value) from None
+
+    query = CallbackQuery(date_from=day(args.date_from), date_to=day(args.date_to),
+                          status=CallbackStatus(args.status) if args.status else None)
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        raise ValidationError("err.date_range_reversed")
+    user = resolve_user(store, login)
+    mine = [s for s in store.services.list() if s.id in user.service_ids]
+    code = args.export_service or args.service
+    if code is not None:
+        if store.services.get_by_code(code) is None:
+            raise NotFound("err.service_unknown", service=code)
+        services = [s for s in mine if s.code == code]
+        if not services:
+            raise NotFound("err.not_member", service=code)
+    else:  # every service of the user's whose callbacks they may see
+        services = [s for s in mine if permissions.may_view_callbacks(user, s)]
+        if not services:
+            raise PermissionDenied(permissions.Action.VIEW_CALLBACKS)
+    path = Path(args.output).expanduser().absolute()
+    rows = export_callbacks(store, user, services, query, path, lang=cfg.lang)
+    print(t("cli.export.done", path=path, rows=rows))
     return 0

@@ -116,9 +116,23 @@ def _check(file: str, section: str, key: str, value: Any) -> Any:
         raise ConfigError("err.config_range", file=file, key=name, low=0.2, high=60)
     if key == "interval" and not 1 <= value <= 3600:
         raise ConfigError("err.config_range", file=file, key=name, low=1, high=3600)
-    if section == "cti" and key == "url" and not value.startswith(("ws://", "wss://")):
+    if section == "cti" and key == "url" and not _websocket_url_ok(value):
         raise ConfigError("err.config_value_bad", file=file, key=name, reason=t("err.cti_url_invalid", url=value))
     return value
+
+
+def _websocket_url_ok(url: str) -> bool:
+    """ws:// or wss://, a host, and a port in range (parsed as the websocket client will)."""
+    if not url.startswith(("ws://", "wss://")):
+        return False
+    from websockets.exceptions import InvalidURI
+    from websockets.uri import parse_uri
+
+    try:
+        parse_uri(url)
+    except (InvalidURI, ValueError):
+        return False
+    return True
 
 
 def read_file(path: Path) -> dict[str, dict[str, Any]]:

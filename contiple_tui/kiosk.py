@@ -54,6 +54,8 @@ class WallboardApp(WallboardControls, Localized, App[None]):
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
+        if kiosk:
+            self.use_command_palette = False  # no way around the deliberate quit sequence
         self.store = store  # the agent detail shows the names the store knows
         self.client = client
         self.services = services
@@ -93,17 +95,23 @@ class WallboardApp(WallboardControls, Localized, App[None]):
     def on_mount(self) -> None:
         if self.client is not None and self.client._task is None:
             self.client.start()
+        width, height = self.size
+        self.query_one("#kiosk-headline").display = width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
         self._tick()
         self.set_interval(0.25, self._tick)
         self.query_one(WallboardPanel).focus()
 
-    def on_resize(self) -> None:
-        width, height = self.size
+    def on_resize(self, event) -> None:
+        width, height = event.size
         self.query_one("#kiosk-headline").display = width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
 
     def _tick(self) -> None:
         zone = ZoneInfo(self.services[0].timezone if self.services else "Asia/Seoul")
-        self.query_one("#kiosk-clock", Static).update(self.clock().astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"))
+        clock = self.clock().astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        clock_widget = self.query_one("#kiosk-clock", Static)
+        if getattr(clock_widget, "_shown", None) != clock:  # four ticks a second, one new text
+            clock_widget._shown = clock  # type: ignore[attr-defined]
+            clock_widget.update(clock)
         client = self.client
         live = client is not None and client.live
         values = {"waiting": "—", "service_level": "—", "answer_rate": "—"}

@@ -79,9 +79,9 @@ async def test_navigation_opens_views(demo_store):
         assert app.current_menu_id == "callback_list"
         await pilot.pause()
         assert app.focused is app.query_one("#cb-table")  # its keys work at once
-        app.show_menu("callback_assign")
+        app.show_menu("sms_templates")
         await pilot.pause()
-        view = app.query_one("#view-callback_assign")
+        view = app.query_one("#view-sms_templates")
         assert "not available yet" in static_text(view.query(Static).last())
 
 

@@ -108,7 +108,10 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
             target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
             table.move_cursor(row=table.get_row_index(str(target.id)))
             await pilot.press("c")
-            await pilot.pause(0.5)
+            for _ in range(60):
+                await pilot.pause(0.05)
+                if any(m.get("command") == "dial" for m in server.received):
+                    break
             dial = next(m for m in server.received if m.get("command") == "dial")
             assert dial["agent_id"] == "1002" and dial["number"] == target.customer_phone
             assert cb.get(demo_store, agent, cs, target.id).dialing_since is not None
@@ -117,7 +120,10 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
             assert sum(1 for m in server.received if m.get("command") == "dial") == 1
             assert any("being dialled" in n.message for n in app._notifications)
             await server.send(event(11, "outbound_ended", agent_id="1002", call_id="o-1"))
-            await pilot.pause(0.5)
+            for _ in range(60):
+                await pilot.pause(0.05)
+                if cb.get(demo_store, agent, cs, target.id).dialing_since is None:
+                    break
             after = cb.get(demo_store, agent, cs, target.id)
             assert after.dialing_since is None and after.attempts == target.attempts + 1
     finally:

@@ -81,7 +81,11 @@ class CtiClient:
         self.heartbeat_s = 5.0
         self.time_scale = 1.0
         self.last_good: datetime | None = None  # server time of the last good data
-        self._last_frame = 0.0  # monotonic time of the last frame
+        self._last_frame = 0.0  # monotonic time of the last frame (any frame: the socket is alive)
+        self._last_good = 0.0  # monotonic time of the last good data (the numbers are current)
+        self._resync_since = 0.0
+        self._background: set[asyncio.Task] = set()
+        self.last_error: str | None = None
         self._sync_mono = 0.0  # monotonic time when server_time was last learned
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -93,6 +97,7 @@ class CtiClient:
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._resyncing = False  # a snapshot was asked for; events wait for it
+        self._welcomed = False
 
     # -- subscription ---------------------------------------------------------------------------
 
@@ -115,8 +120,8 @@ class CtiClient:
 
     @property
     def live(self) -> bool:
-        """True while the numbers on screen are current."""
-        return self.state is LinkState.CONNECTED and self.model.has_data
+        """True while the numbers on screen are current (not while waiting for a resync snapshot)."""
+        return self.state is LinkState.CONNECTED and self.model.has_data and not self._resyncing
 
     def server_now(self) -> datetime:
         """The server's clock now, advanced at the server's time scale since it was last heard.
@@ -137,15 +142,20 @@ class CtiClient:
         return self._task
 
     async def stop(self) -> None:
+        """Quit promptly, even when the link is silently dead (no 10-second close handshake)."""
         self._stop.set()
-        if self._ws is not None:
-            await self._ws.close()
         if self._task is not None:
             self._task.cancel()
             try:
                 await self._task
-            except asyncio.CancelledError:
+            except BaseException:  # noqa: BLE001 - stopping: whatever it ended with is over
                 pass
+        ws = self._ws
+        if ws is not None:
+            try:
+                await asyncio.wait_for(ws.close(), 1.0)
+            except BaseException:  # noqa: BLE001
+                ws.transport.abort()
         self._set_state(LinkState.OFFLINE)
 
     async def run(self) -> None:
@@ -154,18 +164,25 @@ class CtiClient:
             self._set_state(LinkState.CONNECTING)
             try:
                 await self._session()
-                attempt = 0  # a session that got going resets the backoff
+            except asyncio.CancelledError:
+                raise
             except (OSError, WebSocketException, asyncio.TimeoutError, p.ProtocolError) as exc:
+                self.last_error = str(exc)
                 log.info("CTI connection failed: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - a bad address or a library surprise: retry, never die
+                self.last_error = str(exc)
+                log.exception("CTI client error")
             finally:
                 self._ws = None
                 self._fail_pending("disconnected")
             if self._stop.is_set():
                 break
             self._set_state(LinkState.OFFLINE)
-            attempt += 1
-            delay = min(self._backoff_max, self._backoff_initial * 2 ** min(attempt - 1, 16))
-            delay *= 0.5 + random.random()  # jitter: consoles do not reconnect in lockstep
+            attempt = 0 if self._welcomed else attempt + 1
+            self._welcomed = False
+            delay = self._backoff_initial * 2 ** min(attempt, 16)
+            # Jitter, so consoles do not reconnect in lockstep; capped after the jitter.
+            delay = min(self._backoff_max, delay * (0.5 + random.random()))
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=delay)
             except asyncio.TimeoutError:
@@ -183,6 +200,10 @@ class CtiClient:
                 raise p.ProtocolError(f"refused: {welcome.reason}")
             if not isinstance(welcome, p.Welcome):
                 raise p.ProtocolError("expected welcome")
+            if welcome.protocol != p.PROTOCOL_VERSION:
+                raise p.ProtocolError(f"unsupported protocol {welcome.protocol}")
+            self._welcomed = True  # a working server: the next reconnect starts from a short delay
+            self.last_error = None
             self.stats.connects += 1
             self.heartbeat_s = welcome.heartbeat_s
             self.time_scale = welcome.time_scale
@@ -191,30 +212,41 @@ class CtiClient:
                 self.model.clear()
             self.epoch = welcome.epoch
             self._resyncing = False
-            self._heard(welcome.server_time)
+            self._heard()
+            self._advance_clock(welcome.server_time)
             watchdog = asyncio.create_task(self._watch_heartbeats())
             try:
                 async for frame in ws:
                     self._on_frame(frame)
-                    if self.model.has_data and self.state is not LinkState.CONNECTED:
-                        self._set_state(LinkState.CONNECTED)
             finally:
                 watchdog.cancel()
 
     async def _watch_heartbeats(self) -> None:
-        """Two missed heartbeats: the numbers are no longer live."""
+        """Two heartbeat periods without good data: the numbers are no longer live."""
         while True:
             await asyncio.sleep(self.heartbeat_s / 2)
-            quiet = time.monotonic() - self._last_frame
-            if quiet > 2 * self.heartbeat_s + 0.1:
+            now = time.monotonic()
+            if self.state is LinkState.CONNECTED and now - self._last_good > 2 * self.heartbeat_s + 0.1:
                 self._set_state(LinkState.STALE)
-            if quiet > 6 * self.heartbeat_s and self._ws is not None:
-                await self._ws.close()  # long silence: reconnect rather than wait forever
+            silent = now - self._last_frame > 6 * self.heartbeat_s
+            stuck = self._resyncing and now - self._resync_since > 2 * self.heartbeat_s + 1
+            if (silent or stuck) and self._ws is not None:
+                await self._ws.close()  # reconnect rather than wait forever
 
-    def _heard(self, server_time: datetime | None = None) -> None:
+    def _heard(self) -> None:
         self._last_frame = time.monotonic()
-        if server_time is not None:
-            self._sync_mono = self._last_frame
+
+    def _good(self) -> None:
+        """Current data arrived: live (again)."""
+        self._last_good = self._last_frame
+        if self.model.has_data and not self._resyncing:
+            self._set_state(LinkState.CONNECTED)
+
+    def _advance_clock(self, server_time: datetime) -> None:
+        """Server time only moves forward (replayed events carry old times)."""
+        if self.model.server_time is None or server_time > self.model.server_time:
+            self.model.server_time = server_time
+        self._sync_mono = self._last_frame
 
     # -- frames --------------------------------------------------------------------------------
 
@@ -233,10 +265,13 @@ class CtiClient:
         if isinstance(message, p.EventMessage):
             if self._resyncing:
                 return  # the coming snapshot includes it
+            server_time = self.model.server_time
             result = self.model.apply_event(message)
             if result is Applied.APPLIED:
-                self._sync_mono = self._last_frame
-                self.last_good = message.ts
+                self.model.server_time = server_time  # restored, then moved forward only
+                self._advance_clock(message.ts)
+                self.last_good = self.model.server_time
+                self._good()
                 self._notify(message)
             elif result is Applied.DUPLICATE:
                 self.stats.duplicates += 1
@@ -248,18 +283,17 @@ class CtiClient:
             self.model.apply_snapshot(message)
             self._sync_mono = self._last_frame
             self.last_good = message.server_time
+            self._good()
             self._notify(message)
         elif isinstance(message, p.Heartbeat):
             if self._resyncing:
                 pass
-            elif self.model.seq is not None and message.seq > self.model.seq:
-                self._request_resync()  # an event was lost in a quiet period
+            elif self.model.seq is not None and message.seq != self.model.seq:
+                self._request_resync()  # an event was lost in a quiet period, or the server went back
             elif self.model.has_data:
-                self.model.server_time = message.server_time
-                self._sync_mono = self._last_frame
-                self.last_good = message.server_time
-                if self.state is LinkState.STALE:
-                    self._set_state(LinkState.CONNECTED)
+                self._advance_clock(message.server_time)
+                self.last_good = self.model.server_time
+                self._good()
                 self._notify(message)
         elif isinstance(message, p.Reply):
             future = self._pending.pop(message.id, None)
@@ -271,9 +305,19 @@ class CtiClient:
         if self._resyncing:
             return
         self._resyncing = True
+        self._resync_since = time.monotonic()
         self.stats.gaps += 1
+        self._notify(self.state)  # not live until the snapshot: views dim at once
         if self._ws is not None:
-            asyncio.get_running_loop().create_task(self._send(p.resync()))
+            task = asyncio.get_running_loop().create_task(self._send_quietly(p.resync()))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _send_quietly(self, text: str) -> None:
+        try:
+            await self._send(text)
+        except ConnectionError:
+            pass  # the session is ending; the next one starts with a snapshot anyway
 
     async def _send(self, text: str) -> None:
         if self._ws is None:

@@ -31,7 +31,9 @@ class ServiceLive:
     answered_within_sl: int = 0
 
     def oldest_wait_start(self) -> datetime | None:
-        return min(self.waiting.values()) if self.waiting else None
+        # Kept in enqueue order (snapshot sorted, events append), so the first is the oldest: no scan
+        # of thousands of callers on every redraw.
+        return next(iter(self.waiting.values()), None)
 
 
 @dataclass
@@ -77,7 +79,10 @@ class LiveModel:
                 timezone=s.timezone,
                 day=s.day,
                 sl_threshold_s=s.sl_threshold_s,
-                waiting=OrderedDict((w.call_id, w.enqueued_at) for w in s.waiting[:MAX_WAITING]),
+                waiting=OrderedDict(
+                    (w.call_id, w.enqueued_at)
+                    for w in sorted(s.waiting, key=lambda w: w.enqueued_at)[:MAX_WAITING]
+                ),
                 inbound=s.inbound,
                 answered=s.answered,
                 abandoned=s.abandoned,

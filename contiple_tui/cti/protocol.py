@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # larger frames are refused by the websocket layer
@@ -92,14 +94,39 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
 def parse_time(text: Any) -> datetime:
+    """UTC 'Z' timestamps within this century: year 1 or 9999 would overflow date arithmetic later."""
     if not isinstance(text, str) or len(text) > 40 or not text.endswith("Z"):
         raise ProtocolError("bad timestamp")
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00")
     except ValueError:
         raise ProtocolError("bad timestamp") from None
+    if not EARLIEST <= moment < LATEST:
+        raise ProtocolError("timestamp out of range")
     return moment
+
+
+@lru_cache(maxsize=64)
+def _zone_ok(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError subclass, see below
+        return False
+    except KeyError:
+        return False
+    return True
+
+
+def _timezone(value: Any) -> str:
+    name = clean_text(value, 64)
+    if not _zone_ok(name):
+        raise ProtocolError("unknown time zone")
+    return name
 
 
 def clean_text(value: Any, limit: int = MAX_TEXT) -> str:
@@ -262,7 +289,7 @@ def _service_snapshot(raw: Any) -> ServiceSnapshot:
     snap = ServiceSnapshot(
         service=_id(raw.get("service")),
         name=clean_text(raw.get("name", "")),
-        timezone=clean_text(raw.get("timezone", "Asia/Seoul"), 64),
+        timezone=_timezone(raw.get("timezone", "Asia/Seoul")),
         day=_field("day", raw.get("day")),
         sl_threshold_s=_count(raw.get("sl_threshold_s", 20)),
         waiting=waiting,

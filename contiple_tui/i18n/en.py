@@ -166,7 +166,7 @@ MESSAGES: dict[str, str] = {
     "cs.err.date_required": "Enter both dates of the period (YYYY-MM-DD).",
     "cs.err.too_many_days": "Daily shows at most {max} days ({count} chosen): shorten the period or choose Monthly.",
     "cs.err.too_many_months": "Monthly shows at most {max} months ({count} chosen): shorten the period.",
-    "cs.summary": "{unit}, {periods} rows · total: {requested} requested, {assigned} assigned, {completed} completed, {not_processed} not processed · processing rate {rate}",
+    "cs.summary": "Total: requested {requested} · assigned {assigned} · completed {completed} · not processed {not_processed} · processing rate {rate}",
     "err.demo_counts": "--callbacks must be 0 or more and --agents at least 2.",
     "err.menu_hidden": "'{menu}' is not available to you in this service.",
     "err.permission_denied": "Not allowed: {action}.",
@@ -426,4 +426,7 @@ MESSAGES: dict[str, str] = {
     "unassign.everyone": "All agents",
     "unassign.done": "{count} callback(s) returned to unassigned.",
     "unassign.skipped": "{count} were no longer assigned and were skipped.",
+    "err.number_invalid": "'{value}' is not a number.",
+    "err.number_range": "{value} is out of range ({low} to {high}).",
+    "err.sim_start": "The demo's phone-system simulator could not start: {reason}",
 }

@@ -166,7 +166,7 @@ MESSAGES: dict[str, str] = {
     "cs.err.date_required": "기간의 시작일과 종료일을 모두 입력하세요 (YYYY-MM-DD).",
     "cs.err.too_many_days": "일별은 최대 {max}일까지 볼 수 있습니다 ({count}일 선택됨): 기간을 줄이거나 월별을 고르세요.",
     "cs.err.too_many_months": "월별은 최대 {max}개월까지 볼 수 있습니다 ({count}개월 선택됨): 기간을 줄이세요.",
-    "cs.summary": "{unit} {periods}행 · 합계: 요청 {requested} · 할당 {assigned} · 완료 {completed} · 미처리 {not_processed} · 처리율 {rate}",
+    "cs.summary": "합계: 요청 {requested} · 할당 {assigned} · 완료 {completed} · 미처리 {not_processed} · 처리율 {rate}",
     "err.demo_counts": "--callbacks는 0 이상, --agents는 2 이상이어야 합니다.",
     "err.menu_hidden": "이 서비스에서는 '{menu}' 메뉴를 사용할 수 없습니다.",
     "err.permission_denied": "권한이 없습니다: {action}.",
@@ -426,4 +426,7 @@ MESSAGES: dict[str, str] = {
     "unassign.everyone": "전체 상담원",
     "unassign.done": "콜백 {count}건을 미할당으로 되돌렸습니다.",
     "unassign.skipped": "{count}건은 더 이상 할당 상태가 아니어서 건너뛰었습니다.",
+    "err.number_invalid": "'{value}'은(는) 숫자가 아닙니다.",
+    "err.number_range": "{value}은(는) 범위({low}~{high})를 벗어났습니다.",
+    "err.sim_start": "데모용 전화 시스템 시뮬레이터를 시작할 수 없습니다: {reason}",
 }

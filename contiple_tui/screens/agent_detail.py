@@ -15,6 +15,7 @@ from contiple_tui.cti.protocol import AgentState
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.board import BoardTable
+from contiple_tui.widgets.wallboard_panel import disconnected_text
 
 # Most useful first: who is free, who is busy, who is away.
 STATE_ORDER = [AgentState.READY, AgentState.RINGING, AgentState.TALKING, AgentState.DIALING,
@@ -34,6 +35,7 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="agent-dialog"):
             yield Static(Text(t("wb.detail.title", service=self.title_text), style="bold"), id="agent-title")
+            yield Static(id="agent-banner", classes="wb-banner")
             yield BoardTable(
                 [("name", t("wb.detail.name"), 10), ("agent_id", t("wb.detail.agent_id"), 8),
                  ("state", t("wb.detail.state"), 10), ("time", t("wb.detail.time_in_state"), 8)],
@@ -46,6 +48,13 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
         self.set_interval(1.0, self.refresh_rows)
 
     def refresh_rows(self) -> None:
+        live = self.client.live
+        banner = self.query_one("#agent-banner", Static)
+        banner.display = not live
+        self.query_one("#agent-table").set_class(not live, "-stale")
+        if not live:
+            zone = next(iter(self.client.model.services.values())).timezone if self.client.model.services else "Asia/Seoul"
+            banner.update(disconnected_text(self.client, zone))
         now = self.client.server_now()
         agents = [a for a in self.client.model.agents.values() if self.service in a.services]
         agents.sort(key=lambda a: (STATE_ORDER.index(a.state), a.since))

@@ -26,9 +26,9 @@ def _header_lines(label: str) -> list[str]:
 
 
 class BoardTable(Localized, DataTable):
-    def __init__(self, columns: Sequence[tuple[str, str, int]], **kwargs) -> None:
-        """``columns``: (key, label, minimum width)."""
-        super().__init__(cursor_type="row", zebra_stripes=True, show_cursor=False, **kwargs)
+    def __init__(self, columns: Sequence[tuple[str, str, int]], cursor: bool = False, **kwargs) -> None:
+        """``columns``: (key, label, minimum width); ``cursor``: rows can be pointed at."""
+        super().__init__(cursor_type="row", zebra_stripes=True, show_cursor=cursor, **kwargs)
         self._column_spec = list(columns)
         self._rows: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
@@ -45,13 +45,17 @@ class BoardTable(Localized, DataTable):
     def set_rows(self, rows: Sequence[tuple[str, tuple[Cell, ...]]]) -> None:
         keys = [key for key, _ in rows]
         if keys != self._order:
-            # A service appeared or left: rare, so rebuild.
+            # Rows appeared, left or moved: rebuild, keeping the reader's place.
+            scroll_y, cursor = self.scroll_y, self.cursor_row
             self.clear()
             self._rows.clear()
             for key, cells in rows:
                 self.add_row(*cells, key=key)
                 self._rows[key] = cells
             self._order = keys
+            if rows:
+                self.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
+            self.scroll_to(y=scroll_y, animate=False)
             return
         column_keys = [key for key, _, _ in self._column_spec]
         for key, cells in rows:

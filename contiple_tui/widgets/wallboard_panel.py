@@ -26,11 +26,12 @@ from contiple_tui.i18n import t
 from contiple_tui.widgets.board import BoardTable
 
 # (key, label, minimum width): sized so both boards fit an 80-column terminal.
+# Widths hold the widest value each can take: "◆9:59:59", "◆100.0%", 999,999 calls.
 SERVICE_COLUMNS = [
-    ("name", "wb.col.service", 8), ("waiting", "wb.col.waiting", 5), ("inbound", "wb.col.inbound", 5),
-    ("answered", "wb.col.answered", 5), ("abandoned", "wb.col.abandoned", 5),
+    ("name", "wb.col.service", 8), ("waiting", "wb.col.waiting", 5), ("inbound", "wb.col.inbound", 6),
+    ("answered", "wb.col.answered", 6), ("abandoned", "wb.col.abandoned", 6),
     ("answer_rate", "wb.col.answer_rate", 6), ("service_level", "wb.col.service_level", 7),
-    ("longest_wait", "wb.col.longest_wait", 6),
+    ("longest_wait", "wb.col.longest_wait", 8),
 ]
 AGENT_COLUMNS = [
     ("name", "wb.col.service", 8), ("waiting", "wb.col.waiting", 5), ("login", "wb.col.login", 5),
@@ -115,7 +116,7 @@ class WallboardPanel(Vertical):
         yield Static(id="wb-banner", classes="wb-banner")
         with ContentSwitcher(initial=self.shown, id="wb-switcher"):
             yield BoardTable([(k, t(label), w) for k, label, w in SERVICE_COLUMNS], id="services")
-            yield BoardTable([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents")
+            yield BoardTable([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents", cursor=True)
         yield Static(id="wb-caption", classes="wb-caption")
 
     def on_mount(self) -> None:
@@ -127,7 +128,8 @@ class WallboardPanel(Vertical):
     def tick(self) -> None:
         if self.rotating and self.clock() - self._switched_at >= self.interval:
             self.flip()
-        self.redraw()
+        if self.is_on_screen:  # a board in a hidden menu or under a dialog does no work
+            self.redraw()
 
     def flip(self) -> None:
         self.show("agents" if self.shown == "services" else "services")
@@ -169,19 +171,8 @@ class WallboardPanel(Vertical):
     def _banner(self, live: bool) -> None:
         banner = self.query_one("#wb-banner", Static)
         banner.display = not live
-        if live:
-            return
-        client = self.client
-        if client is None:
-            reason = t("wb.not_configured")
-        elif client.last_good is None:
-            reason = t("wb.no_data")
-        else:
-            zone = ZoneInfo(self._timezone())
-            reason = t("wb.last_data", time=client.last_good.astimezone(zone).strftime("%H:%M:%S"))
-        if client is not None and client.state is LinkState.STALE:
-            reason = f"{t('wb.stale')} · {reason}"
-        banner.update(Text(f"⚠ {t('wb.disconnected')} — {reason}", style="bold"))
+        if not live:
+            _update(banner, disconnected_text(self.client, self._timezone()))
 
     def _timezone(self) -> str:
         if self.client is not None:
@@ -252,7 +243,7 @@ class WallboardPanel(Vertical):
             ))
         self.query_one("#agents", BoardTable).set_rows(agent_table)
 
-        if critical - self._critical:
+        if critical - self._critical and self.is_on_screen:
             self.post_message(self.TurnedCritical())
         self._critical = critical
 
@@ -272,4 +263,28 @@ class WallboardPanel(Vertical):
         if self.view == "overview":
             parts.append(t("wb.rotation_every", seconds=f"{self.interval:g}") if self.rotating else t("wb.rotation_paused"))
         parts.append(t("wb.legend"))
-        self.query_one("#wb-caption", Static).update(Text(" · ".join(parts)))
+        _update(self.query_one("#wb-caption", Static), Text(" · ".join(parts)))
+
+
+def _update(static: Static, text: Text) -> None:
+    """Only when the text changed: an unchanged caption costs no layout and no terminal bytes."""
+    if getattr(static, "_shown_plain", None) != text.plain:
+        static._shown_plain = text.plain  # type: ignore[attr-defined]
+        static.update(text)
+
+
+def disconnected_text(client: CtiClient | None, timezone: str) -> Text:
+    """연결 끊김 / Disconnected, with why and the time of the last good data."""
+    if client is None:
+        reason = t("wb.not_configured")
+    elif client.last_good is None:
+        reason = t("wb.no_data")
+    else:
+        try:
+            zone = ZoneInfo(timezone)
+        except (KeyError, ValueError):
+            zone = ZoneInfo("Asia/Seoul")
+        reason = t("wb.last_data", time=client.last_good.astimezone(zone).strftime("%H:%M:%S"))
+    if client is not None and client.state is LinkState.STALE:
+        reason = f"{t('wb.stale')} · {reason}"
+    return Text(f"⚠ {t('wb.disconnected')} — {reason}", style="bold")

@@ -1,0 +1,400 @@
+"""Excel exports (엑셀 다운로드) of the callback list (1-2) and the processing status (1-5).
+
+Headless: openpyxl only, never textual. Memory stays bounded however many rows match: rows are read
+from the store one keyset page at a time and streamed into an openpyxl write-only workbook, which
+writes each row out as it is appended. The workbook is written to a temporary file beside the target
+and renamed over it at the end, so a reader never sees half a file and a failure leaves none.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from contiple_tui.core import callbacks as cb
+from contiple_tui.core import permissions as perm
+from contiple_tui.core.models import CallbackStatus, Service, User
+from contiple_tui.core.phone import format_phone
+from contiple_tui.errors import PermissionDenied, ValidationError
+from contiple_tui.i18n import t
+from contiple_tui.store import Store
+
+Progress = Callable[[int, int], None]
+
+# The callback list's columns: message key (under "export.col.") and the width of typical data in
+# terminal cells (Hangul counts double); None: measured from the data known before writing.
+CALLBACK_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("requested_at", 19),
+    ("service", None),
+    ("phone", 13),
+    ("customer", 8),
+    ("ivr_route", None),
+    ("status", None),
+    ("requests", 4),
+    ("assignee", None),
+    ("assigned_by", None),
+    ("assigned_at", 19),
+    ("attempts", 4),
+    ("last_attempt", 19),
+    ("completed_at", 19),
+    ("completed_by", None),
+    ("phone_valid", None),
+)
+STATUS_COLUMNS = ("period", "requested", "assigned", "completed", "not_processed", "rate")
+AGENT_COLUMNS = ("agent", "login", "assigned", "completed", "not_processed", "rate")
+NO_RATE = "—"  # processing rate with nothing assigned
+MAX_WIDTH = 50
+SHEET_ROWS = 1_048_576  # Excel's limit per sheet, header included: more rows go on to a next sheet
+CELL_CHARS = 32_767  # Excel's limit per cell
+BOLD = Font(bold=True)
+
+
+class ExportPathError(ValidationError):
+    """The export file cannot be written: err.export_path, with the OS reason in the user's language."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        super().__init__("err.export_path", path=path, reason=exc.strerror or str(exc))
+        self.errno = exc.errno
+
+    def message(self, lang: str | None = None) -> str:
+        reason = self.params["reason"]
+        name = errno.errorcode.get(self.errno or 0)
+        if self.errno == errno.ENOENT and Path(self.params["path"]).parent.is_dir():
+            name = None  # the folder is there (e.g. /proc): the system's own words are better
+        key = f"export.reason.{name}"
+        if name and t(key, lang) != key:
+            reason = t(key, lang)
+        return t(self.key, lang, path=self.params["path"], reason=reason)
+
+
+def display_width(text: str) -> int:
+    """Terminal/Excel cells of ``text``: wide (Hangul, CJK) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# -- the callback list (1-2) ------------------------------------------------------------------------
+
+
+def export_callbacks(
+    store: Store,
+    user: User,
+    service: Service | Sequence[Service],
+    query: cb.CallbackQuery,
+    path: str | os.PathLike[str],
+    *,
+    lang: str,
+    progress: Progress | None = None,
+    chunk: int = 5000,
+) -> int:
+    """Write every callback matching ``query`` that ``user`` may see to the .xlsx file ``path``.
+
+    ``service`` may be several services: their callbacks follow one another in one sheet, each
+    service's newest first (the list's order); past Excel's 1,048,576 rows a sheet is continued on
+    the next one, with its own header. The scope is the list's: admins every callback,
+    agents their own; users who may not see the callback menus are refused (PermissionDenied).
+    ``progress(done, total)`` is called before the first row and after every page of ``chunk`` rows.
+    Returns the number of rows written (without the header).
+
+    Raises ValidationError("err.export_path") when the file cannot be written; nothing is left behind.
+    """
+    services = [service] if isinstance(service, Service) else list(service)
+    if not services:
+        raise PermissionDenied(perm.Action.VIEW_CALLBACKS)
+    if chunk < 1:
+        raise ValueError(chunk)
+    for svc in services:  # refuse before touching the file system
+        perm.callback_list_scope(user, svc)
+    totals = [cb.count(store, user, svc, query) for svc in services]  # also rejects a reversed period
+    total = sum(totals)
+    names = {u.id: u.name for u in store.users.list()}
+
+    status_text = {status: t(f"status.{status}", lang) for status in CallbackStatus}
+    valid_text = {True: t("export.phone_ok", lang), False: t("export.phone_bad", lang)}
+    title = t("export.sheet.callbacks", lang)
+    headers = [t(f"export.col.{key}", lang) for key, _ in CALLBACK_COLUMNS]
+    widths = [_column_width(key, width, lang, services, names) for key, width in CALLBACK_COLUMNS]
+    last_column = get_column_letter(len(CALLBACK_COLUMNS))
+    done = 0
+    with _atomic_target(path) as tmp, _write_only_workbook() as wb:
+        wb.properties.title = title
+        sheets = 0
+
+        def new_sheet():
+            nonlocal sheets
+            sheets += 1
+            ws = wb.create_sheet(title if sheets == 1 else f"{title} ({sheets})")
+            _set_widths(ws, widths)
+            ws.freeze_panes = "A2"  # before the first row: write-only sheets write their head first
+            ws.append(_bold_cells(ws, headers))
+            return ws
+
+        ws, rows_in_sheet = new_sheet(), 1
+
+        def text(value: str | None) -> str | Cell | None:
+            return _text(ws, value)
+
+        names = {user_id: text(n) for user_id, n in names.items()}
+        if progress is not None:
+            progress(0, total)
+        for svc in services:
+            zone = ZoneInfo(svc.timezone)
+            service_name = text(svc.name)
+            routes = {r.code: text(f"{r.code} {r.name}") for r in svc.ivr_routes}
+
+            def local(ts: int | None, zone: ZoneInfo = zone) -> datetime | None:
+                # Excel has no time zones: naive wall-clock time in the service's zone.
+                return None if ts is None else datetime.fromtimestamp(ts, zone).replace(tzinfo=None)
+
+            def name(user_id: int | None) -> str | Cell | None:
+                return None if user_id is None else names.get(user_id, f"#{user_id}")
+
+            after: tuple[int, int] | None = None
+            while True:
+                page = cb.search(store, user, svc, query, after=after, limit=chunk)
+                for c in page:
+                    if rows_in_sheet == SHEET_ROWS:
+                        ws.auto_filter.ref = f"A1:{last_column}{rows_in_sheet}"
+                        ws, rows_in_sheet = new_sheet(), 1
+                    ws.append((
+                        local(c.requested_at),
+                        service_name,
+                        format_phone(c.customer_phone) if c.phone_valid else text(c.customer_phone),
+                        text(c.customer_name),
+                        None if c.ivr_route is None else routes.get(c.ivr_route) or text(c.ivr_route),
+                        status_text[c.status],
+                        c.request_count,
+                        name(c.assignee_id),
+                        name(c.assigned_by),
+                        local(c.assigned_at),
+                        c.attempts,
+                        local(c.last_attempt_at),
+                        local(c.completed_at),
+                        name(c.completed_by),
+                        valid_text[c.phone_valid],
+                    ))
+                    rows_in_sheet += 1
+                done += len(page)
+                if progress is not None and page:
+                    progress(done, max(total, done))  # rows may arrive while exporting
+                if len(page) < chunk:
+                    break
+                after = (page[-1].requested_at, page[-1].id)
+        ws.auto_filter.ref = f"A1:{last_column}{rows_in_sheet}"
+        wb.save(tmp)
+    return done
+
+
+def _column_width(
+    key: str, width: int | None, lang: str, services: list[Service], names: dict[int, str]
+) -> int:
+    if width is None:
+        if key == "service":
+            width = max(display_width(s.name) for s in services)
+        elif key == "ivr_route":
+            width = max((display_width(f"{r.code} {r.name}") for s in services for r in s.ivr_routes), default=4)
+        elif key == "status":
+            width = max(display_width(t(f"status.{s}", lang)) for s in CallbackStatus)
+        elif key == "phone_valid":
+            width = max(display_width(t(f"export.phone_{v}", lang)) for v in ("ok", "bad"))
+        else:  # people
+            width = max((display_width(n) for n in names.values()), default=8)
+    # + room for the auto-filter's drop-down button in the header
+    return min(MAX_WIDTH, max(width, display_width(t(f"export.col.{key}", lang)) + 3) + 2)
+
+
+# -- processing status (1-5) ------------------------------------------------------------------------
+
+
+def export_processing_status(
+    store: Store,
+    user: User,
+    service: Service,
+    first: date,
+    last: date,
+    monthly: bool,
+    path: str | os.PathLike[str],
+    *,
+    lang: str,
+) -> int:
+    """The processing status of ``service`` over [first, last] per day (or month), and per agent.
+
+    Sheet 1: period, requested, assigned, completed, not processed, processing rate (%, "—" with
+    nothing assigned), every day (month) of the period including empty ones, and a total row.
+    Sheet 2: the same per agent. Admins only (PermissionDenied otherwise). Returns the number of
+    period rows.
+    """
+    periods, agents = cb.processing_status(store, user, service, first, last, monthly=monthly)
+    by_period = {row.period: row for row in periods}
+    keys = _period_keys(first, last, monthly)
+    rows = [by_period.get(key, cb.StatusRow(key, 0, 0, 0)) for key in keys]
+    known = set(keys)
+    rows += [row for row in periods if row.period not in known]  # never drop what the store counted
+    total = cb.StatusRow(t("export.total", lang), *(sum(getattr(r, f) for r in rows)
+                                                    for f in ("requested", "assigned", "completed")))
+
+    headers = [t(f"export.col.{key}", lang) for key in STATUS_COLUMNS]
+    agent_headers = [t(f"export.col.{key}", lang) for key in AGENT_COLUMNS]
+    people = [(u.name, u.login) if u is not None else (NO_RATE, NO_RATE) for u, _ in agents]
+    kind = t("export.monthly" if monthly else "export.daily", lang)
+    with _atomic_target(path) as tmp, _write_only_workbook() as wb:
+        wb.properties.title = (f"{t('export.sheet.status', lang)} {service.name} "
+                               f"{first:%Y-%m-%d}~{last:%Y-%m-%d} ({kind})")
+        ws = wb.create_sheet(t("export.sheet.status", lang))
+        _set_widths(ws, [max(display_width(h) + 5, 12) for h in headers])
+        ws.freeze_panes = "A2"
+        ws.append(_bold_cells(ws, headers))
+        period_format = "yyyy-mm" if monthly else "yyyy-mm-dd"
+        for row in rows:
+            ws.append([_period_cell(ws, row.period, period_format), *_status_values(ws, row)])
+        ws.append(_bold_cells(ws, [total.period, *_status_values(ws, total)]))
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(STATUS_COLUMNS))}{len(rows) + 1}"  # not the total
+
+        sheet = wb.create_sheet(t("export.sheet.agents", lang))
+        name_width = max([display_width(n) for n, _ in people] + [display_width(agent_headers[0]) + 3])
+        login_width = max([len(login) for _, login in people] + [display_width(agent_headers[1]) + 3])
+        _set_widths(sheet, [name_width + 2, login_width + 2,
+                            *(max(display_width(h) + 5, 12) for h in agent_headers[2:])])
+        sheet.freeze_panes = "A2"
+        sheet.append(_bold_cells(sheet, agent_headers))
+        for (name, login), (_, row) in zip(people, agents):
+            sheet.append([_text(sheet, name), _text(sheet, login), *_status_values(sheet, row)[1:]])
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(AGENT_COLUMNS))}{len(agents) + 1}"
+        wb.save(tmp)
+    return len(rows)
+
+
+def _period_keys(first: date, last: date, monthly: bool) -> list[str]:
+    keys: list[str] = []
+    if monthly:
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            keys.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    else:
+        day = first
+        while day <= last:
+            keys.append(day.isoformat())
+            day += timedelta(days=1)
+    return keys
+
+
+def _period_cell(ws, period: str, number_format: str):
+    """A real Excel date (the first of the month for months), falling back to the text."""
+    try:
+        value = date.fromisoformat(period if len(period) == 10 else f"{period}-01")
+    except ValueError:
+        return period
+    cell = WriteOnlyCell(ws, value)
+    cell.number_format = number_format
+    return cell
+
+
+def _status_values(ws, row: cb.StatusRow) -> list:
+    rate = row.rate
+    if rate is None:
+        rate_cell = NO_RATE
+    else:
+        rate_cell = WriteOnlyCell(ws, round(rate, 1))
+        rate_cell.number_format = "0.0"
+    return [row.requested, row.assigned, row.completed, row.not_processed, rate_cell]
+
+
+# -- shared -----------------------------------------------------------------------------------------
+
+
+def _text(ws, value: str | None) -> str | Cell | None:
+    """Data from outside (the CTI, people's input) as plain text: never a formula, an error value
+    or a character XML cannot carry."""
+    if value is None:
+        return None
+    if len(value) > CELL_CHARS or ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)[:CELL_CHARS]
+    if value.startswith("=") or value in ERROR_CODES:
+        cell = WriteOnlyCell(ws, value)
+        cell.data_type = "s"  # openpyxl would otherwise write "=…" as a formula
+        return cell
+    return value
+
+
+def _set_widths(ws, widths: Sequence[int]) -> None:
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+
+def _bold_cells(ws, values: Sequence[object]) -> list:
+    cells = []
+    for value in values:
+        cell = value if isinstance(value, Cell) else WriteOnlyCell(ws, value)
+        cell.font = BOLD
+        cells.append(cell)
+    return cells
+
+
+@contextmanager
+def _write_only_workbook() -> Iterator[Workbook]:
+    """A streaming workbook; if the block fails, its half-written sheets are closed and openpyxl's
+    temporary files removed at once (not at interpreter exit: the console may run for days)."""
+    wb = Workbook(write_only=True)
+    try:
+        yield wb
+    except BaseException:
+        for ws in wb.worksheets:
+            rows, writer = getattr(ws, "_rows", None), getattr(ws, "_writer", None)
+            try:
+                if rows is not None:
+                    rows.close()
+                if writer is not None:
+                    writer.close()
+                    writer.cleanup()
+            except Exception:  # noqa: BLE001 - best effort: the original error matters
+                pass
+        raise
+
+
+@contextmanager
+def _atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A new temporary file beside ``path``, renamed over it when the block succeeds.
+
+    Created with mode 0666 less the umask, like any file the user writes. Any OSError (missing
+    directory, no permission, disk full, a directory in the way) becomes one clear message.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ExportPathError(target, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    tmp = None
+    try:
+        for _ in range(100):
+            candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+            try:
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+            os.close(fd)
+            tmp = candidate
+            break
+        else:
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target.parent))
+        yield tmp
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise ExportPathError(target, exc) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

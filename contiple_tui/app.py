@@ -37,6 +37,8 @@ from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.screens.callback_assign import CallbackAssignView
 from contiple_tui.screens.callback_list import CallbackListView
+from contiple_tui.screens.callback_status import CallbackStatusView
+from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.callback_unassign import CallbackUnassignView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
@@ -48,7 +50,7 @@ from contiple_tui.widgets.wallboard_panel import WallboardPanel
 WIDE_ENOUGH_FOR_NAV = 110
 VIEW_CLASSES: dict[str, type[MenuView]] = (
     {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
-     "callback_unassign": CallbackUnassignView}
+     "callback_unassign": CallbackUnassignView, "callback_status": CallbackStatusView}
     | {m: WallboardView for m in VIEW_OF_MENU}
 )
 FULL_WIDTH_GROUPS = ("wallboard", "callbacks")  # boards and lists want every column of a narrow terminal
@@ -263,6 +265,39 @@ class ContipleApp(Localized, App[None]):
         if self.config.bell:
             self.bell()
 
+    # -- Excel -----------------------------------------------------------------------------------
+
+    def _export_path(self, kind: str) -> Path:
+        stamp = self.clock().astimezone().strftime("%Y%m%d-%H%M%S")
+        return self.config.exports_dir / f"{kind}-{self.session.service.code}-{stamp}.xlsx"
+
+    def export_callbacks(self, query) -> None:
+        """Every row matching the current search (not only the screen) to the exports folder."""
+        from contiple_tui.export import export_callbacks
+
+        path = self._export_path("callbacks")
+        session, lang = self.session, get_language()
+
+        def job(progress) -> int:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return export_callbacks(session.store, session.user, session.service, query, path, lang=lang,
+                                    progress=progress)
+
+        self.push_screen(ExportScreen(path, job))
+
+    def export_processing_status(self, first, last, monthly: bool) -> None:
+        from contiple_tui.export import export_processing_status
+
+        path = self._export_path("callback-status")
+        session, lang = self.session, get_language()
+
+        def job(progress) -> int:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return export_processing_status(session.store, session.user, session.service, first, last, monthly,
+                                            path, lang=lang)
+
+        self.push_screen(ExportScreen(path, job))
+
     def wallboard_command(self, view: str) -> list[str]:
         url = self.cti.url if self.cti is not None else None
         return wallboard_argv(str(self.config.data_dir), self.session.user.login, url, view)
@@ -358,7 +393,14 @@ def all_binding_ids() -> set[str]:
     from contiple_tui.screens.agent_detail import AgentDetailScreen
     from contiple_tui.screens.wallboard import PopoutScreen
 
-    for cls in (ContipleApp, ServiceSwitchScreen, WallboardView, PopoutScreen, AgentDetailScreen):
+    from contiple_tui.screens.callback_assign import CallbackAssignView
+    from contiple_tui.screens.callback_unassign import CallbackUnassignView
+    from contiple_tui.screens.history_form import HistoryFormScreen
+    from contiple_tui.widgets.callback_table import CallbackTable
+
+    for cls in (ContipleApp, ServiceSwitchScreen, WallboardView, PopoutScreen, AgentDetailScreen, CallbackListView,
+                CallbackAssignView, CallbackUnassignView, CallbackStatusView, CallbackTable, HistoryFormScreen,
+                ExportScreen):
         for binding in cls.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 ids.add(binding.id)

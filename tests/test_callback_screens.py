@@ -271,3 +271,33 @@ async def test_assignment_in_another_process_notifies_the_agent(demo_store):
         assert any("1 callback(s) were assigned to you" in n.message for n in app._notifications)
         nav_label = str(app.query_one("#nav").get_option("callback_list").prompt)
         assert f"({badge_before[CallbackStatus.ASSIGNED] + 1})" in nav_label
+
+
+async def test_excel_from_the_list_has_every_matching_row(demo_store, tmp_path):
+    import openpyxl
+
+    from contiple_tui.screens.export_progress import ExportScreen
+
+    app = make_app(demo_store, "admin", lang="ko")
+    app.config.data_dir = tmp_path  # exports go to DATA_DIR/exports
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        view = app.query_one("#view-callback_list")
+        expected = cb.count(demo_store, users_of(demo_store)["admin"], demo_store.services.get_by_code("cs"),
+                            view._query)
+        assert expected > 100  # more than the page on screen
+        app.query_one(CallbackTable).focus()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if app.screen.done:
+                break
+        path = app.screen.path
+        assert path.parent == tmp_path / "exports" and path.exists()
+        assert "저장했습니다" in static_text(app.screen.query_one("#export-message"))
+        await pilot.press("escape")
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    assert sum(1 for _ in sheet.iter_rows()) - 1 == expected

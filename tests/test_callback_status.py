@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -19,9 +20,9 @@ from contiple_tui.screens.callback_status import (
     DONE,
     MAX_DAYS,
     OPEN,
-    bar_cells,
     CallbackStatusView,
     StatusQuery,
+    bar_cells,
     fill_periods,
     period_keys,
 )
@@ -330,10 +331,11 @@ async def test_wide_terminal_puts_the_chart_beside_the_day_table(demo_store):
 
 
 def test_empty_period_chart_says_so():
-    from contiple_tui.screens.callback_status import chart_renderable
     from rich.console import Console
 
-    console = Console(width=60, record=True, file=open("/dev/null", "w"))
+    from contiple_tui.screens.callback_status import chart_renderable
+
+    console = Console(width=60, record=True, file=io.StringIO())
     console.print(chart_renderable([cb.StatusRow("2026-11-01", 3, 0, 0)], None, None, short_labels=True))
     assert t("cs.chart.empty") in console.export_text()
 

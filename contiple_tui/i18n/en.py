@@ -429,4 +429,8 @@ MESSAGES: dict[str, str] = {
     "err.number_invalid": "'{value}' is not a number.",
     "err.number_range": "{value} is out of range ({low} to {high}).",
     "err.sim_start": "The demo's phone-system simulator could not start: {reason}",
+    "export.title": "Excel download",
+    "export.running": "Writing {path}…",
+    "export.done": "{rows} rows written to {path}",
+    "export.close_hint": "Esc: close",
 }

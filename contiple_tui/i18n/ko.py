@@ -429,4 +429,8 @@ MESSAGES: dict[str, str] = {
     "err.number_invalid": "'{value}'은(는) 숫자가 아닙니다.",
     "err.number_range": "{value}은(는) 범위({low}~{high})를 벗어났습니다.",
     "err.sim_start": "데모용 전화 시스템 시뮬레이터를 시작할 수 없습니다: {reason}",
+    "export.title": "엑셀 다운로드",
+    "export.running": "{path}에 쓰는 중…",
+    "export.done": "{rows}건을 {path}에 저장했습니다",
+    "export.close_hint": "Esc: 닫기",
 }

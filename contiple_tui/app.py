@@ -6,6 +6,7 @@ app receives ready-made (so tests build it with a temporary store and a frozen c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -91,13 +92,17 @@ class ContipleApp(Localized, App[None]):
         self._watcher = self.store.watcher()
         # The CTI feed: given (tests, demo) or from the configured address; None when not configured.
         if cti is None and config.cti_url:
-            cti = CtiClient(config.cti_url, token=config.cti_token, user=session.user.login)
+            cti = CtiClient(config.cti_url, token=config.cti_token, user=session.user.login,
+                            resume_from=stored_position(self.store))
         self.cti = cti
         self.wallboard_interval = config.wallboard_interval
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
         # Notifications: what was already there at start is not news.
         self._seen_callback = self.store.callbacks.last_callback_id()
         self._seen_history = self.store.callbacks.last_history_id()
+        self._intake_pending: set[int] = set()  # seqs of callback requests not yet in the store
+        self._intake_lock = threading.Lock()  # the intake workers finish on their own threads
+        self._saved_position: str | None = None
         for theme in BUILTIN_THEMES:
             self.register_theme(theme)
         for path in config.theme_files:
@@ -141,6 +146,8 @@ class ContipleApp(Localized, App[None]):
         self.rebuild_menus()
         self._update_badge()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
+        if self.cti is not None:
+            self.set_interval(2.0, self._save_position)
         self.query_one(NavMenu).focus()
 
     # -- menus and views ----------------------------------------------------------------------
@@ -210,7 +217,9 @@ class ContipleApp(Localized, App[None]):
 
     def _on_cti(self, client: CtiClient, what: object) -> None:
         if isinstance(what, EventMessage) and what.event is Event.CALLBACK_REQUESTED:
-            self._intake(what.data)
+            with self._intake_lock:
+                self._intake_pending.add(what.seq)
+            self._intake(what.seq, what.data)
         # The header lives on the base screen, which may sit under a dialog.
         header = self._header
         if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
@@ -220,13 +229,30 @@ class ContipleApp(Localized, App[None]):
                 pass
 
     @work(thread=True, group="intake", exit_on_error=False)
-    def _intake(self, data: dict) -> None:
+    def _intake(self, seq: int, data: dict) -> None:
         """Every console takes CTI callback requests in; the store keeps each request exactly once."""
-        service = self.store.services.get_by_code(data["service"])
-        if service is None or not service.callback_enabled:
+        try:
+            service = self.store.services.get_by_code(data["service"])
+            if service is not None and service.callback_enabled:
+                cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"],
+                          name=data.get("name"), ivr_route=data.get("ivr_route"),
+                          requested_at=data["requested_at"])
+        finally:
+            with self._intake_lock:
+                self._intake_pending.discard(seq)
+
+    def _save_position(self) -> None:
+        """Keep where the feed was applied up to, so requests made while no console runs are replayed
+        to the next one. Never past a request that is not in the store yet."""
+        client = self.cti
+        if client is None or client.epoch is None or client.model.seq is None:
             return
-        cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"], name=data.get("name"),
-                  ivr_route=data.get("ivr_route"), requested_at=data["requested_at"])
+        with self._intake_lock:
+            seq = min(self._intake_pending) - 1 if self._intake_pending else client.model.seq
+        position = f"{client.epoch}:{seq}"
+        if position != self._saved_position:
+            self._saved_position = position
+            self.store.db.run_write(lambda conn: self.store.set_meta(conn, POSITION_KEY, position))
 
     def _announce(self) -> None:
         """Toasts for new callbacks (admins and phone agents of the service) and for callbacks assigned
@@ -384,7 +410,18 @@ class ContipleApp(Localized, App[None]):
     async def on_unmount(self) -> None:
         self._watcher.close()
         if self.cti is not None:
+            self._save_position()
             await self.cti.stop()
+
+
+POSITION_KEY = "cti_position"
+
+
+def stored_position(store) -> tuple[str, int] | None:
+    """(epoch, seq) the last console applied the feed up to, if any."""
+    value = store.get_meta(POSITION_KEY) or ""
+    epoch, _, seq = value.rpartition(":")
+    return (epoch, int(seq)) if epoch and seq.isdigit() else None
 
 
 def all_binding_ids() -> set[str]:

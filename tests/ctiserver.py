@@ -17,6 +17,7 @@ class ScriptedCti:
         self.time_scale = time_scale
         self.epoch = epoch
         self.snapshot = snapshot()
+        self.replay: list[dict] = []  # events a resuming client (matching epoch) is sent instead of a snapshot
         self.received: list[dict] = []
         self.hellos: list[dict] = []
         self.connections: list[ServerConnection] = []
@@ -40,8 +41,14 @@ class ScriptedCti:
     async def _handle(self, ws: ServerConnection) -> None:
         hello = json.loads(await ws.recv())
         self.hellos.append(hello)
-        await ws.send(dumps(welcome(self.epoch, False, self.heartbeat_s, self.time_scale)))
-        await ws.send(dumps(self.snapshot))
+        resume = bool(self.replay) and hello.get("epoch") == self.epoch and hello.get("last_seq") is not None
+        await ws.send(dumps(welcome(self.epoch, resume, self.heartbeat_s, self.time_scale)))
+        if resume:
+            for message in self.replay:
+                if message["seq"] > hello["last_seq"]:
+                    await ws.send(dumps(message))
+        else:
+            await ws.send(dumps(self.snapshot))
         self.connections.append(ws)
         try:
             async for frame in ws:

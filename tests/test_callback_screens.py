@@ -19,6 +19,15 @@ from .ctidata import event
 from .ctiserver import ScriptedCti
 
 
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """Wait for a condition, generously: CI machines are slow and busy."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached in time")
+
+
 async def settle(pilot, rounds: int = 3) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
@@ -97,10 +106,7 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
     agent = users_of(demo_store)["agent02"]
     try:
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(50):
-                if client.live:
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: client.live)
             app.show_menu("callback_list")
             await settle(pilot)
             table = app.query_one(CallbackTable)
@@ -108,10 +114,7 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
             target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
             table.move_cursor(row=table.get_row_index(str(target.id)))
             await pilot.press("c")
-            for _ in range(60):
-                await pilot.pause(0.05)
-                if any(m.get("command") == "dial" for m in server.received):
-                    break
+            await until(pilot, lambda: any(m.get("command") == "dial" for m in server.received))
             dial = next(m for m in server.received if m.get("command") == "dial")
             assert dial["agent_id"] == "1002" and dial["number"] == target.customer_phone
             assert cb.get(demo_store, agent, cs, target.id).dialing_since is not None
@@ -120,10 +123,7 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
             assert sum(1 for m in server.received if m.get("command") == "dial") == 1
             assert any("being dialled" in n.message for n in app._notifications)
             await server.send(event(11, "outbound_ended", agent_id="1002", call_id="o-1"))
-            for _ in range(60):
-                await pilot.pause(0.05)
-                if cb.get(demo_store, agent, cs, target.id).dialing_since is None:
-                    break
+            await until(pilot, lambda: cb.get(demo_store, agent, cs, target.id).dialing_since is None)
             after = cb.get(demo_store, agent, cs, target.id)
             assert after.dialing_since is None and after.attempts == target.attempts + 1
     finally:
@@ -229,10 +229,7 @@ async def test_intake_from_the_cti_and_notification(demo_store):
     app = make_app(demo_store, "admin", lang="en", cti=client)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(50):
-                if client.live:
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: client.live)
             request = event(11, "callback_requested", request_id="cb-x-1", service="cs", phone="01012340000",
                             name=None, ivr_route="2", requested_at="2026-11-25T01:30:00.000Z")
             await server.send(request)
@@ -301,3 +298,39 @@ async def test_excel_from_the_list_has_every_matching_row(demo_store, tmp_path):
         await pilot.press("escape")
     sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     assert sum(1 for _ in sheet.iter_rows()) - 1 == expected
+
+
+async def test_requests_made_while_no_console_ran_arrive_when_one_connects(demo_store):
+    """The position in the feed is kept in the store; the next console resumes from it and takes in
+    the callback requests it missed, then gets a snapshot for the live picture."""
+    from contiple_tui.app import POSITION_KEY
+
+    demo_store.db.run_write(lambda conn: demo_store.set_meta(conn, POSITION_KEY, "test-1:10"))
+    server = ScriptedCti()
+    missed = event(11, "callback_requested", request_id="cb-missed-1", service="cs", phone="01099990000",
+                   name="김민준", ivr_route="1", requested_at="2026-11-25T01:29:00.000Z")
+    other = event(12, "call_queued", service="cs", call_id="q9", enqueued_at="2026-11-25T01:29:30.000Z")
+    server.replay = [missed, other]
+    server.snapshot = {**server.snapshot, "seq": 12}
+    await server.start()
+    app = make_app(demo_store, "admin", lang="en", cti_url=server.url)  # the client comes from the config
+    try:
+        async with app.run_test() as pilot:
+            await until(pilot, lambda: app.cti.live)
+            assert app.cti.live and app.cti.model.seq == 12
+            hello = server.hellos[0]
+            assert (hello["epoch"], hello["last_seq"]) == ("test-1", 10)
+            assert any(m.get("type") == "resync" for m in server.received)
+            for _ in range(40):
+                await pilot.pause(0.05)
+                row = demo_store.db.conn.execute(
+                    "SELECT customer_name FROM callbacks WHERE cti_request_id = 'cb-missed-1'").fetchone()
+                if row:
+                    break
+            assert row == ("김민준",)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            app._save_position()
+            assert demo_store.get_meta(POSITION_KEY) == "test-1:12"
+    finally:
+        await server.stop()

@@ -67,6 +67,7 @@ class CtiClient:
         token: str | None = None,
         user: str = "",
         model: LiveModel | None = None,
+        resume_from: tuple[str, int] | None = None,
         backoff_initial: float = 0.5,
         backoff_max: float = 10.0,  # a wall TV is back within seconds of the phone system
         connect_timeout: float = 10.0,
@@ -98,6 +99,10 @@ class CtiClient:
         self._task: asyncio.Task | None = None
         self._resyncing = False  # a snapshot was asked for; events wait for it
         self._welcomed = False
+        # Where an earlier console left off (kept in the store): callback requests made while no console
+        # was connected are replayed from there, before the snapshot.
+        self._resume_from = resume_from
+        self._replaying = False
 
     # -- subscription ---------------------------------------------------------------------------
 
@@ -194,7 +199,10 @@ class CtiClient:
         ) as ws:
             self._ws = ws
             console = {"name": "contiple-tui", "version": __version__, "user": self.user, "pid": os.getpid()}
-            await ws.send(p.hello(self.token, console, self.epoch, self.model.seq))
+            epoch, last_seq = self.epoch, self.model.seq
+            if last_seq is None and self._resume_from is not None:
+                epoch, last_seq = self._resume_from
+            await ws.send(p.hello(self.token, console, epoch, last_seq))
             welcome = p.decode_server(await asyncio.wait_for(ws.recv(), self._connect_timeout))
             if isinstance(welcome, p.ServerError):
                 raise p.ProtocolError(f"refused: {welcome.reason}")
@@ -207,11 +215,16 @@ class CtiClient:
             self.stats.connects += 1
             self.heartbeat_s = welcome.heartbeat_s
             self.time_scale = welcome.time_scale
+            self._replaying = welcome.resume and not self.model.has_data
             if welcome.epoch != self.epoch or not welcome.resume:
                 # A new server run (or no resume): only a snapshot can place what follows.
                 self.model.clear()
             self.epoch = welcome.epoch
             self._resyncing = False
+            self._resume_from = None
+            if self._replaying:
+                # Missed events are replayed for their callback requests; the picture needs a snapshot.
+                await ws.send(p.resync())
             self._heard()
             self._advance_clock(welcome.server_time)
             watchdog = asyncio.create_task(self._watch_heartbeats())
@@ -263,6 +276,10 @@ class CtiClient:
         if message is None:
             return
         if isinstance(message, p.EventMessage):
+            if self._replaying:
+                if message.event is p.Event.CALLBACK_REQUESTED:
+                    self._notify(message)  # intake is idempotent: replays are safe
+                return
             if self._resyncing:
                 return  # the coming snapshot includes it
             server_time = self.model.server_time
@@ -279,6 +296,7 @@ class CtiClient:
                 self._request_resync()
         elif isinstance(message, p.Snapshot):
             self._resyncing = False
+            self._replaying = False
             self.stats.snapshots += 1
             self.model.apply_snapshot(message)
             self._sync_mono = self._last_frame

@@ -1,9 +1,10 @@
 """Excel exports (엑셀 다운로드) of the callback list (1-2) and the processing status (1-5).
 
-Headless: openpyxl only, never textual. Memory stays bounded however many rows match: rows are read
-from the store one keyset page at a time and streamed into an openpyxl write-only workbook, which
-writes each row out as it is appended. The workbook is written to a temporary file beside the target
-and renamed over it at the end, so a reader never sees half a file and a failure leaves none.
+Headless: the standard library only (our own streaming writer, sheetwriter.py), never textual.
+Memory stays bounded however many rows match: rows are read from the store one keyset page at a
+time and each row is compressed into the file as it is appended. The workbook is written to a
+temporary file beside the target and renamed over it at the end, so a reader never sees half a file
+and a failure leaves none.
 """
 
 from __future__ import annotations
@@ -18,17 +19,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core import permissions as perm
 from contiple_tui.core.models import CallbackStatus, Service, User
 from contiple_tui.core.phone import format_phone
 from contiple_tui.errors import PermissionDenied, ValidationError
+from contiple_tui.export.sheetwriter import Cell, Workbook, Worksheet, column_letter
 from contiple_tui.i18n import t
 from contiple_tui.store import Store
 
@@ -58,8 +54,6 @@ AGENT_COLUMNS = ("agent", "login", "assigned", "completed", "not_processed", "ra
 NO_RATE = "—"  # processing rate with nothing assigned
 MAX_WIDTH = 50
 SHEET_ROWS = 1_048_576  # Excel's limit per sheet, header included: more rows go on to a next sheet
-CELL_CHARS = 32_767  # Excel's limit per cell
-BOLD = Font(bold=True)
 
 
 class ExportPathError(ValidationError):
@@ -126,26 +120,23 @@ def export_callbacks(
     title = t("export.sheet.callbacks", lang)
     headers = [t(f"export.col.{key}", lang) for key, _ in CALLBACK_COLUMNS]
     widths = [_column_width(key, width, lang, services, names) for key, width in CALLBACK_COLUMNS]
-    last_column = get_column_letter(len(CALLBACK_COLUMNS))
+    last_column = column_letter(len(CALLBACK_COLUMNS))
     done = 0
-    with _atomic_target(path) as tmp, _write_only_workbook() as wb:
-        wb.properties.title = title
+    with _atomic_target(path) as tmp, Workbook(tmp, title=title) as wb:
         sheets = 0
 
-        def new_sheet():
+        def new_sheet() -> Worksheet:
             nonlocal sheets
             sheets += 1
-            ws = wb.create_sheet(title if sheets == 1 else f"{title} ({sheets})")
-            _set_widths(ws, widths)
-            ws.freeze_panes = "A2"  # before the first row: write-only sheets write their head first
-            ws.append(_bold_cells(ws, headers))
+            ws = wb.add_sheet(title if sheets == 1 else f"{title} ({sheets})", widths)
+            ws.append(headers, wb.bold)
             return ws
 
-        ws, rows_in_sheet = new_sheet(), 1
-
-        def text(value: str | None) -> str | Cell | None:
-            return _text(ws, value)
-
+        ws = new_sheet()
+        # Text that repeats on many rows is escaped once (a Cell), not per row.
+        text = wb.cell
+        status_text = {status: text(s) for status, s in status_text.items()}
+        valid_text = {ok: text(s) for ok, s in valid_text.items()}
         names = {user_id: text(n) for user_id, n in names.items()}
         if progress is not None:
             progress(0, total)
@@ -158,22 +149,22 @@ def export_callbacks(
                 # Excel has no time zones: naive wall-clock time in the service's zone.
                 return None if ts is None else datetime.fromtimestamp(ts, zone).replace(tzinfo=None)
 
-            def name(user_id: int | None) -> str | Cell | None:
+            def name(user_id: int | None) -> Cell | str | None:
                 return None if user_id is None else names.get(user_id, f"#{user_id}")
 
             after: tuple[int, int] | None = None
             while True:
                 page = cb.search(store, user, svc, query, after=after, limit=chunk)
                 for c in page:
-                    if rows_in_sheet == SHEET_ROWS:
-                        ws.auto_filter.ref = f"A1:{last_column}{rows_in_sheet}"
-                        ws, rows_in_sheet = new_sheet(), 1
+                    if ws.rows == SHEET_ROWS or ws.full:
+                        ws.auto_filter = f"A1:{last_column}{ws.rows}"
+                        ws = new_sheet()
                     ws.append((
                         local(c.requested_at),
                         service_name,
-                        format_phone(c.customer_phone) if c.phone_valid else text(c.customer_phone),
-                        text(c.customer_name),
-                        None if c.ivr_route is None else routes.get(c.ivr_route) or text(c.ivr_route),
+                        format_phone(c.customer_phone) if c.phone_valid else c.customer_phone,
+                        c.customer_name,
+                        None if c.ivr_route is None else routes.get(c.ivr_route) or c.ivr_route,
                         status_text[c.status],
                         c.request_count,
                         name(c.assignee_id),
@@ -185,15 +176,13 @@ def export_callbacks(
                         name(c.completed_by),
                         valid_text[c.phone_valid],
                     ))
-                    rows_in_sheet += 1
                 done += len(page)
                 if progress is not None and page:
                     progress(done, max(total, done))  # rows may arrive while exporting
                 if len(page) < chunk:
                     break
                 after = (page[-1].requested_at, page[-1].id)
-        ws.auto_filter.ref = f"A1:{last_column}{rows_in_sheet}"
-        wb.save(tmp)
+        ws.auto_filter = f"A1:{last_column}{ws.rows}"
     return done
 
 
@@ -249,30 +238,25 @@ def export_processing_status(
     agent_headers = [t(f"export.col.{key}", lang) for key in AGENT_COLUMNS]
     people = [(u.name, u.login) if u is not None else (NO_RATE, NO_RATE) for u, _ in agents]
     kind = t("export.monthly" if monthly else "export.daily", lang)
-    with _atomic_target(path) as tmp, _write_only_workbook() as wb:
-        wb.properties.title = (f"{t('export.sheet.status', lang)} {service.name} "
-                               f"{first:%Y-%m-%d}~{last:%Y-%m-%d} ({kind})")
-        ws = wb.create_sheet(t("export.sheet.status", lang))
-        _set_widths(ws, [max(display_width(h) + 5, 12) for h in headers])
-        ws.freeze_panes = "A2"
-        ws.append(_bold_cells(ws, headers))
-        period_format = "yyyy-mm" if monthly else "yyyy-mm-dd"
+    title = f"{t('export.sheet.status', lang)} {service.name} {first:%Y-%m-%d}~{last:%Y-%m-%d} ({kind})"
+    with _atomic_target(path) as tmp, Workbook(tmp, title=title) as wb:
+        ws = wb.add_sheet(t("export.sheet.status", lang), [max(display_width(h) + 5, 12) for h in headers])
+        ws.append(headers, wb.bold)
+        period_style = wb.style("yyyy-mm" if monthly else "yyyy-mm-dd")
+        rate_style = wb.style("0.0")
         for row in rows:
-            ws.append([_period_cell(ws, row.period, period_format), *_status_values(ws, row)])
-        ws.append(_bold_cells(ws, [total.period, *_status_values(ws, total)]))
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(STATUS_COLUMNS))}{len(rows) + 1}"  # not the total
+            ws.append([_period_cell(wb, row.period, period_style), *_status_values(wb, row, rate_style)])
+        ws.append([total.period, *_status_values(wb, total, wb.style("0.0", bold=True))], wb.bold)
+        ws.auto_filter = f"A1:{column_letter(len(STATUS_COLUMNS))}{len(rows) + 1}"  # not the total
 
-        sheet = wb.create_sheet(t("export.sheet.agents", lang))
         name_width = max([display_width(n) for n, _ in people] + [display_width(agent_headers[0]) + 3])
         login_width = max([len(login) for _, login in people] + [display_width(agent_headers[1]) + 3])
-        _set_widths(sheet, [name_width + 2, login_width + 2,
-                            *(max(display_width(h) + 5, 12) for h in agent_headers[2:])])
-        sheet.freeze_panes = "A2"
-        sheet.append(_bold_cells(sheet, agent_headers))
+        sheet = wb.add_sheet(t("export.sheet.agents", lang), [
+            name_width + 2, login_width + 2, *(max(display_width(h) + 5, 12) for h in agent_headers[2:])])
+        sheet.append(agent_headers, wb.bold)
         for (name, login), (_, row) in zip(people, agents):
-            sheet.append([_text(sheet, name), _text(sheet, login), *_status_values(sheet, row)[1:]])
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(AGENT_COLUMNS))}{len(agents) + 1}"
-        wb.save(tmp)
+            sheet.append([name, login, *_status_values(wb, row, rate_style)[1:]])
+        sheet.auto_filter = f"A1:{column_letter(len(AGENT_COLUMNS))}{len(agents) + 1}"
     return len(rows)
 
 
@@ -291,77 +275,22 @@ def _period_keys(first: date, last: date, monthly: bool) -> list[str]:
     return keys
 
 
-def _period_cell(ws, period: str, number_format: str):
+def _period_cell(wb: Workbook, period: str, style: int) -> Cell | str:
     """A real Excel date (the first of the month for months), falling back to the text."""
     try:
         value = date.fromisoformat(period if len(period) == 10 else f"{period}-01")
     except ValueError:
         return period
-    cell = WriteOnlyCell(ws, value)
-    cell.number_format = number_format
-    return cell
+    return wb.cell(value, style)
 
 
-def _status_values(ws, row: cb.StatusRow) -> list:
+def _status_values(wb: Workbook, row: cb.StatusRow, rate_style: int) -> list:
     rate = row.rate
-    if rate is None:
-        rate_cell = NO_RATE
-    else:
-        rate_cell = WriteOnlyCell(ws, round(rate, 1))
-        rate_cell.number_format = "0.0"
+    rate_cell = NO_RATE if rate is None else wb.cell(round(rate, 1), rate_style)
     return [row.requested, row.assigned, row.completed, row.not_processed, rate_cell]
 
 
 # -- shared -----------------------------------------------------------------------------------------
-
-
-def _text(ws, value: str | None) -> str | Cell | None:
-    """Data from outside (the CTI, people's input) as plain text: never a formula, an error value
-    or a character XML cannot carry."""
-    if value is None:
-        return None
-    if len(value) > CELL_CHARS or ILLEGAL_CHARACTERS_RE.search(value):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)[:CELL_CHARS]
-    if value.startswith("=") or value in ERROR_CODES:
-        cell = WriteOnlyCell(ws, value)
-        cell.data_type = "s"  # openpyxl would otherwise write "=…" as a formula
-        return cell
-    return value
-
-
-def _set_widths(ws, widths: Sequence[int]) -> None:
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-
-
-def _bold_cells(ws, values: Sequence[object]) -> list:
-    cells = []
-    for value in values:
-        cell = value if isinstance(value, Cell) else WriteOnlyCell(ws, value)
-        cell.font = BOLD
-        cells.append(cell)
-    return cells
-
-
-@contextmanager
-def _write_only_workbook() -> Iterator[Workbook]:
-    """A streaming workbook; if the block fails, its half-written sheets are closed and openpyxl's
-    temporary files removed at once (not at interpreter exit: the console may run for days)."""
-    wb = Workbook(write_only=True)
-    try:
-        yield wb
-    except BaseException:
-        for ws in wb.worksheets:
-            rows, writer = getattr(ws, "_rows", None), getattr(ws, "_writer", None)
-            try:
-                if rows is not None:
-                    rows.close()
-                if writer is not None:
-                    writer.close()
-                    writer.cleanup()
-            except Exception:  # noqa: BLE001 - best effort: the original error matters
-                pass
-        raise
 
 
 @contextmanager

@@ -70,9 +70,10 @@ def _where(service_id: int, assignee_scope: int | None, query: CallbackQuery, lo
     if query.ivr_route:
         clauses.append("ivr_route = ?")
         args.append(query.ivr_route)
-    if query.phone:
+    digits = "".join(ch for ch in query.phone or "" if ch.isdigit())  # "010-12" finds 01012…
+    if digits:
         clauses.append("instr(customer_phone, ?) > 0")
-        args.append(query.phone)
+        args.append(digits)
     if query.assignee_id is not None:
         clauses.append("assignee_id = ?")
         args.append(query.assignee_id)

@@ -113,7 +113,7 @@ def cpu_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, duration
 
 
 def rss_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, events: int) -> None:
-    sim = SimProcess(store, env=env, cwd=tmp, rate=20_000, period=0.01, heartbeat=5.0, seed=12,
+    sim = SimProcess(store, env=env, cwd=tmp, rate=20_000, period=0.05, heartbeat=5.0, seed=12,
                      max_backlog=2_000)
     kiosk = None
     try:

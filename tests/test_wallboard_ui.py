@@ -90,20 +90,24 @@ async def test_overview_rotates_on_the_injected_clock(demo_store, cti):
         switcher = panel.query_one(ContentSwitcher)
         assert switcher.current == "services"
         clock.now += 4.9
-        await pilot.pause(0.15)
+        panel.tick()  # what the 20 Hz timer does, without waiting for it
+        await pilot.pause()
         assert switcher.current == "services"
         clock.now += 0.2
-        await pilot.pause(0.15)
+        panel.tick()  # what the 20 Hz timer does, without waiting for it
+        await pilot.pause()
         assert switcher.current == "agents"
         await pilot.press("space")  # pause rotation
         clock.now += 60
-        await pilot.pause(0.15)
+        panel.tick()  # what the 20 Hz timer does, without waiting for it
+        await pilot.pause()
         assert switcher.current == "agents"
         await pilot.press("v")  # flip by hand
         assert switcher.current == "services"
         await pilot.press("space")
         clock.now += 5.1
-        await pilot.pause(0.15)
+        panel.tick()  # what the 20 Hz timer does, without waiting for it
+        await pilot.pause()
         assert switcher.current == "agents"
 
 

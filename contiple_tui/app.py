@@ -433,11 +433,12 @@ def all_binding_ids() -> set[str]:
     from contiple_tui.screens.callback_assign import CallbackAssignView
     from contiple_tui.screens.callback_unassign import CallbackUnassignView
     from contiple_tui.screens.history_form import HistoryFormScreen
+    from contiple_tui.widgets.agent_picker import AgentPicker
     from contiple_tui.widgets.callback_table import CallbackTable
 
     for cls in (ContipleApp, ServiceSwitchScreen, WallboardView, PopoutScreen, AgentDetailScreen, CallbackListView,
                 CallbackAssignView, CallbackUnassignView, CallbackStatusView, CallbackTable, HistoryFormScreen,
-                ExportScreen):
+                ExportScreen, AgentPicker):
         for binding in cls.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 ids.add(binding.id)

@@ -229,7 +229,8 @@ def _demo(args: argparse.Namespace, cfg) -> int:
             from contiple_tui.cti.embedded import join_or_start
 
             try:
-                cfg.cti_url, simulator = join_or_start(demo_dir, db_path, arrival_scale=DEMO_ARRIVAL_SCALE)
+                cfg.cti_url, simulator = join_or_start(demo_dir, db_path, arrival_scale=DEMO_ARRIVAL_SCALE,
+                                                       callback_rate=DEMO_CALLBACK_RATE, warmup_s=DEMO_WARMUP_S)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ContipleError("err.sim_start", reason=str(exc)) from None
             cfg.cti_token = None
@@ -243,6 +244,8 @@ def _demo(args: argparse.Namespace, cfg) -> int:
 
 
 DEMO_ARRIVAL_SCALE = 1.5  # a busy but believable day (about 70% answered), so numbers move
+DEMO_CALLBACK_RATE = 0.6  # most callers offered a callback take it: a newcomer sees requests arrive
+DEMO_WARMUP_S = 3 * 3600  # the demo's phone system has been running for three hours already
 
 
 def _cti_sim(args: argparse.Namespace, store) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-from textual.widgets import Input, SelectionList
+from textual.widgets import Input
 
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core.models import CallbackStatus
 from contiple_tui.cti.client import CtiClient
 from contiple_tui.screens.history_form import HistoryFormScreen
+from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import CallbackTable
 
 from .apphelpers import make_app, static_text
@@ -167,9 +167,10 @@ async def test_equal_split_from_the_assignment_screen(demo_store):
         await pilot.press("space", "space", "space")
         picked = sorted(table.selected)
         assert len(picked) == 3
-        agents = app.query_one("#as-agents", SelectionList)
-        agents.select(agents.get_option_at_index(0).value)
-        agents.select(agents.get_option_at_index(1).value)
+        agents = app.query_one(AgentPicker)
+        agents.focus()
+        await pilot.press("space", "down", "space")
+        assert "☑" in str(agents.get_option_at_index(0).prompt)  # shown by a symbol, not colour
         await pilot.press("e")
         await settle(pilot)
         cs = demo_store.services.get_by_code("cs")
@@ -188,9 +189,9 @@ async def test_manual_needs_exactly_one_agent(demo_store):
         table = app.query_one(CallbackTable)
         table.focus()
         await pilot.press("space")
-        agents = app.query_one("#as-agents", SelectionList)
-        agents.select(agents.get_option_at_index(0).value)
-        agents.select(agents.get_option_at_index(1).value)
+        agents = app.query_one(AgentPicker)
+        agents.toggle(int(agents.get_option_at_index(0).id))
+        agents.toggle(int(agents.get_option_at_index(1).id))
         await pilot.press("m")
         await settle(pilot, 1)
         assert "정확히 한 명" in static_text(app.query_one("#as-status"))

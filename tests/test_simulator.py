@@ -640,3 +640,17 @@ async def test_serve_from_store_runs_until_cancelled(demo_dir, tmp_path):
         while True:
             await feed.next()
     assert (tmp_path / "stats.json").exists()
+
+
+def test_warmup_runs_the_world_up_to_now(demo_store):
+    """A warmed-up simulator starts with today's traffic already counted, nobody having been sent it."""
+    from contiple_tui.cti.sim_engine import load_directory as _load
+    from contiple_tui.cti.simulator import Simulator as _Sim
+
+    cold = _Sim(_load(demo_store), seed=3)
+    warm = _Sim(_load(demo_store), seed=3, warmup_s=3 * 3600, arrival_scale=2)
+    assert sum(s["inbound"] for s in cold.stats()["services"].values()) == 0
+    counters = warm.stats()["services"]
+    assert sum(s["inbound"] for s in counters.values()) > 20
+    for s in counters.values():
+        assert s["answered"] + s["abandoned"] + s["waiting"] == s["inbound"]

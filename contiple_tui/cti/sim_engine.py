@@ -157,9 +157,13 @@ class SimEngine:
         seed: int | None = None,
         arrival_scale: float = 1.0,
         run_id: str = "0",
+        callback_rate: float = CALLBACK_TAKE_RATE,
     ) -> None:
         if arrival_scale < 0:
             raise ValueError("arrival_scale must not be negative")
+        if not 0 <= callback_rate <= 1:
+            raise ValueError("callback_rate must be between 0 and 1")
+        self._callback_rate = callback_rate  # share of callers offered a callback who take it
         self.now = start
         self.seq = 0
         self._rng = random.Random(seed)
@@ -402,7 +406,7 @@ class SimEngine:
             self._abandon(call, "hangup")
 
     def _offer_callback(self, call: _Call) -> None:
-        if not self._still_waiting(call) or call.agent is not None or self._rng.random() >= CALLBACK_TAKE_RATE:
+        if not self._still_waiting(call) or call.agent is not None or self._rng.random() >= self._callback_rate:
             return
         svc = self._services[call.service]
         self._abandon(call, "callback")

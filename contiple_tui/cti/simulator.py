@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
 from contiple_tui.cti.protocol import PROTOCOL_VERSION, encode
-from contiple_tui.cti.sim_engine import SimDirectory, SimEngine, iso_time, load_directory
+from contiple_tui.cti.sim_engine import CALLBACK_TAKE_RATE, SimDirectory, SimEngine, iso_time, load_directory
 from contiple_tui.store import Store
 
 __all__ = ["SimClock", "Simulator", "load_directory", "serve_from_store"]
@@ -92,6 +92,8 @@ class Simulator:
         heartbeat_s: float = 5.0,
         backlog: int = 10_000,
         arrival_scale: float = 1.0,
+        callback_rate: float = CALLBACK_TAKE_RATE,
+        warmup_s: float = 0.0,
         stats_file: str | os.PathLike[str] | None = None,
         max_client_queue: int = 10_000,
         start_time: datetime | None = None,
@@ -111,8 +113,13 @@ class Simulator:
         self._max_client_queue = max_client_queue
         start = (start_time or datetime.now(timezone.utc)).timestamp()
         self.clock = SimClock(start, speed)
-        self.engine = SimEngine(directory, start=start, seed=seed, arrival_scale=arrival_scale,
+        # warmup_s: the world starts that long before now and is run up to now at once (nobody is
+        # connected yet), so a fresh simulator already has today's counters, busy agents and queues.
+        self.engine = SimEngine(directory, start=start - max(0.0, warmup_s), seed=seed,
+                                arrival_scale=arrival_scale, callback_rate=callback_rate,
                                 run_id=self.epoch.removeprefix("sim-"))
+        if warmup_s > 0:
+            self.engine.advance(start)
         self._backlog: deque[tuple[int, str]] = deque(maxlen=backlog)
         self._clients: set[_Client] = set()
         self._server: Server | None = None

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Select, SelectionList, Static, Switch
+from textual.widgets import Button, Input, Select, Static, Switch
 
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core.models import CallbackStatus
@@ -19,6 +19,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.callback_list import DEFAULT_DAYS, parse_day
+from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_columns
 
 
@@ -50,10 +51,10 @@ class CallbackAssignView(MenuView):
             yield CallbackTable(callback_columns(service, {}, ("requested", "phone", "ivr", "requests")),
                                 id="as-table")
             with Vertical(id="as-agents-pane"):
+                yield AgentPicker(id="as-agents")
                 with Horizontal(id="as-toggle-row"):
                     yield Switch(value=False, id="as-logged-in", animate=False)
                     yield Static(t("assign.logged_in_only"), id="as-toggle-label")
-                yield SelectionList[int](id="as-agents")
                 with Horizontal(id="as-buttons"):
                     yield Button(t("key.equal_split"), id="as-equal", variant="primary", compact=True)
                     yield Button(t("key.manual"), id="as-manual", compact=True)
@@ -135,17 +136,15 @@ class CallbackAssignView(MenuView):
             Text(t("assign.totals", total=f"{total:,}", assigned=f"{assigned:,}", unassigned=f"{unassigned:,}"),
                  style="bold")
         )
-        agent_list = self.query_one("#as-agents", SelectionList)
-        chosen = set(agent_list.selected)
-        agent_list.clear_options()
+        shown = []
         for user, load in agents:
             state = self._cti_state(user.cti_agent_id)
             logged_in = state is not None and state is not AgentState.LOGGED_OUT
             if logged_in_only and not logged_in:
                 continue
-            mark = "●" if logged_in else "○"  # a symbol, not colour alone
-            label = Text(f"{mark} {user.name}  ({t('assign.incomplete', count=load)})", no_wrap=True)
-            agent_list.add_option((label, user.id, user.id in chosen))
+            cti = "●" if logged_in else "○"  # logged in to the CTI: a symbol, not colour alone
+            shown.append((user.id, f"{user.name} {cti} {t('assign.incomplete', count=load)}"))
+        self.query_one(AgentPicker).set_agents(shown)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -157,7 +156,7 @@ class CallbackAssignView(MenuView):
         session = self.session
         table = self.query_one(CallbackTable)
         callback_ids = table.chosen_ids() if table.selected else []
-        agent_ids = list(self.query_one("#as-agents", SelectionList).selected)
+        agent_ids = list(self.query_one(AgentPicker).selected)
         action = cb.assign_manual if manual else cb.assign_equal
         try:
             result = action(session.store, session.user, session.service, callback_ids, agent_ids)

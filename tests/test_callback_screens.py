@@ -335,3 +335,13 @@ async def test_requests_made_while_no_console_ran_arrive_when_one_connects(demo_
             assert demo_store.get_meta(POSITION_KEY) == "test-1:12"
     finally:
         await server.stop()
+
+
+async def test_list_shows_assignee_names(demo_store):
+    app = make_app(demo_store, "agent02", lang="ko")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        row = table.get_row_at(0)
+        assert users_of(demo_store)["agent02"].name in [str(getattr(c, "plain", c)) for c in row]

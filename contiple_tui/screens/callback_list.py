@@ -90,7 +90,7 @@ class CallbackListView(MenuView):
         )
 
     def on_mount(self) -> None:
-        self._names = {u.id: u.name for u in self.session.store.users.list()}
+        self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
         self.search()
 
     @property

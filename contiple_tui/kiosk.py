@@ -98,7 +98,7 @@ class WallboardApp(WallboardControls, Localized, App[None]):
         width, height = self.size
         self.query_one("#kiosk-headline").display = width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
         self._tick()
-        self.set_interval(0.25, self._tick)
+        self.set_interval(0.5, self._tick)
         self.query_one(WallboardPanel).focus()
 
     def on_resize(self, event) -> None:

@@ -140,15 +140,14 @@ async def test_register_history_prefilled(demo_store):
         table.focus()
         current = table.current
         await pilot.press("h")
-        await pilot.pause()
-        assert isinstance(app.screen, HistoryFormScreen)
+        await until(pilot, lambda: isinstance(app.screen, HistoryFormScreen) and bool(app.screen.query("#history-error")))
         assert app.screen.query_one("#history-phone", Input).value == current.customer_phone
         app.screen.action_save()  # no subject yet
-        await pilot.pause()
+        await until(pilot, lambda: "subject" in static_text(app.screen.query_one("#history-error")))
         assert "subject" in static_text(app.screen.query_one("#history-error"))
         app.screen.query_one("#history-subject", Input).value = "재통화 약속"
         app.screen.action_save()
-        await pilot.pause()
+        await until(pilot, lambda: not isinstance(app.screen, HistoryFormScreen))
         assert not isinstance(app.screen, HistoryFormScreen)
         assert any(row[2] == "재통화 약속" for row in demo_store.callbacks.tickets_for(current.id))
 

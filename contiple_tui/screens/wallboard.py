@@ -55,7 +55,7 @@ class WallboardControls:
         table = panel.current_table
         code = None
         if panel.shown == "agents" and table.row_count:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            key = table.key_at(table.cursor_row)
             code = key if key in panel.scope.codes else None
         code = code or panel.scope.codes[0]
         names = {u.cti_agent_id: u.name for u in self.app.store.users.list() if u.cti_agent_id}  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from contiple_tui.core import wallboard as wb
 from contiple_tui.core.models import Service, Thresholds
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.i18n import t
-from contiple_tui.widgets.board import BoardTable
+from contiple_tui.widgets.live_board import LiveBoard
 
 # (key, label, minimum width): sized so both boards fit an 80-column terminal.
 # Widths hold the widest value each can take: "◆9:59:59", "◆100.0%", 999,999 calls.
@@ -43,7 +43,10 @@ VIEWS = ("services", "agents")
 # Baseline for bench/bench_wallboard_traffic.py only: repaint the whole screen on every update, to
 # show what the cell-by-cell updates save.
 FULL_REPAINT = os.environ.get("CONTIPLE_TUI_BENCH_FULL_REPAINT") == "1"
-REDRAW_SECONDS = 0.05
+# Redraws follow the feed: a change schedules one redraw COALESCE_S later (a burst of events costs one
+# redraw); a slow tick keeps waits ticking, rotation on time and the banner honest when all is quiet.
+COALESCE_S = 0.03
+TICK_S = 0.25
 TOTAL_KEY = "__total__"
 
 # Not colour alone: warning and critical also carry a symbol and bold/reverse, for 16-colour and
@@ -115,13 +118,29 @@ class WallboardPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="wb-banner", classes="wb-banner")
         with ContentSwitcher(initial=self.shown, id="wb-switcher"):
-            yield BoardTable([(k, t(label), w) for k, label, w in SERVICE_COLUMNS], id="services")
-            yield BoardTable([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents", cursor=True)
+            yield LiveBoard([(k, t(label), w) for k, label, w in SERVICE_COLUMNS], id="services")
+            yield LiveBoard([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents", cursor=True)
         yield Static(id="wb-caption", classes="wb-caption")
 
     def on_mount(self) -> None:
         self.redraw(force=True)
-        self.set_interval(REDRAW_SECONDS, self.tick)
+        self.set_interval(TICK_S, self.tick)
+        self._pending = False
+        self._unsubscribe = self.client.subscribe(self._feed_changed) if self.client is not None else None
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _feed_changed(self, client, what) -> None:
+        if not self._pending:
+            self._pending = True
+            self.set_timer(COALESCE_S, self._flush)
+
+    def _flush(self) -> None:
+        self._pending = False
+        if self.is_on_screen:
+            self.redraw()
 
     # -- rotation ------------------------------------------------------------------------------
 
@@ -147,8 +166,8 @@ class WallboardPanel(Vertical):
         self._caption()
 
     @property
-    def current_table(self) -> BoardTable:
-        return self.query_one(f"#{self.shown}", BoardTable)
+    def current_table(self) -> LiveBoard:
+        return self.query_one(f"#{self.shown}", LiveBoard)
 
     # -- drawing -------------------------------------------------------------------------------
 
@@ -217,7 +236,7 @@ class WallboardPanel(Vertical):
                     _num(wb.format_duration(row.longest_wait_s), levels[2]),
                 ),
             ))
-        self.query_one("#services", BoardTable).set_rows(table_rows)
+        self.query_one("#services", LiveBoard).set_rows(table_rows)
 
         arows = wb.agent_rows(model, scope.codes, scope.names)
         agent_table = []
@@ -241,7 +260,7 @@ class WallboardPanel(Vertical):
                     ),
                 ),
             ))
-        self.query_one("#agents", BoardTable).set_rows(agent_table)
+        self.query_one("#agents", LiveBoard).set_rows(agent_table)
 
         if critical - self._critical and self.is_on_screen:
             self.post_message(self.TurnedCritical())

@@ -1,0 +1,41 @@
+"""Snapshots of the callback screens at 80x24 and 160x45 in Korean and English.
+
+The demo data is seeded at a fixed moment; the period inputs are set to fixed dates so that the
+snapshots do not depend on the day the tests run.
+"""
+
+import pytest
+from textual.widgets import Input
+
+from .apphelpers import make_app
+
+SIZES = [(80, 24), (160, 45)]
+PERIOD = {"list": ("#cb-from", "#cb-to"), "assign": ("#as-from", "#as-to")}
+
+
+async def _open(pilot, menu: str, inputs: tuple[str, str] | None) -> None:
+    pilot.app.show_menu(menu)
+    await pilot.pause()
+    if inputs:
+        pilot.app.query_one(inputs[0], Input).value = "2026-11-01"
+        pilot.app.query_one(inputs[1], Input).value = "2026-11-25"
+        await pilot.pause(0.4)  # the debounce
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("menu, login, period", [
+    ("callback_list", "agent02", "list"),
+    ("callback_assign", "agent01", "assign"),
+    ("callback_unassign", "admin", None),
+])
+def test_callback_screen(snap_compare, demo_store, menu, login, period, lang, size):
+    app = make_app(demo_store, login, lang=lang)
+
+    async def run_before(pilot):
+        await _open(pilot, menu, PERIOD.get(period))
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import os
+import random
+import shutil
+import struct
 import subprocess
 import sys
+import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -215,14 +221,52 @@ def test_failure_midway_leaves_no_half_file(world, out_dir):
         if done:
             raise RuntimeError("interrupted")
 
-    from openpyxl.worksheet._writer import ALL_TEMP_FILES  # openpyxl's own temporary files
-
-    before = list(ALL_TEMP_FILES)
     with pytest.raises(RuntimeError):
         export_callbacks(store, users["admin"], services["cs"], cb.CallbackQuery(), out, lang="en", progress=boom,
                          chunk=10)
     assert out.read_bytes() == b"the previous export" and _leftovers(out_dir) == []
-    assert ALL_TEMP_FILES == before
+    assert _open_files_in(out_dir) == []  # closed at once, not when collected (the console runs for days)
+
+
+def test_disk_full_midway(world, out_dir, monkeypatch):
+    """An OSError while rows are written (here ENOSPC on the third megabyte-sized write) is the
+    export-path error, and leaves neither a file nor an open handle."""
+    import errno
+
+    from contiple_tui.export import sheetwriter
+
+    writes = []
+    real_write = sheetwriter.Worksheet._write
+
+    def write(self, xml):
+        writes.append(len(xml))
+        if len(writes) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_write(self, xml)
+
+    monkeypatch.setattr(sheetwriter, "FLUSH_CHARS", 50_000)
+    monkeypatch.setattr(sheetwriter.Worksheet, "_write", write)
+    store, users, services = world
+    with pytest.raises(ValidationError) as err:
+        export_callbacks(store, users["admin"], services["cs"], cb.CallbackQuery(), out_dir / "full.xlsx", lang="en")
+    assert err.value.key == "err.export_path" and len(writes) == 3
+    assert list(out_dir.iterdir()) == [] and _open_files_in(out_dir) == []
+
+
+def _open_files_in(folder: Path) -> list[str]:
+    """Files in ``folder`` (deleted ones included) that this process still holds open."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("needs /proc/self/fd")
+    found = []
+    for fd in fds.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(f"{folder}{os.sep}"):
+            found.append(target)
+    return found
 
 
 def test_reversed_period_is_refused_before_any_file(world, out_dir):
@@ -356,3 +400,188 @@ def test_export_does_not_import_textual():
     code = "import sys, contiple_tui.export; print(any(m.split('.')[0] == 'textual' for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- the writer (contiple_tui/export/sheetwriter.py) ----------------------------------------------------
+
+def _book(path: Path):
+    from contiple_tui.export.sheetwriter import Workbook
+
+    return Workbook(path)
+
+
+def test_writer_text_stays_text(tmp_path):
+    """Markup, quotes, white space, CR, Excel's own _xHHHH_ escapes and the length limit; characters
+    XML 1.0 cannot carry are dropped."""
+    from contiple_tui.export.sheetwriter import CELL_CHARS
+
+    values = ['a<b>&"c\'', " both ", "tab\tx", "line\nbreak\r\nx", "bell\x07\x00\ud800\ufffe!", "=SUM(A1:A2)",
+              "#DIV/0!", "true", "1e3", "가" * (CELL_CHARS + 5), "", "_x0041_"]
+    out = tmp_path / "text.xlsx"
+    with _book(out) as wb:
+        ws = wb.add_sheet("T", [10] * len(values))
+        ws.append(values)
+    ws = load_workbook(out).worksheets[0]
+    got = [ws.cell(1, col) for col in range(1, len(values) + 1)]
+    assert [c.value for c in got[:9]] == ['a<b>&"c\'', " both ", "tab\tx", "line\nbreak\r\nx", "bell!",
+                                          "=SUM(A1:A2)", "#DIV/0!", "true", "1e3"]
+    assert {c.data_type for c in got[:10]} == {"s"}
+    assert got[9].value == "가" * CELL_CHARS
+    with zipfile.ZipFile(out) as zf:
+        xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert '<t xml:space="preserve"> both </t>' in xml and "<f>" not in xml
+    assert "_x005F_x0041_" in xml  # Excel shows "_x0041_", not "A"
+
+
+def test_writer_numbers_and_dates(tmp_path):
+    from datetime import UTC
+
+    from contiple_tui.export.sheetwriter import serial
+
+    out = tmp_path / "n.xlsx"
+    when = datetime(2026, 11, 25, 10, 30, 15, 500_000)
+    with _book(out) as wb:
+        ws = wb.add_sheet("N", [12] * 8)
+        pct = wb.style("0.0")
+        ws.append([1, -2.5, True, when, date(2026, 2, 1), wb.cell(12.345, pct), wb.cell(date(2026, 2, 1),
+                   wb.style("yyyy-mm")), None, "after a gap"])
+        for bad in (float("nan"), float("inf"), datetime(1900, 2, 28), date(1899, 12, 31), when.replace(tzinfo=UTC)):
+            with pytest.raises(ValueError):
+                wb.cell(bad)
+        with pytest.raises(TypeError):
+            wb.cell(object())
+    ws = load_workbook(out).worksheets[0]
+    row = [ws.cell(1, col) for col in range(1, 10)]
+    assert [c.value for c in row[:3]] == [1, -2.5, True]
+    assert row[3].value == when and row[3].number_format == "yyyy-mm-dd hh:mm"
+    assert row[4].value == datetime(2026, 2, 1) and row[4].number_format == "yyyy-mm-dd"
+    assert row[5].value == 12.345 and row[5].number_format == "0.0"
+    assert row[6].is_date and row[6].number_format == "yyyy-mm"
+    assert row[7].value is None and row[8].value == "after a gap"
+    # Excel's serials (as Excel itself shows them): 1900-03-01 is 61, 2026-11-25 is 46351
+    assert serial(date(1900, 3, 1)) == 61 and serial(date(2026, 11, 25)) == 46351
+    assert serial(datetime(2026, 11, 25, 18)) == 46351.75
+
+
+@pytest.mark.parametrize("zone", ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe",
+                                  "Asia/Kathmandu", "America/St_Johns"])
+def test_writer_timestamps_match_the_slow_path(tmp_path, zone):
+    """The fast path (a UTC offset per day) writes what fromtimestamp writes, summer time included."""
+    tz = ZoneInfo(zone)
+    rng = random.Random(zone)
+    stamps = [rng.randrange(1_600_000_000, 1_900_000_000) for _ in range(2000)]
+    for year in (2025, 2026):  # every 10 minutes around both of the year's changes, if any
+        for month, day in ((3, 8), (3, 29), (4, 5), (10, 5), (10, 25), (11, 1)):
+            start = int(datetime(year, month, day, tzinfo=tz).timestamp()) - 86400
+            stamps += range(start, start + 3 * 86400, 600)
+    with _book(tmp_path / "ts.xlsx") as wb:
+        wb.add_sheet("S")
+        for ts in stamps:
+            assert wb.timestamp(ts, tz) == wb.cell(datetime.fromtimestamp(ts, tz).replace(tzinfo=None)), ts
+
+
+def test_writer_continues_before_a_part_needs_zip64(world, out_dir, monkeypatch):
+    """A sheet's XML must stay under 4 GiB (no ZIP64, which Excel may refuse): past that the export
+    continues on a new sheet, as past Excel's row limit."""
+    from contiple_tui.export import sheetwriter
+
+    monkeypatch.setattr(sheetwriter, "SHEET_BYTES", 60_000)
+    store, users, services = world
+    admin, cs = users["admin"], services["cs"]
+    out = out_dir / "bytes.xlsx"
+    n = export_callbacks(store, admin, cs, cb.CallbackQuery(), out, lang="en")
+    wb = load_workbook(out)
+    assert len(wb.sheetnames) > 2
+    phones = []
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        assert list(rows[0]) == HEADERS["en"] and ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:O{len(rows)}"
+        phones += [r[2] for r in rows[1:]]
+    assert len(phones) == n
+    assert phones == [format_phone(c.customer_phone) for c in cb.search(store, admin, cs, cb.CallbackQuery(),
+                                                                         limit=100_000)]
+    with zipfile.ZipFile(out) as zf:
+        sizes = [i.file_size for i in zf.infolist() if i.filename.startswith("xl/worksheets/")]
+    assert max(sizes) < 60_000 + 4096  # the limit, and the one row written after the check
+
+
+def test_package_parts(world, out_dir):
+    """What Excel checks before it reads a cell: every part declared and related, no ZIP64 record,
+    a hidden filter name per filtered sheet (LibreOffice drops the filter without it)."""
+    store, users, services = world
+    out = out_dir / "parts.xlsx"
+    export_processing_status(store, users["admin"], services["cs"], date(2026, 11, 1), date(2026, 11, 30), False, out,
+                             lang="ko")
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        names = set(zf.namelist())
+        assert names == {"[Content_Types].xml", "_rels/.rels", "docProps/core.xml", "xl/workbook.xml",
+                         "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/worksheets/sheet1.xml",
+                         "xl/worksheets/sheet2.xml"}
+        types = zf.read("[Content_Types].xml").decode()
+        assert all(f'PartName="/{n}"' in types for n in names if n.endswith(".xml") and n != "[Content_Types].xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+        assert 'Target="worksheets/sheet2.xml"' in rels and 'Target="styles.xml"' in rels
+        book = zf.read("xl/workbook.xml").decode()
+        assert book.count('name="_xlnm._FilterDatabase"') == 2
+        assert "'콜백 처리현황'!$A$1:$F$31" in book
+        with open(out, "rb") as f:
+            data = f.read()
+        for info in zf.infolist():
+            signature, version, *_, extra = struct.unpack("<4sHHHHHIIIHH", data[info.header_offset:][:30])
+            assert signature == b"PK\x03\x04"
+            assert version <= 20 and extra == 0, info.filename  # no ZIP64 in the local headers
+            assert info.extract_version <= 20 and info.extra == b""
+    assert b"PK\x06\x06" not in data  # no ZIP64 end of central directory either
+    assert load_workbook(out).properties.title.startswith("콜백 처리현황 ")
+
+
+# -- LibreOffice reads it too --------------------------------------------------------------------------------
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _as_shown(cell) -> str:
+    """The text a spreadsheet shows for an openpyxl cell with the formats these exports use."""
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        python = {"yyyy-mm-dd hh:mm": "%Y-%m-%d %H:%M", "yyyy-mm-dd": "%Y-%m-%d", "yyyy-mm": "%Y-%m"}
+        return value.strftime(python[cell.number_format])
+    if isinstance(value, float) and cell.number_format == "0.0":
+        return f"{value:.1f}"
+    return str(value)
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_reads_what_openpyxl_reads(world, out_dir, tmp_path):
+    """Converted to CSV by LibreOffice, every sheet shows what openpyxl reads; and LibreOffice keeps
+    the auto-filter when it saves the file again."""
+    store, users, services = world
+    cs = services["cs"]
+    cb.intake(store, cs, request_id="evil-lo", phone="=1+1", name='=HYPERLINK("http://x","y") & <b>',
+              ivr_route="#N/A", requested_at=FIXED_NOW + timedelta(days=1))
+    files = [out_dir / "callbacks.xlsx", out_dir / "status.xlsx"]
+    export_callbacks(store, users["admin"], list(services.values()), cb.CallbackQuery(), files[0], lang="ko")
+    export_processing_status(store, users["admin"], cs, date(2026, 9, 1), date(2026, 11, 30), True, files[1],
+                             lang="en")
+    profile = f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}"
+    csv_dir, xlsx_dir = tmp_path / "csv", tmp_path / "xlsx"
+    # UTF-8, every sheet (-1), cells as shown
+    csv_filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+    for target, outdir in ((csv_filter, csv_dir), ("xlsx", xlsx_dir)):
+        done = subprocess.run([SOFFICE, profile, "--headless", "--convert-to", target, "--outdir", str(outdir),
+                               *map(str, files)], check=False, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    shown: dict[str, list[list[str]]] = {}
+    for path in files:
+        for ws in load_workbook(path).worksheets:
+            expected = [[_as_shown(c) for c in row] for row in ws.iter_rows()]
+            with open(csv_dir / f"{path.stem}-{ws.title}.csv", newline="", encoding="utf-8") as f:
+                shown[ws.title] = list(csv.reader(f))
+            assert len(shown[ws.title]) == len(expected) > 1 and shown[ws.title] == expected, (path.name, ws.title)
+    assert ["=1+1", '=HYPERLINK("http://x","y") & <b>', "#N/A"] in [r[2:5] for r in shown["콜백"]]
+    assert shown["Processing status"][1][0] == "2026-09" and shown["By agent"][0][0] == "Agent"
+    resaved = load_workbook(xlsx_dir / "callbacks.xlsx").worksheets[0]
+    assert resaved.auto_filter.ref == load_workbook(files[0]).worksheets[0].auto_filter.ref

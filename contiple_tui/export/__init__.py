@@ -1,7 +1,8 @@
 """Exports of the callback list and the processing status to Excel (.xlsx).
 
-Headless like the core: imports openpyxl, never textual, so the console, a worker thread and the
-``contiple-tui export`` command (cron jobs) share one implementation.
+Headless like the core: never imports textual (nor openpyxl: sheetwriter.py is our own streaming
+writer), so the console, a worker thread and the ``contiple-tui export`` command (cron jobs) share
+one implementation.
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ slices of about a megabyte. Sheets are therefore written one after another: addi
 the one before, and a sheet's auto-filter is known only when it is closed (``<autoFilter>`` follows
 ``<sheetData>`` in the XML; ``<cols>`` precedes it, which is why widths are given up front).
 
-No ZIP64: Python's ``force_zip64`` puts a ZIP64 field in the local header but not in the central
-directory, a mismatch Office's package reader is known to reject. A sheet part must hence stay under
-4 GiB uncompressed; :attr:`Worksheet.full` says when to continue on a new sheet (about four million
-rows of our callbacks, beyond Excel's own 1,048,576).
+No ZIP64: Python's ``force_zip64`` puts a ZIP64 field in every local header but none in the
+central directory, and Excel has been reported to refuse ZIP64 records in small files (e.g.
+zlib-ng/minizip-ng#894). A sheet part must hence stay under 4 GiB uncompressed; :attr:`Worksheet.full`
+says when to continue on a new sheet (past six million rows of callbacks, far beyond Excel's own
+1,048,576, so only pathologically long text would ever reach it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import re
 import zipfile
 from collections.abc import Sequence
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from os import PathLike
 from typing import IO, Self
 from xml.sax.saxutils import quoteattr
@@ -44,6 +45,10 @@ FLUSH_CHARS = 1 << 20  # compress the pending rows once they hold this many char
 # 1900-03-01 would be off by one, and Excel cannot show earlier dates anyway: they are refused.
 EPOCH = datetime(1899, 12, 30)
 FIRST_DAY = date(1900, 3, 1)
+FIRST_DATETIME = datetime(1900, 3, 1)
+DAY = timedelta(days=1)
+EPOCH_SECONDS = 25_569 * 86_400  # from 1899-12-30 to 1970-01-01
+FIRST_SERIAL = 61  # 1900-03-01
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -55,6 +60,12 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # into LF unless written as a character reference).
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff&<>\"]")
+# Excel reads "_x0041_" in cell text as "A" (ST_Xstring's escape): such text gets its "_" escaped.
+_XSTRING = re.compile("_x[0-9A-Fa-f]{4}_")
+# All a cell's text may need, white space at either end included (see Workbook.cell): one scan.
+_CELL_SPECIAL = re.compile(rf"{_SPECIAL.pattern}|{_XSTRING.pattern}|\A\s|\s\Z")
+# What a cell holds; bool before int and datetime before date, for subclasses (see Workbook.cell).
+_KINDS = (str, bool, int, float, datetime, date)
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -76,6 +87,11 @@ def escape(text: str) -> str:
             .replace("\r", "&#13;"))
 
 
+def _utc_offset(zone: tzinfo, ts: float) -> int:
+    offset = datetime.fromtimestamp(ts, zone).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds())
+
+
 def column_letter(index: int) -> str:
     """1 -> "A", 27 -> "AA"."""
     if not 1 <= index <= MAX_COLUMNS:
@@ -92,10 +108,9 @@ def serial(value: date) -> float | int:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             raise ValueError("Excel has no time zones: give the wall-clock time as a naive datetime")
-        if value.date() < FIRST_DAY:
+        if value < FIRST_DATETIME:
             raise ValueError(f"{value} is before 1900-03-01")
-        delta = value - EPOCH
-        return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+        return (value - EPOCH) / DAY  # exact microseconds, one rounding to float
     if value < FIRST_DAY:
         raise ValueError(f"{value} is before 1900-03-01")
     return (value - EPOCH.date()).days
@@ -109,8 +124,8 @@ class Workbook:
     """
 
     def __init__(self, path: str | PathLike[str], *, title: str | None = None, compresslevel: int = 1) -> None:
-        # Level 1: the XML is repetitive enough that it shrinks about 11x anyway, while the default
-        # level costs about as much time as building the XML.
+        # Level 1: the XML is repetitive enough to shrink 7x even so; level 6 would add about 1 s per
+        # 100,000 callbacks (a quarter of the export) for a file 20 % smaller.
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=False,
                                     compresslevel=compresslevel)
         self.title = title
@@ -119,8 +134,9 @@ class Workbook:
         self._formats: dict[str, int] = {}  # number format -> numFmtId (custom ones start at 164)
         self._styles: dict[tuple[str | None, bool], int] = {(None, False): 0}  # -> index in cellXfs
         self.bold = self.style(bold=True)
-        self._datetime_style = self.style(DATETIME_FORMAT)
-        self._date_style = self.style(DATE_FORMAT)
+        self._datetime_attr = f' s="{self.style(DATETIME_FORMAT)}"'
+        self._date_attr = f' s="{self.style(DATE_FORMAT)}"'
+        self._offsets: dict[tzinfo, dict[float, int]] = {}  # see timestamp()
         self._closed = False
 
     def __enter__(self) -> Self:
@@ -152,29 +168,59 @@ class Workbook:
         ``style`` (from :meth:`style`) defaults to General, or to yyyy-mm-dd (hh:mm) for dates.
         Text is always text; control characters are dropped and text is cut at Excel's 32,767.
         """
-        kind = type(value)
-        if kind is str or isinstance(value, str):
-            if len(value) > CELL_CHARS or _INVALID.search(value):
-                value = _INVALID.sub("", value)[:CELL_CHARS]
-            text = escape(value)
-            # XML readers may drop leading and trailing white space unless told to keep it
+        kind = value.__class__
+        if kind not in _KINDS:  # a subclass (IntEnum, StrEnum…): as its base
+            kind = next((k for k in _KINDS if isinstance(value, k)), None)
+            if kind is None:
+                raise TypeError(f"cannot write {type(value).__name__} to a cell")
+        s = f' s="{style}"' if style else ""
+        if kind is str:
+            if len(value) <= CELL_CHARS and _CELL_SPECIAL.search(value) is None:  # the usual case
+                return Cell(f'"{s} t="inlineStr"><is><t>{value}</t></is></c>')
+            text = escape(_XSTRING.sub(r"_x005F\g<0>", _INVALID.sub("", value)[:CELL_CHARS]))
+            # XML readers may drop white space at either end unless told to keep it
             space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-            attrs = f'" s="{style}" t="inlineStr">' if style else '" t="inlineStr">'
-            return Cell(f"{attrs}<is><t{space}>{text}</t></is></c>")
-        if kind is bool:
-            number = "1" if value else "0"
-            return Cell(f'" s="{style}" t="b"><v>{number}</v></c>' if style else f'" t="b"><v>{number}</v></c>')
-        if kind is int or kind is float or isinstance(value, (int, float)):
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ValueError(f"{value} cannot be stored in Excel")
-            number = repr(value) if isinstance(value, float) else str(int(value))
-        elif isinstance(value, date):  # datetime included
+            return Cell(f'"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        if kind is datetime:
             number = repr(serial(value))
             if style is None:
-                style = self._datetime_style if isinstance(value, datetime) else self._date_style
-        else:
-            raise TypeError(f"cannot write {kind.__name__} to a cell")
-        return Cell(f'" s="{style}"><v>{number}</v></c>' if style else f'"><v>{number}</v></c>')
+                s = self._datetime_attr
+        elif kind is int:
+            number = str(int(value))
+        elif kind is float:
+            if not math.isfinite(value):
+                raise ValueError(f"{value} cannot be stored in Excel")
+            number = repr(float(value))
+        elif kind is bool:
+            return Cell(f'"{s} t="b"><v>{int(value)}</v></c>')
+        else:  # date
+            number = str(serial(value))
+            if style is None:
+                s = self._date_attr
+        return Cell(f'"{s}><v>{number}</v></c>')
+
+    def timestamp(self, ts: float, zone: tzinfo) -> Cell:
+        """A datetime cell for the Unix time ``ts`` as the wall-clock time in ``zone``.
+
+        The same as ``cell(datetime.fromtimestamp(ts, zone).replace(tzinfo=None))``, several times
+        faster: building aware datetimes was a third of the time spent writing. The zone's UTC offset is
+        looked up once per (UTC) day, trusting that no zone changes its offset twice in a day; on a
+        day it changes (summer time), every value takes the slow path.
+        """
+        offsets = self._offsets.get(zone)
+        if offsets is None:
+            offsets = self._offsets[zone] = {}
+        day = ts // 86400
+        offset = offsets.get(day)
+        if offset is None:
+            offset = _utc_offset(zone, day * 86400)
+            if offset != _utc_offset(zone, day * 86400 + 86399):
+                return self.cell(datetime.fromtimestamp(ts, zone).replace(tzinfo=None))
+            offsets[day] = offset
+        days = (ts + offset + EPOCH_SECONDS) / 86400  # one rounding: ts and offset are whole seconds
+        if days < FIRST_SERIAL:
+            return self.cell(datetime.fromtimestamp(ts, zone).replace(tzinfo=None))  # refused there
+        return Cell(f'"{self._datetime_attr}><v>{days!r}</v></c>')
 
     # -- sheets ------------------------------------------------------------------------------------
 
@@ -186,7 +232,8 @@ class Workbook:
         """
         if self._closed:
             raise ValueError("the workbook is closed")
-        if not name or len(name) > 31 or _SHEET_NAME_BAD.search(name) or name[0] == "'" or name[-1] == "'":
+        if (not name or len(name) > 31 or _SHEET_NAME_BAD.search(name) or _INVALID.search(name)
+                or name[0] == "'" or name[-1] == "'"):
             raise ValueError(f"invalid sheet name {name!r}")
         if any(s.name.casefold() == name.casefold() for s in self._sheets):
             raise ValueError(f"duplicate sheet name {name!r}")
@@ -202,9 +249,6 @@ class Workbook:
             sheet, self._open = self._open, None
             sheet._close()
 
-    def _member(self, name: str) -> IO[bytes]:
-        return self._zip.open(name, "w")
-
     # -- the end -----------------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -212,8 +256,13 @@ class Workbook:
         if self._closed:
             return
         if not self._sheets:
+            self.abort()
             raise ValueError("a workbook needs at least one sheet")
-        self.close_sheet()
+        try:
+            self.close_sheet()
+        except BaseException:
+            self.abort()
+            raise
         self._closed = True
         parts = {
             "xl/workbook.xml": self._workbook_xml(),
@@ -230,8 +279,10 @@ class Workbook:
         try:
             for name, xml in parts.items():
                 self._zip.writestr(name, XML_HEAD + xml)
-        finally:
             self._zip.close()
+        except BaseException:
+            self.abort()
+            raise
 
     def abort(self) -> None:
         """Close the file after a failure, without raising: the caller deletes it."""
@@ -303,7 +354,6 @@ class Workbook:
                 + "".join(f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in overrides) + "</Types>")
 
 
-
 def _prefixes(columns: int) -> list[str]:
     """'<c r="A', '<c r="B', …: with the row number and a Cell, the three pieces of a cell."""
     return [f'<c r="{column_letter(i)}' for i in range(1, columns + 1)]
@@ -328,7 +378,7 @@ class Worksheet:
         self._pending: list[str] = []
         self._pending_chars = 0
         self._prefixes = _prefixes(max(len(widths), 26))
-        self._out = book._member(f"xl/worksheets/sheet{index}.xml")
+        self._out: IO[bytes] = book._zip.open(f"xl/worksheets/sheet{index}.xml", "w")
         view = '<sheetView workbookViewId="0"' + (' tabSelected="1"' if index == 1 else "")
         if freeze_header:
             view += ('><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
@@ -343,10 +393,9 @@ class Worksheet:
 
     @property
     def full(self) -> bool:
-        """True once the sheet's XML nears 4 GiB (the most a zip member holds without ZIP64, see the
-        module's docstring): continue on a new sheet. Pending text counts 4 bytes a character, and
-        the 64 MiB margin is room for more than one row of 16,384 cells… of Excel's longest text
-        at 15 columns; plenty for this application's rows."""
+        """True once the sheet's XML nears 4 GiB, the most a zip member holds without ZIP64: continue
+        on a new sheet. Pending text counts as 4 bytes a character (UTF-8's most); the 64 MiB
+        margin holds the row appended after the check (15 cells of Excel's longest text: 3 MB)."""
         return self._written + 4 * self._pending_chars > SHEET_BYTES
 
     def append(self, values: Sequence[object], style: int | None = None) -> None:
@@ -369,9 +418,13 @@ class Worksheet:
         for prefix, value in zip(prefixes, values):
             if value is None:
                 continue
-            if value.__class__ is not Cell:
-                value = cell(value, style)
-            parts += (prefix, row, value)
+            kind = value.__class__
+            if kind is Cell:
+                parts += (prefix, row, value)
+            elif kind is int and not style:  # counts: common enough to skip the call
+                parts += (prefix, row, '"><v>', str(value), "</v></c>")
+            else:
+                parts += (prefix, row, cell(value, style))
         parts.append("</row>")
         line = "".join(parts)
         self._pending.append(line)

@@ -2,7 +2,7 @@
 
 Headless: the standard library only (our own streaming writer, sheetwriter.py), never textual.
 Memory stays bounded however many rows match: rows are read from the store one keyset page at a
-time and each row is compressed into the file as it is appended. The workbook is written to a
+time and rows are compressed into the file as they are appended. The workbook is written to a
 temporary file beside the target and renamed over it at the end, so a reader never sees half a file
 and a failure leaves none.
 """
@@ -15,7 +15,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -140,17 +140,15 @@ def export_callbacks(
         names = {user_id: text(n) for user_id, n in names.items()}
         if progress is not None:
             progress(0, total)
+        stamp = wb.timestamp
+
+        def name(user_id: int | None) -> Cell | str | None:
+            return None if user_id is None else names.get(user_id, f"#{user_id}")
+
         for svc in services:
-            zone = ZoneInfo(svc.timezone)
+            zone = ZoneInfo(svc.timezone)  # Excel has no time zones: the wall-clock time there
             service_name = text(svc.name)
             routes = {r.code: text(f"{r.code} {r.name}") for r in svc.ivr_routes}
-
-            def local(ts: int | None, zone: ZoneInfo = zone) -> datetime | None:
-                # Excel has no time zones: naive wall-clock time in the service's zone.
-                return None if ts is None else datetime.fromtimestamp(ts, zone).replace(tzinfo=None)
-
-            def name(user_id: int | None) -> Cell | str | None:
-                return None if user_id is None else names.get(user_id, f"#{user_id}")
 
             after: tuple[int, int] | None = None
             while True:
@@ -160,7 +158,7 @@ def export_callbacks(
                         ws.auto_filter = f"A1:{last_column}{ws.rows}"
                         ws = new_sheet()
                     ws.append((
-                        local(c.requested_at),
+                        stamp(c.requested_at, zone),
                         service_name,
                         format_phone(c.customer_phone) if c.phone_valid else c.customer_phone,
                         c.customer_name,
@@ -169,10 +167,10 @@ def export_callbacks(
                         c.request_count,
                         name(c.assignee_id),
                         name(c.assigned_by),
-                        local(c.assigned_at),
+                        None if c.assigned_at is None else stamp(c.assigned_at, zone),
                         c.attempts,
-                        local(c.last_attempt_at),
-                        local(c.completed_at),
+                        None if c.last_attempt_at is None else stamp(c.last_attempt_at, zone),
+                        None if c.completed_at is None else stamp(c.completed_at, zone),
                         name(c.completed_by),
                         valid_text[c.phone_valid],
                     ))

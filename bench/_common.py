@@ -250,34 +250,71 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def code_fingerprint() -> str:
-    """A short hash of the product's source (contiple_tui/**/*.py), to tell which code a run measured.
-
-    The product is edited while benchmarks run; a script logs this at its start and end and warns when
-    the two differ (the figures then mix two versions)."""
+def _source_hashes() -> dict[str, str]:
     import hashlib
     import importlib.util
 
     spec = importlib.util.find_spec("contiple_tui")
     root = os.path.dirname(spec.origin) if spec and spec.origin else None
+    hashes: dict[str, str] = {}
     if root is None:
-        return "unknown"
-    digest = hashlib.sha256()
-    for folder, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for name in sorted(files):
-            if name.endswith(".py"):
+        return hashes
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            if name.endswith((".py", ".tcss")):
                 path = os.path.join(folder, name)
-                digest.update(os.path.relpath(path, root).encode())
                 with open(path, "rb") as f:
-                    digest.update(f.read())
-    return digest.hexdigest()[:12]
+                    hashes[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
+    return hashes
 
 
-def check_code_unchanged(start: str) -> None:
-    end = code_fingerprint()
-    if end != start:
-        log(f"WARNING: the product source changed during this run ({start} -> {end}): "
-            "the figures may mix two versions; run again")
-    else:
-        log(f"product source fingerprint {end} (unchanged during the run)")
+class CodeState:
+    """A fingerprint of the product's source (contiple_tui/**/*.py and *.tcss): which code a run measured.
+
+    The product is edited while benchmarks run; a script logs this at its start and, at its end, which
+    files changed meanwhile (the figures may then mix two versions)."""
+
+    def __init__(self) -> None:
+        self.hashes = _source_hashes()
+        self.fingerprint = _digest(self.hashes)
+        log(f"product source fingerprint {self.fingerprint}")
+
+    def check(self) -> None:
+        now = _source_hashes()
+        changed = sorted(p for p in self.hashes.keys() | now.keys() if self.hashes.get(p) != now.get(p))
+        if changed:
+            log(f"WARNING: product source changed during this run ({self.fingerprint} -> {_digest(now)}): "
+                f"{', '.join(changed)}; the figures may mix two versions if those files are on the measured path")
+        else:
+            log(f"product source fingerprint {self.fingerprint} (unchanged during the run)")
+
+
+def _digest(hashes: dict[str, str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("".join(f"{p}{h}" for p, h in sorted(hashes.items())).encode()).hexdigest()[:12]
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat: everything but idle and iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+class OtherLoad:
+    """How busy the rest of the machine was during a window: all CPU time minus our own processes'.
+
+    Benchmarks here share the machine with whatever else runs; this says how much that was."""
+
+    def __init__(self) -> None:
+        self.t0, self.busy0 = time.monotonic(), machine_cpu()
+
+    def report(self, what: str, own_cpu_seconds: float) -> float:
+        wall = time.monotonic() - self.t0
+        other = (machine_cpu() - self.busy0 - own_cpu_seconds) / wall
+        log(f"{what}: other processes kept {max(other, 0.0):.2f} of {os.cpu_count()} cores busy on average "
+            f"(our own processes: {own_cpu_seconds / wall:.2f})")
+        return other

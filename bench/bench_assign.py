@@ -18,14 +18,21 @@ Baseline: on another fresh copy and the same kind of connection (the product's S
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
-import shutil
 from pathlib import Path
 
-from _common import check_code_unchanged, code_fingerprint, emit, log, median, short_mode
-from _split_setup import ADMIN, SERVICE, build_template, clean_environ, copy_store, load_average
+from _common import CodeState, emit, log, median, short_mode
+from _split_setup import (
+    ADMIN,
+    SERVICE,
+    build_template,
+    clean_environ,
+    copy_store,
+    load_average,
+)
 
 TARGET = 0.5
 
@@ -42,12 +49,13 @@ def timed_split(db: Path, ids: list[int], agents: list[int]) -> float:
         result = cb.assign_equal(store, admin, service, ids, agents)
         elapsed = time.perf_counter() - start
         conn = store.db.conn
+        marks = ",".join("?" * len(agents))
         per_agent = dict(conn.execute(
             "SELECT assignee_id, count(*) FROM callbacks WHERE status = 'assigned' AND assigned_by = ? "
-            "AND assignee_id IN (%s) GROUP BY assignee_id" % ",".join("?" * len(agents)), (admin.id, *agents)
+            f"AND assignee_id IN ({marks}) GROUP BY assignee_id", (admin.id, *agents)
         ).fetchall())
         history = conn.execute("SELECT count(*) FROM callback_history WHERE action = 'assign' AND actor_id = ? "
-                               "AND to_user IN (%s)" % ",".join("?" * len(agents)), (admin.id, *agents)).fetchone()[0]
+                               f"AND to_user IN ({marks})", (admin.id, *agents)).fetchone()[0]
     finally:
         store.close()
     share = len(ids) // len(agents)
@@ -85,8 +93,8 @@ def timed_bare_update(db: Path, ids: list[int], agents: list[int]) -> float:
 
 
 def main() -> int:
-    fingerprint = code_fingerprint()
-    log(f"product source fingerprint {fingerprint}; load average {load_average()}")
+    code = CodeState()
+    log(f"load average {load_average()}")
     tmp = Path(tempfile.mkdtemp(prefix="contiple-bench-assign-"))
     try:
         clean_environ(str(tmp))
@@ -102,7 +110,7 @@ def main() -> int:
             f"bare UPDATE: median {median(bare):.3f} s, min {min(bare):.3f}, max {max(bare):.3f}")
         log(f"load average {load_average()}")
         emit("assign_equal_10k", median(splits), TARGET, median(bare))
-        check_code_unchanged(fingerprint)
+        code.check()
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

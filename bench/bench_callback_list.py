@@ -40,8 +40,16 @@ the admin's first service, and about 62 % of them in the list's default period (
     simulator is a thread of that process) after the list was opened and paged 50 pages in (a)'s last run.
     Baseline: VmRSS of the DataTable-with-100,000-rows process of the baseline.
 
-While the pty console runs, its demo CTI simulator takes new callback requests into the store (intake);
-these show up as a few extra callbacks and, with a million callbacks, make the console busy (see the docs).
+Diagnostics on stderr only: 3 more pty runs (interleaved with the first 3 of (a)) of the same console
+without the demo's embedded simulator (`--cti-url ws://127.0.0.1:9`, where nothing listens), to show what
+the simulator costs; the in-process time from show_menu to the first status line; how busy other processes
+kept the machine during the pty and in-process phases (_common.OtherLoad) and the load average.
+
+Notes: while the pty console runs, its demo simulator takes new callback requests into the store (intake),
+a few extra callbacks per run. Opening the list searches twice (on mount, then 0.25 s later for the filter
+widgets' first Changed events) and the second result resets the cursor, so the pty paging waits 2 s after
+the first page before its first key. The in-process filter timings poll on the app's own event loop, so
+they see the new status line only when the app next yields, usually after it has re-rendered.
 """
 
 from __future__ import annotations
@@ -50,16 +58,26 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from _common import (PtyProc, bench_env, check_code_unchanged, code_fingerprint, emit, log, median, rss_mb,
-                     short_mode, timed_run)
+from _common import (
+    CodeState,
+    OtherLoad,
+    PtyProc,
+    bench_env,
+    emit,
+    log,
+    median,
+    rss_mb,
+    short_mode,
+    timed_run,
+)
 
 SIZE = (120, 40)
 PAGES = 50
@@ -68,10 +86,11 @@ PAGE_TARGET = 0.05
 FILTER_TARGET = 0.3
 RSS_TARGET = 200.0
 PHONES = ["1234", "5678", "2468", "9753", "3141"]
+NO_SIM_RUNS = 3
 STATUSES = ["unassigned", "assigned", "completed", "unassigned", "assigned"]
 
 ANSI = re.compile(rb"\x1b(?:\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78DEHMNOZc])")
-FIRST_ROW = re.compile(r"Requested.*?\d\d-\d\d \d\d:\d\d", re.S)
+FIRST_ROW = re.compile(r"Requested.*?\d\d-\d\d \d\d:\d\d", re.DOTALL)
 
 DOWN, ENTER, CTRL_END, PAGE_DOWN, CTRL_Q = b"\x1b[B", b"\r", b"\x1b[1;5F", b"\x1b[6~", b"\x11"
 
@@ -196,9 +215,13 @@ def quit_console(p: RecordingPty) -> None:
     p.close()
 
 
-def pty_run(data_dir: str, env: dict[str, str], *, page: bool) -> dict:
-    """One console start: open the list (and page when asked). Times in seconds; RSS in MB."""
-    cmd = [sys.executable, "-m", "contiple_tui", "--data-dir", data_dir, "--lang", "en", "demo"]
+def pty_run(data_dir: str, env: dict[str, str], *, page: bool, simulator: bool = True) -> dict:
+    """One console start: open the list (and page when asked). Times in seconds; RSS in MB.
+
+    simulator=False: `--cti-url ws://127.0.0.1:9` (nothing listens there), so the demo starts no embedded
+    simulator and takes no callbacks in; the header shows the CTI offline. A diagnostic only."""
+    no_sim = [] if simulator else ["--cti-url", "ws://127.0.0.1:9"]
+    cmd = [sys.executable, "-m", "contiple_tui", "--data-dir", data_dir, "--lang", "en", *no_sim, "demo"]
     p = RecordingPty(cmd, env=env, cwd=data_dir, size=SIZE)
     out: dict = {"pid": p.proc.pid}
     try:
@@ -217,7 +240,9 @@ def pty_run(data_dir: str, env: dict[str, str], *, page: bool) -> dict:
             raise SystemExit(1)
         out["first_rows"], out["status_line"] = rows_at - t0, status_at - t0
         if page:
-            time.sleep(1.0)
+            # Opening searches twice (on mount, then again 0.25 s later for the filters' first Changed
+            # events), and the second result resets the cursor: keys pressed before it would be undone.
+            time.sleep(2.0)
             out["rss_open"] = rss_mb(p.proc.pid)
             pages = []
             for n in range(1, PAGES + 1):
@@ -237,7 +262,7 @@ def pty_run(data_dir: str, env: dict[str, str], *, page: bool) -> dict:
                 hwm = next(line for line in f if line.startswith("VmHWM:"))
             out["hwm"] = int(hwm.split()[1]) * 1024 / 1e6
             children = subprocess.run(["ps", "-o", "pid=,rss=,args=", "--ppid", str(p.proc.pid)],
-                                      capture_output=True, text=True).stdout.strip()
+                                      capture_output=True, text=True, check=False).stdout.strip()
             out["children"] = children
     finally:
         quit_console(p)
@@ -298,6 +323,9 @@ async def in_process(db_path: Path) -> dict:
             app.show_menu("callback_list")
             await wait_until(lambda: " of " in _safe_status(app), 60, "the list's first page")
             out["open"] = time.perf_counter() - start
+            for _ in range(3):  # let the second search of the opening finish (see pty_run)
+                await app.workers.wait_for_complete()
+                await pilot.pause(0.3)
             table = app.query_one(CallbackTable)
             table.focus()
             await pilot.pause()
@@ -386,14 +414,20 @@ def _safe_status(app) -> str:
         return ""
 
 
+def own_cpu() -> float:
+    """CPU seconds of this process and of its children that have been waited for (the consoles, the baseline)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def summary(name: str, values: list[float]) -> str:
     return f"{name}: median {median(values):.3f} s, min {min(values):.3f}, max {max(values):.3f} (n={len(values)})"
 
 
 def main() -> int:
-    fingerprint = code_fingerprint()
-    load = lambda: " ".join(f"{x:.2f}" for x in os.getloadavg())  # noqa: E731
-    log(f"product source fingerprint {fingerprint}; load average {load()}")
+    code = CodeState()
+    load = lambda: " ".join(f"{x:.2f}" for x in os.getloadavg())
+    log(f"load average {load()}")
     tmp = tempfile.mkdtemp(prefix="contiple-bench-cblist-")
     try:
         env = bench_env(tmp)
@@ -412,18 +446,27 @@ def main() -> int:
             f"VmRSS {baseline['rss_mb']:.1f} MB")
 
         runs = 3 if short_mode() else 5
-        pty = []
+        pty, no_sim = [], []
+        window, own = OtherLoad(), own_cpu()
         for i in range(runs):
             result = pty_run(tmp, env, page=(i == runs - 1))
             pty.append(result)
             log(f"pty run {i + 1}: first rows {result['first_rows']:.3f} s, status line "
                 f"{result['status_line']:.3f} s after Enter; load average {load()}")
+            if i < NO_SIM_RUNS:
+                result = pty_run(tmp, env, page=False, simulator=False)
+                no_sim.append(result)
+                log(f"  without the demo simulator: first rows {result['first_rows']:.3f} s, status line "
+                    f"{result['status_line']:.3f} s after Enter")
+        window.report("pty runs", own_cpu() - own)
         paged = pty[-1]
         log(summary("pty page down (keystroke to new status line)", paged["pages"]))
         log(f"console VmRSS: {paged['rss_open']:.1f} MB after opening the list, {paged['rss']:.1f} MB after "
             f"{PAGES} pages (peak VmHWM {paged['hwm']:.1f} MB); child processes: {paged['children'] or 'none'}")
 
+        window, own = OtherLoad(), own_cpu()
         inproc = asyncio.run(in_process(db_path))
+        window.report("in-process runs", own_cpu() - own)
         log(f"in-process: open the list to status line {inproc['open']:.3f} s")
         log(summary("in-process action_next_page", inproc["pages"]))
         log(summary("SQL page fetch", inproc["sql"]))
@@ -436,6 +479,8 @@ def main() -> int:
         first_rows = [r["first_rows"] for r in pty]
         log(summary("first rows after Enter", first_rows))
         log(summary("status line after Enter", [r["status_line"] for r in pty]))
+        log(summary("first rows after Enter without the demo simulator (diagnostic)",
+                    [r["first_rows"] for r in no_sim]))
         log(f"load average {load()}")
         emit("callback_list_first_rows", median(first_rows), FIRST_ROWS_TARGET, baseline["seconds"])
         emit("callback_list_pagedown", median(inproc["pages"]), PAGE_TARGET, median(inproc["sql"]))
@@ -444,7 +489,7 @@ def main() -> int:
         emit("callback_filter_phone", median(inproc["phone"]), FILTER_TARGET, median(inproc["phone_sql"]))
         emit("callback_filter_status", median(inproc["status"]), FILTER_TARGET, median(inproc["status_sql"]))
         emit("callback_list_rss", paged["rss"], RSS_TARGET, baseline["rss_mb"], unit="MB")
-        check_code_unchanged(fingerprint)
+        code.check()
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -33,11 +33,11 @@ import tempfile
 import time
 
 from _common import (
+    CodeState,
+    OtherLoad,
     PtyProc,
     SimProcess,
     bench_env,
-    check_code_unchanged,
-    code_fingerprint,
     cpu_seconds,
     emit,
     log,
@@ -89,10 +89,12 @@ def cpu_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, duration
         check_alive(kiosk, "warm-up")
         t0, k0, s0, b0 = time.monotonic(), cpu_seconds(kiosk.proc.pid), cpu_seconds(sim.pid), kiosk.bytes_read()
         seq0 = sim.last()["seq"]
+        load = OtherLoad()
         rss0 = rss_mb(kiosk.proc.pid)
         time.sleep(duration)
         t1, k1, s1, b1 = time.monotonic(), cpu_seconds(kiosk.proc.pid), cpu_seconds(sim.pid), kiosk.bytes_read()
         seq1 = sim.last()["seq"]
+        load.report("cpu window", k1 - k0 + s1 - s0)
         rss1 = rss_mb(kiosk.proc.pid)
         check_alive(kiosk, "the measurement")
         wall = t1 - t0
@@ -130,6 +132,7 @@ def rss_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, events: 
             time.sleep(0.2)
         ev0, rss0, t0 = sim.last()["burst_events"], rss_mb(kiosk.proc.pid), time.monotonic()
         cpu0, sim_cpu0 = cpu_seconds(kiosk.proc.pid), cpu_seconds(sim.pid)
+        load = OtherLoad()
         log(f"rss: after warm-up ({ev0:,} burst events): {rss0:.1f} MB")
         samples = [(0.0, 0, rss0)]
         next_sample = t0 + 10
@@ -163,6 +166,7 @@ def rss_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, events: 
         wall = time.monotonic() - t0
         rss1 = rss_mb(kiosk.proc.pid)
         cpu1, sim_cpu1 = cpu_seconds(kiosk.proc.pid), cpu_seconds(sim.pid)
+        load.report("rss run", cpu1 - cpu0 + sim_cpu1 - sim_cpu0)
         samples.append((wall, total, rss1))
         log(f"rss: {total:,} events in {wall:.1f} s ({total / wall:,.0f}/s as fast as the kiosk keeps up; "
             f"CPU: kiosk {(cpu1 - cpu0) / wall * 100:.0f} %, simulator {(sim_cpu1 - sim_cpu0) / wall * 100:.0f} % of a core); "
@@ -181,8 +185,7 @@ def rss_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, events: 
 
 def main() -> int:
     short = short_mode()
-    fingerprint = code_fingerprint()
-    log(f"product source fingerprint {fingerprint}")
+    code = CodeState()
     tmp = tempfile.mkdtemp(prefix="contiple-bench-kiosk-")
     try:
         env = bench_env(tmp)
@@ -190,7 +193,7 @@ def main() -> int:
         store = os.path.join(data_dir, "contiple.sqlite3")
         cpu_phase(tmp, env, data_dir, store, 20.0 if short else 60.0)
         rss_phase(tmp, env, data_dir, store, 100_000 if short else 1_000_000)
-        check_code_unchanged(fingerprint)
+        code.check()
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -39,10 +39,9 @@ import tempfile
 import time
 
 from _common import (
+    CodeState,
     SimProcess,
     bench_env,
-    check_code_unchanged,
-    code_fingerprint,
     emit,
     log,
     seed_demo,
@@ -143,8 +142,7 @@ def fmt(seconds: float | None) -> str:
 
 def main() -> int:
     count = 5 if short_mode() else CYCLES
-    fingerprint = code_fingerprint()
-    log(f"product source fingerprint {fingerprint}")
+    code = CodeState()
     tmp = tempfile.mkdtemp(prefix="contiple-bench-reconnect-")
     sim: SimProcess | None = None
     try:
@@ -165,7 +163,7 @@ def main() -> int:
         emit("reconnect_ok", succeeded, count, None, unit="cycles", higher_is_better=True)
         emit("reconnect_detect_max", max(detects), DETECT_TARGET_S, statistics.median(detects))
         emit("reconnect_live_max", max(lives), LIVE_TARGET_S, statistics.median(lives))
-        check_code_unchanged(fingerprint)
+        code.check()
         return 0
     finally:
         if sim is not None:

@@ -37,8 +37,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import check_code_unchanged, code_fingerprint, emit, log, short_mode
-from _split_setup import ADMIN, SERVICE, build_template, clean_environ, copy_store, load_average
+from _common import CodeState, emit, log, short_mode
+from _split_setup import (
+    ADMIN,
+    SERVICE,
+    build_template,
+    clean_environ,
+    copy_store,
+    load_average,
+)
 
 RUNS = 5
 CALIBRATION_RUNS = 2
@@ -134,8 +141,8 @@ def run_child(db: Path, ids_file: Path, env: dict[str, str], kill_after: float |
 
 
 def main() -> int:
-    fingerprint = code_fingerprint()
-    log(f"product source fingerprint {fingerprint}; load average {load_average()}")
+    code = CodeState()
+    log(f"load average {load_average()}")
     tmp = Path(tempfile.mkdtemp(prefix="contiple-bench-crash-"))
     try:
         clean_environ(str(tmp))
@@ -180,7 +187,7 @@ def main() -> int:
         if short_mode():
             log("(BENCH_SHORT makes no difference here: 5 runs either way)")
         emit("split_crash_all_or_none", passed, TARGET, None, unit="runs", higher_is_better=True)
-        check_code_unchanged(fingerprint)
+        code.check()
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

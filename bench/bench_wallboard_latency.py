@@ -54,10 +54,10 @@ import tempfile
 import time
 
 from _common import (
+    CodeState,
+    OtherLoad,
     SimProcess,
     bench_env,
-    check_code_unchanged,
-    code_fingerprint,
     cpu_seconds,
     emit,
     log,
@@ -94,7 +94,8 @@ def slope(points: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
 
 
-async def measure(data_dir: str, port: int, duration: float, samples: list, client_ref: dict) -> dict:
+async def measure(data_dir: str, port: int, sim_pid: int, duration: float, samples: list,
+                  client_ref: dict) -> dict:
     # Imported here: textual only in the measuring process, after the simulator is up.
     from contiple_tui import config as config_mod
     from contiple_tui.core import permissions
@@ -167,10 +168,12 @@ async def measure(data_dir: str, port: int, duration: float, samples: list, clie
             await asyncio.sleep(WARMUP_S)
             gc.callbacks.append(gc_timer)
             cpu0, wall0 = time.process_time(), time.time()
+            load, sim_cpu0 = OtherLoad(), cpu_seconds(sim_pid)
             samples.append("start")  # the reader thread records from here on
             await asyncio.sleep(duration)
             wall1 = time.time()
             cpu1 = time.process_time()
+            load.report("measured window", cpu1 - cpu0 + cpu_seconds(sim_pid) - sim_cpu0)
             samples.append("stop")
             gc.callbacks.remove(gc_timer)
             await asyncio.sleep(DRAIN_S)
@@ -215,8 +218,7 @@ def spread(name: str, values: list[float]) -> None:
 
 def main() -> int:
     duration = 10.0 if short_mode() else 60.0
-    fingerprint = code_fingerprint()
-    log(f"product source fingerprint {fingerprint}")
+    code = CodeState()
     tmp = tempfile.mkdtemp(prefix="contiple-bench-wblat-")
     sim: SimProcess | None = None
     try:
@@ -234,7 +236,7 @@ def main() -> int:
         sim = SimProcess(store, env=env, cwd=tmp, rate=RATE, period=PERIOD, heartbeat=1.0, seed=7)
         port = sim.start(on_status=on_status)
         log(f"simulator process {sim.pid} on port {port}: burst(10) every 10 ms; measuring {duration:.0f} s")
-        result = asyncio.run(measure(data_dir, port, duration, samples, client_ref))
+        result = asyncio.run(measure(data_dir, port, sim.pid, duration, samples, client_ref))
         status = list(sim.status)
         sim_cpu = cpu_seconds(sim.pid)
         sim.stop()
@@ -297,7 +299,7 @@ def main() -> int:
         log(f"backlog slope: {slope(backlog):.2f} events/s; slow-client drops by the simulator: {dropped}")
         if dropped:
             log("NOTE: the simulator dropped the client as too slow at least once")
-        check_code_unchanged(fingerprint)
+        code.check()
 
         emit("wallboard_latency_p95", p95, TARGET_P95_MS, p50, unit="ms")
         emit("wallboard_events_per_s", rate, TARGET_RATE, None, unit="events/s", higher_is_better=True)

@@ -28,11 +28,11 @@ import tempfile
 import time
 
 from _common import (
+    CodeState,
+    OtherLoad,
     PtyProc,
     SimProcess,
     bench_env,
-    check_code_unchanged,
-    code_fingerprint,
     cpu_seconds,
     emit,
     log,
@@ -65,8 +65,10 @@ def run(tmp: str, env: dict[str, str], data_dir: str, store: str, duration: floa
             time.sleep(0.1)
         time.sleep(WARMUP_S)
         t0, b0, c0, seq0 = time.monotonic(), kiosk.bytes_read(), cpu_seconds(kiosk.proc.pid), sim.last()["seq"]
+        load, s0 = OtherLoad(), cpu_seconds(sim.pid)
         time.sleep(duration)
         t1, b1, c1, seq1 = time.monotonic(), kiosk.bytes_read(), cpu_seconds(kiosk.proc.pid), sim.last()["seq"]
+        load.report(name, c1 - c0 + cpu_seconds(sim.pid) - s0)
         if kiosk.proc.poll() is not None or b"Traceback" in kiosk.tail:
             log(f"FAIL ({name}): the kiosk died or showed a traceback: {bytes(kiosk.tail[-2000:])!r}")
             raise SystemExit(1)
@@ -83,8 +85,7 @@ def run(tmp: str, env: dict[str, str], data_dir: str, store: str, duration: floa
 
 def main() -> int:
     duration = 10.0 if short_mode() else 30.0
-    fingerprint = code_fingerprint()
-    log(f"product source fingerprint {fingerprint}")
+    code = CodeState()
     tmp = tempfile.mkdtemp(prefix="contiple-bench-traffic-")
     try:
         env = bench_env(tmp)
@@ -99,7 +100,7 @@ def main() -> int:
         log(f"normal / full repaint: {ratio:.1f} %")
         emit("wallboard_traffic", normal, round(full * TARGET_RATIO / 100, 1), full, unit="bytes/s")
         emit("wallboard_traffic_ratio", ratio, TARGET_RATIO, None, unit="%")
-        check_code_unchanged(fingerprint)
+        code.check()
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

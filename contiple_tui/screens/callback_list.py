@@ -54,6 +54,7 @@ class CallbackListView(MenuView):
         self._names: dict[int, str] = {}
         self._query = cb.CallbackQuery()
         self._total = 0
+        self._ready = False  # filter events before this are the widgets' initial values
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -92,6 +93,10 @@ class CallbackListView(MenuView):
     def on_mount(self) -> None:
         self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
         self.search()
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        self._ready = True
 
     @property
     def focus_target(self):
@@ -126,12 +131,18 @@ class CallbackListView(MenuView):
         )
 
     @on(Input.Changed)
-    @on(Select.Changed)
-    def _filters_changed(self) -> None:
+    def _typed(self, event: Input.Changed) -> None:
         # Debounced: typing a phone number searches once, not once per digit.
+        if not self._ready:
+            return  # the inputs announcing their first values: the search on mount covers them
         if getattr(self, "_debounce", None) is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE_S, self.search)
+
+    @on(Select.Changed)
+    def _chosen(self) -> None:
+        if self._ready:
+            self.search()  # one deliberate choice: search at once
 
     def search(self) -> None:
         query = self._read_query()

@@ -164,8 +164,10 @@ class CallbackRepo:
 
     def open_callback_for_phone(self, conn: sqlite3.Connection, service_id: int, phone: str) -> int | None:
         row = conn.execute(
+            # "+requested_at": sort the few matches rather than walk the service's date index, so the
+            # partial index on open callbacks by phone is used (1 s -> under 1 ms at a million rows).
             "SELECT id FROM callbacks WHERE service_id = ? AND customer_phone = ? AND status != 'completed' "
-            "ORDER BY requested_at LIMIT 1",
+            "ORDER BY +requested_at LIMIT 1",
             (service_id, phone),
         ).fetchone()
         return row[0] if row else None

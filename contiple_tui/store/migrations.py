@@ -138,6 +138,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX callbacks_assigner ON callbacks(service_id, assigned_by, requested_at);
     CREATE INDEX callback_history_to_user ON callback_history(to_user, id);
     """,
+    # 4: an agent's own list (and its count) without reading every callback of the period.
+    """
+    CREATE INDEX callbacks_service_assignee ON callbacks(service_id, assignee_id, requested_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -156,11 +156,13 @@ class CallbackListView(MenuView):
         session = self.session
         try:
             rows = cb.search(session.store, session.user, session.service, query, limit=PAGE)
+            # The rows first: counting a large period takes longer than finding its newest page.
+            self.app.call_from_thread(self._show, query, rows, None)
             total = cb.count(session.store, session.user, session.service, query)
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
             return
-        self.app.call_from_thread(self._show, query, rows, total)
+        self.app.call_from_thread(self._show_total, query, total)
 
     def _fetch(self, query: cb.CallbackQuery):
         session = self.session
@@ -170,11 +172,15 @@ class CallbackListView(MenuView):
 
         return fetch
 
-    def _show(self, query: cb.CallbackQuery, rows: list[cb.Callback], total: int) -> None:
+    def _show(self, query: cb.CallbackQuery, rows: list[cb.Callback], total: int | None) -> None:
         if query != self._query:
             return  # a newer search is on its way
         self._total = total
         self.query_one(CallbackTable).show_from_top(self._fetch(query), rows)
+
+    def _show_total(self, query: cb.CallbackQuery, total: int) -> None:
+        if query == self._query:
+            self._set_total(total)
 
     @on(CallbackTable.PageShown)
     @on(CallbackTable.SelectionChanged)
@@ -182,7 +188,8 @@ class CallbackListView(MenuView):
         table = self.query_one(CallbackTable)
         first = (len(table._pages) - 1) * PAGE + 1 if table.row_count else 0
         last = first + table.row_count - 1 if table.row_count else 0
-        self._say(t("cb.status_line", first=f"{first:,}", last=f"{last:,}", total=f"{self._total:,}",
+        total = "…" if self._total is None else f"{self._total:,}"  # still counting
+        self._say(t("cb.status_line", first=f"{first:,}", last=f"{last:,}", total=total,
                     selected=len(table.selected)))
 
     def _say(self, text: str, error: bool = False) -> None:

@@ -26,10 +26,15 @@ class MenuView(Localized, VerticalScroll):
         ref = f"{self.menu.seed_ref} " if self.menu.seed_ref else ""
         return f"{ref}{t(f'menu.{self.menu.id}')}"
 
+    FOCUS: str | None = None  # a selector for what takes the keys when the menu is opened
+
     @property
     def focus_target(self):
-        """What takes the focus when the menu is opened from the navigation."""
-        return self if self.focusable else None
+        """What takes the focus when the menu is opened from the navigation (None while composing)."""
+        if self.FOCUS is None:
+            return self if self.focusable else None
+        found = self.query(self.FOCUS)
+        return found.first() if found else None
 
     def reload(self) -> None:
         """Called when the store changed (in this or another process) or the service was switched."""

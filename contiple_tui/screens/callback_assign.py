@@ -24,6 +24,7 @@ from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_co
 
 
 class CallbackAssignView(MenuView):
+    FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [
         Binding("e", "equal_split", "key.equal_split", id="assign.equal"),
         Binding("m", "manual", "key.manual", id="assign.manual"),
@@ -63,10 +64,6 @@ class CallbackAssignView(MenuView):
     def on_mount(self) -> None:
         self.reload()
 
-    @property
-    def focus_target(self):
-        found = self.query(CallbackTable)
-        return found.first() if found else None
 
     # -- data ----------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ def parse_day(text: str) -> date | None:
 
 
 class CallbackListView(MenuView):
+    FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [
         Binding("c", "connect", "key.connect", id="callbacks.connect"),
         Binding("d", "complete", "key.complete", id="callbacks.complete"),
@@ -98,10 +99,6 @@ class CallbackListView(MenuView):
     def _arm(self) -> None:
         self._ready = True
 
-    @property
-    def focus_target(self):
-        found = self.query(CallbackTable)
-        return found.first() if found else None
 
     # -- search ---------------------------------------------------------------------------------
 

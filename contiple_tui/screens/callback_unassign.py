@@ -21,6 +21,7 @@ ALL = "all"
 
 
 class CallbackUnassignView(MenuView):
+    FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [Binding("u", "unassign", "key.unassign", id="unassign.cancel")]
 
     def __init__(self, menu, session) -> None:
@@ -39,10 +40,6 @@ class CallbackUnassignView(MenuView):
     def on_mount(self) -> None:
         self.reload()
 
-    @property
-    def focus_target(self):
-        found = self.query(CallbackTable)
-        return found.first() if found else None
 
     def reload(self) -> None:
         self._load(self._agent)

@@ -34,6 +34,22 @@ async def settle(pilot, rounds: int = 3) -> None:
         await pilot.pause(0.3)
 
 
+async def open_table(pilot, menu: str) -> CallbackTable:
+    """Open a callback screen, wait for its rows, and give its table the keys."""
+    pilot.app.show_menu(menu)
+    await settle(pilot)
+    table = pilot.app.query_one(CallbackTable)
+    table.focus()
+    return table
+
+
+def point_at_assigned(table: CallbackTable):
+    """Put the cursor on the first not-yet-completed callback of the page; return it."""
+    target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
+    table.move_cursor(row=table.get_row_index(str(target.id)))
+    return target
+
+
 def users_of(store):
     return {u.login: u for u in store.users.list()}
 
@@ -66,12 +82,8 @@ async def test_agent_sees_only_own_callbacks_and_filters(demo_store):
 async def test_complete_from_the_list(demo_store):
     app = make_app(demo_store, "agent02", lang="ko")
     async with app.run_test(size=(100, 30)) as pilot:
-        app.show_menu("callback_list")
-        await settle(pilot)
-        table = app.query_one(CallbackTable)
-        table.focus()
-        target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
-        table.move_cursor(row=table.get_row_index(str(target.id)))
+        table = await open_table(pilot, "callback_list")
+        target = point_at_assigned(table)
         await pilot.press("d")
         await settle(pilot)
         assert cb.get(demo_store, users_of(demo_store)["agent02"], demo_store.services.get_by_code("cs"),
@@ -82,12 +94,8 @@ async def test_complete_from_the_list(demo_store):
 async def test_connect_without_cti_is_refused(demo_store):
     app = make_app(demo_store, "agent02", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
-        app.show_menu("callback_list")
-        await settle(pilot)
-        table = app.query_one(CallbackTable)
-        table.focus()
-        target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
-        table.move_cursor(row=table.get_row_index(str(target.id)))
+        table = await open_table(pilot, "callback_list")
+        target = point_at_assigned(table)
         await pilot.press("c")
         await pilot.pause()
         assert any("CTI" in n.message for n in app._notifications)
@@ -107,12 +115,8 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: client.live)
-            app.show_menu("callback_list")
-            await settle(pilot)
-            table = app.query_one(CallbackTable)
-            table.focus()
-            target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
-            table.move_cursor(row=table.get_row_index(str(target.id)))
+            table = await open_table(pilot, "callback_list")
+            target = point_at_assigned(table)
             await pilot.press("c")
             await until(pilot, lambda: any(m.get("command") == "dial" for m in server.received))
             dial = next(m for m in server.received if m.get("command") == "dial")
@@ -134,10 +138,7 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
 async def test_register_history_prefilled(demo_store):
     app = make_app(demo_store, "agent02", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
-        app.show_menu("callback_list")
-        await settle(pilot)
-        table = app.query_one(CallbackTable)
-        table.focus()
+        table = await open_table(pilot, "callback_list")
         current = table.current
         await pilot.press("h")
         await until(pilot, lambda: isinstance(app.screen, HistoryFormScreen) and bool(app.screen.query("#history-error")))
@@ -183,10 +184,7 @@ async def test_equal_split_from_the_assignment_screen(demo_store):
 async def test_manual_needs_exactly_one_agent(demo_store):
     app = make_app(demo_store, "admin", lang="ko")
     async with app.run_test(size=(100, 30)) as pilot:
-        app.show_menu("callback_assign")
-        await settle(pilot)
-        table = app.query_one(CallbackTable)
-        table.focus()
+        table = await open_table(pilot, "callback_assign")
         await pilot.press("space")
         agents = app.query_one(AgentPicker)
         agents.toggle(int(agents.get_option_at_index(0).id))

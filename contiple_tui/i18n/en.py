@@ -434,3 +434,9 @@ MESSAGES: dict[str, str] = {
     "export.done": "{rows} rows written to {path}",
     "export.close_hint": "Esc: close",
 }
+
+
+# SMS messages live in their own module (menus 2-x); one catalog for the rest of the code.
+from contiple_tui.i18n.sms_en import MESSAGES as _SMS_MESSAGES  # noqa: E402
+
+MESSAGES.update(_SMS_MESSAGES)

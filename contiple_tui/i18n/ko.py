@@ -434,3 +434,9 @@ MESSAGES: dict[str, str] = {
     "export.done": "{rows}건을 {path}에 저장했습니다",
     "export.close_hint": "Esc: 닫기",
 }
+
+
+# SMS messages live in their own module (menus 2-x); one catalog for the rest of the code.
+from contiple_tui.i18n.sms_ko import MESSAGES as _SMS_MESSAGES  # noqa: E402
+
+MESSAGES.update(_SMS_MESSAGES)

@@ -142,6 +142,97 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX callbacks_service_assignee ON callbacks(service_id, assignee_id, requested_at);
     """,
+    # 5: SMS: template categories (two levels) and templates, sent messages and their recipients.
+    """
+    CREATE TABLE sms_categories (
+        id         INTEGER PRIMARY KEY,
+        service_id INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+        parent_id  INTEGER REFERENCES sms_categories(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        in_use     INTEGER NOT NULL DEFAULT 1 CHECK (in_use IN (0, 1)),
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX sms_categories_parent ON sms_categories(service_id, parent_id);
+    CREATE TRIGGER sms_categories_two_levels BEFORE INSERT ON sms_categories
+        WHEN NEW.parent_id IS NOT NULL
+         AND (SELECT parent_id FROM sms_categories WHERE id = NEW.parent_id) IS NOT NULL
+    BEGIN
+        SELECT RAISE(ABORT, 'SMS categories have at most two levels');
+    END;
+    CREATE TABLE sms_templates (
+        id          INTEGER PRIMARY KEY,
+        service_id  INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+        category_id INTEGER NOT NULL REFERENCES sms_categories(id) ON DELETE CASCADE,
+        name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        description TEXT NOT NULL DEFAULT '',
+        send_type   TEXT NOT NULL CHECK (send_type IN ('SMS', 'MMS')),
+        in_use      INTEGER NOT NULL DEFAULT 1 CHECK (in_use IN (0, 1)),
+        editable    INTEGER NOT NULL DEFAULT 1 CHECK (editable IN (0, 1)),
+        sender_no   TEXT,
+        title       TEXT NOT NULL DEFAULT '',
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX sms_templates_category ON sms_templates(category_id);
+    CREATE TRIGGER sms_templates_second_level BEFORE INSERT ON sms_templates
+        WHEN (SELECT parent_id FROM sms_categories WHERE id = NEW.category_id) IS NULL
+    BEGIN
+        SELECT RAISE(ABORT, 'SMS templates belong under a second-level category');
+    END;
+    CREATE TABLE sms_template_images (
+        template_id INTEGER NOT NULL REFERENCES sms_templates(id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL,
+        file_name   TEXT NOT NULL,
+        data        BLOB NOT NULL,
+        PRIMARY KEY (template_id, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE sms_messages (
+        id              INTEGER PRIMARY KEY,
+        service_id      INTEGER NOT NULL REFERENCES services(id),
+        user_id         INTEGER NOT NULL REFERENCES users(id),
+        template_id     INTEGER REFERENCES sms_templates(id) ON DELETE SET NULL,
+        template_name   TEXT,
+        send_type       TEXT NOT NULL CHECK (send_type IN ('SMS', 'MMS')),
+        sender_no       TEXT NOT NULL,
+        title           TEXT NOT NULL DEFAULT '',
+        body            TEXT NOT NULL,
+        reserved_for    INTEGER,
+        created_at      INTEGER NOT NULL,
+        gateway         TEXT NOT NULL,
+        grouping_key    TEXT NOT NULL UNIQUE,
+        request_id      TEXT,
+        status          TEXT NOT NULL DEFAULT 'pending',
+        result_code     TEXT,
+        result_message  TEXT NOT NULL DEFAULT '',
+        recipient_count INTEGER NOT NULL,
+        first_recipient TEXT NOT NULL
+    );
+    CREATE INDEX sms_messages_service ON sms_messages(service_id, created_at);
+    CREATE INDEX sms_messages_user ON sms_messages(user_id, created_at);
+    CREATE INDEX sms_messages_open ON sms_messages(status) WHERE status IN ('pending', 'unknown', 'reserved', 'requested');
+    CREATE TABLE sms_message_images (
+        message_id INTEGER NOT NULL REFERENCES sms_messages(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL,
+        file_name  TEXT NOT NULL,
+        width      INTEGER NOT NULL,
+        height     INTEGER NOT NULL,
+        data       BLOB NOT NULL,
+        PRIMARY KEY (message_id, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE sms_recipients (
+        id             INTEGER PRIMARY KEY,
+        message_id     INTEGER NOT NULL REFERENCES sms_messages(id) ON DELETE CASCADE,
+        recipient_no   TEXT NOT NULL,
+        recipient_seq  INTEGER,
+        state          TEXT NOT NULL DEFAULT 'pending',
+        result_code    TEXT,
+        result_message TEXT NOT NULL DEFAULT '',
+        updated_at     INTEGER NOT NULL
+    );
+    CREATE INDEX sms_recipients_message ON sms_recipients(message_id, id);
+    CREATE INDEX sms_recipients_no ON sms_recipients(recipient_no, message_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

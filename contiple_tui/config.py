@@ -39,15 +39,45 @@ SCHEMA: dict[str, dict[str, tuple[type, tuple | None]]] = {
         "bell": (bool, None),
         "desktop": (bool, None),
     },
+    "sms": {
+        "gateway": (str, ("auto", "nhn", "sandbox")),
+        "base_url": (str, None),
+        "timeout": (float, None),
+        "request_timezone": (str, None),
+        "services": (dict, None),  # [sms.services.<code>] app_key, secret_key
+    },
 }
+SMS_SERVICE_KEYS = ("app_key", "secret_key")
+NHN_DEFAULT_BASE_URL = "https://sms.api.nhncloudservice.com"
 # Environment variables that override the file (flags override both).
 ENV_KEYS = {
     "LANG": ("ui", "lang"),
     "THEME": ("ui", "theme"),
     "CTI_URL": ("cti", "url"),
     "CTI_TOKEN": ("cti", "token"),
+    "SMS_GATEWAY": ("sms", "gateway"),
+    "NHN_BASE_URL": ("sms", "base_url"),
 }
 _TYPE_NAMES = {str: "string", bool: "boolean", float: "number", list: "list", dict: "table"}
+
+
+@dataclass(frozen=True)
+class NhnKeys:
+    app_key: str
+    secret_key: str = field(repr=False)  # never displayed or logged
+
+
+@dataclass
+class SmsSettings:
+    gateway: str = "auto"  # auto: NHN for a service with keys, the sandbox otherwise
+    base_url: str = NHN_DEFAULT_BASE_URL
+    timeout: float = 10.0
+    request_timezone: str = "Asia/Seoul"  # NHN's requestDate zone (UNCONFIRMED by NHN's docs)
+    keys: dict[str, NhnKeys] = field(default_factory=dict, repr=False)  # by service code
+    env_keys: NhnKeys | None = field(default=None, repr=False)  # CONTIPLE_TUI_NHN_*: every service
+
+    def keys_for(self, service_code: str) -> NhnKeys | None:
+        return self.env_keys or self.keys.get(service_code)
 
 
 @dataclass
@@ -66,6 +96,7 @@ class Config:
     desktop_notifications: bool = False
     wallboard_interval: float = 5.0
     keymap: dict[str, str] = field(default_factory=dict)
+    sms: SmsSettings = field(default_factory=SmsSettings)
 
     @property
     def exports_dir(self) -> Path:
@@ -116,9 +147,54 @@ def _check(file: str, section: str, key: str, value: Any) -> Any:
         raise ConfigError("err.config_range", file=file, key=name, low=0.2, high=60)
     if key == "interval" and not 1 <= value <= 3600:
         raise ConfigError("err.config_range", file=file, key=name, low=1, high=3600)
+    if key == "timeout" and not 0.5 <= value <= 120:
+        raise ConfigError("err.config_range", file=file, key=name, low=0.5, high=120)
+    if section == "sms" and key == "base_url" and not value.startswith(("http://", "https://")):
+        raise ConfigError("err.config_value_bad", file=file, key=name, reason=t("sms.err.base_url", url=value))
+    if section == "sms" and key == "request_timezone":
+        _check_zone(file, name, value)
+    if section == "sms" and key == "services":
+        _check_sms_services(file, value)
     if section == "cti" and key == "url" and not _websocket_url_ok(value):
         raise ConfigError("err.config_value_bad", file=file, key=name, reason=t("err.cti_url_invalid", url=value))
     return value
+
+
+def _check_zone(file: str, name: str, value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("err.config_value_bad", file=file, key=name, reason=t("err.timezone_unknown", zone=value)) from None
+
+
+def _check_sms_services(file: str, table: dict) -> None:
+    for code, keys in table.items():
+        if not isinstance(keys, dict):
+            raise ConfigError("err.config_type", file=file, key=f"sms.services.{code}", expected="table",
+                              got=type(keys).__name__)
+        for key, value in keys.items():
+            if key not in SMS_SERVICE_KEYS:
+                raise ConfigError("err.config_unknown_key", file=file, key=f"sms.services.{code}.{key}")
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError("err.config_type", file=file, key=f"sms.services.{code}.{key}",
+                                  expected="string", got=type(value).__name__)
+        if set(keys) != set(SMS_SERVICE_KEYS):
+            missing = next(k for k in SMS_SERVICE_KEYS if k not in keys)
+            raise ConfigError("err.config_missing_key", file=file, key=f"sms.services.{code}.{missing}")
+
+
+def _check_secret_mode(path: Path, settings: dict) -> None:
+    """A file holding SMS secret keys must be readable by its owner only (mode 0600)."""
+    if not settings.get("sms", {}).get("services"):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if os.name == "posix" and mode & 0o077:
+        raise ConfigError("err.config_secret_mode", file=str(path), mode=f"{mode & 0o777:o}")
 
 
 def _websocket_url_ok(url: str) -> bool:
@@ -185,6 +261,7 @@ def load(
     ddir = Path(data_dir).expanduser() if explicit else default_data_dir(env)
     cfg_file = config_path(ddir, explicit, env)
     settings = read_file(cfg_file)
+    _check_secret_mode(cfg_file, settings)
 
     for suffix, (section, key) in ENV_KEYS.items():
         value = env.get(ENV_PREFIX + suffix)
@@ -215,4 +292,20 @@ def load(
         desktop_notifications=notes.get("desktop", False),
         wallboard_interval=settings.get("wallboard", {}).get("interval", 5.0),
         keymap=settings.get("keymap", {}),
+        sms=_sms_settings(settings.get("sms", {}), env),
+    )
+
+
+def _sms_settings(sms: dict[str, Any], env: dict[str, str]) -> SmsSettings:
+    app, secret = env.get(ENV_PREFIX + "NHN_APP_KEY"), env.get(ENV_PREFIX + "NHN_SECRET_KEY")
+    if bool(app) != bool(secret):
+        missing = "NHN_SECRET_KEY" if app else "NHN_APP_KEY"
+        raise ConfigError("err.config_missing_key", file="environment", key=ENV_PREFIX + missing)
+    return SmsSettings(
+        gateway=sms.get("gateway", "auto"),
+        base_url=sms.get("base_url", NHN_DEFAULT_BASE_URL).rstrip("/"),
+        timeout=sms.get("timeout", 10.0),
+        request_timezone=sms.get("request_timezone", "Asia/Seoul"),
+        keys={code: NhnKeys(v["app_key"], v["secret_key"]) for code, v in sms.get("services", {}).items()},
+        env_keys=NhnKeys(app, secret) if app and secret else None,
     )

@@ -21,7 +21,7 @@ FIXED_NOW = datetime(2026, 11, 25, 1, 30, 0, tzinfo=timezone.utc)
 # Keep the user's own configuration and locale out of every test.
 os.environ.pop("CONTIPLE_TUI_HOME", None)
 os.environ.pop("NO_COLOR", None)
-for _var in ("LANG", "THEME", "CTI_URL", "CTI_TOKEN"):
+for _var in ("LANG", "THEME", "CTI_URL", "CTI_TOKEN", "SMS_GATEWAY", "NHN_BASE_URL", "NHN_APP_KEY", "NHN_SECRET_KEY"):
     os.environ.pop(f"CONTIPLE_TUI_{_var}", None)
 
 

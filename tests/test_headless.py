@@ -9,7 +9,7 @@ import pytest
 
 import contiple_tui
 
-HEADLESS_PACKAGES = ("core", "store", "cti", "i18n")
+HEADLESS_PACKAGES = ("core", "store", "cti", "i18n", "sms", "export")
 HEADLESS_TOP_LEVEL = ("contiple_tui", "contiple_tui.cli", "contiple_tui.config", "contiple_tui.errors")
 
 

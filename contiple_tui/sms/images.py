@@ -7,7 +7,7 @@ KB here is 1,000 bytes: the stricter reading of "300 KB", so the gateway never r
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from contiple_tui.errors import ValidationError
@@ -22,7 +22,7 @@ EXTENSIONS = (".jpg", ".jpeg")
 @dataclass(frozen=True, slots=True)
 class MmsImage:
     file_name: str  # the name sent to the gateway (base name only)
-    data: bytes
+    data: bytes = field(repr=False)
     width: int
     height: int
 

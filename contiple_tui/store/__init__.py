@@ -12,6 +12,7 @@ from contiple_tui.store.callbacks import CallbackRepo
 from contiple_tui.store.connection import ChangeWatcher, Database, ensure_writable_dir
 from contiple_tui.store.directory import ServiceRepo, UserRepo
 from contiple_tui.store.migrations import SCHEMA_VERSION
+from contiple_tui.store.sms import SmsRepo
 
 DB_FILENAME = "contiple.sqlite3"
 
@@ -27,6 +28,7 @@ class Store:
         self.services = ServiceRepo(self.db)
         self.users = UserRepo(self.db)
         self.callbacks = CallbackRepo(self.db)
+        self.sms = SmsRepo(self.db)
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:

@@ -127,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     xcb.add_argument("--service", dest="export_service", metavar="CODE", help=t("cli.export.service"))
     xcb.add_argument("-o", "--output", required=True, metavar="FILE.xlsx", help=t("cli.export.output"))
 
+    smsp = sub.add_parser("sms", help=t("cli.sms"), description=t("cli.sms"))
+    sms_sub = smsp.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    send = sms_sub.add_parser("send", help=t("cli.sms.send"), description=t("cli.sms.send"))
+    send.add_argument("--to", required=True, metavar="N[,N...]", help=t("cli.sms.to"))
+    body = send.add_mutually_exclusive_group(required=True)
+    body.add_argument("--body", metavar="TEXT", help=t("cli.sms.body"))
+    body.add_argument("--body-file", metavar="FILE", help=t("cli.sms.body_file"))
+    send.add_argument("--type", dest="send_type", choices=("auto", "sms", "mms"), default="auto",
+                      help=t("cli.sms.type"))
+    send.add_argument("--title", default="", metavar="T", help=t("cli.sms.title"))
+    send.add_argument("--image", action="append", default=[], metavar="F.jpg", help=t("cli.sms.image"))
+    send.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', default="", help=t("cli.sms.at"))
+    send.add_argument("--from", dest="sender", metavar="NUMBER", help=t("cli.sms.from"))
+    send.add_argument("--service", dest="sms_service", metavar="CODE", help=t("cli.sms.service"))
+    hist = sms_sub.add_parser("history", help=t("cli.sms.history"), description=t("cli.sms.history"))
+    hist.add_argument("--service", dest="sms_service", metavar="CODE", help=t("cli.sms.service"))
+    hist.add_argument("--limit", type=_ranged(int, 1, 10_000), default=20, metavar="N", help=t("cli.sms.limit"))
+    cancel = sms_sub.add_parser("cancel", help=t("cli.sms.cancel"), description=t("cli.sms.cancel"))
+    cancel.add_argument("message_id", type=_ranged(int, 1, 2**62), metavar="ID", help=t("cli.sms.id"))
+    cancel.add_argument("--service", dest="sms_service", metavar="CODE", help=t("cli.sms.service"))
+
     config = sub.add_parser("config", help=t("cli.config"), description=t("cli.config"))
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     config_sub.add_parser("path", help=t("cli.config.path"))
@@ -170,6 +191,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _cti_sim(args, store)
         if args.command == "export":
             return _export(args, cfg, store, args.user or getpass.getuser())
+        if args.command == "sms":
+            from contiple_tui.cli_sms import run_sms
+
+            return run_sms(args, cfg, store, args.user or getpass.getuser())
         if args.command == "wallboard":
             return _wallboard(args, cfg, store, args.user or getpass.getuser())
         return _console(cfg, store, args.user or getpass.getuser(), args.service)

@@ -188,14 +188,14 @@ def test_reservation_becomes_sent_when_due_and_can_be_cancelled(world):
     second = sms.send(store, agent, cs, sms.prepare(store, agent, cs, sms.Draft(
         SendType.SMS, "15880001", "예약 2", "01012345678,01087654321", reserve=at), now), gw, now)
     assert first.status is MessageStatus.RESERVED
-    assert sms.refresh(store, lambda s: gw, [cs], now=time.time()) == 0  # not due yet
+    assert sms.refresh(store, lambda s, name: gw, [cs], now=time.time()) == 0  # not due yet
     assert sms.cancel_reservation(store, agent, cs, second.message_id, gw) == 2
     assert sms.message(store, agent, cs, second.message_id).status is MessageStatus.CANCELLED
     with pytest.raises(ValidationError) as err:
         sms.cancel_reservation(store, agent, cs, second.message_id, gw)
     assert err.value.key == "sms.err.not_cancellable"
     later = time.time() + 3600
-    assert sms.refresh(store, lambda s: gw, [cs], now=later) == 1
+    assert sms.refresh(store, lambda s, name: gw, [cs], now=later) == 1
     assert sms.message(store, agent, cs, first.message_id).status is MessageStatus.SENT
     assert sms.message(store, agent, cs, second.message_id).status is MessageStatus.CANCELLED
 

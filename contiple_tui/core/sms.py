@@ -470,7 +470,7 @@ def cancel_reservation(store: Store, user: User, service: Service, message_id: i
 # -- keeping statuses current ---------------------------------------------------------------------------
 
 
-def refresh(store: Store, gateway_for: Callable[[Service], Gateway], services: list[Service],
+def refresh(store: Store, gateway_for: Callable[[Service, str], Gateway], services: list[Service],
             now: float | None = None) -> int:
     """Bring open sends up to date; returns how many changed.
 
@@ -480,7 +480,7 @@ def refresh(store: Store, gateway_for: Callable[[Service], Gateway], services: l
     now = time.time() if now is None else now
     changed = 0
     for service in services:
-        gateway = None
+        gateways: dict[str, Gateway | None] = {}
         for msg in store.sms.open_messages(service.id):
             if msg.gateway == "sandbox":
                 if msg.status is MessageStatus.RESERVED and msg.reserved_for is not None and msg.reserved_for <= now:
@@ -488,12 +488,17 @@ def refresh(store: Store, gateway_for: Callable[[Service], Gateway], services: l
                 elif msg.status in (MessageStatus.PENDING, MessageStatus.UNKNOWN) and msg.created_at < now - 60:
                     changed += _settle_pending(store, msg)
                 continue
-            if gateway is None:
+            if msg.gateway not in gateways:
                 try:
-                    gateway = gateway_for(service)
-                except Exception:  # noqa: BLE001 - keys removed since: leave the sends as they are
-                    break
-            changed += _refresh_remote(store, msg, gateway)
+                    gateways[msg.gateway] = gateway_for(service, msg.gateway)
+                except GatewayError:  # keys removed since: leave those sends as they are
+                    gateways[msg.gateway] = None
+            gateway = gateways[msg.gateway]
+            if gateway is not None:
+                changed += _refresh_remote(store, msg, gateway)
+        for gateway in gateways.values():
+            if gateway is not None:
+                gateway.close()
     return changed
 
 

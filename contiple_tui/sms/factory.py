@@ -24,7 +24,13 @@ def gateway_name(settings: SmsSettings, service: Service) -> str:
 
 
 def gateway_for(settings: SmsSettings, service: Service) -> Gateway:
-    if gateway_name(settings, service) == "sandbox":
+    """The gateway a new send of ``service`` goes through."""
+    return gateway_by_name(settings, service, gateway_name(settings, service))
+
+
+def gateway_by_name(settings: SmsSettings, service: Service, name: str) -> Gateway:
+    """The gateway an earlier send went through (its refresh and cancel must go there too)."""
+    if name == "sandbox":
         return SandboxGateway(service.sender_numbers)
     keys = settings.keys_for(service.code)
     if keys is None:

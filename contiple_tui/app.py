@@ -41,6 +41,7 @@ from contiple_tui.screens.callback_list import CallbackListView
 from contiple_tui.screens.callback_status import CallbackStatusView
 from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.callback_unassign import CallbackUnassignView
+from contiple_tui.screens.sms_compose import SmsComposeView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized, localize_bindings
@@ -52,9 +53,10 @@ WIDE_ENOUGH_FOR_NAV = 110
 VIEW_CLASSES: dict[str, type[MenuView]] = (
     {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
      "callback_unassign": CallbackUnassignView, "callback_status": CallbackStatusView}
+    | {"sms_compose": SmsComposeView}
     | {m: WallboardView for m in VIEW_OF_MENU}
 )
-FULL_WIDTH_GROUPS = ("wallboard", "callbacks")  # boards and lists want every column of a narrow terminal
+FULL_WIDTH_GROUPS = ("wallboard", "callbacks", "sms")  # boards and lists want every column of a narrow terminal
 
 
 def _now() -> datetime:

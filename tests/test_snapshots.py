@@ -36,7 +36,7 @@ def test_service_switcher(snap_compare, demo_store, lang):
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_pending_menu_and_help(snap_compare, demo_store, lang):
+def test_composer_with_key_help(snap_compare, demo_store, lang):
     app = make_app(demo_store, "admin", lang=lang)
 
     async def open_menu(pilot):

@@ -279,3 +279,20 @@ def test_summarize():
     assert sms.summarize({"failed": 3}) is MessageStatus.FAILED
     assert sms.summarize({"reserved": 1, "cancelled": 1}) is MessageStatus.RESERVED
     assert sms.summarize({}) is MessageStatus.PENDING
+
+
+def test_demo_sms_world(empty_store):
+    from contiple_tui.core import demo
+
+    demo.seed(empty_store, callbacks=10, agents=6, now=time.time())
+    cs = empty_store.services.get_by_code("cs")
+    admin = empty_store.users.get_by_login("admin")
+    tree = sms.template_tree(empty_store, admin, cs)
+    assert {c.name for c in tree} == {"안내", "이벤트"}
+    usable = [tpl.name for *_, tpl in sms.usable_templates(empty_store, admin, cs)]
+    assert "11월 감사 이벤트" not in usable and "매장 약도" in usable  # its category is not in use
+    mms = next(tpl for *_, tpl in sms.usable_templates(empty_store, admin, cs) if tpl.name == "매장 약도")
+    assert mms.images and images.check_image_bytes(mms.images[0].file_name, mms.images[0].data)
+    assert sms.history_count(empty_store, admin, cs, sms.history_filter(admin, cs)) == 40
+    care = empty_store.services.get_by_code("care")  # SMS off: nothing seeded
+    assert empty_store.sms.tree(care.id) == []

@@ -86,7 +86,8 @@ def is_seeded(store: Store) -> bool:
 
 
 def seed(
-    store: Store, *, callbacks: int = 2_000, agents: int = 12, seed: int = 7, now: float | None = None
+    store: Store, *, callbacks: int = 2_000, agents: int = 12, seed: int = 7, now: float | None = None,
+    sms: bool = True,
 ) -> None:
     """Fill an empty store with the demo world."""
     rng = random.Random(seed)
@@ -112,6 +113,10 @@ def seed(
             cti_agent_id=f"{1000 + n}" if Perm.PHONE in agent.perms else None,
         )
     _seed_callbacks(store, rng, callbacks, now_s)
+    if sms:
+        from contiple_tui.core.sms_demo import seed_sms  # Pillow only when seeding
+
+        seed_sms(store, now_s)
 
 
 def _seed_callbacks(store: Store, rng: random.Random, count: int, now_s: int) -> None:

@@ -26,6 +26,7 @@ from contiple_tui.core.sms_models import (
     TemplateImage,
 )
 from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
+from contiple_tui.i18n import t
 from contiple_tui.sms import rules
 from contiple_tui.sms.gateway import (
     FINAL_STATES,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from contiple_tui.store import Store
 
 NAME_MAX = 100
+NOT_FOUND_AFTER_S = 15 * 60  # a send the gateway still does not have after this was never sent
 DESCRIPTION_MAX = 500
 
 
@@ -512,14 +514,15 @@ def _sandbox_due(store: Store, msg: Message, now: int) -> int:
     return 1
 
 
-def _settle_pending(store: Store, msg: Message) -> int:
-    """A sandbox send interrupted before its answer was recorded (the process died): the sandbox
-    never sent anything, so it failed."""
+def _settle_pending(store: Store, msg: Message, reason: str = "sms.err.interrupted") -> int:
+    """A send interrupted before its answer was recorded (the process died), which the gateway does not
+    have (the sandbox never has anything): it was not sent, so it failed."""
     now = int(time.time())
+    text = t(reason)
 
     def write(conn):
-        store.sms.set_all_recipients(conn, msg.id, str(RecipientState.FAILED), None, "interrupted", now)
-        store.sms.set_status(conn, msg.id, MessageStatus.FAILED)
+        store.sms.set_all_recipients(conn, msg.id, str(RecipientState.FAILED), None, text, now)
+        store.sms.set_request(conn, msg.id, None, MessageStatus.FAILED, None, text)
 
     store.db.run_write(write)
     return 1
@@ -536,6 +539,8 @@ def _refresh_remote(store: Store, msg: Message, gateway: Gateway) -> int:
             )
             found = gateway.find_sent(request)
             if found is None:
+                if time.time() - msg.created_at > NOT_FOUND_AFTER_S:
+                    return _settle_pending(store, msg, "sms.err.not_at_gateway")
                 return 0
             _record(store, msg.id, found)
             return 1

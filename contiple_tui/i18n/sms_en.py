@@ -171,4 +171,6 @@ MESSAGES: dict[str, str] = {
     "sms.preview.send": "Send to {count}",
     "sms.preview.reserve": "Reserve for {count}",
     "sms.err.gateway_refused_request": "The SMS gateway refused the request ({code}): {reason}",
+    "sms.err.interrupted": "interrupted before the gateway answered; not sent",
+    "sms.err.not_at_gateway": "the gateway has no such send: it was not sent",
 }

@@ -171,4 +171,6 @@ MESSAGES: dict[str, str] = {
     "sms.preview.send": "{count}명에게 발송",
     "sms.preview.reserve": "{count}명 예약",
     "sms.err.gateway_refused_request": "SMS 게이트웨이가 요청을 거부했습니다 ({code}): {reason}",
+    "sms.err.interrupted": "게이트웨이 응답 전에 중단되어 발송되지 않았습니다",
+    "sms.err.not_at_gateway": "게이트웨이에 해당 발송 건이 없습니다: 발송되지 않았습니다",
 }

@@ -45,7 +45,7 @@ MESSAGES: dict[str, str] = {
     "sms.err.gateway_no_keys": "Service {service} has no NHN Cloud app key and secret key configured.",
     "sms.err.send_unknown": "The gateway's answer was lost and the send could not be found there; it is kept as 'unknown' and will be checked again. Nothing was sent twice.",
     "sms.code.0": "success",
-    "sms.code.-1000": "invalid app key",
+    "sms.code.-1000": "invalid app key or secret key",
     "sms.code.-1001": "the SMS service does not exist for this app key",
     "sms.code.-1002": "the SMS service is disabled",
     "sms.code.-2000": "date format error",

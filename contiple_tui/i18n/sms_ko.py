@@ -45,7 +45,7 @@ MESSAGES: dict[str, str] = {
     "sms.err.gateway_no_keys": "{service} 서비스에 NHN Cloud 앱 키와 시크릿 키가 설정되어 있지 않습니다.",
     "sms.err.send_unknown": "게이트웨이의 응답을 받지 못했고 게이트웨이에서 발송 건을 찾지 못했습니다. '확인 중'으로 보관하고 다시 확인합니다. 두 번 발송되지 않았습니다.",
     "sms.code.0": "성공",
-    "sms.code.-1000": "유효하지 않은 앱 키",
+    "sms.code.-1000": "유효하지 않은 앱 키 또는 시크릿 키",
     "sms.code.-1001": "이 앱 키에 SMS 서비스가 없습니다",
     "sms.code.-1002": "SMS 서비스가 사용 중지되었습니다",
     "sms.code.-2000": "날짜 형식 오류",

@@ -11,7 +11,7 @@ from textual.widgets import Button, Static
 from contiple_tui.core.phone import format_phone
 from contiple_tui.core.sms import Prepared
 from contiple_tui.i18n import t
-from contiple_tui.sms.rules import RESERVE_FORMAT, SendType, byte_count
+from contiple_tui.sms.rules import RESERVE_FORMAT, SendType, body_limit, byte_count
 from contiple_tui.widgets.bindings import Localized
 
 
@@ -56,8 +56,8 @@ class SmsPreviewScreen(Localized, ModalScreen[bool]):
             facts = [t("sms.preview.recipients", count=len(p.recipients), first=format_phone(p.recipients[0]))]
             if p.duplicates:
                 facts.append(t("sms.duplicates_removed", count=p.duplicates))
-            facts.append(t("sms.preview.bytes", used=byte_count(p.body),
-                           limit=90 if p.send_type is SendType.SMS else 2000))
+            facts.append(t("sms.preview.bytes", used=f"{byte_count(p.body):,}",
+                           limit=f"{body_limit(p.send_type):,}"))
             if p.reserve_at is not None:
                 facts.append(t("sms.preview.at", at=p.reserve_at.strftime(RESERVE_FORMAT), zone=self.zone))
             else:

@@ -24,6 +24,8 @@ def run_sms(args: argparse.Namespace, cfg, store, login: str) -> int:
         return _send(args, cfg, store, user, service)
     if args.action == "history":
         return _history(args, cfg, store, user, service)
+    if args.action == "senders":
+        return _senders(args, cfg, store, user, service)
     return _cancel(args, cfg, store, user, service)
 
 
@@ -121,6 +123,25 @@ def _history(args, cfg, store, user, service) -> int:
     headers = [t(f"sms.col.{c}") for c in ("id", "created", "reserved", "type", "sender", "to", "content",
                                             "status", "user")]
     _print_table(headers, rows)
+    return 0
+
+
+def _senders(args, cfg, store, user, service) -> int:
+    """List the service's sender numbers; --sync replaces them with NHN Cloud's usable ones."""
+    from contiple_tui.core import sms
+    from contiple_tui.core.phone import format_phone
+    from contiple_tui.sms.factory import gateway_by_name
+
+    if args.sync:
+        gateway = gateway_by_name(cfg.sms, service, "nhn")
+        try:
+            added, removed = sms.sync_sender_numbers(store, user, service, gateway)
+        finally:
+            gateway.close()
+        service = store.services.get(service.id)
+        print(t("sms.cli.synced", added=", ".join(added) or "-", removed=", ".join(removed) or "-"))
+    for number in service.sender_numbers:
+        print(f"{number}  {format_phone(number)}")
     return 0
 
 

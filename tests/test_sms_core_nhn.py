@@ -181,3 +181,16 @@ def test_sms_send_cli_through_the_local_nhn_server(demo_dir, server, tmp_path):
                       "01012345678", "--body", "x", env={**env, "CONTIPLE_TUI_NHN_SECRET_KEY": "wrong"})
     assert refused.returncode == 2 and "시크릿 키" in refused.stderr and "wrong" not in refused.stderr
     time.sleep(0)  # the server thread keeps serving; nothing else to wait for
+
+
+def test_sender_numbers_synced_from_nhn(demo_dir):
+    with NhnServer(app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0299998888"),
+                   blocked_numbers=("0211112222",)) as srv:
+        env = {"CONTIPLE_TUI_NHN_BASE_URL": srv.base_url, "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
+               "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1"}
+        agent = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "senders", "--sync", env=env)
+        assert agent.returncode == 2  # admins only
+        result = run_cli("--data-dir", str(demo_dir), "--user", "admin", "sms", "senders", "--sync", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "Added: 0299998888. Removed: 0212345678." in result.stdout
+        assert "02-9999-8888" in result.stdout and "0211112222" not in result.stdout  # blocked: not usable

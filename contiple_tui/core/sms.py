@@ -403,6 +403,23 @@ def _rows(results) -> list[tuple]:
     return [(r.recipient_no, r.recipient_seq, str(r.state), r.result_code, r.result_message) for r in results]
 
 
+# -- sender numbers ---------------------------------------------------------------------------------
+
+
+def sync_sender_numbers(store: Store, user: User, service: Service, gateway: Gateway) -> tuple[list[str], list[str]]:
+    """Replace the service's sender numbers with the gateway's usable ones (GET /sendNos); admins only.
+    Returns (added, removed). Registering a number is done in NHN's console, with ownership papers."""
+    perms.require_manage_sms_templates(user, service)
+    from contiple_tui.core.directory import normalize_sender
+
+    numbers = list(dict.fromkeys(normalize_sender(n) for n in gateway.sender_numbers()))
+    if not numbers:
+        raise ValidationError("sms.err.no_usable_senders")
+    old = list(service.sender_numbers)
+    store.db.run_write(lambda conn: store.services.replace_sender_numbers(conn, service.id, numbers))
+    return [n for n in numbers if n not in old], [n for n in old if n not in numbers]
+
+
 # -- history (2-3) -------------------------------------------------------------------------------------
 
 

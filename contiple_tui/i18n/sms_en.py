@@ -173,4 +173,8 @@ MESSAGES: dict[str, str] = {
     "sms.err.gateway_refused_request": "The SMS gateway refused the request ({code}): {reason}",
     "sms.err.interrupted": "interrupted before the gateway answered; not sent",
     "sms.err.not_at_gateway": "the gateway has no such send: it was not sent",
+    "cli.sms.senders": "List the service's registered sender numbers (--sync: take them from NHN Cloud)",
+    "cli.sms.sync": "replace them with NHN Cloud's usable numbers (GET /sendNos; admins)",
+    "sms.cli.synced": "Sender numbers synced from NHN Cloud. Added: {added}. Removed: {removed}.",
+    "sms.err.no_usable_senders": "NHN Cloud has no usable sender number for this app key (register one in NHN's console first).",
 }

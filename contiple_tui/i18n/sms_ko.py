@@ -173,4 +173,8 @@ MESSAGES: dict[str, str] = {
     "sms.err.gateway_refused_request": "SMS 게이트웨이가 요청을 거부했습니다 ({code}): {reason}",
     "sms.err.interrupted": "게이트웨이 응답 전에 중단되어 발송되지 않았습니다",
     "sms.err.not_at_gateway": "게이트웨이에 해당 발송 건이 없습니다: 발송되지 않았습니다",
+    "cli.sms.senders": "서비스에 등록된 발신번호 목록 (--sync: NHN Cloud에서 가져오기)",
+    "cli.sms.sync": "NHN Cloud에서 사용 가능한 발신번호로 바꿉니다 (GET /sendNos, 관리자)",
+    "sms.cli.synced": "NHN Cloud에서 발신번호를 가져왔습니다. 추가: {added}. 삭제: {removed}.",
+    "sms.err.no_usable_senders": "이 앱 키에 사용 가능한 발신번호가 NHN Cloud에 없습니다 (먼저 NHN 콘솔에서 등록하세요).",
 }

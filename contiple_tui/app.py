@@ -41,6 +41,7 @@ from contiple_tui.screens.callback_list import CallbackListView
 from contiple_tui.screens.callback_status import CallbackStatusView
 from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.callback_unassign import CallbackUnassignView
+from contiple_tui.screens.sms_history import SmsHistoryView
 from contiple_tui.screens.sms_compose import SmsComposeView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
@@ -54,6 +55,7 @@ VIEW_CLASSES: dict[str, type[MenuView]] = (
     {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
      "callback_unassign": CallbackUnassignView, "callback_status": CallbackStatusView}
     | {"sms_compose": SmsComposeView}
+    | {"sms_history": SmsHistoryView}
     | {m: WallboardView for m in VIEW_OF_MENU}
 )
 FULL_WIDTH_GROUPS = ("wallboard", "callbacks", "sms")  # boards and lists want every column of a narrow terminal
@@ -326,6 +328,20 @@ class ContipleApp(Localized, App[None]):
 
         self.push_screen(ExportScreen(path, job))
 
+    def export_sms_history(self, f) -> None:
+        """Every recipient of every send matching the history's filter (``core.sms.history_filter``)."""
+        from contiple_tui.export import export_sms_history
+
+        path = self._export_path("sms-history")
+        session, lang = self.session, get_language()
+
+        def job(progress) -> int:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return export_sms_history(session.store, session.user, session.service, f, path, lang=lang,
+                                      progress=progress)
+
+        self.push_screen(ExportScreen(path, job))
+
     def wallboard_command(self, view: str) -> list[str]:
         url = self.cti.url if self.cti is not None else None
         return wallboard_argv(str(self.config.data_dir), self.session.user.login, url, view)
@@ -437,10 +453,11 @@ def all_binding_ids() -> set[str]:
     from contiple_tui.screens.history_form import HistoryFormScreen
     from contiple_tui.widgets.agent_picker import AgentPicker
     from contiple_tui.widgets.callback_table import CallbackTable
+    from contiple_tui.screens.sms_history import KEYMAP_CLASSES as SMS_HISTORY_CLASSES
 
     for cls in (ContipleApp, ServiceSwitchScreen, WallboardView, PopoutScreen, AgentDetailScreen, CallbackListView,
                 CallbackAssignView, CallbackUnassignView, CallbackStatusView, CallbackTable, HistoryFormScreen,
-                ExportScreen, AgentPicker):
+                ExportScreen, AgentPicker, *SMS_HISTORY_CLASSES):
         for binding in cls.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 ids.add(binding.id)

@@ -1,4 +1,4 @@
-"""Exports of the callback list and the processing status to Excel (.xlsx).
+"""Exports of the callback list, the processing status and the SMS history to Excel (.xlsx).
 
 Headless like the core: never imports textual (nor openpyxl: sheetwriter.py is our own streaming
 writer), so the console, a worker thread and the ``contiple-tui export`` command (cron jobs) share
@@ -8,5 +8,7 @@ one implementation.
 from __future__ import annotations
 
 from contiple_tui.export.xlsx import ExportPathError, display_width, export_callbacks, export_processing_status
+from contiple_tui.export.xlsx import export_sms_history, sms_result_text
 
-__all__ = ["ExportPathError", "display_width", "export_callbacks", "export_processing_status"]
+__all__ = ["ExportPathError", "display_width", "export_callbacks", "export_processing_status", "export_sms_history",
+           "sms_result_text"]

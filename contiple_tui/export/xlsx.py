@@ -325,3 +325,117 @@ def _atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+# -- SMS history (2-3) ------------------------------------------------------------------------------
+
+# One row per recipient: message key (under "export.col.") and the width of typical data.
+SMS_HISTORY_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("sms_id", 6),
+    ("sms_created", 17),
+    ("sms_reserved", 17),
+    ("sms_type", 5),
+    ("sms_sender", 13),
+    ("sms_user", 8),
+    ("sms_template", 16),
+    ("sms_title", 20),
+    ("sms_body", 40),
+    ("sms_status", 10),
+    ("sms_recipient", 14),
+    ("sms_state", 10),
+    ("sms_code", 8),
+    ("sms_message", 30),
+    ("sms_gateway", 9),
+    ("sms_request", 28),
+)
+
+
+def sms_result_text(code: str | None, message: str, lang: str | None = None) -> str:
+    """A recipient's result in the user's language: a gateway error code explained (sms.code.*),
+    otherwise what the gateway said."""
+    if code and code not in ("0", "1000"):
+        key = f"sms.code.{code}"
+        text = t(key, lang)
+        if text != key:
+            return text
+    return message
+
+
+def export_sms_history(
+    store: Store,
+    user: User,
+    service: Service,
+    f,
+    path: str | os.PathLike[str],
+    *,
+    lang: str,
+    progress: Progress | None = None,
+) -> int:
+    """Every recipient of every send matching ``f`` (from ``core.sms.history_filter``) to ``path``.
+
+    One row per recipient, newest send first; times are real Excel dates in the service's time zone;
+    a frozen header with an auto-filter. The scope is the history's: an agent's filter must be
+    limited to their own sends (PermissionDenied otherwise). ``progress(done, total)`` counts sends.
+    Returns the number of rows written (without the header).
+    """
+    from contiple_tui.core import sms  # Pillow and the SMS rules only when SMS is exported
+    from contiple_tui.core.sms_models import MessageStatus
+
+    total = sms.history_count(store, user, service, f)  # checks the scope before touching the file
+    zone = ZoneInfo(service.timezone)
+    headers = [t(f"export.col.{key}", lang) for key, _ in SMS_HISTORY_COLUMNS]
+    widths = [min(MAX_WIDTH, max(width, display_width(h) + 3) + 2) for (_, width), h in zip(SMS_HISTORY_COLUMNS,
+                                                                                          headers)]
+    last_column = column_letter(len(SMS_HISTORY_COLUMNS))
+    title = t("export.sheet.sms_history", lang)
+    rows = sends = 0
+    sheets = 1
+    last_send = None
+    with _atomic_target(path) as tmp, Workbook(tmp, title=f"{title} {service.name}") as wb:
+        text = wb.cell
+        status_text = {s: text(t(f"sms.status.{s}", lang)) for s in MessageStatus}
+        state_text: dict[str, Cell] = {}
+        gateway_text = {"sandbox": text("SANDBOX"), "nhn": text("NHN Cloud")}
+        ws = wb.add_sheet(title, widths)
+        ws.append(headers, wb.bold)
+        if progress is not None:
+            progress(0, total)
+        for (message_id, created, reserved, send_type, sender_no, user_name, template_name, msg_title, body,
+             status, _rid, number, state, code, result_message, gateway, request_id) in store.sms.history_rows(
+                service.id, f):
+            if message_id != last_send:
+                last_send = message_id
+                sends += 1
+                if progress is not None and sends % 500 == 0:
+                    progress(sends, max(total, sends))
+            if ws.rows == SHEET_ROWS:
+                ws.auto_filter = f"A1:{last_column}{ws.rows}"
+                sheets += 1
+                ws = wb.add_sheet(f"{title} ({sheets})", widths)
+                ws.append(headers, wb.bold)
+            state_cell = state_text.get(state)
+            if state_cell is None:
+                state_cell = state_text[state] = text(t(f"smsh.state.{state}", lang))
+            ws.append((
+                message_id,
+                wb.timestamp(created, zone),
+                None if reserved is None else wb.timestamp(reserved, zone),
+                str(send_type),
+                format_phone(sender_no),
+                user_name,
+                template_name,
+                msg_title or None,
+                body,
+                status_text.get(status) or status,
+                format_phone(number),
+                state_cell,
+                code,
+                sms_result_text(code, result_message, lang) or None,
+                gateway_text.get(gateway) or gateway,
+                request_id,
+            ))
+            rows += 1
+        ws.auto_filter = f"A1:{last_column}{ws.rows}"
+        if progress is not None:
+            progress(sends, max(total, sends))
+    return rows

@@ -210,6 +210,32 @@ def test_equal_split_deals_in_turn(world):
     assert again.count == 0 and again.skipped == ids[:2]  # already taken
 
 
+def test_equal_split_skips_what_was_taken_and_deals_the_rest_in_turn(world):
+    """Taken meanwhile, completed, of another service, or listed twice: skipped (or dealt once); the
+    turn passes only with a callback actually dealt, and each dealt one gets its assignment history."""
+    store, users, cs = world
+    sales = store.services.get_by_code("sales")
+    ids = _fresh(store, cs, 8)
+    other = take(store, sales, "other-service", "01077770000")[1]
+    cb.assign_manual(store, users["admin"], cs, [ids[2]], [users["agent02"].id])  # another supervisor's
+    cb.assign_manual(store, users["admin"], cs, [ids[5]], [users["agent02"].id])
+    cb.complete(store, users["admin"], cs, [ids[5]])
+    agents = [users["agent05"].id, users["agent08"].id]
+    wanted = [ids[0], ids[1], ids[2], other, ids[3], ids[1], ids[4], ids[5], ids[6], ids[7]]
+    result = cb.assign_equal(store, users["agent01"], cs, wanted, agents)
+    assert result.assigned == {agents[0]: [ids[0], ids[3], ids[6]], agents[1]: [ids[1], ids[4], ids[7]]}
+    assert result.skipped == [ids[2], other, ids[5]]
+    for agent, dealt in result.assigned.items():
+        for callback_id in dealt:
+            callback = cb.get(store, users["admin"], cs, callback_id)
+            assert (callback.status, callback.assignee_id, callback.assigned_by) == (
+                CallbackStatus.ASSIGNED, agent, users["agent01"].id)
+            assert [h[1:] for h in store.callbacks.history(callback_id)] == [
+                (users["agent01"].id, "assign", "unassigned", "assigned", None, agent)]
+    assert cb.get(store, users["admin"], cs, ids[2]).assignee_id == users["agent02"].id  # untouched
+    assert store.callbacks.get(other)[10] == "unassigned"  # the other service's: untouched
+
+
 def test_assignment_refusals(world):
     store, users, cs = world
     ids = _fresh(store, cs, 2)

@@ -333,20 +333,24 @@ def assign_manual(
 def _assign(store: Store, user: User, service: Service, callback_ids: Sequence[int], agents: list[int]) -> AssignResult:
     _check_targets(store, service, agents)
     now = int(time.time())
+    wanted = list(dict.fromkeys(callback_ids))
 
     def write(conn: sqlite3.Connection) -> AssignResult:
+        # Under the write lock (BEGIN IMMEDIATE): what is unassigned now stays so until we commit.
+        # Only that is dealt out: another supervisor may have taken the rest meanwhile.
+        free = store.callbacks.unassigned_among(conn, service.id, wanted)
         result = AssignResult()
-        turn = 0
-        for callback_id in dict.fromkeys(callback_ids):
-            agent = agents[turn % len(agents)]
-            # Only what is still unassigned: another supervisor may have taken it meanwhile.
-            if not store.callbacks.assign_if_unassigned(conn, callback_id, service.id, agent, user.id, now):
+        plan: list[tuple[int, int]] = []
+        for callback_id in wanted:
+            if callback_id not in free:
                 result.skipped.append(callback_id)
                 continue
-            store.callbacks.add_history(conn, callback_id, now, user.id, "assign", str(CallbackStatus.UNASSIGNED),
-                                        str(CallbackStatus.ASSIGNED), None, agent)
+            agent = agents[len(plan) % len(agents)]
+            plan.append((callback_id, agent))
             result.assigned.setdefault(agent, []).append(callback_id)
-            turn += 1
+        changed = store.callbacks.assign_many(conn, service.id, plan, user.id, now)  # with the history rows
+        if changed != len(plan):  # cannot happen under the lock; never commit a half-told result
+            raise RuntimeError(f"assigned {changed} of {len(plan)} callbacks")
         return result
 
     return store.db.run_write(write)

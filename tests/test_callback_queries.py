@@ -1,0 +1,143 @@
+"""The callback list's SQL at any size: every filter combination is one index range, keyset pages are exact.
+
+A million callbacks make a full scan of the table cost a second; these tests pin the query plans SQLite
+chooses (they depend on the indexes and the SQL, not on the amount of data: the store never runs
+ANALYZE), and the indexes' migration on a database made before it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from datetime import date
+
+import pytest
+
+from contiple_tui.core import callbacks as cb
+from contiple_tui.core.models import CallbackStatus
+from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
+from contiple_tui.store.callbacks import OPEN_FOR_PHONE_SQL
+from contiple_tui.store.connection import _split_sql
+from contiple_tui.store.migrations import APPLICATION_ID, MIGRATIONS
+
+LIST_INDEXES = ("callbacks_list", "callbacks_list_status", "callbacks_list_assignee")
+
+
+@pytest.fixture
+def world(demo_store):
+    users = {u.login: u for u in demo_store.users.list()}
+    return demo_store, users, demo_store.services.get_by_code("cs")
+
+
+def _queries(users):
+    """Every combination of the list's filters (each on or off), as the screen can make them."""
+    filters = {
+        "period": {"date_from": date(2026, 10, 1), "date_to": date(2026, 11, 25)},
+        "status": {"status": CallbackStatus.ASSIGNED},
+        "ivr": {"ivr_route": "2"},
+        "phone": {"phone": "010-12"},
+        "assignee": {"assignee_id": users["agent02"].id},
+        "assigner": {"assigner_id": users["admin"].id},
+    }
+    for picked in itertools.product((False, True), repeat=len(filters)):
+        fields = {}
+        for on, values in zip(picked, filters.values()):
+            if on:
+                fields.update(values)
+        yield ",".join(name for on, name in zip(picked, filters) if on) or "none", cb.CallbackQuery(**fields)
+
+
+def test_every_filter_combination_is_one_index_range(world):
+    store, users, cs = world
+    checked = 0
+    for scope in (None, users["agent02"].id):  # admin: the whole service; agent: own callbacks
+        for label, query in _queries(users):
+            lo, hi = cb.day_range(cs, query.date_from, query.date_to)
+            for after in (None, (1_800_000_000, 5_000)):
+                search, count = store.callbacks.explain(cs.id, scope, query, lo, hi, after)
+                where = f"{label} scope={scope} after={after}"
+                # One range of one list index, already in the list's order: no table scan, no sort.
+                assert len(search) == 1, (where, search)
+                assert search[0].startswith("SEARCH callbacks USING INDEX callbacks_list"), (where, search)
+                assert "service_id=?" in search[0], (where, search)
+                # Counting reads an index only, never the table.
+                assert len(count) == 1 and "COVERING INDEX" in count[0], (where, count)
+                checked += 1
+    assert checked == 2 * 64 * 2
+
+
+def test_page_after_a_keyset_position_starts_there(world):
+    """Page n is a range that starts where page n-1 ended, not a walk over the n-1 pages before it."""
+    store, users, cs = world
+    search, _ = store.callbacks.explain(cs.id, None, cb.CallbackQuery(), None, None, (1_800_000_000, 5_000))
+    assert "requested_at<?" in search[0]
+
+
+def test_intake_finds_the_open_callback_by_the_phone_index(world):
+    store, users, cs = world
+    plan = [row[3] for row in store.db.conn.execute(f"EXPLAIN QUERY PLAN {OPEN_FOR_PHONE_SQL}", (cs.id, "0101"))]
+    assert plan[0].startswith("SEARCH callbacks USING INDEX callbacks_active_phone"), plan
+
+
+def test_keyset_pages_over_equal_request_times(world):
+    """Hundreds of callbacks requested in the same second page exactly once each, in id order."""
+    store, users, cs = world
+    at = int(cb.day_range(cs, date(2026, 11, 24), None)[0]) + 3600
+    first = None
+
+    def load(conn):
+        nonlocal first
+        first = store.callbacks.max_id(conn) + 1
+        rows = [(first + i, cs.id, f"same-{i}", f"0105555{i:04d}", None, "1", at, at, 1, "unassigned", None,
+                 None, None, 0, None, None, None) for i in range(250)]
+        store.callbacks.bulk_insert(conn, rows, [])
+
+    store.db.run_write(load)
+    admin = users["admin"]
+    query = cb.CallbackQuery(date_from=date(2026, 11, 24), date_to=date(2026, 11, 24), phone="0105555")
+    seen, after = [], None
+    while page := cb.search(store, admin, cs, query, after=after, limit=37):
+        seen += [c.id for c in page]
+        after = (page[-1].requested_at, page[-1].id)
+    assert seen == list(range(first + 249, first - 1, -1))
+    assert cb.count(store, admin, cs, query) == 250
+
+
+def _migration_index() -> int:
+    """This migration's position (appended after others; its number is not assumed)."""
+    return next(i for i, sql in enumerate(MIGRATIONS) if "CREATE INDEX callbacks_list_assignee" in sql)
+
+
+def test_database_from_before_the_list_indexes_migrates(tmp_path):
+    """A store made before the list indexes keeps its callbacks and gets the indexes, the old ones gone."""
+    path = tmp_path / "old" / DB_FILENAME
+    path.parent.mkdir()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    for number in range(_migration_index()):
+        for statement in _split_sql(MIGRATIONS[number]):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {_migration_index()}")
+    conn.execute("INSERT INTO services (id, code, name, created_at) VALUES (1, 'cs', '고객센터', 0)")
+    conn.executemany(
+        "INSERT INTO callbacks (service_id, cti_request_id, customer_phone, requested_at, last_requested_at) "
+        "VALUES (1, ?, ?, ?, ?)",
+        [(f"old-{i}", f"0101234{i:04d}", 1_790_000_000 + i, 1_790_000_000 + i) for i in range(50)],
+    )
+    before = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "callbacks_service_requested" in before and "callbacks_list" not in before
+    conn.close()
+
+    store = Store(path)
+    try:
+        assert store.db.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
+        after = {r[0] for r in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert set(LIST_INDEXES) <= after
+        assert not after & {"callbacks_service_requested", "callbacks_service_status", "callbacks_assignee",
+                            "callbacks_assigner", "callbacks_service_assignee"}
+        rows = store.callbacks.search(1, None, cb.CallbackQuery(phone="1234"), None, None, None, 100)
+        assert [r[0] for r in rows] == list(range(50, 0, -1))
+        assert store.integrity_ok()
+    finally:
+        store.close()

@@ -32,10 +32,18 @@ from contiple_tui.widgets.wallboard_panel import BoardScope, WallboardPanel
 QUIT_PRESSES = 3
 QUIT_WINDOW_S = 3.0
 HEADLINE_MIN_SIZE = (100, 30)
+HEADLINE_KEYS = ("waiting", "service_level", "answer_rate")
 
 
 class WallboardApp(WallboardControls, Localized, App[None]):
     CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
+    # `text-opacity` is not inherited: the theme's dimming of the stale headline box has to reach the
+    # widgets that draw the text.
+    CSS = """
+    #kiosk-headline.-stale .headline-label, #kiosk-headline.-stale Digits {
+        text-opacity: 40%;
+    }
+    """
     BINDINGS = WallboardControls.BINDINGS + [
         Binding("ctrl+q", "request_quit", "key.quit", id="app.quit", priority=True),
     ]
@@ -83,7 +91,7 @@ class WallboardApp(WallboardControls, Localized, App[None]):
                               overflow="ellipsis"), id="kiosk-title")
             yield Static(id="kiosk-clock")
         with Horizontal(id="kiosk-headline"):
-            for key in ("waiting", "service_level", "answer_rate"):
+            for key in HEADLINE_KEYS:
                 with Vertical(classes="headline-box"):
                     yield Static(t(f"wb.headline.{key}"), classes="headline-label")
                     yield Digits("—", id=f"headline-{key}")
@@ -97,6 +105,11 @@ class WallboardApp(WallboardControls, Localized, App[None]):
             self.client.start()
         width, height = self.size
         self.query_one("#kiosk-headline").display = width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
+        # Looked up once: the tick must not fail while the app is shutting down and its widgets are gone.
+        self._clock_widget = self.query_one("#kiosk-clock", Static)
+        self._headline = self.query_one("#kiosk-headline")
+        self._digits = {key: self.query_one(f"#headline-{key}", Digits) for key in HEADLINE_KEYS}
+        self._headline_version: tuple[int, bool] | None = None
         self._tick()
         self.set_interval(0.5, self._tick)
         self.query_one(WallboardPanel).focus()
@@ -108,28 +121,33 @@ class WallboardApp(WallboardControls, Localized, App[None]):
     def _tick(self) -> None:
         zone = ZoneInfo(self.services[0].timezone if self.services else "Asia/Seoul")
         clock = self.clock().astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-        clock_widget = self.query_one("#kiosk-clock", Static)
-        if getattr(clock_widget, "_shown", None) != clock:  # four ticks a second, one new text
+        clock_widget = self._clock_widget
+        shown = getattr(clock_widget, "_shown", None)
+        if shown != clock:  # two ticks a second, one new text
             clock_widget._shown = clock  # type: ignore[attr-defined]
-            clock_widget.update(clock)
+            # Same width as before (always, once it is shown): no layout of the whole screen each second.
+            clock_widget.update(clock, layout=shown is None or len(shown) != len(clock))
         client = self.client
         live = client is not None and client.live
-        values = {"waiting": "—", "service_level": "—", "answer_rate": "—"}
-        if client is not None and client.model.has_data:
-            codes = [s.code for s in self.services]
-            rows = wb.service_rows(client.model, codes, {}, client.server_now())
-            if rows:
-                total = wb.service_totals(rows, client.model)
-                values = {
-                    "waiting": str(total.waiting),
-                    "service_level": wb.format_rate(total.service_level).rstrip("%"),
-                    "answer_rate": wb.format_rate(total.answer_rate).rstrip("%"),
-                }
-        for key, value in values.items():
-            digits = self.query_one(f"#headline-{key}", Digits)
-            if digits.value != value:
-                digits.update(value)
-        self.query_one("#kiosk-headline").set_class(not live, "-stale")
+        version = (client.model.version, client.model.has_data) if client is not None else None
+        if version != self._headline_version:  # the headline numbers do not depend on the time
+            self._headline_version = version
+            values = {"waiting": "—", "service_level": "—", "answer_rate": "—"}
+            if client is not None and client.model.has_data:
+                codes = [s.code for s in self.services]
+                rows = wb.service_rows(client.model, codes, {}, client.server_now())
+                if rows:
+                    total = wb.service_totals(rows, client.model)
+                    values = {
+                        "waiting": str(total.waiting),
+                        "service_level": wb.format_rate(total.service_level).rstrip("%"),
+                        "answer_rate": wb.format_rate(total.answer_rate).rstrip("%"),
+                    }
+            for key, value in values.items():
+                digits = self._digits[key]
+                if digits.value != value:
+                    digits.update(value)
+        self._headline.set_class(not live, "-stale")
 
     def action_request_quit(self) -> None:
         if not self.kiosk:

@@ -1,8 +1,15 @@
-"""The wallboard's boards: one line widget per row, so a change repaints only the rows that changed.
+"""The wallboard's boards: one widget drawing its own lines, so a change repaints only the rows that changed.
 
 A DataTable invalidates its whole render cache on any cell update, so every CTI event repainted and
-re-sent every line of the board (bench/bench_wallboard_traffic.py). Here each row is its own Static:
-when a number changes, only that row's line is rendered and written to the terminal.
+re-sent every line of the board (bench/bench_wallboard_traffic.py). Here the board keeps one rendered
+line per row and, when a number changes, re-renders and refreshes only that row's line: only that line
+is composited and written to the terminal. One widget rather than one per row, because Textual's
+compositor visits every widget around an update on every screen update (a wall TV gets several a
+second), and every widget makes each layout (the rotation) dearer.
+
+The lines look exactly as a line widget per row did (a `Static` each: the header lines on the
+`$panel` background, as wide as the board; the rows on the board's own background), and the board's
+own `text-opacity` (the wallboard dims it while the feed is down) applies to all of them.
 """
 
 from __future__ import annotations
@@ -13,10 +20,12 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.visual import Visual, visualize
 
 from contiple_tui.widgets.bindings import Localized
 
@@ -37,7 +46,30 @@ class BoardColumn:
     left: bool  # names are left-aligned, numbers right-aligned
 
 
-class LiveBoard(Localized, Vertical):
+def _same_cell(a: Cell, b: Cell) -> bool:
+    """Same text and the same look (``Text ==`` compares the characters and spans, not the style)."""
+    if a is b:
+        return True
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a == b and a.style == b.style and a.justify == b.justify
+    return a == b
+
+
+class LiveBoard(Localized, ScrollView, inherit_bindings=False):
+    """Header lines, then one line per row; scrolls sideways (``overflow-x: auto``) on narrow terminals."""
+
+    ALLOW_MAXIMIZE = None
+    COMPONENT_CLASSES = {"live-board--header"}
+    DEFAULT_CSS = """
+    LiveBoard {
+        width: 1fr;
+        height: 1fr;
+        overflow: hidden hidden;
+    }
+    LiveBoard > .live-board--header {
+        background: $panel;
+    }
+    """
     BINDINGS = [
         Binding("up", "cursor_up", "tx.Up", show=False, id="board.up"),
         Binding("down", "cursor_down", "tx.Down", show=False, id="board.down"),
@@ -53,6 +85,14 @@ class LiveBoard(Localized, Vertical):
         self.can_focus = cursor
         self.cursor_row = 0
         self._rows: list[tuple[str, tuple[Cell, ...]]] = []
+        self.header_height = max(len(header_lines(c.label)) for c in self.board_columns)
+        self._offsets = [0]  # where each column starts on a line (one space either side of each)
+        for column in self.board_columns:
+            self._offsets.append(self._offsets[-1] + column.width + 2)
+        self.line_width = self._offsets[-1]
+        self._header_texts = self._headers()
+        self._strips: dict[int, Strip] = {}  # rendered lines (headers, then rows), full board width
+        self.virtual_size = Size(self.line_width, self.header_height)
 
     # -- compatibility with the DataTable-shaped questions tests and views ask ---------------------
 
@@ -70,10 +110,11 @@ class LiveBoard(Localized, Vertical):
     def key_at(self, index: int) -> str | None:
         return self._rows[index][0] if 0 <= index < len(self._rows) else None
 
-    # -- drawing ---------------------------------------------------------------------------------
+    # -- content ---------------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        height = max(len(header_lines(c.label)) for c in self.board_columns)
+    def _headers(self) -> list[Text]:
+        height = self.header_height
+        texts = []
         for line in range(height):
             cells = []
             for column in self.board_columns:
@@ -81,7 +122,8 @@ class LiveBoard(Localized, Vertical):
                 # Bottom-aligned: one-line headers sit on the last line, next to the second halves.
                 index = line - (height - len(parts))
                 cells.append(parts[index] if 0 <= index < len(parts) else "")
-            yield Static(self._line(cells, bold=True), classes="board-header")
+            texts.append(self._line(cells, bold=True))
+        return texts
 
     def _line(self, cells: Sequence[Cell], *, bold: bool = False, selected: bool = False) -> Text:
         line = Text(no_wrap=True, end="")
@@ -102,29 +144,67 @@ class LiveBoard(Localized, Vertical):
         old = self._rows
         self._rows = list(rows)
         self.cursor_row = min(self.cursor_row, max(0, len(rows) - 1))
-        lines = list(self.query(".board-row"))
-        if [k for k, _ in old] != [k for k, _ in rows] or len(lines) != len(rows):
-            for widget in lines:
-                widget.remove()
-            self.mount_all(
-                Static(self._line(cells, selected=self._selected(i)), classes="board-row")
-                for i, (_, cells) in enumerate(rows)
-            )
+        if len(old) != len(rows):
+            self._strips.clear()
+            self.virtual_size = Size(self.line_width, self.header_height + len(rows))
+            self.refresh(layout=True)
             return
-        for index, ((_, cells), (_, before)) in enumerate(zip(rows, old)):
-            if cells != before or any(
-                isinstance(a, Text) and isinstance(b, Text) and a.style != b.style for a, b in zip(cells, before)
-            ):
-                lines[index].update(self._line(cells, selected=self._selected(index)), layout=False)
+        for index, ((key, cells), (old_key, before)) in enumerate(zip(rows, old)):
+            if key != old_key:
+                self._refresh_row(index)
+            elif cells is not before:
+                changed = [i for i, (a, b) in enumerate(zip(cells, before)) if not _same_cell(a, b)]
+                if changed:
+                    self._refresh_row(index, changed[0], changed[-1])
+
+    def _refresh_row(self, index: int, first: int | None = None, last: int | None = None) -> None:
+        """Re-render a row's line; only columns ``first`` to ``last`` go to the terminal, if given."""
+        y = self.header_height + index
+        self._strips.pop(y, None)
+        start = 0 if first is None else self._offsets[first]
+        end = self.line_width if last is None else self._offsets[last + 1]
+        scroll_x, scroll_y = self.scroll_offset
+        self.refresh(Region(start - scroll_x, y - scroll_y, end - start, 1))
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        strip = self._strip(y + scroll_y)
+        return strip.crop(scroll_x, scroll_x + self.size.width)
+
+    def _strip(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            if y < self.header_height:
+                strip = self._render_text(self._header_texts[y], self.get_visual_style("live-board--header"))
+            elif y - self.header_height < len(self._rows):
+                index = y - self.header_height
+                strip = self._render_row(self._rows[index][1], self._selected(index))
+            else:
+                return Strip.blank(self.line_width, self.visual_style.rich_style)
+            self._strips[y] = strip
+        return strip
+
+    def _render_text(self, text: Text, style: VisualStyle) -> Strip:
+        """The very path a Static takes to draw a rich Text: the same segments and styles."""
+        return Visual.to_strips(self, visualize(self, text, markup=False), cell_len(text.plain), 1, style)[0]
+
+    def _render_row(self, cells: Sequence[Cell], selected: bool) -> Strip:
+        return self._render_text(self._line(cells, selected=selected), self.visual_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # a theme or class change: colours may differ
+        self.refresh()
 
     def _selected(self, index: int) -> bool:
         return self.can_focus and self.has_focus and index == self.cursor_row
 
     def _redraw_cursor(self, previous: int) -> None:
-        lines = list(self.query(".board-row"))
         for index in {previous, self.cursor_row}:
-            if 0 <= index < len(lines):
-                lines[index].update(self._line(self._rows[index][1], selected=self._selected(index)), layout=False)
+            if 0 <= index < len(self._rows):
+                self._refresh_row(index)
 
     def action_cursor_up(self) -> None:
         previous = self.cursor_row

@@ -7,16 +7,20 @@ whenever the feed is down or stale, so a wall TV never shows frozen numbers as i
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
 from contiple_tui.core import wallboard as wb
@@ -54,11 +58,15 @@ TOTAL_KEY = "__total__"
 _MARK = {wb.Level.OK: ("", ""), wb.Level.WARN: ("▲", "bold yellow"), wb.Level.CRIT: ("◆", "bold reverse red")}
 
 
+# Cached: a redraw asks for the same few hundred cells again and again, and handing the board the very
+# same (never mutated) Text objects makes its "did this row change?" test an identity check.
+@lru_cache(maxsize=4096)
 def _num(value: int | str, level: wb.Level = wb.Level.OK) -> Text:
     mark, style = _MARK[level]
     return Text(f"{mark}{value}" if mark else str(value), style=style, justify="right")
 
 
+@lru_cache(maxsize=1024)
 def _name(text: str, bold: bool = False) -> Text:
     return Text(text, style="bold" if bold else "", no_wrap=True, overflow="ellipsis")  # plain: never markup
 
@@ -125,29 +133,51 @@ class WallboardPanel(Vertical):
     def on_mount(self) -> None:
         self.redraw(force=True)
         self.set_interval(TICK_S, self.tick)
-        self._pending = False
+        self._pending: asyncio.TimerHandle | None = None
+        # The coalescing timer is a plain event-loop timer run in this widget's context: a Textual
+        # `set_timer` per redraw costs a task, a message and two signature inspections each time.
+        self._context = contextvars.copy_context()
         self._unsubscribe = self.client.subscribe(self._feed_changed) if self.client is not None else None
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
 
     def _feed_changed(self, client, what) -> None:
-        if not self._pending:
-            self._pending = True
-            self.set_timer(COALESCE_S, self._flush)
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(COALESCE_S, self._flush, context=self._context)
 
     def _flush(self) -> None:
-        self._pending = False
-        if self.is_on_screen:
-            self.redraw()
+        self._pending = None
+        try:
+            if self._displayed():
+                self.redraw()
+        except Exception as error:  # noqa: BLE001 - as in a Textual handler: the app shows it and exits
+            self.app._handle_exception(error)
+
+    def _displayed(self) -> bool:
+        """Whether the panel is part of its screen's picture: it and every container above it displayed.
+
+        What ``is_on_screen`` answers (a board in a hidden menu does no work), without its cost:
+        ``is_on_screen`` looks the widget up in the compositor's map of *all* widgets, which Textual
+        rebuilds after every layout, i.e. a full arrangement of the screen, several times a second.
+        """
+        node = self
+        while not isinstance(node, Screen):
+            if node is None or not node.display:
+                return False
+            node = node._parent
+        return node.is_attached
 
     # -- rotation ------------------------------------------------------------------------------
 
     def tick(self) -> None:
         if self.rotating and self.clock() - self._switched_at >= self.interval:
             self.flip()
-        if self.is_on_screen:  # a board in a hidden menu or under a dialog does no work
+        if self._displayed():  # a board in a hidden menu does no work
             self.redraw()
 
     def flip(self) -> None:
@@ -156,6 +186,9 @@ class WallboardPanel(Vertical):
     def show(self, which: str) -> None:
         self.shown = which
         self._switched_at = self.clock()
+        client = self.client
+        if client is not None and client.model.has_data:
+            self._fill(client)  # only the shown board is kept current: bring this one up to date first
         self.query_one(ContentSwitcher).current = which
         self.post_message(self.ViewChanged(which))
         self._caption()
@@ -202,10 +235,11 @@ class WallboardPanel(Vertical):
         return "Asia/Seoul"
 
     def _fill(self, client: CtiClient) -> None:
+        """Bring the shown board up to date (the hidden one is filled when it is shown, in ``show``)."""
         model, scope = client.model, self.scope
         now = client.server_now()
         critical: set[tuple[str, str]] = set()
-
+        # Service rows are always worked out: a value turning critical rings the bell on either board.
         rows = wb.service_rows(model, scope.codes, scope.names, now)
         table_rows = []
         for row in rows + ([wb.service_totals(rows, model)] if rows else []):
@@ -236,8 +270,17 @@ class WallboardPanel(Vertical):
                     _num(wb.format_duration(row.longest_wait_s), levels[2]),
                 ),
             ))
-        self.query_one("#services", LiveBoard).set_rows(table_rows)
+        if self.shown == "services":
+            self.query_one("#services", LiveBoard).set_rows(table_rows)
+        else:
+            self.query_one("#agents", LiveBoard).set_rows(self._agent_table(model))
 
+        if critical - self._critical and self._displayed():
+            self.post_message(self.TurnedCritical())
+        self._critical = critical
+
+    def _agent_table(self, model) -> list[tuple[str, tuple[Text, ...]]]:
+        scope = self.scope
         arows = wb.agent_rows(model, scope.codes, scope.names)
         agent_table = []
         for row in arows + ([wb.agent_totals(arows, model)] if arows else []):
@@ -260,11 +303,7 @@ class WallboardPanel(Vertical):
                     ),
                 ),
             ))
-        self.query_one("#agents", LiveBoard).set_rows(agent_table)
-
-        if critical - self._critical and self.is_on_screen:
-            self.post_message(self.TurnedCritical())
-        self._critical = critical
+        return agent_table
 
     def _caption(self) -> None:
         parts = [t(f"wb.view.{self.shown}")]

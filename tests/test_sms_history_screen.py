@@ -83,7 +83,8 @@ async def open_history(pilot, expected: int | None = None) -> SmsHistoryView:
     """Open 2-3, wait for the first page (and its count), give the sends table the keys."""
     app = pilot.app
     app.show_menu("sms_history")
-    await until(pilot, lambda: bool(app.query(SmsHistoryView)) and app.query_one(SmsHistoryView)._total is not None)
+    await until(pilot, lambda: bool(app.query(SmsHistoryView)) and app.query_one(SmsHistoryView)._total is not None
+                and app.query_one(SmsHistoryView)._ready)  # typing in the filters searches from now on
     if expected is not None:
         await until(pilot, lambda: len(shown_ids(app)) == expected)
     sends_table(app).focus()
@@ -333,7 +334,7 @@ async def test_cancel_a_reservation_after_confirming(demo_store):
         table = sends_table(app)
         await until(pilot, lambda: table.current is not None and table.current.status is MessageStatus.CANCELLED)
         await until(pilot, lambda: not cancel.display)
-        assert any("cancelled for 2 recipients" in n.message for n in app._notifications)
+        await until(pilot, lambda: any("cancelled for 2 recipients" in n.message for n in app._notifications))
         assert status_of(demo_store, sent) is MessageStatus.SENT
 
 
@@ -440,6 +441,106 @@ async def test_a_send_made_in_another_console_appears(demo_store):
         later = send(demo_store, "agent02", "01055556666", ago=10)  # the store changes under the console
         await until(pilot, lambda: shown_ids(app) == [later, first])
         await until(pilot, lambda: "1–2 of 2 sends" in status_line(app))
+
+
+async def test_a_hidden_view_catches_up_when_shown(demo_store):
+    first = send(demo_store, "agent02", "01012345678", ago=30)
+    app = make_app(demo_store, "agent02", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_history(pilot, expected=1)
+        app.show_menu("home")
+        await until(pilot, lambda: not view.display)
+        later = send(demo_store, "agent02", "01055556666", ago=10)
+        await until(pilot, lambda: view._stale)  # noted, not read while nobody looks
+        assert shown_ids(app) == [first]
+        app.show_menu("sms_history")
+        await until(pilot, lambda: shown_ids(app) == [later, first])
+
+
+def test_excel_keeps_the_history_scope(demo_store, tmp_path):
+    """The export itself refuses an agent a filter wider than their own sends, before writing anything."""
+    from contiple_tui.errors import PermissionDenied
+    from contiple_tui.export import export_sms_history
+    from contiple_tui.store.sms import HistoryFilter
+
+    send(demo_store, "agent05", "01077778888")
+    agent = demo_store.users.get_by_login("agent02")
+    cs = demo_store.services.get_by_code("cs")
+    out = tmp_path / "exports" / "all.xlsx"
+    out.parent.mkdir()
+    with pytest.raises(PermissionDenied):
+        export_sms_history(demo_store, agent, cs, HistoryFilter(), out, lang="en")
+    assert list(out.parent.iterdir()) == []
+    own = sms.history_filter(agent, cs)
+    assert export_sms_history(demo_store, agent, cs, own, out, lang="en") == 0  # a header and nothing else
+    assert [r for r in load_workbook(out).active.iter_rows(values_only=True)][1:] == []
+
+
+# -- through NHN Cloud (the local NHN-compatible server, real httpx over a real socket) ------------------
+
+
+def nhn_app(store, server, login: str, lang: str = "en"):
+    from contiple_tui.config import NhnKeys
+
+    app = make_app(store, login, lang=lang)
+    app.clock = real_now
+    app.config.sms.gateway = "nhn"
+    app.config.sms.base_url = server.base_url
+    app.config.sms.keys = {"cs": NhnKeys(server.app_key, server.secret_key)}
+    return app
+
+
+def send_nhn(store, app, login: str, to: str, reserve_in: timedelta | None = None) -> int:
+    from contiple_tui.sms.factory import gateway_for
+
+    user, cs = store.users.get_by_login(login), store.services.get_by_code("cs")
+    at = real_now().astimezone(SEOUL)
+    reserve = "" if reserve_in is None else (at + reserve_in).strftime("%Y-%m-%d %H:%M")
+    draft = sms.Draft(send_type=SendType.SMS, sender_no="15880001", body="[고객센터] 안내", recipients=to,
+                      reserve=reserve)
+    gateway = gateway_for(app.config.sms, cs)
+    try:
+        return sms.send(store, user, cs, sms.prepare(store, user, cs, draft, now=at), gateway, now=at).message_id
+    finally:
+        gateway.close()
+
+
+async def test_cancel_goes_to_nhn_cloud_too(demo_store):
+    from contiple_tui.sms.nhn_server import NhnServer
+
+    with NhnServer(sender_numbers=("15880001",)) as server:
+        app = nhn_app(demo_store, server, "agent02")
+        reserved = send_nhn(demo_store, app, "agent02", "01012345678,01099998888", reserve_in=timedelta(hours=2))
+        request_id = demo_store.sms.get_message(reserved).request_id
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_history(pilot, expected=1)
+            assert not app.query_one("#smsh-sandbox").display  # NHN Cloud: no SANDBOX badge
+            await pilot.press("i")
+            await until(pilot, lambda: isinstance(app.screen, SmsDetailScreen))
+            text = static_text(app.screen.query_one("#smsh-detail-body"))
+            assert "NHN Cloud" in text and request_id in text and not app.screen.query("#smsh-detail-sandbox")
+            await pilot.press("c")  # from the detail
+            await until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
+            assert "NHN Cloud" in static_text(app.screen.query_one("#smsh-confirm-text"))
+            await pilot.click("#smsh-confirm-yes")
+            await until(pilot, lambda: status_of(demo_store, reserved) is MessageStatus.CANCELLED)
+        assert server.requests["PUT /reservations/cancel"] == 1
+        assert {m.message_status for m in server.messages if m.request_id == request_id} == {"CANCEL"}
+
+
+async def test_nhn_statuses_are_brought_up_to_date(demo_store):
+    from contiple_tui.sms.nhn_server import NhnServer
+
+    with NhnServer(sender_numbers=("15880001",)) as server:
+        app = nhn_app(demo_store, server, "agent02", lang="ko")
+        sent = send_nhn(demo_store, app, "agent02", "01012345678")
+        assert status_of(demo_store, sent) is MessageStatus.REQUESTED  # accepted, not yet delivered
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_history(pilot)
+            await until(pilot, lambda: status_of(demo_store, sent) is MessageStatus.SENT)  # asked on opening
+            table = sends_table(app)
+            await until(pilot, lambda: table.current is not None and table.current.status is MessageStatus.SENT)
+        assert server.requests["GET /sender/sms/{requestId}"] + server.requests["GET /sender/sms"] >= 1
 
 
 # -- snapshots --------------------------------------------------------------------------------------

@@ -394,6 +394,7 @@ class SmsHistoryView(MenuView):
         self._recipients_timer = None
         self._debounce = None
         self._error: str | None = None
+        self._stale = False  # the store changed while the view was hidden
         self.searches = 0  # searches started (or refused for their filter), for whoever waits on one
 
     # -- layout --------------------------------------------------------------------------------
@@ -552,11 +553,22 @@ class SmsHistoryView(MenuView):
         line.update(Text(("⚠ " if error else "") + text))
 
     def reload(self) -> None:
-        """The store changed (here or in another console): re-read the page and the recipients."""
+        """The store changed (here or in another console): re-read the page and the recipients.
+
+        A view that is not on screen only notes it, and catches up when it is shown again."""
         if self.filter is None or not self.is_mounted:
             return
+        if not self.display:
+            self._stale = True
+            return
+        self._stale = False
         self.query_one(SendTable).refresh_page()
         self._count()
+
+    def on_show(self) -> None:
+        if self._stale:
+            self.reload()
+        self._tick()
 
     @work(thread=True, exclusive=True, group="smsh-count", exit_on_error=False)
     def _count(self) -> None:

@@ -46,7 +46,7 @@ async def open_table(pilot, menu: str) -> CallbackTable:
 def point_at_assigned(table: CallbackTable):
     """Put the cursor on the first not-yet-completed callback of the page; return it."""
     target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
-    table.move_cursor(row=table.get_row_index(str(target.id)))
+    table.move_cursor(row=table.row_of(target.id))
     return target
 
 
@@ -342,3 +342,34 @@ async def test_list_shows_assignee_names(demo_store):
         table = app.query_one(CallbackTable)
         row = table.get_row_at(0)
         assert users_of(demo_store)["agent02"].name in [str(getattr(c, "plain", c)) for c in row]
+
+
+async def test_phone_filter_searches_at_once_after_a_pause_and_once_after_typing(demo_store, monkeypatch):
+    """A paste (or the first digit) searches at once; digits typed on top of it wait for the debounce;
+    a date, never complete before its last key, always waits."""
+    from contiple_tui.screens import callback_list
+
+    monkeypatch.setattr(callback_list, "DEBOUNCE_S", 2.0)  # wide enough that a slow machine cannot blur it
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        view = app.query_one(callback_list.CallbackListView)
+        phone = app.query_one("#cb-phone", Input)
+        searches = []
+        monkeypatch.setattr(view, "_load", lambda query: searches.append(query))
+        phone.value = "0101"
+        await pilot.pause()
+        assert [q.phone for q in searches] == ["0101"]  # at once
+        phone.value = "01012"
+        await pilot.pause()
+        phone.value = "010123"
+        await pilot.pause()
+        assert [q.phone for q in searches] == ["0101"]  # typing: waits
+        await until(pilot, lambda: len(searches) == 2, timeout=10)
+        assert searches[-1].phone == "010123"  # once, with every digit
+        await pilot.pause(2.5)
+        assert len(searches) == 2
+        app.query_one("#cb-to", Input).value = "2026-11-2"
+        await pilot.pause()
+        assert len(searches) == 2 and "2026-11-2" not in static_text(app.query_one("#cb-status-line"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -11,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import Input, Select, Static
 
 from contiple_tui.core import callbacks as cb
@@ -56,6 +58,7 @@ class CallbackListView(MenuView):
         self._query = cb.CallbackQuery()
         self._total = 0
         self._ready = False  # filter events before this are the widgets' initial values
+        self._debounce: Timer | None = None
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -92,6 +95,7 @@ class CallbackListView(MenuView):
         )
 
     def on_mount(self) -> None:
+        self.query_one(CallbackTable).changed_hook = self._status_line
         self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
         self.search()
         self.call_after_refresh(self._arm)
@@ -129,12 +133,23 @@ class CallbackListView(MenuView):
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
-        # Debounced: typing a phone number searches once, not once per digit.
+        # Debounced: typing searches once DEBOUNCE_S after the last key, not once per key. A phone number
+        # changed after a quiet moment (a paste, a first digit) searches at once: any digits are a valid
+        # search, and a search is cheap. A date is not complete before its last key, so it always waits.
         if not self._ready:
             return  # the inputs announcing their first values: the search on mount covers them
-        if getattr(self, "_debounce", None) is not None:
+        burst = self._debounce is not None
+        if burst:
             self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_S, self.search)
+        leading = not burst and event.input.id == "cb-phone"
+        if leading:
+            self.search()
+        self._debounce = self.set_timer(DEBOUNCE_S, partial(self._settled, not leading))
+
+    def _settled(self, search: bool) -> None:
+        self._debounce = None
+        if search:
+            self.search()
 
     @on(Select.Changed)
     def _chosen(self) -> None:
@@ -179,9 +194,8 @@ class CallbackListView(MenuView):
         if query == self._query:
             self._set_total(total)
 
-    @on(CallbackTable.PageShown)
-    @on(CallbackTable.SelectionChanged)
-    def _status_line(self, event=None) -> None:
+    def _status_line(self) -> None:
+        """The line "first–last of total · n selected", set as CallbackTable.changed_hook: drawn with the rows."""
         table = self.query_one(CallbackTable)
         first = (len(table._pages) - 1) * PAGE + 1 if table.row_count else 0
         last = first + table.row_count - 1 if table.row_count else 0
@@ -191,7 +205,8 @@ class CallbackListView(MenuView):
 
     def _say(self, text: str, error: bool = False) -> None:
         line = self.query_one("#cb-status-line", Static)
-        line.update(Text(("⚠ " if error else "") + text, style="bold" if error else ""))
+        # One line of fixed height and full width: its new text needs no layout pass of the screen.
+        line.update(Text(("⚠ " if error else "") + text, style="bold" if error else ""), layout=False)
 
     def reload(self) -> None:
         """Another console (or this one) changed callbacks: re-read the page on screen."""

@@ -2,6 +2,13 @@
 
 A million callbacks never enter memory: the table shows PAGE rows, and moving past the last (or first)
 row fetches the next (or previous) page by keyset. Selection is kept by callback id across pages.
+
+The table draws its own lines (the Toolong model: a ScrollView whose render_line builds a Strip from
+each visible row's cells) and looks like the DataTable it replaces: same header, zebra stripes, row
+cursor, colours and keys. A DataTable renders every visible cell through Rich's padding and styling
+pipeline again after any change, and re-measures and re-lays out on clear() + add_row(): a new page
+cost 50-120 ms between key and screen. Here a new page is a list swap, and a line is its cells' text
+cut to the column width and joined: a few milliseconds for a screenful.
 """
 
 from __future__ import annotations
@@ -11,10 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from contiple_tui.core.callbacks import Callback
 from contiple_tui.core.models import CallbackStatus, Service
@@ -70,8 +84,72 @@ def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str
     return [every[key] for key in keys]
 
 
-class CallbackTable(Localized, DataTable):
+class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=False):
+    """One page of callbacks under a header; the row cursor pages on at the page's ends."""
+
+    COMPONENT_CLASSES = {
+        "callback-table--header",
+        "callback-table--even-row",
+        "callback-table--odd-row",
+        "callback-table--cursor",
+        "callback-table--hover",
+    }
+    # DataTable's look (textual 8.2, DataTable.DEFAULT_CSS), for the parts this table has.
+    DEFAULT_CSS = """
+    CallbackTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .callback-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .callback-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        &:dark {
+            & > .callback-table--even-row {
+                background: $surface-darken-1 40%;
+            }
+        }
+        & > .callback-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .callback-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .callback-table--odd-row {
+        }
+        & > .callback-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        & > .callback-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .callback-table--hover {
+            background: $block-hover-background;
+        }
+    }
+    """
     BINDINGS = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("ctrl+home", "first_row", "First", show=False),
+        Binding("ctrl+end", "last_row", "Last", show=False),
+        Binding("home", "leftmost", "Scroll Left", show=False),
+        Binding("end", "rightmost", "Scroll Right", show=False),
+        Binding("left", "scroll_left", "Scroll Left", show=False),
+        Binding("right", "scroll_right", "Scroll Right", show=False),
         Binding("space", "toggle_select", "key.select", id="callbacks.select"),
         Binding("ctrl+a", "select_page", "key.select_page", id="callbacks.select_page"),
         Binding("pagedown", "next_page", "key.next_page", show=False, id="callbacks.next_page"),
@@ -93,18 +171,44 @@ class CallbackTable(Localized, DataTable):
             self.table = table
 
     def __init__(self, columns: Sequence[Column], **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        super().__init__(**kwargs)
         self.columns_spec = list(columns)
         self.selected: set[int] = set()
         self.fetch: Fetch | None = None
-        self.rows_by_key: dict[str, Callback] = {}
+        self.rows_by_key: dict[str, Callback] = {}  # str(callback id) -> callback, of the page shown
+        # Called at once when the page or the selection changed (PageShown and SelectionChanged follow as
+        # messages): a status line drawn from the table then reaches the screen in the same update as the
+        # rows, not one frame later.
+        self.changed_hook: Callable[[], None] | None = None
+        self.cursor_row = 0
+        self.hover_row: int | None = None  # the row under the mouse pointer, shown faintly (as DataTable)
+        self.header_height = 1
         self._pages: list[tuple[int, int] | None] = []  # keyset starts of the pages shown so far
         self._page_rows: list[Callback] = []
+        self._widths = [1] + [column.width for column in self.columns_spec]  # the selection mark first
+        self.table_width = sum(width + 2 for width in self._widths)  # a space either side of every cell
+        self._cells_cache: dict[int, list[list[Segment]]] = {}  # row index -> its cells, cut to their widths
+        self._lines: dict[tuple[int, bool, bool], list[Segment]] = {}  # (row or -1, cursor, hover) -> segments
+        self._styles: dict[str, Style] | None = None
+        self.virtual_size = Size(self.table_width, self.header_height)
 
-    def on_mount(self) -> None:
-        self.add_column(" ", key="sel", width=1)
-        for column in self.columns_spec:
-            self.add_column(column.label, key=column.key, width=column.width)
+    # -- what DataTable offered and the screens and tests use ------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._page_rows)
+
+    def get_row_at(self, index: int) -> list[str | Text]:
+        """The cells of a row, as shown (selection mark first)."""
+        return self._cells(self._page_rows[index])
+
+    def move_cursor(self, *, row: int | None = None, animate: bool = False, scroll: bool = True) -> None:
+        if row is None or not self._page_rows:
+            return
+        previous, self.cursor_row = self.cursor_row, max(0, min(row, len(self._page_rows) - 1))
+        self._refresh_rows(previous, self.cursor_row)
+        if scroll:
+            self._scroll_to_cursor(animate)
 
     # -- pages ---------------------------------------------------------------------------------
 
@@ -115,24 +219,40 @@ class CallbackTable(Localized, DataTable):
         self._show(rows)
 
     def _show(self, rows: list[Callback], cursor_at_end: bool = False) -> None:
+        resized = len(rows) != len(self._page_rows)
         self._page_rows = rows
-        self.clear()
-        self.rows_by_key = {}
-        for callback in rows:
-            key = str(callback.id)
-            self.rows_by_key[key] = callback
-            self.add_row(*self._cells(callback), key=key)
-        if rows:
-            self.move_cursor(row=len(rows) - 1 if cursor_at_end else 0)
+        self.rows_by_key = {str(callback.id): callback for callback in rows}
+        self._cells_cache.clear()
+        self._lines.clear()
+        self.cursor_row = len(rows) - 1 if rows and cursor_at_end else 0
+        if resized:
+            self.virtual_size = Size(self.table_width, self.header_height + len(rows))
+        self._scroll_to_cursor(False)
+        self.refresh(layout=resized)
+        self._changed()
         self.post_message(self.PageShown(self, (len(self._pages) - 1) * PAGE + 1, len(rows)))
 
+    def _changed(self) -> None:
+        if self.changed_hook is not None:
+            self.changed_hook()
+
+    def row_of(self, callback_id: int) -> int | None:
+        """The row index of a callback on the page shown, or None."""
+        for index, callback in enumerate(self._page_rows):
+            if callback.id == callback_id:
+                return index
+        return None
+
+    def _selection_cell(self, callback: Callback) -> Text:
+        return Text("✔", style="bold") if callback.id in self.selected else Text(" ")
+
     def _cells(self, callback: Callback) -> list[str | Text]:
-        mark = Text("✔", style="bold") if callback.id in self.selected else Text(" ")
-        return [mark] + [column.render(callback) for column in self.columns_spec]
+        return [self._selection_cell(callback)] + [column.render(callback) for column in self.columns_spec]
 
     def action_next_page(self) -> None:
+        self._set_hover(None)
         if self.cursor_row < self.row_count - 1 or self.fetch is None or len(self._page_rows) < PAGE:
-            super().action_page_down()
+            self._move_by_screen(+1)
             return
         last = self._page_rows[-1]
         after = (last.requested_at, last.id)
@@ -142,23 +262,47 @@ class CallbackTable(Localized, DataTable):
             self._show(rows)
 
     def action_previous_page(self) -> None:
+        self._set_hover(None)
         if self.cursor_row > 0 or self.fetch is None or len(self._pages) < 2:
-            super().action_page_up()
+            self._move_by_screen(-1)
             return
         self._pages.pop()
         self._show(self.fetch(self._pages[-1], PAGE), cursor_at_end=True)
 
     def action_cursor_down(self) -> None:
+        self._set_hover(None)
         if self.cursor_row == self.row_count - 1:
             self.action_next_page()
         else:
-            super().action_cursor_down()
+            self.move_cursor(row=self.cursor_row + 1)
 
     def action_cursor_up(self) -> None:
+        self._set_hover(None)
         if self.cursor_row == 0 and len(self._pages) > 1:
             self.action_previous_page()
         else:
-            super().action_cursor_up()
+            self.move_cursor(row=self.cursor_row - 1)
+
+    def action_first_row(self) -> None:
+        self._set_hover(None)
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self._set_hover(None)
+        self.move_cursor(row=self.row_count - 1)
+
+    def action_leftmost(self) -> None:
+        self.scroll_to(x=0, animate=False)
+
+    def action_rightmost(self) -> None:
+        self.scroll_to(x=self.max_scroll_x, animate=False)
+
+    def _move_by_screen(self, direction: int) -> None:
+        """DataTable's page up/down: the cursor and the view move by one screenful of rows."""
+        height = max(1, self.scrollable_content_region.height - self.header_height)
+        self.scroll_relative(y=direction * height, animate=False, force=True)
+        self.move_cursor(row=self.cursor_row + direction * height, scroll=False)
+        self._scroll_to_cursor(False)
 
     def refresh_page(self) -> None:
         """Re-read the page on screen (after a change here or in another console)."""
@@ -173,10 +317,13 @@ class CallbackTable(Localized, DataTable):
 
     @property
     def current(self) -> Callback | None:
-        if not self.row_count:
+        if not 0 <= self.cursor_row < len(self._page_rows):
             return None
-        key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
-        return self.rows_by_key.get(key)
+        return self._page_rows[self.cursor_row]
+
+    def _mark(self, index: int) -> None:
+        self._cells_cache.pop(index, None)
+        self._refresh_rows(index)
 
     def chosen(self) -> list[Callback]:
         """The selected callbacks on this page, or the one under the cursor when none is selected."""
@@ -197,9 +344,10 @@ class CallbackTable(Localized, DataTable):
         if callback is None:
             return
         self.selected.symmetric_difference_update({callback.id})
-        self.update_cell(str(callback.id), "sel", self._cells(callback)[0])
+        self._mark(self.cursor_row)
         if self.cursor_row < self.row_count - 1:
             self.move_cursor(row=self.cursor_row + 1)
+        self._changed()
         self.post_message(self.SelectionChanged(self))
 
     def action_select_page(self) -> None:
@@ -208,12 +356,184 @@ class CallbackTable(Localized, DataTable):
             self.selected -= ids
         else:
             self.selected |= ids
-        for callback in self._page_rows:
-            self.update_cell(str(callback.id), "sel", self._cells(callback)[0])
+        for index in range(len(self._page_rows)):
+            self._mark(index)
+        self._changed()
         self.post_message(self.SelectionChanged(self))
 
     def clear_selection(self) -> None:
         self.selected.clear()
-        for callback in self._page_rows:
-            self.update_cell(str(callback.id), "sel", Text(" "))
+        for index in range(len(self._page_rows)):
+            self._mark(index)
+        self._changed()
         self.post_message(self.SelectionChanged(self))
+
+    # -- scrolling and the mouse -----------------------------------------------------------------
+
+    def _scroll_to_cursor(self, animate: bool) -> None:
+        if not self._page_rows:
+            self.scroll_to(y=0, animate=False, force=True)
+            return
+        y = self.header_height + self.cursor_row
+        region = Region(int(self.scroll_x), y, max(1, self.size.width), 1)
+        # The header stays on top: keep the cursor's line below it.
+        self.scroll_to_region(region, animate=animate, spacing=(self.header_height, 0, 0, 0), force=True)
+
+    def _row_at(self, event: events.MouseEvent) -> int | None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < self.header_height:
+            return None
+        row = offset.y - self.header_height + int(self.scroll_y)
+        return row if 0 <= row < self.row_count else None
+
+    def _on_click(self, event: events.Click) -> None:
+        row = self._row_at(event)
+        if row is not None:
+            self.move_cursor(row=row)
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        self._set_hover(self._row_at(event))
+
+    def _on_leave(self, event: events.Leave) -> None:
+        self._set_hover(None)
+
+    def _set_hover(self, row: int | None) -> None:
+        if row != self.hover_row:
+            previous, self.hover_row = self.hover_row, row
+            self._refresh_rows(*(index for index in (previous, row) if index is not None))
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._restyle()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._restyle()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._restyle()
+
+    def _restyle(self) -> None:
+        """Focus, theme or classes changed: the cursor's and the rows' colours may have."""
+        self._styles = None
+        self._lines.clear()
+        self.refresh()
+
+    def _refresh_rows(self, *indexes: int) -> None:
+        scroll_y = int(self.scroll_y)
+        for index in set(indexes):
+            for cursor in (True, False):
+                for hover in (True, False):
+                    self._lines.pop((index, cursor, hover), None)
+            y = self.header_height + index - scroll_y
+            if self.header_height <= y < self.size.height:
+                self.refresh(Region(0, y, self.size.width, 1))
+
+    def _style(self, name: str) -> Style:
+        if self._styles is None:
+            # As DataTable takes them: the rows' and header's component styles as they are, the cursor's
+            # combined with the table's own style.
+            self._styles = {
+                "base": self.rich_style,  # the table's own (tinted when focused)
+                "header": self.get_component_styles("callback-table--header").rich_style,
+                "even": self.get_component_styles("callback-table--even-row").rich_style,
+                "odd": self.get_component_styles("callback-table--odd-row").rich_style,
+                "cursor": self.get_component_rich_style("callback-table--cursor"),
+                "hover": self.get_component_rich_style("callback-table--hover"),
+            }
+        return self._styles[name]
+
+    def _component(self, cursor: bool, hover: bool) -> Style:
+        style = Style()
+        if hover:
+            style += self._style("hover")
+        if cursor:
+            style += self._style("cursor")
+        return style
+
+    def _row_cells(self, index: int) -> list[list[Segment]]:
+        cells = self._cells_cache.get(index)
+        if cells is None:
+            console = self.app.console
+            cells = self._cells_cache[index] = [
+                _fit(console, cell, width) for cell, width in zip(self._cells(self._page_rows[index]), self._widths)
+            ]
+        return cells
+
+    def _line(self, index: int, cursor: bool, hover: bool) -> list[Segment]:
+        """A row's segments (index -1: the header), as wide as the table, in DataTable's styles."""
+        key = (index, cursor, hover)
+        segments = self._lines.get(key)
+        if segments is not None:
+            return segments
+        if index < 0:
+            row_style = self._style("header")
+            console = self.app.console
+            cells = [_fit(console, " ", 1)] + [_fit(console, c.label, c.width) for c in self.columns_spec]
+        else:
+            row_style = self._style("odd" if index % 2 else "even")
+            cells = self._row_cells(index)
+        # DataTable: each cell is Styled(Padding(cell, (0, 1)), pre_style=row + hover + cursor, post_style=
+        # their colour), i.e. every segment's style is pre + its own + post.
+        component = self._component(cursor, hover)
+        pre = row_style + component
+        post = Style.from_color(color=component.color) if component.color else Style.null()
+        plain = pre + post
+        pad = Segment(" ", plain)
+        segments = []
+        for cell in cells:
+            segments.append(pad)
+            for text, style, _ in cell:
+                segments.append(Segment(text, pre + style + post if style else plain))
+            segments.append(pad)
+        self._lines[key] = segments
+        return segments
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self._style("base")
+        if y < self.header_height:
+            index = -1
+        else:
+            index = y - self.header_height + int(self.scroll_y)
+            if index >= len(self._page_rows):
+                return Strip.blank(width, base)
+        cursor, hover = index == self.cursor_row, index >= 0 and index == self.hover_row
+        segments = list(self._line(index, cursor, hover))
+        # DataTable extends each row to the widget's width in the row's (and hover's and cursor's) style.
+        extend = self._style("header") if index < 0 else self._style("odd" if index % 2 else "even")
+        extend = extend + self._component(cursor, hover)
+        segments.append(Segment(" " * max(0, width - self.table_width), extend))
+        scroll_x = int(self.scroll_x)
+        strip = Strip(segments).crop(scroll_x, scroll_x + width)
+        return strip.adjust_cell_length(width, base).simplify()
+
+
+def _fit(console: Console, cell: str | Text, width: int) -> list[Segment]:
+    """A cell's segments, its text cut (or padded) to the column's width, as DataTable draws a one-line cell
+    (Text.truncate with the cell's overflow, then its justification)."""
+    if isinstance(cell, str) or not cell.spans:
+        # One style for the whole cell (every cell of ours): plain string work, no Rich rendering.
+        text = cell if isinstance(cell, str) else cell.plain
+        style = None if isinstance(cell, str) else cell.style
+        overflow = None if isinstance(cell, str) else cell.overflow
+        justify = None if isinstance(cell, str) else cell.justify
+        if cell_len(text) > width:
+            text = set_cell_size(text, width - 1) + "…" if overflow == "ellipsis" else set_cell_size(text, width)
+        gap = width - cell_len(text)
+        if gap > 0:
+            if justify == "right":
+                text = " " * gap + text
+            elif justify == "center":
+                text = " " * (gap // 2) + text + " " * (gap - gap // 2)
+            else:
+                text = text + " " * gap
+        if not style:
+            return [Segment(text)]
+        return [Segment(text, console.get_style(style) if isinstance(style, str) else style)]
+    text = cell.copy()
+    text.end = ""
+    text.truncate(width, overflow=text.overflow or "crop")
+    text.align(text.justify if text.justify in ("left", "center", "right") else "left", width)
+    return list(text.render(console))

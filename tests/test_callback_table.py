@@ -1,0 +1,174 @@
+"""The callback table widget on its own: paging at the page's ends, cursor, selection marks, drawing.
+
+It draws its own lines (no DataTable); the callback screens' snapshots check that it looks the same.
+Here: 250 made-up callbacks behind a keyset fetch like the store's, in a bare app.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+from textual.app import App, ComposeResult
+
+from contiple_tui.core.callbacks import Callback
+from contiple_tui.core.models import CallbackStatus, IvrRoute, Service
+from contiple_tui.i18n import set_language
+from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_columns
+
+SERVICE = Service(id=1, code="cs", name="고객센터", ivr_routes=(IvrRoute("1", "주문/결제 문의"),))
+KEYS = ("requested", "phone", "name", "ivr", "status", "assignee", "attempts", "requests")
+
+
+def made_up(n: int) -> list[Callback]:
+    """Newest first, as the store returns them; every third pair requested in the same second."""
+    rows = []
+    for i in range(n, 0, -1):
+        at = 1_795_000_000 + (i // 2) * 60
+        rows.append(Callback(
+            id=i, service_id=1, cti_request_id=f"r{i}", customer_phone=f"0101234{i:04d}",
+            customer_name="김지훈" if i % 2 else None, phone_valid=True, ivr_route="1", requested_at=at,
+            last_requested_at=at, request_count=1 + (i % 3 == 0), status=CallbackStatus.UNASSIGNED,
+            assignee_id=None, assigned_by=None, assigned_at=None, attempts=i % 4, last_attempt_at=None,
+            completed_at=None, completed_by=None, dialing_since=None,
+        ))
+    rows.sort(key=lambda c: (c.requested_at, c.id), reverse=True)
+    return rows
+
+
+class Host(App):
+    def __init__(self, rows: list[Callback]) -> None:
+        super().__init__()
+        self.rows = rows
+        self.fetches: list[tuple[tuple[int, int] | None, int]] = []
+        self.messages: list[tuple[int, int]] = []
+        self.hooked = 0
+
+    def compose(self) -> ComposeResult:
+        yield CallbackTable(callback_columns(SERVICE, {}, KEYS), id="t")
+
+    def fetch(self, after, limit):
+        self.fetches.append((after, limit))
+        rows = self.rows if after is None else [c for c in self.rows if (c.requested_at, c.id) < after]
+        return rows[:limit]
+
+    def on_mount(self) -> None:
+        table = self.query_one(CallbackTable)
+        table.changed_hook = self._hook
+        table.focus()
+        table.show_from_top(self.fetch, self.fetch(None, PAGE))
+
+    def _hook(self) -> None:
+        self.hooked += 1
+
+    def on_callback_table_page_shown(self, message: CallbackTable.PageShown) -> None:
+        self.messages.append((message.first, message.rows))
+
+
+def line(table: CallbackTable, y: int) -> str:
+    return table.render_line(y).text
+
+
+@pytest.fixture(autouse=True)
+def english():
+    set_language("en")
+
+
+async def test_pages_on_at_the_ends_and_back():
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await pilot.pause()
+        assert table.row_count == PAGE and table.cursor_row == 0 and app.messages == [(1, PAGE)]
+        assert [c.id for c in table._page_rows] == [c.id for c in app.rows[:PAGE]]
+        await pilot.press("pagedown")  # not at the last row: a screenful further on this page
+        assert table.row_count == PAGE and 0 < table.cursor_row < PAGE - 1 and len(app.fetches) == 1
+        await pilot.press("ctrl+end", "pagedown")  # at the last row: the next page, from its top
+        await pilot.pause()
+        assert [c.id for c in table._page_rows] == [c.id for c in app.rows[PAGE:2 * PAGE]]
+        assert table.cursor_row == 0 and table.scroll_y == 0 and app.messages[-1] == (PAGE + 1, PAGE)
+        assert table.current is app.rows[PAGE]
+        await pilot.press("up")  # above the first row: the page before, the cursor on its last row
+        await pilot.pause()
+        assert table.current is app.rows[PAGE - 1] and table.cursor_row == PAGE - 1
+        assert app.messages[-1] == (1, PAGE)
+        body = table.size.height - table.header_height  # the cursor's row is in view, under the header
+        assert table.scroll_y <= table.cursor_row < table.scroll_y + body
+        shown = line(table, table.header_height + table.cursor_row - int(table.scroll_y))
+        assert f"010-1234-{app.rows[PAGE - 1].id:04d}" in shown
+        await pilot.press("down")  # below the last row: the next page again
+        await pilot.press("ctrl+end", "down", "ctrl+end", "pagedown")  # pages 3, then nothing after 250
+        await pilot.pause()
+        assert app.messages[-1] == (2 * PAGE + 1, 50) and table.row_count == 50
+        fetched = len(app.fetches)
+        await pilot.press("pagedown")  # a short page is the last one: no more fetching
+        assert len(app.fetches) == fetched and table.cursor_row == 49
+        await pilot.press("pageup", "ctrl+home", "pageup")
+        await pilot.pause()
+        assert app.messages[-1] == (PAGE + 1, PAGE) and table.cursor_row == PAGE - 1
+        assert app.hooked == len(app.messages)  # the hook saw every page, before its message
+
+
+async def test_draws_header_rows_cursor_and_marks():
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await pilot.pause()
+        header = line(table, 0)
+        assert header.split() == ["Requested", "Phone", "Name", "IVR", "Status", "Assign", "Trie", "Reqs"]
+        first = app.rows[0]
+        assert "010-1234-0250" in line(table, 1) and "1 주문/…" in line(table, 1)
+        assert cell_len(line(table, 1)) == cell_len(header) == table.size.width
+        hooked = app.hooked
+        await pilot.press("space")  # marks the row and moves on
+        assert table.selected == {first.id} and table.cursor_row == 1
+        assert line(table, 1).startswith(" ✔ ") and line(table, 2).startswith("    ")
+        assert app.hooked == hooked + 1
+        await pilot.press("ctrl+a")
+        assert table.selected == {c.id for c in app.rows[:PAGE]}
+        assert all(line(table, y).startswith(" ✔ ") for y in range(1, table.size.height))
+        await pilot.press("ctrl+end", "pagedown", "space")  # selection is kept across pages, by id
+        await pilot.pause()
+        assert app.rows[PAGE].id in table.selected and len(table.selected) == PAGE + 1
+        assert table.chosen_ids()[0] == app.rows[PAGE].id
+        table.clear_selection()
+        assert not table.selected and not line(table, 1).startswith(" ✔")
+
+
+async def test_click_moves_the_cursor_and_narrow_screens_scroll_sideways():
+    app = Host(made_up(30))
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(CallbackTable)
+        await pilot.pause()
+        await pilot.click(CallbackTable, offset=(5, 4))  # the fourth row under the header
+        assert table.cursor_row == 3 and table.current is app.rows[3]
+        await pilot.hover(CallbackTable, offset=(5, 6))  # the pointer's row is shown faintly
+        assert table.hover_row == 5
+        hovered = table.render_line(6)
+        await pilot.press("down")  # keys hide it, as in a DataTable
+        assert table.hover_row is None and table.render_line(6) != hovered
+        assert table.max_scroll_x > 0 and table.scroll_x == 0
+        header = line(table, 0)
+        await pilot.press("right", "right")
+        await pilot.pause()
+        shift = int(table.scroll_x)
+        assert shift > 0 and line(table, 0)[:20] == header[shift:shift + 20]
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.scroll_x == table.max_scroll_x and line(table, 0).rstrip().endswith("Reqs")
+        await pilot.press("home")
+        await pilot.pause()
+        assert table.scroll_x == 0 and table.cursor_row == 4  # sideways only: the cursor stays
+
+
+async def test_same_size_pages_do_not_relayout():
+    """A new page of the same size swaps the rows: no layout pass of the screen."""
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await pilot.pause()
+        size = table.virtual_size
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        assert not app.screen._layout_required and table.virtual_size == size
+        table.action_previous_page()
+        assert table.current is app.rows[PAGE - 1]

@@ -252,10 +252,11 @@ async def test_recipient_detail(demo_store):
     top = sms.add_category(demo_store, admin, cs, "안내")
     sub = sms.add_category(demo_store, admin, cs, "배송", parent_id=top)
     photo = check_image_bytes("photo.jpg", jpeg_bytes(200, 150))
+    body = "문 앞에 두었습니다.\n감사합니다."
     tpl = sms.save_template(demo_store, admin, cs, sms.TemplateDraft(
-        category_id=sub, name="배송 사진 안내", send_type=SendType.MMS, title="배송 완료", body="문 앞에 두었습니다.\n감사합니다."))
+        category_id=sub, name="배송 사진 안내", send_type=SendType.MMS, title="배송 완료", body=body))
     sent = send(demo_store, "agent02", "01012345678,0212345678", send_type=SendType.MMS, title="배송 완료",
-                body="문 앞에 두었습니다.\n감사합니다.", images=[photo], template_id=tpl, ago=5)
+                body=body, images=[photo], template_id=tpl, ago=5)
 
     app = make_app(demo_store, "agent02", lang="en")
     async with app.run_test(size=(100, 40)) as pilot:
@@ -270,7 +271,8 @@ async def test_recipient_detail(demo_store):
         title = static_text(app.screen.query_one("#smsh-detail-title"))
         assert f"#{sent}" in title and "02-1234-5678" in title
         for expected in ("배송 사진 안내", "MMS", "1588-0001", "서서윤", "2026-11-25 10:25:00", "배송 완료",
-                         "문 앞에 두었습니다.", "감사합니다.", "Sent", "SANDBOX-", "SANDBOX (nothing left this machine)"):
+                         "문 앞에 두었습니다.", "감사합니다.", "Sent", "SANDBOX-",
+                         "SANDBOX (nothing left this machine)"):
             assert expected in text, expected
         kb = f"{len(photo.data) / 1024:,.1f}"
         assert f"photo.jpg · {kb} KB · 200×150 px" in text
@@ -541,6 +543,26 @@ async def test_nhn_statuses_are_brought_up_to_date(demo_store):
             table = sends_table(app)
             await until(pilot, lambda: table.current is not None and table.current.status is MessageStatus.SENT)
         assert server.requests["GET /sender/sms/{requestId}"] + server.requests["GET /sender/sms"] >= 1
+
+
+async def test_a_refused_cancel_is_explained_and_nothing_changes(demo_store):
+    from contiple_tui.sms.nhn_server import NhnServer
+
+    with NhnServer(sender_numbers=("15880001",)) as server:
+        app = nhn_app(demo_store, server, "agent02", lang="ko")
+        reserved = send_nhn(demo_store, app, "agent02", "01012345678", reserve_in=timedelta(hours=2))
+        server.fail_next("http500", endpoint="PUT /reservations/cancel")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_history(pilot, expected=1)
+            await until(pilot, lambda: app.query_one("#smsh-cancel", Button).display)
+            await pilot.press("c")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
+            await pilot.click("#smsh-confirm-yes")
+            await until(pilot, lambda: "HTTP 500" in status_line(app))  # in the user's language, on screen
+            assert "⚠" in status_line(app) and any("500" in n.message for n in app._notifications)
+            assert status_of(demo_store, reserved) is MessageStatus.RESERVED
+            assert app.query_one("#smsh-cancel", Button).display  # still cancellable: try again
+        assert {m.message_status for m in server.messages} == {"RESERVED"}
 
 
 # -- snapshots --------------------------------------------------------------------------------------

@@ -384,8 +384,8 @@ def export_sms_history(
     total = sms.history_count(store, user, service, f)  # checks the scope before touching the file
     zone = ZoneInfo(service.timezone)
     headers = [t(f"export.col.{key}", lang) for key, _ in SMS_HISTORY_COLUMNS]
-    widths = [min(MAX_WIDTH, max(width, display_width(h) + 3) + 2) for (_, width), h in zip(SMS_HISTORY_COLUMNS,
-                                                                                          headers)]
+    widths = [min(MAX_WIDTH, max(width, display_width(h) + 3) + 2)  # + room for the auto-filter's button
+              for (_, width), h in zip(SMS_HISTORY_COLUMNS, headers, strict=True)]
     last_column = column_letter(len(SMS_HISTORY_COLUMNS))
     title = t("export.sheet.sms_history", lang)
     rows = sends = 0

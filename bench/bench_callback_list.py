@@ -56,10 +56,11 @@ the simulator costs; the in-process time from show_menu to the first status line
 kept the machine during the pty and in-process phases (_common.OtherLoad) and the load average.
 
 Notes: while the pty console runs, its demo simulator takes new callback requests into the store (intake),
-a few extra callbacks per run. Opening the list searches twice (on mount, then 0.25 s later for the filter
-widgets' first Changed events) and the second result resets the cursor, so the pty paging waits 2 s after
-the first page before its first key. The in-process filter timings poll on the app's own event loop, so
-they see the new status line only when the app next yields, usually after it has re-rendered.
+a few extra callbacks per run. Opening the list searches once (the filter widgets' first Changed events
+are ignored); the pty paging still waits 2 s after the first page before its first key, as when opening
+searched twice and the second result reset the cursor. The in-process filter timings poll on the app's own
+event loop, so they see the new status line only when the app next yields, usually after it has
+re-rendered.
 """
 
 from __future__ import annotations
@@ -252,8 +253,7 @@ def pty_run(data_dir: str, env: dict[str, str], *, page: bool, simulator: bool =
             raise SystemExit(1)
         out["first_rows"], out["status_line"] = rows_at - t0, status_at - t0
         if page:
-            # Opening searches twice (on mount, then again 0.25 s later for the filters' first Changed
-            # events), and the second result resets the cursor: keys pressed before it would be undone.
+            # Let the opening settle (the count, the simulator's first intakes) before the first key.
             time.sleep(2.0)
             out["rss_open"] = rss_mb(p.proc.pid)
             pages = []

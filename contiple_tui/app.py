@@ -43,6 +43,7 @@ from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.callback_unassign import CallbackUnassignView
 from contiple_tui.screens.sms_history import SmsHistoryView
 from contiple_tui.screens.sms_compose import SmsComposeView
+from contiple_tui.screens.sms_templates import SmsTemplatesView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized, localize_bindings
@@ -55,6 +56,7 @@ VIEW_CLASSES: dict[str, type[MenuView]] = (
     {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
      "callback_unassign": CallbackUnassignView, "callback_status": CallbackStatusView}
     | {"sms_compose": SmsComposeView}
+    | {"sms_templates": SmsTemplatesView}
     | {"sms_history": SmsHistoryView}
     | {m: WallboardView for m in VIEW_OF_MENU}
 )

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Region, Size
@@ -30,6 +32,7 @@ from textual.visual import Visual, visualize
 from contiple_tui.widgets.bindings import Localized
 
 Cell = str | Text
+CACHE_SIZE = 4_000  # cells laid out, kept until there are this many (counts only ever grow)
 
 
 def header_lines(label: str) -> list[str]:
@@ -92,6 +95,8 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
         self.line_width = self._offsets[-1]
         self._header_texts = self._headers()
         self._strips: dict[int, Strip] = {}  # rendered lines (headers, then rows), full board width
+        self._cell_cache: dict[tuple[int, str], str] = {}  # cells laid out in their columns
+        self._style_cache: dict[tuple, RichStyle] = {}  # segment styles, by span, cursor and offset
         self.virtual_size = Size(self.line_width, self.header_height)
 
     # -- compatibility with the DataTable-shaped questions tests and views ask ---------------------
@@ -191,11 +196,71 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
         return Visual.to_strips(self, visualize(self, text, markup=False), cell_len(text.plain), 1, style)[0]
 
     def _render_row(self, cells: Sequence[Cell], selected: bool) -> Strip:
-        return self._render_text(self._line(cells, selected=selected), self.visual_style)
+        """A row's line: the segments `_render_text(_line(...))` gives, without its cost per line.
+
+        Rendering a line through Textual's Content takes a good half millisecond, and a wall TV
+        renders a few lines for every event. The line's layout is fixed (`_line`: each cell between
+        two spaces, truncated and aligned to its column; a cell's style spans its column, the cursor
+        spans the line), so its segments are known: plain stretches run across cells, each styled
+        cell is one segment, and a segment's style is what Content gives an interval under those
+        spans, at that offset. Cells laid out and styles worked out are cached. Cells with spans of
+        their own take the general path. A test compares the two paths.
+        """
+        if any(isinstance(cell, Text) and cell.spans for cell in cells):
+            return self._render_text(self._line(cells, selected=selected), self.visual_style)
+        segments: list[Segment] = []
+        x = 0
+        plain: list[str] = []
+        for index, cell in enumerate(cells):
+            style = cell.style if isinstance(cell, Text) else ""
+            text = self._laid_out(index, cell)
+            if not style:
+                plain += (" ", text, " ")
+                continue
+            plain.append(" ")
+            run = "".join(plain)
+            segments.append(Segment(run, self._run_style(None, selected, x)))
+            x += len(run)
+            segments.append(Segment(text, self._run_style(style, selected, x)))
+            x += len(text)
+            plain = [" "]
+        run = "".join(plain)
+        segments.append(Segment(run, self._run_style(None, selected, x)))
+        if len(self._cell_cache) > CACHE_SIZE:
+            self._cell_cache.clear()
+        return Strip(segments, self.line_width)
+
+    def _laid_out(self, index: int, cell: Cell) -> str:
+        """A cell's characters as `_line` lays them out in its column."""
+        key = (index, cell if isinstance(cell, str) else cell.plain)
+        text = self._cell_cache.get(key)
+        if text is None:
+            column = self.board_columns[index]
+            laid = Text(str(cell) if isinstance(cell, str) else cell.plain)
+            laid.truncate(column.width, overflow="ellipsis")
+            laid.align("left" if column.left else "right", column.width)
+            text = self._cell_cache[key] = laid.plain
+        return text
+
+    def _run_style(self, span: str | RichStyle | None, selected: bool, x: int) -> RichStyle:
+        """The style Content gives the interval at ``x`` under a cell's ``span`` and the cursor."""
+        key = (span, selected, x)
+        style = self._style_cache.get(key)
+        if style is None:
+            base = self.visual_style
+            app = self.app
+            stack = [base]
+            for rich in ((span,) if span else ()) + (("reverse",) if selected else ()):
+                stack.append(VisualStyle.from_rich_style(
+                    app.console.get_style(rich) if isinstance(rich, str) else rich, app.ansi_theme
+                ))
+            style = self._style_cache[key] = (base + VisualStyle.combine(stack)).rich_style_with_offset(x, 0)
+        return style
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()  # a theme or class change: colours may differ
+        self._style_cache.clear()
         self.refresh()
 
     def _selected(self, index: int) -> bool:

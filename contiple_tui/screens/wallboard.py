@@ -77,8 +77,9 @@ class WallboardView(WallboardControls, MenuView):
         )
 
     def reload(self) -> None:
+        # Every store change reloads every view: a wallboard in a hidden menu only notes it.
         self.panel.scope = BoardScope.from_services(wallboard_services(self.session))
-        self.panel.redraw(force=True)
+        self.panel.invalidate()
 
     def action_popout(self) -> None:
         """팝업: inside tmux, a new tmux window running the wallboard; elsewhere, a full screen."""

@@ -172,6 +172,15 @@ class WallboardPanel(Vertical):
             node = node._parent
         return node.is_attached
 
+    def on_show(self) -> None:
+        self.redraw()  # back from a hidden menu: current at once, not at the next tick
+
+    def invalidate(self) -> None:
+        """Redraw in full when next on screen (the scope changed, say, while the panel was hidden)."""
+        self._drawn_version = -1
+        if self._displayed():
+            self.redraw(force=True)
+
     # -- rotation ------------------------------------------------------------------------------
 
     def tick(self) -> None:

@@ -22,7 +22,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Select, Static
-from textual.worker import get_current_worker
 
 from contiple_tui.core import sms
 from contiple_tui.core.phone import format_phone
@@ -142,6 +141,7 @@ class SendTable(Localized, DataTable):
         self._pages: list[tuple[int, int] | None] = []  # keyset starts of the pages shown so far
         self._page_rows: list[Message] = []
         self._generation = 0  # a new search makes pages still being fetched for the old one stale
+        self._requests = 0  # the latest page asked for: older answers are dropped
         self._layout: list[tuple[str, int]] = []
 
     # -- columns -------------------------------------------------------------------------------
@@ -221,13 +221,13 @@ class SendTable(Localized, DataTable):
             super().action_page_down()
             return
         last = self._page_rows[-1]
-        self._load((last.created_at, last.id), "next")
+        self._request((last.created_at, last.id), "next")
 
     def action_previous_page(self) -> None:
         if self.cursor_row > 0 or self.fetch is None or len(self._pages) < 2:
             super().action_page_up()
             return
-        self._load(self._pages[-2], "previous")
+        self._request(self._pages[-2], "previous")
 
     def action_cursor_down(self) -> None:
         if self.row_count and self.cursor_row == self.row_count - 1:
@@ -244,24 +244,26 @@ class SendTable(Localized, DataTable):
     def refresh_page(self) -> None:
         """Re-read the page on screen (after a change here or in another console)."""
         if self.fetch is not None:
-            self._load(self._pages[-1], "same")
+            self._request(self._pages[-1], "same")
+
+    def _request(self, after: tuple[int, int] | None, how: str) -> None:
+        if self.fetch is None:
+            return
+        self._requests += 1
+        self._load(self.fetch, (self._generation, self._requests), after, how)
 
     @work(thread=True, exclusive=True, group="smsh-page", exit_on_error=False)
-    def _load(self, after: tuple[int, int] | None, how: str) -> None:
-        fetch, generation = self.fetch, self._generation
-        if fetch is None:
-            return
+    def _load(self, fetch: Fetch, token: tuple[int, int], after: tuple[int, int] | None, how: str) -> None:
         try:
             rows = fetch(after, PAGE)
         except ContipleError as exc:
             self.app.call_from_thread(self.app.notify, exc.message(), severity="error")
             return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._loaded, generation, after, how, rows)
+        self.app.call_from_thread(self._loaded, token, after, how, rows)
 
-    def _loaded(self, generation: int, after, how: str, rows: list[Message]) -> None:
-        if generation != self._generation:
-            return  # a newer search replaced the pages
+    def _loaded(self, token: tuple[int, int], after, how: str, rows: list[Message]) -> None:
+        if token != (self._generation, self._requests):
+            return  # a newer search or page replaced this one while it was read
         if how == "next":
             if rows:
                 self._pages.append(after)
@@ -392,9 +394,11 @@ class SmsHistoryView(MenuView):
         self._ready = False  # filter events before this are the widgets' initial values
         self._refreshing = False
         self._recipients_timer = None
+        self._recipients_asked = 0  # the latest recipients asked for: older answers are dropped
         self._debounce = None
         self._error: str | None = None
         self._stale = False  # the store changed while the view was hidden
+        self._loads = 0  # the latest first-page load: older answers are dropped
         self.searches = 0  # searches started (or refused for their filter), for whoever waits on one
 
     # -- layout --------------------------------------------------------------------------------
@@ -497,14 +501,18 @@ class SmsHistoryView(MenuView):
         self.filter = f
         self._total = None
         self.query_one(RecipientTable).highlight = f.recipient
-        self._load(f)
+        self._search(f)
+
+    def _search(self, f: HistoryFilter) -> None:
+        self._loads += 1
+        self._load(f, self._loads)
 
     @work(thread=True, exclusive=True, group="smsh-search", exit_on_error=False)
-    def _load(self, f: HistoryFilter) -> None:
+    def _load(self, f: HistoryFilter, seq: int) -> None:
         session = self.session
         try:
             rows = sms.history(session.store, session.user, session.service, f, limit=PAGE)
-            self.app.call_from_thread(self._show, f, rows)  # the rows first, then the count
+            self.app.call_from_thread(self._show, seq, rows)  # the rows first, then the count
             total = sms.history_count(session.store, session.user, session.service, f)
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
@@ -519,10 +527,10 @@ class SmsHistoryView(MenuView):
 
         return fetch
 
-    def _show(self, f: HistoryFilter, rows: list[Message]) -> None:
-        if f != self.filter:
+    def _show(self, seq: int, rows: list[Message]) -> None:
+        if seq != self._loads or self.filter is None:
             return  # a newer search is on its way
-        self.query_one(SendTable).show_from_top(self._fetch(f), rows)
+        self.query_one(SendTable).show_from_top(self._fetch(self.filter), rows)
 
     def _set_total(self, f: HistoryFilter | None, total: int) -> None:
         if f is None or f == self.filter:
@@ -562,7 +570,12 @@ class SmsHistoryView(MenuView):
             self._stale = True
             return
         self._stale = False
-        self.query_one(SendTable).refresh_page()
+        table = self.query_one(SendTable)
+        if table.fetch is None:  # the first page is still on its way, perhaps read before this change
+            self._total = None
+            self._search(self.filter)
+            return
+        table.refresh_page()
         self._count()
 
     def on_show(self) -> None:
@@ -597,7 +610,9 @@ class SmsHistoryView(MenuView):
         self.refresh_bindings()
         if self._recipients_timer is not None:
             self._recipients_timer.stop()
-        self._recipients_timer = self.set_timer(0.1, lambda: self._load_recipients(msg))
+        self._recipients_asked += 1
+        asked = self._recipients_asked
+        self._recipients_timer = self.set_timer(0.1, lambda: self._load_recipients(msg, asked))
 
     def may_cancel(self, msg: Message | None) -> bool:
         return msg is not None and sms.may_cancel(self.session.user, msg, now=_now(self))
@@ -616,15 +631,13 @@ class SmsHistoryView(MenuView):
         self.query_one("#smsh-cancel").display = self.may_cancel(msg)
 
     @work(thread=True, exclusive=True, group="smsh-recipients", exit_on_error=False)
-    def _load_recipients(self, msg: Message | None) -> None:
+    def _load_recipients(self, msg: Message | None, asked: int) -> None:
         rows = [] if msg is None else self.session.store.sms.recipients(msg.id, limit=RECIPIENTS_MAX)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_recipients, msg, rows)
+        self.app.call_from_thread(self._show_recipients, msg, rows, asked)
 
-    def _show_recipients(self, msg: Message | None, rows: list[Recipient]) -> None:
-        current = self.current
-        if (current.id if current else None) != (msg.id if msg else None):
-            return  # the cursor moved on
+    def _show_recipients(self, msg: Message | None, rows: list[Recipient], asked: int) -> None:
+        if asked != self._recipients_asked:
+            return  # the cursor moved on, or the send changed since
         self.query_one(RecipientTable).show(msg, rows)
 
     @on(DataTable.RowSelected, "#smsh-sends")

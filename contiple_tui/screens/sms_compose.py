@@ -63,6 +63,7 @@ class SmsComposeView(MenuView):
         super().__init__(menu, session)
         self._template: sms.Template | None = None
         self._templates: dict[str, sms.Template] = {}
+        self._options: list[tuple[str, str]] | None = None
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -137,10 +138,16 @@ class SmsComposeView(MenuView):
             usable = sms.usable_templates(session.store, session.user, session.service)
         except ContipleError:
             usable = []
-        self._templates = {str(tpl.id): tpl for _, _, tpl in usable}
+        options = [(f"{top.name} › {sub.name} › {tpl.name}", str(tpl.id)) for top, sub, tpl in usable]
+        templates = {str(tpl.id): tpl for _, _, tpl in usable}
         select = self.query_one("#sms-template", Select)
+        # The store changes all the time (callbacks arrive): rebuild the list only when the templates
+        # did change, and never under the user's hand while the list is open.
+        if (options, templates) == (self._options, self._templates) or select.expanded:
+            return
+        self._options, self._templates = options, templates
         current = select.value
-        select.set_options([(f"{top.name} › {sub.name} › {tpl.name}", str(tpl.id)) for top, sub, tpl in usable])
+        select.set_options(options)
         if current in self._templates:
             select.value = current
         elif self._template is not None:  # the template went away or out of use

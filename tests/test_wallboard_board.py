@@ -7,6 +7,7 @@ import random
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from contiple_tui.widgets.live_board import LiveBoard
 from contiple_tui.widgets.wallboard_panel import AGENT_COLUMNS, SERVICE_COLUMNS
@@ -16,6 +17,9 @@ CHARACTERS = "0123456789 :%.—…abcXYZ고객센터영업팀합계상담원대�
 
 
 class BoardApp(App[None]):
+    AUTO_FOCUS = None
+    CSS = "LiveBoard { height: auto; overflow-x: auto; }"  # as on the wallboard
+
     def __init__(self, columns) -> None:
         super().__init__()
         self.columns = columns
@@ -55,3 +59,65 @@ async def test_cells_with_spans_of_their_own_take_the_general_path():
         general = list(board._render_text(board._line(cells), board.visual_style))
         assert list(board._render_row(cells, False)) == general
         assert any(segment.style.bold and segment.text.startswith("고객") for segment in general)
+
+
+def _line_text_and_reverse(board: LiveBoard, y: int) -> tuple[str, bool]:
+    strip = board.render_lines(Region(0, y, board.size.width, 1))[0]
+    return strip.text, any(segment.style.reverse for segment in strip if segment.text.strip())
+
+
+async def test_cursor_moves_over_the_rows_and_only_when_focused():
+    app = BoardApp([("name", "Service", 8), ("waiting", "Waiting", 5)])
+    async with app.run_test(size=(40, 10)) as pilot:
+        board = app.query_one(LiveBoard)
+        board.set_rows([("cs", ("고객센터", "2")), ("sales", ("영업팀", "0")), ("__total__", ("Total", "2"))])
+        await pilot.pause()
+        first = board.header_height
+        assert not board.has_focus
+        text, reverse = _line_text_and_reverse(board, first)
+        assert text.rstrip() == board._line(("고객센터", "2")).plain.rstrip() and not reverse
+        board.focus()
+        await pilot.pause()
+        assert _line_text_and_reverse(board, first)[1]
+        await pilot.press("down")
+        assert board.cursor_row == 1
+        assert not _line_text_and_reverse(board, first)[1]
+        assert _line_text_and_reverse(board, first + 1)[1]
+        await pilot.press("down", "down")
+        assert board.cursor_row == 2 and board.key_at(board.cursor_row) == "__total__"
+        board.blur()
+        await pilot.pause()
+        assert not any(_line_text_and_reverse(board, first + i)[1] for i in range(3))
+
+
+async def test_rows_appear_change_and_go():
+    app = BoardApp([("name", "Service", 8), ("waiting", "Waiting", 5)])
+    async with app.run_test(size=(40, 10)) as pilot:
+        board = app.query_one(LiveBoard)
+        board.set_rows([("cs", ("고객센터", "2"))])
+        await pilot.pause()
+        assert board.region.height == board.header_height + 1
+        board.set_rows([("cs", ("고객센터", "3")), ("sales", ("영업팀", "0"))])
+        await pilot.pause()
+        assert board.region.height == board.header_height + 2
+        assert _line_text_and_reverse(board, board.header_height)[0].startswith(board._line(("고객센터", "3")).plain)
+        board.set_rows([("sales", ("영업팀", "1")), ("cs", ("고객센터", "3"))])  # same count, new order
+        await pilot.pause()
+        assert _line_text_and_reverse(board, board.header_height)[0].startswith(board._line(("영업팀", "1")).plain)
+        board.set_rows([])
+        await pilot.pause()
+        assert board.region.height == board.header_height and board.row_count == 0
+
+
+async def test_a_board_wider_than_the_terminal_scrolls_sideways():
+    app = BoardApp([(key, label, width) for key, label, width in AGENT_COLUMNS])
+    async with app.run_test(size=(30, 10)) as pilot:
+        board = app.query_one(LiveBoard)
+        board.set_rows([("cs", ("고객센터",) + tuple(str(n) for n in range(1, len(AGENT_COLUMNS))))])
+        await pilot.pause()
+        assert board.show_horizontal_scrollbar and board.virtual_size.width == board.line_width > 30
+        row = board.header_height
+        assert _line_text_and_reverse(board, row)[0].startswith(" 고객센터 ")
+        board.scroll_to(x=board.line_width, animate=False)
+        await pilot.pause()
+        assert _line_text_and_reverse(board, row)[0].rstrip().endswith(f" {len(AGENT_COLUMNS) - 1}")

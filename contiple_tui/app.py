@@ -43,6 +43,7 @@ from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.callback_unassign import CallbackUnassignView
 from contiple_tui.screens.sms_history import SmsHistoryView
 from contiple_tui.screens.sms_compose import SmsComposeView
+from contiple_tui.screens.sms_preview import SmsPreviewScreen
 from contiple_tui.screens.sms_templates import SmsTemplatesView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
@@ -290,7 +291,9 @@ class ContipleApp(Localized, App[None]):
         if not permissions.may_view_callbacks(user, service):
             return
         mine = self.store.callbacks.count_by_status(service.id, user.id)[CallbackStatus.ASSIGNED]
-        self.query_one(NavMenu).set_badge("callback_list", mine)
+        navs = self.query(NavMenu)  # gone while the app is closing
+        if navs:
+            navs.first().set_badge("callback_list", mine)
 
     @on(WallboardPanel.TurnedCritical)
     def _critical(self) -> None:
@@ -456,10 +459,13 @@ def all_binding_ids() -> set[str]:
     from contiple_tui.widgets.agent_picker import AgentPicker
     from contiple_tui.widgets.callback_table import CallbackTable
     from contiple_tui.screens.sms_history import KEYMAP_CLASSES as SMS_HISTORY_CLASSES
+    from contiple_tui.screens.sms_templates import KEYMAP_CLASSES as SMS_TEMPLATES_CLASSES
+    from contiple_tui.widgets.image_picker import ImagePicker
 
     for cls in (ContipleApp, ServiceSwitchScreen, WallboardView, PopoutScreen, AgentDetailScreen, CallbackListView,
                 CallbackAssignView, CallbackUnassignView, CallbackStatusView, CallbackTable, HistoryFormScreen,
-                ExportScreen, AgentPicker, *SMS_HISTORY_CLASSES):
+                ExportScreen, AgentPicker, *SMS_HISTORY_CLASSES, *SMS_TEMPLATES_CLASSES, SmsComposeView,
+                SmsPreviewScreen, ImagePicker):
         for binding in cls.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 ids.add(binding.id)

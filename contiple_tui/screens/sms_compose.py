@@ -24,6 +24,7 @@ from contiple_tui.sms.images import check_image_bytes
 from contiple_tui.sms.rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
+from contiple_tui.widgets.tickbox import TickBox
 
 NO_TEMPLATE = "none"
 
@@ -104,7 +105,7 @@ class SmsComposeView(MenuView):
             yield Label(t("sms.compose.when"), classes="sms-label")
             with Vertical(classes="sms-field"):
                 with Horizontal(classes="sms-field"):
-                    yield Checkbox(t("sms.compose.reserve"), id="sms-reserve-on")
+                    yield TickBox(t("sms.compose.reserve"), id="sms-reserve-on")
                     yield Input(placeholder="YYYY-MM-DD HH:MM", restrict=r"[0-9: -]*", max_length=16,
                                 id="sms-reserve", disabled=True, compact=True)
                 yield Static(t("sms.compose.now"), id="sms-reserve-status", classes="sms-hint", markup=False)

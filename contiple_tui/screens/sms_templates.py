@@ -39,6 +39,7 @@ from contiple_tui.sms import rules
 from contiple_tui.sms.images import MmsImage, check_image_bytes
 from contiple_tui.sms.rules import SendType
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.tickbox import TickBox
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 
@@ -50,14 +51,6 @@ def _lay_out(tree: Tree) -> None:
     """Give freshly added nodes their line numbers now (Tree does it lazily, on idle), so that the
     cursor can be put on one of them at once (textual 8.2: the private ``_tree_lines`` builds them)."""
     tree._tree_lines  # noqa: B018
-
-
-class TickBox(Checkbox):
-    """A check box whose mark is drawn only when it is on: readable without colour (NO_COLOR, 16 colours)."""
-
-    @property
-    def BUTTON_INNER(self) -> str:
-        return "X" if self.value else " "
 
 
 class ConfirmScreen(Localized, ModalScreen[bool]):

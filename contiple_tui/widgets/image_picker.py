@@ -65,6 +65,10 @@ class ImagePicker(Localized, Vertical):
             super().__init__()
             self.picker = picker
 
+        @property
+        def control(self) -> ImagePicker:
+            return self.picker
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.images: list[MmsImage] = []

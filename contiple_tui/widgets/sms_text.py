@@ -25,6 +25,7 @@ class Cp949TextArea(TextArea):
     def __init__(self, *args, single_line: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.single_line = single_line
+        self.match_cursor_bracket = False  # "[고객센터]" is text, not code: no bracket highlights
 
     def get_line(self, line_index: int) -> Text:
         line = super().get_line(line_index)

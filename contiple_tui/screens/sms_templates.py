@@ -11,80 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widget import Widget
-from textual.widgets import (
-    Button,
-    Checkbox,
-    Input,
-    Label,
-    OptionList,
-    Select,
-    Static,
-    Tree,
-)
+from textual.widgets import Button, Checkbox, Input, Static, Tree
 
 from contiple_tui.core import sms
-from contiple_tui.core.phone import format_phone
 from contiple_tui.core.sms_models import Category, Template
-from contiple_tui.errors import ContipleError, ValidationError
+from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
-from contiple_tui.sms import rules
-from contiple_tui.sms.images import MmsImage, check_image_bytes
-from contiple_tui.sms.rules import SendType
-from contiple_tui.widgets.bindings import Localized
-from contiple_tui.widgets.tickbox import TickBox
-from contiple_tui.widgets.image_picker import ImagePicker
+from contiple_tui.screens.confirm import ConfirmScreen
+from contiple_tui.widgets.sms_template_form import TemplateForm, form_row
+from contiple_tui.widgets.sms_template_tree import Key, TemplateTree
 from contiple_tui.widgets.sms_text import SmsTextField
+from contiple_tui.widgets.tickbox import TickBox
 
-Key = tuple[str, int]  # ("cat", id) or ("tpl", id): what a tree node stands for
 STACK_BELOW = 84  # the view's width under which the tree goes above the editor
-
-
-def _lay_out(tree: Tree) -> None:
-    """Give freshly added nodes their line numbers now (Tree does it lazily, on idle), so that the
-    cursor can be put on one of them at once (textual 8.2: the private ``_tree_lines`` builds them)."""
-    tree._tree_lines  # noqa: B018
-
-
-class ConfirmScreen(Localized, ModalScreen[bool]):
-    """A yes/no question; the safe answer has the focus, Escape gives it."""
-
-    BINDINGS = [Binding("escape", "dismiss(False)", "key.cancel", id="sms_templates.confirm_cancel")]
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    #st-confirm { width: 64; max-width: 96%; height: auto; border: thick $error; background: $surface;
-                  padding: 1 2; }
-    #st-confirm-title { text-style: bold; }
-    #st-confirm-body { margin: 1 0; }
-    #st-confirm-buttons { height: auto; align-horizontal: right; }
-    #st-confirm-buttons Button { margin-left: 1; }
-    """
-
-    def __init__(self, title: str, body: str, yes: str, no: str) -> None:
-        super().__init__()
-        self._title, self._body, self._yes, self._no = title, body, yes, no
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="st-confirm"):
-            yield Static(self._title, id="st-confirm-title", markup=False)
-            yield Static(self._body, id="st-confirm-body", markup=False)
-            with Horizontal(id="st-confirm-buttons"):
-                yield Button(self._yes, id="st-confirm-yes", variant="error")
-                yield Button(self._no, id="st-confirm-no")
-
-    def on_mount(self) -> None:
-        self.query_one("#st-confirm-no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "st-confirm-yes")
 
 
 class SmsTemplatesView(MenuView):
@@ -141,7 +85,6 @@ class SmsTemplatesView(MenuView):
         super().__init__(menu, session)
         self._cats: dict[int, Category] = {}
         self._tpls: dict[int, Template] = {}
-        self._collapsed: set[Key] = set()
         self._cursor_key: Key | None = None  # the node the cursor was last seen on
         self._pending_key: Key | None = None  # where the cursor goes once the tree is read again
         self._mode: tuple[str, int | None] | None = None  # what the editor shows (see _edit)
@@ -159,55 +102,25 @@ class SmsTemplatesView(MenuView):
                 yield button
         with Horizontal(id="st-main"):
             with Vertical(id="st-tree-pane"):
-                tree: Tree[Key] = Tree(t("st.tree.title"), id="st-tree")
-                tree.show_root = False
-                tree.auto_expand = False  # Enter opens the editor; space folds
-                tree.guide_depth = 2
-                yield tree
+                yield TemplateTree(t("st.tree.title"), id="st-tree")
                 yield Static(id="st-summary", markup=False)
             with VerticalScroll(id="st-editor"):
                 yield Static(id="st-editor-title", markup=False)
                 yield Static(t("st.edit.none"), id="st-empty", markup=False)
                 yield from self._category_form()
-                yield from self._template_form()
+                yield TemplateForm(id="st-tpl-form", classes="st-form")
                 with Horizontal(id="st-buttons"):
                     yield Button(t("key.save"), id="st-save", variant="primary", compact=True)
                     yield Button(t("key.st.delete"), id="st-delete", variant="error", compact=True)
         with Vertical(id="st-message-box"):  # not a direct Static child: the menu views' margin stays off
             yield Static(id="st-message", markup=False)
 
-    def _row(self, label: str, *widgets: Widget, id: str | None = None) -> Horizontal:
-        return Horizontal(Label(label, classes="st-label", markup=False), *widgets, classes="st-row", id=id)
-
     def _category_form(self) -> ComposeResult:
         with Vertical(id="st-cat-form", classes="st-form"):
-            yield self._row(t("st.field.category_name"),
+            yield form_row(t("st.field.category_name"),
                             Input(id="st-cat-name", compact=True, max_length=sms.NAME_MAX))
-            yield self._row("", TickBox(t("st.field.in_use"), True, id="st-cat-in-use", compact=True))
+            yield form_row("", TickBox(t("st.field.in_use"), True, id="st-cat-in-use", compact=True))
             yield Static(t("st.category.help"), classes="st-help", markup=False)
-
-    def _template_form(self) -> ComposeResult:
-        types = [(t(f"st.type.{kind}"), str(kind)) for kind in SendType]
-        with Vertical(id="st-tpl-form", classes="st-form"):
-            yield self._row(t("st.field.type"),
-                            Select(types, value=str(SendType.SMS), allow_blank=False, id="st-type", compact=True))
-            yield self._row("", TickBox(t("st.field.in_use"), True, id="st-tpl-in-use", compact=True),
-                            TickBox(t("st.field.editable"), True, id="st-editable", compact=True))
-            yield Static(id="st-inherited", markup=False)
-            yield self._row(t("st.field.template_name"),
-                            Input(id="st-tpl-name", compact=True, max_length=sms.NAME_MAX))
-            yield self._row(t("st.field.description"),
-                            Input(id="st-description", compact=True, max_length=sms.DESCRIPTION_MAX))
-            yield self._row(t("st.field.sender"),
-                            Select([], prompt=t("st.sender.none"), id="st-sender", compact=True))
-            yield self._row(t("st.field.title"),
-                            SmsTextField(rules.MMS_TITLE_LIMIT, single_line=True, compact=True, id="st-title"), id="st-title-row")
-            yield self._row(t("st.field.body"), SmsTextField(rules.SMS_BODY_LIMIT, compact=True, id="st-body"))
-            with Horizontal(classes="st-row", id="st-images-box"):
-                yield Label(t("st.field.images"), classes="st-label", markup=False)
-                with Vertical(id="st-images-pane"):
-                    yield ImagePicker(id="st-images")
-                    yield Button(t("st.button.remove_image"), id="st-image-remove", compact=True)
 
     def on_mount(self) -> None:
         self._show_editor(None)
@@ -249,23 +162,13 @@ class SmsTemplatesView(MenuView):
 
     def _show_tree(self, tops: list[Category]) -> None:
         self._cats, self._tpls = {}, {}
-        widget = self.query_one("#st-tree", Tree)
-        widget.clear()
-        nodes = {}
         for top in tops:
             self._cats[top.id] = top
-            top_node = widget.root.add(self._category_label(top, None), data=("cat", top.id),
-                                       expand=("cat", top.id) not in self._collapsed, allow_expand=bool(top.children))
-            nodes[("cat", top.id)] = top_node
             for sub in top.children:
                 self._cats[sub.id] = sub
-                sub_node = top_node.add(self._category_label(sub, top), data=("cat", sub.id),
-                                        expand=("cat", sub.id) not in self._collapsed,
-                                        allow_expand=bool(sub.templates))
-                nodes[("cat", sub.id)] = sub_node
-                for tpl in sub.templates:
-                    self._tpls[tpl.id] = tpl
-                    nodes[("tpl", tpl.id)] = sub_node.add_leaf(self._template_label(tpl), data=("tpl", tpl.id))
+                self._tpls.update((tpl.id, tpl) for tpl in sub.templates)
+        widget = self.query_one(TemplateTree)
+        nodes = widget.show(tops)
         self.query_one("#st-summary", Static).update(
             t("st.tree.summary", categories=len(self._cats), templates=len(self._tpls)) if tops
             else t("st.tree.empty"))
@@ -276,17 +179,8 @@ class SmsTemplatesView(MenuView):
         if want is None and nodes and self._mode is None:
             want = next(iter(nodes))
         # Place the cursor without the editor following it: the editor is set below, on purpose.
-        _lay_out(widget)
-        widget.unselect()
         self._cursor_key = want
-        if want is not None:
-            node = nodes[want]
-            parent = node.parent
-            while parent is not None and not parent.is_root:
-                parent.expand()
-                parent = parent.parent
-            _lay_out(widget)
-            widget.move_cursor(node)
+        widget.place_cursor(nodes[want] if want is not None else None)
         self._refresh_editor(want)
         self._loaded_once = True
 
@@ -312,54 +206,19 @@ class SmsTemplatesView(MenuView):
         else:
             self._update_title()
 
-    def _category_label(self, cat: Category, parent: Category | None) -> Text:
-        text = Text(cat.name, style="bold" if parent is None else "")
-        if not cat.in_use:
-            text.append(" " + t("st.mark.off"))
-            text.stylize("dim")
-        elif parent is not None and not parent.in_use:
-            text.append(" " + t("st.mark.off_inherited"))
-            text.stylize("dim")
-        return text
-
-    def _template_label(self, tpl: Template) -> Text:
-        text = Text.assemble((f"{tpl.send_type} ", "italic"), tpl.name)
-        if not tpl.in_use:
-            text.append(" " + t("st.mark.off"))
-            text.stylize("dim")
-        elif not tpl.effective_in_use:
-            text.append(" " + t("st.mark.off_inherited"))
-            text.stylize("dim")
-        return text
-
-    @on(Tree.NodeCollapsed, "#st-tree")
-    def _collapsed_node(self, event: Tree.NodeCollapsed) -> None:
-        if event.node.data is not None:
-            self._collapsed.add(event.node.data)
-
-    @on(Tree.NodeExpanded, "#st-tree")
-    def _expanded_node(self, event: Tree.NodeExpanded) -> None:
-        self._collapsed.discard(event.node.data)
-
     # -- following the cursor ----------------------------------------------------------------------
 
     @property
     def cursor_key(self) -> Key | None:
-        node = self.query_one("#st-tree", Tree).cursor_node
-        return node.data if node is not None else None
+        return self.query_one(TemplateTree).cursor_key
 
     def _move_cursor(self, key: Key | None) -> None:
-        widget = self.query_one("#st-tree", Tree)
         self._cursor_key = key
-        for node in self._walk(widget.root):
-            if node.data == key:
-                widget.move_cursor(node)
-                return
+        self.query_one(TemplateTree).move_to(key)
 
     def _walk(self, node):
-        for child in node.children:
-            yield child
-            yield from self._walk(child)
+        """Every node below ``node``, depth first (the tests walk the tree with it)."""
+        return self.query_one(TemplateTree).walk(node)
 
     @on(Tree.NodeHighlighted, "#st-tree")
     def _highlighted(self, event: Tree.NodeHighlighted) -> None:
@@ -441,34 +300,11 @@ class SmsTemplatesView(MenuView):
         self._loaded = self._values()
 
     def _fill_template(self, tpl: Template | None) -> None:
-        send_type = tpl.send_type if tpl else SendType.SMS
-        self.query_one("#st-type", Select).value = str(send_type)
-        self.query_one("#st-tpl-in-use", Checkbox).value = tpl.in_use if tpl else True
-        self.query_one("#st-editable", Checkbox).value = tpl.editable if tpl else True
-        self.query_one("#st-tpl-name", Input).value = tpl.name if tpl else ""
-        self.query_one("#st-description", Input).value = tpl.description if tpl else ""
-        numbers = list(self.session.service.sender_numbers)
-        options = [(format_phone(n), n) for n in numbers]
-        current = tpl.sender_no if tpl else None
-        if current and current not in numbers:
-            options.append((t("st.sender.unregistered", number=format_phone(current)), current))
-        sender = self.query_one("#st-sender", Select)
-        sender.set_options(options)
-        sender.value = current if current else Select.NULL
-        self.query_one("#st-title", SmsTextField).text = tpl.title if tpl else ""
-        self.query_one("#st-body", SmsTextField).text = tpl.body if tpl else ""
-        picker = self.query_one("#st-images", ImagePicker)
-        picker.set_images([self._stored_image(i.file_name, i.data) for i in tpl.images] if tpl else [])
-        picker.query_one("#image-path", Input).value = ""
-        picker.query_one("#image-error", Static).update("")
-        inherited = self.query_one("#st-inherited", Static)
+        off = None
         if tpl is not None and tpl.in_use and not tpl.effective_in_use:
-            off = self._off_category(tpl)
-            inherited.update(t("st.template.inherited_off", name=off.name if off else "?"))
-            inherited.display = True
-        else:
-            inherited.display = False
-        self._apply_type()
+            cat = self._off_category(tpl)
+            off = cat.name if cat else "?"
+        self.query_one(TemplateForm).fill(tpl, list(self.session.service.sender_numbers), off)
 
     def _off_category(self, tpl: Template) -> Category | None:
         cat = self._cats.get(tpl.category_id)
@@ -479,55 +315,13 @@ class SmsTemplatesView(MenuView):
             return parent
         return cat if not cat.in_use else None
 
-    @staticmethod
-    def _stored_image(name: str, data: bytes) -> MmsImage:
-        try:
-            return check_image_bytes(name, data)
-        except ValidationError:  # stored under older rules: keep it; saving will say what is wrong
-            return MmsImage(name, data, 0, 0)
-
-    def _send_type(self) -> SendType:
-        value = self.query_one("#st-type", Select).value
-        return SendType(value) if isinstance(value, str) else SendType.SMS
-
-    def _apply_type(self) -> None:
-        send_type = self._send_type()
-        self.query_one("#st-body", SmsTextField).limit = rules.body_limit(send_type)
-        mms = send_type is SendType.MMS
-        self.query_one("#st-title-row").display = mms
-        # An SMS carries no image; images already attached stay visible, so the refusal can be acted on.
-        self.query_one("#st-images-box").display = mms or bool(self._images)
-
-    @on(Select.Changed, "#st-type")
-    def _type_changed(self) -> None:
-        self._apply_type()
-
-    @property
-    def _images(self) -> list[MmsImage]:
-        return self.query_one("#st-images", ImagePicker).images
-
-    @on(ImagePicker.Changed)
-    def _images_changed(self) -> None:
-        self.query_one("#st-image-remove").display = bool(self._images)
-        self._apply_type()
-
     def _values(self) -> tuple:
         mode = self._mode
         if mode is None:
             return ()
         if mode[0] in ("cat", "new_cat"):
             return (self.query_one("#st-cat-name", Input).value, self.query_one("#st-cat-in-use", Checkbox).value)
-        return (
-            self._send_type(),
-            self.query_one("#st-tpl-in-use", Checkbox).value,
-            self.query_one("#st-editable", Checkbox).value,
-            self.query_one("#st-tpl-name", Input).value,
-            self.query_one("#st-description", Input).value,
-            self.query_one("#st-sender", Select).value,
-            self.query_one("#st-title", SmsTextField).text if self._send_type() is SendType.MMS else "",
-            self.query_one("#st-body", SmsTextField).text,
-            tuple((img.file_name, img.data) for img in self._images),
-        )
+        return self.query_one(TemplateForm).values()
 
     def _dirty(self) -> bool:
         return self._mode is not None and self._values() != self._loaded
@@ -651,20 +445,7 @@ class SmsTemplatesView(MenuView):
 
     def _draft(self, mode: tuple[str, int | None]) -> sms.TemplateDraft:
         category_id = mode[1] if mode[0] == "new_tpl" else self._tpls[mode[1]].category_id
-        sender = self.query_one("#st-sender", Select).value
-        send_type = self._send_type()
-        return sms.TemplateDraft(
-            category_id=category_id,
-            name=self.query_one("#st-tpl-name", Input).value,
-            send_type=send_type,
-            body=self.query_one("#st-body", SmsTextField).text,
-            title=self.query_one("#st-title", SmsTextField).text if send_type is SendType.MMS else "",
-            description=self.query_one("#st-description", Input).value,
-            in_use=self.query_one("#st-tpl-in-use", Checkbox).value,
-            editable=self.query_one("#st-editable", Checkbox).value,
-            sender_no=sender if isinstance(sender, str) else None,
-            images=tuple(self._images),
-        )
+        return self.query_one(TemplateForm).draft(category_id)
 
     @on(Button.Pressed, "#st-save")
     def _save_pressed(self) -> None:
@@ -684,20 +465,11 @@ class SmsTemplatesView(MenuView):
 
     @on(Button.Pressed, "#st-image-remove")
     def _image_remove_pressed(self) -> None:
-        picker = self.query_one("#st-images", ImagePicker)
-        listing = picker.query_one(OptionList)
-        index = listing.highlighted
-        if index is None and len(picker.images) == 1:
-            index = 0
-        if index is None or not 0 <= index < len(picker.images):
+        removed = self.query_one(TemplateForm).remove_image()
+        if removed is None:
             self._say(t("st.image.none_selected"), error=True)
-            return
-        images = list(picker.images)
-        removed = images.pop(index)
-        if not images:  # the button goes away with the last image: the focus stays in the form
-            picker.query_one("#image-path", Input).focus()
-        picker.set_images(images)
-        self._say(t("st.image.removed", name=removed.file_name))
+        else:
+            self._say(t("st.image.removed", name=removed))
 
     # -- deleting --------------------------------------------------------------------------------------
 
@@ -743,19 +515,11 @@ class SmsTemplatesView(MenuView):
             return
         if self._mode is not None and (self._mode == key or self._mode[1] == ident and self._mode[0].startswith("new")):
             self._mode = None
-        self._pending_key = self._neighbour(key)
+        self._pending_key = self.query_one(TemplateTree).neighbour(key)
         self._cursor_key = None
         self._say(done)
         self.app.notify(done)
         self.reload()
-
-    def _neighbour(self, key: Key) -> Key | None:
-        """Where the cursor goes when ``key`` is deleted: the node above it, or its parent."""
-        for node in self._walk(self.query_one("#st-tree", Tree).root):
-            if node.data == key:
-                above = node.previous_sibling or (node.parent if not node.parent.is_root else None)
-                return above.data if above is not None else None
-        return None
 
     @on(Button.Pressed, "#st-delete")
     def _delete_pressed(self) -> None:

@@ -66,10 +66,12 @@ class CallbackListView(MenuView):
         service, user = self.session.service, self.session.user
         zone = ZoneInfo(service.timezone)
         today = datetime.now(zone).date()
+        first = today - timedelta(days=DEFAULT_DAYS - 1)
+        self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
         statuses = [(t(f"status.{s}"), s) for s in CallbackStatus]
         routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
         with Horizontal(classes="cb-filters"):
-            yield Input(str(today - timedelta(days=DEFAULT_DAYS - 1)), placeholder="YYYY-MM-DD", id="cb-from",
+            yield Input(str(first), placeholder="YYYY-MM-DD", id="cb-from",
                         compact=True, max_length=10, restrict=r"[0-9-]*", tooltip=t("cb.filter.from"))
             yield Input(str(today), placeholder="YYYY-MM-DD", id="cb-to", compact=True, max_length=10,
                         restrict=r"[0-9-]*", tooltip=t("cb.filter.to"))
@@ -85,8 +87,14 @@ class CallbackListView(MenuView):
                              if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"]
                 yield Select(agents, prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True)
                 yield Select(assigners, prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True)
-        yield CallbackTable(self._columns(), id="cb-table")
+        table = CallbackTable(self._columns(), id="cb-table")
+        table.changed_hook = self._status_line
+        yield table
         yield Static(id="cb-status-line")
+        # The first search starts now, with the filters' first values, while the filters (Selects are many
+        # widgets each) are still being mounted: the rows can be on screen before the view's Mount event.
+        self._query = cb.CallbackQuery(date_from=first, date_to=today)
+        self._load(self._query)
 
     def _columns(self) -> list[Column]:
         return callback_columns(
@@ -95,10 +103,7 @@ class CallbackListView(MenuView):
         )
 
     def on_mount(self) -> None:
-        self.query_one(CallbackTable).changed_hook = self._status_line
-        self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
-        self.search()
-        self.call_after_refresh(self._arm)
+        self.call_after_refresh(self._arm)  # the search started in compose covers the filters' first values
 
     def _arm(self) -> None:
         self._ready = True

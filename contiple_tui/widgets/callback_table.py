@@ -190,6 +190,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self._cells_cache: dict[int, list[list[Segment]]] = {}  # row index -> its cells, cut to their widths
         self._lines: dict[tuple[int, bool, bool], list[Segment]] = {}  # (row or -1, cursor, hover) -> segments
         self._styles: dict[str, Style] | None = None
+        self._pending: list[Callback] | None = None  # a first page given before the mount
         self.virtual_size = Size(self.table_width, self.header_height)
 
     # -- what DataTable offered and the screens and tests use ------------------------------------
@@ -213,10 +214,21 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
     # -- pages ---------------------------------------------------------------------------------
 
     def show_from_top(self, fetch: Fetch, rows: list[Callback]) -> None:
-        """A new search: ``rows`` is its first page (fetched by the caller, off the UI thread)."""
+        """A new search: ``rows`` is its first page (fetched by the caller, off the UI thread).
+
+        Before the table is mounted (a search started while its screen is composed), the page waits for
+        the mount."""
         self.fetch = fetch
         self._pages = [None]
+        if not self.is_mounted:
+            self._pending = rows
+            return
         self._show(rows)
+
+    def _on_mount(self, event: events.Mount) -> None:
+        if self._pending is not None:
+            rows, self._pending = self._pending, None
+            self._show(rows)
 
     def _show(self, rows: list[Callback], cursor_at_end: bool = False) -> None:
         resized = len(rows) != len(self._page_rows)

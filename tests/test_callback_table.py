@@ -172,3 +172,25 @@ async def test_same_size_pages_do_not_relayout():
         assert not app.screen._layout_required and table.virtual_size == size
         table.action_previous_page()
         assert table.current is app.rows[PAGE - 1]
+
+
+async def test_a_page_given_before_the_mount_is_shown_at_the_mount():
+    """The list starts its first search while it is composed: the page may come before the table mounts."""
+
+    class Early(Host):
+        def compose(self) -> ComposeResult:
+            table = CallbackTable(callback_columns(SERVICE, {}, KEYS), id="t")
+            table.changed_hook = self._hook
+            table.show_from_top(self.fetch, self.fetch(None, PAGE))  # not mounted yet
+            assert table.row_count == 0
+            yield table
+
+        def on_mount(self) -> None:
+            self.query_one(CallbackTable).focus()
+
+    app = Early(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await pilot.pause()
+        assert table.row_count == PAGE and app.messages == [(1, PAGE)] and app.hooked == 1
+        assert "010-1234-0250" in line(table, 1)

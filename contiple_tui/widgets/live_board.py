@@ -32,7 +32,7 @@ from textual.visual import Visual, visualize
 from contiple_tui.widgets.bindings import Localized
 
 Cell = str | Text
-CACHE_SIZE = 4_000  # cells laid out, kept until there are this many (counts only ever grow)
+CACHE_SIZE = 1_000  # cells laid out, kept until there are this many (counts only ever grow)
 
 
 def header_lines(label: str) -> list[str]:
@@ -65,7 +65,8 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
     COMPONENT_CLASSES = {"live-board--header"}
     DEFAULT_CSS = """
     LiveBoard {
-        width: 1fr;
+        width: auto;
+        max-width: 100%;
         height: 1fr;
         overflow: hidden hidden;
     }
@@ -89,10 +90,7 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
         self.cursor_row = 0
         self._rows: list[tuple[str, tuple[Cell, ...]]] = []
         self.header_height = max(len(header_lines(c.label)) for c in self.board_columns)
-        self._offsets = [0]  # where each column starts on a line (one space either side of each)
-        for column in self.board_columns:
-            self._offsets.append(self._offsets[-1] + column.width + 2)
-        self.line_width = self._offsets[-1]
+        self.line_width = sum(column.width + 2 for column in self.board_columns)  # a space either side
         self._header_texts = self._headers()
         self._strips: dict[int, Strip] = {}  # rendered lines (headers, then rows), full board width
         self._cell_cache: dict[tuple[int, str], str] = {}  # cells laid out in their columns
@@ -155,21 +153,21 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
             self.refresh(layout=True)
             return
         for index, ((key, cells), (old_key, before)) in enumerate(zip(rows, old)):
-            if key != old_key:
+            if key != old_key or (cells is not before and not all(map(_same_cell, cells, before))):
                 self._refresh_row(index)
-            elif cells is not before:
-                changed = [i for i, (a, b) in enumerate(zip(cells, before)) if not _same_cell(a, b)]
-                if changed:
-                    self._refresh_row(index, changed[0], changed[-1])
 
-    def _refresh_row(self, index: int, first: int | None = None, last: int | None = None) -> None:
-        """Re-render a row's line; only columns ``first`` to ``last`` go to the terminal, if given."""
+    def _refresh_row(self, index: int) -> None:
+        """Re-render a row's line and send it to the terminal.
+
+        The whole line, not only the cells that changed: a cut inside a segment with wide (Korean)
+        characters goes through Rich's cache of split segments (16,384 entries, kept for good), and
+        the first segment of a row holds the service's name and the numbers after it, which change
+        all the time: the kiosk's memory grew by megabytes over a million events.
+        """
         y = self.header_height + index
         self._strips.pop(y, None)
-        start = 0 if first is None else self._offsets[first]
-        end = self.line_width if last is None else self._offsets[last + 1]
         scroll_x, scroll_y = self.scroll_offset
-        self.refresh(Region(start - scroll_x, y - scroll_y, end - start, 1))
+        self.refresh(Region(-scroll_x, y - scroll_y, self.line_width, 1))
 
     # -- drawing ---------------------------------------------------------------------------------
 

@@ -60,13 +60,13 @@ _MARK = {wb.Level.OK: ("", ""), wb.Level.WARN: ("▲", "bold yellow"), wb.Level.
 
 # Cached: a redraw asks for the same few hundred cells again and again, and handing the board the very
 # same (never mutated) Text objects makes its "did this row change?" test an identity check.
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _num(value: int | str, level: wb.Level = wb.Level.OK) -> Text:
     mark, style = _MARK[level]
     return Text(f"{mark}{value}" if mark else str(value), style=style, justify="right")
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _name(text: str, bold: bool = False) -> Text:
     return Text(text, style="bold" if bold else "", no_wrap=True, overflow="ellipsis")  # plain: never markup
 

@@ -65,6 +65,7 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
     COMPONENT_CLASSES = {"live-board--header"}
     DEFAULT_CSS = """
     LiveBoard {
+        /* As wide as its lines: Textual's crops then fall on segment ends (see _refresh_row). */
         width: auto;
         max-width: 100%;
         height: 1fr;
@@ -160,9 +161,9 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
         """Re-render a row's line and send it to the terminal.
 
         The whole line, not only the cells that changed: a cut inside a segment with wide (Korean)
-        characters goes through Rich's cache of split segments (16,384 entries, kept for good), and
-        the first segment of a row holds the service's name and the numbers after it, which change
-        all the time: the kiosk's memory grew by megabytes over a million events.
+        characters goes through Rich's cache of split segments (an LRU of 16,384 entries, never
+        emptied), and the first segment of a row holds the service's name and the numbers after it,
+        which change all the time: the kiosk's memory grew by megabytes over a million events.
         """
         y = self.header_height + index
         self._strips.pop(y, None)

@@ -79,6 +79,26 @@ async def test_agent_sees_only_own_callbacks_and_filters(demo_store):
         assert "reversed" in static_text(app.query_one("#cb-status-line"))
 
 
+async def test_a_filter_changed_before_the_view_is_ready_is_not_lost(demo_store):
+    """On a busy machine the user (or a test) can change a filter before the view has armed itself."""
+    from datetime import date
+
+    app = make_app(demo_store, "agent02", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        view = app.query_one("#view-callback_list")
+        view._ready = False  # the window between mount and the first refresh, held open
+        app.query_one("#cb-from", Input).value = "2026-11-20"
+        await pilot.pause(0.4)
+        await settle(pilot)
+        store, user = demo_store, users_of(demo_store)["agent02"]
+        service = store.services.get_by_code("cs")
+        expected = cb.count(store, user, service, cb.CallbackQuery(date_from=date(2026, 11, 20),
+                                                                    date_to=date(2026, 11, 25)))
+        assert f"of {expected:,}" in static_text(app.query_one("#cb-status-line"))
+
+
 async def test_complete_from_the_list(demo_store):
     app = make_app(demo_store, "agent02", lang="ko")
     async with app.run_test(size=(100, 30)) as pilot:

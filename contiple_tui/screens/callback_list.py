@@ -57,7 +57,8 @@ class CallbackListView(MenuView):
         self._names: dict[int, str] = {}
         self._query = cb.CallbackQuery()
         self._total = 0
-        self._ready = False  # filter events before this are the widgets' initial values
+        self._ready = False  # until then, filter events holding the widgets' first values are not searches
+        self._first_values: dict[str, str] = {}
         self._debounce: Timer | None = None
 
     # -- layout --------------------------------------------------------------------------------
@@ -94,6 +95,7 @@ class CallbackListView(MenuView):
         # The first search starts now, with the filters' first values, while the filters (Selects are many
         # widgets each) are still being mounted: the rows can be on screen before the view's Mount event.
         self._query = cb.CallbackQuery(date_from=first, date_to=today)
+        self._first_values = {"cb-from": str(first), "cb-to": str(today), "cb-phone": ""}
         self._load(self._query)
 
     def _columns(self) -> list[Column]:
@@ -141,8 +143,8 @@ class CallbackListView(MenuView):
         # Debounced: typing searches once DEBOUNCE_S after the last key, not once per key. A phone number
         # changed after a quiet moment (a paste, a first digit) searches at once: any digits are a valid
         # search, and a search is cheap. A date is not complete before its last key, so it always waits.
-        if not self._ready:
-            return  # the inputs announcing their first values: the search on mount covers them
+        if not self._ready and event.value == self._first_values.get(event.input.id):
+            return  # an input announcing its first value: the search started in compose covers it
         burst = self._debounce is not None
         if burst:
             self._debounce.stop()
@@ -157,8 +159,10 @@ class CallbackListView(MenuView):
             self.search()
 
     @on(Select.Changed)
-    def _chosen(self) -> None:
-        if self._ready:
+    def _chosen(self, event: Select.Changed) -> None:
+        # Before the view is armed, a blank value is a Select announcing its first value; a real choice
+        # (made early, on a slow machine) must not be lost.
+        if self._ready or event.value is not Select.BLANK:
             self.search()  # one deliberate choice: search at once
 
     def search(self) -> None:

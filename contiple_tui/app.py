@@ -53,6 +53,7 @@ from contiple_tui.widgets.nav import NavMenu
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
 WIDE_ENOUGH_FOR_NAV = 110
+SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
 VIEW_CLASSES: dict[str, type[MenuView]] = (
     {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
      "callback_unassign": CallbackUnassignView, "callback_status": CallbackStatusView}
@@ -155,7 +156,20 @@ class ContipleApp(Localized, App[None]):
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         if self.cti is not None:
             self.set_interval(2.0, self._save_position)
+        self.set_interval(SMS_REFRESH_S, self._refresh_sms)
         self.query_one(NavMenu).focus()
+
+    @work(thread=True, exclusive=True, group="sms-refresh", exit_on_error=False)
+    def _refresh_sms(self) -> None:
+        """Reservations fall due and NHN statuses move on whether or not the history is open."""
+        from contiple_tui.core import sms
+        from contiple_tui.sms.factory import gateway_by_name
+
+        session = self.session
+        if not permissions.may_view_sms(session.user, session.service):
+            return
+        sms.refresh(session.store, lambda service, name: gateway_by_name(self.config.sms, service, name),
+                    [session.service])
 
     # -- menus and views ----------------------------------------------------------------------
 

@@ -255,3 +255,23 @@ async def test_send_button_disabled_while_sending_and_error_keeps_the_form(demo_
         assert app.query_one("#sms-body", SmsTextField).text == "hello"
         assert not app.query_one("#sms-send", Button).disabled
         assert sent(demo_store)[0].status is MessageStatus.FAILED
+
+
+async def test_console_turns_due_sandbox_reservations_into_sent(demo_store):
+    """Not only the history: every console brings open sends up to date (every SMS_REFRESH_S)."""
+    from datetime import timedelta
+
+    from contiple_tui.sms.gateway import SandboxGateway
+
+    store = demo_store
+    cs, agent = store.services.get_by_code("cs"), store.users.get_by_login("agent02")
+    then = sms.service_now(cs) - timedelta(hours=2)  # reserved two hours ago for 45 minutes later: due
+    at = (then + timedelta(minutes=45)).strftime("%Y-%m-%d %H:%M")
+    outcome = sms.send(store, agent, cs, sms.prepare(store, agent, cs, sms.Draft(
+        SendType.SMS, "15880001", "due", "01012345678", reserve=at), then), SandboxGateway(), then)
+    assert outcome.status is MessageStatus.RESERVED
+    app = make_app(store, "agent02", lang="en")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        app._refresh_sms()
+        await until(pilot, lambda: store.sms.get_message(outcome.message_id).status is MessageStatus.SENT)

@@ -37,3 +37,16 @@ def static_text(widget) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(widget.content)
     return console.export_text()
+
+
+async def workers_done(app) -> None:
+    """Wait until the app's workers are done. A worker cancelled meanwhile (an exclusive search replaced
+    by a newer one) is not a failure: wait for the rest."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(50):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue

@@ -13,7 +13,7 @@ from contiple_tui.errors import ConfigError
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.header import ConsoleHeader
 
-from .apphelpers import make_app, nav_ids, static_text
+from .apphelpers import make_app, nav_ids, static_text, workers_done
 
 ALL_MENUS = [
     "home", "callback_list", "callback_assign", "callback_unassign", "callback_status",
@@ -185,7 +185,7 @@ def _complete_in_other_process(db_path: str, login: str) -> None:
 async def test_change_in_another_process_shows_within_two_seconds(demo_store):
     app = make_app(demo_store, "agent02")
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         box = app.query_one("#home-callbacks", Static)
         before = static_text(box)
@@ -194,7 +194,7 @@ async def test_change_in_another_process_shows_within_two_seconds(demo_store):
         started = time.monotonic()
         while time.monotonic() - started < 2.0:
             await pilot.pause(0.1)
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             if static_text(box) != before:
                 break
         after = static_text(box)

@@ -14,7 +14,7 @@ from contiple_tui.screens.history_form import HistoryFormScreen
 from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import CallbackTable
 
-from .apphelpers import make_app, static_text
+from .apphelpers import make_app, static_text, workers_done
 from .ctidata import event
 from .ctiserver import ScriptedCti
 
@@ -30,7 +30,7 @@ async def until(pilot, condition, timeout: float = 10.0) -> None:
 
 async def settle(pilot, rounds: int = 3) -> None:
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause(0.3)
 
 
@@ -346,7 +346,7 @@ async def test_requests_made_while_no_console_ran_arrive_when_one_connects(demo_
                 if row:
                     break
             assert row == ("김민준",)
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             app._save_position()
             assert demo_store.get_meta(POSITION_KEY) == "test-1:12"

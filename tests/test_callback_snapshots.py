@@ -7,7 +7,7 @@ snapshots do not depend on the day the tests run.
 import pytest
 from textual.widgets import Input
 
-from .apphelpers import make_app
+from .apphelpers import make_app, workers_done
 
 SIZES = [(80, 24), (160, 45)]
 PERIOD = {"list": ("#cb-from", "#cb-to"), "assign": ("#as-from", "#as-to")}
@@ -23,7 +23,7 @@ async def _open(pilot, menu: str, inputs: tuple[str, str] | None) -> None:
     # On a busy machine the debounce timer can fire late: wait until none is pending and the search done.
     view = pilot.app.query_one(f"#view-{menu}")
     for _ in range(100):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause(0.2)
         # (the callback list clears its _debounce when the timer fires; the other views search directly)
         pending = menu == "callback_list" and view._debounce is not None

@@ -28,7 +28,7 @@ from contiple_tui.screens.callback_status import (
 )
 from contiple_tui.widgets.board import BoardTable
 
-from .apphelpers import make_app, static_text
+from .apphelpers import make_app, static_text, workers_done
 
 NOV_1, NOV_25 = date(2026, 11, 1), date(2026, 11, 25)
 SIZES = [(80, 24), (160, 45)]
@@ -41,7 +41,7 @@ def registered(monkeypatch):
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

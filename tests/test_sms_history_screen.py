@@ -29,7 +29,7 @@ from contiple_tui.sms.gateway import SandboxGateway
 from contiple_tui.sms.images import check_image_bytes
 from contiple_tui.sms.rules import SendType
 
-from .apphelpers import make_app, static_text
+from .apphelpers import make_app, static_text, workers_done
 from .conftest import FIXED_NOW
 from .smsdata import jpeg_bytes
 
@@ -98,7 +98,7 @@ async def set_filter(pilot, selector: str, value) -> None:
     view.query_one(selector).value = value
     await until(pilot, lambda: view.searches > before)
     await until(pilot, lambda: view._total is not None or view._error is not None)
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 
@@ -586,7 +586,7 @@ def test_snapshot(snap_compare, demo_store, lang, size):
     async def run_before(pilot):
         await open_history(pilot, expected=4)
         await point_at(pilot, 3)  # the reservation: its cancel button shows
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

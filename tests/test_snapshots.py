@@ -5,13 +5,13 @@ Review new snapshots with `pytest --snapshot-report` before accepting them (`--s
 
 import pytest
 
-from .apphelpers import make_app
+from .apphelpers import make_app, workers_done
 
 SIZES = [(80, 24), (160, 45)]
 
 
 async def _settle(pilot):
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

@@ -559,7 +559,8 @@ async def test_a_refused_cancel_is_explained_and_nothing_changes(demo_store):
             await until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
             await pilot.click("#smsh-confirm-yes")
             await until(pilot, lambda: "HTTP 500" in status_line(app))  # in the user's language, on screen
-            assert "⚠" in status_line(app) and any("500" in n.message for n in app._notifications)
+            assert "⚠" in status_line(app)
+            await until(pilot, lambda: any("500" in n.message for n in app._notifications))  # and a toast
             assert status_of(demo_store, reserved) is MessageStatus.RESERVED
             assert app.query_one("#smsh-cancel", Button).display  # still cancellable: try again
         assert {m.message_status for m in server.messages} == {"RESERVED"}

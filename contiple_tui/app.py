@@ -320,46 +320,39 @@ class ContipleApp(Localized, App[None]):
         stamp = self.clock().astimezone().strftime("%Y%m%d-%H%M%S")
         return self.config.exports_dir / f"{kind}-{self.session.service.code}-{stamp}.xlsx"
 
+    def _export(self, kind: str, write) -> None:
+        """An Excel file to the exports folder with a progress screen; ``write(path, lang, progress)``."""
+        path = self._export_path(kind)
+        lang = get_language()
+
+        def job(progress) -> int:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return write(path, lang, progress)
+
+        self.push_screen(ExportScreen(path, job))
+
     def export_callbacks(self, query) -> None:
         """Every row matching the current search (not only the screen) to the exports folder."""
         from contiple_tui.export import export_callbacks
 
-        path = self._export_path("callbacks")
-        session, lang = self.session, get_language()
-
-        def job(progress) -> int:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return export_callbacks(session.store, session.user, session.service, query, path, lang=lang,
-                                    progress=progress)
-
-        self.push_screen(ExportScreen(path, job))
+        s = self.session
+        self._export("callbacks", lambda path, lang, progress: export_callbacks(
+            s.store, s.user, s.service, query, path, lang=lang, progress=progress))
 
     def export_processing_status(self, first, last, monthly: bool) -> None:
         from contiple_tui.export import export_processing_status
 
-        path = self._export_path("callback-status")
-        session, lang = self.session, get_language()
-
-        def job(progress) -> int:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return export_processing_status(session.store, session.user, session.service, first, last, monthly,
-                                            path, lang=lang)
-
-        self.push_screen(ExportScreen(path, job))
+        s = self.session
+        self._export("callback-status", lambda path, lang, progress: export_processing_status(
+            s.store, s.user, s.service, first, last, monthly, path, lang=lang))
 
     def export_sms_history(self, f) -> None:
         """Every recipient of every send matching the history's filter (``core.sms.history_filter``)."""
         from contiple_tui.export import export_sms_history
 
-        path = self._export_path("sms-history")
-        session, lang = self.session, get_language()
-
-        def job(progress) -> int:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return export_sms_history(session.store, session.user, session.service, f, path, lang=lang,
-                                      progress=progress)
-
-        self.push_screen(ExportScreen(path, job))
+        s = self.session
+        self._export("sms-history", lambda path, lang, progress: export_sms_history(
+            s.store, s.user, s.service, f, path, lang=lang, progress=progress))
 
     def wallboard_command(self, view: str) -> list[str]:
         url = self.cti.url if self.cti is not None else None

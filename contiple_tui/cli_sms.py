@@ -94,15 +94,10 @@ def _send(args, cfg, store, user, service) -> int:
 
 def _default_title(body: str) -> str:
     """`--type auto` turned MMS without --title: the first line, cut to the 40-byte title limit."""
-    from contiple_tui.sms.rules import MMS_TITLE_LIMIT, byte_count
+    from contiple_tui.sms.rules import MMS_TITLE_LIMIT, cut_to_bytes
 
     first = next((line.strip() for line in body.splitlines() if line.strip()), "")
-    title = ""
-    for ch in first:
-        if byte_count(title + ch) > MMS_TITLE_LIMIT:
-            break
-        title += ch
-    return title
+    return cut_to_bytes(first, MMS_TITLE_LIMIT)
 
 
 def _history(args, cfg, store, user, service) -> int:

@@ -33,7 +33,11 @@ async def open_composer(pilot):
 
 
 def previewing(app) -> bool:
-    return isinstance(app.screen, SmsPreviewScreen) and bool(app.screen.query("#preview-send"))
+    """The preview is up and laid out (its buttons can be clicked)."""
+    if not isinstance(app.screen, SmsPreviewScreen):
+        return False
+    buttons = app.screen.query("#preview-send, #preview-cancel")
+    return len(buttons) == 2 and all(b.region.width > 0 for b in buttons)
 
 
 def text_of(app, selector: str) -> str:

@@ -183,7 +183,7 @@ class SmsComposeView(MenuView):
         if not title.text.strip():
             first = next((ln.strip() for ln in self.query_one("#sms-body", SmsTextField).text.splitlines()
                           if ln.strip()), "")
-            title.text = _cut_bytes(first, rules.MMS_TITLE_LIMIT)
+            title.text = rules.cut_to_bytes(first, rules.MMS_TITLE_LIMIT)
 
     @on(Select.Changed, "#sms-template")
     def _template_changed(self, event: Select.Changed) -> None:
@@ -252,7 +252,7 @@ class SmsComposeView(MenuView):
             return
         now = self._now()
         earliest = now + rules.RESERVE_MIN_AHEAD
-        window = t("sms.compose.window", earliest=_ceil(earliest).strftime(rules.RESERVE_FORMAT),
+        window = t("sms.compose.window", earliest=rules.ceil_minute(earliest).strftime(rules.RESERVE_FORMAT),
                    latest=(now + rules.RESERVE_MAX_AHEAD).strftime(rules.RESERVE_FORMAT),
                    zone=self.session.service.timezone)
         if len(field.value.strip()) < 16:
@@ -349,18 +349,3 @@ class SmsComposeView(MenuView):
         self.query_one("#sms-reserve", Input).value = ""
         self.query_one("#sms-error", Static).update(t("sms.compose.last_sent", text=text))
 
-
-def _cut_bytes(text: str, limit: int) -> str:
-    out = ""
-    for ch in text:
-        if rules.byte_count(out + ch) > limit:
-            break
-        out += ch
-    return out
-
-
-def _ceil(at):
-    from datetime import timedelta
-
-    floor = at.replace(second=0, microsecond=0)
-    return floor if floor == at else floor + timedelta(minutes=1)

@@ -92,6 +92,16 @@ def auto_type(body: str, image_count: int) -> SendType:
     return SendType.SMS if image_count == 0 and byte_count(body) <= SMS_BODY_LIMIT else SendType.MMS
 
 
+def cut_to_bytes(text: str, limit: int) -> str:
+    """The longest start of ``text`` that fits ``limit`` CP949 bytes (e.g. a title made from a body)."""
+    out = ""
+    for ch in text:
+        if byte_count(out + ch) > limit:
+            break
+        out += ch
+    return out
+
+
 def _bad_chars(text: str, bad: list[int]) -> str:
     return " ".join(dict.fromkeys(text[i] for i in bad))
 
@@ -174,13 +184,14 @@ def check_reservation(at: datetime, now: datetime) -> datetime:
         raise ValidationError("sms.err.reserve_past", at=at.strftime(RESERVE_FORMAT))
     # To the letter: "15:30" typed at 15:00:40 is 29 min 20 s ahead, so the earliest is 15:31.
     if at < earliest:
-        raise ValidationError("sms.err.reserve_too_soon", earliest=_ceil_minute(earliest).strftime(RESERVE_FORMAT))
+        raise ValidationError("sms.err.reserve_too_soon", earliest=ceil_minute(earliest).strftime(RESERVE_FORMAT))
     if at > latest:
         raise ValidationError("sms.err.reserve_too_late", latest=latest.strftime(RESERVE_FORMAT))
     return at
 
 
-def _ceil_minute(at: datetime) -> datetime:
+def ceil_minute(at: datetime) -> datetime:
+    """The first whole minute at or after ``at`` (what a user can type as the earliest time)."""
     floor = at.replace(second=0, microsecond=0)
     return floor if floor == at else floor + timedelta(minutes=1)
 

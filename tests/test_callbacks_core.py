@@ -13,6 +13,8 @@ from contiple_tui.core.models import CallbackStatus
 from contiple_tui.errors import PermissionDenied, ValidationError
 from contiple_tui.store import Store
 
+from .conftest import FIXED_NOW
+
 NOW = datetime.now(timezone.utc)
 
 
@@ -331,7 +333,7 @@ def test_eight_processes_assign_each_callback_exactly_once(world):
 
 def test_processing_status(world):
     store, users, cs = world
-    today = datetime.now(timezone.utc).date()
+    today = FIXED_NOW.date()  # the demo world was seeded over the 60 days before FIXED_NOW
     periods, agents = cb.processing_status(store, users["admin"], cs, today - timedelta(days=60), today + timedelta(days=1))
     assert periods
     total_requested = sum(p.requested for p in periods)

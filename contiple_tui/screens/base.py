@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
 from textual.containers import VerticalScroll
 
 from contiple_tui.core.menus import Menu
@@ -35,6 +38,16 @@ class MenuView(Localized, VerticalScroll):
             return self if self.focusable else None
         found = self.query(self.FOCUS)
         return found.first() if found else None
+
+    def now(self) -> datetime:
+        """Now by the app's clock (frozen in tests), in the service's time zone."""
+        clock = getattr(self.app, "clock", None)
+        now = clock() if callable(clock) else datetime.now(timezone.utc)
+        return now.astimezone(ZoneInfo(self.session.service.timezone))
+
+    def today(self) -> date:
+        """Today in the service's time zone, by the app's clock: default periods follow it."""
+        return self.now().date()
 
     def reload(self) -> None:
         """Called when the store changed (in this or another process) or the service was switched."""

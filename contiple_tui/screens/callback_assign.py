@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -37,7 +36,7 @@ class CallbackAssignView(MenuView):
 
     def compose(self) -> ComposeResult:
         service = self.session.service
-        today = datetime.now(ZoneInfo(service.timezone)).date()
+        today = self.today()
         routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
         with Horizontal(classes="cb-filters"):
             yield Input(str(today - timedelta(days=DEFAULT_DAYS - 1)), id="as-from", compact=True, max_length=10,

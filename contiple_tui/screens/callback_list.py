@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on, work
@@ -65,8 +64,7 @@ class CallbackListView(MenuView):
 
     def compose(self) -> ComposeResult:
         service, user = self.session.service, self.session.user
-        zone = ZoneInfo(service.timezone)
-        today = datetime.now(zone).date()
+        today = self.today()
         first = today - timedelta(days=DEFAULT_DAYS - 1)
         self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
         statuses = [(t(f"status.{s}"), s) for s in CallbackStatus]

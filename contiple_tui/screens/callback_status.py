@@ -9,8 +9,7 @@ quiet weekend reads as quiet rather than missing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -186,10 +185,7 @@ class CallbackStatusView(MenuView):
 
     def _default_period(self) -> tuple[date, date]:
         """The last 30 days, today included, in the service's time zone (by the app's clock)."""
-        clock = getattr(self.app, "clock", None)
-        zone = ZoneInfo(self.session.service.timezone)
-        now = clock().astimezone(zone) if callable(clock) else datetime.now(zone)
-        today = now.date()
+        today = self.today()
         return today - timedelta(days=DEFAULT_DAYS - 1), today
 
     def on_mount(self) -> None:

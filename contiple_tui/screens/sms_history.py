@@ -39,8 +39,7 @@ REFRESH_S = 10.0  # how often open sends are brought up to date while the view i
 
 def _now(view) -> float:
     """The app's clock (frozen in tests) as a timestamp."""
-    clock = getattr(view.app, "clock", None)
-    return clock().timestamp() if callable(clock) else datetime.now().timestamp()
+    return view.now().timestamp()
 
 
 class SmsHistoryView(MenuView):

@@ -10,7 +10,8 @@ import pytest
 import contiple_tui
 
 HEADLESS_PACKAGES = ("core", "store", "cti", "i18n", "sms", "export")
-HEADLESS_TOP_LEVEL = ("contiple_tui", "contiple_tui.cli", "contiple_tui.cli_sms", "contiple_tui.config", "contiple_tui.errors")
+HEADLESS_TOP_LEVEL = ("contiple_tui", "contiple_tui.cli", "contiple_tui.cli_sms", "contiple_tui.config", "contiple_tui.errors",
+                      "contiple_tui.safe_text")
 
 
 def _headless_modules() -> list[str]:

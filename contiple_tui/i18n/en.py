@@ -437,9 +437,13 @@ MESSAGES: dict[str, str] = {
 
 
 # SMS messages live in their own module (menus 2-x); one catalog for the rest of the code.
-from contiple_tui.i18n import sms_history, sms_templates  # noqa: E402
+from contiple_tui.i18n import faults, feed_rules, safety, sms_history, sms_outcome, sms_templates  # noqa: E402
 from contiple_tui.i18n.sms_en import MESSAGES as _SMS_MESSAGES  # noqa: E402
 
 MESSAGES.update(_SMS_MESSAGES)
 MESSAGES.update(sms_templates.EN)
 MESSAGES.update(sms_history.EN)
+MESSAGES.update(safety.EN)
+MESSAGES.update(sms_outcome.EN)
+MESSAGES.update(faults.EN)
+MESSAGES.update(feed_rules.EN)

@@ -437,9 +437,13 @@ MESSAGES: dict[str, str] = {
 
 
 # SMS messages live in their own module (menus 2-x); one catalog for the rest of the code.
-from contiple_tui.i18n import sms_history, sms_templates  # noqa: E402
+from contiple_tui.i18n import faults, feed_rules, safety, sms_history, sms_outcome, sms_templates  # noqa: E402
 from contiple_tui.i18n.sms_ko import MESSAGES as _SMS_MESSAGES  # noqa: E402
 
 MESSAGES.update(_SMS_MESSAGES)
 MESSAGES.update(sms_templates.KO)
 MESSAGES.update(sms_history.KO)
+MESSAGES.update(safety.KO)
+MESSAGES.update(sms_outcome.KO)
+MESSAGES.update(faults.KO)
+MESSAGES.update(feed_rules.KO)

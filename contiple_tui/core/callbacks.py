@@ -21,8 +21,10 @@ from contiple_tui.core import permissions as perm
 from contiple_tui.core.models import CallbackStatus, OutboundTicketMode, Service, User
 from contiple_tui.core.session import acting
 from contiple_tui.errors import ValidationError
+from contiple_tui.safe_text import clean
 from contiple_tui.store import Store
 
+MAX_FEED_TEXT = 200  # names and routes from the feed (the protocol's own limit)
 DIAL_GUARD_S = 120  # a dial not reported back within this is considered over
 PHONE_RE = re.compile(r"^0[0-9]{8,11}$")  # Korean numbers, digits only: 9 to 12 digits
 
@@ -110,8 +112,16 @@ def intake(
     ivr_route: str | None,
     requested_at: datetime,
 ) -> tuple[IntakeOutcome, int]:
-    """Take one CTI callback request in, exactly once, however often and by however many consoles."""
-    digits, valid = normalize_phone(phone)
+    """Take one CTI callback request in, exactly once, however often and by however many consoles.
+
+    Text from the feed is kept as printable text that the store can hold: a lone surrogate (a JSON
+    ``"\\ud800"`` escape) becomes U+FFFD, controls and bidi marks are dropped, rather than the request
+    being lost to an encoding error.
+    """
+    digits, valid = normalize_phone(clean(phone, 64))
+    name = clean(name, MAX_FEED_TEXT) or None
+    ivr_route = clean(ivr_route, MAX_FEED_TEXT) or None
+    request_id = clean(request_id, MAX_FEED_TEXT)
     at = int(requested_at.timestamp())
 
     def write(conn: sqlite3.Connection) -> tuple[IntakeOutcome, int]:

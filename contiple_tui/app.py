@@ -6,6 +6,7 @@ app receives ready-made (so tests build it with a temporary store and a frozen c
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -52,6 +53,7 @@ from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.nav import NavMenu
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
+log = logging.getLogger(__name__)
 WIDE_ENOUGH_FOR_NAV = 110
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
 VIEW_CLASSES: dict[str, type[MenuView]] = (
@@ -251,16 +253,37 @@ class ContipleApp(Localized, App[None]):
 
     @work(thread=True, group="intake", exit_on_error=False)
     def _intake(self, seq: int, data: dict) -> None:
-        """Every console takes CTI callback requests in; the store keeps each request exactly once."""
+        """Every console takes CTI callback requests in; the store keeps each request exactly once.
+
+        The feed position moves past ``seq`` only once the request is committed (or refused by a rule:
+        unknown service, callback feature off). A request the store cannot take stays pending: the
+        position stays before it, so the next console replays it, and the failure is logged and shown.
+        """
+        stored = False
         try:
             service = self.store.services.get_by_code(data["service"])
-            if service is not None and service.callback_enabled:
+            if service is None or not service.callback_enabled:
+                log.info("callback request %s (seq %d) ignored: service %r has no callbacks",
+                         data.get("request_id"), seq, data.get("service"))
+            else:
                 cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"],
                           name=data.get("name"), ivr_route=data.get("ivr_route"),
                           requested_at=data["requested_at"])
+            stored = True
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the request is not in the store
+            log.error("callback request %s (seq %d) not stored, feed position held before it: %s",
+                      data.get("request_id"), seq, exc, exc_info=True)
+            self._intake_failed(data, exc)
         finally:
-            with self._intake_lock:
-                self._intake_pending.discard(seq)
+            if stored:
+                with self._intake_lock:
+                    self._intake_pending.discard(seq)
+
+    def _intake_failed(self, data: dict, exc: Exception) -> None:
+        service = next((s for s in self.session.services if s.code == data.get("service")), None)
+        if service is not None and permissions.receives_intake_notifications(self.session.user, service):
+            self.notify(t("feed.intake_failed", request=str(data.get("request_id", "?")), error=type(exc).__name__),
+                        severity="error", timeout=30)
 
     def _save_position(self) -> None:
         """Keep where the feed was applied up to, so requests made while no console runs are replayed

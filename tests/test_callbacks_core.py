@@ -146,7 +146,7 @@ def test_connect_counts_attempts_and_refuses_double_press(world):
         cb.begin_dial(store, agent, cs, cid, cti_logged_in=True)
     assert err.value.key == "err.cb_dialing"
     assert len(store.callbacks.tickets_for(cid)) == 1  # cs creates the ticket on dial
-    cb.end_dial(store, cs, cid)
+    cb.end_dial(store, agent, cs, cid)
     assert cb.begin_dial(store, agent, cs, cid, cti_logged_in=True).attempts == 2
 
 
@@ -169,7 +169,7 @@ def test_on_connect_mode_creates_ticket_only_when_answered(world):
     cb.begin_dial(store, users["agent03"], sales, cid, cti_logged_in=True)
     assert store.callbacks.tickets_for(cid) == []
     cb.dial_answered(store, users["agent03"], sales, cid)
-    cb.end_dial(store, sales, cid)
+    cb.end_dial(store, users["agent03"], sales, cid)
     assert len(store.callbacks.tickets_for(cid)) == 1
 
 

@@ -178,3 +178,66 @@ async def test_reconnects_after_simulator_restarts(demo_store):
     finally:
         await client.stop()
         await sim.stop()
+
+
+async def _stale_after_last_good(server: ScriptedCti, client: CtiClient, filler: str | None) -> tuple[float, float]:
+    """Heartbeats every period for a while (the client stays live), then only ``filler`` frames (or
+    silence): (seconds from the last good frame to the stale mark by the client's own clock, seconds
+    from the server's last good send)."""
+    import time
+
+    period = server.heartbeat_s
+    await until(lambda: client.live)
+    for i in range(4):
+        await server.send({"type": "heartbeat", "server_time": f"2026-11-25T01:30:0{i}.000Z", "seq": 10})
+        await asyncio.sleep(period * 0.9)
+        assert client.state is LinkState.CONNECTED
+    await server.send({"type": "heartbeat", "server_time": "2026-11-25T01:30:05.000Z", "seq": 10})
+    sent = time.monotonic()
+    while client.state is not LinkState.STALE:
+        if filler is not None:
+            await server.send(filler)
+        await asyncio.sleep(0.01)
+        assert time.monotonic() - sent < 5 * period, "never turned stale"
+    stale = time.monotonic()
+    return stale - client._last_good, stale - sent
+
+
+@pytest.mark.parametrize("filler", [None, "{not json", dumps({"type": "heartbeat", "seq": 10})],
+                         ids=["silence", "garbage", "invalid-heartbeat"])
+async def test_stale_at_two_heartbeat_periods(filler):
+    """docs/cti-protocol.md: two periods without good data (at most 0.5 s late, never early); malformed
+    frames are not "heard"."""
+    server = ScriptedCti(heartbeat_s=0.4)
+    await server.start()
+    client = CtiClient(server.url, backoff_initial=0.05, backoff_max=0.2)
+    client.start()
+    try:
+        since_good, since_sent = await _stale_after_last_good(server, client, filler)
+        assert since_good >= 2 * 0.4
+        assert since_sent <= 2 * 0.4 + 0.5
+        print(f"stale {since_sent:.3f} s after the last good frame was sent (period 0.4 s)")
+    finally:
+        await client.stop()
+        await server.stop()
+
+
+async def test_server_sending_only_garbage_is_reconnected():
+    """Garbage is not a sign of life: after six periods without a valid frame the client reconnects."""
+    server = ScriptedCti(heartbeat_s=0.2)
+    await server.start()
+    client = CtiClient(server.url, backoff_initial=0.05, backoff_max=0.2)
+    client.start()
+    try:
+        await until(lambda: client.live)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while len(server.hellos) < 2 and loop.time() < deadline:
+            await server.send("\x00garbage")
+            await asyncio.sleep(0.02)
+        assert len(server.hellos) >= 2
+        assert client.stats.malformed > 0
+        await until(lambda: client.live)  # the new connection's snapshot
+    finally:
+        await client.stop()
+        await server.stop()

@@ -1,6 +1,8 @@
 """Callback management (콜백 관리): intake, search, connect/complete, assignment, processing status.
 
-Every action checks PRODUCT.md's permission rules first (core.permissions) and is one transaction;
+Every action a person performs re-reads its user and service from the store (core.session.acting: a
+user disabled in another process is refused at the next action), checks PRODUCT.md's permission rules
+(core.permissions) and is one transaction;
 read-modify-write runs under ``BEGIN IMMEDIATE`` so two consoles never both win.
 """
 
@@ -17,9 +19,12 @@ from zoneinfo import ZoneInfo
 
 from contiple_tui.core import permissions as perm
 from contiple_tui.core.models import CallbackStatus, OutboundTicketMode, Service, User
+from contiple_tui.core.session import acting
 from contiple_tui.errors import ValidationError
+from contiple_tui.safe_text import clean
 from contiple_tui.store import Store
 
+MAX_FEED_TEXT = 200  # names and routes from the feed (the protocol's own limit)
 DIAL_GUARD_S = 120  # a dial not reported back within this is considered over
 PHONE_RE = re.compile(r"^0[0-9]{8,11}$")  # Korean numbers, digits only: 9 to 12 digits
 
@@ -107,8 +112,16 @@ def intake(
     ivr_route: str | None,
     requested_at: datetime,
 ) -> tuple[IntakeOutcome, int]:
-    """Take one CTI callback request in, exactly once, however often and by however many consoles."""
-    digits, valid = normalize_phone(phone)
+    """Take one CTI callback request in, exactly once, however often and by however many consoles.
+
+    Text from the feed is kept as printable text that the store can hold: a lone surrogate (a JSON
+    ``"\\ud800"`` escape) becomes U+FFFD, controls and bidi marks are dropped, rather than the request
+    being lost to an encoding error.
+    """
+    digits, valid = normalize_phone(clean(phone, 64))
+    name = clean(name, MAX_FEED_TEXT) or None
+    ivr_route = clean(ivr_route, MAX_FEED_TEXT) or None
+    request_id = clean(request_id, MAX_FEED_TEXT)
     at = int(requested_at.timestamp())
 
     def write(conn: sqlite3.Connection) -> tuple[IntakeOutcome, int]:
@@ -142,6 +155,7 @@ def _scope(user: User, service: Service, assigning: bool = False) -> int | None:
     return None if perm.callback_list_scope(user, service) is perm.Scope.ALL else user.id
 
 
+@acting
 def search(
     store: Store,
     user: User,
@@ -161,6 +175,7 @@ def search(
     return [_build(row) for row in rows]
 
 
+@acting
 def count(store: Store, user: User, service: Service, query: CallbackQuery) -> int:
     lo, hi = day_range(service, query.date_from, query.date_to)
     return store.callbacks.count(service.id, _scope(user, service), query, lo, hi)
@@ -173,6 +188,7 @@ def _build(row: tuple) -> Callback:
     return Callback(*values)
 
 
+@acting
 def get(store: Store, user: User, service: Service, callback_id: int) -> Callback | None:
     row = store.callbacks.get(callback_id)
     if row is None:
@@ -187,6 +203,7 @@ def get(store: Store, user: User, service: Service, callback_id: int) -> Callbac
 # -- connect and complete -------------------------------------------------------------------------
 
 
+@acting
 def begin_dial(store: Store, user: User, service: Service, callback_id: int, cti_logged_in: bool) -> Callback:
     """Connect (연결): mark the callback as dialling, count the attempt, create the ticket if on_dial.
 
@@ -214,27 +231,45 @@ def begin_dial(store: Store, user: User, service: Service, callback_id: int, cti
     return store.db.run_write(write)
 
 
+@acting
 def dial_answered(store: Store, user: User, service: Service, callback_id: int) -> None:
-    """The CTI reported that the customer answered: on_connect creates the ticket now."""
-    if service.outbound_ticket_mode is not OutboundTicketMode.ON_CONNECT:
-        return
+    """The CTI reported that the customer answered: on_connect creates the ticket now.
+
+    Only for a callback of this service that the user may dial (its assignee, or an admin, with phone).
+    """
     now = int(time.time())
 
     def write(conn: sqlite3.Connection) -> None:
         row = store.callbacks.get_for_update(conn, callback_id, service.id)
-        if row is not None:
-            callback = _build(row)
+        if row is None:
+            raise ValidationError("err.cb_not_found", id=callback_id)
+        callback = _build(row)
+        perm.require_dial_outcome(user, service, callback.assignee_id)
+        if service.outbound_ticket_mode is OutboundTicketMode.ON_CONNECT:
             store.callbacks.insert_ticket(conn, service.id, "OUT", callback.customer_phone, callback.customer_name,
                                           "callback", "", user.id, callback_id, now)
 
     store.db.run_write(write)
 
 
-def end_dial(store: Store, service: Service, callback_id: int) -> None:
-    """The call is over (ended, failed or refused): the callback may be dialled again."""
-    store.db.run_write(lambda conn: store.callbacks.stop_dial(conn, callback_id))
+@acting
+def end_dial(store: Store, user: User, service: Service, callback_id: int) -> None:
+    """The call is over (ended, failed or refused): the callback may be dialled again.
+
+    Only for a callback of this service that the user may dial (its assignee, or an admin, with phone).
+    """
+
+    def write(conn: sqlite3.Connection) -> None:
+        row = store.callbacks.get_for_update(conn, callback_id, service.id)
+        if row is None:
+            raise ValidationError("err.cb_not_found", id=callback_id)
+        perm.require_dial_outcome(user, service, _build(row).assignee_id)
+        store.callbacks.stop_dial(conn, callback_id)
+
+    store.db.run_write(write)
 
 
+@acting
 def complete(store: Store, user: User, service: Service, callback_ids: Sequence[int]) -> int:
     """Complete (완료): allowed without dialling; pressing it twice is harmless. Returns how many changed."""
     now = int(time.time())
@@ -258,6 +293,7 @@ def complete(store: Store, user: User, service: Service, callback_ids: Sequence[
     return store.db.run_write(write)
 
 
+@acting
 def register_history(
     store: Store,
     user: User,
@@ -291,6 +327,7 @@ def register_history(
 # -- assignment (1-3, 1-4) ------------------------------------------------------------------------
 
 
+@acting
 def assignable_agents(store: Store, user: User, service: Service) -> list[tuple[User, int]]:
     """The agents with phone in the service, with their number of incomplete callbacks."""
     perm.require_assign_callbacks(user, service)
@@ -306,6 +343,7 @@ def _check_targets(store: Store, service: Service, agent_ids: Sequence[int]) -> 
             raise ValidationError("err.cb_bad_assignee", id=agent_id)
 
 
+@acting
 def assign_equal(
     store: Store, user: User, service: Service, callback_ids: Sequence[int], agent_ids: Sequence[int]
 ) -> AssignResult:
@@ -318,6 +356,7 @@ def assign_equal(
     return _assign(store, user, service, callback_ids, list(dict.fromkeys(agent_ids)))
 
 
+@acting
 def assign_manual(
     store: Store, user: User, service: Service, callback_ids: Sequence[int], agent_ids: Sequence[int]
 ) -> AssignResult:
@@ -356,6 +395,7 @@ def _assign(store: Store, user: User, service: Service, callback_ids: Sequence[i
     return store.db.run_write(write)
 
 
+@acting
 def unassign(store: Store, user: User, service: Service, callback_ids: Sequence[int]) -> AssignResult:
     """Cancel assignment (할당 취소): incomplete callbacks go back to unassigned; history keeps it."""
     perm.require_assign_callbacks(user, service)
@@ -378,6 +418,7 @@ def unassign(store: Store, user: User, service: Service, callback_ids: Sequence[
     return store.db.run_write(write)
 
 
+@acting
 def assignment_totals(store: Store, user: User, service: Service, query: CallbackQuery) -> tuple[int, int, int]:
     """총 고객수 / 기할당 / 미할당 for the assignment screen (completed callbacks excluded)."""
     perm.require_assign_callbacks(user, service)
@@ -406,6 +447,7 @@ class StatusRow:
         return None if self.assigned == 0 else self.completed / self.assigned * 100
 
 
+@acting
 def processing_status(
     store: Store, user: User, service: Service, first: date, last: date, *, monthly: bool = False
 ) -> tuple[list[StatusRow], list[tuple[User | None, StatusRow]]]:

@@ -73,6 +73,13 @@ def require_connect_callback(
         raise PermissionDenied(Action.CONNECT_CALLBACK, reason="cti_login")
 
 
+def require_dial_outcome(user: User, service: Service, assignee_id: int | None) -> None:
+    """Recording how a dial went (answered: the on_connect ticket; over: dialable again) is part of
+    connecting: the assignee or an admin, with phone, in the service. No CTI login needed any more."""
+    require(may_view_callbacks(user, service), Action.VIEW_CALLBACKS)
+    require(user.is_admin or assignee_id == user.id, Action.CONNECT_CALLBACK)
+
+
 def may_complete_callback(user: User, service: Service, assignee_id: int | None) -> bool:
     return may_view_callbacks(user, service) and (user.is_admin or assignee_id == user.id)
 

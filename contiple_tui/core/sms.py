@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from contiple_tui.core import permissions as perms
 from contiple_tui.core.models import Service, User
+from contiple_tui.core.session import acting  # every action re-reads its user: one disabled meanwhile is refused
 from contiple_tui.core.sms_models import (
     Category,
     Message,
@@ -85,6 +86,7 @@ def _clean_name(name: str) -> str:
     return name
 
 
+@acting
 def add_category(store: Store, user: User, service: Service, name: str, parent_id: int | None = None,
                  in_use: bool = True) -> int:
     """A first-level category, or a second-level one under a first-level ``parent_id``."""
@@ -103,6 +105,7 @@ def add_category(store: Store, user: User, service: Service, name: str, parent_i
     return store.db.run_write(write)
 
 
+@acting
 def update_category(store: Store, user: User, service: Service, category_id: int, name: str, in_use: bool) -> None:
     perms.require_manage_sms_templates(user, service)
     name = _clean_name(name)
@@ -122,6 +125,7 @@ def category_contents(store: Store, user: User, service: Service, category_id: i
         return store.sms.category_contents(conn, category_id)
 
 
+@acting
 def delete_category(store: Store, user: User, service: Service, category_id: int) -> tuple[int, int]:
     """Deletes the category with its sub-categories and templates; returns what went with it."""
     perms.require_manage_sms_templates(user, service)
@@ -156,6 +160,7 @@ class TemplateDraft:
     images: tuple[MmsImage, ...] | None = None  # None: keep the stored ones (on edit)
 
 
+@acting
 def save_template(store: Store, user: User, service: Service, draft: TemplateDraft,
                   template_id: int | None = None) -> int:
     """Create (``template_id`` None) or update a template under a second-level category."""
@@ -202,6 +207,7 @@ def get_template(store: Store, user: User, service: Service, template_id: int) -
     return tpl
 
 
+@acting
 def delete_template(store: Store, user: User, service: Service, template_id: int) -> None:
     perms.require_manage_sms_templates(user, service)
 
@@ -246,6 +252,7 @@ class Prepared:
     template: Template | None
 
 
+@acting
 def prepare(store: Store, user: User, service: Service, draft: Draft, now: datetime | None = None) -> Prepared:
     """Check every rule of 2-2; raises ValidationError (or PermissionDenied) on the first broken one."""
     perms.require_send_sms(user, service)
@@ -305,6 +312,7 @@ def summarize(states: dict[str, int]) -> MessageStatus:
     return MessageStatus.PARTIAL if n(RecipientState.CANCELLED) else MessageStatus.FAILED
 
 
+@acting
 def send(store: Store, user: User, service: Service, prepared: Prepared, gateway: Gateway,
          now: datetime | None = None) -> SendOutcome:
     """Store the send, hand it to the gateway in one request, record the answer.
@@ -406,6 +414,7 @@ def _rows(results) -> list[tuple]:
 # -- sender numbers ---------------------------------------------------------------------------------
 
 
+@acting
 def sync_sender_numbers(store: Store, user: User, service: Service, gateway: Gateway) -> tuple[list[str], list[str]]:
     """Replace the service's sender numbers with the gateway's usable ones (GET /sendNos); admins only.
     Returns (added, removed). Registering a number is done in NHN's console, with ownership papers."""
@@ -431,12 +440,14 @@ def history_filter(user: User, service: Service, **kwargs) -> HistoryFilter:
     return HistoryFilter(user_id=None if scope is perms.Scope.ALL else user.id, **kwargs)
 
 
+@acting
 def history(store: Store, user: User, service: Service, f: HistoryFilter,
             after: tuple[int, int] | None = None, limit: int = 100) -> list[Message]:
     _check_scope(user, service, f)
     return store.sms.history(service.id, f, after, limit)
 
 
+@acting
 def history_count(store: Store, user: User, service: Service, f: HistoryFilter) -> int:
     _check_scope(user, service, f)
     return store.sms.history_count(service.id, f)
@@ -464,6 +475,7 @@ def may_cancel(user: User, msg: Message, now: float | None = None) -> bool:
             and (user.is_admin or msg.user_id == user.id))
 
 
+@acting
 def cancel_reservation(store: Store, user: User, service: Service, message_id: int, gateway: Gateway) -> int:
     """Cancel a reservation not yet sent, at the gateway and here. Returns recipients cancelled."""
     msg = message(store, user, service, message_id)

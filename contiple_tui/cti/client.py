@@ -1,7 +1,8 @@
 """The console's CTI client: connects, keeps the live model current, reconnects by itself.
 
 - Resumes with the last epoch and seq it applied; resyncs on a sequence gap; ignores duplicates.
-- Marks the data stale after two heartbeat periods without a frame from the server.
+- Marks the data stale two heartbeat periods after the last good data (malformed frames do not count);
+  drops and redoes a connection that has sent no valid frame for six periods.
 - Reconnects with capped exponential backoff and jitter.
 - Malformed frames are counted and logged, never fatal.
 
@@ -31,6 +32,9 @@ from contiple_tui.cti import protocol as p
 from contiple_tui.cti.model import Applied, LiveModel
 
 log = logging.getLogger(__name__)
+
+STALE_PERIODS = 2  # heartbeat periods without good data before the numbers are marked stale
+SILENT_PERIODS = 6  # heartbeat periods without a valid frame before the connection is dropped and redone
 
 
 class LinkState(StrEnum):
@@ -82,7 +86,7 @@ class CtiClient:
         self.heartbeat_s = 5.0
         self.time_scale = 1.0
         self.last_good: datetime | None = None  # server time of the last good data
-        self._last_frame = 0.0  # monotonic time of the last frame (any frame: the socket is alive)
+        self._last_frame = 0.0  # monotonic time of the last valid frame (the server is alive and sane)
         self._last_good = 0.0  # monotonic time of the last good data (the numbers are current)
         self._resync_since = 0.0
         self._background: set[asyncio.Task] = set()
@@ -235,16 +239,25 @@ class CtiClient:
                 watchdog.cancel()
 
     async def _watch_heartbeats(self) -> None:
-        """Two heartbeat periods without good data: the numbers are no longer live."""
+        """Two heartbeat periods without good data: the numbers are no longer live.
+
+        Wakes at the moment the data would turn stale (not on a fixed tick), so the stale mark comes at
+        two periods after the last good frame, within scheduling delay (tens of milliseconds).
+        """
         while True:
-            await asyncio.sleep(self.heartbeat_s / 2)
+            period = self.heartbeat_s
             now = time.monotonic()
-            if self.state is LinkState.CONNECTED and now - self._last_good > 2 * self.heartbeat_s + 0.1:
+            stale_at = self._last_good + STALE_PERIODS * period
+            if self.state is LinkState.CONNECTED and now >= stale_at:
                 self._set_state(LinkState.STALE)
-            silent = now - self._last_frame > 6 * self.heartbeat_s
-            stuck = self._resyncing and now - self._resync_since > 2 * self.heartbeat_s + 1
+            silent = now - self._last_frame > SILENT_PERIODS * period
+            stuck = self._resyncing and now - self._resync_since > STALE_PERIODS * period + 1
             if (silent or stuck) and self._ws is not None:
                 await self._ws.close()  # reconnect rather than wait forever
+            wait = period / 2
+            if self.state is LinkState.CONNECTED and stale_at > now:
+                wait = min(wait, stale_at - now + 0.005)
+            await asyncio.sleep(max(wait, 0.01))
 
     def _heard(self) -> None:
         self._last_frame = time.monotonic()
@@ -270,8 +283,7 @@ class CtiClient:
         except p.ProtocolError as exc:
             self.stats.malformed += 1
             log.warning("malformed CTI frame (%s)", exc)
-            self._heard()
-            return
+            return  # not "heard": a server that sends only garbage goes stale, then is reconnected
         self._heard()
         if message is None:
             return

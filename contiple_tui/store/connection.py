@@ -61,7 +61,21 @@ def fault(exc: BaseException, path: Path) -> StoreError | None:
     key = _FAULT_KEYS.get(code & 0xFF)
     if key is None:
         return None
+    if key == "err.db_io" and _disk_full(path):
+        # SQLite reports a full disk as an I/O error when it cannot grow its shared-memory file.
+        key = "err.disk_full"
     return StoreError(key, path=str(path), reason=str(exc))
+
+
+DISK_FULL_BYTES = 64 * 1024  # less free space than this beside the database counts as a full disk
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        stat = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < DISK_FULL_BYTES
 
 
 def _split_sql(script: str) -> list[str]:
@@ -104,12 +118,16 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(
         str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
     )
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if mode.lower() != "wal":  # pragma: no cover - only on filesystems without shared memory
-        raise StoreError("err.db_no_wal", path=str(path), mode=mode)
-    conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":  # pragma: no cover - only on filesystems without shared memory
+            raise StoreError("err.db_no_wal", path=str(path), mode=mode)
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()  # at once: SQLite then removes the -wal and -shm files it began
+        raise
     return conn
 
 
@@ -119,12 +137,12 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         existed = self.path.exists()
+        if existed and not os.access(self.path, os.W_OK):
+            # Refused before SQLite opens it, even to look: a reader would leave -wal and -shm files
+            # of its own beside it, which can lock the file's owner out.
+            raise StoreError("err.db_read_only", path=str(self.path), reason=os.strerror(errno.EACCES))
         if existed and self.path.stat().st_size > 0:
             inspect_file(self.path)
-        if existed and not os.access(self.path, os.W_OK):
-            # Refused before SQLite opens it: a reader would leave -wal and -shm files of its own
-            # beside it, which can lock the file's owner out.
-            raise StoreError("err.db_read_only", path=str(self.path), reason=os.strerror(errno.EACCES))
         self._lock = threading.RLock()
         try:
             self.conn = connect(self.path)

@@ -272,8 +272,11 @@ class ContipleApp(Localized, App[None]):
             seq = min(self._intake_pending) - 1 if self._intake_pending else client.model.seq
         position = f"{client.epoch}:{seq}"
         if position != self._saved_position:
+            try:
+                self.store.db.run_write(lambda conn: self.store.set_meta(conn, POSITION_KEY, position))
+            except ContipleError:  # e.g. the disk is full: kept for the next tick, the console stays up
+                return
             self._saved_position = position
-            self.store.db.run_write(lambda conn: self.store.set_meta(conn, POSITION_KEY, position))
 
     def _announce(self) -> None:
         """Toasts for new callbacks (admins and phone agents of the service) and for callbacks assigned
@@ -326,7 +329,12 @@ class ContipleApp(Localized, App[None]):
         lang = get_language()
 
         def job(progress) -> int:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                from contiple_tui.export import ExportPathError
+
+                raise ExportPathError(path, exc) from None
             return write(path, lang, progress)
 
         self.push_screen(ExportScreen(path, job))
@@ -375,7 +383,10 @@ class ContipleApp(Localized, App[None]):
             self.query_one(ConsoleHeader).refresh_identity()
             self.rebuild_menus()
             return
-        self._announce()
+        try:
+            self._announce()
+        except ContipleError as exc:  # a full disk or a damaged page: said on screen, the console stays up
+            self.notify(exc.message(), severity="error")
         for view in self.query(MenuView):
             view.reload()
 

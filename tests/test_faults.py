@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from contiple_tui.core.models import CallbackStatus
 from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
 
 from .conftest import run_cli
@@ -174,6 +175,14 @@ def assigned_callback(db: Path) -> int:
     return sqlite3.connect(db).execute("SELECT id FROM callbacks WHERE status = 'assigned' LIMIT 1").fetchone()[0]
 
 
+def status_of(db: Path, callback_id: int) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT status FROM callbacks WHERE id = ?", (callback_id,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
 def pages_of(db: Path, table: str) -> list[int]:
     conn = sqlite3.connect(db)
     try:
@@ -311,6 +320,8 @@ def test_damaged_page_after_the_open_check(demo_dir, shared_tmp):
     assert not out.exists() and not list(shared_tmp.glob(".cb.xlsx.*"))
     refused(run("--data-dir", str(demo_dir), "--user", "admin", "--lang", "ko",
                 "export", "callbacks", "-o", str(out)), "손상")
+    code, err = run_console("--data-dir", str(demo_dir), "--user", "admin")
+    one_line(err, 2, code, "damaged")
     # What the damage does not reach still works.
     assert run("--data-dir", str(demo_dir), "users", "list").returncode == 0
 
@@ -388,3 +399,103 @@ def test_a_crash_is_one_line_and_exit_1(demo_dir, shared_tmp):
                 env={"CONTIPLE_TUI_DEBUG": "1"})
     assert debug.returncode == 1 and "Traceback" in debug.stderr
     assert not out.exists()
+
+
+# -- the console (Pilot): a message on screen, the console stays up --------------------------------
+
+
+async def _until(pilot, condition, timeout: float = 15.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def _messages(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_console_complete_on_a_full_disk_says_so_and_stays_up(tmpfs, demo_template):
+    from contiple_tui.widgets.callback_table import CallbackTable
+
+    from .apphelpers import make_app, workers_done
+
+    db = copy_demo(demo_template, tmpfs.path / "data")
+    store = Store(db)
+    try:
+        app = make_app(store, "admin", lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.show_menu("callback_list")
+            await _until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
+            table = app.query_one(CallbackTable)
+            await workers_done(app)
+            target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
+            table.move_cursor(row=table.row_of(target.id))
+            table.focus()
+            tmpfs.fill()
+            await pilot.press("d")
+            await _until(pilot, lambda: any("is full" in m for m in _messages(app)))
+            assert app.is_running and not any("damaged" in m for m in _messages(app))
+            assert status_of(db, target.id) == "assigned"  # nothing half-done
+            tmpfs.free()  # with room again, the same key works
+            await pilot.press("d")
+            await _until(pilot, lambda: status_of(db, target.id) == "completed")
+    finally:
+        store.close()
+
+
+async def test_console_export_on_a_full_disk_says_so_on_the_export_screen(tmpfs, demo_store):
+    import gc
+
+    from contiple_tui.screens.export_progress import ExportScreen
+    from contiple_tui.widgets.callback_table import CallbackTable
+
+    from .apphelpers import make_app, static_text, workers_done
+
+    unraisable = []
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    try:
+        app = make_app(demo_store, "admin", lang="en")
+        app.config.data_dir = tmpfs.path  # exports go to DATA_DIR/exports, on the small disk
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.show_menu("callback_list")
+            await _until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
+            table = app.query_one(CallbackTable)
+            await workers_done(app)
+            table.focus()
+            tmpfs.fill(spare=8 * 1024)
+            await pilot.press("x")
+            await _until(pilot, lambda: isinstance(app.screen, ExportScreen) and app.screen.done)
+            text = static_text(app.screen.query_one("#export-message"))
+            assert "the disk is full" in text and "damaged" not in text
+            await pilot.press("escape")
+            assert app.is_running
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous_hook
+    assert unraisable == []  # no ZipFile.__del__ complaint
+    exports = tmpfs.path / "exports"
+    assert not exports.exists() or list(exports.iterdir()) == []
+
+
+async def test_console_damaged_page_is_said_not_an_empty_list(demo_dir):
+    from textual.widgets import Static
+
+    from .apphelpers import make_app, static_text
+
+    db = demo_dir / DB_FILENAME
+    store = Store(db)
+    try:
+        app = make_app(store, "admin", lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            damage(db, "callbacks")  # the console is up: the open check passed long ago
+            app.show_menu("callback_list")
+            await _until(pilot, lambda: app.query("#cb-status-line"))
+            line = app.query_one("#cb-status-line", Static)
+            await _until(pilot, lambda: "damaged" in static_text(line))
+            assert "full" not in static_text(line)
+            assert app.is_running
+    finally:
+        store.close()

@@ -51,6 +51,11 @@ class ExportScreen(Localized, ModalScreen[Path | None]):
         except ContipleError as exc:
             self.app.call_from_thread(self._finish, Text(f"⚠ {exc.message()}", style="bold"), None)
             return
+        except Exception as exc:  # noqa: BLE001 - never a screen stuck on "running"
+            reason = " ".join(str(exc).split())[:200]
+            text = t("err.unexpected", kind=type(exc).__name__, reason=reason)
+            self.app.call_from_thread(self._finish, Text(f"⚠ {text}", style="bold"), None)
+            return
         self.app.call_from_thread(self._finish, Text(t("export.done", rows=f"{rows:,}", path=str(self.path))),
                                   self.path)
 

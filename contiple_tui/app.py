@@ -30,7 +30,7 @@ from contiple_tui.core.session import Session
 from contiple_tui.cti.dialer import CallbackDialer
 from contiple_tui.cti.protocol import Event, EventMessage
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.errors import ConfigError, ContipleError
+from contiple_tui.errors import ConfigError, ContipleError, StoreError
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.home import HomeView
@@ -252,15 +252,22 @@ class ContipleApp(Localized, App[None]):
     @work(thread=True, group="intake", exit_on_error=False)
     def _intake(self, seq: int, data: dict) -> None:
         """Every console takes CTI callback requests in; the store keeps each request exactly once."""
+        taken = True
         try:
             service = self.store.services.get_by_code(data["service"])
             if service is not None and service.callback_enabled:
                 cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"],
                           name=data.get("name"), ivr_route=data.get("ivr_route"),
                           requested_at=data["requested_at"])
+        except StoreError as exc:
+            # Disk full, damaged…: not taken in. It stays pending, so the saved position in the feed
+            # stays before it and the next console start replays it: the request is not lost.
+            taken = False
+            self.notify(exc.message(), severity="error")
         finally:
-            with self._intake_lock:
-                self._intake_pending.discard(seq)
+            if taken:
+                with self._intake_lock:
+                    self._intake_pending.discard(seq)
 
     def _save_position(self) -> None:
         """Keep where the feed was applied up to, so requests made while no console runs are replayed

@@ -301,7 +301,7 @@ def test_disk_full_during_a_write_changes_nothing(tmpfs, demo_template):
 def test_disk_full_during_an_export(tmpfs, demo_dir):
     out = tmpfs.path / "cb.xlsx"
     tmpfs.fill(spare=8 * 1024)  # the export starts, then runs out of room
-    for lang, needle in (("en", "the disk is full"), ("ko", "")):
+    for lang, needle in (("en", "the disk is full"), ("ko", "디스크가 가득 찼습니다")):
         result = run("--data-dir", str(demo_dir), "--user", "admin", "--lang", lang,
                      "export", "callbacks", "-o", str(out))
         refused(result, needle, absent=("damaged", "손상"))
@@ -473,9 +473,13 @@ async def test_console_export_on_a_full_disk_says_so_on_the_export_screen(tmpfs,
             await pilot.press("escape")
             assert app.is_running
         gc.collect()
+        import zipfile
+
+        left_open = [z for z in gc.get_objects() if isinstance(z, zipfile.ZipFile) and z.fp is not None]
     finally:
         sys.unraisablehook = previous_hook
-    assert unraisable == []  # no ZipFile.__del__ complaint
+    assert unraisable == []  # no ZipFile.__del__ complaint now…
+    assert left_open == []  # …nor later, when a zip left open would be collected
     exports = tmpfs.path / "exports"
     assert not exports.exists() or list(exports.iterdir()) == []
 
@@ -498,4 +502,42 @@ async def test_console_damaged_page_is_said_not_an_empty_list(demo_dir):
             assert "full" not in static_text(line)
             assert app.is_running
     finally:
+        store.close()
+
+
+async def test_callback_request_on_a_full_disk_is_kept_for_replay(tmpfs, demo_template):
+    """The phone system's callback request cannot be stored: said on screen, and the position in the
+    feed that the console saves stays before it, so the next console takes it in (nothing lost)."""
+    from contiple_tui.app import POSITION_KEY
+
+    from .apphelpers import make_app, workers_done
+    from .ctidata import event
+    from .ctiserver import ScriptedCti
+
+    db = copy_demo(demo_template, tmpfs.path / "data")
+    store = Store(db)
+    store.db.run_write(lambda conn: store.set_meta(conn, POSITION_KEY, "test-1:10"))
+    server = ScriptedCti()
+    request = event(11, "callback_requested", request_id="cb-full-1", service="cs", phone="01099990000",
+                    name="김민준", ivr_route="1", requested_at="2026-11-25T01:29:00.000Z")
+    other = event(12, "call_queued", service="cs", call_id="q9", enqueued_at="2026-11-25T01:29:30.000Z")
+    server.replay = [request, other]
+    server.snapshot = {**server.snapshot, "seq": 12}
+    await server.start()
+    try:
+        app = make_app(store, "admin", lang="en", cti_url=server.url)
+        tmpfs.fill()
+        async with app.run_test() as pilot:
+            await _until(pilot, lambda: app.cti.live and any("is full" in m for m in _messages(app)))
+            await workers_done(app)
+            assert app.is_running
+            app._save_position()  # the disk is still full: nothing saved, no crash
+            tmpfs.free()
+            app._save_position()
+            assert store.get_meta(POSITION_KEY) == "test-1:10"  # before the request, not past it
+        row = sqlite3.connect(db).execute(
+            "SELECT count(*) FROM callbacks WHERE cti_request_id = 'cb-full-1'").fetchone()[0]
+        assert row == 0
+    finally:
+        await server.stop()
         store.close()

@@ -173,11 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _crashed(exc: BaseException) -> int:
+    from contiple_tui.safe_text import clean
+
     if os.environ.get("CONTIPLE_TUI_DEBUG"):
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-    reason = " ".join(str(exc).split())[:200]
+    reason = clean(" ".join(str(exc).split()), 200)
     print(f"{PROG}: {t('err.unexpected', kind=type(exc).__name__, reason=reason)}", file=sys.stderr)
     return 1
 

@@ -103,7 +103,7 @@ def refused(result: subprocess.CompletedProcess, *needles: str, absent: tuple[st
     return one_line(result.stderr, 2, result.returncode, *needles, absent=absent)
 
 
-# The four ways in: a listing, an export, the SMS history, the console.
+# Three ways in on the command line: a listing, an export, the SMS history (the console start apart).
 def commands(out: Path) -> list[tuple[str, ...]]:
     return [("users", "list"), ("export", "callbacks", "-o", str(out)), ("sms", "history")]
 

@@ -31,8 +31,9 @@ from contiple_tui.core.session import Session
 from contiple_tui.cti.dialer import CallbackDialer
 from contiple_tui.cti.protocol import Event, EventMessage
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.errors import ConfigError, ContipleError
+from contiple_tui.errors import ConfigError, ContipleError, StoreError
 from contiple_tui.i18n import both, get_language, t
+from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.home import HomeView
 from contiple_tui.screens.pending import PendingView
@@ -256,8 +257,9 @@ class ContipleApp(Localized, App[None]):
         """Every console takes CTI callback requests in; the store keeps each request exactly once.
 
         The feed position moves past ``seq`` only once the request is committed (or refused by a rule:
-        unknown service, callback feature off). A request the store cannot take stays pending: the
-        position stays before it, so the next console replays it, and the failure is logged and shown.
+        unknown service, callback feature off). A request the store cannot take (disk full, damaged…)
+        stays pending: the position stays before it, so the next console replays it, and the failure
+        is logged and shown.
         """
         stored = False
         try:
@@ -272,7 +274,7 @@ class ContipleApp(Localized, App[None]):
             stored = True
         except Exception as exc:  # noqa: BLE001 - whatever it was, the request is not in the store
             log.error("callback request %s (seq %d) not stored, feed position held before it: %s",
-                      data.get("request_id"), seq, exc, exc_info=True)
+                      data.get("request_id"), seq, exc, exc_info=not isinstance(exc, StoreError))
             self._intake_failed(data, exc)
         finally:
             if stored:
@@ -282,7 +284,8 @@ class ContipleApp(Localized, App[None]):
     def _intake_failed(self, data: dict, exc: Exception) -> None:
         service = next((s for s in self.session.services if s.code == data.get("service")), None)
         if service is not None and permissions.receives_intake_notifications(self.session.user, service):
-            self.notify(t("feed.intake_failed", request=str(data.get("request_id", "?")), error=type(exc).__name__),
+            error = exc.message() if isinstance(exc, ContipleError) else type(exc).__name__
+            self.notify(t("feed.intake_failed", request=clean(data.get("request_id", "?"), 80), error=error),
                         severity="error", timeout=30)
 
     def _save_position(self) -> None:
@@ -295,8 +298,11 @@ class ContipleApp(Localized, App[None]):
             seq = min(self._intake_pending) - 1 if self._intake_pending else client.model.seq
         position = f"{client.epoch}:{seq}"
         if position != self._saved_position:
+            try:
+                self.store.db.run_write(lambda conn: self.store.set_meta(conn, POSITION_KEY, position))
+            except ContipleError:  # e.g. the disk is full: kept for the next tick, the console stays up
+                return
             self._saved_position = position
-            self.store.db.run_write(lambda conn: self.store.set_meta(conn, POSITION_KEY, position))
 
     def _announce(self) -> None:
         """Toasts for new callbacks (admins and phone agents of the service) and for callbacks assigned
@@ -349,7 +355,12 @@ class ContipleApp(Localized, App[None]):
         lang = get_language()
 
         def job(progress) -> int:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                from contiple_tui.export import ExportPathError
+
+                raise ExportPathError(path, exc) from None
             return write(path, lang, progress)
 
         self.push_screen(ExportScreen(path, job))
@@ -398,7 +409,10 @@ class ContipleApp(Localized, App[None]):
             self.query_one(ConsoleHeader).refresh_identity()
             self.rebuild_menus()
             return
-        self._announce()
+        try:
+            self._announce()
+        except ContipleError as exc:  # a full disk or a damaged page: said on screen, the console stays up
+            self.notify(exc.message(), severity="error")
         for view in self.query(MenuView):
             view.reload()
 

@@ -168,6 +168,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a crash is one line and exit 1, never a traceback or 0
+        return _crashed(exc)
+
+
+def _crashed(exc: BaseException) -> int:
+    from contiple_tui.safe_text import clean
+
+    if os.environ.get("CONTIPLE_TUI_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    reason = clean(" ".join(str(exc).split()), 200)
+    print(f"{PROG}: {t('err.unexpected', kind=type(exc).__name__, reason=reason)}", file=sys.stderr)
+    return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -180,10 +194,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(cfg.config_file)
         return 0
 
-    from contiple_tui.store import Store
+    from contiple_tui.store import DB_FILENAME, Store
 
     if args.command == "demo":
         return _demo(args, cfg)
+    if args.command in (None, "export", "sms", "wallboard") and not (cfg.data_dir / DB_FILENAME).exists():
+        # No database, so no users: the refusal creates neither a data directory nor a database.
+        from contiple_tui.errors import IdentityError
+
+        raise IdentityError("err.unknown_user", login=args.user or getpass.getuser())
     store = Store.in_dir(cfg.data_dir)
     try:
         if args.command == "users":
@@ -221,7 +240,7 @@ def _console(cfg, store, login: str, service: str | None = None) -> int:
     if app.exit_message:
         print(f"{PROG}: {app.exit_message}", file=sys.stderr)
         return 2
-    return 0
+    return app.return_code or 0  # 1 after a crash (Textual printed it), never 0
 
 
 def _codes(store, user) -> set[str]:
@@ -323,7 +342,7 @@ def _wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
     app = WallboardApp(store=store, client=client, services=services, config=cfg, view=args.view,
                        interval=interval, kiosk=args.kiosk)
     app.run(mouse=not args.kiosk and cfg.mouse)
-    return 0
+    return app.return_code or 0  # 1 after a crash, never 0
 
 
 def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -287,13 +287,20 @@ class Workbook:
     def abort(self) -> None:
         """Close the file after a failure, without raising: the caller deletes it."""
         self._closed = True
-        sheet, self._open = self._open, None
-        # Best effort (the disk may be full): the original error is the one that matters.
-        if sheet is not None:
+        self._open = None
+        # Best effort (the disk may be full): the original error is the one that matters. Every
+        # sheet's stream is closed, also one whose own closing failed half-way, or the zip would
+        # refuse to close and complain again from ZipFile.__del__ on stderr.
+        for sheet in self._sheets:
             with suppress(Exception):
                 sheet._out.close()
+        self._zip._writing = False  # a stream that failed to close still counts as open
         with suppress(Exception):
             self._zip.close()
+        if self._zip.fp is not None:  # close() failed before letting go of the file
+            fp, self._zip.fp = self._zip.fp, None
+            with suppress(Exception):
+                fp.close()
 
     def _workbook_xml(self) -> str:
         sheets = "".join(f'<sheet name={quoteattr(s.name)} sheetId="{s.index}" r:id="rId{s.index}"/>'

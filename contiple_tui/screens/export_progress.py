@@ -16,6 +16,7 @@ from textual.widgets import ProgressBar, Static
 
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
 
 # run(progress) writes the file and returns the number of rows; progress(done, total)
@@ -50,6 +51,11 @@ class ExportScreen(Localized, ModalScreen[Path | None]):
             rows = self.job(progress)
         except ContipleError as exc:
             self.app.call_from_thread(self._finish, Text(f"⚠ {exc.message()}", style="bold"), None)
+            return
+        except Exception as exc:  # noqa: BLE001 - never a screen stuck on "running"
+            reason = clean(" ".join(str(exc).split()), 200)
+            text = t("err.unexpected", kind=type(exc).__name__, reason=reason)
+            self.app.call_from_thread(self._finish, Text(f"⚠ {text}", style="bold"), None)
             return
         self.app.call_from_thread(self._finish, Text(t("export.done", rows=f"{rows:,}", path=str(self.path))),
                                   self.path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.markup import escape
+from rich.text import Text
 from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
@@ -11,6 +12,7 @@ from textual.widgets import Static
 from contiple_tui.core import permissions
 from contiple_tui.core.models import CallbackStatus, Perm
 from contiple_tui.core.phone import format_phone
+from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 
@@ -63,8 +65,15 @@ class HomeView(MenuView):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="home-counts")
     def _load_counts(self, service_id: int, assignee_id: int | None) -> None:
-        counts = self.session.store.callbacks.count_by_status(service_id, assignee_id)
+        try:
+            counts = self.session.store.callbacks.count_by_status(service_id, assignee_id)
+        except ContipleError as exc:  # a damaged page: said where the numbers would be
+            self.app.call_from_thread(self._show_error, exc.message())
+            return
         self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#home-callbacks", Static).update(Text("⚠ " + message, style="bold"))
 
     def _show_counts(self, counts: dict[CallbackStatus, int]) -> None:
         table = _grid()

@@ -7,13 +7,14 @@ depends on, and the busy timeout plus a bounded retry keeps "database is locked"
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,6 +31,51 @@ LOCK_RETRY_SECONDS = 30.0
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+# SQLite's primary result codes of the faults a user must be told about in one clear line.
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN = 3, 8, 10, 11, 13, 14
+_SQLITE_NOTADB = 26
+_FAULT_KEYS = {
+    _SQLITE_FULL: "err.disk_full",
+    _SQLITE_CORRUPT: "err.db_corrupt",
+    _SQLITE_NOTADB: "err.db_corrupt",
+    _SQLITE_READONLY: "err.db_read_only",
+    _SQLITE_PERM: "err.db_read_only",
+    _SQLITE_IOERR: "err.db_io",
+    _SQLITE_CANTOPEN: "err.db_io",
+}
+
+
+def fault(exc: BaseException, path: Path) -> StoreError | None:
+    """The StoreError a user should see for ``exc``, or None when it is not a fault of the file.
+
+    Disk full, damaged, read-only and input/output errors are told apart by SQLite's result code,
+    never by the wording of the message (a full disk must not read as a damaged database).
+    """
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:  # pragma: no cover - Python < 3.11 gives no code
+        return None
+    key = _FAULT_KEYS.get(code & 0xFF)
+    if key is None:
+        return None
+    if key == "err.db_io" and _disk_full(path):
+        # SQLite reports a full disk as an I/O error when it cannot grow its shared-memory file.
+        key = "err.disk_full"
+    return StoreError(key, path=str(path), reason=str(exc))
+
+
+DISK_FULL_BYTES = 64 * 1024  # less free space than this beside the database counts as a full disk
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        stat = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < DISK_FULL_BYTES
 
 
 def _split_sql(script: str) -> list[str]:
@@ -51,14 +97,14 @@ def inspect_file(path: Path) -> tuple[int, int]:
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise StoreError("err.db_corrupt", path=str(path), reason=str(exc)) from None
+        raise fault(exc, path) or StoreError("err.db_corrupt", path=str(path), reason=str(exc)) from None
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         # Parsing the schema catches damaged files that still have a valid header.
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise StoreError("err.db_corrupt", path=str(path), reason=str(exc)) from None
+    except sqlite3.Error as exc:
+        raise fault(exc, path) or StoreError("err.db_corrupt", path=str(path), reason=str(exc)) from None
     finally:
         conn.close()
     if app_id != APPLICATION_ID and (app_id != 0 or version != 0 or tables != 0):
@@ -72,12 +118,16 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(
         str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
     )
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if mode.lower() != "wal":  # pragma: no cover - only on filesystems without shared memory
-        raise StoreError("err.db_no_wal", path=str(path), mode=mode)
-    conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":  # pragma: no cover - only on filesystems without shared memory
+            raise StoreError("err.db_no_wal", path=str(path), mode=mode)
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()  # at once: SQLite then removes the -wal and -shm files it began
+        raise
     return conn
 
 
@@ -86,15 +136,44 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        existed = self.path.exists() and self.path.stat().st_size > 0
-        if existed:
+        existed = self.path.exists()
+        if existed and not os.access(self.path, os.W_OK):
+            # Refused before SQLite opens it, even to look: a reader would leave -wal and -shm files
+            # of its own beside it, which can lock the file's owner out.
+            raise StoreError("err.db_read_only", path=str(self.path), reason=os.strerror(errno.EACCES))
+        if existed and self.path.stat().st_size > 0:
             inspect_file(self.path)
+        self._lock = threading.RLock()
         try:
             self.conn = connect(self.path)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError("err.db_corrupt", path=str(self.path), reason=str(exc)) from None
-        self._lock = threading.RLock()
-        self._migrate()
+        except sqlite3.Error as exc:
+            self._forget_new_file(existed)
+            raise fault(exc, self.path) or StoreError(
+                "err.db_corrupt", path=str(self.path), reason=str(exc)) from None
+        try:
+            try:
+                self._migrate()
+            except sqlite3.Error as exc:
+                raise fault(exc, self.path) or StoreError(
+                    "err.db_corrupt", path=str(self.path), reason=str(exc)) from None
+        except StoreError:
+            self.conn.close()
+            self._forget_new_file(existed)
+            raise
+
+    def _forget_new_file(self, existed: bool) -> None:
+        """After a failed first open (disk full…), remove the empty file SQLite created: nothing changed."""
+        if existed:
+            return
+        for suffix in ("-wal", "-shm"):
+            with suppress(OSError):
+                Path(f"{self.path}{suffix}").unlink()
+        with suppress(OSError):
+            if self.path.stat().st_size == 0:
+                self.path.unlink()
+
+    def _faults(self, exc: BaseException) -> StoreError | None:
+        return fault(exc, self.path)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -112,16 +191,35 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One user action = one ``BEGIN IMMEDIATE`` transaction; rolled back on any error."""
+        """One user action = one ``BEGIN IMMEDIATE`` transaction; rolled back on any error.
+
+        A fault of the file (disk full, damaged, read-only, I/O error) is raised as a StoreError.
+        """
         with self._lock:
-            self._retrying(lambda: self.conn.execute("BEGIN IMMEDIATE"))
             try:
-                yield self.conn
-            except BaseException:
+                self._retrying(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+                try:
+                    yield self.conn
+                except BaseException:
+                    self._rollback()
+                    raise
+                else:
+                    try:
+                        self._retrying(lambda: self.conn.execute("COMMIT"))
+                    except BaseException:
+                        self._rollback()
+                        raise
+            except sqlite3.Error as exc:
+                error = self._faults(exc)
+                if error is None:
+                    raise
+                raise error from None
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back by itself already (e.g. after SQLITE_FULL): the first error counts.
+        if self.conn.in_transaction:
+            with suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
-                raise
-            else:
-                self._retrying(lambda: self.conn.execute("COMMIT"))
 
     def run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in a write transaction, retrying the whole of it if the file stays locked."""
@@ -136,15 +234,27 @@ class Database:
     def read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for several SELECTs."""
         with self._lock:
-            self._retrying(lambda: self.conn.execute("BEGIN"))
             try:
-                yield self.conn
-            finally:
-                self.conn.execute("COMMIT")
+                self._retrying(lambda: self.conn.execute("BEGIN"))
+                try:
+                    yield self.conn
+                except BaseException:
+                    self._rollback()
+                    raise
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                error = self._faults(exc)
+                if error is None:
+                    raise
+                raise error from None
 
     def data_version(self) -> int:
         with self._lock:
-            return self.conn.execute("PRAGMA data_version").fetchone()[0]
+            try:
+                return self.conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as exc:
+                raise self._faults(exc) or exc from None
 
     def close(self) -> None:
         with self._lock:

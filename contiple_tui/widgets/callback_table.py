@@ -33,6 +33,7 @@ from textual.strip import Strip
 from contiple_tui.core.callbacks import Callback
 from contiple_tui.core.models import CallbackStatus, Service
 from contiple_tui.core.phone import format_phone
+from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 
@@ -268,7 +269,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             return
         last = self._page_rows[-1]
         after = (last.requested_at, last.id)
-        rows = self.fetch(after, PAGE)
+        rows = self._fetch_or_say(after)
         if rows:
             self._pages.append(after)
             self._show(rows)
@@ -278,8 +279,11 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         if self.cursor_row > 0 or self.fetch is None or len(self._pages) < 2:
             self._move_by_screen(-1)
             return
+        rows = self._fetch_or_say(self._pages[-2])
+        if rows is None:
+            return
         self._pages.pop()
-        self._show(self.fetch(self._pages[-1], PAGE), cursor_at_end=True)
+        self._show(rows, cursor_at_end=True)
 
     def action_cursor_down(self) -> None:
         self._set_hover(None)
@@ -316,12 +320,23 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self.move_cursor(row=self.cursor_row + direction * height, scroll=False)
         self._scroll_to_cursor(False)
 
+    def _fetch_or_say(self, after) -> list[Callback] | None:
+        """A page from the store, or None after saying why not (a damaged page, an I/O error)."""
+        try:
+            return self.fetch(after, PAGE)
+        except ContipleError as exc:
+            self.app.notify(exc.message(), severity="error")
+            return None
+
     def refresh_page(self) -> None:
         """Re-read the page on screen (after a change here or in another console)."""
         if self.fetch is None:
             return
         row = self.cursor_row
-        self._show(self.fetch(self._pages[-1], PAGE))
+        rows = self._fetch_or_say(self._pages[-1])
+        if rows is None:
+            return
+        self._show(rows)
         if self.row_count:
             self.move_cursor(row=min(row, self.row_count - 1))
 

@@ -214,10 +214,15 @@ def _console(cfg, store, login: str, service: str | None = None) -> int:
     if service is None and cfg.service in _codes(store, user):
         service = cfg.service
     session = Session(store, user, service)
+    from contiple_tui.terminal import require_tty, run_app
+
+    require_tty()
     from contiple_tui.app import ContipleApp  # textual is imported only now
 
     app = ContipleApp(session=session, config=cfg)
-    app.run(mouse=cfg.mouse)
+    code = run_app(app, mouse=cfg.mouse)
+    if code is not None:  # a signal, or the terminal went away (codes: contiple_tui/terminal.py)
+        return code
     if app.exit_message:
         print(f"{PROG}: {app.exit_message}", file=sys.stderr)
         return 2
@@ -241,6 +246,10 @@ def _demo(args: argparse.Namespace, cfg) -> int:
     if args.reset:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    if not args.seed_only:  # refused before seeding and before the simulator starts
+        from contiple_tui.terminal import require_tty
+
+        require_tty()
     store = Store(db_path)
     simulator = None
     try:
@@ -316,14 +325,17 @@ def _wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
         from contiple_tui.cti.embedded import running_simulator_url
 
         url = running_simulator_url(cfg.data_dir)
+    from contiple_tui.terminal import require_tty, run_app
+
+    require_tty()
     from contiple_tui.cti.client import CtiClient
     from contiple_tui.kiosk import WallboardApp
 
     client = CtiClient(url, token=cfg.cti_token, user=login) if url else None
     app = WallboardApp(store=store, client=client, services=services, config=cfg, view=args.view,
                        interval=interval, kiosk=args.kiosk)
-    app.run(mouse=not args.kiosk and cfg.mouse)
-    return 0
+    code = run_app(app, mouse=not args.kiosk and cfg.mouse)
+    return code if code is not None else 0
 
 
 def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -6,7 +6,7 @@
 - ``run_app``: runs a Textual app so that SIGTERM, SIGHUP, SIGINT and the end of the terminal's input
   (the SSH client went away: the pty reads end-of-file or fail) make it leave through its normal exit,
   where Textual's driver leaves the alternate screen, turns mouse reporting off and shows the cursor.
-  A second signal, or a shutdown that takes longer than ``GRACE_S`` (a stuck worker thread, a call
+  A second SIGTERM or SIGINT, or a shutdown that takes longer than ``GRACE_S`` (a stuck worker thread, a call
   that does not return), ends the process at once after writing the same restore sequence itself.
 
 Exit codes (documented in README "Usage" and docs/deployment.md):
@@ -104,7 +104,10 @@ class TerminalGuard:
     # -- the ways out --------------------------------------------------------------------------
 
     def _on_signal(self, signum: int, frame: object) -> None:
-        self.request_exit(128 + signum, second_is_final=True)
+        # A second SIGTERM or SIGINT means "now". SIGHUP never does: when the controlling terminal
+        # hangs up, the kernel signals the session leader and the foreground group, often the same
+        # process, so it arrives twice, and nobody is left at the terminal to insist.
+        self.request_exit(128 + signum, second_is_final=signum != signal.SIGHUP)
 
     def hangup(self) -> None:
         """The terminal went away (end of input, or writing to it fails): from any thread."""

@@ -195,7 +195,8 @@ time.sleep(30)
 
 @pytest.mark.parametrize("signals, grace, limit", [
     ((signal.SIGTERM,), 0.5, 3.0),  # one signal: the hard exit after the grace period
-    ((signal.SIGTERM, signal.SIGHUP), 30, 3.0),  # a second signal: at once, with the first one's code
+    ((signal.SIGTERM, signal.SIGTERM), 30, 3.0),  # a second SIGTERM: at once
+    ((signal.SIGTERM, signal.SIGINT), 30, 3.0),  # or SIGINT: at once, with the first one's code
 ])
 def test_stuck_shutdown_still_restores_and_exits(signals, grace, limit):
     started = time.monotonic()
@@ -207,3 +208,14 @@ def test_stuck_shutdown_still_restores_and_exits(signals, grace, limit):
     for sequence in (ALT_SCREEN_OFF, CURSOR_ON, *MOUSE_OFF):
         assert sequence in result.stdout
     assert elapsed < limit
+
+
+def test_a_repeated_sighup_does_not_cut_the_normal_exit_short():
+    """A hung-up controlling terminal signals the session leader and the foreground group: the second
+    SIGHUP waits for the normal exit like the first (here: the grace period of a stuck stand-in)."""
+    started = time.monotonic()
+    script = _STUCK_APP.format(grace=1.0, signals=(int(signal.SIGHUP), int(signal.SIGHUP)))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=20)
+    elapsed = time.monotonic() - started
+    assert result.returncode == EXIT_HANGUP and result.stdout == RESTORE_SEQUENCE
+    assert elapsed >= 1.0

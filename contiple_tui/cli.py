@@ -237,19 +237,19 @@ def _demo(args: argparse.Namespace, cfg) -> int:
     from contiple_tui.core import demo
     from contiple_tui.store import DB_FILENAME, Store, ensure_writable_dir
 
-    demo_dir = cfg.data_dir / "demo"
-    ensure_writable_dir(demo_dir)
     if args.callbacks < 0 or args.agents < 2:
         print(f"{PROG}: {t('err.demo_counts')}", file=sys.stderr)
         return 2
+    if not args.seed_only:  # refused before anything is created, reset, seeded or started
+        from contiple_tui.terminal import require_tty
+
+        require_tty()
+    demo_dir = cfg.data_dir / "demo"
+    ensure_writable_dir(demo_dir)
     db_path = demo_dir / DB_FILENAME
     if args.reset:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    if not args.seed_only:  # refused before seeding and before the simulator starts
-        from contiple_tui.terminal import require_tty
-
-        require_tty()
     store = Store(db_path)
     simulator = None
     try:

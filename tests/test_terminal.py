@@ -158,7 +158,13 @@ def test_refusal_in_korean_and_demo_not_seeded_without_a_tty(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and "터미널이 없습니다" in lines[0]
-    assert not (tmp_path / "demo" / "contiple.sqlite3").exists()  # refused before seeding
+    assert not (tmp_path / "demo").exists()  # refused before creating, seeding or starting anything
+    # Nor does --reset delete anything first.
+    assert run_cli("--data-dir", str(tmp_path), "demo", "--seed-only", "--callbacks", "5").returncode == 0
+    db = tmp_path / "demo" / "contiple.sqlite3"
+    before = db.read_bytes()
+    assert _no_tty_run("--data-dir", str(tmp_path), "demo", "--reset").returncode == 2
+    assert db.read_bytes() == before
 
 
 def test_non_interactive_commands_work_without_a_tty(data, tmp_path):

@@ -68,6 +68,12 @@ class GuardedLinuxDriver(LinuxDriver):
         super().__init__(*args, **kwargs)
         self._file = _TolerantOutput(self._file, self.guard)
 
+    def _sigcont_application(self, *args: Any) -> None:
+        # The kernel sends SIGCONT right after the SIGHUP of a hung-up terminal: once the app is
+        # leaving, the terminal is not taken again.
+        if self.guard.code is None:
+            super()._sigcont_application(*args)
+
     def start_application_mode(self) -> None:
         super().start_application_mode()
         self.guard.driver_started(asyncio.get_running_loop())

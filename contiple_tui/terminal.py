@@ -28,6 +28,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from contiple_tui.errors import ContipleError
@@ -62,7 +63,14 @@ def require_tty() -> None:
 
 
 class TerminalGuard:
-    """Signals and hang-ups of one running app: one way out, bounded in time."""
+    """Signals and hang-ups of one running app: one way out, bounded in time.
+
+    The signal handler does as little as a signal handler may: it records why the app leaves, wakes
+    the watchdog (a thread started beforehand, which hard-exits after the grace period) and asks the
+    app's loop to exit. It runs in the main thread whenever Python code runs there, even when the
+    loop is stuck; a wakeup fd read by the loop makes sure the loop wakes at once when the kernel hands
+    the signal to another thread (Textual's input or output thread).
+    """
 
     def __init__(self, app: Any, *, grace_s: float = GRACE_S, in_fd: int = 0, out_fd: int = 2) -> None:
         self.app = app
@@ -73,7 +81,10 @@ class TerminalGuard:
         self.loop: Any = None  # the app's event loop, once its driver started
         self._lock = threading.RLock()  # RLock: a signal handler may interrupt the main thread holding it
         self._previous: dict[int, Any] = {}
-        self._watchdog: threading.Timer | None = None
+        self._armed = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="terminal-watchdog", daemon=True)
+        self._wakeup: tuple[Any, Any] | None = None
+        self._previous_wakeup_fd = -1
         self._terminal_gone = False
         try:
             import termios
@@ -85,21 +96,53 @@ class TerminalGuard:
     # -- set-up --------------------------------------------------------------------------------
 
     def install(self) -> None:
+        self._watchdog.start()
         for signum in HANDLED_SIGNALS:
             self._previous[signum] = signal.signal(signum, self._on_signal)
 
     def uninstall(self) -> None:
-        """After the app: the previous handlers again (the terminal is already given back)."""
+        """After the app: the previous handlers again (the terminal is already given back). The
+        watchdog, once armed, keeps bounding the time the process takes to end."""
         for signum, handler in self._previous.items():
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
         self._previous.clear()
+        if self._wakeup is not None:
+            try:
+                signal.set_wakeup_fd(self._previous_wakeup_fd)
+            except (ValueError, OSError):
+                signal.set_wakeup_fd(-1)
+            for sock in self._wakeup:
+                sock.close()
+            self._wakeup = None
 
     def driver_started(self, loop: Any) -> None:
-        """Called by the driver inside the app's loop; a signal that came during start-up acts now."""
+        """Called by the driver in the app's loop (main thread); a signal that came during start-up
+        acts now."""
         with self._lock:
             self.loop = loop
             if self.code is not None:
                 loop.call_soon(self._exit_app)
+        if self._wakeup is not None:  # started again after a suspension (SIGCONT)
+            return
+        try:
+            import socket
+
+            reader, writer = socket.socketpair()
+            reader.setblocking(False)
+            writer.setblocking(False)
+            self._previous_wakeup_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+            self._wakeup = (reader, writer)
+
+            def drain() -> None:
+                try:
+                    while reader.recv(512):
+                        pass
+                except OSError:
+                    pass
+
+            loop.add_reader(reader.fileno(), drain)
+        except (OSError, ValueError, RuntimeError, NotImplementedError):  # no wakeup: handlers still run
+            pass
 
     # -- the ways out --------------------------------------------------------------------------
 
@@ -130,9 +173,7 @@ class TerminalGuard:
             first = self.code is None
             if first:
                 self.code = code
-                self._watchdog = threading.Timer(self.grace_s, self.hard_exit)
-                self._watchdog.daemon = True
-                self._watchdog.start()
+                self._armed.set()
             loop = self.loop
         if not first:
             if second_is_final:  # a second signal: nothing more is waited for
@@ -143,6 +184,11 @@ class TerminalGuard:
                 loop.call_soon_threadsafe(self._exit_app)
             except RuntimeError:  # the loop is closed: the app has finished, the CLI is cleaning up
                 pass
+
+    def _watch(self) -> None:
+        self._armed.wait()
+        time.sleep(self.grace_s)
+        self.hard_exit()
 
     def _exit_app(self) -> None:
         try:

@@ -182,7 +182,7 @@ def test_non_interactive_commands_work_without_a_tty(data, tmp_path):
 # -- the hard way out, with a stand-in app whose exit never finishes ---------------------------------
 
 _STUCK_APP = """
-import os, signal, sys, time
+import asyncio, os, signal, sys, threading, time
 from contiple_tui.terminal import TerminalGuard
 
 class StuckApp:
@@ -191,23 +191,33 @@ class StuckApp:
 
 guard = TerminalGuard(StuckApp(), grace_s={grace}, out_fd=1)
 guard.install()
-guard.driver_started(__import__("asyncio").new_event_loop())
-for signum in {signals}:
-    os.kill(os.getpid(), signum)
-    time.sleep(0.05)
-time.sleep(30)
+
+def send():  # from another thread, after the loop runs (or is blocked)
+    for signum in {signals}:
+        time.sleep(0.2)
+        signal.pthread_kill(threading.main_thread().ident, signum) if {to_main} else os.kill(os.getpid(), signum)
+
+async def main():
+    guard.driver_started(asyncio.get_running_loop())
+    threading.Thread(target=send, daemon=True).start()
+    {stuck}
+
+asyncio.run(main())
 """
+IDLE = "await asyncio.sleep(30)"  # the loop runs, the app just never leaves
+BLOCKED = "time.sleep(30)"  # the loop itself is blocked
 
 
-@pytest.mark.parametrize("signals, grace, limit", [
-    ((signal.SIGTERM,), 0.5, 3.0),  # one signal: the hard exit after the grace period
-    ((signal.SIGTERM, signal.SIGTERM), 30, 3.0),  # a second SIGTERM: at once
-    ((signal.SIGTERM, signal.SIGINT), 30, 3.0),  # or SIGINT: at once, with the first one's code
+@pytest.mark.parametrize("signals, grace, limit, stuck", [
+    ((signal.SIGTERM,), 0.5, 3.0, IDLE),  # one signal: the hard exit after the grace period
+    ((signal.SIGTERM,), 0.5, 3.0, BLOCKED),
+    ((signal.SIGTERM, signal.SIGTERM), 30, 3.0, IDLE),  # a second SIGTERM: at once
+    ((signal.SIGTERM, signal.SIGINT), 30, 3.0, IDLE),  # or SIGINT: at once, with the first one's code
 ])
-def test_stuck_shutdown_still_restores_and_exits(signals, grace, limit):
+def test_stuck_shutdown_still_restores_and_exits(signals, grace, limit, stuck):
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", _STUCK_APP.format(grace=grace, signals=tuple(int(s) for s in signals))],
-                            capture_output=True, timeout=20)
+    script = _STUCK_APP.format(grace=grace, signals=tuple(int(s) for s in signals), stuck=stuck, to_main=False)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=20)
     elapsed = time.monotonic() - started
     assert result.returncode == EXIT_TERMINATED, result.stderr
     assert result.stdout == RESTORE_SEQUENCE
@@ -220,7 +230,8 @@ def test_a_repeated_sighup_does_not_cut_the_normal_exit_short():
     """A hung-up controlling terminal signals the session leader and the foreground group: the second
     SIGHUP waits for the normal exit like the first (here: the grace period of a stuck stand-in)."""
     started = time.monotonic()
-    script = _STUCK_APP.format(grace=1.0, signals=(int(signal.SIGHUP), int(signal.SIGHUP)))
+    script = _STUCK_APP.format(grace=1.0, signals=(int(signal.SIGHUP), int(signal.SIGHUP)), stuck=IDLE,
+                                to_main=True)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=20)
     elapsed = time.monotonic() - started
     assert result.returncode == EXIT_HANGUP and result.stdout == RESTORE_SEQUENCE

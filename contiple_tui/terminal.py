@@ -1,7 +1,7 @@
 """The terminal is borrowed: start only on one, and always give it back.
 
 - ``require_tty``: a full-screen command refuses to start (one line, exit 2) unless stdin, stdout and
-  stderr (where Textual draws) are terminals. Without a pty (``ssh -T``, a forced command without
+  stderr (where Textual draws) are terminals, or Textual is told to use another driver (textual-serve). Without a pty (``ssh -T``, a forced command without
   ``pty``) the console would otherwise read a pipe that never ends or, once the client left, spin.
 - ``run_app``: runs a Textual app so that SIGTERM, SIGHUP, SIGINT and the end of the terminal's input
   (the SSH client went away: the pty reads end-of-file or fail) make it leave through its normal exit,
@@ -52,8 +52,16 @@ RESTORE_SEQUENCE = (
 ).encode()
 
 
+def _elsewhere() -> bool:
+    """Textual was told to draw somewhere else than the terminal: textual-serve runs the console with
+    ``TEXTUAL_DRIVER`` naming its web driver (which handles SIGINT/SIGTERM itself) and pipes for stdio."""
+    return bool(os.environ.get("TEXTUAL_DRIVER"))
+
+
 def require_tty() -> None:
     """Refuse a full-screen command unless stdin, stdout and stderr are terminals."""
+    if _elsewhere():
+        return
     for stream in (sys.stdin, sys.stdout, sys.stderr):
         try:
             if stream is None or not os.isatty(stream.fileno()):
@@ -216,6 +224,9 @@ class TerminalGuard:
 
 def run_app(app: Any, *, mouse: bool) -> int | None:
     """Run a Textual app with the guard; the exit code of a signal or hang-up, else None."""
+    if _elsewhere():
+        app.run(mouse=mouse)
+        return None
     from contiple_tui.driver import guarded_driver
 
     guard = TerminalGuard(app)

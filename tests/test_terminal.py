@@ -143,6 +143,21 @@ def test_full_screen_commands_refuse_without_a_tty(data, command):
         assert b"\x1b" not in result.stderr
 
 
+def test_textual_serve_is_not_refused(data):
+    """textual-serve runs the console with pipes and its web driver named in TEXTUAL_DRIVER."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTIPLE_TUI_", "TEXTUAL"))}
+    env.update({"LANG": "C.UTF-8", "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
+                "COLUMNS": "80", "ROWS": "24"})
+    proc = subprocess.Popen([sys.executable, "-m", "contiple_tui", "--data-dir", str(data / "demo"), "--user", "admin"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert proc.stdout.readline() == b"__GANGLION__\n"  # the web driver's greeting: it runs
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert b"no terminal" not in proc.stderr.read()
+
+
 def test_stdin_a_terminal_but_stdout_a_pipe_is_refused_too(data):
     master, slave = pty.openpty()
     try:

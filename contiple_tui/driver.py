@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import selectors
 from codecs import getincrementaldecoder
 from typing import IO, Any
@@ -25,7 +26,9 @@ from contiple_tui.terminal import TerminalGuard
 
 
 class _TolerantOutput:
-    """The driver's output file: a failed write means the terminal is gone, not a dead writer thread."""
+    """The driver's output file: a failed write means the terminal is gone, not a dead writer thread.
+
+    A full non-blocking terminal (EAGAIN) is waited for, not taken for a hang-up."""
 
     def __init__(self, file: IO[str], guard: TerminalGuard) -> None:
         self._file = file
@@ -36,14 +39,24 @@ class _TolerantOutput:
         if not self._broken:
             try:
                 return self._file.write(text)
+            except BlockingIOError:  # what did not fit stays buffered: flushed once writable
+                self.flush()
             except (OSError, ValueError):
                 self._gone()
         return len(text)
 
     def flush(self) -> None:
-        if not self._broken:
+        for _attempt in range(100):
+            if self._broken:
+                return
             try:
                 self._file.flush()
+                return
+            except BlockingIOError:
+                try:
+                    select.select([], [self._file.fileno()], [], 0.1)
+                except (OSError, ValueError):
+                    pass
             except (OSError, ValueError):
                 self._gone()
 

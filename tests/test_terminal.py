@@ -97,6 +97,8 @@ def test_signal_gives_the_terminal_back_and_exits(data, name, signum):
         else:  # the kiosk never turns the mouse on
             assert MOUSE_ON not in program.output
         assert _cooked(program.slave_name)
+        if name == "demo":  # the normal way out ran: the embedded simulator was stopped and unregistered
+            assert not (data / "demo" / "cti-sim.json").exists()
     finally:
         program.close()
 
@@ -251,3 +253,10 @@ def test_a_repeated_sighup_does_not_cut_the_normal_exit_short():
     elapsed = time.monotonic() - started
     assert result.returncode == EXIT_HANGUP and result.stdout == RESTORE_SEQUENCE
     assert elapsed >= 1.0
+
+
+def test_terminal_module_is_textual_free():
+    """The guard and the tty check are imported by the CLI before any app: no textual there."""
+    code = "import sys, contiple_tui.terminal; print('textual' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.strip() == "False", result.stderr

@@ -28,6 +28,9 @@ ALT_SCREEN_OFF = b"\x1b[?1049l"
 CURSOR_ON = b"\x1b[?25h"
 MOUSE_ON = b"\x1b[?1000h"
 MOUSE_OFF = (b"\x1b[?1000l", b"\x1b[?1003l", b"\x1b[?1015l", b"\x1b[?1006l")
+# Written by the hard exit's restore sequence and never by Textual here (its pixel mouse mode stays off
+# in a pty that does not answer the in-band resize query): tells the two ways out apart.
+HARD_EXIT_ONLY = b"\x1b[?1016l"
 PROMPT_S = 5.0  # "promptly": well inside the 3 s grace period plus a loaded machine's slack
 
 
@@ -97,6 +100,7 @@ def test_signal_gives_the_terminal_back_and_exits(data, name, signum):
         else:  # the kiosk never turns the mouse on
             assert MOUSE_ON not in program.output
         assert _cooked(program.slave_name)
+        assert HARD_EXIT_ONLY not in after  # Textual's own exit gave the terminal back
         if name == "demo":  # the normal way out ran: the embedded simulator was stopped and unregistered
             assert not (data / "demo" / "cti-sim.json").exists()
     finally:
@@ -260,3 +264,48 @@ def test_terminal_module_is_textual_free():
     code = "import sys, contiple_tui.terminal; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("name", ["console", "kiosk"])
+def test_a_cti_feed_that_never_answers_does_not_hold_the_exit(data, name):
+    """The CTI client connects to a server that accepts and then says nothing: SIGTERM still ends the
+    program promptly through its normal exit (no client task or thread keeps it alive)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    accepted: list = []
+
+    def accept() -> None:
+        try:
+            while True:
+                accepted.append(server.accept())
+        except OSError:
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    argv, ready, _mouse = PROGRAMS[name]
+    url = f"ws://127.0.0.1:{server.getsockname()[1]}"
+    program = PtyProgram([*argv(data)[:-2], "--cti-url", url, *argv(data)[-2:]] if name == "kiosk"
+                         else [*argv(data), "--cti-url", url], env={})
+    try:
+        assert program.read_until(ready, timeout=30), bytes(program.output[-2000:]).decode(errors="replace")
+        for _ in range(50):
+            if accepted:
+                break
+            program.read_until(b"\x00never", timeout=0.1)
+        assert accepted  # the client is waiting for an answer that never comes
+        seen = len(program.output)
+        started = time.monotonic()
+        os.kill(program.proc.pid, signal.SIGTERM)
+        assert program.wait(PROMPT_S) == EXIT_TERMINATED
+        assert time.monotonic() - started < PROMPT_S
+        assert ALT_SCREEN_OFF in program.output[seen:]
+        assert HARD_EXIT_ONLY not in program.output[seen:]  # the normal exit, not the hard one
+    finally:
+        program.close()
+        server.close()
+        for conn, _addr in accepted:
+            conn.close()

@@ -1,13 +1,15 @@
 """The terminal is borrowed: start only on one, and always give it back.
 
 - ``require_tty``: a full-screen command refuses to start (one line, exit 2) unless stdin, stdout and
-  stderr (where Textual draws) are terminals, or Textual is told to use another driver (textual-serve). Without a pty (``ssh -T``, a forced command without
-  ``pty``) the console would otherwise read a pipe that never ends or, once the client left, spin.
+  stderr (where Textual draws) are terminals, or Textual is told to use another driver (textual-serve).
+  Without a pty (``ssh -T``, a forced command without ``pty``) the console would otherwise read a pipe
+  and, once the client left, spin on its end-of-file.
 - ``run_app``: runs a Textual app so that SIGTERM, SIGHUP, SIGINT and the end of the terminal's input
-  (the SSH client went away: the pty reads end-of-file or fail) make it leave through its normal exit,
-  where Textual's driver leaves the alternate screen, turns mouse reporting off and shows the cursor.
-  A second SIGTERM or SIGINT, or a shutdown that takes longer than ``GRACE_S`` (a stuck worker thread, a call
-  that does not return), ends the process at once after writing the same restore sequence itself.
+  (the SSH client went away: reading the pty gives end-of-file or fails) make it leave through its
+  normal exit, where Textual's driver leaves the alternate screen, turns mouse reporting off, shows the
+  cursor and puts the terminal's modes back. A second SIGTERM or SIGINT, or a shutdown that takes
+  longer than ``GRACE_S`` (a stuck worker thread, a call that does not return), ends the process at
+  once after writing the same restore sequence itself.
 
 Exit codes (documented in README "Usage" and docs/deployment.md):
 

@@ -233,10 +233,15 @@ def _console(cfg, store, login: str, service: str | None = None) -> int:
     if service is None and cfg.service in _codes(store, user):
         service = cfg.service
     session = Session(store, user, service)
+    from contiple_tui.terminal import require_tty, run_app
+
+    require_tty()
     from contiple_tui.app import ContipleApp  # textual is imported only now
 
     app = ContipleApp(session=session, config=cfg)
-    app.run(mouse=cfg.mouse)
+    code = run_app(app, mouse=cfg.mouse)
+    if code is not None:  # a signal, or the terminal went away (codes: contiple_tui/terminal.py)
+        return code
     if app.exit_message:
         print(f"{PROG}: {app.exit_message}", file=sys.stderr)
         return 2
@@ -251,11 +256,15 @@ def _demo(args: argparse.Namespace, cfg) -> int:
     from contiple_tui.core import demo
     from contiple_tui.store import DB_FILENAME, Store, ensure_writable_dir
 
-    demo_dir = cfg.data_dir / "demo"
-    ensure_writable_dir(demo_dir)
     if args.callbacks < 0 or args.agents < 2:
         print(f"{PROG}: {t('err.demo_counts')}", file=sys.stderr)
         return 2
+    if not args.seed_only:  # refused before anything is created, reset, seeded or started
+        from contiple_tui.terminal import require_tty
+
+        require_tty()
+    demo_dir = cfg.data_dir / "demo"
+    ensure_writable_dir(demo_dir)
     db_path = demo_dir / DB_FILENAME
     if args.reset:
         for suffix in ("", "-wal", "-shm"):
@@ -335,13 +344,18 @@ def _wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
         from contiple_tui.cti.embedded import running_simulator_url
 
         url = running_simulator_url(cfg.data_dir)
+    from contiple_tui.terminal import require_tty, run_app
+
+    require_tty()
     from contiple_tui.cti.client import CtiClient
     from contiple_tui.kiosk import WallboardApp
 
     client = CtiClient(url, token=cfg.cti_token, user=login) if url else None
     app = WallboardApp(store=store, client=client, services=services, config=cfg, view=args.view,
                        interval=interval, kiosk=args.kiosk)
-    app.run(mouse=not args.kiosk and cfg.mouse)
+    code = run_app(app, mouse=not args.kiosk and cfg.mouse)
+    if code is not None:
+        return code  # a signal or a hang-up
     return app.return_code or 0  # 1 after a crash, never 0
 
 

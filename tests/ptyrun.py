@@ -14,8 +14,12 @@ import time
 
 
 class PtyProgram:
-    def __init__(self, args: list[str], *, env: dict[str, str], size: tuple[int, int] = (80, 24)) -> None:
+    def __init__(self, args: list[str], *, env: dict[str, str], size: tuple[int, int] = (80, 24),
+                 controlling: bool = False) -> None:
+        """``controlling``: the pty becomes the program's controlling terminal, as under sshd, so closing
+        the master (the client leaving) also sends it SIGHUP."""
         master, slave = pty.openpty()
+        self.slave_name = os.ttyname(slave)
         cols, rows = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTIPLE_TUI_", "TEXTUAL"))}
@@ -25,6 +29,7 @@ class PtyProgram:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "contiple_tui", *args],
             stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True, close_fds=True,
+            preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None,
         )
         os.close(slave)
         self.master = master
@@ -35,6 +40,9 @@ class PtyProgram:
         while not all(n in self.output for n in needles):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                return False
+            if self.master < 0:  # closed: nothing more to read
+                time.sleep(min(remaining, 0.05))
                 return False
             ready, _, _ = select.select([self.master], [], [], remaining)
             if ready:
@@ -58,8 +66,34 @@ class PtyProgram:
                 return self.proc.returncode
         return None
 
+    def wait_with_usage(self, timeout: float = 10.0, *, drain: bool = True) -> tuple[int | None, float]:
+        """(exit code, CPU seconds the program used in all), reaping it with wait4; (None, 0) on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if drain:
+                self.read_until(b"\x00never", timeout=0.05)
+            else:
+                time.sleep(0.05)
+            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                return self.proc.returncode, usage.ru_utime + usage.ru_stime
+        return None, 0.0
+
+    def cpu_seconds(self) -> float:
+        """CPU time the running program used so far (user + system, from /proc)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close_master(self) -> None:
+        """The other side of the terminal goes away (a dropped SSH client)."""
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
-        os.close(self.master)
+        self.close_master()

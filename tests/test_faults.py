@@ -61,30 +61,44 @@ def run(*args: str, prefix: list[str] = (), env: dict[str, str] | None = None) -
 
 def run_console(*args: str, prefix: list[str] = (), env: dict[str, str] | None = None,
                 timeout: float = 30.0) -> tuple[int, str]:
-    """Start the console at a terminal (stdin and stdout a pty), stderr read apart. The faults here are
-    found before the screen opens, so the program must end by itself with one line on stderr."""
+    """Start the console at a terminal (stdin, stdout and stderr ptys; stderr a pty of its own, read
+    apart). The faults here are found before the screen opens, so the program must end by itself with
+    one line on stderr."""
     master, slave = pty.openpty()
+    err_master, err_slave = pty.openpty()
     full = cli_env({"TERM": "xterm-256color"} | (env or {}))
     proc = subprocess.Popen([*prefix, sys.executable, "-m", "contiple_tui", *args], stdin=slave, stdout=slave,
-                            stderr=subprocess.PIPE, env=full, start_new_session=True, close_fds=True)
+                            stderr=err_slave, env=full, start_new_session=True, close_fds=True)
     os.close(slave)
+    os.close(err_slave)
     os.set_blocking(master, False)
+    os.set_blocking(err_master, False)
+    err = bytearray()
     deadline = time.monotonic() + timeout
     try:
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                os.read(master, 65536)
-            except (BlockingIOError, OSError):
-                pass
+        while time.monotonic() < deadline:
+            for fd in (master, err_master):
+                try:
+                    chunk = os.read(fd, 65536)
+                except (BlockingIOError, OSError):
+                    continue
+                if fd == err_master:
+                    err += chunk
+            if proc.poll() is not None:
+                break
             time.sleep(0.05)
+        try:
+            err += os.read(err_master, 65536)
+        except (BlockingIOError, OSError):
+            pass
         if proc.poll() is None:
             proc.kill()
             proc.wait()
             raise AssertionError("the console started instead of refusing")
-        return proc.returncode, proc.stderr.read().decode("utf-8", "replace")
+        return proc.returncode, err.decode("utf-8", "replace").replace("\r\n", "\n")
     finally:
-        proc.stderr.close()
         os.close(master)
+        os.close(err_master)
 
 
 def one_line(stderr: str, code: int, returncode: int, *needles: str, absent: tuple[str, ...] = ()) -> str:

@@ -222,6 +222,28 @@ class SmsRepo:
             (request_id, str(status), result_code, result_message, message_id),
         )
 
+    def note_lookup(self, conn: sqlite3.Connection, message_id: int, now: int, *, empty_counted: bool) -> tuple[int, int]:
+        """A successful look-up by grouping key that found nothing; ``empty_counted``: it was made after
+        the visibility window and counts towards "never arrived". Returns (empty look-ups counted, when
+        the first of them was made)."""
+        if empty_counted:
+            conn.execute(
+                "UPDATE sms_messages SET empty_lookups = empty_lookups + 1, "
+                "first_empty_at = COALESCE(first_empty_at, ?), last_lookup_at = ? WHERE id = ?",
+                (now, now, message_id),
+            )
+        else:
+            conn.execute("UPDATE sms_messages SET last_lookup_at = ? WHERE id = ?", (now, message_id))
+        row = conn.execute("SELECT empty_lookups, COALESCE(first_empty_at, ?) FROM sms_messages WHERE id = ?",
+                           (now, message_id)).fetchone()
+        return (row[0], row[1]) if row else (0, now)
+
+    def last_lookup(self, message_id: int) -> int | None:
+        """When the send was last looked up at the gateway by its grouping key (None: never)."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT last_lookup_at FROM sms_messages WHERE id = ?", (message_id,)).fetchone()
+        return row[0] if row else None
+
     def set_status(self, conn: sqlite3.Connection, message_id: int, status: MessageStatus) -> None:
         conn.execute("UPDATE sms_messages SET status = ? WHERE id = ?", (str(status), message_id))
 

@@ -58,6 +58,7 @@ VISIBILITY_WINDOW_S = 15 * 60
 EMPTY_LOOKUPS_NEEDED = 3
 EMPTY_LOOKUPS_SPAN_S = 2 * 60
 PENDING_GRACE_S = 60  # a send still "sending" after this, not found at the gateway, shows as unknown
+# (looked up all the same: a console that died, or a disk that filled, after the request went out)
 DESCRIPTION_MAX = 500
 
 
@@ -644,8 +645,6 @@ def _look_up(store: Store, msg: Message, gateway: Gateway, now: float) -> int:
     grouping key. Found: recorded as NHN has it. Not found: unknown, until enough successful empty
     look-ups after the visibility window say it never arrived. Raises GatewayError when the look-up
     itself fails (nothing is concluded from that)."""
-    if msg.status is MessageStatus.PENDING and now - msg.created_at < PENDING_GRACE_S:
-        return 0  # perhaps still being sent by its console
     request = SendRequest(
         send_type=msg.send_type, sender_no=msg.sender_no, body=msg.body, recipients=(msg.first_recipient,),
         grouping_key=msg.grouping_key, user_login="", title=msg.title,
@@ -670,7 +669,8 @@ def _look_up(store: Store, msg: Message, gateway: Gateway, now: float) -> int:
             store.sms.set_all_recipients(conn, msg.id, str(RecipientState.FAILED), None, text, at)
             store.sms.set_request(conn, msg.id, None, MessageStatus.FAILED, None, text)
             return 1
-        if current.status is MessageStatus.PENDING:
+        if current.status is MessageStatus.PENDING and at - msg.created_at >= PENDING_GRACE_S:
+            # Not "sending" any more (its console would have recorded an answer by now): say so.
             store.sms.set_request(conn, msg.id, None, MessageStatus.UNKNOWN, None, t("sms.outcome.not_found_yet"))
             return 1
         return 0

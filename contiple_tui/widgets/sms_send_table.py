@@ -160,7 +160,7 @@ class SendTable(Localized, DataTable):
                 cells.append(Text(text, no_wrap=True, overflow="ellipsis"))
             elif key == "status":
                 style = "bold" if msg.status in (MessageStatus.FAILED, MessageStatus.PARTIAL,
-                                                 MessageStatus.RESERVED) else ""
+                                                 MessageStatus.RESERVED, MessageStatus.UNKNOWN) else ""
                 cells.append(Text(t(f"sms.status.{msg.status}"), style=style, no_wrap=True))
             elif key == "user":
                 cells.append(Text(msg.user_name or "-", no_wrap=True, overflow="ellipsis"))

@@ -4,8 +4,9 @@ EN: dict[str, str] = {
     # `sms send` exit code 3, the composer, the history: the request went out, the answer did not come back
     "sms.outcome.unknown": (
         "Sent? Unknown — being checked (send #{id}). The gateway's answer was lost ({reason}) and the send "
-        "is not visible at the gateway yet. It will NOT be sent again automatically: it is looked up every "
-        "30 seconds and the history shows what happened. Do not send it again unless the history says it failed."
+        "is not visible at the gateway yet. It will NOT be sent again automatically: every open console (each "
+        "30 seconds) and 'sms history' look it up, and the history shows what happened. Do not send it again "
+        "unless the history says it failed."
     ),
     "sms.outcome.not_recorded": (
         "Sent? Unknown — being checked (send #{id}). The gateway took the request ({request_id}) but its "
@@ -18,8 +19,8 @@ EN: dict[str, str] = {
         "(send it again from the composer)"
     ),
     "sms.outcome.detail_unknown": (
-        "Sent? Unknown — being checked. Looked up at the gateway every 30 seconds; never sent again "
-        "automatically. Last look-up: {at}."
+        "Sent? Unknown — being checked: the gateway's answer was lost. Looked up at the gateway by every "
+        "open console (each 30 seconds); never sent again automatically. Last look-up: {at}."
     ),
     "sms.outcome.never_looked_up": "not yet",
     "smsh.state.unknown": "Unconfirmed",
@@ -29,8 +30,8 @@ EN: dict[str, str] = {
 KO: dict[str, str] = {
     "sms.outcome.unknown": (
         "발송 여부 미확인 — 확인 중입니다 (발송 #{id}). 게이트웨이의 응답을 받지 못했고({reason}) 아직 "
-        "게이트웨이에서 이 발송 건이 보이지 않습니다. 자동으로 다시 보내지 않습니다. 30초마다 조회하며 결과는 "
-        "발송 내역에 표시됩니다. 발송 내역에 실패로 나오기 전에는 다시 보내지 마세요."
+        "게이트웨이에서 이 발송 건이 보이지 않습니다. 자동으로 다시 보내지 않습니다. 열려 있는 콘솔(30초마다)과 "
+        "'sms history'가 조회하며 결과는 발송 내역에 표시됩니다. 발송 내역에 실패로 나오기 전에는 다시 보내지 마세요."
     ),
     "sms.outcome.not_recorded": (
         "발송 여부 미확인 — 확인 중입니다 (발송 #{id}). 게이트웨이는 요청을 받았지만({request_id}) 그 응답을 "
@@ -43,8 +44,8 @@ KO: dict[str, str] = {
         "가능합니다(발송 화면에서 다시 보내세요)"
     ),
     "sms.outcome.detail_unknown": (
-        "발송 여부 미확인 — 확인 중. 30초마다 게이트웨이에서 조회하며, 자동으로 다시 보내지 않습니다. "
-        "마지막 조회: {at}."
+        "발송 여부 미확인 — 확인 중: 게이트웨이의 응답을 받지 못했습니다. 열려 있는 콘솔이 30초마다 "
+        "게이트웨이에서 조회하며, 자동으로 다시 보내지 않습니다. 마지막 조회: {at}."
     ),
     "sms.outcome.never_looked_up": "아직 없음",
     "smsh.state.unknown": "미확인",

@@ -306,3 +306,25 @@ def test_detail_explains_an_unknown_send(world, server):
     finally:
         set_language("en")
     assert posts(server) == 1
+
+
+async def test_the_next_console_resolves_an_unknown_send(world, server):
+    from contiple_tui import config
+
+    from .apphelpers import make_app
+    from .test_sms_compose_screen import until
+
+    store, cs, agent = world
+    server.fail_next("disconnect", endpoint="POST /sender")  # carried out, connection dropped
+    server.fail_next("invalid_json", endpoint="GET /sender")  # and the look-up unreadable
+    with pytest.raises(SendUnknown):
+        send(store, cs, agent, server)
+    assert latest(store, cs, agent).status is MessageStatus.UNKNOWN
+    settings = config.SmsSettings(base_url=server.base_url, timeout=TIMEOUT,
+                                  keys={"cs": config.NhnKeys("app-1", "secret-1")})
+    app = make_app(store, "agent02", lang="en", sms=settings)
+    async with app.run_test(size=(100, 40)) as pilot:
+        app._refresh_sms()  # what every console runs every 30 s
+        await until(pilot, lambda: latest(store, cs, agent).status in (MessageStatus.REQUESTED, MessageStatus.SENT))
+    assert latest(store, cs, agent).request_id == server.messages[0].request_id
+    assert posts(server) == 1

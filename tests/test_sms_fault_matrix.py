@@ -299,7 +299,7 @@ def test_detail_explains_an_unknown_send(world, server):
         rows = dict(detail_rows(msg, recipient, [], ZoneInfo(cs.timezone)))
         assert rows["Send status"].startswith("Sent? Unknown — being checked")
         assert "never sent again automatically" in rows["Send status"]
-        assert rows["Result"].startswith("Unconfirmed")
+        assert rows["Result"].startswith("Unknown")
         set_language("ko")
         rows = dict(detail_rows(msg, recipient, [], ZoneInfo(cs.timezone)))
         assert any(v.startswith("발송 여부 미확인 — 확인 중") for v in rows.values())
@@ -327,4 +327,37 @@ async def test_the_next_console_resolves_an_unknown_send(world, server):
         app._refresh_sms()  # what every console runs every 30 s
         await until(pilot, lambda: latest(store, cs, agent).status in (MessageStatus.REQUESTED, MessageStatus.SENT))
     assert latest(store, cs, agent).request_id == server.messages[0].request_id
+    assert posts(server) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_history_shows_an_unknown_send_plainly(world, server, lang):
+    from .apphelpers import make_app, static_text
+    from .conftest import FIXED_NOW
+    from .test_sms_history_screen import open_history, until
+
+    store, cs, agent = world
+    server.fail_next("http500", endpoint="POST /sender")
+    prepared = sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", "배송 출발", "01012345678"),
+                           now=FIXED_NOW.astimezone(sms.service_now(cs).tzinfo))
+    with pytest.raises(SendUnknown):
+        sms.send(store, agent, cs, prepared, gateway(server), now=FIXED_NOW.astimezone(sms.service_now(cs).tzinfo))
+    unknown_id = latest(store, cs, agent).id
+    app = make_app(store, "agent02", lang=lang)  # no NHN keys here: the refresh leaves it as it is
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_history(pilot)
+        from contiple_tui.screens.sms_history import RecipientTable, SendTable
+
+        table = app.query_one(SendTable)
+        await until(pilot, lambda: any(m.id == unknown_id for m in table.sends))
+        row = next(i for i, m in enumerate(table.sends) if m.id == unknown_id)
+        cells = [str(c) for c in table.get_row_at(row)]
+        assert {"en": "Unconfirmed", "ko": "미확인"}[lang] in cells
+        table.move_cursor(row=row)
+        said = {"en": "sent? unknown — being checked", "ko": "발송 여부 미확인 — 확인 중"}[lang]
+        await until(pilot, lambda: said in static_text(app.query_one("#smsh-rcpt-title")))
+        recipients = app.query_one(RecipientTable)
+        await until(pilot, lambda: recipients.row_count == 1)
+        state = str(recipients.get_row_at(0)[1])
+        assert state == {"en": "Unknown", "ko": "미확인"}[lang]
     assert posts(server) == 1

@@ -23,7 +23,8 @@ EN: dict[str, str] = {
         "open console (each 30 seconds); never sent again automatically. Last look-up: {at}."
     ),
     "sms.outcome.never_looked_up": "not yet",
-    "smsh.state.unknown": "Unconfirmed",
+    "smsh.state.unknown": "Unknown",  # the recipients table gives a state 9 cells
+    "sms.outcome.recipients_unknown": "#{id} {type} · recipients: {count} · sent? unknown — being checked",
     "sms.outcome.cancel_not_found": "Send #{id}: not found or not yours.",
 }
 
@@ -49,5 +50,6 @@ KO: dict[str, str] = {
     ),
     "sms.outcome.never_looked_up": "아직 없음",
     "smsh.state.unknown": "미확인",
+    "sms.outcome.recipients_unknown": "#{id} {type} · 수신자 {count}명 · 발송 여부 미확인 — 확인 중",
     "sms.outcome.cancel_not_found": "발송 #{id}: 없거나 본인의 발송이 아닙니다.",
 }

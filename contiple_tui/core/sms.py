@@ -57,6 +57,7 @@ NAME_MAX = 100
 VISIBILITY_WINDOW_S = 15 * 60
 EMPTY_LOOKUPS_NEEDED = 3
 EMPTY_LOOKUPS_SPAN_S = 2 * 60
+LOOKUP_NOTE_EVERY_S = 60  # inside the window, "last looked up" is written at most this often
 PENDING_GRACE_S = 60  # a send still "sending" after this, not found at the gateway, shows as unknown
 # (looked up all the same: a console that died, or a disk that filled, after the request went out)
 DESCRIPTION_MAX = 500
@@ -663,13 +664,17 @@ def _look_up(store: Store, msg: Message, gateway: Gateway, now: float) -> int:
         if current is None or current.request_id is not None or current.status not in (
                 MessageStatus.PENDING, MessageStatus.UNKNOWN):
             return 0  # settled meanwhile by another console
+        becomes_unknown = current.status is MessageStatus.PENDING and at - msg.created_at >= PENDING_GRACE_S
+        if not counted and not becomes_unknown and current.last_lookup_at is not None \
+                and at - current.last_lookup_at < LOOKUP_NOTE_EVERY_S:
+            return 0  # nothing to conclude yet: no write, so other consoles are not woken for nothing
         empty, first = store.sms.note_lookup(conn, msg.id, at, empty_counted=counted)
         if counted and empty >= EMPTY_LOOKUPS_NEEDED and at - first >= EMPTY_LOOKUPS_SPAN_S:
             text = t("sms.outcome.never_arrived", minutes=(at - msg.created_at) // 60, lookups=empty)
             store.sms.set_all_recipients(conn, msg.id, str(RecipientState.FAILED), None, text, at)
             store.sms.set_request(conn, msg.id, None, MessageStatus.FAILED, None, text)
             return 1
-        if current.status is MessageStatus.PENDING and at - msg.created_at >= PENDING_GRACE_S:
+        if becomes_unknown:
             # Not "sending" any more (its console would have recorded an answer by now): say so.
             store.sms.set_request(conn, msg.id, None, MessageStatus.UNKNOWN, None, t("sms.outcome.not_found_yet"))
             return 1

@@ -13,6 +13,7 @@ EN: dict[str, str] = {
         "answer could not be saved here ({reason}). It will NOT be sent again: the next status check or "
         "'sms history' finds it at the gateway. Do not send it again."
     ),
+    "sms.outcome.toast": "Sent? Unknown — being checked (send #{id}). Not sent again automatically: see the history.",
     "sms.outcome.not_found_yet": "answer lost; not visible at the gateway yet — being checked",
     "sms.outcome.never_arrived": (
         "not found at NHN in {lookups} look-ups over {minutes} minutes: not sent. Retry only by hand "
@@ -39,6 +40,7 @@ KO: dict[str, str] = {
         "여기에 저장하지 못했습니다({reason}). 다시 보내지 않습니다. 다음 상태 확인이나 'sms history'가 "
         "게이트웨이에서 찾아 기록합니다. 다시 보내지 마세요."
     ),
+    "sms.outcome.toast": "발송 여부 미확인 — 확인 중 (발송 #{id}). 자동으로 다시 보내지 않습니다: 발송 내역을 보세요.",
     "sms.outcome.not_found_yet": "응답 유실, 게이트웨이에서 아직 보이지 않음 — 확인 중",
     "sms.outcome.never_arrived": (
         "{minutes}분 동안 {lookups}번 조회했으나 NHN에 없음: 발송되지 않았습니다. 재발송은 직접만 "

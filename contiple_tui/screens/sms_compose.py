@@ -318,7 +318,7 @@ class SmsComposeView(MenuView):
             finally:
                 gateway.close()
         except SendUnknown as exc:  # it may have gone out: never offered again as if it had failed
-            self.app.call_from_thread(self._unknown, exc.message())
+            self.app.call_from_thread(self._unknown, exc.message(), t("sms.outcome.toast", id=exc.params.get("id", "")))
             return
         except ContipleError as exc:
             self.app.call_from_thread(self._failed, exc.message())
@@ -336,8 +336,8 @@ class SmsComposeView(MenuView):
         self.query_one("#sms-error", Static).update("⚠ " + message)
         self.app.notify(message, severity="error", timeout=8)
 
-    def _unknown(self, message: str) -> None:
-        self.app.notify(message, title=t("menu.sms_compose"), severity="warning", timeout=20)
+    def _unknown(self, message: str, short: str) -> None:
+        self.app.notify(short, title=t("menu.sms_compose"), severity="warning", timeout=20)
         self._clear_send()
         self.query_one("#sms-error", Static).update("⚠ " + message)
 

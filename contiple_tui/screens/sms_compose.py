@@ -120,6 +120,8 @@ class SmsComposeView(MenuView):
 
     def reload(self) -> None:
         """Templates may have changed in another console; the service may have been switched."""
+        if not self.query("#sms-gateway"):
+            return  # not composed yet (a store change seen while the view mounts): on_mount does this
         self._show_gateway()
         self._load_templates()
 

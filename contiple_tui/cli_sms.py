@@ -1,6 +1,8 @@
 """`contiple-tui sms send | history | cancel`: the composer's rules and gateway, from a shell.
 
-Exit 0 when sent, reserved or cancelled; 2 with the reason on any rule violation or gateway refusal.
+Exit 0 when sent, reserved or cancelled; 2 with the reason on any rule violation or gateway refusal
+(nothing was sent); 3 when the request went out and whether it was sent is unknown yet (its answer was
+lost, or could not be stored): do NOT retry, `sms history` shows the outcome once it is known.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def _cancel(args, cfg, store, user, service) -> int:
     from contiple_tui.core import sms
     from contiple_tui.sms.factory import gateway_by_name
 
-    msg = sms.message(store, user, service, args.message_id)
+    msg = sms.own_message(store, user, service, args.message_id)  # not yours reads as not found
     gateway = gateway_by_name(cfg.sms, service, msg.gateway)
     try:
         count = sms.cancel_reservation(store, user, service, msg.id, gateway)

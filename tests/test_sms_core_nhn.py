@@ -14,7 +14,7 @@ from contiple_tui.core import sms
 from contiple_tui.core.sms_models import MessageStatus
 from contiple_tui.sms import images
 from contiple_tui.sms.factory import gateway_by_name, gateway_for, gateway_name
-from contiple_tui.sms.gateway import GatewayError
+from contiple_tui.sms.gateway import GatewayError, SendUnknown
 from contiple_tui.sms.nhn import NhnGateway
 from contiple_tui.sms.nhn_server import NhnServer
 from contiple_tui.sms.rules import SendType
@@ -78,22 +78,16 @@ def test_lost_answer_is_found_not_sent_twice(world, server):
     assert msg.status in (MessageStatus.REQUESTED, MessageStatus.SENT)  # the look-up may see it delivered
 
 
-def test_answer_lost_before_processing_is_sent_once_more(world, server):
+def test_answer_lost_before_processing_is_not_sent_again(world, server):
     store, cs, agent = world
     server.fail_next("http500", endpoint="POST /sender")  # not processed: the look-up finds nothing
-    outcome = _send(store, cs, agent, gateway(server))
-    assert server.requests["POST /sender/sms"] == 2 and len(server.messages) == 1
-    assert outcome.status is MessageStatus.REQUESTED
-
-
-def test_lost_twice_and_not_found_is_kept_as_unknown(world, server):
-    store, cs, agent = world
-    server.fail_next("invalid_json", endpoint="POST /sender", times=2)
-    with pytest.raises(GatewayError) as err:
+    with pytest.raises(SendUnknown) as err:
         _send(store, cs, agent, gateway(server))
-    assert err.value.key == "sms.err.send_unknown"
+    # Never posted again by itself: the user is told it is unknown (exit code 3: do not retry).
+    assert server.requests["POST /sender/sms"] == 1 and server.messages == []
+    assert err.value.key == "sms.outcome.unknown" and err.value.exit_code == 3
     msg = store.sms.history(cs.id, sms.history_filter(agent, cs))[0]
-    assert msg.status is MessageStatus.UNKNOWN and server.messages == []
+    assert msg.status is MessageStatus.UNKNOWN and msg.request_id is None
 
 
 @pytest.mark.parametrize("code", [-2312, -2019, -9999])

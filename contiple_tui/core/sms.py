@@ -1,12 +1,15 @@
 """SMS sending (PRODUCT.md 2-1, 2-2, 2-3): templates, composing and sending, history, cancel.
 
 Every action checks permissions first. A send is stored before the gateway is called and its answer
-recorded after, so nothing is lost and nothing is sent twice: a send whose answer was lost is looked
-up at the gateway by its grouping key before it is tried again.
+recorded after, so nothing is lost and nothing is sent twice: the gateway is asked to send exactly once.
+A send whose answer was lost is *unknown* until a look-up by its grouping key finds it (then it is
+recorded as the gateway has it) or until repeated successful empty look-ups after NHN's visibility
+window say it never arrived (then it failed, and only the user may send it again). See docs/sms.md.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -26,7 +29,7 @@ from contiple_tui.core.sms_models import (
     Template,
     TemplateImage,
 )
-from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
+from contiple_tui.errors import NotFound, PermissionDenied, StoreError, ValidationError
 from contiple_tui.i18n import t
 from contiple_tui.sms import rules
 from contiple_tui.sms.gateway import (
@@ -38,8 +41,9 @@ from contiple_tui.sms.gateway import (
     RecipientState,
     SendRequest,
     SendResult,
+    SendUnknown,
 )
-from contiple_tui.sms.images import MmsImage, check_image_set
+from contiple_tui.sms.images import MmsImage, check_image_bytes, check_image_set
 from contiple_tui.sms.rules import SendType
 from contiple_tui.store.sms import HistoryFilter
 
@@ -47,7 +51,16 @@ if TYPE_CHECKING:
     from contiple_tui.store import Store
 
 NAME_MAX = 100
-NOT_FOUND_AFTER_S = 15 * 60  # a send the gateway still does not have after this was never sent
+# A send whose answer was lost is declared "never arrived" only when, after VISIBILITY_WINDOW_S since it
+# was stored (NHN lists an accepted send within seconds; 15 minutes is far past any delay seen, and is
+# UNCONFIRMED by NHN's docs), at least EMPTY_LOOKUPS_NEEDED successful look-ups by its grouping key found
+# nothing, spread over at least EMPTY_LOOKUPS_SPAN_S. A failed look-up (gateway down) proves nothing.
+VISIBILITY_WINDOW_S = 15 * 60
+EMPTY_LOOKUPS_NEEDED = 3
+EMPTY_LOOKUPS_SPAN_S = 2 * 60
+LOOKUP_NOTE_EVERY_S = 60  # inside the window, "last looked up" is written at most this often
+PENDING_GRACE_S = 60  # a send still "sending" after this, not found at the gateway, shows as unknown
+# (looked up all the same: a console that died, or a disk that filled, after the request went out)
 DESCRIPTION_MAX = 500
 
 
@@ -312,18 +325,58 @@ def summarize(states: dict[str, int]) -> MessageStatus:
     return MessageStatus.PARTIAL if n(RecipientState.CANCELLED) else MessageStatus.FAILED
 
 
+def recheck(store: Store, user: User, service: Service, prepared: Prepared, now: datetime) -> Prepared:
+    """Every rule of 2-2 checked again on what is about to be sent, from the store's own records (the
+    service's registered sender numbers, the template), whoever built ``prepared``: bytes, characters
+    the carrier cannot encode, recipients, the reservation window (time has passed since it was typed)
+    and the images (decoded again). Returns the send as the core checked it."""
+    if not isinstance(prepared, Prepared):
+        raise TypeError("send() takes what prepare() returned")
+    current = store.services.get(service.id)
+    if current is None:
+        raise NotFound("err.service_unknown", service=service.code)
+    perms.require_send_sms(user, current)
+    template = None
+    if prepared.template is not None:
+        template = get_template(store, user, current, prepared.template.id)
+        if not template.effective_in_use:
+            raise ValidationError("sms.err.template_not_in_use", name=template.name)
+        if not template.editable and (prepared.body != template.body or (
+                prepared.send_type is SendType.MMS and prepared.title != template.title)):
+            raise ValidationError("sms.err.template_locked", name=template.name)
+    send_type = SendType(prepared.send_type)
+    title = prepared.title if send_type is SendType.MMS else ""
+    rules.validate_content(send_type, title, prepared.body, len(prepared.images))
+    images = tuple(check_image_bytes(i.file_name, i.data) for i in prepared.images)
+    if images:
+        check_image_set(images)
+    if not current.sender_numbers:
+        raise ValidationError("sms.err.no_sender_numbers")
+    sender = rules.check_sender(prepared.sender_no, current.sender_numbers)
+    if any(not isinstance(n, str) for n in prepared.recipients):
+        raise ValidationError("sms.err.no_recipients")
+    parsed = rules.parse_recipients(",".join(prepared.recipients))
+    reserve_at = prepared.reserve_at
+    if reserve_at is not None:
+        rules.check_reservation(reserve_at, now)
+    return Prepared(send_type, sender, title, prepared.body, parsed.numbers,
+                    max(prepared.duplicates, parsed.duplicates), images, reserve_at, template)
+
+
 @acting
 def send(store: Store, user: User, service: Service, prepared: Prepared, gateway: Gateway,
          now: datetime | None = None) -> SendOutcome:
-    """Store the send, hand it to the gateway in one request, record the answer.
+    """Check every rule again, store the send, hand it to the gateway in exactly one request, record
+    the answer.
 
-    Raises GatewayError when the gateway refused (the send is kept as failed) or when the answer was
-    lost and the send cannot be found at the gateway (kept as unknown, checked again by ``refresh``).
+    Raises ValidationError (nothing stored, nothing sent) when a rule is broken; GatewayError when the
+    gateway refused or could not be reached (kept as failed: nothing went out); :class:`SendUnknown`
+    (exit code 3) when the request went out and whether the gateway took it is not known: its answer
+    was lost and the look-up did not find it, or the answer could not be stored. Such a send is kept
+    as unknown and looked up again by ``refresh``; it is never posted again by itself.
     """
-    perms.require_send_sms(user, service)
     now = now or service_now(service)
-    if prepared.reserve_at is not None:
-        rules.check_reservation(prepared.reserve_at, now)  # time has passed since it was typed
+    prepared = recheck(store, user, service, prepared, now)
     key = f"ct-{uuid.uuid4().hex}"
     created = int(now.timestamp())
     tpl = prepared.template
@@ -346,27 +399,31 @@ def send(store: Store, user: User, service: Service, prepared: Prepared, gateway
         reserve_at=prepared.reserve_at, requested_at=now,
     )
     result = _deliver(store, message_id, gateway, request)
-    status = _record(store, message_id, result)
+    try:
+        status = _record(store, message_id, result)
+    except (sqlite3.Error, StoreError) as exc:
+        # It went out (the gateway answered) but cannot be written down (disk full, read-only): the
+        # stored row still has its grouping key, so the next refresh finds it at the gateway.
+        raise SendUnknown("sms.outcome.not_recorded", id=message_id, request_id=result.request_id,
+                          reason=str(exc)) from exc
     return SendOutcome(message_id, status, len(prepared.recipients), prepared.duplicates, gateway.name,
                        result.request_id)
 
 
 def _deliver(store: Store, message_id: int, gateway: Gateway, request: SendRequest) -> SendResult:
-    """One send; after a lost answer, look it up by its key, and only if absent send it once more."""
-    for attempt in range(2):
-        try:
-            return gateway.send(request)
-        except GatewayError as exc:
-            if not exc.maybe_sent:
-                _fail(store, message_id, exc)
-                raise
-            found = _find(gateway, request)
-            if found is not None:
-                return found
-            if attempt == 1:
-                _mark_unknown(store, message_id, exc)
-                raise GatewayError("sms.err.send_unknown") from exc
-    raise AssertionError("unreachable")
+    """Exactly one send request. After a lost answer the send is looked up once by its key; if that
+    fails or finds nothing, it is unknown (never sent again here)."""
+    try:
+        return gateway.send(request)
+    except GatewayError as exc:
+        if not exc.maybe_sent:
+            _fail(store, message_id, exc)
+            raise
+        found = _find(gateway, request)
+        if found is not None:
+            return found
+        _mark_unknown(store, message_id, exc)
+        raise SendUnknown("sms.outcome.unknown", id=message_id, reason=exc.message().rstrip(".")) from exc
 
 
 def _find(gateway: Gateway, request: SendRequest) -> SendResult | None:
@@ -385,14 +442,20 @@ def _fail(store: Store, message_id: int, exc: GatewayError) -> None:
         store.sms.set_all_recipients(conn, message_id, str(RecipientState.FAILED), code, text, now)
         store.sms.set_request(conn, message_id, None, MessageStatus.FAILED, code, text)
 
-    store.db.run_write(write)
+    try:
+        store.db.run_write(write)
+    except (sqlite3.Error, StoreError):
+        pass  # kept as pending with its key: the look-ups find nothing and settle it as not sent
 
 
 def _mark_unknown(store: Store, message_id: int, exc: GatewayError) -> None:
     def write(conn):
         store.sms.set_request(conn, message_id, None, MessageStatus.UNKNOWN, None, exc.message())
 
-    store.db.run_write(write)
+    try:
+        store.db.run_write(write)
+    except (sqlite3.Error, StoreError):
+        pass  # kept as pending with its key: refresh looks it up all the same
 
 
 def _record(store: Store, message_id: int, result: SendResult) -> MessageStatus:
@@ -475,12 +538,23 @@ def may_cancel(user: User, msg: Message, now: float | None = None) -> bool:
             and (user.is_admin or msg.user_id == user.id))
 
 
+def own_message(store: Store, user: User, service: Service, message_id: int) -> Message:
+    """A send the user may act on (their own; an admin: any in the service). A missing id and another
+    user's send raise the same NotFound ("not found or not yours")."""
+    perms.sms_history_scope(user, service)  # no SMS in this service at all: a plain refusal
+    msg = store.sms.get_message(message_id)
+    if msg is None or msg.service_id != service.id or not (user.is_admin or msg.user_id == user.id):
+        raise NotFound("sms.outcome.cancel_not_found", id=message_id)
+    return msg
+
+
 @acting
 def cancel_reservation(store: Store, user: User, service: Service, message_id: int, gateway: Gateway) -> int:
-    """Cancel a reservation not yet sent, at the gateway and here. Returns recipients cancelled."""
-    msg = message(store, user, service, message_id)
-    if not (user.is_admin or msg.user_id == user.id):
-        raise PermissionDenied(perms.Action.SEND_SMS)
+    """Cancel a reservation not yet sent, at the gateway and here. Returns recipients cancelled.
+
+    Another user's send reads exactly as a missing one ("not found or not yours"): whether an id
+    exists is not told to someone who may not touch it."""
+    msg = own_message(store, user, service, message_id)
     if not may_cancel(user, msg):
         raise ValidationError("sms.err.not_cancellable")
     with store.db.read() as conn:
@@ -506,7 +580,8 @@ def refresh(store: Store, gateway_for: Callable[[Service, str], Gateway], servic
     """Bring open sends up to date; returns how many changed.
 
     Sandbox: a reservation becomes sent when its time has come. NHN: each open request is asked for
-    its recipients' states; an unknown send is looked up by its grouping key.
+    its recipients' states; an unknown send (or one left pending) is looked up by its grouping key and
+    settled as :func:`_look_up` says. Nothing is ever sent from here.
     """
     now = time.time() if now is None else now
     changed = 0
@@ -526,7 +601,7 @@ def refresh(store: Store, gateway_for: Callable[[Service, str], Gateway], servic
                     gateways[msg.gateway] = None
             gateway = gateways[msg.gateway]
             if gateway is not None:
-                changed += _refresh_remote(store, msg, gateway)
+                changed += _refresh_remote(store, msg, gateway, now)
         for gateway in gateways.values():
             if gateway is not None:
                 gateway.close()
@@ -557,22 +632,10 @@ def _settle_pending(store: Store, msg: Message, reason: str = "sms.err.interrupt
     return 1
 
 
-def _refresh_remote(store: Store, msg: Message, gateway: Gateway) -> int:
+def _refresh_remote(store: Store, msg: Message, gateway: Gateway, now: float) -> int:
     try:
         if msg.request_id is None:
-            request = SendRequest(
-                send_type=msg.send_type, sender_no=msg.sender_no, body=msg.body, recipients=(msg.first_recipient,),
-                grouping_key=msg.grouping_key, user_login="", title=msg.title,
-                reserve_at=datetime.fromtimestamp(msg.reserved_for, ZoneInfo("UTC")) if msg.reserved_for else None,
-                requested_at=datetime.fromtimestamp(msg.created_at, ZoneInfo("UTC")),
-            )
-            found = gateway.find_sent(request)
-            if found is None:
-                if time.time() - msg.created_at > NOT_FOUND_AFTER_S:
-                    return _settle_pending(store, msg, "sms.err.not_at_gateway")
-                return 0
-            _record(store, msg.id, found)
-            return 1
+            return _look_up(store, msg, gateway, now)
         results = gateway.statuses(msg.send_type, msg.request_id, msg.reserved_for is not None)
     except GatewayError:
         return 0
@@ -590,6 +653,48 @@ def _refresh_remote(store: Store, msg: Message, gateway: Gateway) -> int:
     return store.db.run_write(write)
 
 
+def _look_up(store: Store, msg: Message, gateway: Gateway, now: float) -> int:
+    """A send without NHN's request id (its answer was lost, or could not be stored): look it up by its
+    grouping key. Found: recorded as NHN has it. Not found: unknown, until enough successful empty
+    look-ups after the visibility window say it never arrived. Raises GatewayError when the look-up
+    itself fails (nothing is concluded from that)."""
+    request = SendRequest(
+        send_type=msg.send_type, sender_no=msg.sender_no, body=msg.body, recipients=(msg.first_recipient,),
+        grouping_key=msg.grouping_key, user_login="", title=msg.title,
+        reserve_at=datetime.fromtimestamp(msg.reserved_for, ZoneInfo("UTC")) if msg.reserved_for else None,
+        requested_at=datetime.fromtimestamp(msg.created_at, ZoneInfo("UTC")),
+    )
+    found = gateway.find_sent(request)
+    if found is not None:
+        _record(store, msg.id, found)
+        return 1
+    at = int(now)
+    counted = now - msg.created_at >= VISIBILITY_WINDOW_S
+
+    def write(conn):
+        current = store.sms.message(conn, msg.id)
+        if current is None or current.request_id is not None or current.status not in (
+                MessageStatus.PENDING, MessageStatus.UNKNOWN):
+            return 0  # settled meanwhile by another console
+        becomes_unknown = current.status is MessageStatus.PENDING and at - msg.created_at >= PENDING_GRACE_S
+        if not counted and not becomes_unknown and current.last_lookup_at is not None \
+                and at - current.last_lookup_at < LOOKUP_NOTE_EVERY_S:
+            return 0  # nothing to conclude yet: no write, so other consoles are not woken for nothing
+        empty, first = store.sms.note_lookup(conn, msg.id, at, empty_counted=counted)
+        if counted and empty >= EMPTY_LOOKUPS_NEEDED and at - first >= EMPTY_LOOKUPS_SPAN_S:
+            text = t("sms.outcome.never_arrived", minutes=(at - msg.created_at) // 60, lookups=empty)
+            store.sms.set_all_recipients(conn, msg.id, str(RecipientState.FAILED), None, text, at)
+            store.sms.set_request(conn, msg.id, None, MessageStatus.FAILED, None, text)
+            return 1
+        if becomes_unknown:
+            # Not "sending" any more (its console would have recorded an answer by now): say so.
+            store.sms.set_request(conn, msg.id, None, MessageStatus.UNKNOWN, None, t("sms.outcome.not_found_yet"))
+            return 1
+        return 0
+
+    return store.db.run_write(write)
+
+
 def is_final(state: str) -> bool:
     return RecipientState(state) in FINAL_STATES
 
@@ -597,6 +702,6 @@ def is_final(state: str) -> bool:
 __all__ = [
     "Draft", "Prepared", "RecipientResult", "SendOutcome", "TemplateDraft", "add_category", "cancel_reservation",
     "category_contents", "delete_category", "delete_template", "get_template", "history", "history_count",
-    "history_filter", "message", "may_cancel", "prepare", "refresh", "save_template", "send", "service_now",
+    "history_filter", "message", "may_cancel", "own_message", "prepare", "recheck", "refresh", "save_template", "send", "service_now",
     "template_tree", "update_category", "usable_templates",
 ]

@@ -85,6 +85,7 @@ class Message:
     recipient_count: int
     first_recipient: str
     image_count: int = 0
+    last_lookup_at: int | None = None  # when an unknown send was last looked up by its grouping key
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.sms_preview import SmsPreviewScreen
 from contiple_tui.sms import rules
 from contiple_tui.sms.factory import gateway_for, gateway_name
+from contiple_tui.sms.gateway import SendUnknown
 from contiple_tui.sms.images import check_image_bytes
 from contiple_tui.sms.rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
@@ -119,6 +120,8 @@ class SmsComposeView(MenuView):
 
     def reload(self) -> None:
         """Templates may have changed in another console; the service may have been switched."""
+        if not self.query("#sms-gateway"):
+            return  # not composed yet (a store change seen while the view mounts): on_mount does this
         self._show_gateway()
         self._load_templates()
 
@@ -316,6 +319,9 @@ class SmsComposeView(MenuView):
                 outcome = sms.send(session.store, session.user, session.service, prepared, gateway, now)
             finally:
                 gateway.close()
+        except SendUnknown as exc:  # it may have gone out: never offered again as if it had failed
+            self.app.call_from_thread(self._unknown, exc.message(), t("sms.outcome.toast", id=exc.params.get("id", "")))
+            return
         except ContipleError as exc:
             self.app.call_from_thread(self._failed, exc.message())
             return
@@ -332,6 +338,17 @@ class SmsComposeView(MenuView):
         self.query_one("#sms-error", Static).update("⚠ " + message)
         self.app.notify(message, severity="error", timeout=8)
 
+    def _unknown(self, message: str, short: str) -> None:
+        self.app.notify(short, title=t("menu.sms_compose"), severity="warning", timeout=20)
+        self._clear_send()
+        self.query_one("#sms-error", Static).update("⚠ " + message)
+
+    def _clear_send(self) -> None:
+        """The recipients and the time were for this send; the text may serve the next one."""
+        self.query_one("#sms-recipients", Input).value = ""
+        self.query_one("#sms-reserve-on", Checkbox).value = False
+        self.query_one("#sms-reserve", Input).value = ""
+
     def _sent(self, outcome: sms.SendOutcome, prepared: sms.Prepared) -> None:
         if prepared.reserve_at is not None:
             text = t("sms.cli.reserved", id=outcome.message_id, count=outcome.recipients,
@@ -343,9 +360,6 @@ class SmsComposeView(MenuView):
         if outcome.gateway == "sandbox":
             text = "SANDBOX · " + text
         self.app.notify(text, title=t("menu.sms_compose"))
-        # The recipients and the time were for this send; the text may serve the next one.
-        self.query_one("#sms-recipients", Input).value = ""
-        self.query_one("#sms-reserve-on", Checkbox).value = False
-        self.query_one("#sms-reserve", Input).value = ""
+        self._clear_send()
         self.query_one("#sms-error", Static).update(t("sms.compose.last_sent", text=text))
 

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from contiple_tui.core.phone import format_phone
-from contiple_tui.core.sms_models import Message, MessageImage, Recipient
+from contiple_tui.core.sms_models import Message, MessageImage, MessageStatus, Recipient
 from contiple_tui.export.xlsx import sms_result_text
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
@@ -34,8 +34,12 @@ def detail_rows(msg: Message, recipient: Recipient | None, images: Sequence[Mess
     ]
     if msg.reserved_for is not None:
         rows.append((t("smsh.detail.reserved"), long_time(msg.reserved_for, zone)))
+    status = t(f"sms.status.{msg.status}")
+    if msg.status is MessageStatus.UNKNOWN:
+        at = long_time(msg.last_lookup_at, zone) if msg.last_lookup_at else t("sms.outcome.never_looked_up")
+        status = t("sms.outcome.detail_unknown", at=at)
     rows += [
-        (t("smsh.detail.status"), t(f"sms.status.{msg.status}")),
+        (t("smsh.detail.status"), status),
         (t("smsh.detail.recipients"), f"{msg.recipient_count:,}"),
     ]
     if msg.title:
@@ -48,7 +52,8 @@ def detail_rows(msg: Message, recipient: Recipient | None, images: Sequence[Mess
         shown = t("smsh.detail.no_images")
     rows.append((t("smsh.detail.images"), shown))
     if recipient is not None:
-        result = t(f"smsh.state.{recipient.state}")
+        state = "unknown" if msg.status is MessageStatus.UNKNOWN and recipient.state == "pending" else recipient.state
+        result = t(f"smsh.state.{state}")
         explained = sms_result_text(recipient.result_code, recipient.result_message)
         if explained:
             result += f" · {explained}"

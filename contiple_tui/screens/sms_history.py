@@ -309,6 +309,9 @@ class SmsHistoryView(MenuView):
             title.update(Text(t("smsh.recipients_reserved", id=msg.id, type=str(msg.send_type),
                                 count=f"{msg.recipient_count:,}", at=short_time(msg.reserved_for, self.zone)),
                               no_wrap=True, overflow="ellipsis"))
+        elif msg.status is MessageStatus.UNKNOWN:
+            title.update(Text(t("sms.outcome.recipients_unknown", id=msg.id, type=str(msg.send_type),
+                                count=f"{msg.recipient_count:,}"), no_wrap=True, overflow="ellipsis"))
         else:
             title.update(Text(t("smsh.recipients", id=msg.id, type=str(msg.send_type),
                                 count=f"{msg.recipient_count:,}"), no_wrap=True, overflow="ellipsis"))

@@ -80,6 +80,18 @@ class GatewayError(ContipleError):
         self.maybe_sent = maybe_sent
 
 
+class SendUnknown(GatewayError):
+    """The send may have reached the gateway and whether it did is not known yet: its answer was lost
+    and the look-up by grouping key did not find it (yet), or the answer could not be stored. It is kept
+    as *unknown* and looked up again by every status refresh; it is never posted again automatically.
+    Exit code 3 of ``sms send``: "do not retry"."""
+
+    exit_code = 3
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(key, maybe_sent=True, **params)
+
+
 class Gateway(ABC):
     name: str  # "sandbox" or "nhn"
 

@@ -406,7 +406,7 @@ class NhnGateway(Gateway):
             raise GatewayError("sms.err.gateway_unreachable", reason=self._scrub(str(exc) or type(exc).__name__)) from None
         try:
             answer = response.json()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
             answer = None
         header = answer.get("header") if isinstance(answer, dict) else None
         if not isinstance(header, dict) or not isinstance(header.get("isSuccessful"), bool):

@@ -28,7 +28,7 @@ import string
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -94,7 +94,9 @@ MSG_STATUS_NAMES = {
     "6": "광고 제한 실패", "7": "광고 제한 재발송 대기",
 }
 HANDSET_RESULTS = {"1000": "성공", "3001": "가입자 없음"}
-FAILURE_KINDS = ("timeout", "disconnect", "http500", "invalid_json", "unexpected_json")
+FAILURE_KINDS = ("timeout", "disconnect", "http500", "invalid_json", "unexpected_json", "nested_json")
+NESTED_DEPTH = 100_000  # "nested_json": deeper than any JSON parser's recursion limit
+_PROCESSED_BY_DEFAULT = ("timeout", "disconnect")
 
 
 class ApiError(Exception):
@@ -169,6 +171,7 @@ class _Failure:
     kind: int | str
     endpoint: str | None
     delay: float | None
+    processed: bool = False  # the request is carried out before the failure is answered
 
 
 def _fmt(at: datetime | None, millis: bool = True) -> str:
@@ -188,7 +191,11 @@ class NhnServer:
     2) before it is delivered (3, resultCode "1000"); numbers in ``undeliverable`` fail (0, "3001").
     ``seq_field``: the list rows name the recipient sequence ``recipientSeq`` or, like older answers,
     ``mtPr``. ``page_cap``: at most this many rows per page whatever pageSize asks (to test paging).
-    ``timeout_delay``: how long a "timeout" failure keeps the answer back.
+    ``timeout_delay``: how long a "timeout" failure keeps the answer back. ``list_delay``: a send
+    appears in the lists (``GET /sender/sms|mms``, ``/reservations``) only this long after it was
+    accepted, by the server's clock (:meth:`advance` moves it): NHN does not promise that a send is
+    listed at once. ``on_request``: called with each request as it arrives, before it is answered
+    (tests use it to make something happen while a request is in flight).
     """
 
     def __init__(
@@ -209,6 +216,8 @@ class NhnServer:
         seq_field: str = "recipientSeq",
         page_cap: int | None = None,
         timeout_delay: float = 2.0,
+        list_delay: float = 0.0,
+        on_request: Callable[[ReceivedRequest], None] | None = None,
         verbose: bool = False,
     ) -> None:
         self.app_key = app_key
@@ -223,6 +232,8 @@ class NhnServer:
         self.seq_field = seq_field
         self.page_cap = page_cap
         self.timeout_delay = timeout_delay
+        self.list_delay = list_delay
+        self.on_request = on_request
         self.verbose = verbose
         self.senders: dict[str, SenderNumber] = {}
         for number in sender_numbers:
@@ -295,24 +306,33 @@ class NhnServer:
 
     # -- test controls ---------------------------------------------------------------------------
 
-    def fail_next(self, kind: int | str, *, endpoint: str | None = None, times: int = 1, delay: float | None = None) -> None:
+    def fail_next(self, kind: int | str, *, endpoint: str | None = None, times: int = 1, delay: float | None = None,
+                  processed: bool | None = None) -> None:
         """Make the next request(s) fail. ``kind``:
 
         - an int result code: answered ``isSuccessful: false`` with that code, nothing processed;
         - ``"timeout"``: processed (a send IS recorded), then the answer is held back ``delay`` seconds
           (default ``timeout_delay``), past the client's timeout: the lost answer;
-        - ``"disconnect"``: processed, then the connection is closed without an answer;
+        - ``"disconnect"``: processed, then the connection is closed without an answer (the request
+          was read in full first);
         - ``"http500"``: HTTP 500 with an HTML page, nothing processed;
         - ``"invalid_json"``: HTTP 200 whose body is not JSON, nothing processed;
-        - ``"unexpected_json"``: HTTP 200, JSON without the NHN header, nothing processed.
+        - ``"unexpected_json"``: HTTP 200, JSON without the NHN header, nothing processed;
+        - ``"nested_json"``: HTTP 200 whose body is an array nested ``NESTED_DEPTH`` deep, nothing processed.
 
-        ``endpoint`` limits it to requests whose endpoint starts with it, e.g. ``"POST /sender"``
-        (both sends), ``"POST /attachfile/binaryUpload"``, ``"GET /sendNos"``.
+        ``processed`` overrides whether the request is carried out before the failure (a send
+        recorded and listed): by default only for "timeout" and "disconnect". An int result code is
+        never processed. ``endpoint`` limits it to requests whose endpoint starts with it, e.g.
+        ``"POST /sender"`` (both sends), ``"POST /attachfile/binaryUpload"``, ``"GET /sendNos"``.
         """
         if not isinstance(kind, int) and kind not in FAILURE_KINDS:
             raise ValueError(f"unknown failure kind {kind!r}; one of {FAILURE_KINDS} or a result code")
+        if processed is None:
+            processed = kind in _PROCESSED_BY_DEFAULT
+        if isinstance(kind, int):
+            processed = False
         with self._lock:
-            self._failures.extend(_Failure(kind, endpoint, delay) for _ in range(times))
+            self._failures.extend(_Failure(kind, endpoint, delay, processed) for _ in range(times))
 
     def add_sender(self, number: str, *, use: bool = True, blocked: bool = False, reason: str = "") -> None:
         self.senders[number] = SenderNumber(number, "Y" if use else "N", "Y" if blocked else "N", reason)
@@ -693,10 +713,15 @@ class NhnServer:
             ]
         return row
 
+    def _listed(self, m: StoredMessage) -> bool:
+        """Whether the lists show ``m`` yet (``list_delay`` after it was accepted)."""
+        return self.list_delay <= 0 or m.create_date + timedelta(seconds=self.list_delay) <= self.now()
+
     def _list(self, kind: str, query: dict[str, str]) -> dict[str, Any]:
         window = self._window(query)
         send_type = "0" if kind == "sms" else "1"
-        rows = [self._row(m) for m in self.messages if m.send_type == send_type and self._matches(m, query, window)]
+        rows = [self._row(m) for m in self.messages
+                if m.send_type == send_type and self._listed(m) and self._matches(m, query, window)]
         return self._page(rows, query)
 
     def _detail(self, kind: str, request_id: str, query: dict[str, str]) -> dict[str, Any]:
@@ -739,6 +764,7 @@ class NhnServer:
             self._reservation_row(m)
             for m in self.messages
             if m.reserved
+            and self._listed(m)
             and (not send_type or m.send_type == send_type)
             and (not status or m.message_status == status)
             and self._matches(m, {k: v for k, v in query.items() if k in ("requestId", "sendNo", "recipientNo")}, window)
@@ -854,10 +880,13 @@ class _Handler(BaseHTTPRequestHandler):
             parsed = json.loads(raw.decode("utf-8")) if raw else None
         except (ValueError, UnicodeDecodeError):
             parsed = None
-        nhn._record(ReceivedRequest(method, endpoint, parts.path, query, headers, parsed))
+        received = ReceivedRequest(method, endpoint, parts.path, query, headers, parsed)
+        nhn._record(received)
+        if nhn.on_request is not None:
+            nhn.on_request(received)
 
         failure = nhn._take_failure(endpoint)
-        if failure is not None and failure.kind not in ("timeout", "disconnect"):
+        if failure is not None and not failure.processed:
             self._answer_failure(failure.kind, endpoint)
             return
         try:
@@ -874,6 +903,9 @@ class _Handler(BaseHTTPRequestHandler):
         if failure is not None and failure.kind == "timeout":
             nhn._stopping.wait(failure.delay if failure.delay is not None else nhn.timeout_delay)
             self.close_connection = True
+        elif failure is not None:  # processed, then answered with the failure
+            self._answer_failure(failure.kind, endpoint)
+            return
         self._write(status, json.dumps(answer, ensure_ascii=False).encode("utf-8"), "application/json;charset=UTF-8")
 
     def _answer_failure(self, kind: int | str, endpoint: str) -> None:
@@ -887,6 +919,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(500, page, "text/html;charset=UTF-8")
         elif kind == "invalid_json":
             self._write(200, b'{"header": {"isSuccessful": tru', "application/json;charset=UTF-8")
+        elif kind == "nested_json":
+            self._write(200, b"[" * NESTED_DEPTH + b"]" * NESTED_DEPTH, "application/json;charset=UTF-8")
+        elif kind == "timeout":  # held back long enough, then the answer is that the server gave up
+            self.nhn._stopping.wait(self.nhn.timeout_delay)
+            self.close_connection = True
+            self._write(504, b"", "text/plain")
+        elif kind == "disconnect":
+            self.close_connection = True
         else:  # unexpected_json
             self._write(200, b'{"result": "ok"}', "application/json;charset=UTF-8")
 

@@ -254,6 +254,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX callbacks_list_assignee ON callbacks(
         service_id, assignee_id, requested_at, id, status, assigned_by, ivr_route, customer_phone);
     """,
+    # 3: a send whose gateway answer was lost is looked up by its grouping key until found, or until
+    # repeated successful empty look-ups after NHN's visibility window say it never arrived
+    # (core/sms.py, docs/sms.md "An SMS is never sent twice"). It is never posted again by itself.
+    """
+    ALTER TABLE sms_messages ADD COLUMN empty_lookups INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sms_messages ADD COLUMN first_empty_at INTEGER;
+    ALTER TABLE sms_messages ADD COLUMN last_lookup_at INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

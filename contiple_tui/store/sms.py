@@ -26,7 +26,7 @@ _MESSAGE_COLUMNS = (
     "m.id, m.service_id, m.user_id, COALESCE(u.name, ''), m.template_id, m.template_name, m.send_type, "
     "m.sender_no, m.title, m.body, m.reserved_for, m.created_at, m.gateway, m.grouping_key, m.request_id, "
     "m.status, m.result_code, m.result_message, m.recipient_count, m.first_recipient, "
-    "(SELECT count(*) FROM sms_message_images i WHERE i.message_id = m.id)"
+    "(SELECT count(*) FROM sms_message_images i WHERE i.message_id = m.id), m.last_lookup_at"
 )
 
 
@@ -52,6 +52,7 @@ def _message(row: tuple) -> Message:
     return Message(
         row[0], row[1], row[2], row[3], row[4], row[5], SendType(row[6]), row[7], row[8], row[9], row[10],
         row[11], row[12], row[13], row[14], MessageStatus(row[15]), row[16], row[17], row[18], row[19], row[20],
+        row[21],
     )
 
 
@@ -221,6 +222,22 @@ class SmsRepo:
             "result_message = ? WHERE id = ?",
             (request_id, str(status), result_code, result_message, message_id),
         )
+
+    def note_lookup(self, conn: sqlite3.Connection, message_id: int, now: int, *, empty_counted: bool) -> tuple[int, int]:
+        """A successful look-up by grouping key that found nothing; ``empty_counted``: it was made after
+        the visibility window and counts towards "never arrived". Returns (empty look-ups counted, when
+        the first of them was made)."""
+        if empty_counted:
+            conn.execute(
+                "UPDATE sms_messages SET empty_lookups = empty_lookups + 1, "
+                "first_empty_at = COALESCE(first_empty_at, ?), last_lookup_at = ? WHERE id = ?",
+                (now, now, message_id),
+            )
+        else:
+            conn.execute("UPDATE sms_messages SET last_lookup_at = ? WHERE id = ?", (now, message_id))
+        row = conn.execute("SELECT empty_lookups, COALESCE(first_empty_at, ?) FROM sms_messages WHERE id = ?",
+                           (now, message_id)).fetchone()
+        return (row[0], row[1]) if row else (0, now)
 
     def set_status(self, conn: sqlite3.Connection, message_id: int, status: MessageStatus) -> None:
         conn.execute("UPDATE sms_messages SET status = ? WHERE id = ?", (str(status), message_id))

@@ -160,7 +160,7 @@ class SendTable(Localized, DataTable):
                 cells.append(Text(text, no_wrap=True, overflow="ellipsis"))
             elif key == "status":
                 style = "bold" if msg.status in (MessageStatus.FAILED, MessageStatus.PARTIAL,
-                                                 MessageStatus.RESERVED) else ""
+                                                 MessageStatus.RESERVED, MessageStatus.UNKNOWN) else ""
                 cells.append(Text(t(f"sms.status.{msg.status}"), style=style, no_wrap=True))
             elif key == "user":
                 cells.append(Text(msg.user_name or "-", no_wrap=True, overflow="ellipsis"))
@@ -312,14 +312,19 @@ class RecipientTable(Localized, DataTable):
         if self._layout is None:
             return
         with_code = self._layout[1]
+        unknown = self.message is not None and self.message.status is MessageStatus.UNKNOWN
         for r in self.recipients:
             style = "bold" if self.highlight and self.highlight in r.recipient_no else ""
+            state = "unknown" if unknown and r.state == "pending" else r.state  # not "sending": not known
             cells: list[str | Text] = [Text(format_phone(r.recipient_no), style=style),
-                                       Text(t(f"smsh.state.{r.state}"), no_wrap=True,
-                                            style="bold" if r.state == "failed" else "")]
+                                       Text(t(f"smsh.state.{state}"), no_wrap=True,
+                                            style="bold" if state in ("failed", "unknown") else "")]
             if with_code:
                 cells.append(r.result_code or "")
-            cells.append(Text(sms_result_text(r.result_code, r.result_message), no_wrap=True, overflow="ellipsis"))
+            result = sms_result_text(r.result_code, r.result_message)
+            if state == "unknown" and not result:
+                result = t("sms.outcome.not_found_yet")
+            cells.append(Text(result, no_wrap=True, overflow="ellipsis"))
             self.add_row(*cells, key=str(r.id))
 
     @property

@@ -51,6 +51,8 @@ from contiple_tui.widgets.bindings import Localized, localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.nav import NavMenu
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
+from contiple_tui.safe_text import clean
+from contiple_tui.widgets.safe import SafeNotify
 
 WIDE_ENOUGH_FOR_NAV = 110
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
@@ -69,7 +71,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class ContipleApp(Localized, App[None]):
+class ContipleApp(SafeNotify, Localized, App[None]):
     TITLE = "Contiple"
     CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -296,7 +298,7 @@ class ContipleApp(Localized, App[None]):
         if self.config.bell:
             self.bell()
         if self.config.desktop_notifications and self._driver is not None:
-            text = "".join(ch for ch in message if ch.isprintable())
+            text = "".join(ch for ch in clean(message) if ch.isprintable())
             # OSC 777 and OSC 9: desktop notifications many terminals show, even over SSH.
             self._driver.write(f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
 

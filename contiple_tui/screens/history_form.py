@@ -14,6 +14,7 @@ from contiple_tui.core.session import Session
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import cut, plain
 
 
 class HistoryFormScreen(Localized, ModalScreen[int | None]):
@@ -30,7 +31,8 @@ class HistoryFormScreen(Localized, ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         c = self.callback
         with Vertical(id="history-dialog"):
-            yield Static(t("history.title") + (f" · {format_phone(c.customer_phone)}" if c else ""), id="history-title")
+            yield Static(plain(t("history.title") + (f" · {cut(format_phone(c.customer_phone), 40)}" if c else "")),
+                         id="history-title")
             yield Input(placeholder=t("history.subject"), id="history-subject", max_length=200)
             with Horizontal(classes="history-row"):
                 yield Input(c.customer_phone if c else "", placeholder=t("history.phone"), id="history-phone",
@@ -69,7 +71,7 @@ class HistoryFormScreen(Localized, ModalScreen[int | None]):
                 callback_id=self.callback.id if self.callback else None,
             )
         except ContipleError as exc:
-            self.query_one("#history-error", Static).update(f"⚠ {exc.message()}")
+            self.query_one("#history-error", Static).update(plain(f"⚠ {exc.message()}"))
             return
         self.app.notify(t("history.saved", id=ticket))
         self.dismiss(ticket)

@@ -1,0 +1,346 @@
+"""Text from data is always text: hostile strings through every entry point.
+
+Names, phones, SMS texts, gateway answers, CTI frames, file names and command-line arguments full of
+Rich markup, terminal escapes, bidi controls, lone surrogates and very long or wide text: nothing
+crashes, nothing is read as markup (no action, no link), no escape sequence from the data reaches the
+terminal, and the tables keep their columns.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rich.cells import cell_len
+from rich.text import Text
+
+from contiple_tui.safe_text import MAX_CHARS, clean, unsafe_chars
+from contiple_tui.widgets.safe import cut, fit, options, plain
+
+from .apphelpers import make_app, static_text, workers_done
+from .conftest import FIXED_NOW, run_cli
+from .hostile import FORBIDDEN_BYTES, HOSTILE, label, seed_hostile
+
+IDS = [label(i) for i in range(len(HOSTILE))]
+# What no cleaned text may hold: C0 but newline, DEL, C1, bidi controls and marks, lone surrogates.
+BAD = {chr(c) for c in (*range(0, 10), *range(11, 32), *range(0x7F, 0xA0))} \
+    | {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))} \
+    | {chr(c) for c in range(0xD800, 0xE000)}
+
+
+# -- the sanitizer -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=IDS)
+def test_clean_leaves_only_printable_text(value):
+    out = clean(value)
+    assert not BAD & set(out)
+    assert "\n" not in out and len(out) <= MAX_CHARS
+    kept = clean(value, None, newlines=True)
+    assert not BAD & set(kept)
+    out.encode("utf-8")  # no lone surrogate left: every terminal encoding can carry it
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=IDS)
+def test_plain_and_fit_are_never_markup_and_fit_their_width(value):
+    text = plain(value)
+    assert isinstance(text, Text) and text.plain == clean(value)  # literal: "[/x]" stays "[/x]"
+    for width in (1, 6, 13, 40):
+        cell = fit(value, width)
+        assert cell_len(cell.plain) <= width
+        assert cell_len(cut(value, width)) <= width
+    prompt, _ = options([(value, 1)])[0]
+    assert isinstance(prompt, Text) and not BAD & set(prompt.plain)
+
+
+def test_unsafe_chars_names_what_is_refused():
+    assert unsafe_chars("a\x1bb\u202ec\x1b") == ["U+001B", "U+202E"]
+    assert unsafe_chars("두 줄\n본문", newlines=True) == []
+    assert unsafe_chars("두 줄\n본문") == ["U+000A"]
+    assert unsafe_chars("[@click=app.quit]") == []  # markup is text: shown literally, not refused
+
+
+def test_toasts_are_plain_text_whatever_the_caller_asks():
+    from contiple_tui.widgets.safe import SafeNotify
+
+    seen = []
+
+    class Base:
+        def notify(self, message, **kwargs):
+            seen.append((message, kwargs))
+
+    class App(SafeNotify, Base):
+        pass
+
+    App().notify("[/x]" + HOSTILE[10], title=HOSTILE[12], markup=True)
+    message, kwargs = seen[0]
+    assert kwargs["markup"] is False and message.startswith("[/x]") and "\x1b" not in message + kwargs["title"]
+
+
+# -- every screen that shows data --------------------------------------------------------------------
+
+
+async def settle(pilot, rounds: int = 2) -> None:
+    for _ in range(rounds):
+        await workers_done(pilot.app)
+        await pilot.pause(0.2)
+
+
+def _alive(app) -> None:
+    assert app.is_running and app.return_code is None and app._exception is None
+
+
+def _rows_keep_their_columns(widget) -> None:
+    """Every line a table draws is as wide as its header: no cell pushed the columns."""
+    lines = [widget.render_line(y) for y in range(min(widget.size.height, 20))]
+    widths = {strip.cell_length for strip in lines}
+    assert len(widths) == 1, widths
+
+
+@pytest.fixture
+def hostile_store(demo_store):
+    seed_hostile(demo_store, now=FIXED_NOW.timestamp())
+    return demo_store
+
+
+async def test_every_data_screen_survives_hostile_text(hostile_store):
+    from textual.widgets import Select
+
+    from contiple_tui.screens.sms_detail import SmsDetailScreen
+    from contiple_tui.widgets.callback_table import CallbackTable
+    from contiple_tui.widgets.sms_send_table import RecipientTable, SendTable
+
+    app = make_app(hostile_store, "admin", lang="en")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        # Home and the header: the names are shown literally, the markup in them does nothing.
+        assert "[@click=app.bell]beep[/" in static_text(app.query_one("#who"))
+        assert "[@click=app.quit]" in static_text(app.query_one("#service"))
+        assert "[/x]" in static_text(app.query_one("#home-service"))
+        assert "[@click=app.bell]" in static_text(app.query_one("#home-profile"))
+
+        app.show_menu("callback_list")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        assert table.row_count
+        _rows_keep_their_columns(table)
+        for select in app.screen.query(Select).results():  # every dropdown, opened and drawn
+            if not select.id or not select.id.startswith("cb-"):
+                continue
+            select.focus()
+            select.expanded = True
+            await pilot.pause(0.2)
+            _alive(app)
+            select.expanded = False
+        await pilot.click(CallbackTable, offset=(10, 3))  # a click on a row with "[@click=app.quit]"
+        await pilot.pause(0.2)
+        _alive(app)
+
+        for menu in ("callback_assign", "callback_unassign", "callback_status", "sms_templates", "sms_compose"):
+            app.show_menu(menu)
+            await settle(pilot)
+            _alive(app)
+            for table in app.screen.query(CallbackTable).results():
+                if table.display and table.size.height:
+                    _rows_keep_their_columns(table)
+
+        # The composer: pick each hostile template; its texts go into the editors cleaned.
+        select = app.query_one("#sms-template", Select)
+        for _, value in list(select._options)[1:6]:
+            select.value = value
+            await pilot.pause(0.1)
+            _alive(app)
+            body = app.query_one("#sms-body").text
+            assert not BAD & set(body.replace("\n", ""))
+
+        app.show_menu("sms_history")
+        await settle(pilot)
+        sends = app.query_one(SendTable)
+        assert sends.row_count >= 10
+        sends.focus()
+        for _ in range(8):  # walk down the sends: each one's recipients are drawn
+            await pilot.press("down")
+            await pilot.pause(0.05)
+        await settle(pilot)
+        await pilot.press("enter")
+        recipients = app.query_one(RecipientTable)
+        await pilot.pause(0.3)
+        if recipients.has_focus:
+            await pilot.press("enter")
+            for _ in range(40):
+                if isinstance(app.screen, SmsDetailScreen):
+                    break
+                await pilot.pause(0.05)
+            assert isinstance(app.screen, SmsDetailScreen)
+            body = static_text(app.screen.query_one("#smsh-detail-body"))
+            assert "\x1b" not in body
+            await pilot.press("escape")
+        _alive(app)
+
+        for menu in ("wallboard_overview", "wallboard_services", "wallboard_agents", "home"):
+            app.show_menu(menu)
+            await settle(pilot)
+            _alive(app)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_clickable_markup_in_a_phone_does_nothing(hostile_store, lang):
+    from contiple_tui.widgets.callback_table import CallbackTable
+
+    app = make_app(hostile_store, "admin", lang=lang)
+    async with app.run_test(size=(120, 32)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        for y in range(1, min(table.row_count, 12) + 1):
+            await pilot.click(CallbackTable, offset=(20, y))  # the phone column
+            await pilot.click(CallbackTable, offset=(35, y))  # the name column
+        await pilot.pause(0.2)
+        _alive(app)
+
+
+# -- the CTI feed ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phone,name", [
+    ("[/x]", None),
+    ("[@click=app.quit]", "[link=file:///etc/passwd]x[/link]"),
+    (HOSTILE[10] + "\ud800", HOSTILE[20] + HOSTILE[3]),
+])
+async def test_cti_callback_with_hostile_phone_keeps_the_console_up(demo_store, phone, name):
+    from contiple_tui.cti.client import CtiClient
+
+    from .ctidata import event
+    from .ctiserver import ScriptedCti
+
+    server = ScriptedCti()
+    await server.start()
+    client = CtiClient(server.url)
+    app = make_app(demo_store, "admin", lang="en", cti=client)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(200):
+                if client.live:
+                    break
+                await pilot.pause(0.05)
+            frame = event(11, "callback_requested", request_id="cb-hostile-1", service="cs", phone=phone, name=name,
+                          ivr_route="2", requested_at="2026-11-25T01:30:00.000Z")
+            await server.send(json.dumps(frame, ensure_ascii=True))  # a lone surrogate as a JSON "\ud800" escape
+            storable = "\ud800" not in phone  # taking those in is another part of the work (the feed's intake)
+            for _ in range(60 if storable else 10):
+                await pilot.pause(0.1)
+                if any("New callback" in n.message for n in app._notifications):
+                    break
+            _alive(app)
+            if storable:
+                toast = next(n for n in app._notifications if "New callback" in n.message)
+                assert not toast.markup and "\x1b" not in toast.message
+                if phone == "[/x]":
+                    assert "[/x]" in toast.message  # shown literally
+            app.show_menu("callback_list")
+            await settle(pilot)
+            _alive(app)
+    finally:
+        await client.stop()
+        await server.stop()
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+
+def _no_terminal_tricks(output: str) -> None:
+    assert "\x1b" not in output and "\x07" not in output and "\x9b" not in output
+    assert "Traceback" not in output
+
+
+def test_cli_listings_print_hostile_data_as_plain_text(demo_dir):
+    from contiple_tui.store import DB_FILENAME, Store
+
+    store = Store(demo_dir / DB_FILENAME)
+    seed_hostile(store)
+    store.close()
+    for args in (("users", "list"), ("services", "list"), ("sms", "history", "--service", "cs")):
+        result = run_cli("--data-dir", str(demo_dir), "--user", "admin", "--lang", "en", *args)
+        assert result.returncode == 0, (args, result.stderr[-2000:])
+        _no_terminal_tricks(result.stdout + result.stderr)
+    listing = run_cli("--data-dir", str(demo_dir), "--user", "admin", "users", "list").stdout
+    assert "[@click=app.bell]beep[/]" in listing and "[b]unclosed bold" in listing
+    services = run_cli("--data-dir", str(demo_dir), "--user", "admin", "services", "list").stdout
+    assert "[/x]" in services and "[link=file:///etc/passwd]" in services  # literally, not a link
+
+
+def test_cli_listings_under_a_terminal_make_no_links(demo_dir):
+    """Rich writes colours and links only to a terminal: list through a pseudo-terminal."""
+    from contiple_tui.store import DB_FILENAME, Store
+
+    from .ptyrun import PtyProgram
+
+    store = Store(demo_dir / DB_FILENAME)
+    seed_hostile(store)
+    store.close()
+    for args in (("services", "list"), ("users", "list"), ("sms", "history", "--service", "cs")):
+        program = PtyProgram(["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en", *args], env={},
+                             size=(200, 50))
+        try:
+            code = program.wait(30)
+            assert code == 0, bytes(program.output[-3000:]).decode(errors="replace")
+            raw = bytes(program.output)
+            assert b"\x1b]8;" not in raw  # no hyperlink at all, from markup or from the data
+            for needle in FORBIDDEN_BYTES:
+                assert needle not in raw, (args, needle)
+            assert b"Traceback" not in raw
+        finally:
+            program.close()
+
+
+REFUSALS = [
+    ("users", "add", "--login", "evil\x1b]0;x\x07", "--name", "n", "--role", "agent", "--service", "cs"),
+    ("users", "add", "--login", "newbie", "--name", "이름\u202e", "--role", "agent", "--service", "cs"),
+    ("users", "add", "--login", "newbie", "--name", "[/x]\x1b[31m", "--role", "agent", "--service", "cs"),
+    ("users", "add", "--login", "newbie", "--name", "ok", "--role", "agent", "--service", "cs",
+     "--cti-id", "a\x07b"),
+    ("users", "add", "--login", "admin\n", "--name", "ok", "--role", "agent", "--service", "cs"),
+    ("users", "disable", "ag\x1b]52;c;SE9TVElMRTUy\x07"),
+    ("services", "add", "--code", "new", "--name", "서비스\x1b]52;c;SE9TVElMRTUy\x07"),
+    ("services", "add", "--code", "new\x1b", "--name", "ok"),
+    ("services", "add", "--code", "new", "--name", "ok", "--ivr", "1=\u2066메뉴\u2069"),
+    ("services", "add", "--code", "new", "--name", "ok", "--sender", "15880001\x1b[2J"),
+    ("sms", "send", "--service", "cs", "--to", "01012345678", "--body", "본문\x1b]0;PWNED-TITLE\x07"),
+    ("sms", "send", "--service", "cs", "--to", "01012345678", "--type", "mms", "--title", "제목\x9b",
+     "--body", "ok"),
+]
+
+
+@pytest.mark.parametrize("args", REFUSALS, ids=[f"r{i}" for i in range(len(REFUSALS))])
+def test_cli_refuses_control_characters_at_the_door(demo_dir, args):
+    result = run_cli("--data-dir", str(demo_dir), "--user", "admin", "--lang", "ko", *args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    _no_terminal_tricks(result.stdout + result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line, in the user's language
+    assert "제어 문자" in lines[0] or "U+" in lines[0] or "올바른" in lines[0], lines[0]
+
+
+def test_sms_send_keeps_newlines_in_a_body(demo_dir):
+    result = run_cli("--data-dir", str(demo_dir), "--user", "admin", "--lang", "en", "sms", "send", "--service",
+                     "cs", "--to", "01012345678", "--body", "첫 줄\n둘째 줄")
+    assert result.returncode == 0, result.stderr
+
+
+def test_door_checks_in_the_core(demo_store):
+    from contiple_tui.core import directory, sms
+    from contiple_tui.core.safe_input import UnsafeText
+    from contiple_tui.sms.rules import SendType
+
+    admin = demo_store.users.get_by_login("admin")
+    cs = demo_store.services.get_by_code("cs")
+    with pytest.raises(UnsafeText) as caught:
+        directory.add_user(demo_store, login="x1", name="a\x1b[31m", role="agent", services=["cs"])
+    assert "U+001B" in caught.value.message("en") and "The name" in caught.value.message("en")
+    with pytest.raises(UnsafeText):
+        sms.add_category(demo_store, admin, cs, "분류\u202e")
+    top = sms.add_category(demo_store, admin, cs, "[b]분류")  # markup is text: kept as it is
+    sub = sms.add_category(demo_store, admin, cs, "하위", parent_id=top)
+    with pytest.raises(UnsafeText):
+        sms.save_template(demo_store, admin, cs, sms.TemplateDraft(category_id=sub, name="t", send_type=SendType.SMS, body="a\x07"))
+    assert sms.save_template(demo_store, admin, cs, sms.TemplateDraft(category_id=sub, name="t", send_type=SendType.SMS, body="두\n줄"))

@@ -344,3 +344,55 @@ def test_door_checks_in_the_core(demo_store):
     with pytest.raises(UnsafeText):
         sms.save_template(demo_store, admin, cs, sms.TemplateDraft(category_id=sub, name="t", send_type=SendType.SMS, body="a\x07"))
     assert sms.save_template(demo_store, admin, cs, sms.TemplateDraft(category_id=sub, name="t", send_type=SendType.SMS, body="두\n줄"))
+
+
+# -- the real program in a pseudo-terminal -----------------------------------------------------------
+
+
+def test_console_writes_no_escape_from_the_data_to_the_terminal(demo_dir):
+    """The console over a seeded hostile store, driven through every data menu with the mouse (the
+    menu's rows, as a person clicks them): the raw bytes on the terminal hold none of the data's escape
+    sequences, each view is drawn, and the console quits cleanly."""
+    from contiple_tui.store import DB_FILENAME, Store
+
+    from .ptyrun import PtyProgram
+
+    store = Store(demo_dir / DB_FILENAME)
+    seed_hostile(store)
+    store.close()
+    program = PtyProgram(["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en"],
+                         env={"TEXTUAL_ANIMATIONS": "none"}, size=(120, 32))
+    try:
+        assert program.read_until(b"Callback list", b"Quit", timeout=60), \
+            bytes(program.output[-2000:]).decode(errors="replace")
+        # The menu's rows at 120 columns (terminal rows, 1-based) and the title of the view each opens.
+        menus = [(4, b"1-2 Callback list"), (5, b"1-3 Assign callbacks"), (6, b"1-4 Cancel assignment"),
+                 (7, b"1-5 Processing status"), (9, b"2-1 SMS templates"), (10, b"2-2 Send SMS"),
+                 (11, b"2-3 SMS history"), (13, b"3-1 Overview"), (15, b"3-3 By agent")]
+        drawn = 0
+        for row, title in menus:
+            seen = len(program.output)
+            for _ in range(3):  # a click can land while the menu is still taking the focus: click again
+                program.send(f"\x1b[<0;6;{row}M\x1b[<0;6;{row}m".encode())  # SGR mouse: press, release
+                if program.read_until(title, timeout=2) and title in program.output[seen:]:
+                    break
+            program.read_until(b"\x00never", timeout=0.5)  # and the rows that follow
+            assert program.proc.poll() is None, (row, bytes(program.output[seen:][-2000:]))
+            drawn += title in program.output[seen:]
+        program.send(b"\x11")  # Ctrl+Q
+        code = program.wait(20)
+        raw = bytes(program.output)
+        assert code == 0, raw[-3000:].decode(errors="replace")
+        for needle in FORBIDDEN_BYTES:
+            assert needle not in raw, needle
+        text = raw.decode("utf-8", errors="replace")
+        assert "\x9b" not in text and "\u202e" not in text and "\u2066" not in text
+        if "Traceback" in text:
+            import re
+
+            plain_text = re.sub(r"\x1b\[[0-9;?<>=$]*[a-zA-Z~]", "", text)
+            raise AssertionError(plain_text[plain_text.find("Traceback"):][:8000])
+        assert "[@click=app" in text  # the data was on screen, as text
+        assert drawn == len(menus), drawn  # the clicks did open every view
+    finally:
+        program.close()

@@ -396,3 +396,49 @@ def test_console_writes_no_escape_from_the_data_to_the_terminal(demo_dir):
         assert drawn == len(menus), drawn  # the clicks did open every view
     finally:
         program.close()
+
+
+@pytest.mark.parametrize("first", [0, 7, 14, 21])
+async def test_wallboard_shows_hostile_feed_names_as_text(demo_store, first, monkeypatch):
+    """Service and agent names from the CTI feed (lone surrogates too, which only a feed can carry): the
+    seven agents and the service of the snapshot get seven hostile strings each time, all 28 in four."""
+    from contiple_tui.cti.client import CtiClient
+    from contiple_tui.widgets.live_board import LiveBoard
+
+    from . import ctiserver
+    from .ctidata import snapshot
+    from .ctiserver import ScriptedCti
+
+    # JSON escapes on the wire: that is how a feed sends a lone surrogate.
+    monkeypatch.setattr(ctiserver, "dumps", lambda obj: json.dumps(obj, ensure_ascii=True))
+    names = [HOSTILE[(first + k) % len(HOSTILE)][:200] for k in range(7)]  # the feed refuses longer names
+    server = ScriptedCti()
+    frame = snapshot(name_cs=names[0] + names[-1])
+    for agent, name in zip(frame["agents"], names):
+        agent["name"] = name
+    server.snapshot = frame
+    await server.start()
+    client = CtiClient(server.url)
+    app = make_app(demo_store, "admin", lang="en", cti=client)
+    try:
+        async with app.run_test(size=(120, 32)) as pilot:
+            for _ in range(200):
+                if client.live:
+                    break
+                await pilot.pause(0.05)
+            assert client.live
+            for menu in ("wallboard_overview", "wallboard_services", "wallboard_agents"):
+                app.show_menu(menu)
+                await settle(pilot, rounds=1)
+                _alive(app)
+                for board in app.screen.query(LiveBoard).results():
+                    if board.display and board.size.height:
+                        lines = [board.render_line(y) for y in range(min(board.size.height, 12))]
+                        assert not BAD & set("".join(strip.text for strip in lines))
+                        assert len({strip.cell_length for strip in lines}) == 1
+            await pilot.press("a")  # the agents of the highlighted service, by name from the feed
+            await pilot.pause(0.3)
+            _alive(app)
+    finally:
+        await client.stop()
+        await server.stop()

@@ -472,3 +472,57 @@ def test_config_file_values_are_shown_as_plain_text(demo_dir, tmp_path):
                      env={"CONTIPLE_TUI_HOME": str(home)})
     assert result.returncode in (0, 2), result.stderr
     _no_terminal_tricks(result.stdout + result.stderr)
+
+
+async def test_dialogs_show_hostile_text_as_text(hostile_store):
+    """The register-history form of a hostile callback, the SMS preview of a hostile text, and the
+    cancel dialog of a reservation."""
+    from textual.widgets import Input
+
+    from contiple_tui.screens.history_form import HistoryFormScreen
+    from contiple_tui.screens.sms_preview import SmsPreviewScreen
+    from contiple_tui.widgets.callback_table import CallbackTable
+    from contiple_tui.widgets.sms_text import SmsTextField
+
+    app = make_app(hostile_store, "admin", lang="ko")
+    async with app.run_test(size=(100, 36)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        table = app.query_one(CallbackTable)
+        table.focus()
+        for _ in range(3):
+            await pilot.press("h")
+            for _ in range(40):
+                if isinstance(app.screen, HistoryFormScreen):
+                    break
+                await pilot.pause(0.05)
+            assert isinstance(app.screen, HistoryFormScreen)
+            assert not BAD & set(static_text(app.screen.query_one("#history-title")).rstrip("\n"))
+            for field in app.screen.query(Input).results():
+                assert not BAD & set(field.value)
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+            await pilot.press("down")
+        _alive(app)
+
+        app.show_menu("sms_compose")
+        await settle(pilot)
+        view = app.query_one("#view-sms_compose")
+        app.query_one("#sms-type").value = "MMS"
+        await pilot.pause(0.1)
+        app.query_one("#sms-title", SmsTextField).text = "[link=file:///etc/passwd]제목[/link]"
+        app.query_one("#sms-body", SmsTextField).text = "[/x][@click=app.quit]본문\n" + "가" * 40
+        app.query_one("#sms-recipients", Input).value = "01012345678"
+        await pilot.pause(0.2)
+        view.action_preview()
+        for _ in range(60):
+            if isinstance(app.screen, SmsPreviewScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, SmsPreviewScreen), static_text(app.query_one("#sms-error"))
+        await pilot.pause(0.2)
+        shown = " ".join(static_text(s) for s in app.screen.query("Static").results())
+        assert "[@click=app.quit]본문" in shown and "[link=file:///etc/passwd]" in shown  # literally
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        _alive(app)

@@ -526,3 +526,32 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
         await pilot.press("escape")
         await pilot.pause(0.1)
         _alive(app)
+
+        from contiple_tui.screens.service_switch import ServiceSwitchScreen
+
+        await pilot.press("f2")  # the service switch lists the services by name
+        for _ in range(40):
+            if isinstance(app.screen, ServiceSwitchScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ServiceSwitchScreen)
+        await pilot.pause(0.1)
+        await pilot.press("escape")
+        _alive(app)
+
+
+@pytest.mark.parametrize("kiosk", [True, False])
+async def test_wallboard_app_with_hostile_service_names(hostile_store, kiosk):
+    from contiple_tui import config
+    from contiple_tui.kiosk import WallboardApp
+
+    cfg = config.load(data_dir=hostile_store.path.parent, environ={}, lang="en")
+    app = WallboardApp(store=hostile_store, client=None, services=hostile_store.services.list(), config=cfg,
+                       view="services", kiosk=kiosk, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("v")
+        await pilot.pause(0.2)
+        _alive(app)
+        shown = " ".join(static_text(s) for s in app.screen.query("Static").results())
+        assert not BAD & set(shown.replace("\n", ""))

@@ -555,3 +555,31 @@ async def test_wallboard_app_with_hostile_service_names(hostile_store, kiosk):
         _alive(app)
         shown = " ".join(static_text(s) for s in app.screen.query("Static").results())
         assert not BAD & set(shown.replace("\n", ""))
+
+
+# -- a gateway's answer ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [HOSTILE[3], HOSTILE[2] + HOSTILE[10], HOSTILE[12] + HOSTILE[20],
+                                    HOSTILE[14] + HOSTILE[0]], ids=["tag", "link_osc52", "title_bidi", "dcs"])
+def test_gateway_result_message_is_plain_text(demo_dir, monkeypatch, answer):
+    """A refusal from the (local, real-protocol) NHN server whose resultMessage is hostile: `sms send`
+    says so in one plain line, and `sms history` lists it as plain text."""
+    from contiple_tui.sms import nhn_server
+    from contiple_tui.sms.nhn_server import NhnServer
+
+    monkeypatch.setitem(nhn_server.RESULT_MESSAGES, -7777, answer)  # a code the catalogs do not explain
+    with NhnServer(app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")) as server:
+        env = {"CONTIPLE_TUI_SMS_GATEWAY": "nhn", "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+               "CONTIPLE_TUI_NHN_APP_KEY": "app-1", "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1"}
+        server.fail_next(-7777, endpoint="POST /sender")
+        sent = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "send", "--to",
+                       "01012345678", "--body", "안내", env=env)
+        assert sent.returncode == 2, (sent.stdout, sent.stderr)
+        _no_terminal_tricks(sent.stdout + sent.stderr)
+        assert len(sent.stderr.strip().splitlines()) == 1, sent.stderr
+        assert clean(answer)[:20] in sent.stderr  # what the gateway said, as text
+        history = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "history",
+                          env=env)
+        assert history.returncode == 0, history.stderr
+        _no_terminal_tricks(history.stdout + history.stderr)

@@ -86,6 +86,15 @@ async def settle(pilot, rounds: int = 2) -> None:
         await pilot.pause(0.2)
 
 
+def text_of(widget) -> str:
+    """The text a widget draws, as the widget itself renders it (markup or not, as it decides)."""
+    visual = widget.render()
+    for attr in ("plain",):
+        if hasattr(visual, attr):
+            return getattr(visual, attr)
+    return static_text(widget)
+
+
 def _alive(app) -> None:
     assert app.is_running and app.return_code is None and app._exception is None
 
@@ -95,6 +104,16 @@ def _rows_keep_their_columns(widget) -> None:
     lines = [widget.render_line(y) for y in range(min(widget.size.height, 20))]
     widths = {strip.cell_length for strip in lines}
     assert len(widths) == 1, widths
+
+
+def _cells_fit_their_columns(table) -> None:
+    """A DataTable's cells are cut to their columns' widths: a long or wide name never widens one."""
+    widths = [column.width for column in table.ordered_columns]
+    for index in range(table.row_count):
+        for cell, width in zip(table.get_row_at(index), widths):
+            plain_text = cell.plain if isinstance(cell, Text) else str(cell)
+            assert cell_len(plain_text) <= width, (plain_text[:40], width)
+            assert not BAD & set(plain_text)
 
 
 @pytest.fixture
@@ -107,6 +126,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
     from textual.widgets import Select
 
     from contiple_tui.screens.sms_detail import SmsDetailScreen
+    from contiple_tui.widgets.board import BoardTable
     from contiple_tui.widgets.callback_table import CallbackTable
     from contiple_tui.widgets.sms_send_table import RecipientTable, SendTable
 
@@ -114,10 +134,10 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
         # Home and the header: the names are shown literally, the markup in them does nothing.
-        assert "[@click=app.bell]beep[/" in static_text(app.query_one("#who"))
-        assert "[@click=app.quit]" in static_text(app.query_one("#service"))
-        assert "[/x]" in static_text(app.query_one("#home-service"))
-        assert "[@click=app.bell]" in static_text(app.query_one("#home-profile"))
+        assert "[@click=app.bell]beep[/" in text_of(app.query_one("#who"))
+        assert "[@click=app.quit]" in text_of(app.query_one("#service"))
+        assert "[/x]" in text_of(app.query_one("#home-service"))
+        assert "[@click=app.bell]" in text_of(app.query_one("#home-profile"))
 
         app.show_menu("callback_list")
         await settle(pilot)
@@ -143,6 +163,24 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
             for table in app.screen.query(CallbackTable).results():
                 if table.display and table.size.height:
                     _rows_keep_their_columns(table)
+            for board in app.screen.query(BoardTable).results():
+                _cells_fit_their_columns(board)
+
+        # The template editor: walk the hostile tree; each category and template is loaded into the form.
+        from contiple_tui.widgets.sms_template_tree import TemplateTree
+
+        app.show_menu("sms_templates")
+        await settle(pilot)
+        tree = app.query_one(TemplateTree)
+        tree.focus()
+        for _ in range(8):
+            await pilot.press("down")
+            await pilot.pause(0.1)
+            _alive(app)
+            title = text_of(app.query_one("#st-editor-title"))
+            assert not BAD & set(title.replace("\n", ""))
+        app.show_menu("sms_compose")
+        await settle(pilot)
 
         # The composer: pick each hostile template; its texts go into the editors cleaned.
         select = app.query_one("#sms-template", Select)
@@ -157,6 +195,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         await settle(pilot)
         sends = app.query_one(SendTable)
         assert sends.row_count >= 10
+        _cells_fit_their_columns(sends)
         sends.focus()
         for _ in range(8):  # walk down the sends: each one's recipients are drawn
             await pilot.press("down")
@@ -169,13 +208,14 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
                 break
             await pilot.pause(0.05)
         assert recipients.has_focus
+        _cells_fit_their_columns(recipients)
         await pilot.press("enter")
         for _ in range(40):
             if isinstance(app.screen, SmsDetailScreen):
                 break
             await pilot.pause(0.05)
         assert isinstance(app.screen, SmsDetailScreen)
-        body = static_text(app.screen.query_one("#smsh-detail-body"))
+        body = text_of(app.screen.query_one("#smsh-detail-body"))
         assert "\x1b" not in body
         await pilot.press("escape")
         _alive(app)
@@ -497,7 +537,7 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
                     break
                 await pilot.pause(0.05)
             assert isinstance(app.screen, HistoryFormScreen)
-            assert not BAD & set(static_text(app.screen.query_one("#history-title")).rstrip("\n"))
+            assert not BAD & set(text_of(app.screen.query_one("#history-title")).rstrip("\n"))
             for field in app.screen.query(Input).results():
                 assert not BAD & set(field.value)
             await pilot.press("escape")
@@ -519,9 +559,9 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
             if isinstance(app.screen, SmsPreviewScreen):
                 break
             await pilot.pause(0.05)
-        assert isinstance(app.screen, SmsPreviewScreen), static_text(app.query_one("#sms-error"))
+        assert isinstance(app.screen, SmsPreviewScreen), text_of(app.query_one("#sms-error"))
         await pilot.pause(0.2)
-        shown = " ".join(static_text(s) for s in app.screen.query("Static").results())
+        shown = " ".join(text_of(s) for s in app.screen.query("Static").results())
         assert "[@click=app.quit]본문" in shown and "[link=file:///etc/passwd]" in shown  # literally
         await pilot.press("escape")
         await pilot.pause(0.1)
@@ -553,7 +593,7 @@ async def test_wallboard_app_with_hostile_service_names(hostile_store, kiosk):
         await pilot.press("v")
         await pilot.pause(0.2)
         _alive(app)
-        shown = " ".join(static_text(s) for s in app.screen.query("Static").results())
+        shown = " ".join(text_of(s) for s in app.screen.query("Static").results())
         assert not BAD & set(shown.replace("\n", ""))
 
 

@@ -14,7 +14,7 @@ from contiple_tui.core.sms import Prepared
 from contiple_tui.i18n import t
 from contiple_tui.sms.rules import RESERVE_FORMAT, SendType, body_limit, byte_count
 from contiple_tui.widgets.bindings import Localized
-from contiple_tui.widgets.safe import cut, plain, plain_lines
+from contiple_tui.widgets.safe import cut, plain_lines
 
 
 class SmsPreviewScreen(Localized, ModalScreen[bool]):

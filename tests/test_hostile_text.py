@@ -623,3 +623,30 @@ def test_gateway_result_message_is_plain_text(demo_dir, monkeypatch, answer):
                           env=env)
         assert history.returncode == 0, history.stderr
         _no_terminal_tricks(history.stdout + history.stderr)
+
+
+async def test_hostile_image_file_names_are_text(demo_store, tmp_path):
+    """A JPEG whose file name holds markup and escapes (Linux allows both), added in the composer, and a
+    missing file whose path is echoed in the refusal."""
+    from contiple_tui.widgets.image_picker import ImagePicker
+
+    from .smsdata import jpeg_bytes
+
+    photo = tmp_path / "[b]x[@click=app.quit]\x1b]0;PWNED-TITLE\x07\u202e.jpg"
+    photo.write_bytes(jpeg_bytes())
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.show_menu("sms_compose")
+        await settle(pilot)
+        app.query_one("#sms-type").value = "MMS"
+        await pilot.pause(0.1)
+        picker = app.query_one("#sms-images", ImagePicker)
+        assert picker.add_path(str(photo))
+        assert not picker.add_path(str(tmp_path / "[/y]" / "\x1b[5;31;47mmissing.jpg"))
+        await pilot.pause(0.2)
+        _alive(app)
+        options = picker.query_one("#image-list")
+        prompt = options.get_option_at_index(0).prompt
+        assert isinstance(prompt, Text) and "[b]x[@click=app.quit]" in prompt.plain and not BAD & set(prompt.plain)
+        error = text_of(picker.query_one("#image-error"))
+        assert "[/y]" in error and not BAD & set(error)

@@ -106,8 +106,9 @@ class ImagePicker(Localized, Vertical):
         options.clear_options()
         for i, img in enumerate(self.images):
             options.add_option(Option(
-                plain(t("sms.image.row", name=cut(img.file_name, 60), size=f"{img.size / 1000:.1f}", width=img.width,
-                  height=img.height), no_wrap=True, overflow="ellipsis"), id=str(i)))
+                plain(t("sms.image.row", name=cut(img.file_name, 60), size=f"{img.size / 1000:.1f}",
+                        width=img.width, height=img.height), no_wrap=True, overflow="ellipsis"),
+                id=str(i)))
         total = sum(img.size for img in self.images)
         options.border_subtitle = t("sms.image.total", count=len(self.images), size=f"{total / 1000:.1f}") \
             if self.images else ""

@@ -360,7 +360,7 @@ def test_cli_refuses_control_characters_at_the_door(demo_dir, args):
     _no_terminal_tricks(result.stdout + result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr  # one line, in the user's language
-    assert "제어 문자" in lines[0] or "U+" in lines[0] or "올바른" in lines[0], lines[0]
+    assert "제어 문자나 양방향 문자를 쓸 수 없습니다" in lines[0] and "U+" in lines[0], lines[0]
 
 
 def test_sms_send_keeps_newlines_in_a_body(demo_dir):

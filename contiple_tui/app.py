@@ -53,6 +53,7 @@ from contiple_tui.widgets.bindings import Localized, localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.nav import NavMenu
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
+from contiple_tui.widgets.safe import SafeNotify
 
 log = logging.getLogger(__name__)
 WIDE_ENOUGH_FOR_NAV = 110
@@ -72,7 +73,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class ContipleApp(Localized, App[None]):
+class ContipleApp(SafeNotify, Localized, App[None]):
     TITLE = "Contiple"
     CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -325,7 +326,7 @@ class ContipleApp(Localized, App[None]):
         if self.config.bell:
             self.bell()
         if self.config.desktop_notifications and self._driver is not None:
-            text = "".join(ch for ch in message if ch.isprintable())
+            text = "".join(ch for ch in clean(message) if ch.isprintable())
             # OSC 777 and OSC 9: desktop notifications many terminals show, even over SSH.
             self._driver.write(f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
 

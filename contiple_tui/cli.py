@@ -15,6 +15,7 @@ from pathlib import Path
 from contiple_tui import __version__
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import LANGUAGES, detect_language, set_language, t
+from contiple_tui.safe_text import clean
 
 PROG = "contiple-tui"
 
@@ -48,7 +49,7 @@ def _ranged(kind, low: float, high: float):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one clear line, exit 2, in the user's language
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: {t('err.usage')}: {message}\n")
+        self.exit(2, f"{self.prog}: {t('err.usage')}: {clean(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except ContipleError as exc:
-        print(f"{PROG}: {exc.message()}", file=sys.stderr)
+        print(f"{PROG}: {clean(exc.message())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -243,7 +244,7 @@ def _console(cfg, store, login: str, service: str | None = None) -> int:
     if code is not None:  # a signal, or the terminal went away (codes: contiple_tui/terminal.py)
         return code
     if app.exit_message:
-        print(f"{PROG}: {app.exit_message}", file=sys.stderr)
+        print(f"{PROG}: {clean(app.exit_message)}", file=sys.stderr)
         return 2
     return app.return_code or 0  # 1 after a crash (Textual printed it), never 0
 
@@ -362,12 +363,15 @@ def _wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
 def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    # Every cell is plain text (never markup) without control characters: data from the store is shown
+    # as it is, and "[link=...]" or an escape sequence in a name stays inert.
     table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
     for header in headers:
-        table.add_column(header, no_wrap=True)
+        table.add_column(Text(clean(header)), no_wrap=True)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(clean(cell)) for cell in row))
     # Never wrap or cut a listing: scripts and people read one row per line. The table is only as
     # wide as its cells; the wide console just stops rich from squeezing it.
     Console(highlight=False, width=10_000).print(table)
@@ -386,11 +390,11 @@ def _users(args: argparse.Namespace, store) -> int:
             services=args.services,
             cti_agent_id=args.cti_id,
         )
-        print(t("cli.users.added", login=user.login))
+        print(clean(t("cli.users.added", login=user.login)))
         return 0
     if args.action in ("disable", "enable"):
         directory.set_user_disabled(store, args.login, args.action == "disable")
-        print(t(f"cli.users.{args.action}d", login=args.login))
+        print(clean(t(f"cli.users.{args.action}d", login=args.login)))
         return 0
     codes = {s.id: s.code for s in store.services.list()}
     rows = [
@@ -426,7 +430,7 @@ def _services(args: argparse.Namespace, store) -> int:
             sender_numbers=args.sender,
             ivr_routes=args.ivr,
         )
-        print(t("cli.services.added", code=service.code))
+        print(clean(t("cli.services.added", code=service.code)))
         return 0
     yes, no = t("word.on"), t("word.off")
     rows = [
@@ -490,5 +494,5 @@ def _export(args: argparse.Namespace, cfg, store, login: str) -> int:
             raise PermissionDenied(permissions.Action.VIEW_CALLBACKS)
     path = Path(args.output).expanduser().absolute()
     rows = export_callbacks(store, user, services, query, path, lang=cfg.lang)
-    print(t("cli.export.done", path=path, rows=rows))
+    print(clean(t("cli.export.done", path=path, rows=rows)))
     return 0

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 
 
 def run_sms(args: argparse.Namespace, cfg, store, login: str) -> int:
@@ -136,9 +137,9 @@ def _senders(args, cfg, store, user, service) -> int:
         finally:
             gateway.close()
         service = store.services.get(service.id)
-        print(t("sms.cli.synced", added=", ".join(added) or "-", removed=", ".join(removed) or "-"))
+        print(clean(t("sms.cli.synced", added=", ".join(added) or "-", removed=", ".join(removed) or "-")))
     for number in service.sender_numbers:
-        print(f"{number}  {format_phone(number)}")
+        print(clean(f"{number}  {format_phone(number)}"))
     return 0
 
 

@@ -27,6 +27,7 @@ from contiple_tui.store import Store
 from contiple_tui.screens.wallboard import WallboardControls
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import SafeNotify, cut
 from contiple_tui.widgets.wallboard_panel import BoardScope, WallboardPanel
 
 QUIT_PRESSES = 3
@@ -35,7 +36,7 @@ HEADLINE_MIN_SIZE = (100, 30)
 HEADLINE_KEYS = ("waiting", "service_level", "answer_rate")
 
 
-class WallboardApp(WallboardControls, Localized, App[None]):
+class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
     CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
     # `text-opacity` is not inherited: the theme's dimming of the stale headline box has to reach the
     # widgets that draw the text.
@@ -85,7 +86,7 @@ class WallboardApp(WallboardControls, Localized, App[None]):
         return dict(DEFAULT_VARIABLES)
 
     def compose(self) -> ComposeResult:
-        names = " · ".join(s.name for s in self.services)
+        names = " · ".join(cut(s.name, 40) for s in self.services)
         with Horizontal(id="kiosk-top"):
             yield Static(Text(f"{t('group.wallboard')} · {names}", style="bold", no_wrap=True,
                               overflow="ellipsis"), id="kiosk-title")

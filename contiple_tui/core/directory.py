@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contiple_tui.core.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
+from contiple_tui.core import safe_input
 from contiple_tui.errors import NotFound, ValidationError
 from contiple_tui.store import Store
 
@@ -55,9 +56,12 @@ def add_user(
     services: Sequence[str],
     cti_agent_id: str | None = None,
 ) -> User:
+    safe_input.check("login", login)
+    safe_input.check("name", name)
+    safe_input.check("cti_id", cti_agent_id)
     role = parse_role(role) if isinstance(role, str) else role
     perms = parse_perms(perms) if isinstance(perms, str) else frozenset(perms)
-    if not LOGIN_RE.match(login):
+    if not LOGIN_RE.fullmatch(login):
         raise ValidationError("err.login_invalid", login=login)
     name = _check_name(name)
     if Perm.CALLBACK_ASSIGN in perms and Perm.PHONE not in perms and role is not Role.ADMIN:
@@ -98,6 +102,7 @@ def add_user(
 
 
 def set_user_disabled(store: Store, login: str, disabled: bool = True) -> None:
+    safe_input.check("login", login)
     def update(conn: sqlite3.Connection) -> None:
         if not store.users.set_disabled(conn, login, disabled):
             raise NotFound("err.unknown_user", login=login)
@@ -106,6 +111,7 @@ def set_user_disabled(store: Store, login: str, disabled: bool = True) -> None:
 
 
 def parse_ivr_route(text: str) -> IvrRoute:
+    safe_input.check("ivr", text)
     code, sep, name = text.partition("=")
     if not sep or not code.strip() or not name.strip():
         raise ValidationError("err.ivr_route_invalid", value=text)
@@ -113,8 +119,9 @@ def parse_ivr_route(text: str) -> IvrRoute:
 
 
 def normalize_sender(number: str) -> str:
+    safe_input.check("sender", number)
     digits = number.replace("-", "").strip()
-    if not SENDER_RE.match(digits):
+    if not SENDER_RE.fullmatch(digits):
         raise ValidationError("err.sender_invalid", number=number)
     return digits
 
@@ -134,7 +141,10 @@ def add_service(
     ivr_routes: Sequence[IvrRoute | str] = (),
     thresholds: Thresholds = Thresholds(),
 ) -> Service:
-    if not SERVICE_CODE_RE.match(code):
+    safe_input.check("service_code", code)
+    safe_input.check("service_name", name)
+    safe_input.check("timezone", timezone)
+    if not SERVICE_CODE_RE.fullmatch(code):
         raise ValidationError("err.service_code_invalid", code=code)
     name = _check_name(name)
     try:
@@ -153,6 +163,8 @@ def add_service(
         raise ValidationError("err.thresholds_invalid")
     senders = list(dict.fromkeys(normalize_sender(n) for n in sender_numbers))
     routes = [r if isinstance(r, IvrRoute) else parse_ivr_route(r) for r in ivr_routes]
+    for route in routes:
+        safe_input.check("ivr", f"{route.code}={route.name}")
 
     def insert(conn: sqlite3.Connection) -> int:
         if conn.execute("SELECT 1 FROM services WHERE code = ?", (code,)).fetchone():

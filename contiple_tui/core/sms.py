@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from contiple_tui.core import permissions as perms
+from contiple_tui.core import safe_input
 from contiple_tui.core.models import Service, User
 from contiple_tui.core.session import acting  # every action re-reads its user: one disabled meanwhile is refused
 from contiple_tui.core.sms_models import (
@@ -90,7 +91,8 @@ def usable_templates(store: Store, user: User, service: Service) -> list[tuple[C
     return result
 
 
-def _clean_name(name: str) -> str:
+def _clean_name(name: str, field: str = "name") -> str:
+    safe_input.check(field, name)
     name = " ".join(name.split())
     if not name:
         raise ValidationError("sms.err.name_empty")
@@ -104,7 +106,7 @@ def add_category(store: Store, user: User, service: Service, name: str, parent_i
                  in_use: bool = True) -> int:
     """A first-level category, or a second-level one under a first-level ``parent_id``."""
     perms.require_manage_sms_templates(user, service)
-    name = _clean_name(name)
+    name = _clean_name(name, "category_name")
 
     def write(conn):
         if parent_id is not None:
@@ -121,7 +123,7 @@ def add_category(store: Store, user: User, service: Service, name: str, parent_i
 @acting
 def update_category(store: Store, user: User, service: Service, category_id: int, name: str, in_use: bool) -> None:
     perms.require_manage_sms_templates(user, service)
-    name = _clean_name(name)
+    name = _clean_name(name, "category_name")
 
     def write(conn):
         _own_category(store, conn, service, category_id)
@@ -178,7 +180,10 @@ def save_template(store: Store, user: User, service: Service, draft: TemplateDra
                   template_id: int | None = None) -> int:
     """Create (``template_id`` None) or update a template under a second-level category."""
     perms.require_manage_sms_templates(user, service)
-    name = _clean_name(draft.name)
+    name = _clean_name(draft.name, "template_name")
+    safe_input.check("description", draft.description)
+    safe_input.check("sms_title", draft.title, newlines=True)
+    safe_input.check("sms_body", draft.body, newlines=True)
     if len(draft.description) > DESCRIPTION_MAX:
         raise ValidationError("sms.err.description_too_long", limit=DESCRIPTION_MAX)
     images = draft.images
@@ -269,6 +274,8 @@ class Prepared:
 def prepare(store: Store, user: User, service: Service, draft: Draft, now: datetime | None = None) -> Prepared:
     """Check every rule of 2-2; raises ValidationError (or PermissionDenied) on the first broken one."""
     perms.require_send_sms(user, service)
+    safe_input.check("sms_title", draft.title, newlines=True)
+    safe_input.check("sms_body", draft.body, newlines=True)
     now = now or service_now(service)
     template = None
     if draft.template_id is not None:

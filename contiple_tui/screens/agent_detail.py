@@ -16,6 +16,7 @@ from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.board import BoardTable
 from contiple_tui.widgets.wallboard_panel import disconnected_text
+from contiple_tui.widgets.safe import cut, plain
 
 # Most useful first: who is free, who is busy, who is away.
 STATE_ORDER = [AgentState.READY, AgentState.RINGING, AgentState.TALKING, AgentState.DIALING,
@@ -34,7 +35,7 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="agent-dialog"):
-            yield Static(Text(t("wb.detail.title", service=self.title_text), style="bold"), id="agent-title")
+            yield Static(plain(t("wb.detail.title", service=cut(self.title_text, 60)), style="bold"), id="agent-title")
             yield Static(id="agent-banner", classes="wb-banner")
             yield BoardTable(
                 [("name", t("wb.detail.name"), 10), ("agent_id", t("wb.detail.agent_id"), 8),
@@ -62,8 +63,8 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
             (
                 agent.agent_id,
                 (
-                    Text(self.names.get(agent.agent_id) or agent.name or agent.agent_id, no_wrap=True),
-                    Text(agent.agent_id),
+                    plain(self.names.get(agent.agent_id) or agent.name or agent.agent_id, max_chars=200, no_wrap=True),
+                    plain(agent.agent_id, max_chars=40),
                     Text(t(f"agent_state.{agent.state}")),
                     Text(format_duration((now - agent.since).total_seconds()), justify="right"),
                 ),

@@ -20,6 +20,7 @@ from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.callback_list import DEFAULT_DAYS, parse_day
 from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_columns
+from contiple_tui.widgets.safe import cut, options
 
 
 class CallbackAssignView(MenuView):
@@ -43,7 +44,7 @@ class CallbackAssignView(MenuView):
                         restrict=r"[0-9-]*", tooltip=t("cb.filter.from"))
             yield Input(str(today), id="as-to", compact=True, max_length=10, restrict=r"[0-9-]*",
                         tooltip=t("cb.filter.to"))
-            yield Select(routes, prompt=t("cb.filter.ivr"), id="as-ivr", compact=True)
+            yield Select(options(routes), prompt=t("cb.filter.ivr"), id="as-ivr", compact=True)
             yield Input(placeholder=t("cb.filter.phone"), id="as-phone", compact=True, restrict=r"[0-9]*",
                         max_length=13)
         yield Static(id="as-totals")
@@ -139,7 +140,7 @@ class CallbackAssignView(MenuView):
             if logged_in_only and not logged_in:
                 continue
             cti = "●" if logged_in else "○"  # logged in to the CTI: a symbol, not colour alone
-            shown.append((user.id, f"{user.name} {cti} {t('assign.incomplete', count=load)}"))
+            shown.append((user.id, f"{cut(user.name, 30)} {cti} {t('assign.incomplete', count=load)}"))
         self.query_one(AgentPicker).set_agents(shown)
 
     # -- actions -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, Column, callback_columns
+from contiple_tui.widgets.safe import options
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_DAYS = 30
@@ -75,7 +76,7 @@ class CallbackListView(MenuView):
             yield Input(str(today), placeholder="YYYY-MM-DD", id="cb-to", compact=True, max_length=10,
                         restrict=r"[0-9-]*", tooltip=t("cb.filter.to"))
             yield Select(statuses, prompt=t("cb.filter.status"), id="cb-status", compact=True)
-            yield Select(routes, prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True)
+            yield Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True)
         with Horizontal(classes="cb-filters"):
             yield Input(placeholder=t("cb.filter.phone"), id="cb-phone", compact=True, restrict=r"[0-9]*",
                         max_length=13)
@@ -84,8 +85,8 @@ class CallbackListView(MenuView):
                           if permissions.may_receive_assignment(u, service)]
                 assigners = [(u.name, u.id) for u in self.session.store.users.list(service.id)
                              if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"]
-                yield Select(agents, prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True)
-                yield Select(assigners, prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True)
+                yield Select(options(agents), prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True)
+                yield Select(options(assigners), prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True)
         table = CallbackTable(self._columns(), id="cb-table")
         table.changed_hook = self._status_line
         yield table

@@ -28,6 +28,7 @@ from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.callback_list import parse_day
 from contiple_tui.widgets.board import BoardTable
 from contiple_tui.widgets.status_chart import DONE, OPEN, _n, bar_cells, chart_renderable, period_label  # noqa: F401
+from contiple_tui.widgets.safe import cut
 
 DEFAULT_DAYS = 30
 DEBOUNCE_S = 0.25
@@ -177,7 +178,7 @@ class CallbackStatusView(MenuView):
 
     def _agent_columns(self) -> list[tuple[str, str, int]]:
         # Column widths are fixed (numbers never make them jump): as wide as the longest name here.
-        names = [u.name for u in self.session.store.users.list(self.session.service.id)]
+        names = [cut(u.name, MAX_NAME) for u in self.session.store.users.list(self.session.service.id)]
         name = min(MAX_NAME, max([10, cell_len(t("cs.unknown_agent")), *map(cell_len, names)]))
         return [("name", t("cs.col.agent"), name), ("assigned", t("cs.col.assigned"), 7),
                 ("completed", t("cs.col.completed"), 7), ("not_processed", t("cs.col.not_processed"), 7),
@@ -320,7 +321,8 @@ class CallbackStatusView(MenuView):
                            + [("total", self._cells(t("cs.total"), total, bold=True))])
             self.query_one("#cs-agents", BoardTable).set_rows([
                 (f"u{user.id}" if user is not None else f"x{index}",
-                 self._cells(user.name if user is not None else t("cs.unknown_agent"), row, requested=False))
+                 self._cells(cut(user.name, MAX_NAME) if user is not None else t("cs.unknown_agent"), row,
+                            requested=False))
                 for index, (user, row) in enumerate(self._agents)
             ])
             self._fit()

@@ -16,6 +16,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_columns
+from contiple_tui.widgets.safe import cut
 
 ALL = "all"
 
@@ -67,7 +68,7 @@ class CallbackUnassignView(MenuView):
         total = sum(load for _, load in agents)
         options.add_option(Option(Text(f"{t('unassign.everyone')}  {total:,}"), id=ALL))
         for user, load in agents:
-            options.add_option(Option(Text(f"{user.name}  {load:,}", no_wrap=True), id=str(user.id)))
+            options.add_option(Option(Text(f"{cut(user.name, 30)}  {load:,}", no_wrap=True), id=str(user.id)))
         if highlighted is not None and highlighted < options.option_count:
             options.highlighted = highlighted
         session = self.session

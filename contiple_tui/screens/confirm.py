@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import plain, plain_lines
 
 
 class ConfirmScreen(Localized, ModalScreen[bool]):
@@ -33,8 +34,8 @@ class ConfirmScreen(Localized, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="st-confirm"):
-            yield Static(self._title, id="st-confirm-title", markup=False)
-            yield Static(self._body, id="st-confirm-body", markup=False)
+            yield Static(plain(self._title, max_chars=200), id="st-confirm-title")
+            yield Static(plain_lines(self._body), id="st-confirm-body")
             with Horizontal(id="st-confirm-buttons"):
                 yield Button(self._yes, id="st-confirm-yes", variant="error")
                 yield Button(self._no, id="st-confirm-no")

@@ -18,6 +18,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import cut, plain
 
 # run(progress) writes the file and returns the number of rows; progress(done, total)
 Job = Callable[[Callable[[int, int], None]], int]
@@ -39,7 +40,7 @@ class ExportScreen(Localized, ModalScreen[Path | None]):
             yield Static(id="export-message")
 
     def on_mount(self) -> None:
-        self.query_one("#export-message", Static).update(Text(t("export.running", path=str(self.path))))
+        self.query_one("#export-message", Static).update(plain(t("export.running", path=cut(str(self.path), 200))))
         self._run()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -50,14 +51,14 @@ class ExportScreen(Localized, ModalScreen[Path | None]):
         try:
             rows = self.job(progress)
         except ContipleError as exc:
-            self.app.call_from_thread(self._finish, Text(f"⚠ {exc.message()}", style="bold"), None)
+            self.app.call_from_thread(self._finish, plain(f"⚠ {exc.message()}", style="bold"), None)
             return
         except Exception as exc:  # noqa: BLE001 - never a screen stuck on "running"
             reason = clean(" ".join(str(exc).split()), 200)
             text = t("err.unexpected", kind=type(exc).__name__, reason=reason)
-            self.app.call_from_thread(self._finish, Text(f"⚠ {text}", style="bold"), None)
+            self.app.call_from_thread(self._finish, plain(f"⚠ {text}", style="bold"), None)
             return
-        self.app.call_from_thread(self._finish, Text(t("export.done", rows=f"{rows:,}", path=str(self.path))),
+        self.app.call_from_thread(self._finish, plain(t("export.done", rows=f"{rows:,}", path=cut(str(self.path), 200))),
                                   self.path)
 
     def _progress(self, done: int, total: int) -> None:

@@ -13,7 +13,9 @@ from contiple_tui.core.phone import format_phone
 from contiple_tui.core.session import Session
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import cut, plain
 
 
 class HistoryFormScreen(Localized, ModalScreen[int | None]):
@@ -30,12 +32,13 @@ class HistoryFormScreen(Localized, ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         c = self.callback
         with Vertical(id="history-dialog"):
-            yield Static(t("history.title") + (f" · {format_phone(c.customer_phone)}" if c else ""), id="history-title")
+            yield Static(plain(t("history.title") + (f" · {cut(format_phone(c.customer_phone), 40)}" if c else "")),
+                         id="history-title")
             yield Input(placeholder=t("history.subject"), id="history-subject", max_length=200)
             with Horizontal(classes="history-row"):
-                yield Input(c.customer_phone if c else "", placeholder=t("history.phone"), id="history-phone",
+                yield Input(clean(c.customer_phone, 16) if c else "", placeholder=t("history.phone"), id="history-phone",
                             restrict=r"[0-9-]*", max_length=16)
-                yield Input((c.customer_name or "") if c else "", placeholder=t("history.name"), id="history-name",
+                yield Input(clean(c.customer_name, 50) if c else "", placeholder=t("history.name"), id="history-name",
                             max_length=50)
                 yield Select([(t("history.out"), "OUT"), (t("history.in"), "IN")], value="OUT", allow_blank=False,
                              id="history-direction")
@@ -69,7 +72,7 @@ class HistoryFormScreen(Localized, ModalScreen[int | None]):
                 callback_id=self.callback.id if self.callback else None,
             )
         except ContipleError as exc:
-            self.query_one("#history-error", Static).update(f"⚠ {exc.message()}")
+            self.query_one("#history-error", Static).update(plain(f"⚠ {exc.message()}"))
             return
         self.app.notify(t("history.saved", id=ticket))
         self.dismiss(ticket)

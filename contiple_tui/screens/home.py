@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-from rich.text import Text
 from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.widgets import Static
 
 from contiple_tui.core import permissions
@@ -15,6 +14,7 @@ from contiple_tui.core.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
+from contiple_tui.widgets.safe import cut, plain
 
 
 def _grid() -> Table:
@@ -36,22 +36,23 @@ class HomeView(MenuView):
     def reload(self) -> None:
         user, service = self.session.user, self.session.service
         perms = ", ".join(t(f"perm.{p}") for p in Perm if user.has(p)) or t("word.none")
-        self.query_one("#home-profile", Static).update(
-            t("home.profile", name=escape(user.name), login=escape(user.login), role=t(f"role.{user.role}"), perms=perms,
-              cti=user.cti_agent_id or "-")
-        )
+        # The catalog's bold markup, with the user's data put in as template variables: plain text, never parsed.
+        fields = {"name": cut(user.name, 60), "login": cut(user.login, 60), "role": t(f"role.{user.role}"),
+                  "perms": perms, "cti": cut(user.cti_agent_id or "-", 40)}
+        template = t("home.profile", **{key: f"${key}" for key in fields})
+        self.query_one("#home-profile", Static).update(Content.from_markup(template, **fields))
 
         on, off = f"✔ {t('word.on')}", f"✘ {t('word.off')}"
         info = _grid()
-        info.add_row(t("home.service"), escape(f"{service.name} ({service.code})"))
+        info.add_row(t("home.service"), plain(f"{service.name} ({service.code})", max_chars=200))
         info.add_row(t("col.callback"), on if service.callback_enabled else off)
         info.add_row(t("col.sms"), on if service.sms_enabled else off)
         info.add_row(t("col.cti"), on if service.cti_enabled else off)
         info.add_row(t("col.outbound"), t(f"outbound.{service.outbound_ticket_mode}"))
         info.add_row(t("col.sl"), t("home.seconds", n=service.sl_threshold_s))
-        info.add_row(t("col.tz"), service.timezone)
-        info.add_row(t("col.senders"), ", ".join(format_phone(n) for n in service.sender_numbers) or "-")
-        info.add_row(t("col.ivr"), escape(", ".join(f"{r.code} {r.name}" for r in service.ivr_routes) or "-"))
+        info.add_row(t("col.tz"), plain(service.timezone, max_chars=80))
+        info.add_row(t("col.senders"), plain(", ".join(format_phone(n) for n in service.sender_numbers) or "-"))
+        info.add_row(t("col.ivr"), plain(", ".join(f"{r.code} {cut(r.name, 40)}" for r in service.ivr_routes) or "-"))
         self.query_one("#home-service", Static).update(info)
         self.query_one("#home-service").border_title = t("home.service_title")
 
@@ -73,7 +74,7 @@ class HomeView(MenuView):
         self.app.call_from_thread(self._show_counts, counts)
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#home-callbacks", Static).update(Text("⚠ " + message, style="bold"))
+        self.query_one("#home-callbacks", Static).update(plain("⚠ " + message, style="bold"))
 
     def _show_counts(self, counts: dict[CallbackStatus, int]) -> None:
         table = _grid()

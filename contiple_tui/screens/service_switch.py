@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -13,6 +12,7 @@ from textual.widgets.option_list import Option
 from contiple_tui.core.session import Session
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import cut, plain
 
 
 class ServiceSwitchScreen(Localized, ModalScreen[str | None]):
@@ -27,7 +27,8 @@ class ServiceSwitchScreen(Localized, ModalScreen[str | None]):
             yield Static(t("switch.title"), id="switch-title")
             options = [
                 Option(
-                    escape(f"{'● ' if s.id == self.session.service.id else '  '}{s.name} ({s.code})"),
+                    plain(f"{'● ' if s.id == self.session.service.id else '  '}{cut(s.name, 40)} ({cut(s.code, 20)})",
+                          no_wrap=True, overflow="ellipsis"),
                     id=s.code,
                 )
                 for s in self.session.services

@@ -19,6 +19,7 @@ from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.sms_preview import SmsPreviewScreen
 from contiple_tui.sms import rules
+from contiple_tui.safe_text import clean
 from contiple_tui.sms.factory import gateway_for, gateway_name
 from contiple_tui.sms.gateway import SendUnknown
 from contiple_tui.sms.images import check_image_bytes
@@ -26,6 +27,7 @@ from contiple_tui.sms.rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 from contiple_tui.widgets.tickbox import TickBox
+from contiple_tui.widgets.safe import cut, plain, options as safe_options
 
 NO_TEMPLATE = "none"
 
@@ -81,7 +83,7 @@ class SmsComposeView(MenuView):
                          compact=True)
             yield Label(t("sms.compose.sender"), id="label-sender")
             numbers = list(service.sender_numbers)
-            yield Select([(n, n) for n in numbers], value=numbers[0] if numbers else Select.BLANK,
+            yield Select(safe_options((n, n) for n in numbers), value=numbers[0] if numbers else Select.BLANK,
                          allow_blank=not numbers, prompt=t("sms.err.no_sender_numbers"), id="sms-sender",
                          compact=True)
         with Horizontal(classes="sms-row", id="row-title"):
@@ -142,7 +144,8 @@ class SmsComposeView(MenuView):
             usable = sms.usable_templates(session.store, session.user, session.service)
         except ContipleError:
             usable = []
-        options = [(f"{top.name} › {sub.name} › {tpl.name}", str(tpl.id)) for top, sub, tpl in usable]
+        options = [(f"{cut(top.name, 30)} › {cut(sub.name, 30)} › {cut(tpl.name, 40)}", str(tpl.id))
+                   for top, sub, tpl in usable]
         templates = {str(tpl.id): tpl for _, _, tpl in usable}
         select = self.query_one("#sms-template", Select)
         # The store changes all the time (callbacks arrive): rebuild the list only when the templates
@@ -151,7 +154,7 @@ class SmsComposeView(MenuView):
             return
         self._options, self._templates = options, templates
         current = select.value
-        select.set_options(options)
+        select.set_options(safe_options(options))
         if current in self._templates:
             select.value = current
         elif self._template is not None:  # the template went away or out of use
@@ -204,8 +207,8 @@ class SmsComposeView(MenuView):
             self._set_type(tpl.send_type)
             if tpl.sender_no and tpl.sender_no in self.session.service.sender_numbers:
                 self.query_one("#sms-sender", Select).value = tpl.sender_no
-            title.text = tpl.title
-            body.text = tpl.body
+            title.text = clean(tpl.title, None)
+            body.text = clean(tpl.body, None, newlines=True)
             images = []
             for img in tpl.images:
                 try:
@@ -228,7 +231,7 @@ class SmsComposeView(MenuView):
         try:
             parsed = rules.parse_recipients(event.value)
         except ContipleError as exc:
-            status.update("⚠ " + exc.message())
+            status.update(plain("⚠ " + exc.message()))
             status.add_class("-error")
             return
         text = t("sms.compose.recipients_count", count=len(parsed.numbers))
@@ -265,7 +268,7 @@ class SmsComposeView(MenuView):
         try:
             at = rules.parse_reservation(field.value, now)
         except ContipleError as exc:
-            status.update("⚠ " + exc.message())
+            status.update(plain("⚠ " + exc.message()))
             status.add_class("-error")
             return
         status.update(t("sms.compose.reserve_ok", at=at.strftime(rules.RESERVE_FORMAT),
@@ -299,7 +302,7 @@ class SmsComposeView(MenuView):
         try:
             prepared = sms.prepare(session.store, session.user, session.service, self.draft(), self._now())
         except ContipleError as exc:
-            error.update("⚠ " + exc.message())
+            error.update(plain("⚠ " + exc.message()))
             return
         error.update("")
 
@@ -335,13 +338,13 @@ class SmsComposeView(MenuView):
         button.label = t("sms.compose.sending") if busy else t("sms.compose.send")
 
     def _failed(self, message: str) -> None:
-        self.query_one("#sms-error", Static).update("⚠ " + message)
+        self.query_one("#sms-error", Static).update(plain("⚠ " + message, newlines=True))
         self.app.notify(message, severity="error", timeout=8)
 
     def _unknown(self, message: str, short: str) -> None:
         self.app.notify(short, title=t("menu.sms_compose"), severity="warning", timeout=20)
         self._clear_send()
-        self.query_one("#sms-error", Static).update("⚠ " + message)
+        self.query_one("#sms-error", Static).update(plain("⚠ " + message, newlines=True))
 
     def _clear_send(self) -> None:
         """The recipients and the time were for this send; the text may serve the next one."""
@@ -361,5 +364,5 @@ class SmsComposeView(MenuView):
             text = "SANDBOX · " + text
         self.app.notify(text, title=t("menu.sms_compose"))
         self._clear_send()
-        self.query_one("#sms-error", Static).update(t("sms.compose.last_sent", text=text))
+        self.query_one("#sms-error", Static).update(plain(t("sms.compose.last_sent", text=text)))
 

@@ -20,6 +20,7 @@ from contiple_tui.export.xlsx import sms_result_text
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.sms_send_table import long_time
+from contiple_tui.widgets.safe import cut, plain, plain_lines
 
 
 def detail_rows(msg: Message, recipient: Recipient | None, images: Sequence[MessageImage],
@@ -106,9 +107,9 @@ class SmsDetailScreen(Localized, ModalScreen[str | None]):
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
         for label, value in detail_rows(msg, self.recipient, self.images, self.zone):
-            grid.add_row(label, Text(value))
+            grid.add_row(label, plain_lines(value, max_chars=5000))
         with Vertical(id="smsh-detail-dialog"):
-            yield Static(Text(t("smsh.detail.title", id=msg.id, number=number)), id="smsh-detail-title")
+            yield Static(plain(t("smsh.detail.title", id=msg.id, number=cut(number, 40))), id="smsh-detail-title")
             if msg.gateway == "sandbox":
                 yield Static(Text(t("smsh.gateway.sandbox")), id="smsh-detail-sandbox")
             with VerticalScroll(id="smsh-detail-scroll"):

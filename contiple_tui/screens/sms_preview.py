@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -13,6 +14,7 @@ from contiple_tui.core.sms import Prepared
 from contiple_tui.i18n import t
 from contiple_tui.sms.rules import RESERVE_FORMAT, SendType, body_limit, byte_count
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import cut, plain_lines
 
 
 class SmsPreviewScreen(Localized, ModalScreen[bool]):
@@ -45,13 +47,13 @@ class SmsPreviewScreen(Localized, ModalScreen[bool]):
         with Vertical(id="preview-dialog"):
             yield Static(t("sms.preview.title", type=str(p.send_type)), id="preview-title", markup=False)
             with VerticalScroll(id="preview-phone") as phone:
-                phone.border_title = format_phone(p.sender_no)
+                phone.border_title = Content(cut(format_phone(p.sender_no), 30))
                 if p.send_type is SendType.MMS and p.title:
-                    yield Static(p.title, classes="handset-title", markup=False)
-                yield Static(p.body, markup=False)
+                    yield Static(plain_lines(p.title), classes="handset-title")
+                yield Static(plain_lines(p.body, max_chars=5000))
                 if p.images:
                     yield Static(t("sms.preview.images", count=len(p.images),
-                                   names=", ".join(i.file_name for i in p.images)),
+                                   names=", ".join(cut(i.file_name, 60) for i in p.images)),
                                  classes="handset-images", markup=False)
             facts = [t("sms.preview.recipients", count=len(p.recipients), first=format_phone(p.recipients[0]))]
             if p.duplicates:
@@ -62,7 +64,7 @@ class SmsPreviewScreen(Localized, ModalScreen[bool]):
                 facts.append(t("sms.preview.at", at=p.reserve_at.strftime(RESERVE_FORMAT), zone=self.zone))
             else:
                 facts.append(t("sms.preview.now"))
-            yield Static("\n".join(facts), id="preview-facts", markup=False)
+            yield Static(plain_lines("\n".join(facts)), id="preview-facts")
             if self.gateway == "sandbox":
                 yield Static(t("sms.compose.sandbox"), id="preview-sandbox", markup=False)
             with Horizontal(id="preview-buttons"):

@@ -25,6 +25,8 @@ from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.confirm import ConfirmScreen
 from contiple_tui.widgets.sms_template_form import TemplateForm, form_row
 from contiple_tui.widgets.sms_template_tree import Key, TemplateTree
+from contiple_tui.safe_text import clean
+from contiple_tui.widgets.safe import cut, plain
 from contiple_tui.widgets.sms_text import SmsTextField
 from contiple_tui.widgets.tickbox import TickBox
 
@@ -244,13 +246,13 @@ class SmsTemplatesView(MenuView):
         kind, ident = key
         if kind == "tpl":
             tpl = self._tpls.get(ident)
-            return f"{self._path(('cat', tpl.category_id))} › {tpl.name}" if tpl else ""
+            return f"{self._path(('cat', tpl.category_id))} › {cut(tpl.name, 60)}" if tpl else ""
         cat = self._cats.get(ident)
         if cat is None:
             return ""
         if cat.parent_id is not None and cat.parent_id in self._cats:
-            return f"{self._cats[cat.parent_id].name} › {cat.name}"
-        return cat.name
+            return f"{cut(self._cats[cat.parent_id].name, 60)} › {cut(cat.name, 60)}"
+        return cut(cat.name, 60)
 
     def _title(self) -> str:
         mode = self._mode
@@ -289,7 +291,7 @@ class SmsTemplatesView(MenuView):
             self._show_editor(None)
         elif mode[0] in ("cat", "new_cat"):
             cat = self._cats.get(mode[1]) if mode[0] == "cat" else None
-            self.query_one("#st-cat-name", Input).value = cat.name if cat else ""
+            self.query_one("#st-cat-name", Input).value = clean(cat.name, None) if cat else ""
             self.query_one("#st-cat-in-use", Checkbox).value = cat.in_use if cat else True
             self._show_editor("cat")
         else:
@@ -303,7 +305,7 @@ class SmsTemplatesView(MenuView):
         off = None
         if tpl is not None and tpl.in_use and not tpl.effective_in_use:
             cat = self._off_category(tpl)
-            off = cat.name if cat else "?"
+            off = cut(cat.name, 60) if cat else "?"
         self.query_one(TemplateForm).fill(tpl, list(self.session.service.sender_numbers), off)
 
     def _off_category(self, tpl: Template) -> Category | None:
@@ -350,7 +352,7 @@ class SmsTemplatesView(MenuView):
 
     def _say(self, text: str, error: bool = False) -> None:
         line = self.query_one("#st-message", Static)
-        line.update(("⚠ " if error and text else "") + text)
+        line.update(plain(("⚠ " if error and text else "") + text, newlines=True))
         line.set_class(error and bool(text), "-error")
 
     @property
@@ -426,13 +428,13 @@ class SmsTemplatesView(MenuView):
                     key: Key = ("cat", mode[1])
                 else:
                     key = ("cat", sms.add_category(store, user, service, name, parent_id=mode[1], in_use=in_use))
-                done = t("st.saved.category", name=" ".join(name.split()))
+                done = t("st.saved.category", name=cut(" ".join(name.split()), 60))
             else:
                 draft = self._draft(mode)
                 template_id = sms.save_template(store, user, service, draft,
                                                 template_id=mode[1] if mode[0] == "tpl" else None)
                 key = ("tpl", template_id)
-                done = t("st.saved.template", name=" ".join(draft.name.split()))
+                done = t("st.saved.template", name=cut(" ".join(draft.name.split()), 60))
         except ContipleError as exc:
             self._say(exc.message(), error=True)  # the form keeps what was typed
             return
@@ -487,11 +489,11 @@ class SmsTemplatesView(MenuView):
             except ContipleError as exc:
                 self._say(exc.message(), error=True)
                 return
-            name = cat.name if cat else "?"
+            name = cut(cat.name, 60) if cat else "?"
             body = t("st.confirm.category", name=name, subs=subs, templates=templates)
         else:
             tpl = self._tpls.get(ident)
-            name = tpl.name if tpl else "?"
+            name = cut(tpl.name, 60) if tpl else "?"
             body = t("st.confirm.template", name=name)
 
         def answer(yes: bool | None) -> None:

@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
 
 
@@ -35,7 +36,7 @@ class AgentPicker(Localized, OptionList):
 
     def _prompt(self, agent_id: int) -> Text:
         mark = "☑" if agent_id in self.selected else "☐"
-        return Text(f"{mark} {self._labels[agent_id]}", no_wrap=True, overflow="ellipsis",
+        return Text(f"{mark} {clean(self._labels[agent_id], 200)}", no_wrap=True, overflow="ellipsis",
                     style="bold" if agent_id in self.selected else "")
 
     def toggle(self, agent_id: int) -> None:

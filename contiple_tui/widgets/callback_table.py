@@ -35,7 +35,9 @@ from contiple_tui.core.models import CallbackStatus, Service
 from contiple_tui.core.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import plain
 
 PAGE = 100
 
@@ -60,7 +62,7 @@ def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str
         return datetime.fromtimestamp(c.requested_at, zone).strftime("%m-%d %H:%M")
 
     def phone(c: Callback) -> Text:
-        text = format_phone(c.customer_phone)
+        text = clean(format_phone(c.customer_phone), 40)
         return Text(f"⚠{text}", style="bold") if not c.phone_valid else Text(text)  # kept, and flagged
 
     def status(c: Callback) -> Text:
@@ -72,12 +74,12 @@ def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str
     every = {
         "requested": Column("requested", t("cb.col.requested"), 11, when),
         "phone": Column("phone", t("cb.col.phone"), 13, phone),
-        "name": Column("name", t("cb.col.name"), 6, lambda c: Text(c.customer_name or "-", no_wrap=True)),
-        "ivr": Column("ivr", t("cb.col.ivr"), 8, lambda c: Text(f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}",
-                                                              no_wrap=True, overflow="ellipsis")),
+        "name": Column("name", t("cb.col.name"), 6, lambda c: plain(c.customer_name or "-", max_chars=80, no_wrap=True)),
+        "ivr": Column("ivr", t("cb.col.ivr"), 8, lambda c: plain(f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}", max_chars=80,
+                                                               no_wrap=True, overflow="ellipsis")),
         "status": Column("status", t("cb.col.status"), 8, status),
         "assignee": Column("assignee", t("cb.col.assignee"), 6,
-                           lambda c: Text(names.get(c.assignee_id, "-"), no_wrap=True)),
+                           lambda c: plain(names.get(c.assignee_id, "-"), max_chars=80, no_wrap=True)),
         "attempts": Column("attempts", t("cb.col.attempts"), 4, lambda c: Text(str(c.attempts), justify="right")),
         "requests": Column("requests", t("cb.col.requests"), 4,
                            lambda c: Text(f"×{c.request_count}" if c.request_count > 1 else "", justify="right")),

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Click
@@ -15,6 +14,7 @@ from textual.widgets import Static
 
 from contiple_tui.core.session import Session
 from contiple_tui.i18n import t
+from contiple_tui.widgets.safe import cut, plain
 
 
 class ConsoleHeader(Horizontal):
@@ -45,10 +45,10 @@ class ConsoleHeader(Horizontal):
         session = self.session
         service = session.service
         switch = " ▾" if len(session.services) > 1 else ""
-        self.query_one("#service", Static).update(escape(f"{service.name}{switch}"))
+        self.query_one("#service", Static).update(plain(f"{cut(service.name, 30)}{switch}", no_wrap=True))
         self.query_one("#service").tooltip = t("header.switch_hint") if switch else None
         role = t(f"role.{session.user.role}")
-        self.query_one("#who", Static).update(escape(f"{session.user.name} · {role}"))
+        self.query_one("#who", Static).update(plain(f"{cut(session.user.name, 30)} · {role}", no_wrap=True))
         self.set_cti_state(self.cti_state)
 
     def set_cti_state(self, state: str) -> None:

@@ -22,6 +22,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.sms.images import MmsImage, check_image_file, check_image_set
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import cut, plain
 
 
 class PathSuggester(Suggester):
@@ -92,7 +93,7 @@ class ImagePicker(Localized, Vertical):
             image = check_image_file(Path(path.strip()))
             check_image_set([*self.images, image])
         except ContipleError as exc:
-            error.update("⚠ " + exc.message())
+            error.update(plain("⚠ " + exc.message()))
             return False
         error.update("")
         self.images.append(image)
@@ -105,8 +106,9 @@ class ImagePicker(Localized, Vertical):
         options.clear_options()
         for i, img in enumerate(self.images):
             options.add_option(Option(
-                t("sms.image.row", name=img.file_name, size=f"{img.size / 1000:.1f}", width=img.width,
-                  height=img.height), id=str(i)))
+                plain(t("sms.image.row", name=cut(img.file_name, 60), size=f"{img.size / 1000:.1f}",
+                        width=img.width, height=img.height), no_wrap=True, overflow="ellipsis"),
+                id=str(i)))
         total = sum(img.size for img in self.images)
         options.border_subtitle = t("sms.image.total", count=len(self.images), size=f"{total / 1000:.1f}") \
             if self.images else ""

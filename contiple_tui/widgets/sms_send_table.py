@@ -18,7 +18,9 @@ from contiple_tui.core.sms_models import Message, MessageStatus, Recipient
 from contiple_tui.errors import ContipleError
 from contiple_tui.export.xlsx import display_width, sms_result_text
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import fit
 
 PAGE = 100  # sends on screen at a time (keyset pages)
 SHORT_TIME = "%m-%d %H:%M"
@@ -152,18 +154,18 @@ class SendTable(Localized, DataTable):
             elif key == "type":
                 cells.append(str(msg.send_type))
             elif key == "sender":
-                cells.append(format_phone(msg.sender_no))
+                cells.append(fit(format_phone(msg.sender_no), width))
             elif key == "to":
-                cells.append(Text(recipients_text(msg, width), no_wrap=True, overflow="ellipsis"))
+                cells.append(fit(recipients_text(msg, width), width))
             elif key == "content":
-                text = " ".join((msg.title or msg.body).split())
-                cells.append(Text(text, no_wrap=True, overflow="ellipsis"))
+                text = " ".join(clean(msg.title or msg.body, width * 4).split())
+                cells.append(fit(text, width))
             elif key == "status":
                 style = "bold" if msg.status in (MessageStatus.FAILED, MessageStatus.PARTIAL,
                                                  MessageStatus.RESERVED, MessageStatus.UNKNOWN) else ""
                 cells.append(Text(t(f"sms.status.{msg.status}"), style=style, no_wrap=True))
             elif key == "user":
-                cells.append(Text(msg.user_name or "-", no_wrap=True, overflow="ellipsis"))
+                cells.append(fit(msg.user_name or "-", width))
         return cells
 
     # -- pages ---------------------------------------------------------------------------------
@@ -316,15 +318,15 @@ class RecipientTable(Localized, DataTable):
         for r in self.recipients:
             style = "bold" if self.highlight and self.highlight in r.recipient_no else ""
             state = "unknown" if unknown and r.state == "pending" else r.state  # not "sending": not known
-            cells: list[str | Text] = [Text(format_phone(r.recipient_no), style=style),
+            cells: list[str | Text] = [fit(format_phone(r.recipient_no), 13, style=style),
                                        Text(t(f"smsh.state.{state}"), no_wrap=True,
                                             style="bold" if state in ("failed", "unknown") else "")]
             if with_code:
-                cells.append(r.result_code or "")
+                cells.append(fit(r.result_code or "", 6))
             result = sms_result_text(r.result_code, r.result_message)
             if state == "unknown" and not result:
                 result = t("sms.outcome.not_found_yet")
-            cells.append(Text(result, no_wrap=True, overflow="ellipsis"))
+            cells.append(fit(result, self._layout[0]))
             self.add_row(*cells, key=str(r.id))
 
     @property

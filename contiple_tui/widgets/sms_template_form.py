@@ -14,10 +14,12 @@ from contiple_tui.core.phone import format_phone
 from contiple_tui.core.sms_models import Template
 from contiple_tui.errors import ValidationError
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 from contiple_tui.sms import rules
 from contiple_tui.sms.images import MmsImage, check_image_bytes
 from contiple_tui.sms.rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
+from contiple_tui.widgets.safe import cut, options as safe_options
 from contiple_tui.widgets.sms_text import SmsTextField
 from contiple_tui.widgets.tickbox import TickBox
 
@@ -65,17 +67,17 @@ class TemplateForm(Vertical):
         self.query_one("#st-type", Select).value = str(send_type)
         self.query_one("#st-tpl-in-use", Checkbox).value = tpl.in_use if tpl else True
         self.query_one("#st-editable", Checkbox).value = tpl.editable if tpl else True
-        self.query_one("#st-tpl-name", Input).value = tpl.name if tpl else ""
-        self.query_one("#st-description", Input).value = tpl.description if tpl else ""
-        options = [(format_phone(n), n) for n in sender_numbers]
+        self.query_one("#st-tpl-name", Input).value = clean(tpl.name, None) if tpl else ""
+        self.query_one("#st-description", Input).value = clean(tpl.description, None) if tpl else ""
+        options = [(cut(format_phone(n), 40), n) for n in sender_numbers]
         current = tpl.sender_no if tpl else None
         if current and current not in sender_numbers:
-            options.append((t("st.sender.unregistered", number=format_phone(current)), current))
+            options.append((t("st.sender.unregistered", number=cut(format_phone(current), 40)), current))
         sender = self.query_one("#st-sender", Select)
-        sender.set_options(options)
+        sender.set_options(safe_options(options))
         sender.value = current if current else Select.NULL
-        self.query_one("#st-title", SmsTextField).text = tpl.title if tpl else ""
-        self.query_one("#st-body", SmsTextField).text = tpl.body if tpl else ""
+        self.query_one("#st-title", SmsTextField).text = clean(tpl.title, None) if tpl else ""
+        self.query_one("#st-body", SmsTextField).text = clean(tpl.body, None, newlines=True) if tpl else ""
         picker = self.query_one("#st-images", ImagePicker)
         picker.set_images([_stored_image(i.file_name, i.data) for i in tpl.images] if tpl else [])
         picker.query_one("#image-path", Input).value = ""

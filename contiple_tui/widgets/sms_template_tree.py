@@ -13,6 +13,7 @@ from textual.widgets.tree import TreeNode
 
 from contiple_tui.core.sms_models import Category, Template
 from contiple_tui.i18n import t
+from contiple_tui.widgets.safe import cut
 
 Key = tuple[str, int]  # ("cat", id) or ("tpl", id): what a tree node stands for
 
@@ -24,7 +25,7 @@ def _lay_out(tree: Tree) -> None:
 
 
 def category_label(cat: Category, parent: Category | None) -> Text:
-    text = Text(cat.name, style="bold" if parent is None else "")
+    text = Text(cut(cat.name, 60), style="bold" if parent is None else "")
     if not cat.in_use:
         text.append(" " + t("st.mark.off"))
         text.stylize("dim")
@@ -35,7 +36,7 @@ def category_label(cat: Category, parent: Category | None) -> Text:
 
 
 def template_label(tpl: Template) -> Text:
-    text = Text.assemble((f"{tpl.send_type} ", "italic"), tpl.name)
+    text = Text.assemble((f"{tpl.send_type} ", "italic"), cut(tpl.name, 60))
     if not tpl.in_use:
         text.append(" " + t("st.mark.off"))
         text.stylize("dim")

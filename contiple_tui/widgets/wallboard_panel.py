@@ -28,6 +28,8 @@ from contiple_tui.core.models import Service, Thresholds
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.i18n import t
 from contiple_tui.widgets.live_board import LiveBoard
+from contiple_tui.safe_text import clean
+from contiple_tui.widgets.safe import cut
 
 # (key, label, minimum width): sized so both boards fit an 80-column terminal.
 # Widths hold the widest value each can take: "◆9:59:59", "◆100.0%", 999,999 calls.
@@ -68,7 +70,7 @@ def _num(value: int | str, level: wb.Level = wb.Level.OK) -> Text:
 
 @lru_cache(maxsize=256)
 def _name(text: str, bold: bool = False) -> Text:
-    return Text(text, style="bold" if bold else "", no_wrap=True, overflow="ellipsis")  # plain: never markup
+    return Text(clean(text, 200), style="bold" if bold else "", no_wrap=True, overflow="ellipsis")  # plain: never markup
 
 
 @dataclass
@@ -325,7 +327,7 @@ class WallboardPanel(Vertical):
         if len(set(thresholds.values())) == 1:
             parts.append(t("wb.sl_threshold", seconds=next(iter(thresholds.values()))))
         elif thresholds:
-            listing = ", ".join(f"{name} {seconds}s" for name, seconds in thresholds.items())
+            listing = ", ".join(f"{cut(name, 30)} {seconds}s" for name, seconds in thresholds.items())
             parts.append(t("wb.sl_thresholds", list=listing))
         if self.view == "overview":
             parts.append(t("wb.rotation_every", seconds=f"{self.interval:g}") if self.rotating else t("wb.rotation_paused"))

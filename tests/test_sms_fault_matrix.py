@@ -97,7 +97,26 @@ def test_lost_answer_is_posted_once_and_told_truthfully(world, server, kind, pro
         msg = latest(store, cs, agent)
         assert msg.status is MessageStatus.UNKNOWN and msg.request_id is None
         assert {r.state for r in store.sms.recipients(msg.id)} == {"pending"}
+        assert unknown_in_excel(store, cs, agent, msg.id)
     assert posts(server) == 1
+
+
+def unknown_in_excel(store, cs, agent, message_id) -> bool:
+    """The history's Excel says of an unknown send's recipients what the screen says: not 'Sending'."""
+    import tempfile
+    from pathlib import Path
+
+    import openpyxl
+
+    from contiple_tui.export.xlsx import export_sms_history
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "sms.xlsx"
+        export_sms_history(store, agent, cs, sms.history_filter(agent, cs), out, lang="en")
+        rows = list(openpyxl.load_workbook(out, read_only=True).worksheets[0].iter_rows(values_only=True))
+    header = rows[0]
+    states = {row[header.index("Result")] for row in rows[1:] if row[0] == message_id}
+    return states == {"Unknown"}
 
 
 def test_lost_answer_and_failing_list_stays_unknown_until_a_look_up_works(world, server):

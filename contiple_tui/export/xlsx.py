@@ -413,6 +413,8 @@ def export_sms_history(
                 sheets += 1
                 ws = wb.add_sheet(f"{title} ({sheets})", widths)
                 ws.append(headers, wb.bold)
+            if state == "pending" and status == MessageStatus.UNKNOWN:
+                state = "unknown"  # not "sending": whether it went out is not known yet (as on screen)
             state_cell = state_text.get(state)
             if state_cell is None:
                 state_cell = state_text[state] = text(t(f"smsh.state.{state}", lang))

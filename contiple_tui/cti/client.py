@@ -30,6 +30,7 @@ from websockets.exceptions import WebSocketException
 from contiple_tui import __version__
 from contiple_tui.cti import protocol as p
 from contiple_tui.cti.model import Applied, LiveModel
+from contiple_tui.safe_text import clean
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,8 @@ class CtiClient:
             message = p.decode_server(frame)
         except p.ProtocolError as exc:
             self.stats.malformed += 1
-            log.warning("malformed CTI frame (%s)", exc)
+            if self.stats.malformed in (1, 10) or self.stats.malformed % 1000 == 0:  # a flood is one line per thousand
+                log.warning("malformed CTI frame (%d so far): %s", self.stats.malformed, clean(exc, 200))
             return  # not "heard": a server that sends only garbage goes stale, then is reconnected
         self._heard()
         if message is None:

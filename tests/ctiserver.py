@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import websockets
 from websockets.asyncio.server import ServerConnection, serve
 
 from .ctidata import dumps, snapshot, welcome
@@ -69,7 +70,10 @@ class ScriptedCti:
     async def send(self, frame: str | dict) -> None:
         text = frame if isinstance(frame, str) else dumps(frame)
         for ws in list(self.connections):
-            await ws.send(text)
+            try:
+                await ws.send(text)
+            except websockets.ConnectionClosed:
+                pass  # that client is leaving (a reconnect under test): the others still get it
 
     async def wait_for_client(self, timeout: float = 5.0) -> None:
         for _ in range(int(timeout / 0.02)):

@@ -17,6 +17,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from contiple_tui.safe_text import clean
+
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # larger frames are refused by the websocket layer
 MAX_COUNT = 10**9  # any counter or duration beyond this is hostile
@@ -83,7 +85,6 @@ EVENT_FIELDS: dict[Event, dict[str, str]] = {
 _ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # C0/C1 control characters (ESC, BEL, CSI...) never reach a terminal from the feed.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def utc_now() -> datetime:
@@ -130,12 +131,13 @@ def _timezone(value: Any) -> str:
 
 
 def clean_text(value: Any, limit: int = MAX_TEXT) -> str:
-    """A string from the feed, safe to show: no control characters, bounded length."""
+    """A string from the feed, safe to show (:func:`contiple_tui.safe_text.clean`: no control or bidi
+    characters, lone surrogates replaced), at most ``limit`` characters."""
     if not isinstance(value, str):
         raise ProtocolError("expected a string")
     if len(value) > limit * 4:
         raise ProtocolError("string too long")
-    return _CONTROL_RE.sub("", value)[:limit]
+    return clean(value, None)[:limit]
 
 
 def valid_id(value: Any) -> bool:

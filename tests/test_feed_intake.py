@@ -9,7 +9,6 @@ import logging
 import sqlite3
 
 from contiple_tui.app import POSITION_KEY
-from contiple_tui.core import callbacks as cb
 
 from .apphelpers import make_app, workers_done
 from .ctidata import dumps, event
@@ -38,9 +37,14 @@ async def _until(pilot, predicate, timeout: float = 5.0) -> None:
 
 
 def _row(store, request_id: str):
-    return store.db.conn.execute(
-        "SELECT customer_name, ivr_route, customer_phone, phone_valid FROM callbacks WHERE cti_request_id = ?",
-        (request_id,)).fetchone()
+    """Read through a connection of its own, as another process would (the app's workers use the store's)."""
+    conn = sqlite3.connect(store.path)
+    try:
+        return conn.execute(
+            "SELECT customer_name, ivr_route, customer_phone, phone_valid FROM callbacks WHERE cti_request_id = ?",
+            (request_id,)).fetchone()
+    finally:
+        conn.close()
 
 
 async def test_lone_surrogates_from_the_feed_are_kept_replaced(demo_store):
@@ -62,17 +66,14 @@ async def test_lone_surrogates_from_the_feed_are_kept_replaced(demo_store):
         await server.stop()
 
 
-async def test_a_request_the_store_refuses_holds_the_position_and_is_replayed(demo_store, monkeypatch, caplog):
+async def test_a_request_the_store_refuses_holds_the_position_and_is_replayed(demo_store, caplog):
     server = ScriptedCti()
     await server.start()
-    real_intake = cb.intake
-
-    def failing_intake(store, service, **kw):
-        if kw["request_id"] == "cb-fail-1":
-            raise sqlite3.OperationalError("disk I/O error")
-        return real_intake(store, service, **kw)
-
-    monkeypatch.setattr(cb, "intake", failing_intake)
+    # The database itself refuses this one request (a trigger in the SQLite file: the store's edge,
+    # not our code), as a damaged or failing disk would.
+    refuse = ("CREATE TRIGGER refuse_cb_fail BEFORE INSERT ON callbacks WHEN NEW.cti_request_id = 'cb-fail-1' "
+              "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+    demo_store.db.run_write(lambda conn: conn.execute(refuse))
     first, second = _request(11, "cb-fail-1", "01044440001"), _request(12, "cb-ok-2", "01044440002")
     app = make_app(demo_store, "admin", lang="en", cti_url=server.url)
     try:
@@ -93,7 +94,7 @@ async def test_a_request_the_store_refuses_holds_the_position_and_is_replayed(de
         assert _row(demo_store, "cb-fail-1") is None
 
         # The next console resumes from the position: the request is replayed and taken in.
-        monkeypatch.setattr(cb, "intake", real_intake)
+        demo_store.db.run_write(lambda conn: conn.execute("DROP TRIGGER refuse_cb_fail"))
         server.replay = [first, second]
         server.snapshot = {**server.snapshot, "seq": 12}
         app = make_app(demo_store, "admin", lang="en", cti_url=server.url)

@@ -212,7 +212,10 @@ class CallbackListView(MenuView):
                     selected=len(table.selected)))
 
     def _say(self, text: str, error: bool = False) -> None:
-        line = self.query_one("#cb-status-line", Static)
+        found = self.query("#cb-status-line")
+        if not found:
+            return  # the view is being composed or taken down (a store change arrived meanwhile)
+        line = found.first(Static)
         # One line of fixed height and full width: its new text needs no layout pass of the screen.
         line.update(Text(("⚠ " if error else "") + text, style="bold" if error else ""), layout=False)
 

@@ -533,6 +533,9 @@ def test_errors_raised_before_the_request_leaves_are_not_maybe_sent(server, wher
     gw.close()
     assert err.value.maybe_sent is False and err.value.key == "sms.err.gateway_unreachable"
     assert server.received == []
+    for lang in ("en", "ko"):
+        text = err.value.message(lang)
+        assert "secret" not in text and "key" not in text.replace("***", "")  # not even escaped
 
 
 @pytest.mark.parametrize("processed", [True, False])

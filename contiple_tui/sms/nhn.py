@@ -382,9 +382,15 @@ class NhnGateway(Gateway):
         return self._scrub(str(exc) or type(exc).__name__)
 
     def _scrub(self, text: str) -> str:
+        """``text`` without the keys, also as they read quoted in a URL or escaped in a repr (h11 names
+        an illegal header value as ``b'...'``)."""
+        forms = set()
         for secret in (self._secret_key, self._app_key):
             if secret:
-                text = text.replace(secret, "***")
+                forms.update((secret, quote(secret, safe=""), repr(secret)[1:-1],
+                              repr(secret.encode("utf-8"))[2:-1]))
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
         return text
 
     def _call(

@@ -279,3 +279,30 @@ async def test_console_turns_due_sandbox_reservations_into_sent(demo_store):
         await pilot.pause()
         app._refresh_sms()
         await until(pilot, lambda: store.sms.get_message(outcome.message_id).status is MessageStatus.SENT)
+
+
+async def test_locked_template_with_old_tabs_and_carriage_returns_is_sent(demo_store):
+    """A locked template stored before the door refused tabs and CR/CRLF (written to SQLite directly):
+    the composer shows it made safe, and sending it is not refused as a changed locked text."""
+    store = demo_store
+    cs, admin = store.services.get_by_code("cs"), store.users.get_by_login("admin")
+    top = sms.add_category(store, admin, cs, "안내")
+    sub = sms.add_category(store, admin, cs, "배송", parent_id=top)
+    tid = sms.save_template(store, admin, cs, sms.TemplateDraft(sub, "출발", SendType.SMS, "임시", editable=False))
+    store.db.run_write(lambda conn: conn.execute("UPDATE sms_templates SET body = ? WHERE id = ?",
+                                                 ("출발\t했습니다\r\n도착\r예정", tid)))
+    app = make_app(store, "agent02", lang="en")
+    async with app.run_test(size=(100, 40)) as pilot:
+        view = await open_composer(pilot)
+        app.query_one("#sms-template", Select).value = str(tid)
+        await pilot.pause()
+        body = app.query_one("#sms-body", SmsTextField)
+        assert body.text == "출발 했습니다\n도착예정" and body.read_only
+        app.query_one("#sms-recipients", Input).value = "01012345678"
+        await pilot.pause()
+        view.action_preview()
+        await until(pilot, lambda: previewing(app))
+        await pilot.click("#preview-send")
+        await until(pilot, lambda: len(sent(store)) == 1)
+        msg = sent(store)[0]
+        assert (msg.body, msg.template_name, msg.status) == ("출발 했습니다\n도착예정", "출발", MessageStatus.SENT)

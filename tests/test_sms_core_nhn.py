@@ -188,3 +188,31 @@ def test_sender_numbers_synced_from_nhn(demo_dir):
         assert result.returncode == 0, result.stderr
         assert "Added: 0299998888. Removed: 0212345678." in result.stdout
         assert "02-9999-8888" in result.stdout and "0211112222" not in result.stdout  # blocked: not usable
+
+
+def test_refresh_goes_on_past_a_send_the_store_cannot_record_and_closes_its_gateways(world, server):
+    """One send's answer cannot be written (a real SQLite error, from a trigger on its rows): it is kept
+    as it was, logged, and tried again by the next refresh; the sends after it are settled all the same
+    and the gateways are closed."""
+    store, cs, agent = world
+    gw = gateway(server)
+    ids = [_send(store, cs, agent, gw, to=f"0101234567{n}").message_id for n in range(3)]
+    gw.close()
+    assert {sms.message(store, agent, cs, i).status for i in ids} == {MessageStatus.REQUESTED}
+    store.db.run_write(lambda conn: conn.execute(
+        f"CREATE TRIGGER refuse_one BEFORE UPDATE ON sms_recipients WHEN OLD.message_id = {ids[1]} "
+        "BEGIN SELECT RAISE(ABORT, 'disk I/O refused for this row'); END"))
+    made: list[NhnGateway] = []
+
+    def gateway_for_test(service, name):
+        made.append(gateway(server))
+        return made[-1]
+
+    assert sms.refresh(store, gateway_for_test, [cs]) == 2
+    statuses = [sms.message(store, agent, cs, i).status for i in ids]
+    assert statuses == [MessageStatus.SENT, MessageStatus.REQUESTED, MessageStatus.SENT]
+    assert made and all(g._client.is_closed for g in made)
+    store.db.run_write(lambda conn: conn.execute("DROP TRIGGER refuse_one"))
+    assert sms.refresh(store, gateway_for_test, [cs]) == 1
+    assert sms.message(store, agent, cs, ids[1]).status is MessageStatus.SENT
+    assert server.requests["POST /sender/sms"] == 3  # looked up, never posted again

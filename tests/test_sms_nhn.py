@@ -518,3 +518,31 @@ def test_server_runs_by_hand():
     assert proc.returncode == 0
     assert "CONTIPLE_TUI_NHN_BASE_URL=" + url in err
     assert "sekrit-42" not in err
+
+
+@pytest.mark.parametrize("where", ["illegal header", "unsupported scheme"])
+def test_errors_raised_before_the_request_leaves_are_not_maybe_sent(server, where):
+    """httpx errors that prove nothing was written (here: h11 refusing a header as the request is built,
+    and a URL scheme httpx does not speak) are plain failures; every other error of a send is maybe_sent."""
+    if where == "illegal header":
+        gw = NhnGateway(server.base_url, server.app_key, "secret\nkey", timeout=2.0)
+    else:
+        gw = NhnGateway(server.base_url.replace("http://", "ftp://"), server.app_key, server.secret_key, timeout=2.0)
+    with pytest.raises(GatewayError) as err:
+        gw.send(make_request(grouping_key="ct-early"))
+    gw.close()
+    assert err.value.maybe_sent is False and err.value.key == "sms.err.gateway_unreachable"
+    assert server.received == []
+    for lang in ("en", "ko"):
+        text = err.value.message(lang)
+        assert "secret" not in text and "key" not in text.replace("***", "")  # not even escaped
+
+
+@pytest.mark.parametrize("processed", [True, False])
+def test_an_answer_that_cannot_be_decoded_may_have_sent(server, gateway, processed):
+    """A send whose answer httpx cannot decode (said to be gzip, and not) went out: maybe_sent."""
+    server.fail_next("bad_gzip", endpoint="POST /sender", processed=processed)
+    with pytest.raises(GatewayError) as err:
+        gateway.send(make_request(grouping_key="ct-gzip"))
+    assert err.value.maybe_sent is True and err.value.key == "sms.err.gateway_broken"
+    assert len(server.sends()) == 1 and bool(server.find("ct-gzip")) is processed

@@ -58,12 +58,16 @@ def forged_cases(store, cs, agent):
         "four images": dataclasses.replace(mms, images=tuple(MmsImage(f"{i}.jpg", jpeg_bytes(), 200, 150)
                                                               for i in range(4))),
         "MMS title emoji": dataclasses.replace(mms, title="🚚"),
+        # An OSC 52 clipboard write (ESC … BEL): prepare() refuses it; a forged Prepared must not pass.
+        "control characters": dataclasses.replace(base, body="hi \x1b]52;c;aGk=\x07 there"),
+        "MMS title control characters": dataclasses.replace(mms, title="제목\x1b[31m"),
     }
 
 
 CASES = ["unregistered sender", "emoji", "over 90 bytes", "no recipients", "bad recipient", "letters in a number",
          "too many recipients", "reservation too soon", "reservation past", "reservation too late",
-         "image on an SMS", "PNG claimed as JPEG", "four images", "MMS title emoji"]
+         "image on an SMS", "PNG claimed as JPEG", "four images", "MMS title emoji", "control characters",
+         "MMS title control characters"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -103,6 +107,49 @@ def test_send_refuses_a_template_locked_since(world):
 
     with pytest.raises(ValidationError) as err:
         sms.send(store, agent, cs, prepared, SandboxGateway())
+    assert err.value.key == "sms.err.template_locked"
+
+
+def _locked_template_with_old_text(store, cs, send_type, title, body) -> int:
+    """A locked template whose text was stored before the door refused tabs and carriage returns:
+    written to SQLite directly, as an old database holds it."""
+    admin = store.users.get_by_login("admin")
+    top = sms.add_category(store, admin, cs, "안내")
+    sub = sms.add_category(store, admin, cs, "배송", parent_id=top)
+    tid = sms.save_template(store, admin, cs, sms.TemplateDraft(sub, "출발", send_type, "임시", title="임시",
+                                                                 editable=False))
+    store.db.run_write(lambda conn: conn.execute("UPDATE sms_templates SET title = ?, body = ? WHERE id = ?",
+                                                 (title, body, tid)))
+    return tid
+
+
+@pytest.mark.parametrize(("send_type", "title", "body"), [
+    (SendType.SMS, "", "출발\t했습니다\r\n도착 예정"),
+    (SendType.MMS, "배송\r\n안내", "출발\t했습니다\r\n도착\r예정"),
+], ids=["SMS body", "MMS title and body"])
+def test_a_locked_template_with_tabs_or_carriage_returns_stays_sendable(world, send_type, title, body):
+    from contiple_tui.safe_text import clean
+    from contiple_tui.sms.gateway import SandboxGateway
+
+    store, cs, agent = world
+    tid = _locked_template_with_old_text(store, cs, send_type, title, body)
+    tpl = sms.get_template(store, agent, cs, tid)
+    # The composer fills its fields with the stored text made safe to show, and cannot change them.
+    shown_title, shown_body = clean(tpl.title, None), clean(tpl.body, None, newlines=True)
+    assert "\t" not in shown_body and "\r" not in shown_body
+    draft = sms.Draft(send_type, "15880001", shown_body, "01012345678", title=shown_title, template_id=tid)
+    outcome = sms.send(store, agent, cs, sms.prepare(store, agent, cs, draft), SandboxGateway())
+    sent = sms.message(store, agent, cs, outcome.message_id)
+    assert sent.body == shown_body and sent.template_id == tid
+    assert sms.template_text(tpl) == (shown_title, shown_body)  # what the composer uses
+    # Still locked: a changed text is refused, before and at the send.
+    with pytest.raises(ValidationError) as err:
+        sms.prepare(store, agent, cs, dataclasses.replace(draft, body=shown_body + "!"))
+    assert err.value.key == "sms.err.template_locked"
+    prepared = sms.prepare(store, agent, cs, draft)
+    with pytest.raises(ValidationError) as err:
+        sms.send(store, agent, cs, dataclasses.replace(prepared, body=shown_body.replace("도착", "출발")),
+                 SandboxGateway())
     assert err.value.key == "sms.err.template_locked"
 
 

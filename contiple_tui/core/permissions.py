@@ -156,9 +156,13 @@ def require_send_sms(user: User, service: Service) -> None:
     require(may_view_sms(user, service), Action.SEND_SMS)
 
 
+def require_view_sms_history(user: User, service: Service) -> None:
+    require(may_view_sms(user, service), Action.VIEW_SMS_HISTORY)
+
+
 def sms_history_scope(user: User, service: Service) -> Scope:
     """An agent's history shows what they sent; an admin's shows all."""
-    require(may_view_sms(user, service), Action.VIEW_SMS_HISTORY)
+    require_view_sms_history(user, service)
     return Scope.ALL if user.is_admin else Scope.OWN
 
 

@@ -9,6 +9,7 @@ window say it never arrived (then it failed, and only the user may send it again
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 import uuid
@@ -32,6 +33,7 @@ from contiple_tui.core.sms_models import (
 )
 from contiple_tui.errors import NotFound, PermissionDenied, StoreError, ValidationError
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 from contiple_tui.sms import rules
 from contiple_tui.sms.gateway import (
     FINAL_STATES,
@@ -63,6 +65,8 @@ LOOKUP_NOTE_EVERY_S = 60  # inside the window, "last looked up" is written at mo
 PENDING_GRACE_S = 60  # a send still "sending" after this, not found at the gateway, shows as unknown
 # (looked up all the same: a console that died, or a disk that filled, after the request went out)
 DESCRIPTION_MAX = 500
+
+log = logging.getLogger(__name__)
 
 
 def service_now(service: Service, now: float | None = None) -> datetime:
@@ -282,9 +286,7 @@ def prepare(store: Store, user: User, service: Service, draft: Draft, now: datet
         template = get_template(store, user, service, draft.template_id)
         if not template.effective_in_use:
             raise ValidationError("sms.err.template_not_in_use", name=template.name)
-        if not template.editable and (draft.body != template.body
-                                      or (draft.send_type is SendType.MMS and draft.title != template.title)):
-            raise ValidationError("sms.err.template_locked", name=template.name)
+        _check_locked(template, draft.send_type, draft.title, draft.body)
     title = draft.title
     rules.validate_content(draft.send_type, title, draft.body, len(draft.images))
     if draft.images:
@@ -332,34 +334,53 @@ def summarize(states: dict[str, int]) -> MessageStatus:
     return MessageStatus.PARTIAL if n(RecipientState.CANCELLED) else MessageStatus.FAILED
 
 
+def template_text(template: Template) -> tuple[str, str]:
+    """A template's (title, body) as the composer shows them: the stored text made safe to show
+    (:func:`contiple_tui.safe_text.clean`: tabs as spaces, carriage returns and other controls
+    dropped; the title on one line). Text stored before the door refused such characters differs
+    from what is stored, so a locked template is compared in this form, never byte for byte."""
+    return clean(template.title, None), clean(template.body, None, newlines=True)
+
+
+def _check_locked(template: Template, send_type: SendType, title: str, body: str) -> None:
+    """A locked (non-editable) template's text is sent as it is: refuse any change to it (compared as
+    :func:`template_text` shows it, on both sides)."""
+    if template.editable:
+        return
+    locked_title, locked_body = template_text(template)
+    if clean(body, None, newlines=True) != locked_body or (
+            send_type is SendType.MMS and clean(title, None) != locked_title):
+        raise ValidationError("sms.err.template_locked", name=template.name)
+
+
 def recheck(store: Store, user: User, service: Service, prepared: Prepared, now: datetime) -> Prepared:
     """Every rule of 2-2 checked again on what is about to be sent, from the store's own records (the
     service's registered sender numbers, the template), whoever built ``prepared``: bytes, characters
-    the carrier cannot encode, recipients, the reservation window (time has passed since it was typed)
-    and the images (decoded again). Returns the send as the core checked it."""
+    the carrier cannot encode, control characters, recipients, the reservation window (time has passed
+    since it was typed) and the images (decoded again). Returns the send as the core checked it.
+
+    ``user`` and ``service`` must be as the store has them now: :func:`send` passes what ``@acting``
+    has just re-read (the registered sender numbers are checked against that record)."""
     if not isinstance(prepared, Prepared):
         raise TypeError("send() takes what prepare() returned")
-    current = store.services.get(service.id)
-    if current is None:
-        raise NotFound("err.service_unknown", service=service.code)
-    perms.require_send_sms(user, current)
+    perms.require_send_sms(user, service)
+    safe_input.check("sms_title", prepared.title, newlines=True)
+    safe_input.check("sms_body", prepared.body, newlines=True)
     template = None
     if prepared.template is not None:
-        template = get_template(store, user, current, prepared.template.id)
+        template = get_template(store, user, service, prepared.template.id)
         if not template.effective_in_use:
             raise ValidationError("sms.err.template_not_in_use", name=template.name)
-        if not template.editable and (prepared.body != template.body or (
-                prepared.send_type is SendType.MMS and prepared.title != template.title)):
-            raise ValidationError("sms.err.template_locked", name=template.name)
+        _check_locked(template, prepared.send_type, prepared.title, prepared.body)
     send_type = SendType(prepared.send_type)
     title = prepared.title if send_type is SendType.MMS else ""
     rules.validate_content(send_type, title, prepared.body, len(prepared.images))
     images = tuple(check_image_bytes(i.file_name, i.data) for i in prepared.images)
     if images:
         check_image_set(images)
-    if not current.sender_numbers:
+    if not service.sender_numbers:
         raise ValidationError("sms.err.no_sender_numbers")
-    sender = rules.check_sender(prepared.sender_no, current.sender_numbers)
+    sender = rules.check_sender(prepared.sender_no, service.sender_numbers)
     if any(not isinstance(n, str) for n in prepared.recipients):
         raise ValidationError("sms.err.no_recipients")
     parsed = rules.parse_recipients(",".join(prepared.recipients))
@@ -529,12 +550,30 @@ def _check_scope(user: User, service: Service, f: HistoryFilter) -> None:
         raise PermissionDenied(perms.Action.VIEW_SMS_HISTORY)
 
 
-def message(store: Store, user: User, service: Service, message_id: int) -> Message:
-    scope = perms.sms_history_scope(user, service)
+# One rule says whose sends a user may see and act on (an admin: any in the service; an agent: their own,
+# as :func:`history_filter` scopes the list). Two doors apply it and differ only in what they say of
+# another user's send: :func:`message` (the history's detail view) refuses it as not allowed;
+# :func:`own_message` (acting on a send: ``sms cancel``) says "not found or not yours", the same as for
+# a missing id, so that whether an id exists is not told to someone who may not touch it.
+
+
+def _stored_message(store: Store, user: User, service: Service, message_id: int) -> Message | None:
+    """The send with this id in this service, or None; refuses a user without SMS history here."""
+    perms.require_view_sms_history(user, service)
     msg = store.sms.get_message(message_id)
-    if msg is None or msg.service_id != service.id:
+    return msg if msg is not None and msg.service_id == service.id else None
+
+
+def _is_theirs(user: User, msg: Message) -> bool:
+    return user.is_admin or msg.user_id == user.id
+
+
+def message(store: Store, user: User, service: Service, message_id: int) -> Message:
+    """A send the user may see. A missing id raises NotFound, another user's send PermissionDenied."""
+    msg = _stored_message(store, user, service, message_id)
+    if msg is None:
         raise NotFound("sms.err.message_missing")
-    if scope is perms.Scope.OWN and msg.user_id != user.id:
+    if not _is_theirs(user, msg):
         raise PermissionDenied(perms.Action.VIEW_SMS_HISTORY)
     return msg
 
@@ -542,15 +581,14 @@ def message(store: Store, user: User, service: Service, message_id: int) -> Mess
 def may_cancel(user: User, msg: Message, now: float | None = None) -> bool:
     now = time.time() if now is None else now
     return (msg.status is MessageStatus.RESERVED and msg.reserved_for is not None and msg.reserved_for > now
-            and (user.is_admin or msg.user_id == user.id))
+            and _is_theirs(user, msg))
 
 
 def own_message(store: Store, user: User, service: Service, message_id: int) -> Message:
-    """A send the user may act on (their own; an admin: any in the service). A missing id and another
-    user's send raise the same NotFound ("not found or not yours")."""
-    perms.sms_history_scope(user, service)  # no SMS in this service at all: a plain refusal
-    msg = store.sms.get_message(message_id)
-    if msg is None or msg.service_id != service.id or not (user.is_admin or msg.user_id == user.id):
+    """A send the user may act on (the same rule as :func:`message`). A missing id and another user's
+    send raise the same NotFound ("not found or not yours")."""
+    msg = _stored_message(store, user, service, message_id)
+    if msg is None or not _is_theirs(user, msg):
         raise NotFound("sms.outcome.cancel_not_found", id=message_id)
     return msg
 
@@ -588,31 +626,43 @@ def refresh(store: Store, gateway_for: Callable[[Service, str], Gateway], servic
 
     Sandbox: a reservation becomes sent when its time has come. NHN: each open request is asked for
     its recipients' states; an unknown send (or one left pending) is looked up by its grouping key and
-    settled as :func:`_look_up` says. Nothing is ever sent from here.
+    settled as :func:`_look_up` says. Nothing is ever sent from here. A send that cannot be looked up or
+    recorded (the store fails on it) is logged and left as it was for the next refresh; the others go on.
     """
     now = time.time() if now is None else now
     changed = 0
     for service in services:
         gateways: dict[str, Gateway | None] = {}
-        for msg in store.sms.open_messages(service.id):
-            if msg.gateway == "sandbox":
-                if msg.status is MessageStatus.RESERVED and msg.reserved_for is not None and msg.reserved_for <= now:
-                    changed += _sandbox_due(store, msg, int(now))
-                elif msg.status in (MessageStatus.PENDING, MessageStatus.UNKNOWN) and msg.created_at < now - 60:
-                    changed += _settle_pending(store, msg)
-                continue
-            if msg.gateway not in gateways:
+        try:
+            for msg in store.sms.open_messages(service.id):
                 try:
-                    gateways[msg.gateway] = gateway_for(service, msg.gateway)
-                except GatewayError:  # keys removed since: leave those sends as they are
-                    gateways[msg.gateway] = None
-            gateway = gateways[msg.gateway]
-            if gateway is not None:
-                changed += _refresh_remote(store, msg, gateway, now)
-        for gateway in gateways.values():
-            if gateway is not None:
-                gateway.close()
+                    changed += _refresh_one(store, gateway_for, gateways, service, msg, now)
+                except (sqlite3.Error, StoreError) as exc:
+                    # This send alone cannot be looked up or recorded now: each write is one transaction,
+                    # so it is kept as it was and the next refresh tries it again. The others go on.
+                    log.warning("SMS send #%s not refreshed: %s", msg.id, clean(exc, 300))
+        finally:
+            for gateway in gateways.values():
+                if gateway is not None:
+                    gateway.close()
     return changed
+
+
+def _refresh_one(store: Store, gateway_for: Callable[[Service, str], Gateway], gateways: dict[str, Gateway | None],
+                 service: Service, msg: Message, now: float) -> int:
+    if msg.gateway == "sandbox":
+        if msg.status is MessageStatus.RESERVED and msg.reserved_for is not None and msg.reserved_for <= now:
+            return _sandbox_due(store, msg, int(now))
+        if msg.status in (MessageStatus.PENDING, MessageStatus.UNKNOWN) and msg.created_at < now - 60:
+            return _settle_pending(store, msg)
+        return 0
+    if msg.gateway not in gateways:
+        try:
+            gateways[msg.gateway] = gateway_for(service, msg.gateway)
+        except GatewayError:  # keys removed since: leave those sends as they are
+            gateways[msg.gateway] = None
+    gateway = gateways[msg.gateway]
+    return 0 if gateway is None else _refresh_remote(store, msg, gateway, now)
 
 
 def _sandbox_due(store: Store, msg: Message, now: int) -> int:
@@ -625,11 +675,11 @@ def _sandbox_due(store: Store, msg: Message, now: int) -> int:
     return 1
 
 
-def _settle_pending(store: Store, msg: Message, reason: str = "sms.err.interrupted") -> int:
+def _settle_pending(store: Store, msg: Message) -> int:
     """A send interrupted before its answer was recorded (the process died), which the gateway does not
     have (the sandbox never has anything): it was not sent, so it failed."""
     now = int(time.time())
-    text = t(reason)
+    text = t("sms.err.interrupted")
 
     def write(conn):
         store.sms.set_all_recipients(conn, msg.id, str(RecipientState.FAILED), None, text, now)
@@ -709,6 +759,6 @@ def is_final(state: str) -> bool:
 __all__ = [
     "Draft", "Prepared", "RecipientResult", "SendOutcome", "TemplateDraft", "add_category", "cancel_reservation",
     "category_contents", "delete_category", "delete_template", "get_template", "history", "history_count",
-    "history_filter", "message", "may_cancel", "own_message", "prepare", "recheck", "refresh", "save_template", "send", "service_now",
+    "history_filter", "message", "may_cancel", "own_message", "prepare", "recheck", "refresh", "save_template", "send", "service_now", "template_text",
     "template_tree", "update_category", "usable_templates",
 ]

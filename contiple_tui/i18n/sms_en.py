@@ -116,6 +116,7 @@ MESSAGES: dict[str, str] = {
     "sms.col.user": "Sent by",
     # -- NHN Cloud gateway (sms/nhn.py) --
     "sms.err.gateway_dropped": "The SMS gateway closed the connection without answering: {reason}",
+    "sms.err.gateway_broken": "The SMS gateway's answer could not be read: {reason}",
     "sms.code.no_message": "no explanation given",
     "sms.code.-1004": "this computer's IP address is not allowed by the NHN Cloud project",
     "sms.code.-1005": "a request parameter is invalid",

@@ -116,6 +116,7 @@ MESSAGES: dict[str, str] = {
     "sms.col.user": "발송자",
     # -- NHN Cloud gateway (sms/nhn.py) --
     "sms.err.gateway_dropped": "SMS 게이트웨이가 응답 없이 연결을 끊었습니다: {reason}",
+    "sms.err.gateway_broken": "SMS 게이트웨이의 응답을 읽을 수 없습니다: {reason}",
     "sms.code.no_message": "설명이 없습니다",
     "sms.code.-1004": "이 컴퓨터의 IP 주소는 NHN Cloud 프로젝트에서 허용되지 않았습니다",
     "sms.code.-1005": "요청 파라미터가 올바르지 않습니다",

@@ -19,7 +19,6 @@ from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.sms_preview import SmsPreviewScreen
 from contiple_tui.sms import rules
-from contiple_tui.safe_text import clean
 from contiple_tui.sms.factory import gateway_for, gateway_name
 from contiple_tui.sms.gateway import SendUnknown
 from contiple_tui.sms.images import check_image_bytes
@@ -207,8 +206,7 @@ class SmsComposeView(MenuView):
             self._set_type(tpl.send_type)
             if tpl.sender_no and tpl.sender_no in self.session.service.sender_numbers:
                 self.query_one("#sms-sender", Select).value = tpl.sender_no
-            title.text = clean(tpl.title, None)
-            body.text = clean(tpl.body, None, newlines=True)
+            title.text, body.text = sms.template_text(tpl)  # what the core compares a locked one with
             images = []
             for img in tpl.images:
                 try:

@@ -68,6 +68,18 @@ RESERVATION_STATUS: dict[str, RecipientState] = {
 }
 DELIVERED = "1000"  # handset result code in the lists: delivered
 
+# The httpx errors that prove a request never left this machine (httpx 0.29, httpcore 1.0): no connection
+# was made (ConnectError, ConnectTimeout; ProxyError: the proxy's CONNECT tunnel or SOCKS handshake
+# failed), none was free in the pool (PoolTimeout), the URL was refused before connecting (InvalidURL,
+# UnsupportedProtocol), or the request line and headers were refused by h11 as they were built
+# (LocalProtocolError; httpcore raises it only there for HTTP/1.1). Every other error of a send (read or
+# write errors and timeouts, the server closing the connection, an answer that cannot be decoded) comes
+# after bytes were written: the send may have been taken (``maybe_sent``).
+NEVER_LEFT = (
+    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError, httpx.InvalidURL,
+    httpx.UnsupportedProtocol, httpx.LocalProtocolError,
+)
+
 
 def explain_code(code: int | str | None, gateway_message: str = "", lang: str | None = None) -> str:
     """The user's-language explanation of an NHN API result code, else the gateway's own message."""
@@ -366,10 +378,19 @@ class NhnGateway(Gateway):
             if not rows or (total is not None and seen >= total) or (total is None and len(rows) < PAGE_SIZE):
                 return
 
+    def _reason(self, exc: Exception) -> str:
+        return self._scrub(str(exc) or type(exc).__name__)
+
     def _scrub(self, text: str) -> str:
+        """``text`` without the keys, also as they read quoted in a URL or escaped in a repr (h11 names
+        an illegal header value as ``b'...'``)."""
+        forms = set()
         for secret in (self._secret_key, self._app_key):
             if secret:
-                text = text.replace(secret, "***")
+                forms.update((secret, quote(secret, safe=""), repr(secret)[1:-1],
+                              repr(secret.encode("utf-8"))[2:-1]))
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
         return text
 
     def _call(
@@ -392,18 +413,19 @@ class NhnGateway(Gateway):
         content = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
         try:
             response = self._client.request(method, self._prefix + path, content=content, params=params)
-        except httpx.TimeoutException as exc:
-            early = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            raise GatewayError("sms.err.gateway_timeout", maybe_sent=sending and not early) from None
-        except httpx.ConnectError as exc:
-            raise GatewayError("sms.err.gateway_unreachable", reason=self._scrub(str(exc) or type(exc).__name__)) from None
+        except NEVER_LEFT as exc:
+            # Raised before a byte of the request was written: nothing can have been sent.
+            key = "sms.err.gateway_timeout" if isinstance(exc, httpx.TimeoutException) else "sms.err.gateway_unreachable"
+            raise GatewayError(key, reason=self._reason(exc)) from None
+        except httpx.TimeoutException:  # a read or write timeout: the request may have arrived
+            raise GatewayError("sms.err.gateway_timeout", maybe_sent=sending) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             # Read/write errors, or the server closed the connection: the request may have arrived.
-            raise GatewayError(
-                "sms.err.gateway_dropped", maybe_sent=sending, reason=self._scrub(str(exc) or type(exc).__name__)
-            ) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise GatewayError("sms.err.gateway_unreachable", reason=self._scrub(str(exc) or type(exc).__name__)) from None
+            raise GatewayError("sms.err.gateway_dropped", maybe_sent=sending, reason=self._reason(exc)) from None
+        except httpx.HTTPError as exc:
+            # Anything else happened after the request was written (an answer that cannot be decoded,
+            # e.g. a broken gzip body; redirects): the gateway may have taken it.
+            raise GatewayError("sms.err.gateway_broken", maybe_sent=sending, reason=self._reason(exc)) from None
         try:
             answer = response.json()
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep

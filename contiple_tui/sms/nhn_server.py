@@ -94,7 +94,7 @@ MSG_STATUS_NAMES = {
     "6": "광고 제한 실패", "7": "광고 제한 재발송 대기",
 }
 HANDSET_RESULTS = {"1000": "성공", "3001": "가입자 없음"}
-FAILURE_KINDS = ("timeout", "disconnect", "http500", "invalid_json", "unexpected_json", "nested_json")
+FAILURE_KINDS = ("timeout", "disconnect", "http500", "invalid_json", "unexpected_json", "nested_json", "bad_gzip")
 NESTED_DEPTH = 100_000  # "nested_json": deeper than any JSON parser's recursion limit
 _PROCESSED_BY_DEFAULT = ("timeout", "disconnect")
 
@@ -318,7 +318,9 @@ class NhnServer:
         - ``"http500"``: HTTP 500 with an HTML page, nothing processed;
         - ``"invalid_json"``: HTTP 200 whose body is not JSON, nothing processed;
         - ``"unexpected_json"``: HTTP 200, JSON without the NHN header, nothing processed;
-        - ``"nested_json"``: HTTP 200 whose body is an array nested ``NESTED_DEPTH`` deep, nothing processed.
+        - ``"nested_json"``: HTTP 200 whose body is an array nested ``NESTED_DEPTH`` deep, nothing processed;
+        - ``"bad_gzip"``: HTTP 200 said to be gzip (``Content-Encoding: gzip``) whose body is not: the
+          client cannot decode the answer at all, nothing processed.
 
         ``processed`` overrides whether the request is carried out before the failure (a send
         recorded and listed): by default only for "timeout" and "disconnect". An int result code is
@@ -927,13 +929,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(504, b"", "text/plain")
         elif kind == "disconnect":
             self.close_connection = True
+        elif kind == "bad_gzip":
+            body = json.dumps({"header": _header(0)}).encode("utf-8")  # plain JSON, though said to be gzip
+            self._write(200, body, "application/json;charset=UTF-8", {"Content-Encoding": "gzip"})
         else:  # unexpected_json
             self._write(200, b'{"result": "ok"}', "application/json;charset=UTF-8")
 
-    def _write(self, status: int, body: bytes, content_type: str) -> None:
+    def _write(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             if self.close_connection:
                 self.send_header("Connection", "close")

@@ -629,6 +629,33 @@ def test_gateway_result_message_is_plain_text(demo_dir, monkeypatch, answer):
         _no_terminal_tricks(history.stdout + history.stderr)
 
 
+def test_gateway_answer_with_lone_surrogates_is_stored_replaced(demo_dir, monkeypatch):
+    """NHN's per-recipient resultMessage of an accepted send holds a lone surrogate (a JSON "\\ud800"
+    escape) and an escape sequence: the send is recorded (U+FFFD in its place), not lost to a UTF-8 error
+    after the request went out, and listed as plain text."""
+    import sqlite3
+
+    from contiple_tui.sms import nhn_server
+    from contiple_tui.sms.nhn_server import NhnServer
+    from contiple_tui.store import DB_FILENAME
+
+    monkeypatch.setitem(nhn_server.RESULT_MESSAGES, 0, "ok\ud800" + HOSTILE[10])
+    with NhnServer(app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")) as server:
+        env = {"CONTIPLE_TUI_SMS_GATEWAY": "nhn", "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+               "CONTIPLE_TUI_NHN_APP_KEY": "app-1", "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1"}
+        sent = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "send", "--to",
+                       "01012345678", "--body", "안내", env=env)
+        assert sent.returncode == 0, (sent.stdout, sent.stderr)
+        assert server.requests["POST /sender/sms"] == 1
+        conn = sqlite3.connect(demo_dir / DB_FILENAME)
+        stored = conn.execute("SELECT result_message FROM sms_recipients ORDER BY id DESC LIMIT 1").fetchone()[0]
+        conn.close()
+        assert stored.startswith("ok\ufffd") and "\x1b" not in stored
+        history = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "history", env=env)
+        assert history.returncode == 0, history.stderr
+        _no_terminal_tricks(history.stdout + history.stderr)
+
+
 async def test_hostile_image_file_names_are_text(demo_store, tmp_path):
     """A JPEG whose file name holds markup and escapes (Linux allows both), added in the composer, and a
     missing file whose path is echoed in the refusal."""

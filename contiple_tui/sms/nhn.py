@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from contiple_tui.i18n import en, t
+from contiple_tui.safe_text import clean
 from contiple_tui.sms.gateway import (
     Gateway,
     GatewayError,
@@ -131,7 +132,9 @@ def _as_int(value: Any) -> int | None:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A string from NHN's answer as it may be stored and shown: no controls, no lone surrogates (a JSON
+    "\\ud800" escape would make the store's UTF-8 write fail after the send went out), bounded."""
+    return clean(value, 1000)
 
 
 def _row_seq(row: dict[str, Any]) -> int | None:
@@ -237,7 +240,7 @@ class NhnGateway(Gateway):
             by_number.get(number) or RecipientResult(number, None, RecipientState.PENDING)
             for number in request.recipients
         )
-        return SendResult(str(data["requestId"]), results, tuple(str(f) for f in file_ids))
+        return SendResult(_text(data["requestId"]), results, tuple(str(f) for f in file_ids))
 
     def find_sent(self, request: SendRequest) -> SendResult | None:
         now = datetime.now(self._zone)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pty
 import signal
+import sqlite3
 import subprocess
 import sys
 import termios
@@ -186,6 +187,43 @@ def test_refusal_in_korean_and_demo_not_seeded_without_a_tty(tmp_path):
     before = db.read_bytes()
     assert _no_tty_run("--data-dir", str(tmp_path), "demo", "--reset").returncode == 2
     assert db.read_bytes() == before
+
+
+def _older_schema_store(folder: Path) -> Path:
+    """A store as the previous version of the program left it: one migration behind."""
+    from contiple_tui.store.connection import _split_sql
+    from contiple_tui.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "contiple.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    for script in MIGRATIONS[:SCHEMA_VERSION - 1]:
+        for statement in _split_sql(script):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return db
+
+
+@pytest.mark.parametrize("command", [[], ["wallboard"], ["wallboard", "--kiosk"]])
+def test_no_tty_refusal_comes_before_the_store_is_migrated_or_created(tmp_path, command):
+    """README: without a terminal the full-screen commands refuse "before touching anything" -- also
+    when opening the store would migrate it (an older schema) or create it (none yet)."""
+    old = tmp_path / "old"
+    db = _older_schema_store(old)
+    before, files = db.read_bytes(), sorted(p.name for p in old.iterdir())
+    result = _no_tty_run("--data-dir", str(old), "--user", "admin", *command)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "no terminal" in lines[0], result.stderr
+    assert db.read_bytes() == before and sorted(p.name for p in old.iterdir()) == files
+    new = tmp_path / "new"
+    result = _no_tty_run("--data-dir", str(new), "--user", "admin", *command)
+    assert result.returncode == 2 and len(result.stderr.decode().strip().splitlines()) == 1
+    assert not new.exists()
 
 
 def test_non_interactive_commands_work_without_a_tty(data, tmp_path):

@@ -31,7 +31,7 @@ from contiple_tui.core.session import Session
 from contiple_tui.cti.dialer import CallbackDialer
 from contiple_tui.cti.protocol import Event, EventMessage
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.errors import ConfigError, ContipleError, StoreError
+from contiple_tui.errors import ConfigError, ContipleError, IdentityError, StoreError
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
@@ -118,6 +118,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self._intake_lock = threading.Lock()  # the intake workers finish on their own threads
         self._retrying_intakes = False
         self._saved_position: str | None = None
+        self._store_fault: str | None = None  # the last store fault said by check_store_changes
         for theme in BUILTIN_THEMES:
             self.register_theme(theme)
         for path in config.theme_files:
@@ -457,26 +458,39 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     # -- live data ----------------------------------------------------------------------------
 
     def check_store_changes(self) -> None:
-        """Poll PRAGMA data_version: another console's commit shows here within a refresh period."""
-        if not self._watcher.changed():
-            return
-        before = (self.session.user, self.session.services, self.session.service)
+        """Poll PRAGMA data_version: another console's commit shows here within a refresh period.
+
+        A disabled or removed user ends the console (IdentityError). A fault of the store (I/O error,
+        damaged page, full disk) is said on screen once, not on every poll, and the console stays up."""
         try:
-            self.session.reload()
-        except ContipleError as exc:  # disabled or removed while signed in
+            read = self._check_store_changes()
+        except IdentityError as exc:  # disabled or removed while signed in
             self.exit_message = exc.message()
             self.exit()
-            return
+        except ContipleError as exc:  # a StoreError: the disk is full, a page is damaged, an I/O error
+            message = exc.message()
+            if message != self._store_fault:
+                self._store_fault = message
+                log.error("store fault while checking for changes: %s", exc)
+                self.notify(message, severity="error")
+        else:
+            if read:
+                self._store_fault = None  # the store answered again: a new fault is news
+
+    def _check_store_changes(self) -> bool:
+        """True when the store changed and was read without a fault."""
+        if not self._watcher.changed():
+            return False
+        before = (self.session.user, self.session.services, self.session.service)
+        self.session.reload()
         if before != (self.session.user, self.session.services, self.session.service):
             self.query_one(ConsoleHeader).refresh_identity()
             self.rebuild_menus()
-            return
-        try:
-            self._announce()
-        except ContipleError as exc:  # a full disk or a damaged page: said on screen, the console stays up
-            self.notify(exc.message(), severity="error")
+            return True
+        self._announce()
         for view in self.query(MenuView):
             view.reload()
+        return True
 
     # -- actions ------------------------------------------------------------------------------
 

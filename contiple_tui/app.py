@@ -487,9 +487,15 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             self.query_one(ConsoleHeader).refresh_identity()
             self.rebuild_menus()
             return True
-        self._announce()
+        fault: ContipleError | None = None
+        try:
+            self._announce()
+        except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
+            fault = exc
         for view in self.query(MenuView):
             view.reload()
+        if fault is not None:
+            raise fault
         return True
 
     # -- actions ------------------------------------------------------------------------------

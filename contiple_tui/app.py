@@ -31,7 +31,7 @@ from contiple_tui.core.session import Session
 from contiple_tui.cti.dialer import CallbackDialer
 from contiple_tui.cti.protocol import Event, EventMessage
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.errors import ConfigError, ContipleError, StoreError
+from contiple_tui.errors import ConfigError, ContipleError, IdentityError, StoreError
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
@@ -112,9 +112,13 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         # Notifications: what was already there at start is not news.
         self._seen_callback = self.store.callbacks.last_callback_id()
         self._seen_history = self.store.callbacks.last_history_id()
-        self._intake_pending: set[int] = set()  # seqs of callback requests not yet in the store
+        # Callback requests from the feed not yet in the store, by (epoch, seq), with their data: being
+        # taken in, or refused by the store and retried on the periodic tick (see _save_position).
+        self._intake_pending: dict[tuple[str, int], _PendingIntake] = {}
         self._intake_lock = threading.Lock()  # the intake workers finish on their own threads
+        self._retrying_intakes = False
         self._saved_position: str | None = None
+        self._store_fault: str | None = None  # the last store fault said by check_store_changes
         for theme in BUILTIN_THEMES:
             self.register_theme(theme)
         for path in config.theme_files:
@@ -159,7 +163,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self._update_badge()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         if self.cti is not None:
-            self.set_interval(2.0, self._save_position)
+            self.set_interval(2.0, self._feed_tick)
         self.set_interval(SMS_REFRESH_S, self._refresh_sms)
         self.query_one(NavMenu).focus()
 
@@ -241,10 +245,11 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self.notify(message, severity=severity)  # type: ignore[arg-type]
 
     def _on_cti(self, client: CtiClient, what: object) -> None:
-        if isinstance(what, EventMessage) and what.event is Event.CALLBACK_REQUESTED:
+        if isinstance(what, EventMessage) and what.event is Event.CALLBACK_REQUESTED and client.epoch is not None:
+            key = (client.epoch, what.seq)
             with self._intake_lock:
-                self._intake_pending.add(what.seq)
-            self._intake(what.seq, what.data)
+                self._intake_pending[key] = _PendingIntake(what.data)
+            self._intake(key, what.data)
         # The header lives on the base screen, which may sit under a dialog.
         header = self._header
         if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
@@ -254,15 +259,26 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                 pass
 
     @work(thread=True, group="intake", exit_on_error=False)
-    def _intake(self, seq: int, data: dict) -> None:
+    def _intake(self, key: tuple[str, int], data: dict) -> None:
         """Every console takes CTI callback requests in; the store keeps each request exactly once.
 
-        The feed position moves past ``seq`` only once the request is committed (or refused by a rule:
+        The feed position moves past a request only once it is committed (or refused by a rule:
         unknown service, callback feature off). A request the store cannot take (disk full, damaged…)
-        stays pending: the position stays before it, so the next console replays it, and the failure
-        is logged and shown.
+        stays pending with its data: the position stays before it, the failure is logged and shown,
+        and the periodic tick tries it again until the store takes it (docs/cti-protocol.md, "Feed
+        position").
         """
-        stored = False
+        if self._take_in(key, data):
+            return
+        with self._intake_lock:
+            pending = self._intake_pending.get(key)
+            if pending is not None:
+                pending.failed = True
+
+    def _take_in(self, key: tuple[str, int], data: dict, *, retry: bool = False) -> bool:
+        """Store one request (idempotent: a request id the store holds changes nothing); True once it
+        is in the store or refused by a rule, and then no longer pending."""
+        epoch, seq = key
         try:
             service = self.store.services.get_by_code(data["service"])
             if service is None or not service.callback_enabled:
@@ -272,15 +288,19 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                 cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"],
                           name=data.get("name"), ivr_route=data.get("ivr_route"),
                           requested_at=data["requested_at"])
-            stored = True
         except Exception as exc:  # noqa: BLE001 - whatever it was, the request is not in the store
-            log.error("callback request %s (seq %d) not stored, feed position held before it: %s",
-                      data.get("request_id"), seq, exc, exc_info=not isinstance(exc, StoreError))
-            self._intake_failed(data, exc)
-        finally:
-            if stored:
-                with self._intake_lock:
-                    self._intake_pending.discard(seq)
+            if retry:  # said once already; the tick tries again
+                log.debug("callback request %s (%s:%d) still not stored: %s", data.get("request_id"), epoch, seq, exc)
+            else:
+                log.error("callback request %s (%s:%d) not stored, feed position held before it: %s",
+                          data.get("request_id"), epoch, seq, exc, exc_info=not isinstance(exc, StoreError))
+                self._intake_failed(data, exc)
+            return False
+        with self._intake_lock:
+            self._intake_pending.pop(key, None)
+        if retry:
+            log.info("callback request %s (%s:%d) stored on a retry", data.get("request_id"), epoch, seq)
+        return True
 
     def _intake_failed(self, data: dict, exc: Exception) -> None:
         service = next((s for s in self.session.services if s.code == data.get("service")), None)
@@ -289,15 +309,57 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             self.notify(t("feed.intake_failed", request=clean(data.get("request_id", "?"), 80), error=error),
                         severity="error", timeout=30)
 
+    def _feed_tick(self) -> None:
+        """Every 2 seconds: the requests the store refused are tried again, and the position is saved."""
+        self._retry_intakes()
+        self._save_position()
+
+    def _retry_intakes(self) -> None:
+        epoch = self.cti.epoch if self.cti is not None else None
+        with self._intake_lock:
+            if self._retrying_intakes:
+                return
+            # The current epoch's first (they hold the position back), each epoch in feed order.
+            keys = sorted((k for k, p in self._intake_pending.items() if p.failed), key=lambda k: (k[0] != epoch, k))
+            if not keys:
+                return
+            self._retrying_intakes = True
+            batch = [(k, self._intake_pending[k].data) for k in keys]
+            for k in keys:
+                self._intake_pending[k].failed = False  # being retried: not started twice
+        self._run_retries(batch)
+
+    @work(thread=True, group="intake-retry", exit_on_error=False)
+    def _run_retries(self, batch: list[tuple[tuple[str, int], dict]]) -> None:
+        try:
+            for index, (key, data) in enumerate(batch):
+                if not self._take_in(key, data, retry=True):
+                    # The store still refuses: the rest waits for the next tick, not hammered now.
+                    with self._intake_lock:
+                        for later, _data in batch[index:]:
+                            pending = self._intake_pending.get(later)
+                            if pending is not None:
+                                pending.failed = True
+                    return
+        finally:
+            with self._intake_lock:
+                self._retrying_intakes = False
+
     def _save_position(self) -> None:
         """Keep where the feed was applied up to, so requests made while no console runs are replayed
-        to the next one. Never past a request that is not in the store yet."""
+        to the next one. Never past a request of the current epoch that is not in the store yet.
+
+        The position names one epoch (``epoch:seq``): requests pending from an earlier epoch (the CTI
+        server restarted meanwhile) cannot hold it back, since a new server run replays nothing of the
+        old one; they stay pending here, retried from their data, until the store takes them."""
         client = self.cti
         if client is None or client.epoch is None or client.model.seq is None:
             return
+        epoch = client.epoch
         with self._intake_lock:
-            seq = min(self._intake_pending) - 1 if self._intake_pending else client.model.seq
-        position = f"{client.epoch}:{seq}"
+            held = [seq for (e, seq) in self._intake_pending if e == epoch]
+        seq = min(min(held) - 1, client.model.seq) if held else client.model.seq
+        position = f"{epoch}:{seq}"
         if position != self._saved_position:
             try:
                 self.store.db.run_write(lambda conn: self.store.set_meta(conn, POSITION_KEY, position))
@@ -396,26 +458,45 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     # -- live data ----------------------------------------------------------------------------
 
     def check_store_changes(self) -> None:
-        """Poll PRAGMA data_version: another console's commit shows here within a refresh period."""
-        if not self._watcher.changed():
-            return
-        before = (self.session.user, self.session.services, self.session.service)
+        """Poll PRAGMA data_version: another console's commit shows here within a refresh period.
+
+        A disabled or removed user ends the console (IdentityError). A fault of the store (I/O error,
+        damaged page, full disk) is said on screen once, not on every poll, and the console stays up."""
         try:
-            self.session.reload()
-        except ContipleError as exc:  # disabled or removed while signed in
+            read = self._check_store_changes()
+        except IdentityError as exc:  # disabled or removed while signed in
             self.exit_message = exc.message()
             self.exit()
-            return
+        except ContipleError as exc:  # a StoreError: the disk is full, a page is damaged, an I/O error
+            message = exc.message()
+            if message != self._store_fault:
+                self._store_fault = message
+                log.error("store fault while checking for changes: %s", exc)
+                self.notify(message, severity="error")
+        else:
+            if read:
+                self._store_fault = None  # the store answered again: a new fault is news
+
+    def _check_store_changes(self) -> bool:
+        """True when the store changed and was read without a fault."""
+        if not self._watcher.changed():
+            return False
+        before = (self.session.user, self.session.services, self.session.service)
+        self.session.reload()
         if before != (self.session.user, self.session.services, self.session.service):
             self.query_one(ConsoleHeader).refresh_identity()
             self.rebuild_menus()
-            return
+            return True
+        fault: ContipleError | None = None
         try:
             self._announce()
-        except ContipleError as exc:  # a full disk or a damaged page: said on screen, the console stays up
-            self.notify(exc.message(), severity="error")
+        except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
+            fault = exc
         for view in self.query(MenuView):
             view.reload()
+        if fault is not None:
+            raise fault
+        return True
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -483,6 +564,16 @@ class ContipleApp(SafeNotify, Localized, App[None]):
 
 
 POSITION_KEY = "cti_position"
+
+
+class _PendingIntake:
+    """A callback request from the feed that is not in the store yet."""
+
+    __slots__ = ("data", "failed")
+
+    def __init__(self, data: dict) -> None:
+        self.data = data
+        self.failed = False  # the store refused it: the periodic tick tries it again
 
 
 def stored_position(store) -> tuple[str, int] | None:

@@ -174,8 +174,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _crashed(exc: BaseException) -> int:
-    from contiple_tui.safe_text import clean
-
     if os.environ.get("CONTIPLE_TUI_DEBUG"):
         import traceback
 
@@ -192,7 +190,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     set_language(cfg.lang)
 
     if args.command == "config":
-        print(cfg.config_file)
+        print(clean(cfg.config_file, None))  # the path comes from --data-dir or the environment
         return 0
 
     from contiple_tui.store import DB_FILENAME, Store
@@ -204,6 +202,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from contiple_tui.errors import IdentityError
 
         raise IdentityError("err.unknown_user", login=args.user or getpass.getuser())
+    if args.command in (None, "wallboard") and _opening_would_change(cfg.data_dir / DB_FILENAME):
+        # A full-screen command without a terminal is refused before the store is created or migrated
+        # (README "Usage": before touching anything). Opening a store at the current schema changes
+        # nothing, so there the refusals of the store and the identity still come first.
+        from contiple_tui.terminal import require_tty
+
+        require_tty()
     store = Store.in_dir(cfg.data_dir)
     try:
         if args.command == "users":
@@ -223,6 +228,23 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _console(cfg, store, args.user or getpass.getuser(), args.service)
     finally:
         store.close()
+
+
+def _opening_would_change(db_path: Path) -> bool:
+    """Would opening this database create or migrate it? Read from the file's header (``user_version``
+    at offset 60), not through SQLite, which would leave -wal and -shm files beside it. A migration
+    not yet checkpointed out of the WAL only makes the answer "yes" where it is "no": never the other
+    way round, since versions only go up."""
+    from contiple_tui.store.migrations import SCHEMA_VERSION
+
+    try:
+        with open(db_path, "rb") as f:
+            header = f.read(100)
+    except OSError:
+        return not db_path.exists()  # unreadable: the store's own open check says why
+    if len(header) < 100:
+        return True
+    return int.from_bytes(header[60:64], "big") < SCHEMA_VERSION
 
 
 def _console(cfg, store, login: str, service: str | None = None) -> int:
@@ -277,7 +299,7 @@ def _demo(args: argparse.Namespace, cfg) -> int:
             print(t("cli.demo.seeding", callbacks=f"{args.callbacks:,}"), file=sys.stderr, flush=True)
             demo.seed(store, callbacks=args.callbacks, agents=args.agents)
         if args.seed_only:
-            print(db_path)
+            print(clean(db_path, None))
             return 0
         cfg.data_dir = demo_dir
         if not args.cti_url:

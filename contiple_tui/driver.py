@@ -5,15 +5,19 @@ again: once the pty's other side is closed (the SSH client left) the fd is alway
 empty, so the input thread spins a core until something else stops the app. Its writer thread dies
 on the first failed write (EIO), after which the app blocks on a full queue. This driver reports the
 end of input (empty read or an error) to the ``TerminalGuard`` and stops reading, and its output file
-drops writes once the terminal is gone, so the app leaves through its normal exit.
+drops writes once the terminal is gone, so the app leaves through its normal exit. A read that would
+block (EAGAIN, a non-blocking terminal shared with another reader) or is interrupted (EINTR) is not an
+end of input.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import select
 import selectors
+import time
 from codecs import getincrementaldecoder
 from typing import IO, Any
 
@@ -23,6 +27,12 @@ from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
 from contiple_tui.terminal import TerminalGuard
+
+# Read errors that mean the terminal is gone: EIO (the pty's other side closed, or a background
+# process group of a hung-up session), ENXIO/ENODEV (the device went away), EBADF (the descriptor was
+# closed under us: nothing will ever be read from it again).
+TERMINAL_GONE = frozenset({errno.EIO, errno.ENXIO, errno.ENODEV, errno.EBADF})
+MAX_ODD_FAILURES = 10  # any other read error, this many times in a row (about a second): gone too
 
 
 class _TolerantOutput:
@@ -103,14 +113,28 @@ class GuardedLinuxDriver(LinuxDriver):
         decode = getincrementaldecoder("utf-8")().decode
         read = os.read
 
+        failures = 0  # reads failed in a row with an error that is neither "gone" nor "try again"
+
         def process_selector_events(selector_events: list, final: bool = False) -> bool:
-            """False once the input has ended (empty read, or EIO from a hung-up terminal)."""
+            """False once the input has ended (empty read, or an error that means the terminal is gone)."""
+            nonlocal failures
             for last, (_key, mask) in loop_last(selector_events):
                 if mask & EVENT_READ:
                     try:
                         data = read(fileno, 1024 * 4)
-                    except OSError:
-                        data = b""
+                    except (BlockingIOError, InterruptedError):
+                        # A non-blocking terminal shared with another reader that took the bytes first,
+                        # or a signal: nothing to read now, the terminal is still there.
+                        continue
+                    except OSError as exc:
+                        if exc.errno in TERMINAL_GONE:
+                            return False
+                        failures += 1  # unknown: not taken for a hang-up at once, nor spun on
+                        if failures >= MAX_ODD_FAILURES:
+                            return False
+                        time.sleep(0.1)
+                        continue
+                    failures = 0
                     if not data:
                         return False
                     for event in feed(decode(data, final=final and last)):

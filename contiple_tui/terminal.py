@@ -8,13 +8,19 @@
   (the SSH client went away: reading the pty gives end-of-file or fails) make it leave through its
   normal exit, where Textual's driver leaves the alternate screen, turns mouse reporting off, shows the
   cursor and puts the terminal's modes back. A second SIGTERM or SIGINT, or a shutdown that takes
-  longer than ``GRACE_S`` (a stuck worker thread, a call that does not return), ends the process at
-  once after writing the same restore sequence itself.
+  longer than the grace period (a stuck worker thread, a call that does not return), ends the process
+  at once after writing the same restore sequence itself.
 
-Exit codes (documented in README "Usage" and docs/deployment.md):
+The grace period is ``GRACE_S`` (3 s) unless the environment variable ``CONTIPLE_TUI_EXIT_GRACE_S``
+gives another number of seconds (0.1 to 600; anything else is ignored). It is meant for tests (a
+loaded test machine gives Textual's normal shutdown more time) and for operators whose consoles
+need longer to close; it is not part of the configuration file.
+
+Exit codes (documented in README "Usage", docs/deployment.md and docs/faults.md):
 
 ====  ===========================================================================================
 0     the user quit (Ctrl+Q)
+1     an unexpected error: a crash inside Textual (Textual prints it) or in the program (one line)
 2     refused: no terminal, unknown or disabled user, bad input, ... (one line on stderr)
 129   the terminal went away: SIGHUP (sshd sends it when the client leaves) or end of input
 130   SIGINT
@@ -41,6 +47,17 @@ EXIT_HANGUP = 128 + signal.SIGHUP  # 129, also when the terminal's input ends
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 GRACE_S = 3.0  # after a signal or a hang-up, the normal exit gets this long before the hard one
+GRACE_ENV = "CONTIPLE_TUI_EXIT_GRACE_S"  # another grace period, in seconds (tests, operators)
+
+
+def grace_seconds(environ: Any = None) -> float:
+    """The grace period: ``CONTIPLE_TUI_EXIT_GRACE_S`` when it is a number from 0.1 to 600, else GRACE_S."""
+    text = (os.environ if environ is None else environ).get(GRACE_ENV, "")
+    try:
+        value = float(text)
+    except ValueError:
+        return GRACE_S
+    return value if 0.1 <= value <= 600 else GRACE_S  # NaN fails this too
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
@@ -82,9 +99,9 @@ class TerminalGuard:
     the signal to another thread (Textual's input or output thread).
     """
 
-    def __init__(self, app: Any, *, grace_s: float = GRACE_S, in_fd: int = 0, out_fd: int = 2) -> None:
+    def __init__(self, app: Any, *, grace_s: float | None = None, in_fd: int = 0, out_fd: int = 2) -> None:
         self.app = app
-        self.grace_s = grace_s
+        self.grace_s = grace_seconds() if grace_s is None else grace_s
         self.in_fd = in_fd
         self.out_fd = out_fd  # Textual draws on stderr
         self.code: int | None = None  # why the app is leaving, once a signal or hang-up came

@@ -15,9 +15,10 @@ import time
 
 class PtyProgram:
     def __init__(self, args: list[str], *, env: dict[str, str], size: tuple[int, int] = (80, 24),
-                 controlling: bool = False) -> None:
+                 controlling: bool = False, keep_slave: bool = False) -> None:
         """``controlling``: the pty becomes the program's controlling terminal, as under sshd, so closing
-        the master (the client leaving) also sends it SIGHUP."""
+        the master (the client leaving) also sends it SIGHUP. ``keep_slave``: the test keeps the
+        program's own open terminal (``self.slave``, the same open file, flags shared)."""
         master, slave = pty.openpty()
         self.slave_name = os.ttyname(slave)
         cols, rows = size
@@ -31,7 +32,9 @@ class PtyProgram:
             stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True, close_fds=True,
             preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None,
         )
-        os.close(slave)
+        self.slave = slave if keep_slave else -1
+        if not keep_slave:
+            os.close(slave)
         self.master = master
         self.output = bytearray()
 
@@ -97,3 +100,6 @@ class PtyProgram:
             self.proc.kill()
             self.proc.wait(5)
         self.close_master()
+        if self.slave >= 0:
+            os.close(self.slave)
+            self.slave = -1

@@ -143,3 +143,17 @@ def test_bad_role_is_explained_in_korean(tmp_path):
     result = run_cli("--data-dir", str(tmp_path), "--lang", "ko", "users", "add", "--login", "kim",
                      "--name", "김", "--role", "boss", "--service", "cs")
     _one_line_error(result, "알 수 없는 역할 'boss'")
+
+
+def test_paths_printed_to_stdout_carry_no_escape_sequences(tmp_path):
+    """`config path` and `demo --seed-only` print a path built from --data-dir: a hostile directory name
+    (an OSC 0 title change ended by BEL, a CSI colour) reaches stdout cleaned, not as escape sequences."""
+    hostile = tmp_path / "data\x1b]0;PWN\x07\x1b[31mred\x9b2J"
+    result = run_cli("--data-dir", str(hostile), "config", "path")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("config.toml") and "PWN" in result.stdout
+    seeded = run_cli("--data-dir", str(hostile), "demo", "--seed-only", "--callbacks", "5")
+    assert seeded.returncode == 0, seeded.stderr
+    assert seeded.stdout.strip().endswith(DB_FILENAME) and "PWN" in seeded.stdout
+    for out in (result.stdout, seeded.stdout):
+        assert not any(ch in out for ch in "\x1b\x07\x9b"), repr(out)

@@ -555,3 +555,35 @@ async def test_callback_request_on_a_full_disk_is_kept_for_replay(tmpfs, demo_te
     finally:
         await server.stop()
         store.close()
+
+
+async def test_console_store_fault_while_polling_is_said_once_and_the_console_stays_up(demo_dir):
+    """A page of the users table damaged while the console runs: the next change another process
+    commits makes the console re-read the user, which fails. That is a fault of the store, said once on
+    screen (not on every poll), not a disabled user: the console stays up."""
+    from .apphelpers import make_app
+
+    db = demo_dir / DB_FILENAME
+    store = Store(db)
+
+    def commit_elsewhere(value: str) -> None:  # another console's write: data_version moves
+        conn = sqlite3.connect(db)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('fault-test', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (value,))
+        conn.commit()
+        conn.close()
+
+    try:
+        app = make_app(store, "admin", lang="en", refresh_seconds=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.5)
+            damage(db, "users")
+            commit_elsewhere("1")
+            await _until(pilot, lambda: any("damaged" in m for m in _messages(app)))
+            for value in ("2", "3", "4"):
+                commit_elsewhere(value)
+                await pilot.pause(0.6)  # three polls each
+            assert app.is_running and app.exit_message is None
+            assert sum("damaged" in m for m in _messages(app)) == 1
+    finally:
+        store.close()

@@ -294,6 +294,7 @@ class ChangeWatcher:
     """
 
     def __init__(self, path: Path) -> None:
+        self._path = Path(path)
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._last = self._version()
@@ -302,10 +303,15 @@ class ChangeWatcher:
         return self._conn.execute("PRAGMA data_version").fetchone()[0]
 
     def changed(self) -> bool:
+        """Raises StoreError for a fault of the file (I/O error, damaged, ...); a busy file is "no
+        change yet"."""
         try:
             current = self._version()
-        except sqlite3.OperationalError:
-            return False
+        except sqlite3.Error as exc:
+            error = fault(exc, self._path)
+            if error is None:
+                return False
+            raise error from None
         if current != self._last:
             self._last = current
             return True

@@ -50,3 +50,12 @@ async def workers_done(app) -> None:
             return
         except WorkerCancelled:
             continue
+
+
+async def until(pilot, condition, timeout: float = 20.0) -> None:
+    """Wait for a condition, generously: CI machines are slow and busy (the time only counts on failure)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached in time")

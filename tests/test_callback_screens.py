@@ -14,18 +14,9 @@ from contiple_tui.screens.history_form import HistoryFormScreen
 from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import CallbackTable
 
-from .apphelpers import make_app, static_text, workers_done
+from .apphelpers import make_app, static_text, until, workers_done
 from .ctidata import event
 from .ctiserver import ScriptedCti
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Wait for a condition, generously: CI machines are slow and busy."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 async def settle(pilot, rounds: int = 3) -> None:

@@ -27,6 +27,7 @@ import pytest
 from contiple_tui.core.models import CallbackStatus
 from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
 
+from .apphelpers import until
 from .conftest import run_cli
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -418,14 +419,6 @@ def test_a_crash_is_one_line_and_exit_1(demo_dir, shared_tmp):
 # -- the console (Pilot): a message on screen, the console stays up --------------------------------
 
 
-async def _until(pilot, condition, timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 def _messages(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
@@ -441,7 +434,7 @@ async def test_console_complete_on_a_full_disk_says_so_and_stays_up(tmpfs, demo_
         app = make_app(store, "admin", lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
             app.show_menu("callback_list")
-            await _until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
+            await until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
             table = app.query_one(CallbackTable)
             await workers_done(app)
             target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
@@ -449,12 +442,12 @@ async def test_console_complete_on_a_full_disk_says_so_and_stays_up(tmpfs, demo_
             table.focus()
             tmpfs.fill()
             await pilot.press("d")
-            await _until(pilot, lambda: any("is full" in m for m in _messages(app)))
+            await until(pilot, lambda: any("is full" in m for m in _messages(app)))
             assert app.is_running and not any("damaged" in m for m in _messages(app))
             assert status_of(db, target.id) == "assigned"  # nothing half-done
             tmpfs.free()  # with room again, the same key works
             await pilot.press("d")
-            await _until(pilot, lambda: status_of(db, target.id) == "completed")
+            await until(pilot, lambda: status_of(db, target.id) == "completed")
     finally:
         store.close()
 
@@ -475,13 +468,13 @@ async def test_console_export_on_a_full_disk_says_so_on_the_export_screen(tmpfs,
         app.config.data_dir = tmpfs.path  # exports go to DATA_DIR/exports, on the small disk
         async with app.run_test(size=(100, 30)) as pilot:
             app.show_menu("callback_list")
-            await _until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
+            await until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
             table = app.query_one(CallbackTable)
             await workers_done(app)
             table.focus()
             tmpfs.fill(spare=8 * 1024)
             await pilot.press("x")
-            await _until(pilot, lambda: isinstance(app.screen, ExportScreen) and app.screen.done)
+            await until(pilot, lambda: isinstance(app.screen, ExportScreen) and app.screen.done)
             text = static_text(app.screen.query_one("#export-message"))
             assert "the disk is full" in text and "damaged" not in text
             await pilot.press("escape")
@@ -510,9 +503,9 @@ async def test_console_damaged_page_is_said_not_an_empty_list(demo_dir):
         async with app.run_test(size=(100, 30)) as pilot:
             damage(db, "callbacks")  # the console is up: the open check passed long ago
             app.show_menu("callback_list")
-            await _until(pilot, lambda: app.query("#cb-status-line"))
+            await until(pilot, lambda: app.query("#cb-status-line"))
             line = app.query_one("#cb-status-line", Static)
-            await _until(pilot, lambda: "damaged" in static_text(line))
+            await until(pilot, lambda: "damaged" in static_text(line))
             assert "full" not in static_text(line)
             assert app.is_running
     finally:
@@ -542,7 +535,7 @@ async def test_callback_request_on_a_full_disk_is_kept_for_replay(tmpfs, demo_te
         app = make_app(store, "admin", lang="en", cti_url=server.url)
         tmpfs.fill()
         async with app.run_test() as pilot:
-            await _until(pilot, lambda: app.cti.live and any("is full" in m for m in _messages(app)))
+            await until(pilot, lambda: app.cti.live and any("is full" in m for m in _messages(app)))
             await workers_done(app)
             assert app.is_running
             app._save_position()  # the disk is still full: nothing saved, no crash
@@ -583,7 +576,7 @@ async def test_console_store_fault_while_polling_is_said_once_and_the_console_st
             await pilot.pause(0.5)
             damage(db, "users")
             commit_elsewhere("1")
-            await _until(pilot, lambda: any("damaged" in m for m in _messages(app)))
+            await until(pilot, lambda: any("damaged" in m for m in _messages(app)))
             for value in ("2", "3", "4"):
                 commit_elsewhere(value)
                 await pilot.pause(0.6)  # three polls each

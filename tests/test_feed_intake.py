@@ -10,7 +10,7 @@ import sqlite3
 
 from contiple_tui.app import POSITION_KEY
 
-from .apphelpers import make_app, workers_done
+from .apphelpers import make_app, until, workers_done
 from .ctidata import dumps, event
 from .ctiserver import ScriptedCti
 
@@ -26,14 +26,6 @@ SURROGATE_FRAME = (
 def _request(seq: int, request_id: str, phone: str) -> dict:
     return event(seq, "callback_requested", request_id=request_id, service="cs", phone=phone, name="고객",
                  ivr_route="1", requested_at="2026-11-25T01:29:00.000Z")
-
-
-async def _until(pilot, predicate, timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def _row(store, request_id: str):
@@ -53,9 +45,9 @@ async def test_lone_surrogates_from_the_feed_are_kept_replaced(demo_store):
     app = make_app(demo_store, "admin", lang="en", cti_url=server.url)
     try:
         async with app.run_test() as pilot:
-            await _until(pilot, lambda: app.cti.live)
+            await until(pilot, lambda: app.cti.live)
             await server.send(SURROGATE_FRAME)
-            await _until(pilot, lambda: _row(demo_store, "cb-sur-1") is not None)
+            await until(pilot, lambda: _row(demo_store, "cb-sur-1") is not None)
             name, route, phone, valid = _row(demo_store, "cb-sur-1")
             assert name == "\ufffd김민\ufffd" and route == "\ufffd"
             assert phone == "0102222\ufffd3333" and not valid  # kept, flagged as not a phone number
@@ -79,10 +71,10 @@ async def test_a_request_the_store_refuses_holds_the_position_and_is_replayed(de
     try:
         with caplog.at_level(logging.ERROR, logger="contiple_tui.app"):
             async with app.run_test() as pilot:
-                await _until(pilot, lambda: app.cti.live)
+                await until(pilot, lambda: app.cti.live)
                 await server.send(first)
                 await server.send(second)
-                await _until(pilot, lambda: _row(demo_store, "cb-ok-2") is not None)
+                await until(pilot, lambda: _row(demo_store, "cb-ok-2") is not None)
                 await workers_done(app)
                 assert app.cti.model.seq == 12
                 app._save_position()
@@ -99,7 +91,7 @@ async def test_a_request_the_store_refuses_holds_the_position_and_is_replayed(de
         server.snapshot = {**server.snapshot, "seq": 12}
         app = make_app(demo_store, "admin", lang="en", cti_url=server.url)
         async with app.run_test() as pilot:
-            await _until(pilot, lambda: app.cti.live and _row(demo_store, "cb-fail-1") is not None)
+            await until(pilot, lambda: app.cti.live and _row(demo_store, "cb-fail-1") is not None)
             await workers_done(app)
             app._save_position()
             assert demo_store.get_meta(POSITION_KEY) == "test-1:12"
@@ -114,9 +106,9 @@ async def test_requests_for_services_without_callbacks_do_not_hold_the_position(
     app = make_app(demo_store, "admin", lang="en", cti_url=server.url)
     try:
         async with app.run_test() as pilot:
-            await _until(pilot, lambda: app.cti.live)
+            await until(pilot, lambda: app.cti.live)
             await server.send(dumps({**_request(11, "cb-x-1", "01055550001"), "service": "nowhere"}))
-            await _until(pilot, lambda: app.cti.model.seq == 11)
+            await until(pilot, lambda: app.cti.model.seq == 11)
             await workers_done(app)
             app._save_position()
             assert demo_store.get_meta(POSITION_KEY) == "test-1:11"

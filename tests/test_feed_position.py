@@ -12,7 +12,7 @@ import sqlite3
 from contiple_tui.app import POSITION_KEY
 from contiple_tui.store import Store
 
-from .apphelpers import make_app
+from .apphelpers import make_app, until
 from .ctidata import event
 from .ctiserver import ScriptedCti
 from .test_faults import copy_demo, shared_tmp, tmpfs  # noqa: F401 - fixtures: a small disk to fill
@@ -27,14 +27,6 @@ def _request(seq: int, request_id: str, phone: str) -> dict:
 
 def _queued(seq: int) -> dict:
     return event(seq, "call_queued", service="cs", call_id=f"q{seq}", enqueued_at="2026-11-25T01:29:30.000Z")
-
-
-async def _until(pilot, predicate, timeout: float = 20.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def _stored(db, request_id: str) -> bool:
@@ -84,12 +76,12 @@ async def test_a_refused_request_is_retried_and_the_position_moves_on_without_a_
     try:
         app = make_app(store, "admin", lang="en", cti_url=server.url)
         async with app.run_test() as pilot:
-            await _until(pilot, lambda: app.cti.live and watch() == "test-1:10")  # the first tick saved it
+            await until(pilot, lambda: app.cti.live and watch() == "test-1:10")  # the first tick saved it
             tmpfs.fill()
             await server.send(_request(11, "cb-retry-1", "01077770011"))
             await server.send(_queued(12))
             server.snapshot = {**server.snapshot, "seq": 12}
-            await _until(pilot, lambda: app.cti.model.seq == 12 and any("is full" in m for m in _messages(app)))
+            await until(pilot, lambda: app.cti.model.seq == 12 and any("is full" in m for m in _messages(app)))
             # Ticks pass with the disk still full: retried, still refused, the console stays up.
             for _ in range(3):
                 await pilot.pause(1.0)
@@ -97,7 +89,7 @@ async def test_a_refused_request_is_retried_and_the_position_moves_on_without_a_
             assert app.is_running and not _stored(db, "cb-retry-1")
 
             tmpfs.free()  # room again: the next tick stores the request and the position moves on
-            await _until(pilot, lambda: watch() == "test-1:12")
+            await until(pilot, lambda: watch() == "test-1:12")
             assert _stored(db, "cb-retry-1")
             assert app.is_running
             # Said once, not on every retry.
@@ -127,22 +119,22 @@ async def test_a_request_pending_from_an_earlier_epoch_does_not_hold_the_new_epo
     try:
         app = make_app(store, "admin", lang="en", cti_url=first.url)
         async with app.run_test() as pilot:
-            await _until(pilot, lambda: app.cti.live)
+            await until(pilot, lambda: app.cti.live)
             await first.send(_request(11, "cb-a-11", "01077770021"))
             await first.send(_queued(12))
-            await _until(pilot, lambda: app.cti.model.seq == 12 and any("cb-a-11" in m for m in _messages(app)))
-            await _until(pilot, lambda: watch() == "run-a:10")  # held before the refused request
+            await until(pilot, lambda: app.cti.model.seq == 12 and any("cb-a-11" in m for m in _messages(app)))
+            await until(pilot, lambda: watch() == "run-a:10")  # held before the refused request
 
             # The CTI server restarts: a new epoch, whose seqs start again (snapshot at 3).
             await first.stop()
             await second.start(first.port)
-            await _until(pilot, lambda: app.cti.epoch == "run-b" and app.cti.live)
+            await until(pilot, lambda: app.cti.epoch == "run-b" and app.cti.live)
             await second.send(_request(4, "cb-b-4", "01077770022"))
             await second.send(_queued(5))
-            await _until(pilot, lambda: app.cti.model.seq == 5 and _stored(db, "cb-b-4"))
+            await until(pilot, lambda: app.cti.model.seq == 5 and _stored(db, "cb-b-4"))
             # The new epoch's own position: not "run-b:10" (the old epoch's seq 11 − 1), which would
             # skip the new epoch's requests 6 to 10 for the next console.
-            await _until(pilot, lambda: _position(db) == "run-b:5")
+            await until(pilot, lambda: _position(db) == "run-b:5")
             for _ in range(3):
                 await pilot.pause(1.0)
                 assert _position(db) == "run-b:5" and not _stored(db, "cb-a-11")  # still refused, retried
@@ -152,8 +144,8 @@ async def test_a_request_pending_from_an_earlier_epoch_does_not_hold_the_new_epo
             other = sqlite3.connect(db)
             other.execute("DROP TRIGGER refuse_one")
             other.close()
-            await _until(pilot, lambda: _stored(db, "cb-a-11"))
-            await _until(pilot, lambda: not app._intake_pending)
+            await until(pilot, lambda: _stored(db, "cb-a-11"))
+            await until(pilot, lambda: not app._intake_pending)
             assert _position(db) == "run-b:5"
             assert sum("cb-a-11" in m for m in _messages(app)) == 1
         assert watch.violations == []

@@ -13,16 +13,8 @@ from contiple_tui.store.sms import HistoryFilter
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 
-from .apphelpers import make_app, static_text
+from .apphelpers import make_app, static_text, until
 from .smsdata import jpeg_bytes, png_bytes
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 async def open_composer(pilot):

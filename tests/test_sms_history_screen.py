@@ -29,7 +29,7 @@ from contiple_tui.sms.gateway import SandboxGateway
 from contiple_tui.sms.images import check_image_bytes
 from contiple_tui.sms.rules import SendType
 
-from .apphelpers import make_app, static_text, workers_done
+from .apphelpers import make_app, static_text, until, workers_done
 from .conftest import FIXED_NOW
 from .smsdata import jpeg_bytes
 
@@ -56,15 +56,6 @@ def send(store, login: str, to: str, body: str = "[고객센터] 주문하신 �
 
 def status_of(store, message_id: int) -> MessageStatus:
     return store.sms.get_message(message_id).status
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Wait for a condition, generously: CI machines are slow and busy."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def sends_table(app) -> SendTable:

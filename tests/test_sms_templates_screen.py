@@ -15,17 +15,8 @@ from contiple_tui.sms.rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 
-from .apphelpers import make_app, nav_ids, static_text
+from .apphelpers import make_app, nav_ids, static_text, until
 from .smsdata import jpeg_bytes, png_bytes
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Wait for a condition, generously: CI machines are slow and busy."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def world(store):

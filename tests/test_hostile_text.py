@@ -18,7 +18,7 @@ from rich.text import Text
 from contiple_tui.safe_text import MAX_CHARS, clean, unsafe_chars
 from contiple_tui.widgets.safe import cut, fit, options, plain
 
-from .apphelpers import make_app, static_text, workers_done
+from .apphelpers import make_app, static_text, until, workers_done
 from .conftest import FIXED_NOW, run_cli
 from .hostile import FORBIDDEN_BYTES, HOSTILE, label, seed_hostile
 
@@ -262,10 +262,7 @@ async def test_cti_callback_with_hostile_phone_keeps_the_console_up(demo_store, 
     app = make_app(demo_store, "admin", lang="en", cti=client)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(200):
-                if client.live:
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: client.live)
             frame = event(11, "callback_requested", request_id="cb-hostile-1", service="cs", phone=phone, name=name,
                           ivr_route="2", requested_at="2026-11-25T01:30:00.000Z")
             await server.send(json.dumps(frame, ensure_ascii=True))  # a lone surrogate as a JSON "\ud800" escape
@@ -468,10 +465,7 @@ async def test_wallboard_shows_hostile_feed_names_as_text(demo_store, first, mon
     app = make_app(demo_store, "admin", lang="en", cti=client)
     try:
         async with app.run_test(size=(120, 32)) as pilot:
-            for _ in range(200):
-                if client.live:
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: client.live)
             assert client.live
             for menu in ("wallboard_overview", "wallboard_services", "wallboard_agents"):
                 app.show_menu(menu)

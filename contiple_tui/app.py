@@ -6,7 +6,9 @@ app receives ready-made (so tests build it with a temporary store and a frozen c
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -118,6 +120,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self._intake_lock = threading.Lock()  # the intake workers finish on their own threads
         self._retrying_intakes = False
         self._saved_position: str | None = None
+        self.reloads = 0  # views reloaded because the store changed (diagnostics, benchmarks)
         self._store_fault: str | None = None  # the last store fault said by check_store_changes
         for theme in BUILTIN_THEMES:
             self.register_theme(theme)
@@ -207,10 +210,16 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             return
         switcher = self.query_one(ContentSwitcher)
         view_id = f"view-{menu_id}"
-        if not switcher.query(f"#{view_id}"):
+        existing = switcher.query(f"#{view_id}")
+        if not existing:
             view_cls = VIEW_CLASSES.get(menu_id, PendingView)
             switcher.mount(view_cls(menu, self.session))
         switcher.current = view_id
+        if existing:
+            view = existing.first(MenuView)
+            if view.stale:  # its data changed while it was hidden
+                view.stale = False
+                self._reload_view(view)
         nav = self.query_one(NavMenu)
         nav.select_menu(menu_id)
         # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
@@ -478,25 +487,42 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                 self._store_fault = None  # the store answered again: a new fault is news
 
     def _check_store_changes(self) -> bool:
-        """True when the store changed and was read without a fault."""
-        if not self._watcher.changed():
+        """True when the store changed and was read without a fault.
+
+        Only the topics of data that changed count (the feed position or the intake lease change none):
+        the view on screen reloads when it shows one of them; hidden views are marked stale and reload
+        when shown again."""
+        topics = self._watcher.changes()
+        if not topics:
             return False
-        before = (self.session.user, self.session.services, self.session.service)
-        self.session.reload()
-        if before != (self.session.user, self.session.services, self.session.service):
-            self.query_one(ConsoleHeader).refresh_identity()
-            self.rebuild_menus()
-            return True
+        if "directory" in topics:
+            before = (self.session.user, self.session.services, self.session.service)
+            self.session.reload()
+            if before != (self.session.user, self.session.services, self.session.service):
+                self.query_one(ConsoleHeader).refresh_identity()
+                self.rebuild_menus()
+                return True
         fault: ContipleError | None = None
-        try:
-            self._announce()
-        except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
-            fault = exc
+        if "callbacks" in topics:
+            try:
+                self._announce()
+            except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
+                fault = exc
+        current = self.query_one(ContentSwitcher).current
         for view in self.query(MenuView):
-            view.reload()
+            if not view.TOPICS & topics:
+                continue
+            if view.id == current:
+                self._reload_view(view)
+            else:
+                view.stale = True
         if fault is not None:
             raise fault
         return True
+
+    def _reload_view(self, view: MenuView) -> None:
+        self.reloads += 1
+        view.reload()
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -561,6 +587,20 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         if self.cti is not None:
             self._save_position()
             await self.cti.stop()
+        self._write_stats()
+
+    def _write_stats(self) -> None:
+        """With CONTIPLE_TUI_STATS_FILE set (benchmarks), one JSON line of what this console did."""
+        target = os.environ.get("CONTIPLE_TUI_STATS_FILE")
+        if not target:
+            return
+        line = json.dumps({"pid": os.getpid(), "user": self.session.user.login, "commits": self.store.db.commits,
+                           "reloads": self.reloads})
+        try:
+            with open(target, "a", encoding="utf-8") as out:
+                out.write(line + "\n")
+        except OSError as exc:
+            log.warning("could not write the stats file %s: %s", target, exc)
 
 
 POSITION_KEY = "cti_position"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -56,6 +56,15 @@ def test_every_filter_combination_is_one_index_range(world):
             for after in (None, (1_800_000_000, 5_000)):
                 search, count = store.callbacks.explain(cs.id, scope, query, lo, hi, after)
                 where = f"{label} scope={scope} after={after}"
+                if "phone" in label:
+                    # A phone part held by few callbacks: their rowids from the trigram index, then those
+                    # rows alone (a few hundred at most), never a walk over the period.
+                    for plan in (search, count):
+                        assert plan[0] == "SEARCH callbacks USING INTEGER PRIMARY KEY (rowid=?)", (where, plan)
+                        assert any("callbacks_phone VIRTUAL TABLE" in step for step in plan), (where, plan)
+                        assert not any(step.startswith("SCAN callbacks ") for step in plan), (where, plan)
+                    checked += 1
+                    continue
                 # One range of one list index, already in the list's order: no table scan, no sort.
                 assert len(search) == 1, (where, search)
                 assert search[0].startswith("SEARCH callbacks USING INDEX callbacks_list"), (where, search)
@@ -64,6 +73,80 @@ def test_every_filter_combination_is_one_index_range(world):
                 assert len(count) == 1 and "COVERING INDEX" in count[0], (where, count)
                 checked += 1
     assert checked == 2 * 64 * 2
+
+
+def test_a_common_phone_part_walks_the_list_index_in_order(world, monkeypatch):
+    """Digits most numbers hold ("010") match densely: the list index walked in the list's order finds a
+    page at once, where thousands of trigram matches would each be read and sorted."""
+    from contiple_tui.store import callbacks as repo
+
+    store, users, cs = world
+    monkeypatch.setattr(repo, "PHONE_SPARSE_MAX", 10)
+    store.callbacks._sparse.clear()
+    query = cb.CallbackQuery(phone="010")
+    search, count = store.callbacks.explain(cs.id, None, query, None, None)
+    assert len(search) == 1 and search[0].startswith("SEARCH callbacks USING INDEX callbacks_list"), search
+    rows = store.callbacks.search(cs.id, None, query, None, None, None, 50)
+    assert rows and all("010" in row[3] for row in rows)
+    # One or two digits cannot use trigrams: the same ordered walk.
+    assert not store.callbacks._is_sparse(store.db.conn, "01")
+
+
+def test_the_phone_part_finds_the_same_callbacks_either_way(world, monkeypatch):
+    from contiple_tui.store import callbacks as repo
+
+    store, users, cs = world
+    for digits in ("010", "1234", "5678", "01012", "99"):
+        query = cb.CallbackQuery(phone=digits)
+        found = {}
+        for limit in (10**9, 0):  # every part sparse, then none
+            monkeypatch.setattr(repo, "PHONE_SPARSE_MAX", limit)
+            store.callbacks._sparse.clear()
+            rows = store.callbacks.search(cs.id, None, query, None, None, None, 10**6)
+            found[limit] = ([row[0] for row in rows], store.callbacks.count(cs.id, None, query, None, None))
+        assert found[10**9] == found[0], digits
+        assert found[0][1] == len(found[0][0])
+
+
+def test_kept_counts_equal_the_counted_rows_after_every_kind_of_change(world):
+    """Intake, merge, assignment, unassignment, completion and deletion keep callback_totals and
+    callback_days equal to what counting the callbacks gives, for any period, status and assignee."""
+    store, users, cs = world
+    admin, agent = users["admin"], users["agent02"]
+    service = store.services.get_by_code("cs")
+    for n in range(30):
+        cb.intake(store, service, request_id=f"kc-{n}", phone=f"0109999{n % 12:04d}", name=None, ivr_route=None,
+                  requested_at=datetime.fromisoformat(f"2026-11-{1 + n % 25:02d}T{n % 24:02d}:15:00+09:00"))
+    fresh = [c.id for c in cb.search(store, admin, service, cb.CallbackQuery(phone="0109999"), limit=100)]
+    cb.assign_equal(store, admin, service, fresh[:12], [agent.id])
+    cb.unassign(store, admin, service, [fresh[0]])
+    cb.complete(store, agent, service, fresh[1:4])
+    store.db.run_write(lambda conn: conn.execute("DELETE FROM callbacks WHERE id = ?", (fresh[-1],)))
+
+    def counted(sql_where, args):
+        with store.db.read() as conn:
+            return conn.execute(f"SELECT count(*) FROM callbacks WHERE {sql_where}", args).fetchone()[0]
+
+    for status in CallbackStatus:
+        assert store.callbacks.count_by_status(cs.id)[status] == counted(
+            "service_id = ? AND status = ?", (cs.id, str(status)))
+        assert store.callbacks.count_by_status(cs.id, agent.id)[status] == counted(
+            "service_id = ? AND status = ? AND assignee_id = ?", (cs.id, str(status), agent.id))
+    with store.db.read() as conn:
+        bad = conn.execute(
+            "SELECT d.service_id, d.day, d.status, d.assignee_key, d.n, "
+            "(SELECT count(*) FROM callbacks c WHERE c.service_id = d.service_id AND c.requested_at / 86400 = d.day "
+            " AND c.status = d.status AND coalesce(c.assignee_id, 0) = d.assignee_key) AS real "
+            "FROM callback_days d WHERE d.n != real").fetchall()
+    assert bad == []
+    lo, hi = cb.day_range(cs, date(2026, 11, 3), date(2026, 11, 20))
+    for scope in (None, agent.id):
+        for status in (None, *CallbackStatus):
+            query = cb.CallbackQuery(status=status)
+            sql, args = store.callbacks._count_sql(cs.id, scope, query, lo, hi)
+            with store.db.read() as conn:
+                want = conn.execute(sql, args).fetchone()[0]
+            assert store.callbacks.count(cs.id, scope, query, lo, hi) == want, (scope, status)
 
 
 def test_page_after_a_keyset_position_starts_there(world):

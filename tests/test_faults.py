@@ -563,10 +563,9 @@ async def test_console_store_fault_while_polling_is_said_once_and_the_console_st
     db = demo_dir / DB_FILENAME
     store = Store(db)
 
-    def commit_elsewhere(value: str) -> None:  # another console's write: data_version moves
+    def commit_elsewhere(value: str) -> None:  # another console changed a service: the directory moved on
         conn = sqlite3.connect(db)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('fault-test', ?) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (value,))
+        conn.execute("UPDATE services SET name = name || ? WHERE code = 'care'", (value,))
         conn.commit()
         conn.close()
 

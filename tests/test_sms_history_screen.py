@@ -444,7 +444,7 @@ async def test_a_hidden_view_catches_up_when_shown(demo_store):
         app.show_menu("home")
         await until(pilot, lambda: not view.display)
         later = send(demo_store, "agent02", "01055556666", ago=10)
-        await until(pilot, lambda: view._stale)  # noted, not read while nobody looks
+        await until(pilot, lambda: view.stale)  # noted, not read while nobody looks
         assert shown_ids(app) == [first]
         app.show_menu("sms_history")
         await until(pilot, lambda: shown_ids(app) == [later, first])

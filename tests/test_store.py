@@ -152,6 +152,41 @@ def test_own_commits_are_seen_by_the_watcher(empty_store):
     watcher.close()
 
 
+def test_the_watcher_names_the_topics_that_changed_and_ignores_the_rest(demo_store):
+    """A commit of the feed position or of a lease changes no topic of data: no console reloads for it.
+    Each table's writes move its own topic on, whichever connection made them."""
+    watcher = demo_store.watcher()
+    demo_store.db.run_write(lambda conn: demo_store.set_meta(conn, "cti.feed_position", "e:5"))
+    assert demo_store.leases.acquire("intake", "me", 1000.0, 6.0)
+    assert watcher.changes() == frozenset()
+    other = sqlite3.connect(demo_store.path)
+    other.execute("UPDATE callbacks SET attempts = attempts + 1 WHERE id = (SELECT min(id) FROM callbacks)")
+    other.commit()
+    assert watcher.changes() == {"callbacks"}
+    assert watcher.changes() == frozenset()  # reported once
+    other.execute("UPDATE users SET name = name WHERE login = 'admin'")
+    other.execute("INSERT INTO sms_categories (service_id, name, created_at) VALUES (1, 'x', 0)")
+    other.commit()
+    assert watcher.changes() == {"directory", "sms_templates"}
+    other.close()
+    watcher.close()
+
+
+def test_a_lease_is_held_by_one_until_it_expires_is_released_or_its_holder_is_gone(empty_store):
+    leases = empty_store.leases
+    assert leases.acquire("intake", "a", now=100.0, ttl_s=6.0)
+    assert not leases.acquire("intake", "b", now=105.0, ttl_s=6.0)
+    assert leases.acquire("intake", "a", now=105.0, ttl_s=6.0)  # renewed until 111
+    assert not leases.acquire("intake", "b", now=110.0, ttl_s=6.0)
+    assert leases.acquire("intake", "b", now=111.5, ttl_s=6.0)  # expired
+    assert leases.holder("intake") == ("b", 117.5)
+    assert leases.acquire("intake", "c", now=112.0, ttl_s=6.0, gone=lambda holder: holder == "b")
+    leases.release("intake", "b")  # not b's any more: nothing happens
+    assert leases.holder("intake")[0] == "c"
+    leases.release("intake", "c")
+    assert leases.holder("intake") is None
+
+
 def test_two_processes_migrate_the_same_new_file(tmp_path):
     path = str(tmp_path / DB_FILENAME)
     ctx = multiprocessing.get_context("spawn")

@@ -49,5 +49,10 @@ class MenuView(Localized, VerticalScroll):
         """Today in the service's time zone, by the app's clock: default periods follow it."""
         return self.now().date()
 
+    # The store's topics of data (store.migrations.TOPICS) this view shows: it reloads only when one of
+    # them changed. A hidden view is only marked stale and reloads when it is shown again.
+    TOPICS: frozenset[str] = frozenset({"callbacks", "directory", "sms_templates", "sms_sends"})
+    stale = False
+
     def reload(self) -> None:
         """Called when the store changed (in this or another process) or the service was switched."""

@@ -24,6 +24,7 @@ from contiple_tui.widgets.safe import cut, options
 
 
 class CallbackAssignView(MenuView):
+    TOPICS = frozenset({"callbacks", "directory"})
     FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [
         Binding("e", "equal_split", "key.equal_split", id="assign.equal"),

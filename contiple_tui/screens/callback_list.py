@@ -42,6 +42,7 @@ def parse_day(text: str) -> date | None:
 
 
 class CallbackListView(MenuView):
+    TOPICS = frozenset({"callbacks", "directory"})
     FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [
         Binding("c", "connect", "key.connect", id="callbacks.connect"),

@@ -74,6 +74,7 @@ def total_of(rows: list[cb.StatusRow]) -> cb.StatusRow:
 
 
 class CallbackStatusView(MenuView):
+    TOPICS = frozenset({"callbacks", "directory"})
     can_focus = True  # arrows and Page Up/Down scroll the report; Tab reaches the filters
 
     BINDINGS = [

@@ -22,6 +22,7 @@ ALL = "all"
 
 
 class CallbackUnassignView(MenuView):
+    TOPICS = frozenset({"callbacks", "directory"})
     FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [Binding("u", "unassign", "key.unassign", id="unassign.cancel")]
 

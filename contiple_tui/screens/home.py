@@ -25,6 +25,7 @@ def _grid() -> Table:
 
 
 class HomeView(MenuView):
+    TOPICS = frozenset({"callbacks", "directory"})
     def compose(self) -> ComposeResult:
         yield Static(id="home-profile")
         yield Static(id="home-callbacks")

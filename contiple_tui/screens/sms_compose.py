@@ -32,6 +32,7 @@ NO_TEMPLATE = "none"
 
 
 class SmsComposeView(MenuView):
+    TOPICS = frozenset({"sms_templates", "directory"})
     FOCUS = "#sms-template"
     DEFAULT_CSS = """
     SmsComposeView .sms-row { height: auto; }

@@ -43,6 +43,7 @@ def _now(view) -> float:
 
 
 class SmsHistoryView(MenuView):
+    TOPICS = frozenset({"sms_sends", "directory"})
     FOCUS = "SendTable"
     DEFAULT_CSS = """
     SmsHistoryView .smsh-filters { height: 1; }

@@ -34,6 +34,7 @@ STACK_BELOW = 84  # the view's width under which the tree goes above the editor
 
 
 class SmsTemplatesView(MenuView):
+    TOPICS = frozenset({"sms_templates", "directory"})
     FOCUS = "#st-tree"  # opened from the menu: the tree takes the keys
     BINDINGS = [
         Binding("c", "add_category", "key.st.add_category", id="sms_templates.add_category"),

@@ -63,6 +63,7 @@ class WallboardControls:
 
 
 class WallboardView(WallboardControls, MenuView):
+    TOPICS = frozenset({"directory"})
     BINDINGS = WallboardControls.BINDINGS + [Binding("p", "popout", "key.popout", id="wallboard.popout")]
 
     def __init__(self, menu: Menu, session: Session) -> None:
@@ -77,7 +78,7 @@ class WallboardView(WallboardControls, MenuView):
         )
 
     def reload(self) -> None:
-        # Every store change reloads every view: a wallboard in a hidden menu only notes it.
+        # The services or their thresholds changed: the board takes the new scope on its next draw.
         self.panel.scope = BoardScope.from_services(wallboard_services(self.session))
         self.panel.invalidate()
 

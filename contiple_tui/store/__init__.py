@@ -11,6 +11,7 @@ from pathlib import Path
 from contiple_tui.store.callbacks import CallbackRepo
 from contiple_tui.store.connection import ChangeWatcher, Database, ensure_writable_dir
 from contiple_tui.store.directory import ServiceRepo, UserRepo
+from contiple_tui.store.leases import LeaseRepo
 from contiple_tui.store.migrations import SCHEMA_VERSION
 from contiple_tui.store.sms import SmsRepo
 
@@ -29,6 +30,7 @@ class Store:
         self.users = UserRepo(self.db)
         self.callbacks = CallbackRepo(self.db)
         self.sms = SmsRepo(self.db)
+        self.leases = LeaseRepo(self.db)
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:

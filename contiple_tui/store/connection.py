@@ -144,6 +144,7 @@ class Database:
         if existed and self.path.stat().st_size > 0:
             inspect_file(self.path)
         self._lock = threading.RLock()
+        self.commits = 0  # write transactions committed by this connection (diagnostics, benchmarks)
         try:
             self.conn = connect(self.path)
         except sqlite3.Error as exc:
@@ -209,6 +210,7 @@ class Database:
                     except BaseException:
                         self._rollback()
                         raise
+                    self.commits += 1
             except sqlite3.Error as exc:
                 error = self._faults(exc)
                 if error is None:
@@ -287,10 +289,12 @@ class Database:
 
 
 class ChangeWatcher:
-    """Tells whether another connection committed since the last look (``PRAGMA data_version``).
+    """Tells which topics of data (``migrations.TOPICS``) any connection changed since the last look.
 
-    It has its own connection, so commits by this process's main connection count as changes too,
-    and a long query on the main connection never delays the check.
+    ``PRAGMA data_version`` moves on every commit of another connection (this process's main
+    connection included: the watcher has its own, so a long query there never delays the check); only
+    then is the tiny ``change_versions`` table read, which triggers keep per topic. A commit that changes
+    no topic (the feed position, the intake lease) makes nothing reload.
     """
 
     def __init__(self, path: Path) -> None:
@@ -298,24 +302,37 @@ class ChangeWatcher:
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._last = self._version()
+        self._seen = self._versions()
 
     def _version(self) -> int:
         return self._conn.execute("PRAGMA data_version").fetchone()[0]
 
-    def changed(self) -> bool:
-        """Raises StoreError for a fault of the file (I/O error, damaged, ...); a busy file is "no
-        change yet"."""
+    def _versions(self) -> dict[str, int]:
+        return dict(self._conn.execute("SELECT topic, version FROM change_versions").fetchall())
+
+    def changes(self) -> frozenset[str]:
+        """The topics changed since the last call (each reported once).
+
+        Raises StoreError for a fault of the file (I/O error, damaged, ...); a busy file is "no change
+        yet"."""
         try:
             current = self._version()
+            if current == self._last:
+                return frozenset()
+            versions = self._versions()
         except sqlite3.Error as exc:
             error = fault(exc, self._path)
             if error is None:
-                return False
+                return frozenset()
             raise error from None
-        if current != self._last:
-            self._last = current
-            return True
-        return False
+        self._last = current
+        changed = frozenset(topic for topic, version in versions.items() if self._seen.get(topic) != version)
+        self._seen = versions
+        return changed
+
+    def changed(self) -> bool:
+        """Whether any topic changed since the last look."""
+        return bool(self.changes())
 
     def close(self) -> None:
         self._conn.close()

@@ -34,8 +34,19 @@ class HomeView(MenuView):
     def on_mount(self) -> None:
         self.reload()
 
+    _shown_identity: tuple | None = None  # (user, service, language) the profile and service boxes show
+    _shown_counts: dict | None = None
+
     def reload(self) -> None:
         user, service = self.session.user, self.session.service
+        identity = (user, service, t("menu.home"))
+        if identity == self._shown_identity:
+            # A change of callbacks (the usual one, from the CTI feed): only the counts may differ.
+            if permissions.may_view_callbacks(user, service):
+                self._load_counts(service.id, None if user.is_admin else user.id)
+            return
+        self._shown_identity = identity
+        self._shown_counts = None
         perms = ", ".join(t(f"perm.{p}") for p in Perm if user.has(p)) or t("word.none")
         # The catalog's bold markup, with the user's data put in as template variables: plain text, never parsed.
         fields = {"name": cut(user.name, 60), "login": cut(user.login, 60), "role": t(f"role.{user.role}"),
@@ -75,9 +86,13 @@ class HomeView(MenuView):
         self.app.call_from_thread(self._show_counts, counts)
 
     def _show_error(self, message: str) -> None:
+        self._shown_counts = None
         self.query_one("#home-callbacks", Static).update(plain("⚠ " + message, style="bold"))
 
     def _show_counts(self, counts: dict[CallbackStatus, int]) -> None:
+        if counts == self._shown_counts:
+            return  # nothing to redraw
+        self._shown_counts = counts
         table = _grid()
         for status in CallbackStatus:
             if status is CallbackStatus.UNASSIGNED and not self.session.user.is_admin:

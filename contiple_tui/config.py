@@ -88,7 +88,7 @@ class Config:
     theme: str = "contiple-dark"
     theme_files: list[Path] = field(default_factory=list)
     mouse: bool = True
-    refresh_seconds: float = 1.0
+    refresh_seconds: float = 0.5  # a change from another console shows within about half a second
     service: str | None = None
     cti_url: str | None = None
     cti_token: str | None = field(default=None, repr=False)  # never displayed
@@ -284,7 +284,7 @@ def load(
         theme=ui.get("theme", "contiple-dark"),
         theme_files=[(cfg_file.parent / Path(p).expanduser()) for p in ui.get("theme_files", [])],
         mouse=ui.get("mouse", True),
-        refresh_seconds=ui.get("refresh_seconds", 1.0),
+        refresh_seconds=ui.get("refresh_seconds", 0.5),
         service=ui.get("service"),
         cti_url=cti.get("url"),
         cti_token=cti.get("token"),

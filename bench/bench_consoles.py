@@ -741,6 +741,7 @@ def main() -> int:
     short = short_mode()
     args = parse_args(short)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run.py or a user stopping us: clean up first
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C too, even where it was ignored
     code = CodeState()
     tmp = tempfile.mkdtemp(prefix="contiple-bench-consoles-")
     failed = False

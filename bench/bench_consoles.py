@@ -14,13 +14,14 @@ users: admin, agent01..agent12). A console is the real program,
 `python -m contiple_tui --data-dir TMP/demo --lang en --user LOGIN --service CODE [--cti-url ws://127.0.0.1:PORT]`
 on the slave side of its own 120x30 pseudo-terminal (TERM=xterm-256color; stdin, stdout and stderr all on
 the pty, where Textual draws); a thread drains each master all the time. Console i plays slot i % 10 of
-this block (b = i // 10 rotates the agents: A, B, C = the cs agents agent08, agent02, agent05, agent01 from
-b on; S = a sales agent, agent03/06/09):
-0 admin Home, 1 A Home, 2 admin list, 3 B Home, 4 admin Home, 5 A list, 6 admin Home, 7 S Home, 8 A list,
-9 C Home. Admins and cs agents use service cs. "list" = the callback list opened by keys after the first
+this block: 0 admin Home, 1 A Home, 2 admin list, 3 B Home, 4 admin Home, 5 A list, 6 admin Home, 7 S Home,
+8 A list, 9 C Home, where, with b = i // 10, A, B and C are the cs agents number b, b+1 and b+2 (mod 4) of
+(agent08, agent02, agent05, agent01) and S the sales agent number b (mod 3) of (agent03, agent06, agent09).
+Admins and cs agents use service cs (`--service`), several consoles share a login. "list" = the callback list opened by keys after the first
 paint (the nav menu has the focus: Down, 0.5 s, Enter; checked by its status line "first–last of N").
 Consoles start in batches of 5, each batch waiting until every console of it has painted (header "Contiple"
-and nav "Callback list" on its screen) and its list is open.
+and nav "Callback list" on its screen; 180 s at most) and its list is open (120 s). A console that does not,
+or exits before the end of a phase, fails the script (exit 1, its screen on stderr).
 
 The simulator is bench/_simproc.py (the real `Simulator` in its own process, speed 1, heartbeat 5 s,
 300 simulated seconds of warm-up before it listens) with no bursts: only its own traffic, with
@@ -52,7 +53,7 @@ count of callback_requested events) are logged for every window.
    cells), so a console counts only where the data is visible: "affected" consoles are those whose screen
    at the key press showed the affected data — a Home box "Completed N" of the callback's service, for an
    agent only when the callback is theirs; a list row with the callback's phone number and a status of
-   "Unassigned"/"Not processed" (admins' lists are often excluded: the "New callback" notifications, one a
+   "Unassigned"/"Not processed" (cut to "Unassign"/"Not proc" at this width; admins' lists are often excluded: the "New callback" notifications, one a
    second at this rate, cover the right half of their screens, the status column included). Timed, per
    affected console: from writing `d` to the read time of the pty chunk after which its screen shows the
    change ("Completed N+1"; the row with "Completed"). A console that has not shown it within 15 s counts
@@ -71,8 +72,8 @@ count of callback_requested events) are logged for every window.
    to the stats file when it exits cleanly; the sum of `commits` over the intake consoles divided by the
    number of requests (everything the consoles committed while they ran: start-up, intake, feed position,
    ...). When the file is missing, empty or lacks a console (a console without that feature), this is
-   said on stderr and nothing is emitted for this line. (The consoles of 1 and 2 get the variable too: their
-   commits per console per minute are logged.)
+   said on stderr and nothing is emitted for this line. Both baselines are null. (The consoles of 1 and 2
+   get the variable too: their commits per console per minute are logged.)
 
 Every process started here (consoles, simulators) is ended in `finally`, on Ctrl+C and SIGTERM too.
 """

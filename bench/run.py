@@ -2,7 +2,7 @@
 
 Usage: python bench/run.py [NAME ...]   (NAME: version, first_paint, seed, wallboard_latency, kiosk_cpu,
                                          wallboard_traffic, reconnect, export, callback_list, assign,
-                                         split_crash, sms; default: all)
+                                         split_crash, sms, consoles; default: all)
 
 Each script runs as a subprocess with this interpreter. Every result line gets "ok": value <= target, or
 value >= target for a line that says "better": "higher". BENCH_SHORT=1 in the environment makes the
@@ -21,7 +21,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_version.py", "bench_first_paint.py", "bench_seed.py", "bench_wallboard_latency.py",
            "bench_kiosk_cpu.py", "bench_wallboard_traffic.py", "bench_reconnect.py", "bench_export.py",
-           "bench_callback_list.py", "bench_assign.py", "bench_split_crash.py", "bench_sms.py"]
+           "bench_callback_list.py", "bench_assign.py", "bench_split_crash.py", "bench_sms.py",
+           "bench_consoles.py"]
 
 
 def main(argv: list[str]) -> int:

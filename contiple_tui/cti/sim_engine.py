@@ -60,6 +60,7 @@ class SimService:
     timezone: str = "Asia/Seoul"
     sl_threshold_s: int = 20
     ivr_routes: tuple[str, ...] = ()  # route codes a callback request may carry
+    callbacks: bool = True  # the service takes callback requests (its callback feature is on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,8 @@ def load_directory(store: Store) -> SimDirectory:
     ]
     return SimDirectory(
         services=tuple(
-            SimService(s.code, s.name, s.timezone, s.sl_threshold_s, tuple(r.code for r in s.ivr_routes))
+            SimService(s.code, s.name, s.timezone, s.sl_threshold_s, tuple(r.code for r in s.ivr_routes),
+                       s.callback_enabled)
             for s in services
         ),
         agents=tuple(sorted(agents, key=lambda a: a.agent_id)),
@@ -172,6 +174,7 @@ class SimEngine:
         self._timer_order = itertools.count()
         self._call_numbers = itertools.count(1)
         self._request_numbers = itertools.count(1)
+        self._burst_numbers: itertools.count[int] | None = None  # burst_callbacks' phone numbers
         self._out: list[dict[str, Any]] = []
         self._agents = {a.agent_id: _Agent(a, AgentState.READY, start) for a in directory.agents}
         staff = self._staffing(directory)
@@ -256,6 +259,30 @@ class SimEngine:
         if n % 2:
             self._start_waiting(self._queue_call(next(services)))
             self._dispatch()
+        return self._flush()
+
+    def burst_callbacks(self, n: int) -> list[dict[str, Any]]:
+        """``n`` valid ``callback_requested`` events at once, for intake tests (as from the voice menu,
+        without a queued call), spread in turn over the services that take callbacks (also across calls).
+
+        Each has its own request id (``cb-<run>-b<number>``, from the same counter as the others) and its
+        own mobile number, ``0100`` and seven digits counting up from a random start: a valid Korean
+        number the demo's data never holds, so no request merges into an open callback. Requested at the
+        engine's current time (the owner brings the world up to its clock first, as for :meth:`burst`)."""
+        services = [s for s in self._services.values() if s.info.callbacks]
+        if not services:
+            raise ValueError("no CTI service takes callbacks")
+        if self._burst_numbers is None:
+            self._burst_numbers = itertools.count(self._rng.randrange(5_000_000))
+        for _ in range(n):
+            number = next(self._request_numbers)
+            svc = services[number % len(services)]
+            routes = svc.info.ivr_routes
+            phone = f"0100{next(self._burst_numbers) % 10**7:07d}"
+            self._emit(Event.CALLBACK_REQUESTED, request_id=f"cb-{self._run_id}-b{number:06d}",
+                       service=svc.info.code, phone=phone,
+                       name=korean_name(self._rng) if self._rng.random() < 0.4 else None,
+                       ivr_route=self._rng.choice(routes) if routes else None, requested_at=iso_time(self.now))
         return self._flush()
 
     @property

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +60,7 @@ from contiple_tui.widgets.safe import SafeNotify
 
 log = logging.getLogger(__name__)
 WIDE_ENOUGH_FOR_NAV = 110
+NEW_TOAST_S = 5.0  # new callbacks are toasted at most this often, each toast shown this long
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
 VIEW_CLASSES: dict[str, type[MenuView]] = (
     {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
@@ -114,6 +116,11 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         # Notifications: what was already there at start is not news.
         self._seen_callback = self.store.callbacks.last_callback_id()
         self._seen_history = self.store.callbacks.last_history_id()
+        # New callbacks not toasted yet (at most one toast per NEW_TOAST_S), and the latest of them.
+        self._unannounced = 0
+        self._latest_new: tuple[int, int, str] | None = None
+        self._last_new_toast = -NEW_TOAST_S
+        self._new_toast_timer = None
         # Callback requests from the feed not yet in the store, by (epoch, seq), with their data: being
         # taken in, or refused by the store and retried on the periodic tick (see _save_position).
         self._intake_pending: dict[tuple[str, int], _PendingIntake] = {}
@@ -384,16 +391,49 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         fresh = self.store.callbacks.new_since(self._seen_callback, list(services))
         if fresh:
             self._seen_callback = fresh[-1][0]
-            for _, service_id, phone in fresh[-3:]:
-                self._alert(t("cb.new", phone=format_phone(phone), service=services[service_id].name))
+            self._unannounced += len(fresh)
+            self._latest_new = fresh[-1]
+            self._announce_new(services)
         assigned = cb.assignments_for(self.store, user.id, self._seen_history)
         if assigned:
             self._seen_history = assigned[-1][0]
             self._alert(t("cb.assigned_to_you", count=len(assigned)))
         self._update_badge()
 
-    def _alert(self, message: str) -> None:
-        self.notify(message, title=t("brand.notification"))
+    def _announce_new(self, services: dict | None = None) -> None:
+        """At most one "new callback" toast per NEW_TOAST_S: a busy center's stream of requests becomes
+        one toast with the count and the latest, instead of a stack covering the screen."""
+        now = time.monotonic()
+        if not self._unannounced or self._latest_new is None:
+            return
+        wait = self._last_new_toast + NEW_TOAST_S - now
+        if wait > 0:
+            if self._new_toast_timer is None:
+                self._new_toast_timer = self.set_timer(wait, self._announce_new_later)
+            return
+        if services is None:
+            user = self.session.user
+            services = {s.id: s for s in self.session.services if permissions.receives_intake_notifications(user, s)}
+        _, service_id, phone = self._latest_new
+        service = services.get(service_id)
+        name = service.name if service is not None else "?"
+        if self._unannounced == 1:
+            self._alert(t("cb.new", phone=format_phone(phone), service=name), timeout=NEW_TOAST_S)
+        else:
+            self._alert(t("cb.new_many", count=self._unannounced, phone=format_phone(phone), service=name),
+                        timeout=NEW_TOAST_S)
+        self._unannounced = 0
+        self._last_new_toast = now
+
+    def _announce_new_later(self) -> None:
+        self._new_toast_timer = None
+        self._announce_new()
+
+    def _alert(self, message: str, timeout: float | None = None) -> None:
+        if timeout is None:
+            self.notify(message, title=t("brand.notification"))
+        else:
+            self.notify(message, title=t("brand.notification"), timeout=timeout)
         if self.config.bell:
             self.bell()
         if self.config.desktop_notifications and self._driver is not None:

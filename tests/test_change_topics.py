@@ -52,3 +52,31 @@ async def test_a_change_of_callbacks_reloads_the_view_on_screen_and_marks_hidden
         assert app.reloads == before + 1
         app.show_menu("home")  # the hidden view catches up when shown
         await until(pilot, lambda: not home.stale and app.reloads == before + 2)
+
+
+async def test_a_stream_of_new_callbacks_is_one_toast_at_a_time(demo_store, monkeypatch):
+    """A busy center's requests (another console takes them in) do not stack toasts over the screen: the
+    first is toasted, the ones that follow within NEW_TOAST_S come as one toast with their count."""
+    from contiple_tui import app as app_module
+    from contiple_tui.core import callbacks as cb
+
+    monkeypatch.setattr(app_module, "NEW_TOAST_S", 1.0)
+    app = make_app(demo_store, "admin", lang="en", refresh_seconds=0.2)
+    cs = demo_store.services.get_by_code("cs")
+
+    def toasts() -> list[str]:
+        return [n.message for n in app._notifications if "new callback" in n.message.lower()]
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.3)
+        cb.intake(demo_store, cs, request_id="stream-0", phone="010-7000-0000", name=None, ivr_route=None,
+                  requested_at=app.clock())
+        await until(pilot, lambda: len(toasts()) == 1)
+        assert "New callback: 010-7000-0000" in toasts()[0]
+        for n in range(1, 5):
+            cb.intake(demo_store, cs, request_id=f"stream-{n}", phone=f"010-7000-000{n}", name=None,
+                      ivr_route=None, requested_at=app.clock())
+            await pilot.pause(0.25)
+        await until(pilot, lambda: any("4 new callbacks" in m for m in toasts()))
+        assert "latest 010-7000-0004" in toasts()[-1]
+        assert len(toasts()) <= 2

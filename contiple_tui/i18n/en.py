@@ -393,6 +393,7 @@ MESSAGES: dict[str, str] = {
     "cb.dialing": "Dialling {phone} (attempt {attempt})…",
     "cb.dial_failed": "The call did not go through: {reason}",
     "cb.new": "New callback: {phone} · {service}",
+    "cb.new_many": "{count} new callbacks · latest {phone} · {service}",
     "cb.assigned_to_you": "{count} callback(s) were assigned to you.",
     "brand.notification": "Contiple",
     "err.date_invalid": "'{value}' is not a date: write YYYY-MM-DD.",

@@ -393,6 +393,7 @@ MESSAGES: dict[str, str] = {
     "cb.dialing": "{phone}에 전화를 거는 중… ({attempt}번째 시도)",
     "cb.dial_failed": "전화가 연결되지 않았습니다: {reason}",
     "cb.new": "새 콜백: {phone} · {service}",
+    "cb.new_many": "새 콜백 {count}건 · 최근 {phone} · {service}",
     "cb.assigned_to_you": "콜백 {count}건이 할당되었습니다.",
     "brand.notification": "콘티플",
     "err.date_invalid": "'{value}'은(는) 날짜가 아닙니다: YYYY-MM-DD 형식으로 쓰세요.",

@@ -407,3 +407,28 @@ def test_while_the_store_refuses_the_free_lease_each_request_is_said_once_and_ke
     finally:
         other.close()
         b.close()
+
+
+def test_a_long_takeover_renews_the_lease_while_it_takes_requests_in(demo_dir):
+    """Taking in many kept requests may outlast the lease: it is renewed on the way, as the tick would."""
+
+    class Slow(_Clock):
+        def monotonic(self) -> float:  # each look at the time finds it 0.4 s later: a slow store
+            self.now += 0.4
+            return self.now
+
+    db, clock = demo_dir / DB_FILENAME, Slow()
+    b = _Console(db, clock, monotonic=clock.monotonic)
+    try:
+        for seq in range(11, 41):
+            b.event(seq, f"long-{seq}")
+        started = clock.now
+        b.tick()  # the lease is free: takes it, and the 30 requests
+        assert b.feed.holding
+        holder, expires = _lease(db)
+        assert holder == b.feed.holder_id and expires > started + LEASE_TTL_S + 5  # renewed on the way
+        assert _requests(db, "long-") == {f"long-{seq}": (1, 1) for seq in range(11, 41)}
+        b.tick()
+        assert _meta_position(db) == "test-1:40"
+    finally:
+        b.close()

@@ -128,6 +128,7 @@ class FeedIntake:
         self._buffer: OrderedDict[Key, _Request] = OrderedDict()  # every request received, in feed order
         self._pending: dict[Key, _Request] = {}
         self._saved: str | None = None  # the position this console last wrote
+        self._renewed_at = 0.0  # monotonic time the lease was last taken or renewed
         self._overflowed = False
         self._fault: str | None = None  # the last store fault of a tick, said once
         # Why the lease, free to take, could not be taken (disk full…): while so, nobody takes requests in,
@@ -225,9 +226,15 @@ class FeedIntake:
             log.info("callback request %s (%s:%d) stored on a retry", data.get("request_id"), epoch, seq)
         return True
 
-    def _take_in_order(self, batch: list[tuple[Key, dict]]) -> None:
-        """Take a batch in, in feed order; at the first refusal the rest waits for the next tick."""
+    def _take_in_order(self, batch: list[tuple[Key, dict]], point: Point) -> None:
+        """Take a batch in, in feed order; at the first refusal the rest waits for the next tick. A long
+        batch (a takeover or retries after a long outage) renews the lease as the tick would meanwhile."""
         for index, (key, data) in enumerate(batch):
+            if self._holding and self._monotonic() - self._renewed_at > TICK_S:
+                try:
+                    self.save_position(point)
+                except (ContipleError, sqlite3.Error) as exc:
+                    self._say_fault(exc)
             if not self.take_in(key, data):
                 with self._lock:
                     for later, _data in batch[index + 1:]:
@@ -275,6 +282,7 @@ class FeedIntake:
         if not self.store.db.run_write(renew):
             self._lose()
             return False
+        self._renewed_at = self._monotonic()
         if saved:
             self._saved = saved[0]
             self._prune(parse_position(saved[0]), point[0])
@@ -304,7 +312,7 @@ class FeedIntake:
             else:
                 self._fault = None
             if self._holding and not self._closed:
-                self._retry(point[0])
+                self._retry(point)
         finally:
             self._tick_lock.release()
 
@@ -334,6 +342,7 @@ class FeedIntake:
         stored = stored_position(self.store)
         with self._lock:
             self._holding = True
+            self._renewed_at = self._monotonic()
             self._saved = f"{stored[0]}:{stored[1]}" if stored else None
             batch = []
             for key, request in self._buffer.items():
@@ -347,16 +356,16 @@ class FeedIntake:
         log.info("feed intake: this console (%s) holds the intake lease now (was %s, position %s); taking in "
                  "%d buffered request(s) after it", self.holder_id, lease[0] if lease else "free",
                  self._saved or "none", len(batch))
-        self._take_in_order(batch)
+        self._take_in_order(batch, point)
 
-    def _retry(self, epoch: str | None) -> None:
+    def _retry(self, point: Point) -> None:
         with self._lock:
             # The connected epoch's first (they hold the position back), each epoch in feed order.
-            keys = sorted((k for k, p in self._pending.items() if p.failed), key=lambda k: (k[0] != epoch, k))
+            keys = sorted((k for k, p in self._pending.items() if p.failed), key=lambda k: (k[0] != point[0], k))
             batch = [(k, self._pending[k].data) for k in keys]
             for k in keys:
                 self._pending[k].failed = False  # being retried
-        self._take_in_order(batch)
+        self._take_in_order(batch, point)
 
     def _block(self, exc: Exception) -> None:
         """The lease is free but the store refuses to give it (disk full…): the requests this console

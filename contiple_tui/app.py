@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -28,13 +27,15 @@ from contiple_tui.config import Config
 from contiple_tui.core.menus import MENU_BY_ID, Menu, visible_menus
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core import permissions
+from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S, FeedIntake, Point
+from contiple_tui.core.feed_intake import POSITION_KEY, stored_position  # noqa: F401 - imported from here too
 from contiple_tui.core.models import CallbackStatus
 from contiple_tui.core.phone import format_phone
 from contiple_tui.core.session import Session
 from contiple_tui.cti.dialer import CallbackDialer
 from contiple_tui.cti.protocol import Event, EventMessage
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.errors import ConfigError, ContipleError, IdentityError, StoreError
+from contiple_tui.errors import ConfigError, ContipleError, IdentityError
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
@@ -121,12 +122,10 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self._latest_new: tuple[int, int, str] | None = None
         self._last_new_toast = -NEW_TOAST_S
         self._new_toast_timer = None
-        # Callback requests from the feed not yet in the store, by (epoch, seq), with their data: being
-        # taken in, or refused by the store and retried on the periodic tick (see _save_position).
-        self._intake_pending: dict[tuple[str, int], _PendingIntake] = {}
-        self._intake_lock = threading.Lock()  # the intake workers finish on their own threads
-        self._retrying_intakes = False
-        self._saved_position: str | None = None
+        # Callback requests from the feed into the store and the feed position: by the one console of the
+        # data directory that holds the intake lease (core/feed_intake.py); the others keep what they
+        # receive for a takeover and only read.
+        self.feed = FeedIntake(self.store, on_refused=self._intake_failed) if cti is not None else None
         self.reloads = 0  # views reloaded because the store changed (diagnostics, benchmarks)
         self._store_fault: str | None = None  # the last store fault said by check_store_changes
         for theme in BUILTIN_THEMES:
@@ -173,7 +172,8 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self._update_badge()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         if self.cti is not None:
-            self.set_interval(2.0, self._feed_tick)
+            self.set_interval(FEED_TICK_S, self._feed_tick)
+            self._feed_tick()  # the first console takes the lease at once, not a tick later
         self.set_interval(SMS_REFRESH_S, self._refresh_sms)
         self.query_one(NavMenu).focus()
 
@@ -262,10 +262,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
 
     def _on_cti(self, client: CtiClient, what: object) -> None:
         if isinstance(what, EventMessage) and what.event is Event.CALLBACK_REQUESTED and client.epoch is not None:
-            key = (client.epoch, what.seq)
-            with self._intake_lock:
-                self._intake_pending[key] = _PendingIntake(what.data)
-            self._intake(key, what.data)
+            # Every console keeps the request for a takeover; the lease holder takes it in now.
+            if self.feed is not None and self.feed.received(client.epoch, what.seq, what.data):
+                self._intake((client.epoch, what.seq), what.data)
         # The header lives on the base screen, which may sit under a dialog.
         header = self._header
         if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
@@ -276,112 +275,50 @@ class ContipleApp(SafeNotify, Localized, App[None]):
 
     @work(thread=True, group="intake", exit_on_error=False)
     def _intake(self, key: tuple[str, int], data: dict) -> None:
-        """Every console takes CTI callback requests in; the store keeps each request exactly once.
+        """The lease holder takes a CTI callback request in; the store keeps each request exactly once.
 
         The feed position moves past a request only once it is committed (or refused by a rule:
         unknown service, callback feature off). A request the store cannot take (disk full, damaged…)
         stays pending with its data: the position stays before it, the failure is logged and shown,
         and the periodic tick tries it again until the store takes it (docs/cti-protocol.md, "Feed
-        position").
-        """
-        if self._take_in(key, data):
-            return
-        with self._intake_lock:
-            pending = self._intake_pending.get(key)
-            if pending is not None:
-                pending.failed = True
-
-    def _take_in(self, key: tuple[str, int], data: dict, *, retry: bool = False) -> bool:
-        """Store one request (idempotent: a request id the store holds changes nothing); True once it
-        is in the store or refused by a rule, and then no longer pending."""
-        epoch, seq = key
-        try:
-            service = self.store.services.get_by_code(data["service"])
-            if service is None or not service.callback_enabled:
-                log.info("callback request %s (seq %d) ignored: service %r has no callbacks",
-                         data.get("request_id"), seq, data.get("service"))
-            else:
-                cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"],
-                          name=data.get("name"), ivr_route=data.get("ivr_route"),
-                          requested_at=data["requested_at"])
-        except Exception as exc:  # noqa: BLE001 - whatever it was, the request is not in the store
-            if retry:  # said once already; the tick tries again
-                log.debug("callback request %s (%s:%d) still not stored: %s", data.get("request_id"), epoch, seq, exc)
-            else:
-                log.error("callback request %s (%s:%d) not stored, feed position held before it: %s",
-                          data.get("request_id"), epoch, seq, exc, exc_info=not isinstance(exc, StoreError))
-                self._intake_failed(data, exc)
-            return False
-        with self._intake_lock:
-            self._intake_pending.pop(key, None)
-        if retry:
-            log.info("callback request %s (%s:%d) stored on a retry", data.get("request_id"), epoch, seq)
-        return True
+        position")."""
+        if self.feed is not None:
+            self.feed.take_in(key, data)
 
     def _intake_failed(self, data: dict, exc: Exception) -> None:
+        """A toast, once per refused request, for those who receive intake notifications."""
         service = next((s for s in self.session.services if s.code == data.get("service")), None)
         if service is not None and permissions.receives_intake_notifications(self.session.user, service):
             error = exc.message() if isinstance(exc, ContipleError) else type(exc).__name__
             self.notify(t("feed.intake_failed", request=clean(data.get("request_id", "?"), 80), error=error),
                         severity="error", timeout=30)
 
+    def feed_point(self) -> Point:
+        """(epoch, seq) this console's feed has applied up to (read on the UI thread, where it moves)."""
+        client = self.cti
+        return (client.epoch, client.model.seq) if client is not None else (None, None)
+
     def _feed_tick(self) -> None:
-        """Every 2 seconds: the requests the store refused are tried again, and the position is saved."""
-        self._retry_intakes()
-        self._save_position()
+        """Every 2 seconds: the lease holder renews its lease and saves the position, then retries what the
+        store refused; the others read the lease and take it over when its holder is gone."""
+        if self.feed is not None:
+            self._run_feed_tick(self.feed_point())
 
-    def _retry_intakes(self) -> None:
-        epoch = self.cti.epoch if self.cti is not None else None
-        with self._intake_lock:
-            if self._retrying_intakes:
-                return
-            # The current epoch's first (they hold the position back), each epoch in feed order.
-            keys = sorted((k for k, p in self._intake_pending.items() if p.failed), key=lambda k: (k[0] != epoch, k))
-            if not keys:
-                return
-            self._retrying_intakes = True
-            batch = [(k, self._intake_pending[k].data) for k in keys]
-            for k in keys:
-                self._intake_pending[k].failed = False  # being retried: not started twice
-        self._run_retries(batch)
-
-    @work(thread=True, group="intake-retry", exit_on_error=False)
-    def _run_retries(self, batch: list[tuple[tuple[str, int], dict]]) -> None:
-        try:
-            for index, (key, data) in enumerate(batch):
-                if not self._take_in(key, data, retry=True):
-                    # The store still refuses: the rest waits for the next tick, not hammered now.
-                    with self._intake_lock:
-                        for later, _data in batch[index:]:
-                            pending = self._intake_pending.get(later)
-                            if pending is not None:
-                                pending.failed = True
-                    return
-        finally:
-            with self._intake_lock:
-                self._retrying_intakes = False
+    @work(thread=True, group="intake-tick", exit_on_error=False)
+    def _run_feed_tick(self, point: Point) -> None:
+        if self.feed is not None:
+            self.feed.tick(point)
 
     def _save_position(self) -> None:
-        """Keep where the feed was applied up to, so requests made while no console runs are replayed
-        to the next one. Never past a request of the current epoch that is not in the store yet.
-
-        The position names one epoch (``epoch:seq``): requests pending from an earlier epoch (the CTI
-        server restarted meanwhile) cannot hold it back, since a new server run replays nothing of the
-        old one; they stay pending here, retried from their data, until the store takes them."""
-        client = self.cti
-        if client is None or client.epoch is None or client.model.seq is None:
+        """Now, on this thread: the lease holder renews its lease and saves the feed position (never past
+        a request of the current epoch that is not in the store yet); nothing for the other consoles. A
+        store fault leaves it for the next tick."""
+        if self.feed is None:
             return
-        epoch = client.epoch
-        with self._intake_lock:
-            held = [seq for (e, seq) in self._intake_pending if e == epoch]
-        seq = min(min(held) - 1, client.model.seq) if held else client.model.seq
-        position = f"{epoch}:{seq}"
-        if position != self._saved_position:
-            try:
-                self.store.db.run_write(lambda conn: self.store.set_meta(conn, POSITION_KEY, position))
-            except ContipleError:  # e.g. the disk is full: kept for the next tick, the console stays up
-                return
-            self._saved_position = position
+        try:
+            self.feed.save_position(self.feed_point())
+        except ContipleError as exc:  # e.g. the disk is full: kept for the next tick, the console stays up
+            log.debug("feed position not saved: %s", exc)
 
     def _announce(self) -> None:
         """Toasts for new callbacks (admins and phone agents of the service) and for callbacks assigned
@@ -625,7 +562,8 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     async def on_unmount(self) -> None:
         self._watcher.close()
         if self.cti is not None:
-            self._save_position()
+            if self.feed is not None:  # the holder saves the position and releases the lease
+                self.feed.close(self.feed_point())
             await self.cti.stop()
         self._write_stats()
 
@@ -641,26 +579,6 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                 out.write(line + "\n")
         except OSError as exc:
             log.warning("could not write the stats file %s: %s", target, exc)
-
-
-POSITION_KEY = "cti_position"
-
-
-class _PendingIntake:
-    """A callback request from the feed that is not in the store yet."""
-
-    __slots__ = ("data", "failed")
-
-    def __init__(self, data: dict) -> None:
-        self.data = data
-        self.failed = False  # the store refused it: the periodic tick tries it again
-
-
-def stored_position(store) -> tuple[str, int] | None:
-    """(epoch, seq) the last console applied the feed up to, if any."""
-    value = store.get_meta(POSITION_KEY) or ""
-    epoch, _, seq = value.rpartition(":")
-    return (epoch, int(seq)) if epoch and seq.isdigit() else None
 
 
 def all_binding_ids() -> set[str]:

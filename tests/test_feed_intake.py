@@ -1,14 +1,24 @@
 """Issue 9 §5: a callback request from the feed is stored (bad characters replaced) or visibly refused,
 and the feed position kept in the store never moves past a request that is not in the store.
+Issue 10 §2: only the console holding the intake lease writes (requests and position); a takeover loses
+and doubles nothing.
 
-Real console, real CTI client, scripted CTI server, real SQLite file."""
+Real console, real CTI client, scripted CTI server, real SQLite file; the lease tests run two intake
+services on one file, each with a store of its own, as two console processes do."""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sqlite3
+import subprocess
+import sys
 
 from contiple_tui.app import POSITION_KEY
+from contiple_tui.core.feed_intake import LEASE_NAME, LEASE_TTL_S, FeedIntake, holder_gone
+from contiple_tui.cti import protocol
+from contiple_tui.store import DB_FILENAME, Store
 
 from .apphelpers import make_app, until, workers_done
 from .ctidata import dumps, event
@@ -69,7 +79,7 @@ async def test_a_request_the_store_refuses_holds_the_position_and_is_replayed(de
     first, second = _request(11, "cb-fail-1", "01044440001"), _request(12, "cb-ok-2", "01044440002")
     app = make_app(demo_store, "admin", lang="en", cti_url=server.url)
     try:
-        with caplog.at_level(logging.ERROR, logger="contiple_tui.app"):
+        with caplog.at_level(logging.ERROR, logger="contiple_tui.core.feed_intake"):
             async with app.run_test() as pilot:
                 await until(pilot, lambda: app.cti.live)
                 await server.send(first)
@@ -114,3 +124,311 @@ async def test_requests_for_services_without_callbacks_do_not_hold_the_position(
             assert demo_store.get_meta(POSITION_KEY) == "test-1:11"
     finally:
         await server.stop()
+
+
+# -- one console per data directory takes requests in (issue 10 §2) --------------------------------
+# Two FeedIntake services on one SQLite file, each with its own Store (its own connection), as two
+# console processes have: real lease, real intake, real position. Only the clock is ours where expiry
+# matters, and a "dead holder" is a real process that has exited.
+
+
+def _decoded(seq: int, request_id: str) -> dict:
+    """The data of a real decoded ``callback_requested`` frame, as the CTI client hands it over."""
+    frame = _request(seq, request_id, f"0119{seq:07d}")  # 011: no demo callback has such a number
+    return protocol.decode_server(dumps(frame)).data
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _Console:
+    """One console's intake: its own store connection, its own service, fed like the app feeds it."""
+
+    def __init__(self, db, clock, **kwargs) -> None:
+        self.store = Store(db)
+        self.refused: list[str] = []
+        self.feed = FeedIntake(self.store, clock=clock, on_refused=lambda data, exc: self.refused.append(data["request_id"]),
+                               **kwargs)
+        self.epoch, self.seq = "test-1", 10
+
+    def event(self, seq: int, request_id: str, *, take: bool = True) -> None:
+        """What the app does with a callback_requested event; ``take=False``: a holder about to die."""
+        self.seq = max(self.seq, seq)
+        data = _decoded(seq, request_id)
+        if self.feed.received(self.epoch, seq, data) and take:
+            self.feed.take_in((self.epoch, seq), data)
+
+    def tick(self) -> None:
+        self.feed.tick((self.epoch, self.seq))
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _requests(db, prefix: str) -> dict[str, tuple[int, int]]:
+    """request id -> (rows in callback_requests, request_count of its callback), through a connection of
+    its own."""
+    conn = sqlite3.connect(db)
+    try:
+        return {rid: (n, count) for rid, n, count in conn.execute(
+            "SELECT r.request_id, count(*), max(c.request_count) FROM callback_requests r "
+            "JOIN callbacks c ON c.id = r.callback_id WHERE r.request_id LIKE ? GROUP BY r.request_id",
+            (prefix + "%",))}
+    finally:
+        conn.close()
+
+
+def _lease(db) -> tuple[str, float] | None:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (LEASE_NAME,)).fetchone()
+    finally:
+        conn.close()
+
+
+def _meta_position(db) -> str | None:
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (POSITION_KEY,)).fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def _stand_in() -> subprocess.Popen:
+    """A real running process whose pid a holder id names: "killing the holder" kills it."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+
+
+def test_one_console_holds_the_lease_and_the_other_writes_nothing(demo_dir):
+    db, clock = demo_dir / DB_FILENAME, _Clock()
+    a, b = _Console(db, clock), _Console(db, clock)
+    try:
+        a.tick()
+        b.tick()
+        assert a.feed.holding and not b.feed.holding
+        assert _lease(db)[0] == a.feed.holder_id
+        for seq in range(11, 61):
+            a.event(seq, f"one-{seq}")
+            b.event(seq, f"one-{seq}")
+            if seq % 5 == 0:  # ticks between the events, two seconds apart
+                clock.now += 2
+                a.tick()
+                b.tick()
+        assert b.store.db.commits == 0  # the other console only read, across 50 requests and 10 ticks
+        assert not b.feed.holding
+        # The holder: one write per request, one per tick (renewal and position together), one to take the lease.
+        assert a.store.db.commits == 50 + 10 + 1
+        assert _meta_position(db) == "test-1:60"
+        assert _requests(db, "one-") == {f"one-{seq}": (1, 1) for seq in range(11, 61)}
+        assert b.feed.buffered == []  # the stored position covers everything it kept
+    finally:
+        a.close()
+        b.close()
+
+
+def test_on_release_the_other_console_takes_over_and_takes_in_what_came_after_the_position(demo_dir):
+    db, clock = demo_dir / DB_FILENAME, _Clock()
+    a, b = _Console(db, clock), _Console(db, clock)
+    try:
+        a.tick()
+        b.tick()
+        for seq in range(11, 16):
+            a.event(seq, f"rel-{seq}")
+            b.event(seq, f"rel-{seq}")
+        clock.now += 2
+        a.tick()  # position 15
+        b.tick()  # reads it: nothing buffered any more
+        assert _meta_position(db) == "test-1:15" and b.feed.buffered == []
+        # 16 and 17 reach both consoles, 16 is stored by the holder, 17 was still on its way when it closes.
+        for seq in (16, 17):
+            b.event(seq, f"rel-{seq}")
+            a.event(seq, f"rel-{seq}", take=seq == 16)
+        a.feed.close((a.epoch, a.seq))
+        assert _lease(db) is None  # released: no need to wait for expiry
+        assert _meta_position(db) == "test-1:16"  # not past 17, which is not stored
+        # 18 arrives while nobody holds the lease.
+        b.event(18, "rel-18")
+        commits = b.store.db.commits
+        b.tick()  # at once, not after the lease's time to live
+        assert b.feed.holding and _lease(db)[0] == b.feed.holder_id
+        assert b.store.db.commits == commits + 1 + 2  # the lease, then 17 and 18 (16 is covered by the position)
+        b.event(19, "rel-19")  # live now
+        clock.now += 2
+        b.tick()
+        assert _meta_position(db) == "test-1:19"
+        assert _requests(db, "rel-") == {f"rel-{seq}": (1, 1) for seq in range(11, 20)}
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_holder_killed_on_this_host_is_replaced_on_the_next_tick_without_loss(demo_dir):
+    db, clock = demo_dir / DB_FILENAME, _Clock()
+    process = _stand_in()  # the holder's process, as its holder id names it
+    a = _Console(db, clock, holder_id=f"{socket.gethostname()}:{process.pid}:deadbeef")
+    b = _Console(db, clock)
+    try:
+        a.tick()
+        b.tick()
+        assert a.feed.holding and not b.feed.holding
+        for seq in range(11, 21):
+            b.event(seq, f"kill-{seq}")
+            a.event(seq, f"kill-{seq}", take=seq <= 14)
+        clock.now += 2
+        a.tick()  # 15 to 20 were never taken in: they hold the position at 14
+        assert _meta_position(db) == "test-1:14"
+        process.kill()  # kill -9: it writes nothing more, its lease has most of its time to live left
+        process.wait()
+        assert holder_gone(a.feed.holder_id)
+        clock.now += 0.5
+        b.tick()
+        assert b.feed.holding and _lease(db)[0] == b.feed.holder_id
+        clock.now += 2
+        b.tick()
+        assert _meta_position(db) == "test-1:20"
+        assert _requests(db, "kill-") == {f"kill-{seq}": (1, 1) for seq in range(11, 21)}
+    finally:
+        process.kill()
+        process.wait()
+        a.close()
+        b.close()
+
+
+def test_a_silent_holder_elsewhere_is_replaced_once_its_lease_expires_and_then_writes_nothing(demo_dir):
+    """A holder that stops renewing (hung, or on another host where its process cannot be looked at)
+    keeps the lease until it expires; when it wakes up it finds the lease taken and only reads."""
+    db, clock = demo_dir / DB_FILENAME, _Clock()
+    a = _Console(db, clock, holder_id=f"another-host:{os.getpid()}:aaaaaaaa")
+    b = _Console(db, clock)
+    try:
+        a.tick()
+        assert not holder_gone(a.feed.holder_id)
+        for seq in range(11, 14):
+            a.event(seq, f"hung-{seq}", take=False)
+            b.event(seq, f"hung-{seq}")
+        clock.now += LEASE_TTL_S - 0.5
+        b.tick()
+        assert not b.feed.holding and b.store.db.commits == 0
+        clock.now += 1
+        b.tick()
+        assert b.feed.holding
+        # The old holder wakes up: its renewal finds the lease taken; it saves nothing.
+        a.seq = 13
+        before = _meta_position(db)
+        a.tick()
+        assert not a.feed.holding and _meta_position(db) == before
+        assert not a.feed.received("test-1", 14, _decoded(14, "hung-14"))
+        b.event(14, "hung-14")
+        clock.now += 2
+        b.tick()
+        assert _meta_position(db) == "test-1:14"
+        assert _requests(db, "hung-") == {f"hung-{seq}": (1, 1) for seq in range(11, 15)}
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_takeover_after_a_new_epoch_takes_in_every_request_of_that_epoch(demo_dir):
+    """The stored position names the old server run: none of the new run's buffered requests is covered."""
+    db, clock = demo_dir / DB_FILENAME, _Clock()
+    a, b = _Console(db, clock), _Console(db, clock)
+    try:
+        a.tick()
+        a.event(11, "ep-a-11")
+        b.event(11, "ep-a-11")
+        clock.now += 2
+        a.tick()
+        b.tick()
+        assert _meta_position(db) == "test-1:11"
+        a.epoch = b.epoch = "test-2"  # the CTI server restarted; seqs start again
+        a.seq = b.seq = 3
+        for seq in (4, 5):
+            b.event(seq, f"ep-b-{seq}")
+            a.event(seq, f"ep-b-{seq}", take=False)
+        a.feed.close((a.epoch, a.seq))  # held before 4 in the new epoch
+        assert _meta_position(db) == "test-2:3"
+        b.tick()
+        assert b.feed.holding
+        clock.now += 2
+        b.tick()
+        assert _meta_position(db) == "test-2:5"
+        assert set(_requests(db, "ep-")) == {"ep-a-11", "ep-b-4", "ep-b-5"}
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_console_that_is_not_the_holder_keeps_a_bounded_buffer(demo_dir):
+    db, clock = demo_dir / DB_FILENAME, _Clock()
+    a, b = _Console(db, clock), _Console(db, clock, buffer_max=5)
+    try:
+        a.tick()
+        b.tick()
+        for seq in range(11, 21):
+            b.event(seq, f"buf-{seq}")  # the holder never gets them: the position stays at none
+        assert b.feed.buffered == [("test-1", seq) for seq in range(16, 21)]
+        assert b.store.db.commits == 0
+    finally:
+        a.close()
+        b.close()
+
+
+def test_while_the_store_refuses_the_free_lease_each_request_is_said_once_and_kept(demo_dir):
+    """Nobody can take requests in (the store refuses the lease, as a full disk would): the console says
+    so once per request, keeps them, and takes them in as soon as the store gives it the lease."""
+    db, clock = demo_dir / DB_FILENAME, _Clock()
+    other = sqlite3.connect(db)
+    other.execute("CREATE TRIGGER refuse_lease BEFORE INSERT ON leases BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    other.commit()
+    b = _Console(db, clock)
+    try:
+        b.tick()
+        assert not b.feed.holding
+        for seq in (11, 12):
+            b.event(seq, f"blk-{seq}")
+        clock.now += 2
+        b.tick()
+        b.event(13, "blk-13")
+        assert b.refused == ["blk-11", "blk-12", "blk-13"]  # each once, however many ticks
+        assert _requests(db, "blk-") == {}
+        other.execute("DROP TRIGGER refuse_lease")
+        other.commit()
+        clock.now += 2
+        b.tick()
+        assert b.feed.holding
+        assert _requests(db, "blk-") == {f"blk-{seq}": (1, 1) for seq in (11, 12, 13)}
+        assert b.refused == ["blk-11", "blk-12", "blk-13"]
+    finally:
+        other.close()
+        b.close()
+
+
+def test_a_long_takeover_renews_the_lease_while_it_takes_requests_in(demo_dir):
+    """Taking in many kept requests may outlast the lease: it is renewed on the way, as the tick would."""
+
+    class Slow(_Clock):
+        def monotonic(self) -> float:  # each look at the time finds it 0.4 s later: a slow store
+            self.now += 0.4
+            return self.now
+
+    db, clock = demo_dir / DB_FILENAME, Slow()
+    b = _Console(db, clock, monotonic=clock.monotonic)
+    try:
+        for seq in range(11, 41):
+            b.event(seq, f"long-{seq}")
+        started = clock.now
+        b.tick()  # the lease is free: takes it, and the 30 requests
+        assert b.feed.holding
+        holder, expires = _lease(db)
+        assert holder == b.feed.holder_id and expires > started + LEASE_TTL_S + 5  # renewed on the way
+        assert _requests(db, "long-") == {f"long-{seq}": (1, 1) for seq in range(11, 41)}
+        b.tick()
+        assert _meta_position(db) == "test-1:40"
+    finally:
+        b.close()

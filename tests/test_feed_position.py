@@ -94,7 +94,7 @@ async def test_a_refused_request_is_retried_and_the_position_moves_on_without_a_
             assert app.is_running
             # Said once, not on every retry.
             assert sum("cb-retry-1" in m for m in _messages(app)) == 1
-            assert not app._intake_pending
+            assert not app.feed.pending
         assert watch.violations == []
         assert _position(db) == "test-1:12"
         assert server.hellos and len(server.hellos) == 1  # one connection: no restart, no reconnect
@@ -145,7 +145,7 @@ async def test_a_request_pending_from_an_earlier_epoch_does_not_hold_the_new_epo
             other.execute("DROP TRIGGER refuse_one")
             other.close()
             await until(pilot, lambda: _stored(db, "cb-a-11"))
-            await until(pilot, lambda: not app._intake_pending)
+            await until(pilot, lambda: not app.feed.pending)
             assert _position(db) == "run-b:5"
             assert sum("cb-a-11" in m for m in _messages(app)) == 1
         assert watch.violations == []

@@ -264,7 +264,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         if isinstance(what, EventMessage) and what.event is Event.CALLBACK_REQUESTED and client.epoch is not None:
             # Every console keeps the request for a takeover; the lease holder takes it in now.
             if self.feed is not None and self.feed.received(client.epoch, what.seq, what.data):
-                self._intake((client.epoch, what.seq), what.data)
+                self._intake((client.epoch, what.seq), what.data, self.feed_point())
         # The header lives on the base screen, which may sit under a dialog.
         header = self._header
         if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
@@ -274,7 +274,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                 pass
 
     @work(thread=True, group="intake", exit_on_error=False)
-    def _intake(self, key: tuple[str, int], data: dict) -> None:
+    def _intake(self, key: tuple[str, int], data: dict, point: Point) -> None:
         """The lease holder takes a CTI callback request in; the store keeps each request exactly once.
 
         The feed position moves past a request only once it is committed (or refused by a rule:
@@ -283,7 +283,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         and the periodic tick tries it again until the store takes it (docs/cti-protocol.md, "Feed
         position")."""
         if self.feed is not None:
-            self.feed.take_in(key, data)
+            self.feed.take_in(key, data, point)
 
     def _intake_failed(self, data: dict, exc: Exception) -> None:
         """A toast, once per refused request, for those who receive intake notifications."""

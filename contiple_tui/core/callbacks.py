@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -111,8 +111,12 @@ def intake(
     name: str | None,
     ivr_route: str | None,
     requested_at: datetime,
+    also: Callable[[sqlite3.Connection], None] | None = None,
 ) -> tuple[IntakeOutcome, int]:
     """Take one CTI callback request in, exactly once, however often and by however many consoles.
+
+    ``also`` runs in the same write transaction (the intake lease holder renews its lease and moves the
+    feed position there: one write transaction per request).
 
     Text from the feed is kept as printable text that the store can hold: a lone surrogate (a JSON
     ``"\\ud800"`` escape) becomes U+FFFD, controls and bidi marks are dropped, rather than the request
@@ -140,7 +144,13 @@ def intake(
         store.callbacks.record_request(conn, service.id, request_id, callback_id, at)
         return outcome, callback_id
 
-    return store.db.run_write(write)
+    def write_all(conn: sqlite3.Connection) -> tuple[IntakeOutcome, int]:
+        result = write(conn)
+        if also is not None:
+            also(conn)
+        return result
+
+    return store.db.run_write(write_all)
 
 
 # -- list (1-2) -----------------------------------------------------------------------------------

@@ -192,12 +192,25 @@ class FeedIntake:
         if self._on_refused is not None:
             self._on_refused(data, exc)
 
-    def take_in(self, key: Key, data: dict) -> bool:
+    def take_in(self, key: Key, data: dict, point: Point | None = None) -> bool:
         """Store one request (idempotent: a request id the store holds changes nothing). True once it is
         in the store or refused by a rule (unknown service, callback feature off), and then no longer
         pending. A request the store cannot take stays pending with its data, holding the position
-        before it: logged and shown once, retried on the tick."""
+        before it: logged and shown once, retried on the tick.
+
+        With the feed's ``point``, the holder renews its lease and saves the position in the request's
+        own transaction, so a busy feed costs one write transaction per request and the tick has
+        nothing left to write."""
         epoch, seq = key
+        saved: list[str] = []
+        also = None
+        if point is not None and self._holding:
+            def also(conn) -> None:
+                if LeaseRepo.take(conn, LEASE_NAME, self.holder_id, self._clock(), self._ttl):
+                    position = self.position(point, stored=key)
+                    if position is not None and position != self._saved:
+                        self.store.set_meta(conn, POSITION_KEY, position)
+                        saved.append(position)
         try:
             service = self.store.services.get_by_code(data["service"])
             if service is None or not service.callback_enabled:
@@ -206,7 +219,11 @@ class FeedIntake:
             else:
                 cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"],
                           name=data.get("name"), ivr_route=data.get("ivr_route"),
-                          requested_at=data["requested_at"])
+                          requested_at=data["requested_at"], also=also)
+                if also is not None:
+                    self._renewed_at = self._monotonic()
+                    if saved:
+                        self._saved = saved[0]
         except Exception as exc:  # noqa: BLE001 - whatever it was, the request is not in the store
             with self._lock:
                 request = self._pending.get(key)
@@ -245,9 +262,9 @@ class FeedIntake:
 
     # -- the position ----------------------------------------------------------------------------
 
-    def position(self, point: Point) -> str | None:
+    def position(self, point: Point, stored: Key | None = None) -> str | None:
         """Where the feed is applied up to: the console's ``point``, never past a request of that epoch
-        that is not in the store yet.
+        that is not in the store yet (``stored``: a request being committed in this very transaction).
 
         Requests pending from an earlier epoch (the CTI server restarted meanwhile) cannot hold it back,
         since a new server run replays nothing of the old one; they stay pending, retried from their data."""
@@ -255,7 +272,7 @@ class FeedIntake:
         if epoch is None or seq is None:
             return None
         with self._lock:
-            held = [s for (e, s) in self._pending if e == epoch]
+            held = [s for (e, s) in self._pending if e == epoch and (e, s) != stored]
         if held:
             seq = min(min(held) - 1, seq)
         return f"{epoch}:{seq}"
@@ -304,7 +321,11 @@ class FeedIntake:
                 return
             try:
                 if self._holding:
-                    self.save_position(point)
+                    # Renewed by a request's own transaction within the tick, the position where it
+                    # was: nothing to write.
+                    fresh = self._monotonic() - self._renewed_at < TICK_S
+                    if not (fresh and self.position(point) == self._saved):
+                        self.save_position(point)
                 else:
                     self._look(point)
             except (ContipleError, sqlite3.Error) as exc:  # disk full, damaged, locked too long: next tick

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
@@ -92,11 +93,14 @@ class HomeView(MenuView):
     def _show_counts(self, counts: dict[CallbackStatus, int]) -> None:
         if counts == self._shown_counts:
             return  # nothing to redraw
+        # The same rows with other numbers (the usual case, a new request): no layout pass of the screen.
+        relayout = self._shown_counts is None
         self._shown_counts = counts
-        table = _grid()
-        for status in CallbackStatus:
-            if status is CallbackStatus.UNASSIGNED and not self.session.user.is_admin:
-                continue
-            table.add_row(t(f"status.{status}"), f"{counts[status]:,}")
-        self.query_one("#home-callbacks", Static).update(table)
+        # Plain Content lines, not a Rich table: a new request repaints them in every console on the host.
+        rows = [(t(f"status.{status}"), f"{counts[status]:,}") for status in CallbackStatus
+                if status is not CallbackStatus.UNASSIGNED or self.session.user.is_admin]
+        label_width = max(cell_len(label) for label, _ in rows)
+        lines = [Content.assemble((label, "bold"), " " * (label_width - cell_len(label) + 2), number)
+                 for label, number in rows]
+        self.query_one("#home-callbacks", Static).update(Content("\n").join(lines), layout=relayout)
 

@@ -11,7 +11,12 @@ from contiple_tui.widgets.bindings import Localized
 
 
 class NavMenu(Localized, OptionList):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._badges: dict[str, str] = {}
+
     def set_menus(self, menus: list[Menu]) -> None:
+        self._badges.clear()
         self.clear_options()
         group = None
         for menu in menus:
@@ -29,7 +34,10 @@ class NavMenu(Localized, OptionList):
         except Exception:  # noqa: BLE001 - the menu is not shown to this user
             return
         label = f"  {t(f'menu.{menu_id}')}"
-        self.replace_option_prompt(menu_id, f"{label} [b]({count})[/b]" if count else label)
+        prompt = f"{label} [b]({count})[/b]" if count else label
+        if self._badges.get(menu_id) != prompt:  # unchanged: no new prompt, no repaint of the whole menu
+            self._badges[menu_id] = prompt
+            self.replace_option_prompt(menu_id, prompt)
 
     def select_menu(self, menu_id: str) -> None:
         try:

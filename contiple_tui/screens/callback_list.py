@@ -8,6 +8,7 @@ from functools import partial
 
 from rich.text import Text
 from textual import on, work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,7 +26,12 @@ from contiple_tui.widgets.safe import options
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_DAYS = 30
-DEBOUNCE_S = 0.25
+# Typing searches DEBOUNCE_S after the last key, or at once after a quiet moment (see _typed). Keys typed at
+# a person's pace (100-200 ms apart) each search at once; faster bursts search once, DEBOUNCE_S after the
+# last key. A search of one page is a few milliseconds, so the rows follow the last key within ~0.1 s.
+DEBOUNCE_S = 0.08
+# A date still being typed ("2026-11-2") is not a search yet: it is said to be invalid only after a pause.
+DATE_PAUSE_S = 0.8
 
 
 def parse_day(text: str) -> date | None:
@@ -39,6 +45,13 @@ def parse_day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ValueError(text) from None  # the user's text in the message, not Python's
+
+
+def _complete_day(text: str) -> bool:
+    try:
+        return parse_day(text) is not None
+    except ValueError:
+        return False
 
 
 class CallbackListView(MenuView):
@@ -61,6 +74,7 @@ class CallbackListView(MenuView):
         self._ready = False  # until then, filter events holding the widgets' first values are not searches
         self._first_values: dict[str, str] = {}
         self._debounce: Timer | None = None
+        self._said: tuple[str, bool] | None = None  # what the status line shows
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -140,18 +154,22 @@ class CallbackListView(MenuView):
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
-        # Debounced: typing searches once DEBOUNCE_S after the last key, not once per key. A phone number
-        # changed after a quiet moment (a paste, a first digit) searches at once: any digits are a valid
-        # search, and a search is cheap. A date is not complete before its last key, so it always waits.
+        # Debounced: keys in quick succession search once, DEBOUNCE_S after the last. A phone number changed
+        # after a quiet moment (a paste, a first digit, digits typed at a person's pace) searches at once:
+        # any digits are a valid search, and a search is cheap. A date searches once it is complete (or
+        # empty); one still being typed waits for a real pause before it is called invalid.
         if not self._ready and event.value == self._first_values.get(event.input.id):
             return  # an input announcing its first value: the search started in compose covers it
         burst = self._debounce is not None
         if burst:
             self._debounce.stop()
+        delay = DEBOUNCE_S
+        if event.input.id in ("cb-from", "cb-to") and event.value.strip() and not _complete_day(event.value):
+            delay = DATE_PAUSE_S
         leading = not burst and event.input.id == "cb-phone"
         if leading:
             self.search()
-        self._debounce = self.set_timer(DEBOUNCE_S, partial(self._settled, not leading))
+        self._debounce = self.set_timer(delay, partial(self._settled, not leading))
 
     def _settled(self, search: bool) -> None:
         self._debounce = None
@@ -179,6 +197,8 @@ class CallbackListView(MenuView):
             rows = cb.search(session.store, session.user, session.service, query, limit=PAGE)
             # The rows first: counting a large period takes longer than finding its newest page.
             self.app.call_from_thread(self._show, query, rows, None)
+            if get_current_worker().is_cancelled:
+                return  # a newer search replaced this one: its count is not wanted (it holds the store)
             total = cb.count(session.store, session.user, session.service, query)
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
@@ -216,22 +236,42 @@ class CallbackListView(MenuView):
         found = self.query("#cb-status-line")
         if not found:
             return  # the view is being composed or taken down (a store change arrived meanwhile)
+        if (text, error) == self._said:
+            return  # already on screen: nothing to redraw
+        self._said = (text, error)
         line = found.first(Static)
         # One line of fixed height and full width: its new text needs no layout pass of the screen.
         line.update(Text(("⚠ " if error else "") + text, style="bold" if error else ""), layout=False)
 
     def reload(self) -> None:
-        """Another console (or this one) changed callbacks: re-read the page on screen."""
+        """Callbacks (or the directory) changed, here or in another console: re-read what is on screen.
+
+        Everything is read in threads and compared with what is shown: the page's rows are redrawn only
+        where they changed (CallbackTable.refresh_page), the status line only when the total or a name
+        changed. The cursor and the selection stay."""
         table = self.query_one(CallbackTable)
         if table.fetch is not None:
             table.refresh_page()
-            self._refresh_total()
+            self._refresh_total(self._query)
 
     @work(thread=True, exclusive=True, group="cb-count", exit_on_error=False)
-    def _refresh_total(self) -> None:
+    def _refresh_total(self, query: cb.CallbackQuery) -> None:
         session = self.session
-        total = cb.count(session.store, session.user, session.service, self._query)
-        self.app.call_from_thread(self._set_total, total)
+        try:
+            names = {u.id: u.name for u in session.store.users.list()}
+            total = cb.count(session.store, session.user, session.service, query)
+        except ContipleError as exc:
+            self.app.call_from_thread(self._say, exc.message(), True)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._refreshed, query, names, total)
+
+    def _refreshed(self, query: cb.CallbackQuery, names: dict[int, str], total: int) -> None:
+        if names != self._names:  # a user renamed (the assignee column holds this dict)
+            self._names.clear()
+            self._names.update(names)
+            self.query_one(CallbackTable).redraw()
+        self._show_total(query, total)
 
     def _set_total(self, total: int) -> None:
         self._total = total

@@ -9,12 +9,19 @@ cursor, colours and keys. A DataTable renders every visible cell through Rich's 
 pipeline again after any change, and re-measures and re-lays out on clear() + add_row(): a new page
 cost 50-120 ms between key and screen. Here a new page is a list swap, and a line is its cells' text
 cut to the column width and joined: a few milliseconds for a screenful.
+
+Paging never waits for SQL when it can help it: as soon as a page is shown, a thread reads the next one
+ahead (and the one before, unless it is the page just left, which is kept), so PageDown at the last row
+swaps in rows already in memory. A page not read ahead yet (a key faster than the read) is read at once,
+as before. A new search or a change of the data drops what was read ahead. Re-reading the page on screen
+(another console changed callbacks) happens in a thread too, and redraws only the rows that changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -29,6 +36,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
 from contiple_tui.core.callbacks import Callback
 from contiple_tui.core.models import CallbackStatus, Service
@@ -40,9 +48,11 @@ from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.safe import plain
 
 PAGE = 100
+_NONE = object()  # "no such page" (None is a page start: the top)
 
 # fetch(after, limit) -> rows newest first after the keyset position (None: from the top)
 Fetch = Callable[[tuple[int, int] | None, int], list[Callback]]
+Start = tuple[int, int] | None  # where a page starts: after this keyset position (None: the top)
 
 
 @dataclass(frozen=True)
@@ -186,8 +196,13 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self.cursor_row = 0
         self.hover_row: int | None = None  # the row under the mouse pointer, shown faintly (as DataTable)
         self.header_height = 1
-        self._pages: list[tuple[int, int] | None] = []  # keyset starts of the pages shown so far
+        self._pages: list[Start] = []  # keyset starts of the pages shown so far
         self._page_rows: list[Callback] = []
+        # Pages read ahead (by a thread) or just left, by their start, each stamped with the generation of
+        # the data it was read in: a new search or a change of the data moves the generation on, and an
+        # older page is then never shown.
+        self._ahead: dict[Start, tuple[int, list[Callback]]] = {}
+        self._generation = 0
         self._widths = [1] + [column.width for column in self.columns_spec]  # the selection mark first
         self.table_width = sum(width + 2 for width in self._widths)  # a space either side of every cell
         self._cells_cache: dict[int, list[list[Segment]]] = {}  # row index -> its cells, cut to their widths
@@ -223,6 +238,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         the mount."""
         self.fetch = fetch
         self._pages = [None]
+        self._forget_ahead()
         if not self.is_mounted:
             self._pending = rows
             return
@@ -246,6 +262,8 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self.refresh(layout=resized)
         self._changed()
         self.post_message(self.PageShown(self, (len(self._pages) - 1) * PAGE + 1, len(rows)))
+        # After this frame is drawn (the key's answer comes first), read the neighbouring pages.
+        self.call_after_refresh(self._read_around)
 
     def _changed(self) -> None:
         if self.changed_hook is not None:
@@ -266,13 +284,13 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
 
     def action_next_page(self) -> None:
         self._set_hover(None)
-        if self.cursor_row < self.row_count - 1 or self.fetch is None or len(self._page_rows) < PAGE:
+        after = self._next_start()
+        if self.cursor_row < self.row_count - 1 or after is _NONE:
             self._move_by_screen(+1)
             return
-        last = self._page_rows[-1]
-        after = (last.requested_at, last.id)
-        rows = self._fetch_or_say(after)
+        rows = self._page_at(after)
         if rows:
+            self._keep(self._pages[-1], self._page_rows)  # the page left: PageUp needs no SQL
             self._pages.append(after)
             self._show(rows)
 
@@ -281,10 +299,10 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         if self.cursor_row > 0 or self.fetch is None or len(self._pages) < 2:
             self._move_by_screen(-1)
             return
-        rows = self._fetch_or_say(self._pages[-2])
+        rows = self._page_at(self._pages[-2])
         if rows is None:
             return
-        self._pages.pop()
+        self._keep(self._pages.pop(), self._page_rows)  # the page left is the next one again
         self._show(rows, cursor_at_end=True)
 
     def action_cursor_down(self) -> None:
@@ -330,17 +348,101 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             self.app.notify(exc.message(), severity="error")
             return None
 
+    # -- reading ahead ---------------------------------------------------------------------------
+
+    def _next_start(self) -> Start | object:
+        """Where the page after the one shown starts, or _NONE when this page is the last (it is short)."""
+        if self.fetch is None or len(self._page_rows) < PAGE:
+            return _NONE
+        last = self._page_rows[-1]
+        return (last.requested_at, last.id)
+
+    def _page_at(self, start: Start) -> list[Callback] | None:
+        """The page starting at ``start``: read ahead if it was, else read now (on the UI thread)."""
+        kept = self._ahead.get(start)
+        if kept is not None and kept[0] == self._generation:
+            return kept[1]
+        return self._fetch_or_say(start)
+
+    def _keep(self, start: Start, rows: list[Callback]) -> None:
+        self._ahead[start] = (self._generation, rows)
+
+    def _forget_ahead(self) -> None:
+        """The query or the data changed: pages read before are not shown again."""
+        self._generation += 1
+        self._ahead.clear()
+
+    def _read_around(self) -> None:
+        """Read the pages next to the one shown in a thread (the next first), unless they are at hand."""
+        if self.fetch is None or not self._pages:
+            return
+        wanted = [start for start in (self._next_start(), self._pages[-2] if len(self._pages) > 1 else _NONE)
+                  if start is not _NONE]
+        for start in [start for start in self._ahead if start not in wanted]:
+            del self._ahead[start]
+        missing = [start for start in wanted
+                   if start not in self._ahead or self._ahead[start][0] != self._generation]
+        if missing:
+            self.run_worker(partial(self._read_ahead, self.fetch, self._generation, missing), thread=True,
+                            group="cb-ahead", exclusive=True, exit_on_error=False)
+
+    def _read_ahead(self, fetch: Fetch, generation: int, starts: list[Start]) -> None:
+        """In a thread: the pages at ``starts``, kept for the keys to come. A fault is not said here: the
+        key that needs the page reads it again and says why it could not."""
+        worker = get_current_worker()
+        for start in starts:
+            try:
+                rows = fetch(start, PAGE)
+            except ContipleError:
+                return
+            if worker.is_cancelled or generation != self._generation:
+                return  # pages shown since want other neighbours, or the data changed
+            # One dict assignment (atomic); the stamp keeps a page of older data from ever being used.
+            self._ahead[start] = (generation, rows)
+
+    # -- re-reading the page shown -----------------------------------------------------------------
+
     def refresh_page(self) -> None:
-        """Re-read the page on screen (after a change here or in another console)."""
-        if self.fetch is None:
+        """Re-read the page on screen (after a change here or in another console), in a thread.
+
+        What was read ahead is dropped at once (it may be out of date). The rows are compared with those
+        shown: nothing is redrawn when none changed, only the changed rows when the same callbacks are
+        shown in the same order, and the whole page (the cursor kept on its callback) otherwise."""
+        if self.fetch is None or not self._pages:
             return
-        row = self.cursor_row
-        rows = self._fetch_or_say(self._pages[-1])
-        if rows is None:
+        self._forget_ahead()
+        self.run_worker(partial(self._reread, self.fetch, self._generation, self._pages[-1]), thread=True,
+                        group="cb-reread", exclusive=True, exit_on_error=False)
+
+    def _reread(self, fetch: Fetch, generation: int, start: Start) -> None:
+        try:
+            rows = fetch(start, PAGE)
+        except ContipleError as exc:
+            self.app.call_from_thread(self.app.notify, exc.message(), severity="error")
             return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._reread_done, generation, start, rows)
+
+    def _reread_done(self, generation: int, start: Start, rows: list[Callback]) -> None:
+        if generation != self._generation or not self._pages or self._pages[-1] != start:
+            return  # a newer search, re-read or page came meanwhile (it read fresh rows itself)
+        if rows == self._page_rows:
+            self._read_around()  # nothing visible changed; only the pages read ahead were dropped
+            return
+        if [c.id for c in rows] == [c.id for c in self._page_rows]:
+            # The same callbacks in the same places: redraw the rows that changed, nothing else moves.
+            changed = [i for i, (old, new) in enumerate(zip(self._page_rows, rows)) if old != new]
+            self._page_rows = rows
+            self.rows_by_key = {str(callback.id): callback for callback in rows}
+            for index in changed:
+                self._mark(index)
+            self._read_around()
+            return
+        current, row = self.current, self.cursor_row
         self._show(rows)
         if self.row_count:
-            self.move_cursor(row=min(row, self.row_count - 1))
+            found = self.row_of(current.id) if current is not None else None
+            self.move_cursor(row=found if found is not None else min(row, self.row_count - 1))
 
     # -- selection -----------------------------------------------------------------------------
 
@@ -446,6 +548,12 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
     def _restyle(self) -> None:
         """Focus, theme or classes changed: the cursor's and the rows' colours may have."""
         self._styles = None
+        self._lines.clear()
+        self.refresh()
+
+    def redraw(self) -> None:
+        """Every row drawn anew (what the cells show changed: e.g. a name the assignee column looks up)."""
+        self._cells_cache.clear()
         self._lines.clear()
         self.refresh()
 

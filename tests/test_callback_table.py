@@ -167,6 +167,56 @@ async def test_page_down_shows_the_page_read_ahead_without_fetching_on_the_ui_th
         assert app.ui_fetches == [None]
 
 
+async def test_the_page_read_ahead_is_drawn_ahead_and_looks_the_same():
+    """The reading ahead also builds the first screenful of lines; shown, they equal lines drawn afresh."""
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        cut_on_ui: list[int] = []
+        cut = table._cut
+
+        def counting(callback, console):
+            if threading.current_thread() is threading.main_thread():
+                cut_on_ui.append(callback.id)
+            return cut(callback, console)
+
+        table._cut = counting
+        table.move_cursor(row=PAGE - 1)
+        await pilot.pause()
+        await settled(pilot)
+        cut_on_ui.clear()
+        table.action_next_page()
+        await pilot.pause()
+        assert cut_on_ui == []  # every visible line came drawn from the thread
+        body = table.size.height - table.header_height
+        ahead = [table.render_line(y) for y in range(table.size.height)]
+        table.redraw()  # the same lines, drawn here and now
+        fresh = [table.render_line(y) for y in range(table.size.height)]
+        assert len(cut_on_ui) == body and ahead == fresh
+        assert "010-1234-0150" in ahead[table.header_height].text
+
+
+async def test_a_page_kept_while_left_shows_the_selection_as_it_is_now():
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        await settled(pilot)
+        table.action_toggle_select()  # the first row of page 2
+        assert line(table, 1).startswith(" ✔ ")
+        table.move_cursor(row=0)
+        table.action_previous_page()  # page 2 is kept, drawn with its mark
+        await settled(pilot)
+        table.clear_selection()
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        await pilot.pause()
+        assert not line(table, 1).startswith(" ✔") and app.ui_fetches == [None]
+
+
 async def test_a_key_faster_than_the_reading_ahead_fetches_at_once():
     """The page is not read yet: the key reads it itself (as before reading ahead), and the late result of
     the reading ahead changes nothing."""

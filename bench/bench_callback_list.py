@@ -11,7 +11,8 @@ the admin's first service, and about 62 % of them in the list's default period (
     0.5 s later Enter opens it. Timed: from writing Enter until the terminal output (escape sequences
     removed) holds the column header "Requested" followed by a first row's request time (`MM-DD hh:mm`):
     the moment the chunk holding it was read from the pty. The status line "1–100 of N" is timed too (on
-    stderr). Median of 5 console starts (3 with BENCH_SHORT=1); each start is a fresh process, so the list
+    stderr), and the filter choices (Selects, mounted once the first rows are drawn) until the last of them,
+    "Assigned by: all", is written (on stderr). Median of 5 console starts (3 with BENCH_SHORT=1); each start is a fresh process, so the list
     view is composed anew every time.
     Baseline: a plain Textual DataTable (8 columns) loaded with 100,000 rows in `run_test(size=(120, 40))`
     in its own process: `add_rows` of 100,000 prebuilt tuples, then `await pilot.pause()` (until the process
@@ -136,6 +137,7 @@ OTHER_LOGINS = ["admin"] + [f"agent{i:02d}" for i in range(1, 13)]
 
 ANSI = re.compile(rb"\x1b(?:\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78DEHMNOZc])")
 FIRST_ROW = re.compile(r"Requested.*?\d\d-\d\d \d\d:\d\d", re.DOTALL)
+FILTERS_DRAWN = re.compile(r"Assigned by")  # the admin's last filter choice: the view is complete
 
 DOWN, ENTER, CTRL_END, PAGE_DOWN, CTRL_Q = b"\x1b[B", b"\r", b"\x1b[1;5F", b"\x1b[6~", b"\x11"
 SLASH, CTRL_U = b"/", b"\x15"
@@ -471,10 +473,11 @@ def pty_run(data_dir: str, env: dict[str, str], *, page: bool, simulator: bool =
         t0 = p.send(ENTER)
         rows_at = p.when(since, FIRST_ROW, 60)
         status_at = p.when(since, status_pattern(1, 100), 60)
-        if rows_at is None or status_at is None:
-            log(f"FAIL: the callback list did not show rows within 60 s: {p.screen_tail(since)!r}")
+        filters_at = p.when(since, FILTERS_DRAWN, 60)
+        if rows_at is None or status_at is None or filters_at is None:
+            log(f"FAIL: the callback list did not show rows and filters within 60 s: {p.screen_tail(since)!r}")
             raise SystemExit(1)
-        out["first_rows"], out["status_line"] = rows_at - t0, status_at - t0
+        out["first_rows"], out["status_line"], out["filters"] = rows_at - t0, status_at - t0, filters_at - t0
         if page:
             # Let the opening settle (the count, the simulator's first intakes) before the first key.
             time.sleep(2.0)
@@ -658,7 +661,8 @@ def pty_pass(tmp: str, env: dict[str, str], runs: int, typed: list[str], *, no_s
         result = pty_run(tmp, env, page=last, typed=typed if last else None)
         pty.append(result)
         log(f"{label} pty run {i + 1}: first rows {result['first_rows']:.3f} s, status line "
-            f"{result['status_line']:.3f} s after Enter; load average {load()}")
+            f"{result['status_line']:.3f} s, every filter {result['filters']:.3f} s after Enter; "
+            f"load average {load()}")
         if no_sim and i < NO_SIM_RUNS:
             result = pty_run(tmp, env, page=False, simulator=False)
             without.append(result)
@@ -670,6 +674,7 @@ def pty_pass(tmp: str, env: dict[str, str], runs: int, typed: list[str], *, no_s
     log(summary(f"{label} typed phone part, last key to rows", paged["typed"]))
     log(summary(f"{label} first rows after Enter", [r["first_rows"] for r in pty]))
     log(summary(f"{label} status line after Enter", [r["status_line"] for r in pty]))
+    log(summary(f"{label} every filter drawn after Enter", [r["filters"] for r in pty]))
     if without:
         log(summary("first rows after Enter without the demo simulator (diagnostic)",
                     [r["first_rows"] for r in without]))

@@ -436,3 +436,28 @@ async def test_a_reload_that_finds_nothing_changed_redraws_nothing(demo_store):
         await settle(pilot, 2)
         assert table.rows_by_key[str(target.id)].status is CallbackStatus.COMPLETED
         assert hooked == [] and updates == [] and table.cursor_row == 3 and len(table.selected) == 1
+
+
+async def test_opening_the_list_searches_once_and_the_choices_follow(demo_store, monkeypatch):
+    """The rows do not wait for the Selects: they join the filter rows after the first rows are drawn, and
+    announcing their first (blank) values searches nothing; a real choice searches at once."""
+    from textual.widgets import Select
+
+    from contiple_tui.screens import callback_list
+
+    searched = []
+    load = callback_list.CallbackListView._load
+    monkeypatch.setattr(callback_list.CallbackListView, "_load",
+                        lambda self, query: (searched.append(query), load(self, query))[1])
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        view = app.query_one(callback_list.CallbackListView)
+        assert [s.id for s in view.query(Select)] == ["cb-status", "cb-ivr", "cb-assignee", "cb-assigner"]
+        assert len(searched) == 1 and view._ready
+        app.query_one("#cb-status", Select).value = CallbackStatus.UNASSIGNED
+        await settle(pilot, 1)
+        assert [q.status for q in searched] == [None, CallbackStatus.UNASSIGNED]
+        table = app.query_one(CallbackTable)
+        assert table.row_count and all(c.status is CallbackStatus.UNASSIGNED for c in table.rows_by_key.values())

@@ -79,38 +79,49 @@ class CallbackListView(MenuView):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        service, user = self.session.service, self.session.user
         today = self.today()
         first = today - timedelta(days=DEFAULT_DAYS - 1)
         self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
-        statuses = [(t(f"status.{s}"), s) for s in CallbackStatus]
-        routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
-        with Horizontal(classes="cb-filters"):
+        # The Selects (several widgets each) join these rows of fixed height once the first rows are drawn
+        # (_mount_choices): the rows do not wait for them, and nothing moves when they come.
+        with Horizontal(classes="cb-filters", id="cb-filters-period"):
             yield Input(str(first), placeholder="YYYY-MM-DD", id="cb-from",
                         compact=True, max_length=10, restrict=r"[0-9-]*", tooltip=t("cb.filter.from"))
             yield Input(str(today), placeholder="YYYY-MM-DD", id="cb-to", compact=True, max_length=10,
                         restrict=r"[0-9-]*", tooltip=t("cb.filter.to"))
-            yield Select(statuses, prompt=t("cb.filter.status"), id="cb-status", compact=True)
-            yield Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True)
-        with Horizontal(classes="cb-filters"):
+        with Horizontal(classes="cb-filters", id="cb-filters-people"):
             yield Input(placeholder=t("cb.filter.phone"), id="cb-phone", compact=True, restrict=r"[0-9]*",
                         max_length=13)
-            if user.is_admin:
-                agents = [(u.name, u.id) for u in self.session.store.users.list(service.id)
-                          if permissions.may_receive_assignment(u, service)]
-                assigners = [(u.name, u.id) for u in self.session.store.users.list(service.id)
-                             if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"]
-                yield Select(options(agents), prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True)
-                yield Select(options(assigners), prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True)
         table = CallbackTable(self._columns(), id="cb-table")
         table.changed_hook = self._status_line
         yield table
         yield Static(id="cb-status-line")
-        # The first search starts now, with the filters' first values, while the filters (Selects are many
-        # widgets each) are still being mounted: the rows can be on screen before the view's Mount event.
+        # The first search starts now, with the filters' first values, while the view is being mounted:
+        # the rows can be on screen before the view's Mount event.
         self._query = cb.CallbackQuery(date_from=first, date_to=today)
         self._first_values = {"cb-from": str(first), "cb-to": str(today), "cb-phone": ""}
         self._load(self._query)
+
+    def _mount_choices(self) -> None:
+        """The status and IVR choices, and for an admin the assignee and assigner choices."""
+        rows = self.query("#cb-filters-period")
+        if not rows:
+            return  # the view is being taken down
+        service, user = self.session.service, self.session.user
+        statuses = [(t(f"status.{s}"), s) for s in CallbackStatus]
+        routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
+        rows.first().mount(Select(statuses, prompt=t("cb.filter.status"), id="cb-status", compact=True),
+                           Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True))
+        if user.is_admin:
+            users = self.session.store.users.list(service.id)
+            agents = [(u.name, u.id) for u in users if permissions.may_receive_assignment(u, service)]
+            assigners = [(u.name, u.id) for u in users
+                         if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"]
+            self.query_one("#cb-filters-people").mount(
+                Select(options(agents), prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True),
+                Select(options(assigners), prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True),
+            )
+        self.call_after_refresh(self._arm)  # the search started in compose covers the filters' first values
 
     def _columns(self) -> list[Column]:
         return callback_columns(
@@ -119,7 +130,7 @@ class CallbackListView(MenuView):
         )
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._arm)  # the search started in compose covers the filters' first values
+        self.call_after_refresh(self._mount_choices)
 
     def _arm(self) -> None:
         self._ready = True
@@ -178,10 +189,13 @@ class CallbackListView(MenuView):
 
     @on(Select.Changed)
     def _chosen(self, event: Select.Changed) -> None:
-        # Before the view is armed, a blank value is a Select announcing its first value; a real choice
-        # (made early, on a slow machine) must not be lost.
-        if self._ready or event.value is not Select.BLANK:
-            self.search()  # one deliberate choice: search at once
+        # One deliberate choice: search at once (even before the view is armed: a choice made early, on a
+        # slow machine, must not be lost). A Select announcing its first value (blank) when it is mounted
+        # changes no filter and searches nothing.
+        query = self._read_query()
+        if query is not None and query != self._query:
+            self._query = query
+            self._load(query)
 
     def search(self) -> None:
         query = self._read_query()

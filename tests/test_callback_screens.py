@@ -371,7 +371,7 @@ async def test_phone_filter_searches_at_once_after_a_pause_and_once_after_typing
         view = app.query_one(callback_list.CallbackListView)
         phone = app.query_one("#cb-phone", Input)
         searches = []
-        monkeypatch.setattr(view, "_load", lambda query: searches.append(query))
+        monkeypatch.setattr(view, "_load", lambda query, count_wait=0.0: searches.append(query))
         phone.value = "0101"
         await pilot.pause()
         assert [q.phone for q in searches] == ["0101"]  # at once
@@ -448,7 +448,7 @@ async def test_opening_the_list_searches_once_and_the_choices_follow(demo_store,
     searched = []
     load = callback_list.CallbackListView._load
     monkeypatch.setattr(callback_list.CallbackListView, "_load",
-                        lambda self, query: (searched.append(query), load(self, query))[1])
+                        lambda self, query, count_wait=0.0: (searched.append(query), load(self, query, count_wait))[1])
     app = make_app(demo_store, "admin", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")

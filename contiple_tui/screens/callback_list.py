@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 from functools import partial
 
@@ -32,6 +33,11 @@ DEFAULT_DAYS = 30
 DEBOUNCE_S = 0.08
 # A date still being typed ("2026-11-2") is not a search yet: it is said to be invalid only after a pause.
 DATE_PAUSE_S = 0.8
+# A phone key this soon after the one before is typing. While typing, each key's rows come at once but its
+# total is counted only after a pause of COUNT_WAIT_S: a count still running when the next key comes would
+# hold the store (one connection) and keep that key's rows waiting; a newer key drops the count unstarted.
+TYPING_S = 0.4
+COUNT_WAIT_S = 0.2
 
 
 def parse_day(text: str) -> date | None:
@@ -75,6 +81,7 @@ class CallbackListView(MenuView):
         self._first_values: dict[str, str] = {}
         self._debounce: Timer | None = None
         self._said: tuple[str, bool] | None = None  # what the status line shows
+        self._phone_key_at = float("-inf")  # time.monotonic() of the last change of the phone filter
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -174,18 +181,23 @@ class CallbackListView(MenuView):
         burst = self._debounce is not None
         if burst:
             self._debounce.stop()
-        delay = DEBOUNCE_S
+        delay, count_wait = DEBOUNCE_S, 0.0
         if event.input.id in ("cb-from", "cb-to") and event.value.strip() and not _complete_day(event.value):
             delay = DATE_PAUSE_S
+        if event.input.id == "cb-phone":
+            now = time.monotonic()
+            if now - self._phone_key_at < TYPING_S:
+                count_wait = COUNT_WAIT_S
+            self._phone_key_at = now
         leading = not burst and event.input.id == "cb-phone"
         if leading:
-            self.search()
-        self._debounce = self.set_timer(delay, partial(self._settled, not leading))
+            self.search(count_wait)
+        self._debounce = self.set_timer(delay, partial(self._settled, not leading, count_wait))
 
-    def _settled(self, search: bool) -> None:
+    def _settled(self, search: bool, count_wait: float = 0.0) -> None:
         self._debounce = None
         if search:
-            self.search()
+            self.search(count_wait)
 
     @on(Select.Changed)
     def _chosen(self, event: Select.Changed) -> None:
@@ -197,21 +209,25 @@ class CallbackListView(MenuView):
             self._query = query
             self._load(query)
 
-    def search(self) -> None:
+    def search(self, count_wait: float = 0.0) -> None:
         query = self._read_query()
         if query is None:
             return
         self._query = query
-        self._load(query)
+        self._load(query, count_wait)
 
     @work(thread=True, exclusive=True, group="cb-search", exit_on_error=False)
-    def _load(self, query: cb.CallbackQuery) -> None:
+    def _load(self, query: cb.CallbackQuery, count_wait: float = 0.0) -> None:
         session = self.session
+        worker = get_current_worker()
         try:
             rows = cb.search(session.store, session.user, session.service, query, limit=PAGE)
             # The rows first: counting a large period takes longer than finding its newest page.
             self.app.call_from_thread(self._show, query, rows, None)
-            if get_current_worker().is_cancelled:
+            deadline = time.monotonic() + count_wait
+            while time.monotonic() < deadline and not worker.is_cancelled:
+                time.sleep(0.01)  # typing: the count waits for a pause (see COUNT_WAIT_S)
+            if worker.is_cancelled:
                 return  # a newer search replaced this one: its count is not wanted (it holds the store)
             total = cb.count(session.store, session.user, session.service, query)
         except ContipleError as exc:

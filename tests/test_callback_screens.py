@@ -356,11 +356,14 @@ async def test_list_shows_assignee_names(demo_store):
 
 
 async def test_phone_filter_searches_at_once_after_a_pause_and_once_after_typing(demo_store, monkeypatch):
-    """A paste (or the first digit) searches at once; digits typed on top of it wait for the debounce;
-    a date, never complete before its last key, always waits."""
+    """A paste (or a first digit, or a digit typed at a person's pace: after the debounce passed) searches at
+    once; digits typed faster, on top of it, wait for the debounce; a date searches once it is complete and
+    is called invalid only after a longer pause."""
     from contiple_tui.screens import callback_list
 
+    assert callback_list.DEBOUNCE_S <= 0.1  # keys 100-200 ms apart each search at once: rows ≤ 0.15 s after
     monkeypatch.setattr(callback_list, "DEBOUNCE_S", 2.0)  # wide enough that a slow machine cannot blur it
+    monkeypatch.setattr(callback_list, "DATE_PAUSE_S", 4.0)
     app = make_app(demo_store, "admin", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")
@@ -368,7 +371,7 @@ async def test_phone_filter_searches_at_once_after_a_pause_and_once_after_typing
         view = app.query_one(callback_list.CallbackListView)
         phone = app.query_one("#cb-phone", Input)
         searches = []
-        monkeypatch.setattr(view, "_load", lambda query: searches.append(query))
+        monkeypatch.setattr(view, "_load", lambda query, count_wait=0.0: searches.append(query))
         phone.value = "0101"
         await pilot.pause()
         assert [q.phone for q in searches] == ["0101"]  # at once
@@ -379,8 +382,82 @@ async def test_phone_filter_searches_at_once_after_a_pause_and_once_after_typing
         assert [q.phone for q in searches] == ["0101"]  # typing: waits
         await until(pilot, lambda: len(searches) == 2, timeout=10)
         assert searches[-1].phone == "010123"  # once, with every digit
-        await pilot.pause(2.5)
-        assert len(searches) == 2
+        assert view._debounce is None
+        phone.value = "0101234"  # the next digit after the debounce passed: at once
+        await pilot.pause()
+        assert [q.phone for q in searches] == ["0101", "010123", "0101234"]
+        await until(pilot, lambda: view._debounce is None, timeout=10)
+        assert len(searches) == 3  # and not again when the debounce ends
         app.query_one("#cb-to", Input).value = "2026-11-2"
         await pilot.pause()
-        assert len(searches) == 2 and "2026-11-2" not in static_text(app.query_one("#cb-status-line"))
+        assert len(searches) == 3 and "2026-11-2" not in static_text(app.query_one("#cb-status-line"))
+        app.query_one("#cb-to", Input).value = "2026-11-25"  # complete: searches after the debounce
+        await until(pilot, lambda: len(searches) == 4, timeout=10)
+        assert searches[-1].date_to.isoformat() == "2026-11-25"
+        app.query_one("#cb-to", Input).value = "2026-11-"
+        await pilot.pause(2.5)  # the debounce passed; a date being typed is not called invalid yet
+        assert len(searches) == 4 and "2026-11-" not in static_text(app.query_one("#cb-status-line"))
+        await until(pilot, lambda: "2026-11-" in static_text(app.query_one("#cb-status-line")), timeout=10)
+        assert len(searches) == 4
+
+
+async def test_a_reload_that_finds_nothing_changed_redraws_nothing(demo_store):
+    """Another console changed callbacks: the view re-reads its page and total in workers and redraws only
+    what changed; the cursor and the selection stay."""
+    from textual.widgets import Static
+
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = await open_table(pilot, "callback_list")
+        view = app.query_one("#view-callback_list")
+        line = app.query_one("#cb-status-line", Static)
+        table.move_cursor(row=5)
+        table.action_toggle_select()
+        table.move_cursor(row=3)
+        await pilot.pause()
+        hook, updates = table.changed_hook, []
+        hooked = []
+        table.changed_hook = lambda: (hooked.append(1), hook())
+        update = line.update
+        line.update = lambda *a, **k: (updates.append(a), update(*a, **k))
+        status_before = static_text(line)
+
+        view.reload()  # nothing changed
+        await settle(pilot, 2)
+        assert hooked == [] and updates == [] and table.cursor_row == 3
+        assert static_text(line) == status_before
+
+        # A callback on screen completed elsewhere: its row is drawn again; the total is the same.
+        target = point_at_assigned(table)
+        table.move_cursor(row=3)
+        admin, cs = users_of(demo_store)["admin"], demo_store.services.get_by_code("cs")
+        cb.complete(demo_store, admin, cs, [target.id])
+        view.reload()
+        await settle(pilot, 2)
+        assert table.rows_by_key[str(target.id)].status is CallbackStatus.COMPLETED
+        assert hooked == [] and updates == [] and table.cursor_row == 3 and len(table.selected) == 1
+
+
+async def test_opening_the_list_searches_once_and_the_choices_follow(demo_store, monkeypatch):
+    """The rows do not wait for the Selects: they join the filter rows after the first rows are drawn, and
+    announcing their first (blank) values searches nothing; a real choice searches at once."""
+    from textual.widgets import Select
+
+    from contiple_tui.screens import callback_list
+
+    searched = []
+    load = callback_list.CallbackListView._load
+    monkeypatch.setattr(callback_list.CallbackListView, "_load",
+                        lambda self, query, count_wait=0.0: (searched.append(query), load(self, query, count_wait))[1])
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_menu("callback_list")
+        await settle(pilot)
+        view = app.query_one(callback_list.CallbackListView)
+        assert [s.id for s in view.query(Select)] == ["cb-status", "cb-ivr", "cb-assignee", "cb-assigner"]
+        assert len(searched) == 1 and view._ready
+        app.query_one("#cb-status", Select).value = CallbackStatus.UNASSIGNED
+        await settle(pilot, 1)
+        assert [q.status for q in searched] == [None, CallbackStatus.UNASSIGNED]
+        table = app.query_one(CallbackTable)
+        assert table.row_count and all(c.status is CallbackStatus.UNASSIGNED for c in table.rows_by_key.values())

@@ -1,10 +1,15 @@
-"""The callback table widget on its own: paging at the page's ends, cursor, selection marks, drawing.
+"""The callback table widget on its own: paging at the page's ends, reading ahead, re-reading, cursor,
+selection marks, drawing.
 
 It draws its own lines (no DataTable); the callback screens' snapshots check that it looks the same.
-Here: 250 made-up callbacks behind a keyset fetch like the store's, in a bare app.
+Here: 250 made-up callbacks behind a keyset fetch like the store's, in a bare app. The fetch notes which
+thread called it: the UI thread (a key waited for SQL) or a worker (read ahead, re-read).
 """
 
 from __future__ import annotations
+
+import dataclasses
+import threading
 
 import pytest
 from rich.cells import cell_len
@@ -39,7 +44,10 @@ class Host(App):
     def __init__(self, rows: list[Callback]) -> None:
         super().__init__()
         self.rows = rows
-        self.fetches: list[tuple[tuple[int, int] | None, int]] = []
+        self.fetches: list[tuple[tuple[int, int] | None, int]] = []  # every fetch, from any thread
+        self.ui_fetches: list[tuple[int, int] | None] = []  # the starts fetched on the UI thread
+        self.worker_fetches: list[tuple[int, int] | None] = []  # ... and in worker threads
+        self.gate: threading.Event | None = None  # when set up, workers' fetches wait for it
         self.messages: list[tuple[int, int]] = []
         self.hooked = 0
 
@@ -47,7 +55,11 @@ class Host(App):
         yield CallbackTable(callback_columns(SERVICE, {}, KEYS), id="t")
 
     def fetch(self, after, limit):
+        on_ui = threading.current_thread() is threading.main_thread()
+        if not on_ui and self.gate is not None:
+            assert self.gate.wait(10)
         self.fetches.append((after, limit))
+        (self.ui_fetches if on_ui else self.worker_fetches).append(after)
         rows = self.rows if after is None else [c for c in self.rows if (c.requested_at, c.id) < after]
         return rows[:limit]
 
@@ -69,6 +81,17 @@ def line(table: CallbackTable, y: int) -> str:
     return table.render_line(y).text
 
 
+def start_after(callback: Callback) -> tuple[int, int]:
+    return (callback.requested_at, callback.id)
+
+
+async def settled(pilot) -> None:
+    """The table's workers (reading ahead, re-reading) done and their results handled."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 @pytest.fixture(autouse=True)
 def english():
     set_language("en")
@@ -78,16 +101,18 @@ async def test_pages_on_at_the_ends_and_back():
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await pilot.pause()
+        await settled(pilot)
         assert table.row_count == PAGE and table.cursor_row == 0 and app.messages == [(1, PAGE)]
         assert [c.id for c in table._page_rows] == [c.id for c in app.rows[:PAGE]]
+        assert app.ui_fetches == [None]  # the first page (given by the host); the next one was read ahead
         await pilot.press("pagedown")  # not at the last row: a screenful further on this page
-        assert table.row_count == PAGE and 0 < table.cursor_row < PAGE - 1 and len(app.fetches) == 1
+        assert table.row_count == PAGE and 0 < table.cursor_row < PAGE - 1 and app.messages == [(1, PAGE)]
         await pilot.press("ctrl+end", "pagedown")  # at the last row: the next page, from its top
         await pilot.pause()
         assert [c.id for c in table._page_rows] == [c.id for c in app.rows[PAGE:2 * PAGE]]
         assert table.cursor_row == 0 and table.scroll_y == 0 and app.messages[-1] == (PAGE + 1, PAGE)
         assert table.current is app.rows[PAGE]
+        await settled(pilot)
         await pilot.press("up")  # above the first row: the page before, the cursor on its last row
         await pilot.pause()
         assert table.current is app.rows[PAGE - 1] and table.cursor_row == PAGE - 1
@@ -97,8 +122,11 @@ async def test_pages_on_at_the_ends_and_back():
         shown = line(table, table.header_height + table.cursor_row - int(table.scroll_y))
         assert f"010-1234-{app.rows[PAGE - 1].id:04d}" in shown
         await pilot.press("down")  # below the last row: the next page again
-        await pilot.press("ctrl+end", "down", "ctrl+end", "pagedown")  # pages 3, then nothing after 250
-        await pilot.pause()
+        await settled(pilot)
+        await pilot.press("ctrl+end", "down")
+        await settled(pilot)
+        await pilot.press("ctrl+end", "pagedown")  # pages 3, then nothing after 250
+        await settled(pilot)
         assert app.messages[-1] == (2 * PAGE + 1, 50) and table.row_count == 50
         fetched = len(app.fetches)
         await pilot.press("pagedown")  # a short page is the last one: no more fetching
@@ -107,6 +135,198 @@ async def test_pages_on_at_the_ends_and_back():
         await pilot.pause()
         assert app.messages[-1] == (PAGE + 1, PAGE) and table.cursor_row == PAGE - 1
         assert app.hooked == len(app.messages)  # the hook saw every page, before its message
+        assert app.ui_fetches == [None]  # every key found its page at hand: none waited for a fetch
+
+
+async def test_page_down_shows_the_page_read_ahead_without_fetching_on_the_ui_thread():
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        assert app.worker_fetches == [start_after(app.rows[PAGE - 1])]  # read ahead once the page was shown
+        fetch = table.fetch
+        calls: list[bool] = []
+
+        def counted(after, limit):
+            calls.append(threading.current_thread() is threading.main_thread())
+            return fetch(after, limit)
+
+        table.fetch = counted  # (the reading ahead that follows is given this one too)
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        assert calls == [] and table.current is app.rows[PAGE]  # shown from memory, synchronously
+        await settled(pilot)
+        assert calls == [False]  # and the page after it read ahead, in a worker
+        table.move_cursor(row=0)
+        table.action_previous_page()  # the page just left was kept
+        assert calls == [False] and table.current is app.rows[PAGE - 1]
+        await settled(pilot)
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        assert calls == [False] and table.current is app.rows[PAGE]
+        assert app.ui_fetches == [None]
+
+
+async def test_the_page_read_ahead_is_drawn_ahead_and_looks_the_same():
+    """The reading ahead also builds the first screenful of lines; shown, they equal lines drawn afresh."""
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        cut_on_ui: list[int] = []
+        cut = table._cut
+
+        def counting(callback, console):
+            if threading.current_thread() is threading.main_thread():
+                cut_on_ui.append(callback.id)
+            return cut(callback, console)
+
+        table._cut = counting
+        table.move_cursor(row=PAGE - 1)
+        await pilot.pause()
+        await settled(pilot)
+        cut_on_ui.clear()
+        table.action_next_page()
+        await pilot.pause()
+        assert cut_on_ui == []  # every visible line came drawn from the thread
+        body = table.size.height - table.header_height
+        ahead = [table.render_line(y) for y in range(table.size.height)]
+        table.redraw()  # the same lines, drawn here and now
+        fresh = [table.render_line(y) for y in range(table.size.height)]
+        assert len(cut_on_ui) == body and ahead == fresh
+        assert "010-1234-0150" in ahead[table.header_height].text
+
+
+async def test_a_page_kept_while_left_shows_the_selection_as_it_is_now():
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        await settled(pilot)
+        table.action_toggle_select()  # the first row of page 2
+        assert line(table, 1).startswith(" ✔ ")
+        table.move_cursor(row=0)
+        table.action_previous_page()  # page 2 is kept, drawn with its mark
+        await settled(pilot)
+        table.clear_selection()
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        await pilot.pause()
+        assert not line(table, 1).startswith(" ✔") and app.ui_fetches == [None]
+
+
+async def test_a_key_faster_than_the_reading_ahead_fetches_at_once():
+    """The page is not read yet: the key reads it itself (as before reading ahead), and the late result of
+    the reading ahead changes nothing."""
+    app = Host(made_up(250))
+    app.gate = threading.Event()  # the workers' fetches wait
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await pilot.pause()
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        assert app.ui_fetches == [None, start_after(app.rows[PAGE - 1])]
+        app.gate.set()
+        await pilot.pause()
+        assert table.current is app.rows[PAGE] and app.messages[-1] == (PAGE + 1, PAGE)
+        await settled(pilot)
+        assert table.current is app.rows[PAGE] and app.messages[-1] == (PAGE + 1, PAGE)
+
+
+async def test_a_new_search_drops_the_pages_read_ahead():
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        assert table._ahead  # the second page, read ahead for the first search
+        other = [dataclasses.replace(c, customer_phone="01099998888") for c in made_up(250)]
+
+        def search(after, limit):
+            on_ui = threading.current_thread() is threading.main_thread()
+            (app.ui_fetches if on_ui else app.worker_fetches).append(("new", after))
+            rows = other if after is None else [c for c in other if (c.requested_at, c.id) < after]
+            return rows[:limit]
+
+        table.show_from_top(search, search(None, PAGE))
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()  # before anything was read ahead for the new search
+        assert app.ui_fetches[-1] == ("new", start_after(other[PAGE - 1]))
+        assert all(c.customer_phone == "01099998888" for c in table._page_rows)  # not the old search's page
+
+        # A reading ahead of the old search that ends after the new search started is not kept.
+        app.gate = threading.Event()
+        table.show_from_top(app.fetch, app.fetch(None, PAGE))
+        await pilot.pause()  # its reading ahead has started and waits at the gate
+        table.show_from_top(search, search(None, PAGE))
+        app.gate.set()
+        await settled(pilot)
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()
+        assert all(c.customer_phone == "01099998888" for c in table._page_rows)
+        assert table.current is other[PAGE]
+
+
+async def test_a_reread_redraws_only_what_changed():
+    """Another console changed callbacks: the page is re-read in a worker and compared with the rows shown."""
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        table.move_cursor(row=5)
+        table.selected.add(app.rows[7].id)
+        await pilot.pause()
+        drawn: list[int] = []
+        render_line = table.render_line
+
+        def counting(y: int):
+            drawn.append(y)
+            return render_line(y)
+
+        table.render_line = counting
+        hooked, messages, ui_fetches = app.hooked, list(app.messages), list(app.ui_fetches)
+
+        table.refresh_page()  # the same rows: nothing is drawn, the status hook is not called
+        await settled(pilot)
+        assert drawn == [] and app.hooked == hooked and app.messages == messages
+        assert app.ui_fetches == ui_fetches  # read in a worker
+        assert table.cursor_row == 5 and table.selected == {app.rows[7].id}
+
+        # One callback's status changed: that line alone is drawn again.
+        app.rows[3] = dataclasses.replace(app.rows[3], status=CallbackStatus.COMPLETED)
+        table.refresh_page()
+        await settled(pilot)
+        assert set(drawn) == {table.header_height + 3} and app.hooked == hooked and app.messages == messages
+        assert "Complete" in line(table, table.header_height + 3)
+        assert table.cursor_row == 5 and table.selected == {app.rows[7].id}
+
+        # A callback above the cursor is gone: the page is shown anew, the cursor stays on its callback.
+        current = table.current
+        del app.rows[2]
+        table.refresh_page()
+        await settled(pilot)
+        assert table.current is current and table.cursor_row == 4 and table.selected == {app.rows[6].id}
+        assert app.hooked == hooked + 1 and app.messages[-1] == (1, PAGE)
+        assert app.ui_fetches == ui_fetches
+
+
+async def test_a_change_of_the_data_drops_the_pages_read_ahead():
+    """What was read ahead may be out of date once the data changed: the next page is read again."""
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        app.rows[PAGE + 1] = dataclasses.replace(app.rows[PAGE + 1], status=CallbackStatus.COMPLETED)
+        app.gate = threading.Event()  # the re-read and the new reading ahead wait
+        table.refresh_page()
+        table.move_cursor(row=PAGE - 1)
+        table.action_next_page()  # the page read ahead before the change is not used: read now
+        assert app.ui_fetches[-1] == start_after(app.rows[PAGE - 1])
+        assert table._page_rows[1].status is CallbackStatus.COMPLETED
+        app.gate.set()
+        await settled(pilot)
+        assert table.current is app.rows[PAGE] and app.messages[-1] == (PAGE + 1, PAGE)
 
 
 async def test_draws_header_rows_cursor_and_marks():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 from functools import partial
 
 from rich.text import Text
 from textual import on, work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,7 +27,17 @@ from contiple_tui.widgets.safe import options
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_DAYS = 30
-DEBOUNCE_S = 0.25
+# Typing searches DEBOUNCE_S after the last key, or at once after a quiet moment (see _typed). Keys typed at
+# a person's pace (100-200 ms apart) each search at once; faster bursts search once, DEBOUNCE_S after the
+# last key. A search of one page is a few milliseconds, so the rows follow the last key within ~0.1 s.
+DEBOUNCE_S = 0.08
+# A date still being typed ("2026-11-2") is not a search yet: it is said to be invalid only after a pause.
+DATE_PAUSE_S = 0.8
+# A phone key this soon after the one before is typing. While typing, each key's rows come at once but its
+# total is counted only after a pause of COUNT_WAIT_S: a count still running when the next key comes would
+# hold the store (one connection) and keep that key's rows waiting; a newer key drops the count unstarted.
+TYPING_S = 0.4
+COUNT_WAIT_S = 0.2
 
 
 def parse_day(text: str) -> date | None:
@@ -39,6 +51,13 @@ def parse_day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ValueError(text) from None  # the user's text in the message, not Python's
+
+
+def _complete_day(text: str) -> bool:
+    try:
+        return parse_day(text) is not None
+    except ValueError:
+        return False
 
 
 class CallbackListView(MenuView):
@@ -61,42 +80,55 @@ class CallbackListView(MenuView):
         self._ready = False  # until then, filter events holding the widgets' first values are not searches
         self._first_values: dict[str, str] = {}
         self._debounce: Timer | None = None
+        self._said: tuple[str, bool] | None = None  # what the status line shows
+        self._phone_key_at = float("-inf")  # time.monotonic() of the last change of the phone filter
 
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        service, user = self.session.service, self.session.user
         today = self.today()
         first = today - timedelta(days=DEFAULT_DAYS - 1)
         self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
-        statuses = [(t(f"status.{s}"), s) for s in CallbackStatus]
-        routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
-        with Horizontal(classes="cb-filters"):
+        # The Selects (several widgets each) join these rows of fixed height once the first rows are drawn
+        # (_mount_choices): the rows do not wait for them, and nothing moves when they come.
+        with Horizontal(classes="cb-filters", id="cb-filters-period"):
             yield Input(str(first), placeholder="YYYY-MM-DD", id="cb-from",
                         compact=True, max_length=10, restrict=r"[0-9-]*", tooltip=t("cb.filter.from"))
             yield Input(str(today), placeholder="YYYY-MM-DD", id="cb-to", compact=True, max_length=10,
                         restrict=r"[0-9-]*", tooltip=t("cb.filter.to"))
-            yield Select(statuses, prompt=t("cb.filter.status"), id="cb-status", compact=True)
-            yield Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True)
-        with Horizontal(classes="cb-filters"):
+        with Horizontal(classes="cb-filters", id="cb-filters-people"):
             yield Input(placeholder=t("cb.filter.phone"), id="cb-phone", compact=True, restrict=r"[0-9]*",
                         max_length=13)
-            if user.is_admin:
-                agents = [(u.name, u.id) for u in self.session.store.users.list(service.id)
-                          if permissions.may_receive_assignment(u, service)]
-                assigners = [(u.name, u.id) for u in self.session.store.users.list(service.id)
-                             if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"]
-                yield Select(options(agents), prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True)
-                yield Select(options(assigners), prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True)
         table = CallbackTable(self._columns(), id="cb-table")
         table.changed_hook = self._status_line
         yield table
         yield Static(id="cb-status-line")
-        # The first search starts now, with the filters' first values, while the filters (Selects are many
-        # widgets each) are still being mounted: the rows can be on screen before the view's Mount event.
+        # The first search starts now, with the filters' first values, while the view is being mounted:
+        # the rows can be on screen before the view's Mount event.
         self._query = cb.CallbackQuery(date_from=first, date_to=today)
         self._first_values = {"cb-from": str(first), "cb-to": str(today), "cb-phone": ""}
         self._load(self._query)
+
+    def _mount_choices(self) -> None:
+        """The status and IVR choices, and for an admin the assignee and assigner choices."""
+        rows = self.query("#cb-filters-period")
+        if not rows:
+            return  # the view is being taken down
+        service, user = self.session.service, self.session.user
+        statuses = [(t(f"status.{s}"), s) for s in CallbackStatus]
+        routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
+        rows.first().mount(Select(statuses, prompt=t("cb.filter.status"), id="cb-status", compact=True),
+                           Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True))
+        if user.is_admin:
+            users = self.session.store.users.list(service.id)
+            agents = [(u.name, u.id) for u in users if permissions.may_receive_assignment(u, service)]
+            assigners = [(u.name, u.id) for u in users
+                         if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"]
+            self.query_one("#cb-filters-people").mount(
+                Select(options(agents), prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True),
+                Select(options(assigners), prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True),
+            )
+        self.call_after_refresh(self._arm)  # the search started in compose covers the filters' first values
 
     def _columns(self) -> list[Column]:
         return callback_columns(
@@ -105,7 +137,7 @@ class CallbackListView(MenuView):
         )
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._arm)  # the search started in compose covers the filters' first values
+        self.call_after_refresh(self._mount_choices)
 
     def _arm(self) -> None:
         self._ready = True
@@ -140,45 +172,63 @@ class CallbackListView(MenuView):
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
-        # Debounced: typing searches once DEBOUNCE_S after the last key, not once per key. A phone number
-        # changed after a quiet moment (a paste, a first digit) searches at once: any digits are a valid
-        # search, and a search is cheap. A date is not complete before its last key, so it always waits.
+        # Debounced: keys in quick succession search once, DEBOUNCE_S after the last. A phone number changed
+        # after a quiet moment (a paste, a first digit, digits typed at a person's pace) searches at once:
+        # any digits are a valid search, and a search is cheap. A date searches once it is complete (or
+        # empty); one still being typed waits for a real pause before it is called invalid.
         if not self._ready and event.value == self._first_values.get(event.input.id):
             return  # an input announcing its first value: the search started in compose covers it
         burst = self._debounce is not None
         if burst:
             self._debounce.stop()
+        delay, count_wait = DEBOUNCE_S, 0.0
+        if event.input.id in ("cb-from", "cb-to") and event.value.strip() and not _complete_day(event.value):
+            delay = DATE_PAUSE_S
+        if event.input.id == "cb-phone":
+            now = time.monotonic()
+            if now - self._phone_key_at < TYPING_S:
+                count_wait = COUNT_WAIT_S
+            self._phone_key_at = now
         leading = not burst and event.input.id == "cb-phone"
         if leading:
-            self.search()
-        self._debounce = self.set_timer(DEBOUNCE_S, partial(self._settled, not leading))
+            self.search(count_wait)
+        self._debounce = self.set_timer(delay, partial(self._settled, not leading, count_wait))
 
-    def _settled(self, search: bool) -> None:
+    def _settled(self, search: bool, count_wait: float = 0.0) -> None:
         self._debounce = None
         if search:
-            self.search()
+            self.search(count_wait)
 
     @on(Select.Changed)
     def _chosen(self, event: Select.Changed) -> None:
-        # Before the view is armed, a blank value is a Select announcing its first value; a real choice
-        # (made early, on a slow machine) must not be lost.
-        if self._ready or event.value is not Select.BLANK:
-            self.search()  # one deliberate choice: search at once
+        # One deliberate choice: search at once (even before the view is armed: a choice made early, on a
+        # slow machine, must not be lost). A Select announcing its first value (blank) when it is mounted
+        # changes no filter and searches nothing.
+        query = self._read_query()
+        if query is not None and query != self._query:
+            self._query = query
+            self._load(query)
 
-    def search(self) -> None:
+    def search(self, count_wait: float = 0.0) -> None:
         query = self._read_query()
         if query is None:
             return
         self._query = query
-        self._load(query)
+        self._load(query, count_wait)
 
     @work(thread=True, exclusive=True, group="cb-search", exit_on_error=False)
-    def _load(self, query: cb.CallbackQuery) -> None:
+    def _load(self, query: cb.CallbackQuery, count_wait: float = 0.0) -> None:
         session = self.session
+        worker = get_current_worker()
         try:
             rows = cb.search(session.store, session.user, session.service, query, limit=PAGE)
             # The rows first: counting a large period takes longer than finding its newest page.
             self.app.call_from_thread(self._show, query, rows, None)
+            deadline = time.monotonic() + count_wait
+            while time.monotonic() < deadline and not worker.is_cancelled:
+                time.sleep(0.01)  # typing: the count waits for a pause (see COUNT_WAIT_S)
+            if worker.is_cancelled:
+                return  # a newer search replaced this one: its count is not wanted (it holds the store)
             total = cb.count(session.store, session.user, session.service, query)
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
@@ -216,22 +266,42 @@ class CallbackListView(MenuView):
         found = self.query("#cb-status-line")
         if not found:
             return  # the view is being composed or taken down (a store change arrived meanwhile)
+        if (text, error) == self._said:
+            return  # already on screen: nothing to redraw
+        self._said = (text, error)
         line = found.first(Static)
         # One line of fixed height and full width: its new text needs no layout pass of the screen.
         line.update(Text(("⚠ " if error else "") + text, style="bold" if error else ""), layout=False)
 
     def reload(self) -> None:
-        """Another console (or this one) changed callbacks: re-read the page on screen."""
+        """Callbacks (or the directory) changed, here or in another console: re-read what is on screen.
+
+        Everything is read in threads and compared with what is shown: the page's rows are redrawn only
+        where they changed (CallbackTable.refresh_page), the status line only when the total or a name
+        changed. The cursor and the selection stay."""
         table = self.query_one(CallbackTable)
         if table.fetch is not None:
             table.refresh_page()
-            self._refresh_total()
+            self._refresh_total(self._query)
 
     @work(thread=True, exclusive=True, group="cb-count", exit_on_error=False)
-    def _refresh_total(self) -> None:
+    def _refresh_total(self, query: cb.CallbackQuery) -> None:
         session = self.session
-        total = cb.count(session.store, session.user, session.service, self._query)
-        self.app.call_from_thread(self._set_total, total)
+        try:
+            names = {u.id: u.name for u in session.store.users.list()}
+            total = cb.count(session.store, session.user, session.service, query)
+        except ContipleError as exc:
+            self.app.call_from_thread(self._say, exc.message(), True)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._refreshed, query, names, total)
+
+    def _refreshed(self, query: cb.CallbackQuery, names: dict[int, str], total: int) -> None:
+        if names != self._names:  # a user renamed (the assignee column holds this dict)
+            self._names.clear()
+            self._names.update(names)
+            self.query_one(CallbackTable).redraw()
+        self._show_total(query, total)
 
     def _set_total(self, total: int) -> None:
         self._total = total

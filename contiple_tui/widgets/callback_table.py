@@ -9,12 +9,20 @@ cursor, colours and keys. A DataTable renders every visible cell through Rich's 
 pipeline again after any change, and re-measures and re-lays out on clear() + add_row(): a new page
 cost 50-120 ms between key and screen. Here a new page is a list swap, and a line is its cells' text
 cut to the column width and joined: a few milliseconds for a screenful.
+
+Paging never waits for SQL when it can help it: as soon as a page is shown, a thread reads the next one
+ahead (and the one before, unless it is the page just left, which is kept) and also cuts the cells and
+builds the lines of its first screenful, so PageDown at the last row swaps in rows already in memory and
+draws lines already built. A page not read ahead yet (a key faster than the read) is read at once, as
+before. A new search or a change of the data drops what was read ahead. Re-reading the page on screen
+(another console changed callbacks) happens in a thread too, and redraws only the rows that changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -29,6 +37,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
 from contiple_tui.core.callbacks import Callback
 from contiple_tui.core.models import CallbackStatus, Service
@@ -40,9 +49,22 @@ from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.safe import plain
 
 PAGE = 100
+_NONE = object()  # "no such page" (None is a page start: the top)
 
 # fetch(after, limit) -> rows newest first after the keyset position (None: from the top)
 Fetch = Callable[[tuple[int, int] | None, int], list[Callback]]
+Start = tuple[int, int] | None  # where a page starts: after this keyset position (None: the top)
+LineKey = tuple[int, bool, bool]  # (row index or -1 for the header, under the cursor, under the mouse)
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """A page's cut cells and built lines, made for one ``CallbackTable._stamp()`` and selection."""
+
+    stamp: tuple[int, int, int]
+    marks: int
+    cells: dict[int, list[list[Segment]]]
+    strips: dict[LineKey, Strip]
 
 
 @dataclass(frozen=True)
@@ -186,12 +208,20 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self.cursor_row = 0
         self.hover_row: int | None = None  # the row under the mouse pointer, shown faintly (as DataTable)
         self.header_height = 1
-        self._pages: list[tuple[int, int] | None] = []  # keyset starts of the pages shown so far
+        self._pages: list[Start] = []  # keyset starts of the pages shown so far
         self._page_rows: list[Callback] = []
+        # Pages read ahead (by a thread) or just left, by their start, each stamped with the generation of
+        # the data it was read in: a new search or a change of the data moves the generation on, and an
+        # older page is then never shown.
+        self._ahead: dict[Start, tuple[int, list[Callback], _Drawn | None]] = {}
+        self._generation = 0
         self._widths = [1] + [column.width for column in self.columns_spec]  # the selection mark first
         self.table_width = sum(width + 2 for width in self._widths)  # a space either side of every cell
         self._cells_cache: dict[int, list[list[Segment]]] = {}  # row index -> its cells, cut to their widths
-        self._lines: dict[tuple[int, bool, bool], list[Segment]] = {}  # (row or -1, cursor, hover) -> segments
+        self._strips: dict[LineKey, Strip] = {}  # the lines drawn, as made for _strips_stamp
+        self._strips_stamp: tuple[int, int, int] | None = None
+        self._drawing = 0  # moves on when the styles or what the cells show changed: drawn lines are stale
+        self._marks = 0  # moves on with every change of the selection (the cells hold its marks)
         self._styles: dict[str, Style] | None = None
         self._pending: list[Callback] | None = None  # a first page given before the mount
         self.virtual_size = Size(self.table_width, self.header_height)
@@ -223,6 +253,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         the mount."""
         self.fetch = fetch
         self._pages = [None]
+        self._forget_ahead()
         if not self.is_mounted:
             self._pending = rows
             return
@@ -233,12 +264,11 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             rows, self._pending = self._pending, None
             self._show(rows)
 
-    def _show(self, rows: list[Callback], cursor_at_end: bool = False) -> None:
+    def _show(self, rows: list[Callback], cursor_at_end: bool = False, drawn: _Drawn | None = None) -> None:
         resized = len(rows) != len(self._page_rows)
         self._page_rows = rows
         self.rows_by_key = {str(callback.id): callback for callback in rows}
-        self._cells_cache.clear()
-        self._lines.clear()
+        self._install(drawn)
         self.cursor_row = len(rows) - 1 if rows and cursor_at_end else 0
         if resized:
             self.virtual_size = Size(self.table_width, self.header_height + len(rows))
@@ -246,6 +276,8 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self.refresh(layout=resized)
         self._changed()
         self.post_message(self.PageShown(self, (len(self._pages) - 1) * PAGE + 1, len(rows)))
+        # After this frame is drawn (the key's answer comes first), read the neighbouring pages.
+        self.call_after_refresh(self._read_around)
 
     def _changed(self) -> None:
         if self.changed_hook is not None:
@@ -266,26 +298,26 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
 
     def action_next_page(self) -> None:
         self._set_hover(None)
-        if self.cursor_row < self.row_count - 1 or self.fetch is None or len(self._page_rows) < PAGE:
+        after = self._next_start()
+        if self.cursor_row < self.row_count - 1 or after is _NONE:
             self._move_by_screen(+1)
             return
-        last = self._page_rows[-1]
-        after = (last.requested_at, last.id)
-        rows = self._fetch_or_say(after)
+        rows, drawn = self._page_at(after)
         if rows:
+            self._keep(self._pages[-1])  # the page left: PageUp needs no SQL
             self._pages.append(after)
-            self._show(rows)
+            self._show(rows, drawn=drawn)
 
     def action_previous_page(self) -> None:
         self._set_hover(None)
         if self.cursor_row > 0 or self.fetch is None or len(self._pages) < 2:
             self._move_by_screen(-1)
             return
-        rows = self._fetch_or_say(self._pages[-2])
+        rows, drawn = self._page_at(self._pages[-2])
         if rows is None:
             return
-        self._pages.pop()
-        self._show(rows, cursor_at_end=True)
+        self._keep(self._pages.pop())  # the page left is the next one again
+        self._show(rows, cursor_at_end=True, drawn=drawn)
 
     def action_cursor_down(self) -> None:
         self._set_hover(None)
@@ -330,17 +362,107 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             self.app.notify(exc.message(), severity="error")
             return None
 
+    # -- reading ahead ---------------------------------------------------------------------------
+
+    def _next_start(self) -> Start | object:
+        """Where the page after the one shown starts, or _NONE when this page is the last (it is short)."""
+        if self.fetch is None or len(self._page_rows) < PAGE:
+            return _NONE
+        last = self._page_rows[-1]
+        return (last.requested_at, last.id)
+
+    def _page_at(self, start: Start) -> tuple[list[Callback] | None, _Drawn | None]:
+        """The page starting at ``start`` (and its lines, if built): read ahead if it was, else read now
+        (on the UI thread)."""
+        kept = self._ahead.get(start)
+        if kept is not None and kept[0] == self._generation:
+            return kept[1], kept[2]
+        return self._fetch_or_say(start), None
+
+    def _keep(self, start: Start) -> None:
+        """The page shown, about to be left, kept with what was drawn of it."""
+        drawn = None
+        if self._strips_stamp is not None:
+            drawn = _Drawn(self._strips_stamp, self._marks, self._cells_cache, self._strips)
+        self._ahead[start] = (self._generation, self._page_rows, drawn)
+
+    def _forget_ahead(self) -> None:
+        """The query or the data changed: pages read before are not shown again."""
+        self._generation += 1
+        self._ahead.clear()
+
+    def _read_around(self) -> None:
+        """Read the pages next to the one shown in a thread (the next first), unless they are at hand."""
+        if self.fetch is None or not self._pages:
+            return
+        wanted = [start for start in (self._next_start(), self._pages[-2] if len(self._pages) > 1 else _NONE)
+                  if start is not _NONE]
+        for start in [start for start in self._ahead if start not in wanted]:
+            del self._ahead[start]
+        missing = [start for start in wanted
+                   if start not in self._ahead or self._ahead[start][0] != self._generation]
+        if missing:
+            self.run_worker(partial(self._read_ahead, self.fetch, self._generation, missing, wanted[0]),
+                            thread=True, group="cb-ahead", exclusive=True, exit_on_error=False)
+
+    def _read_ahead(self, fetch: Fetch, generation: int, starts: list[Start], next_start: Start) -> None:
+        """In a thread: the pages at ``starts``, kept for the keys to come; the next page's first screenful
+        drawn too. A fault is not said here: the key that needs the page reads it again and says why."""
+        worker = get_current_worker()
+        for start in starts:
+            try:
+                rows = fetch(start, PAGE)
+            except ContipleError:
+                return
+            if worker.is_cancelled or generation != self._generation:
+                return  # pages shown since want other neighbours, or the data changed
+            drawn = self._prepare(rows) if start == next_start else None
+            # One dict assignment (atomic); the stamp keeps a page of older data from ever being used.
+            self._ahead[start] = (generation, rows, drawn)
+
+    # -- re-reading the page shown -----------------------------------------------------------------
+
     def refresh_page(self) -> None:
-        """Re-read the page on screen (after a change here or in another console)."""
-        if self.fetch is None:
+        """Re-read the page on screen (after a change here or in another console), in a thread.
+
+        What was read ahead is dropped at once (it may be out of date). The rows are compared with those
+        shown: nothing is redrawn when none changed, only the changed rows when the same callbacks are
+        shown in the same order, and the whole page (the cursor kept on its callback) otherwise."""
+        if self.fetch is None or not self._pages:
             return
-        row = self.cursor_row
-        rows = self._fetch_or_say(self._pages[-1])
-        if rows is None:
+        self._forget_ahead()
+        self.run_worker(partial(self._reread, self.fetch, self._generation, self._pages[-1]), thread=True,
+                        group="cb-reread", exclusive=True, exit_on_error=False)
+
+    def _reread(self, fetch: Fetch, generation: int, start: Start) -> None:
+        try:
+            rows = fetch(start, PAGE)
+        except ContipleError as exc:
+            self.app.call_from_thread(self.app.notify, exc.message(), severity="error")
             return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._reread_done, generation, start, rows)
+
+    def _reread_done(self, generation: int, start: Start, rows: list[Callback]) -> None:
+        if generation != self._generation or not self._pages or self._pages[-1] != start:
+            return  # a newer search, re-read or page came meanwhile (it read fresh rows itself)
+        if rows == self._page_rows:
+            self._read_around()  # nothing visible changed; only the pages read ahead were dropped
+            return
+        if [c.id for c in rows] == [c.id for c in self._page_rows]:
+            # The same callbacks in the same places: redraw the rows that changed, nothing else moves.
+            changed = [i for i, (old, new) in enumerate(zip(self._page_rows, rows)) if old != new]
+            self._page_rows = rows
+            self.rows_by_key = {str(callback.id): callback for callback in rows}
+            for index in changed:
+                self._mark(index)
+            self._read_around()
+            return
+        current, row = self.current, self.cursor_row
         self._show(rows)
         if self.row_count:
-            self.move_cursor(row=min(row, self.row_count - 1))
+            found = self.row_of(current.id) if current is not None else None
+            self.move_cursor(row=found if found is not None else min(row, self.row_count - 1))
 
     # -- selection -----------------------------------------------------------------------------
 
@@ -373,6 +495,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         if callback is None:
             return
         self.selected.symmetric_difference_update({callback.id})
+        self._marks += 1
         self._mark(self.cursor_row)
         if self.cursor_row < self.row_count - 1:
             self.move_cursor(row=self.cursor_row + 1)
@@ -385,6 +508,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             self.selected -= ids
         else:
             self.selected |= ids
+        self._marks += 1
         for index in range(len(self._page_rows)):
             self._mark(index)
         self._changed()
@@ -392,6 +516,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
 
     def clear_selection(self) -> None:
         self.selected.clear()
+        self._marks += 1
         for index in range(len(self._page_rows)):
             self._mark(index)
         self._changed()
@@ -446,7 +571,13 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
     def _restyle(self) -> None:
         """Focus, theme or classes changed: the cursor's and the rows' colours may have."""
         self._styles = None
-        self._lines.clear()
+        self._drawing += 1
+        self.refresh()
+
+    def redraw(self) -> None:
+        """Every row drawn anew (what the cells show changed: e.g. a name the assignee column looks up)."""
+        self._drawing += 1
+        self._cells_cache = {}
         self.refresh()
 
     def _refresh_rows(self, *indexes: int) -> None:
@@ -454,12 +585,12 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         for index in set(indexes):
             for cursor in (True, False):
                 for hover in (True, False):
-                    self._lines.pop((index, cursor, hover), None)
+                    self._strips.pop((index, cursor, hover), None)
             y = self.header_height + index - scroll_y
             if self.header_height <= y < self.size.height:
                 self.refresh(Region(0, y, self.size.width, 1))
 
-    def _style(self, name: str) -> Style:
+    def _styles_now(self) -> dict[str, Style]:
         if self._styles is None:
             # As DataTable takes them: the rows' and header's component styles as they are, the cursor's
             # combined with the table's own style.
@@ -471,41 +602,66 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
                 "cursor": self.get_component_rich_style("callback-table--cursor"),
                 "hover": self.get_component_rich_style("callback-table--hover"),
             }
-        return self._styles[name]
+        return self._styles
 
-    def _component(self, cursor: bool, hover: bool) -> Style:
-        style = Style()
-        if hover:
-            style += self._style("hover")
-        if cursor:
-            style += self._style("cursor")
-        return style
+    def _stamp(self) -> tuple[int, int, int]:
+        """What a drawn line depends on besides its row: the styles (a generation), the sideways scroll and
+        the width."""
+        return (self._drawing, int(self.scroll_x), self.size.width)
+
+    def _install(self, drawn: _Drawn | None) -> None:
+        """A new page's cells and lines: those drawn ahead when they are still right, else none yet."""
+        header = self._strips.get((-1, False, False))
+        if drawn is not None and drawn.stamp == self._stamp() and drawn.marks == self._marks:
+            # New dicts: a page kept while it was left holds the old ones.
+            self._cells_cache, self._strips = dict(drawn.cells), dict(drawn.strips)
+        else:
+            self._cells_cache, self._strips = {}, {}
+        if header is not None and self._strips_stamp == self._stamp():
+            self._strips[(-1, False, False)] = header
+        self._strips_stamp = self._stamp()
+
+    def _cut(self, callback: Callback, console: Console) -> list[list[Segment]]:
+        return [_fit(console, cell, width) for cell, width in zip(self._cells(callback), self._widths)]
 
     def _row_cells(self, index: int) -> list[list[Segment]]:
         cells = self._cells_cache.get(index)
         if cells is None:
-            console = self.app.console
-            cells = self._cells_cache[index] = [
-                _fit(console, cell, width) for cell, width in zip(self._cells(self._page_rows[index]), self._widths)
-            ]
+            cells = self._cells_cache[index] = self._cut(self._page_rows[index], self.app.console)
         return cells
 
-    def _line(self, index: int, cursor: bool, hover: bool) -> list[Segment]:
-        """A row's segments (index -1: the header), as wide as the table, in DataTable's styles."""
-        key = (index, cursor, hover)
-        segments = self._lines.get(key)
-        if segments is not None:
-            return segments
-        if index < 0:
-            row_style = self._style("header")
+    def _prepare(self, rows: list[Callback]) -> _Drawn | None:
+        """In a thread: the cut cells and built lines of a page's first screenful as it will be shown (its
+        first row under the cursor), so that showing it has nothing new to draw. None before the first
+        drawing (no styles yet) or if anything goes wrong: the lines are then drawn when shown."""
+        try:
+            stamp, marks, styles = self._stamp(), self._marks, self._styles
+            if styles is None:
+                return None
             console = self.app.console
-            cells = [_fit(console, " ", 1)] + [_fit(console, c.label, c.width) for c in self.columns_spec]
-        else:
-            row_style = self._style("odd" if index % 2 else "even")
-            cells = self._row_cells(index)
+            height = max(0, self.size.height - self.header_height)
+            cells: dict[int, list[list[Segment]]] = {}
+            strips: dict[LineKey, Strip] = {}
+            for index in range(min(len(rows), height)):
+                cells[index] = self._cut(rows[index], console)
+                strips[(index, index == 0, False)] = self._strip(index, cells[index], index == 0, False, styles,
+                                                                 stamp[1], stamp[2])
+            return _Drawn(stamp, marks, cells, strips)
+        except Exception:  # noqa: BLE001 - an optimisation only
+            return None
+
+    def _strip(self, index: int, cells: list[list[Segment]], cursor: bool, hover: bool,
+               styles: dict[str, Style], scroll_x: int, width: int) -> Strip:
+        """A line (index -1: the header) in DataTable's styles, cut to the view. Reads nothing that changes:
+        it also runs in threads, drawing a page ahead."""
+        row_style = styles["header"] if index < 0 else styles["odd" if index % 2 else "even"]
+        component = Style()
+        if hover:
+            component += styles["hover"]
+        if cursor:
+            component += styles["cursor"]
         # DataTable: each cell is Styled(Padding(cell, (0, 1)), pre_style=row + hover + cursor, post_style=
         # their colour), i.e. every segment's style is pre + its own + post.
-        component = self._component(cursor, hover)
         pre = row_style + component
         post = Style.from_color(color=component.color) if component.color else Style.null()
         plain = pre + post
@@ -516,27 +672,33 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             for text, style, _ in cell:
                 segments.append(Segment(text, pre + style + post if style else plain))
             segments.append(pad)
-        self._lines[key] = segments
-        return segments
+        # DataTable extends each row to the widget's width in the row's (and hover's and cursor's) style.
+        segments.append(Segment(" " * max(0, width - self.table_width), pre))
+        strip = Strip(segments).crop(scroll_x, scroll_x + width)
+        return strip.adjust_cell_length(width, styles["base"]).simplify()
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self._style("base")
+        styles = self._styles_now()
         if y < self.header_height:
             index = -1
         else:
             index = y - self.header_height + int(self.scroll_y)
             if index >= len(self._page_rows):
-                return Strip.blank(width, base)
-        cursor, hover = index == self.cursor_row, index >= 0 and index == self.hover_row
-        segments = list(self._line(index, cursor, hover))
-        # DataTable extends each row to the widget's width in the row's (and hover's and cursor's) style.
-        extend = self._style("header") if index < 0 else self._style("odd" if index % 2 else "even")
-        extend = extend + self._component(cursor, hover)
-        segments.append(Segment(" " * max(0, width - self.table_width), extend))
-        scroll_x = int(self.scroll_x)
-        strip = Strip(segments).crop(scroll_x, scroll_x + width)
-        return strip.adjust_cell_length(width, base).simplify()
+                return Strip.blank(width, styles["base"])
+        stamp = self._stamp()
+        if stamp != self._strips_stamp:
+            self._strips, self._strips_stamp = {}, stamp
+        key = (index, index == self.cursor_row, index >= 0 and index == self.hover_row)
+        strip = self._strips.get(key)
+        if strip is None:
+            if index < 0:
+                console = self.app.console
+                cells = [_fit(console, " ", 1)] + [_fit(console, c.label, c.width) for c in self.columns_spec]
+            else:
+                cells = self._row_cells(index)
+            strip = self._strips[key] = self._strip(index, cells, key[1], key[2], styles, stamp[1], width)
+        return strip
 
 
 def _fit(console: Console, cell: str | Text, width: int) -> list[Segment]:

@@ -27,8 +27,8 @@ The simulator is bench/_simproc.py (the real `Simulator` in its own process, spe
 300 simulated seconds of warm-up before it listens) with no bursts: only its own traffic, with
 `--arrival-scale 300` (default), which makes about 20 events/s; the callback take rate is the product's
 (0.15) unless --callback-rate says otherwise. The simulated center has 10 phone agents, so at this scale
-most callers hang up and about 1 callback request a second arrives (each console takes every request in;
-the store keeps it once). The measured events/s and callback requests/s (from the simulator's seq and its
+most callers hang up and about 1 callback request a second arrives (the console holding the intake lease
+takes it in; every console sees the new callback). The measured events/s and callback requests/s (from the simulator's seq and its
 count of callback_requested events) are logged for every window.
 
 1. `consoles_idle_1`, `consoles_idle_10`, `consoles_idle_50` (% of one core, target 1.0): N consoles
@@ -53,8 +53,8 @@ count of callback_requested events) are logged for every window.
    cells), so a console counts only where the data is visible: "affected" consoles are those whose screen
    at the key press showed the affected data — a Home box "Completed N" of the callback's service, for an
    agent only when the callback is theirs; a list row with the callback's phone number and a status of
-   "Unassigned"/"Not processed" (cut to "Unassign"/"Not proc" at this width; admins' lists are often excluded: the "New callback" notifications, one a
-   second at this rate, cover the right half of their screens, the status column included). Timed, per
+   "Unassigned"/"Not processed" (cut to "Unassign"/"Not proc" at this width; an admin's list may be excluded
+   while a "New callback" notification, at most one per 5 s, covers the status column). Timed, per
    affected console: from writing `d` to the read time of the pty chunk after which its screen shows the
    change ("Completed N+1"; the row with "Completed"). A console that has not shown it within 15 s counts
    15 s. 10 repetitions (5 short), 2–3 s apart. Values: p95 (nearest rank) and max over all (console,

@@ -6,6 +6,7 @@ app receives ready-made (so tests build it with a temporary store and a frozen c
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -176,6 +177,8 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             self._feed_tick()  # the first console takes the lease at once, not a tick later
         self.set_interval(SMS_REFRESH_S, self._refresh_sms)
         self.query_one(NavMenu).focus()
+        if not self.is_headless:  # not under tests: one process runs hundreds of apps there
+            self.call_after_refresh(_freeze_startup_objects)
 
     @work(thread=True, exclusive=True, group="sms-refresh", exit_on_error=False)
     def _refresh_sms(self) -> None:
@@ -604,3 +607,11 @@ def all_binding_ids() -> set[str]:
             if isinstance(binding, Binding) and binding.id:
                 ids.add(binding.id)
     return ids
+
+
+def _freeze_startup_objects() -> None:
+    """Once the console is up: the objects of the start (modules, widgets, styles) move out of the garbage
+    collector's sight, so its full collections stay short (a 55-67 ms pause about every 17 page downs
+    before, 9-10 ms after) and cost an idle console less."""
+    gc.collect()
+    gc.freeze()

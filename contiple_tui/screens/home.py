@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.table import Table
-from textual import work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
@@ -77,14 +76,15 @@ class HomeView(MenuView):
         else:
             box.display = False
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="home-counts")
     def _load_counts(self, service_id: int, assignee_id: int | None) -> None:
+        # Kept counts (a few rows of callback_totals, well under a millisecond): read here, without a
+        # worker thread per change of callbacks.
         try:
             counts = self.session.store.callbacks.count_by_status(service_id, assignee_id)
         except ContipleError as exc:  # a damaged page: said where the numbers would be
-            self.app.call_from_thread(self._show_error, exc.message())
+            self._show_error(exc.message())
             return
-        self.app.call_from_thread(self._show_counts, counts)
+        self._show_counts(counts)
 
     def _show_error(self, message: str) -> None:
         self._shown_counts = None

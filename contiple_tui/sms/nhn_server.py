@@ -992,6 +992,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    # Ctrl+C stops it even when it was started with SIGINT ignored (a background job of a script).
+    signal.signal(signal.SIGINT, lambda *_: done.set())
     try:
         while not done.wait(0.5):
             pass

@@ -20,6 +20,7 @@ from contiple_tui.core.feed_intake import LEASE_NAME, LEASE_TTL_S, FeedIntake, h
 from contiple_tui.cti import protocol
 from contiple_tui.store import DB_FILENAME, Store
 
+from .test_feed_position import _position  # the stored feed position, read as another process would
 from .apphelpers import make_app, until, workers_done
 from .ctidata import dumps, event
 from .ctiserver import ScriptedCti
@@ -191,15 +192,6 @@ def _lease(db) -> tuple[str, float] | None:
         conn.close()
 
 
-def _meta_position(db) -> str | None:
-    conn = sqlite3.connect(db)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (POSITION_KEY,)).fetchone()
-        return row[0] if row else None
-    finally:
-        conn.close()
-
-
 def _stand_in() -> subprocess.Popen:
     """A real running process whose pid a holder id names: "killing the holder" kills it."""
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
@@ -225,7 +217,7 @@ def test_one_console_holds_the_lease_and_the_other_writes_nothing(demo_dir):
         # The holder: one write per request (the request, the lease's renewal and the position together),
         # one to take the lease; a tick writes only when no request renewed the lease since the last one.
         assert 50 + 1 <= a.store.db.commits <= 50 + 10 + 1
-        assert _meta_position(db) == "test-1:60"
+        assert _position(db) == "test-1:60"
         assert _requests(db, "one-") == {f"one-{seq}": (1, 1) for seq in range(11, 61)}
         assert b.feed.buffered == []  # the stored position covers everything it kept
     finally:
@@ -247,7 +239,7 @@ def test_a_busy_feed_costs_the_holder_one_write_transaction_per_request(demo_dir
             if seq % 20 == 0:
                 a.tick()
         assert a.store.db.commits == 1 + 100
-        assert _meta_position(db) == "test-1:110"
+        assert _position(db) == "test-1:110"
         assert _lease(db) == (a.feed.holder_id, clock.now + LEASE_TTL_S)
         for _ in range(3):  # quiet: the lease is renewed by the tick
             clock.now += 2
@@ -270,14 +262,14 @@ def test_on_release_the_other_console_takes_over_and_takes_in_what_came_after_th
         clock.now += 2
         a.tick()  # position 15
         b.tick()  # reads it: nothing buffered any more
-        assert _meta_position(db) == "test-1:15" and b.feed.buffered == []
+        assert _position(db) == "test-1:15" and b.feed.buffered == []
         # 16 and 17 reach both consoles, 16 is stored by the holder, 17 was still on its way when it closes.
         for seq in (16, 17):
             b.event(seq, f"rel-{seq}")
             a.event(seq, f"rel-{seq}", take=seq == 16)
         a.feed.close((a.epoch, a.seq))
         assert _lease(db) is None  # released: no need to wait for expiry
-        assert _meta_position(db) == "test-1:16"  # not past 17, which is not stored
+        assert _position(db) == "test-1:16"  # not past 17, which is not stored
         # 18 arrives while nobody holds the lease.
         b.event(18, "rel-18")
         commits = b.store.db.commits
@@ -287,7 +279,7 @@ def test_on_release_the_other_console_takes_over_and_takes_in_what_came_after_th
         b.event(19, "rel-19")  # live now
         clock.now += 2
         b.tick()
-        assert _meta_position(db) == "test-1:19"
+        assert _position(db) == "test-1:19"
         assert _requests(db, "rel-") == {f"rel-{seq}": (1, 1) for seq in range(11, 20)}
     finally:
         a.close()
@@ -308,7 +300,7 @@ def test_a_holder_killed_on_this_host_is_replaced_on_the_next_tick_without_loss(
             a.event(seq, f"kill-{seq}", take=seq <= 14)
         clock.now += 2
         a.tick()  # 15 to 20 were never taken in: they hold the position at 14
-        assert _meta_position(db) == "test-1:14"
+        assert _position(db) == "test-1:14"
         process.kill()  # kill -9: it writes nothing more, its lease has most of its time to live left
         process.wait()
         assert holder_gone(a.feed.holder_id)
@@ -317,7 +309,7 @@ def test_a_holder_killed_on_this_host_is_replaced_on_the_next_tick_without_loss(
         assert b.feed.holding and _lease(db)[0] == b.feed.holder_id
         clock.now += 2
         b.tick()
-        assert _meta_position(db) == "test-1:20"
+        assert _position(db) == "test-1:20"
         assert _requests(db, "kill-") == {f"kill-{seq}": (1, 1) for seq in range(11, 21)}
     finally:
         process.kill()
@@ -346,14 +338,14 @@ def test_a_silent_holder_elsewhere_is_replaced_once_its_lease_expires_and_then_w
         assert b.feed.holding
         # The old holder wakes up: its renewal finds the lease taken; it saves nothing.
         a.seq = 13
-        before = _meta_position(db)
+        before = _position(db)
         a.tick()
-        assert not a.feed.holding and _meta_position(db) == before
+        assert not a.feed.holding and _position(db) == before
         assert not a.feed.received("test-1", 14, _decoded(14, "hung-14"))
         b.event(14, "hung-14")
         clock.now += 2
         b.tick()
-        assert _meta_position(db) == "test-1:14"
+        assert _position(db) == "test-1:14"
         assert _requests(db, "hung-") == {f"hung-{seq}": (1, 1) for seq in range(11, 15)}
     finally:
         a.close()
@@ -371,19 +363,19 @@ def test_a_takeover_after_a_new_epoch_takes_in_every_request_of_that_epoch(demo_
         clock.now += 2
         a.tick()
         b.tick()
-        assert _meta_position(db) == "test-1:11"
+        assert _position(db) == "test-1:11"
         a.epoch = b.epoch = "test-2"  # the CTI server restarted; seqs start again
         a.seq = b.seq = 3
         for seq in (4, 5):
             b.event(seq, f"ep-b-{seq}")
             a.event(seq, f"ep-b-{seq}", take=False)
         a.feed.close((a.epoch, a.seq))  # held before 4 in the new epoch
-        assert _meta_position(db) == "test-2:3"
+        assert _position(db) == "test-2:3"
         b.tick()
         assert b.feed.holding
         clock.now += 2
         b.tick()
-        assert _meta_position(db) == "test-2:5"
+        assert _position(db) == "test-2:5"
         assert set(_requests(db, "ep-")) == {"ep-a-11", "ep-b-4", "ep-b-5"}
     finally:
         a.close()
@@ -455,6 +447,6 @@ def test_a_long_takeover_renews_the_lease_while_it_takes_requests_in(demo_dir):
         assert holder == b.feed.holder_id and expires > started + LEASE_TTL_S + 5  # renewed on the way
         assert _requests(db, "long-") == {f"long-{seq}": (1, 1) for seq in range(11, 41)}
         b.tick()
-        assert _meta_position(db) == "test-1:40"
+        assert _position(db) == "test-1:40"
     finally:
         b.close()

@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult
 from contiple_tui.core.callbacks import Callback
 from contiple_tui.core.models import CallbackStatus, IvrRoute, Service
 from contiple_tui.i18n import set_language
-from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_columns
+from contiple_tui.widgets.callback_table import AHEAD_ZONE, PAGE, CallbackTable, callback_columns
 
 SERVICE = Service(id=1, code="cs", name="고객센터", ivr_routes=(IvrRoute("1", "주문/결제 문의"),))
 KEYS = ("requested", "phone", "name", "ivr", "status", "assignee", "attempts", "requests")
@@ -143,7 +143,13 @@ async def test_page_down_shows_the_page_read_ahead_without_fetching_on_the_ui_th
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
         await settled(pilot)
-        assert app.worker_fetches == [start_after(app.rows[PAGE - 1])]  # read ahead once the page was shown
+        assert app.worker_fetches == []  # the cursor at the top of the page: nothing read ahead
+        table.move_cursor(row=PAGE - AHEAD_ZONE - 1)
+        await settled(pilot)
+        assert app.worker_fetches == []  # not yet near the end
+        table.move_cursor(row=PAGE - AHEAD_ZONE)
+        await settled(pilot)
+        assert app.worker_fetches == [start_after(app.rows[PAGE - 1])]  # in the second half: read ahead
         fetch = table.fetch
         calls: list[bool] = []
 
@@ -156,7 +162,10 @@ async def test_page_down_shows_the_page_read_ahead_without_fetching_on_the_ui_th
         table.action_next_page()
         assert calls == [] and table.current is app.rows[PAGE]  # shown from memory, synchronously
         await settled(pilot)
-        assert calls == [False]  # and the page after it read ahead, in a worker
+        assert calls == []  # at the top of page 2: the page before is the one kept, the next not needed yet
+        table.move_cursor(row=PAGE - 1)
+        await settled(pilot)
+        assert calls == [False]  # near its end: the page after it read ahead, in a worker
         table.move_cursor(row=0)
         table.action_previous_page()  # the page just left was kept
         assert calls == [False] and table.current is app.rows[PAGE - 1]
@@ -203,6 +212,7 @@ async def test_a_page_kept_while_left_shows_the_selection_as_it_is_now():
         table = app.query_one(CallbackTable)
         await settled(pilot)
         table.move_cursor(row=PAGE - 1)
+        await settled(pilot)
         table.action_next_page()
         await settled(pilot)
         table.action_toggle_select()  # the first row of page 2
@@ -240,6 +250,8 @@ async def test_a_new_search_drops_the_pages_read_ahead():
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
         await settled(pilot)
+        table.move_cursor(row=PAGE - 1)
+        await settled(pilot)
         assert table._ahead  # the second page, read ahead for the first search
         other = [dataclasses.replace(c, customer_phone="01099998888") for c in made_up(250)]
 
@@ -258,6 +270,8 @@ async def test_a_new_search_drops_the_pages_read_ahead():
         # A reading ahead of the old search that ends after the new search started is not kept.
         app.gate = threading.Event()
         table.show_from_top(app.fetch, app.fetch(None, PAGE))
+        await pilot.pause()
+        table.move_cursor(row=PAGE - 1)
         await pilot.pause()  # its reading ahead has started and waits at the gate
         table.show_from_top(search, search(None, PAGE))
         app.gate.set()
@@ -412,3 +426,18 @@ async def test_a_page_given_before_the_mount_is_shown_at_the_mount():
         await pilot.pause()
         assert table.row_count == PAGE and app.messages == [(1, PAGE)] and app.hooked == 1
         assert "010-1234-0250" in line(table, 1)
+
+
+async def test_a_list_left_at_its_top_reads_nothing_ahead_when_the_data_changes():
+    """Each change elsewhere re-reads the page on screen, and nothing more while nobody pages (issue 10)."""
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settled(pilot)
+        for _ in range(3):
+            table.refresh_page()
+            await settled(pilot)
+        assert app.worker_fetches == [None, None, None]
+        table.move_cursor(row=PAGE - 1)  # the user pages on: the next page is read ahead again
+        await settled(pilot)
+        assert app.worker_fetches[-1] == start_after(app.rows[PAGE - 1])

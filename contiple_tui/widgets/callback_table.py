@@ -10,10 +10,11 @@ pipeline again after any change, and re-measures and re-lays out on clear() + ad
 cost 50-120 ms between key and screen. Here a new page is a list swap, and a line is its cells' text
 cut to the column width and joined: a few milliseconds for a screenful.
 
-Paging never waits for SQL when it can help it: as soon as a page is shown, a thread reads the next one
-ahead (and the one before, unless it is the page just left, which is kept) and also cuts the cells and
-builds the lines of its first screenful, so PageDown at the last row swaps in rows already in memory and
-draws lines already built. A page not read ahead yet (a key faster than the read) is read at once, as
+Paging never waits for SQL when it can help it: once the cursor is in the second half of a page (or the
+first half of a page after the first), a thread reads the next page ahead (or the one before, unless it
+is the page just left, which is kept) and also cuts the cells and builds the lines of its first
+screenful, so PageDown at the last row swaps in rows already in memory and draws lines already built.
+A console left at the top of its list reads nothing ahead when the data changes. A page not read ahead yet (a key faster than the read) is read at once, as
 before. A new search or a change of the data drops what was read ahead. Re-reading the page on screen
 (another console changed callbacks) happens in a thread too, and redraws only the rows that changed.
 """
@@ -49,6 +50,9 @@ from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.safe import plain
 
 PAGE = 100
+# A neighbouring page is read ahead once the cursor is this near the page's end (or start): PageDown from
+# there needs it soon, and a console nobody pages through reads nothing ahead on every change of data.
+AHEAD_ZONE = PAGE // 2
 _NONE = object()  # "no such page" (None is a page start: the top)
 
 # fetch(after, limit) -> rows newest first after the keyset position (None: from the top)
@@ -215,6 +219,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         # older page is then never shown.
         self._ahead: dict[Start, tuple[int, list[Callback], _Drawn | None]] = {}
         self._generation = 0
+        self._reading: tuple[int, tuple[Start, ...]] | None = None  # (generation, starts) being read ahead
         self._widths = [1] + [column.width for column in self.columns_spec]  # the selection mark first
         self.table_width = sum(width + 2 for width in self._widths)  # a space either side of every cell
         self._cells_cache: dict[int, list[list[Segment]]] = {}  # row index -> its cells, cut to their widths
@@ -243,6 +248,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self._refresh_rows(previous, self.cursor_row)
         if scroll:
             self._scroll_to_cursor(animate)
+        self._read_around()  # the cursor may have come near the page's end
 
     # -- pages ---------------------------------------------------------------------------------
 
@@ -392,33 +398,45 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self._ahead.clear()
 
     def _read_around(self) -> None:
-        """Read the pages next to the one shown in a thread (the next first), unless they are at hand."""
+        """Read the pages next to the one shown in a thread (the next first), unless they are at hand or
+        the cursor is far from that side of the page (AHEAD_ZONE)."""
         if self.fetch is None or not self._pages:
             return
-        wanted = [start for start in (self._next_start(), self._pages[-2] if len(self._pages) > 1 else _NONE)
-                  if start is not _NONE]
-        for start in [start for start in self._ahead if start not in wanted]:
+        after = self._next_start()
+        before = self._pages[-2] if len(self._pages) > 1 else _NONE
+        for start in [start for start in self._ahead if start != after and start != before]:
             del self._ahead[start]
-        missing = [start for start in wanted
-                   if start not in self._ahead or self._ahead[start][0] != self._generation]
-        if missing:
-            self.run_worker(partial(self._read_ahead, self.fetch, self._generation, missing, wanted[0]),
+        wanted = []
+        if after is not _NONE and self.row_count - 1 - self.cursor_row < AHEAD_ZONE:
+            wanted.append(after)
+        if before is not _NONE and self.cursor_row < AHEAD_ZONE:
+            wanted.append(before)
+        missing = tuple(start for start in wanted
+                        if start not in self._ahead or self._ahead[start][0] != self._generation)
+        if missing and self._reading != (self._generation, missing):  # not already on its way
+            self._reading = (self._generation, missing)
+            first = after if after is not _NONE else None
+            self.run_worker(partial(self._read_ahead, self.fetch, self._generation, list(missing), first),
                             thread=True, group="cb-ahead", exclusive=True, exit_on_error=False)
 
     def _read_ahead(self, fetch: Fetch, generation: int, starts: list[Start], next_start: Start) -> None:
         """In a thread: the pages at ``starts``, kept for the keys to come; the next page's first screenful
         drawn too. A fault is not said here: the key that needs the page reads it again and says why."""
         worker = get_current_worker()
-        for start in starts:
-            try:
-                rows = fetch(start, PAGE)
-            except ContipleError:
-                return
-            if worker.is_cancelled or generation != self._generation:
-                return  # pages shown since want other neighbours, or the data changed
-            drawn = self._prepare(rows) if start == next_start else None
-            # One dict assignment (atomic); the stamp keeps a page of older data from ever being used.
-            self._ahead[start] = (generation, rows, drawn)
+        try:
+            for start in starts:
+                try:
+                    rows = fetch(start, PAGE)
+                except ContipleError:
+                    return
+                if worker.is_cancelled or generation != self._generation:
+                    return  # pages shown since want other neighbours, or the data changed
+                drawn = self._prepare(rows) if start == next_start else None
+                # One dict assignment (atomic); the stamp keeps a page of older data from ever being used.
+                self._ahead[start] = (generation, rows, drawn)
+        finally:
+            if self._reading == (generation, tuple(starts)):
+                self._reading = None  # a later move may ask again (after a fault, say)
 
     # -- re-reading the page shown -----------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 from contiple_tui.app import POSITION_KEY
-from contiple_tui.core.feed_intake import LEASE_NAME, LEASE_TTL_S, FeedIntake, holder_gone
+from contiple_tui.core.feed_intake import LEASE_NAME, LEASE_TTL_S, RENEW_S, FeedIntake, holder_gone
 from contiple_tui.cti import protocol
 from contiple_tui.store import DB_FILENAME, Store
 
@@ -227,7 +227,7 @@ def test_one_console_holds_the_lease_and_the_other_writes_nothing(demo_dir):
 
 def test_a_busy_feed_costs_the_holder_one_write_transaction_per_request(demo_dir):
     """The lease's renewal and the position ride in each request's own transaction: the ticks in between
-    have nothing to write; once the feed is quiet, a tick renews the lease (one write per tick)."""
+    have nothing to write; once the feed is quiet, a tick renews the lease every RENEW_S."""
     db, clock = demo_dir / DB_FILENAME, _Clock()
     a = _Console(db, clock, monotonic=clock)
     try:
@@ -241,10 +241,13 @@ def test_a_busy_feed_costs_the_holder_one_write_transaction_per_request(demo_dir
         assert a.store.db.commits == 1 + 100
         assert _position(db) == "test-1:110"
         assert _lease(db) == (a.feed.holder_id, clock.now + LEASE_TTL_S)
-        for _ in range(3):  # quiet: the lease is renewed by the tick
+        for _ in range(4):  # quiet: the ticks within RENEW_S write nothing…
             clock.now += 2
             a.tick()
-        assert a.store.db.commits == 1 + 100 + 3
+        assert a.store.db.commits == 1 + 100
+        clock.now += RENEW_S - 8
+        a.tick()  # …then the tick renews the lease (one write every RENEW_S)
+        assert a.store.db.commits == 1 + 100 + 1
         assert _requests(db, "busy-") == {f"busy-{seq}": (1, 1) for seq in range(11, 111)}
     finally:
         a.close()

@@ -2,9 +2,9 @@
 
 Every console receives every ``callback_requested`` event, but only the holder of the ``cti-intake``
 lease (a row in the store's ``leases`` table) takes them into the store and saves the feed position
-(``meta`` key ``cti_position``, ``epoch:seq``). The holder renews its lease on the 2-second tick in the
-same write transaction as the position save, so one console per host writes, once every 2 seconds, however
-many consoles run. The others only read: on their tick they read the lease and the position, drop from
+(``meta`` key ``cti_position``, ``epoch:seq``). Each request's own transaction renews the lease and
+moves the position; when no request came for RENEW_S the holder's tick does, so one console per host
+writes, once per request or once every 10 seconds, however many consoles run. The others only read: on their tick they read the lease and the position, drop from
 their buffer what the position says is stored, and take the lease over when it is free, expired, or held
 by a process of this host that no longer exists (``kill -9``). A console that takes the lease over takes
 in every request it buffered after the stored position (intake is idempotent by request id, so overlap
@@ -35,8 +35,12 @@ log = logging.getLogger(__name__)
 
 POSITION_KEY = "cti_position"
 LEASE_NAME = "cti-intake"
-LEASE_TTL_S = 6.0  # three ticks: a holder that stops renewing (hung, or on another host) is replaced after this
-TICK_S = 2.0  # how often the app calls tick(): the holder renews and saves, the others look
+# A holder that exits releases the lease and one that dies is seen gone (its pid) at the others' next
+# tick; only a hung holder waits for the lease to run out. So the lease can be long, and a quiet feed
+# costs one write every RENEW_S, not one every tick.
+LEASE_TTL_S = 30.0
+RENEW_S = 10.0  # the holder's tick renews (and saves the position) when nothing else did for this long
+TICK_S = 2.0  # how often the app calls tick(): the holder retries, the others look
 BUFFER_MAX = 20_000  # requests a console keeps in memory for a takeover (far more than a minute of any feed)
 FOREIGN_EPOCH_AGE_S = 15 * 60  # requests of a server run the console is no longer connected to: kept this long
 
@@ -129,6 +133,7 @@ class FeedIntake:
         self._pending: dict[Key, _Request] = {}
         self._saved: str | None = None  # the position this console last wrote
         self._renewed_at = 0.0  # monotonic time the lease was last taken or renewed
+        self._position_due = False  # requests were stored without moving the position (a takeover, retries)
         self._overflowed = False
         self._fault: str | None = None  # the last store fault of a tick, said once
         # Why the lease, free to take, could not be taken (disk full…): while so, nobody takes requests in,
@@ -203,10 +208,12 @@ class FeedIntake:
         nothing left to write."""
         epoch, seq = key
         saved: list[str] = []
+        renewed: list[bool] = []
         also = None
         if point is not None and self._holding:
             def also(conn) -> None:
                 if LeaseRepo.take(conn, LEASE_NAME, self.holder_id, self._clock(), self._ttl):
+                    renewed.append(True)
                     position = self.position(point, stored=key)
                     if position is not None and position != self._saved:
                         self.store.set_meta(conn, POSITION_KEY, position)
@@ -220,10 +227,14 @@ class FeedIntake:
                 cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"],
                           name=data.get("name"), ivr_route=data.get("ivr_route"),
                           requested_at=data["requested_at"], also=also)
-                if also is not None:
+                if renewed:
                     self._renewed_at = self._monotonic()
                     if saved:
                         self._saved = saved[0]
+                elif also is not None:
+                    self._lose()  # taken over while this one was stalled: the request was stored anyway
+                else:
+                    self._position_due = True
         except Exception as exc:  # noqa: BLE001 - whatever it was, the request is not in the store
             with self._lock:
                 request = self._pending.get(key)
@@ -247,7 +258,7 @@ class FeedIntake:
         """Take a batch in, in feed order; at the first refusal the rest waits for the next tick. A long
         batch (a takeover or retries after a long outage) renews the lease as the tick would meanwhile."""
         for index, (key, data) in enumerate(batch):
-            if self._holding and self._monotonic() - self._renewed_at > TICK_S:
+            if self._holding and self._monotonic() - self._renewed_at > RENEW_S:
                 try:
                     self.save_position(point)
                 except (ContipleError, sqlite3.Error) as exc:
@@ -296,7 +307,13 @@ class FeedIntake:
                 saved.append(position)
             return True
 
-        if not self.store.db.run_write(renew):
+        due, self._position_due = self._position_due, False
+        try:
+            renewed = self.store.db.run_write(renew)
+        except BaseException:
+            self._position_due |= due  # still to be saved, on a later tick
+            raise
+        if not renewed:
             self._lose()
             return False
         self._renewed_at = self._monotonic()
@@ -310,7 +327,8 @@ class FeedIntake:
     def tick(self, point: Point) -> None:
         """Every 2 seconds (blocking, in a worker; a tick still running makes this one a no-op).
 
-        Holder: renew the lease and save the position (one write), then retry what the store refused.
+        Holder: renew the lease and save the position (one write) when nothing did for RENEW_S, then retry
+        what the store refused.
         Others: read the lease and the position (no write), drop buffered requests the position covers,
         and take the lease over when it is free, expired or its holder's process is gone — then take in
         every buffered request after the stored position."""
@@ -321,11 +339,13 @@ class FeedIntake:
                 return
             try:
                 if self._holding:
-                    # Renewed by a request's own transaction within the tick, the position where it
-                    # was: nothing to write.
-                    fresh = self._monotonic() - self._renewed_at < TICK_S
-                    if not (fresh and self.position(point) == self._saved):
+                    # Renewed by a request's own transaction (or a tick) lately: nothing to write. The
+                    # position saved may trail the feed by a few seconds of events that hold no request;
+                    # a console starting after them all replays them, which changes nothing.
+                    if self._position_due or self._monotonic() - self._renewed_at >= RENEW_S:
                         self.save_position(point)
+                    else:
+                        self._check_still_held()
                 else:
                     self._look(point)
             except (ContipleError, sqlite3.Error) as exc:  # disk full, damaged, locked too long: next tick
@@ -336,6 +356,12 @@ class FeedIntake:
                 self._retry(point)
         finally:
             self._tick_lock.release()
+
+    def _check_still_held(self) -> None:
+        """A read, no write: a holder that was stalled past its lease learns it was taken over."""
+        lease = self.store.leases.holder(LEASE_NAME)
+        if lease is None or lease[0] != self.holder_id:
+            self._lose()
 
     def _say_fault(self, exc: Exception) -> None:
         message = str(exc)

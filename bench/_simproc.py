@@ -86,9 +86,7 @@ async def main(args: argparse.Namespace) -> None:
         while sent < total:
             due = min(total, int((loop.time() - start) * rate) + 1)
             if due > sent:
-                sim._sync()
-                sim._broadcast(sim.engine.burst_callbacks(due - sent))
-                sim._wake.set()
+                sim.burst_callbacks(due - sent)
                 state["burst_callbacks"] += due - sent
                 sent = due
             await asyncio.sleep(max(0.0, start + (sent / rate) - loop.time()))

@@ -73,6 +73,9 @@ VIEW_CLASSES: dict[str, type[MenuView]] = (
     | {m: WallboardView for m in VIEW_OF_MENU}
 )
 FULL_WIDTH_GROUPS = ("wallboard", "callbacks", "sms")  # boards and lists want every column of a narrow terminal
+# After a board left the screen, the feed keeps the boards' events this long (back and forth is free),
+# then narrows to what the other views use (CtiClient.want_boards: a fraction of the frames).
+BOARD_EVENTS_KEPT_S = 10.0
 
 
 def _now() -> datetime:
@@ -106,7 +109,10 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self.clock = clock
         self.exit_message: str | None = None
         self._nav_auto_hidden = False
+        self._board_left_at: float | None = None  # monotonic time the last board left the screen
         self._header: ConsoleHeader | None = None
+        self._nav: NavMenu | None = None
+        self._switcher: ContentSwitcher | None = None
         self._watcher = self.store.watcher()
         # The CTI feed: given (tests, demo) or from the configured address; None when not configured.
         if cti is None and config.cti_url:
@@ -164,9 +170,13 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     def on_mount(self) -> None:
         localize_bindings(self.screen)  # the default screen's keys (tab, copy…) in the user's language
         self._header = self.query_one(ConsoleHeader)
+        # Kept: the change poll uses them on every change, and a query walks the whole screen.
+        self._nav = self.query_one(NavMenu)
+        self._switcher = self.query_one(ContentSwitcher)
         if self.cti is not None:
             self.cti.subscribe(self._on_cti)
             self._header.set_cti_state(self.cti.state)
+            self.cti.want_boards(False)  # the first menu says otherwise when it is a board
             if self.cti._task is None:
                 self.cti.start()
         self.rebuild_menus()
@@ -230,6 +240,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             if view.stale:  # its data changed while it was hidden
                 view.stale = False
                 self._reload_view(view)
+        self._board_on_screen(menu.group == "wallboard")
         nav = self.query_one(NavMenu)
         nav.select_menu(menu_id)
         # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
@@ -301,9 +312,24 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         client = self.cti
         return (client.epoch, client.model.seq) if client is not None else (None, None)
 
+    def _board_on_screen(self, shown: bool) -> None:
+        """Boards need every event of the feed; the other views only some (see BOARD_EVENTS_KEPT_S)."""
+        if self.cti is None:
+            return
+        if shown:
+            self._board_left_at = None
+            self.cti.want_boards(True)
+        elif self._board_left_at is None and not self.cti.narrow:
+            self._board_left_at = time.monotonic()
+
     def _feed_tick(self) -> None:
         """Every 2 seconds: the lease holder renews its lease and saves the position, then retries what the
-        store refused; the others read the lease and take it over when its holder is gone."""
+        store refused; the others read the lease and take it over when its holder is gone. And the feed
+        narrows once no board was on screen for a while."""
+        left = self._board_left_at
+        if self.cti is not None and left is not None and time.monotonic() - left >= BOARD_EVENTS_KEPT_S:
+            self._board_left_at = None
+            self.cti.want_boards(False)
         if self.feed is not None:
             self._run_feed_tick(self.feed_point())
 
@@ -386,9 +412,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         if not permissions.may_view_callbacks(user, service):
             return
         mine = self.store.callbacks.count_by_status(service.id, user.id)[CallbackStatus.ASSIGNED]
-        navs = self.query(NavMenu)  # gone while the app is closing
-        if navs:
-            navs.first().set_badge("callback_list", mine)
+        nav = self._nav
+        if nav is not None and nav.is_mounted:  # gone while the app is closing
+            nav.set_badge("callback_list", mine)
 
     @on(WallboardPanel.TurnedCritical)
     def _critical(self) -> None:
@@ -488,9 +514,12 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                 self._announce()
             except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
                 fault = exc
-        current = self.query_one(ContentSwitcher).current
-        for view in self.query(MenuView):
-            if not view.TOPICS & topics:
+        switcher = self._switcher
+        if switcher is None:
+            return True
+        current = switcher.current
+        for view in switcher.children:
+            if not isinstance(view, MenuView) or not view.TOPICS & topics:
                 continue
             if view.id == current:
                 self._reload_view(view)

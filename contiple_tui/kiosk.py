@@ -129,7 +129,7 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
             # Same width as before (always, once it is shown): no layout of the whole screen each second.
             clock_widget.update(clock, layout=shown is None or len(shown) != len(clock))
         client = self.client
-        live = client is not None and client.live
+        live = client is not None and client.boards_live
         version = (client.model.version, client.model.has_data) if client is not None else None
         if version != self._headline_version:  # the headline numbers do not depend on the time
             self._headline_version = version

@@ -108,6 +108,12 @@ class CtiClient:
         # was connected are replayed from there, before the snapshot.
         self._resume_from = resume_from
         self._replaying = False
+        # Subscriptions (docs/cti-protocol.md): a console that shows no board asks for the events without
+        # the boards' numbers. Only with a server that filters (it says so in welcome); others send all.
+        self._want_boards = True
+        self._filtering = False  # this connection's server filters by subscription
+        self._narrow = False  # the subscription in effect leaves the board events out
+        self._boards_stale = False  # the services' numbers missed events since the last snapshot
 
     # -- subscription ---------------------------------------------------------------------------
 
@@ -130,8 +136,39 @@ class CtiClient:
 
     @property
     def live(self) -> bool:
-        """True while the numbers on screen are current (not while waiting for a resync snapshot)."""
+        """True while the picture is current (not while waiting for a resync snapshot): agents' states,
+        and the services' numbers unless the subscription leaves them out (see ``boards_live``)."""
         return self.state is LinkState.CONNECTED and self.model.has_data and not self._resyncing
+
+    @property
+    def boards_live(self) -> bool:
+        """True while the services' numbers (what boards show) are current too."""
+        return self.live and not self._narrow
+
+    @property
+    def narrow(self) -> bool:
+        """The subscription in effect leaves the board events out."""
+        return self._narrow
+
+    def want_boards(self, wanted: bool) -> None:
+        """Whether this console needs the services' numbers (a board is on screen, or soon may be).
+
+        Without them the feed is a small part of its frames (callback requests, agents' states, calls
+        placed, heartbeats). Widening asks the server for a snapshot first: the numbers are not live until
+        it comes. Nothing changes with a server that does not filter."""
+        self._want_boards = wanted
+        if self._ws is None or not self._filtering or self._narrow == (not wanted):
+            return  # not connected (the next hello asks for it), nothing to change, or no filters
+        self._narrow = not wanted
+        self._boards_stale |= self._narrow
+        if wanted:
+            self._resyncing = True
+            self._resync_since = time.monotonic()
+            self._notify(self.state)  # not live until the snapshot: views dim at once
+        self._send_in_background(p.subscribe(self._subscription()))
+
+    def _subscription(self) -> tuple[str, ...] | None:
+        return None if self._want_boards else p.WITHOUT_BOARDS
 
     def server_now(self) -> datetime:
         """The server's clock now, advanced at the server's time scale since it was last heard.
@@ -203,11 +240,12 @@ class CtiClient:
             self.url, open_timeout=self._connect_timeout, max_size=p.MAX_FRAME_BYTES, ping_interval=None
         ) as ws:
             self._ws = ws
+            self._filtering = False  # known from this server's welcome
             console = {"name": "contiple-tui", "version": __version__, "user": self.user, "pid": os.getpid()}
             epoch, last_seq = self.epoch, self.model.seq
             if last_seq is None and self._resume_from is not None:
                 epoch, last_seq = self._resume_from
-            await ws.send(p.hello(self.token, console, epoch, last_seq))
+            await ws.send(p.hello(self.token, console, epoch, last_seq, self._subscription()))
             welcome = p.decode_server(await asyncio.wait_for(ws.recv(), self._connect_timeout))
             if isinstance(welcome, p.ServerError):
                 raise p.ProtocolError(f"refused: {welcome.reason}")
@@ -220,6 +258,9 @@ class CtiClient:
             self.stats.connects += 1
             self.heartbeat_s = welcome.heartbeat_s
             self.time_scale = welcome.time_scale
+            self._filtering = welcome.filters
+            self._narrow = welcome.filters and welcome.events is not None
+            self._boards_stale |= self._narrow
             self._replaying = welcome.resume and not self.model.has_data
             if welcome.epoch != self.epoch or not welcome.resume:
                 # A new server run (or no resume): only a snapshot can place what follows.
@@ -230,8 +271,15 @@ class CtiClient:
             if self._replaying:
                 # Missed events are replayed for their callback requests; the picture needs a snapshot.
                 await ws.send(p.resync())
+            elif self._boards_stale and not self._narrow and self.model.has_data:
+                # Resumed with every event, on numbers that missed some while narrow: a snapshot first.
+                self._resyncing = True
+                self._resync_since = time.monotonic()
+                await ws.send(p.resync())
             self._heard()
             self._advance_clock(welcome.server_time)
+            if self._filtering and self._narrow == self._want_boards:
+                self.want_boards(self._want_boards)  # asked for while the handshake was under way
             watchdog = asyncio.create_task(self._watch_heartbeats())
             try:
                 async for frame in ws:
@@ -295,9 +343,11 @@ class CtiClient:
                     self._notify(message)  # intake is idempotent: replays are safe
                 return
             if self._resyncing:
+                if message.event is p.Event.CALLBACK_REQUESTED:
+                    self._notify(message)  # no snapshot holds requests; intake is idempotent
                 return  # the coming snapshot includes it
             server_time = self.model.server_time
-            result = self.model.apply_event(message)
+            result = self.model.apply_event(message, contiguous=not self._narrow)
             if result is Applied.APPLIED:
                 self.model.server_time = server_time  # restored, then moved forward only
                 self._advance_clock(message.ts)
@@ -313,6 +363,7 @@ class CtiClient:
             self._replaying = False
             self.stats.snapshots += 1
             self.model.apply_snapshot(message)
+            self._boards_stale = self._narrow
             self._sync_mono = self._last_frame
             self.last_good = message.server_time
             self._good()
@@ -320,6 +371,12 @@ class CtiClient:
         elif isinstance(message, p.Heartbeat):
             if self._resyncing:
                 pass
+            elif self._narrow and self.model.seq is not None and message.seq > self.model.seq:
+                self.model.seq = message.seq  # the events between were not subscribed to
+                self._advance_clock(message.server_time)
+                self.last_good = self.model.server_time
+                self._good()
+                self._notify(message)
             elif self.model.seq is not None and message.seq != self.model.seq:
                 self._request_resync()  # an event was lost in a quiet period, or the server went back
             elif self.model.has_data:
@@ -340,8 +397,11 @@ class CtiClient:
         self._resync_since = time.monotonic()
         self.stats.gaps += 1
         self._notify(self.state)  # not live until the snapshot: views dim at once
+        self._send_in_background(p.resync())
+
+    def _send_in_background(self, text: str) -> None:
         if self._ws is not None:
-            task = asyncio.get_running_loop().create_task(self._send_quietly(p.resync()))
+            task = asyncio.get_running_loop().create_task(self._send_quietly(text))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 

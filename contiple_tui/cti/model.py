@@ -95,12 +95,14 @@ class LiveModel:
         }
         self.version += 1
 
-    def apply_event(self, message: EventMessage) -> Applied:
+    def apply_event(self, message: EventMessage, contiguous: bool = True) -> Applied:
+        """``contiguous=False`` under a subscription that leaves events out: a jump in ``seq`` is expected
+        (the events between were not subscribed to), so it is no gap."""
         if self.seq is None:
             return Applied.GAP  # events before any snapshot cannot be placed
         if message.seq <= self.seq:
             return Applied.DUPLICATE
-        if message.seq != self.seq + 1:
+        if contiguous and message.seq != self.seq + 1:
             return Applied.GAP
         self.seq = message.seq
         self.server_time = message.ts

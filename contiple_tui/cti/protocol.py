@@ -56,6 +56,14 @@ class Event(StrEnum):
     DAILY_RESET = "daily_reset"
 
 
+# Events that only move the services' numbers (the boards). A console that shows no board subscribes to
+# the others alone (docs/cti-protocol.md, "Subscriptions"): it still takes callback requests in, knows
+# every agent's state and follows its own calls, for a fraction of the frames.
+BOARD_EVENTS = frozenset({Event.CALL_QUEUED, Event.CALL_RINGING, Event.CALL_ANSWERED, Event.CALL_ABANDONED,
+                          Event.CALL_ENDED, Event.DAILY_RESET})
+WITHOUT_BOARDS: tuple[str, ...] = tuple(str(e) for e in Event if e not in BOARD_EVENTS)
+
+
 class Command(StrEnum):
     DIAL = "dial"
     SET_STATE = "set_state"
@@ -200,6 +208,10 @@ class Welcome:
     epoch: str
     resume: bool
     time_scale: float = 1.0
+    # The server filters by subscription ("events" present in welcome); ``events`` is the filter in
+    # effect (None: every event). A server without filters sends everything and ignores "subscribe".
+    filters: bool = False
+    events: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +372,8 @@ def decode_server(frame: str | bytes) -> ServerMessage | None:
             epoch=_id(raw.get("epoch")),
             resume=raw.get("resume") is True,
             time_scale=float(scale),
+            filters="events" in raw,
+            events=None if raw.get("events") is None else tuple(_id(e) for e in _list(raw.get("events"))),
         )
     if kind == "reply":
         ok = raw.get("ok")
@@ -387,11 +401,18 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
-def hello(token: str | None, console: dict[str, Any], epoch: str | None, last_seq: int | None) -> str:
+def hello(token: str | None, console: dict[str, Any], epoch: str | None, last_seq: int | None,
+          events: tuple[str, ...] | None = None) -> str:
+    """``events``: the event names wanted (None: all of them)."""
     return encode(
         {"type": "hello", "protocol": PROTOCOL_VERSION, "token": token, "console": console,
-         "epoch": epoch, "last_seq": last_seq}
+         "epoch": epoch, "last_seq": last_seq, "events": None if events is None else list(events)}
     )
+
+
+def subscribe(events: tuple[str, ...] | None) -> str:
+    """Change the events wanted (None: all). Widening is answered with a snapshot."""
+    return encode({"type": "subscribe", "events": None if events is None else list(events)})
 
 
 def command(command_id: str, name: Command, **args: Any) -> str:

@@ -72,11 +72,23 @@ class SimClock:
 
 
 class _Client:
-    def __init__(self, ws: ServerConnection, first: list[str], max_queue: int) -> None:
+    def __init__(self, ws: ServerConnection, first: list[str], max_queue: int,
+                 events: frozenset[str] | None = None) -> None:
         self.ws = ws
         self.first = first  # welcome + snapshot or replay: sent before the queue, never counted in it
         self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
         self.writer: asyncio.Task[None] | None = None
+        self.events = events  # the event names it subscribed to; None: all
+
+    def wants(self, name: str) -> bool:
+        return self.events is None or name in self.events
+
+
+def _event_filter(value: Any) -> frozenset[str] | None:
+    """The "events" of a hello or subscribe: a list of names, or anything else for all of them."""
+    if isinstance(value, list) and len(value) <= 100 and all(isinstance(v, str) for v in value):
+        return frozenset(value)
+    return None
 
 
 class Simulator:
@@ -120,7 +132,7 @@ class Simulator:
                                 run_id=self.epoch.removeprefix("sim-"))
         if warmup_s > 0:
             self.engine.advance(start)
-        self._backlog: deque[tuple[int, str]] = deque(maxlen=backlog)
+        self._backlog: deque[tuple[int, str, str]] = deque(maxlen=backlog)  # (seq, event name, frame)
         self._clients: set[_Client] = set()
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -186,6 +198,13 @@ class Simulator:
         self._wake.set()
         return self.engine.seq
 
+    def burst_callbacks(self, n: int) -> int:
+        """Broadcast ``n`` callback requests at once (SimEngine.burst_callbacks); returns the last seq."""
+        self._sync()
+        self._broadcast(self.engine.burst_callbacks(n))
+        self._wake.set()
+        return self.engine.seq
+
     @property
     def client_count(self) -> int:
         return len(self._clients)
@@ -235,10 +254,11 @@ class Simulator:
 
     def _broadcast(self, events: list[dict[str, Any]]) -> None:
         for event in events:
-            frame = encode(event)
-            self._backlog.append((event["seq"], frame))
+            frame, name = encode(event), event["event"]
+            self._backlog.append((event["seq"], name, frame))
             for client in list(self._clients):
-                self._send(client, frame)
+                if client.wants(name):
+                    self._send(client, frame)
 
     def _send(self, client: _Client, frame: str) -> None:
         try:
@@ -295,12 +315,13 @@ class Simulator:
         # From here to registration nothing awaits, so no event can fall between the snapshot
         # (or replay) and the live broadcast.
         self._sync()
-        replay = self._replay_after(hello.get("epoch"), hello.get("last_seq"))
+        events = _event_filter(hello.get("events"))
+        replay = self._replay_after(hello.get("epoch"), hello.get("last_seq"), events)
         welcome = {"type": "welcome", "protocol": PROTOCOL_VERSION, "heartbeat_s": self.heartbeat_s,
                    "server_time": iso_time(self.engine.now), "epoch": self.epoch, "resume": replay is not None,
-                   "time_scale": self.clock.speed}
+                   "time_scale": self.clock.speed, "events": None if events is None else sorted(events)}
         first = [encode(welcome), *(replay if replay is not None else [encode(self.engine.snapshot())])]
-        client = _Client(ws, first, self._max_client_queue)
+        client = _Client(ws, first, self._max_client_queue, events)
         self._clients.add(client)
         return client
 
@@ -316,8 +337,9 @@ class Simulator:
             await ws.send(encode({"type": "error", "reason": reason}))
         await ws.close(CloseCode.POLICY_VIOLATION, reason)
 
-    def _replay_after(self, epoch: Any, last_seq: Any) -> list[str] | None:
-        """The events after ``last_seq`` when this run's backlog still holds all of them, else None."""
+    def _replay_after(self, epoch: Any, last_seq: Any, events: frozenset[str] | None = None) -> list[str] | None:
+        """The events after ``last_seq`` (those of ``events``; None: all) when this run's backlog still holds
+        all of them, else None."""
         if epoch != self.epoch or isinstance(last_seq, bool) or not isinstance(last_seq, int):
             return None
         if not 0 <= last_seq <= self.engine.seq:
@@ -327,7 +349,8 @@ class Simulator:
         if not self._backlog or self._backlog[0][0] > last_seq + 1:
             return None  # the backlog no longer reaches back that far
         skip = last_seq + 1 - self._backlog[0][0]
-        return [frame for _, frame in itertools.islice(self._backlog, skip, None)]
+        return [frame for _, name, frame in itertools.islice(self._backlog, skip, None)
+                if events is None or name in events]
 
     async def _write(self, client: _Client) -> None:
         """Send the opening frames, then the queue; a heartbeat whenever there was nothing to say."""
@@ -355,6 +378,15 @@ class Simulator:
         if kind == "resync":
             self._sync()
             self._send(client, encode(self.engine.snapshot()))
+        elif kind == "subscribe":
+            # Synchronous from here to the snapshot: every event before it was filtered by the old
+            # subscription, every one after by the new one, and the snapshot covers what was left out.
+            events = _event_filter(message.get("events"))
+            widened = client.events is not None and (events is None or not events <= client.events)
+            client.events = events
+            if widened:
+                self._sync()
+                self._send(client, encode(self.engine.snapshot()))
         elif kind == "command":
             self._sync()
             reply, events = self.engine.execute(message)

@@ -49,7 +49,7 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
         self.set_interval(1.0, self.refresh_rows)
 
     def refresh_rows(self) -> None:
-        live = self.client.live
+        live = self.client.boards_live
         banner = self.query_one("#agent-banner", Static)
         banner.display = not live
         self.query_one("#agent-table").set_class(not live, "-stale")

@@ -217,7 +217,7 @@ class WallboardPanel(Vertical):
 
     def redraw(self, force: bool = False) -> None:
         client = self.client
-        live = client is not None and client.live
+        live = client is not None and client.boards_live
         version = client.model.version if client else 0
         second = int(time.monotonic())
         if not force and version == self._drawn_version and live == self._drawn_live and second == self._drawn_second:

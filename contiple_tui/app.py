@@ -62,7 +62,11 @@ from contiple_tui.widgets.safe import SafeNotify
 
 log = logging.getLogger(__name__)
 WIDE_ENOUGH_FOR_NAV = 110
-NEW_TOAST_S = 5.0  # new callbacks are toasted at most this often, each toast shown this long
+# New callbacks are toasted at most this often: a request slower than that gets its own toast; a busy
+# stream one toast with its count and the latest every NEW_TOAST_S (each toast mounts and lays out the
+# screen twice: at one request a second, toasts every 5 s were half of an idle admin console's CPU).
+NEW_TOAST_S = 15.0
+NEW_TOAST_SHOWN_S = 5.0  # how long one is shown
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
 VIEW_CLASSES: dict[str, type[MenuView]] = (
     {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
@@ -384,10 +388,10 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         service = services.get(service_id)
         name = service.name if service is not None else "?"
         if self._unannounced == 1:
-            self._alert(t("cb.new", phone=format_phone(phone), service=name), timeout=NEW_TOAST_S)
+            self._alert(t("cb.new", phone=format_phone(phone), service=name), timeout=NEW_TOAST_SHOWN_S)
         else:
             self._alert(t("cb.new_many", count=self._unannounced, phone=format_phone(phone), service=name),
-                        timeout=NEW_TOAST_S)
+                        timeout=NEW_TOAST_SHOWN_S)
         self._unannounced = 0
         self._last_new_toast = now
 

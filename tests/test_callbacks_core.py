@@ -141,13 +141,27 @@ def test_connect_counts_attempts_and_refuses_double_press(world):
     cid = _assigned_to(store, users, cs, "agent02")
     agent = users["agent02"]
     dialled = cb.begin_dial(store, agent, cs, cid, cti_logged_in=True)
-    assert dialled.attempts == 1 and dialled.dialing_since is not None
+    assert dialled.attempts == 0 and dialled.dialing_since is not None  # not counted before the CTI accepts
     with pytest.raises(ValidationError) as err:
         cb.begin_dial(store, agent, cs, cid, cti_logged_in=True)
     assert err.value.key == "err.cb_dialing"
+    assert cb.dial_accepted(store, agent, cs, cid).attempts == 1
     assert len(store.callbacks.tickets_for(cid)) == 1  # cs creates the ticket on dial
     cb.end_dial(store, agent, cs, cid)
-    assert cb.begin_dial(store, agent, cs, cid, cti_logged_in=True).attempts == 2
+    cb.begin_dial(store, agent, cs, cid, cti_logged_in=True)
+    assert cb.dial_accepted(store, agent, cs, cid).attempts == 2
+
+
+def test_a_dial_the_phone_system_refuses_counts_no_attempt(world):
+    store, users, cs = world
+    cid = _assigned_to(store, users, cs, "agent02")
+    agent = users["agent02"]
+    for _ in range(3):
+        cb.begin_dial(store, agent, cs, cid, cti_logged_in=True)
+        cb.end_dial(store, agent, cs, cid)  # refused (agent busy…): the dial ends at once
+    after = cb.get(store, agent, cs, cid)
+    assert after.attempts == 0 and after.last_attempt_at is None and after.dialing_since is None
+    assert store.callbacks.tickets_for(cid) == []
 
 
 def test_connect_refusals(world):
@@ -167,6 +181,7 @@ def test_on_connect_mode_creates_ticket_only_when_answered(world):
     _, cid = take(store, sales, "cb-s1", "01020203030")
     cb.assign_manual(store, users["admin"], sales, [cid], [users["agent03"].id])
     cb.begin_dial(store, users["agent03"], sales, cid, cti_logged_in=True)
+    cb.dial_accepted(store, users["agent03"], sales, cid)
     assert store.callbacks.tickets_for(cid) == []
     cb.dial_answered(store, users["agent03"], sales, cid)
     cb.end_dial(store, users["agent03"], sales, cid)

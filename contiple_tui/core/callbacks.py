@@ -215,9 +215,11 @@ def get(store: Store, user: User, service: Service, callback_id: int) -> Callbac
 
 @acting
 def begin_dial(store: Store, user: User, service: Service, callback_id: int, cti_logged_in: bool) -> Callback:
-    """Connect (연결): mark the callback as dialling, count the attempt, create the ticket if on_dial.
+    """Connect (연결): mark the callback as dialling, before the phone system is asked to dial.
 
-    Refuses a second connect while a dial of the same callback is in progress (double presses).
+    Refuses a second connect while a dial of the same callback is in progress (double presses). The
+    attempt is counted (with its history line and, on_dial, the ticket) only once the phone system
+    accepts the dial (dial_accepted); a refused dial ends with end_dial and counts nothing.
     """
     now = int(time.time())
 
@@ -232,6 +234,24 @@ def begin_dial(store: Store, user: User, service: Service, callback_id: int, cti
         if callback.dialing_since is not None and now - callback.dialing_since < DIAL_GUARD_S:
             raise ValidationError("err.cb_dialing", id=callback_id)
         store.callbacks.start_dial(conn, callback_id, now)
+        return _build(store.callbacks.get_for_update(conn, callback_id, service.id))
+
+    return store.db.run_write(write)
+
+
+@acting
+def dial_accepted(store: Store, user: User, service: Service, callback_id: int) -> Callback:
+    """The phone system accepted the dial: the attempt counts, with its history line and (on_dial) the
+    outbound ticket. Only for a callback of this service that the user may dial."""
+    now = int(time.time())
+
+    def write(conn: sqlite3.Connection) -> Callback:
+        row = store.callbacks.get_for_update(conn, callback_id, service.id)
+        if row is None:
+            raise ValidationError("err.cb_not_found", id=callback_id)
+        callback = _build(row)
+        perm.require_dial_outcome(user, service, callback.assignee_id)
+        store.callbacks.count_attempt(conn, callback_id, now)
         store.callbacks.add_history(conn, callback_id, now, user.id, "dial", None, None, None, None)
         if service.outbound_ticket_mode is OutboundTicketMode.ON_DIAL:
             store.callbacks.insert_ticket(conn, service.id, "OUT", callback.customer_phone, callback.customer_name,

@@ -73,6 +73,10 @@ class CallbackDialer:
         call_id = str(data.get("call_id", ""))
         if call_id:
             self.calls[call_id] = callback.id
+        try:  # accepted: now the attempt counts
+            callback = cb.dial_accepted(session.store, session.user, session.service, callback.id)
+        except ContipleError as exc:  # disabled meanwhile, or the store refused: the call goes on
+            log.warning("dial attempt not recorded: %s", exc)
         self.notify(t("cb.dialing", phone=format_phone(callback.customer_phone), attempt=callback.attempts),
                     "information")
 

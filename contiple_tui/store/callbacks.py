@@ -345,10 +345,11 @@ class CallbackRepo:
     # -- changes -------------------------------------------------------------------------------
 
     def start_dial(self, conn: sqlite3.Connection, callback_id: int, now: int) -> None:
-        conn.execute(
-            "UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ?, dialing_since = ? WHERE id = ?",
-            (now, now, callback_id),
-        )
+        conn.execute("UPDATE callbacks SET dialing_since = ? WHERE id = ?", (now, callback_id))
+
+    def count_attempt(self, conn: sqlite3.Connection, callback_id: int, now: int) -> None:
+        conn.execute("UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
+                     (now, callback_id))
 
     def stop_dial(self, conn: sqlite3.Connection, callback_id: int) -> None:
         conn.execute("UPDATE callbacks SET dialing_since = NULL WHERE id = ?", (callback_id,))

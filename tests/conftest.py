@@ -21,6 +21,10 @@ FIXED_NOW = datetime(2026, 11, 25, 1, 30, 0, tzinfo=timezone.utc)
 # Keep the user's own configuration and locale out of every test.
 os.environ.pop("CONTIPLE_TUI_HOME", None)
 os.environ.pop("NO_COLOR", None)
+# English unless a test asks for Korean (a locale naming no language now means Korean, the product's).
+os.environ["LANG"] = "en_US.UTF-8"
+os.environ.pop("LC_ALL", None)
+os.environ.pop("LC_MESSAGES", None)
 for _var in ("LANG", "THEME", "CTI_URL", "CTI_TOKEN", "SMS_GATEWAY", "NHN_BASE_URL", "NHN_APP_KEY", "NHN_SECRET_KEY"):
     os.environ.pop(f"CONTIPLE_TUI_{_var}", None)
 
@@ -68,7 +72,7 @@ def _english_by_default():
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the real command line in a subprocess, as a person or a cron job would."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CONTIPLE_TUI_")}
-    full_env.update({"LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"})
+    full_env.update({"LANG": "en_US.UTF-8", "PYTHONIOENCODING": "utf-8"})  # English, which the tests read
     full_env.pop("LC_ALL", None)
     if env:
         full_env.update(env)

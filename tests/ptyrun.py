@@ -24,7 +24,7 @@ class PtyProgram:
         cols, rows = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTIPLE_TUI_", "TEXTUAL"))}
-        full_env.update({"TERM": "xterm-256color", "LANG": "C.UTF-8"} | env)
+        full_env.update({"TERM": "xterm-256color", "LANG": "en_US.UTF-8"} | env)
         full_env.pop("COLUMNS", None)
         full_env.pop("LINES", None)
         self.proc = subprocess.Popen(

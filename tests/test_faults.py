@@ -46,7 +46,7 @@ def listing(folder: Path) -> set[str]:
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTIPLE_TUI_")}
-    env.update({"LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"})
+    env.update({"LANG": "en_US.UTF-8", "PYTHONIOENCODING": "utf-8"})
     env.pop("LC_ALL", None)
     env.update(extra or {})
     return env

@@ -45,8 +45,13 @@ def test_dynamic_keys_exist():
         ({"LANG": "ko_KR.UTF-8"}, "ko"),
         ({"LANG": "en_US.UTF-8"}, "en"),
         ({"LC_ALL": "ko_KR.UTF-8", "LANG": "en_US.UTF-8"}, "ko"),
-        ({"LC_ALL": "C", "LANG": "ko_KR.UTF-8"}, "en"),
-        ({}, "en"),
+        ({"LC_ALL": "en_GB.UTF-8", "LANG": "ko_KR.UTF-8"}, "en"),
+        # No supported language named (PuTTY over SSH sends no locale): Korean, the product's language.
+        ({"LC_ALL": "C", "LANG": "en_US.UTF-8"}, "ko"),
+        ({"LANG": "C.UTF-8"}, "ko"),
+        ({"LANG": "POSIX"}, "ko"),
+        ({"LANG": "ja_JP.UTF-8"}, "ko"),
+        ({}, "ko"),
     ],
 )
 def test_detect_language(environ, expected):

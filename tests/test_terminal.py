@@ -178,7 +178,7 @@ def test_a_read_that_would_block_is_not_a_hang_up(data):
         program.close()
 
 
-def _no_tty_run(*args: str, stdin=subprocess.DEVNULL, lang: str = "C.UTF-8") -> subprocess.CompletedProcess:
+def _no_tty_run(*args: str, stdin=subprocess.DEVNULL, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTIPLE_TUI_", "TEXTUAL"))}
     env.update({"LANG": lang, "PYTHONIOENCODING": "utf-8"})
     env.pop("LC_ALL", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from contiple_tui.i18n import en, ko
+from contiple_tui.i18n.particles import FORMATTER, PAIRS
 
 LANGUAGES = ("ko", "en")
 _CATALOGS = {"ko": ko.MESSAGES, "en": en.MESSAGES}
@@ -17,13 +18,15 @@ _current = "en"
 
 
 def detect_language(environ: dict[str, str] | None = None) -> str:
-    """Korean when the locale says ko*, English otherwise (LC_ALL wins over LANG, as in POSIX)."""
+    """English when the locale says en*, Korean otherwise: the product's language, also when the locale
+    names no language (C, POSIX, unset: PuTTY over SSH sends none) or one we do not speak. LC_ALL wins
+    over LC_MESSAGES over LANG, as in POSIX."""
     env = os.environ if environ is None else environ
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(var)
         if value:
-            return "ko" if value.lower().startswith("ko") else "en"
-    return "en"
+            return "en" if value.lower().startswith("en") else "ko"
+    return "ko"
 
 
 def set_language(lang: str) -> None:
@@ -46,7 +49,21 @@ def t(key: str, lang: str | None = None, /, **params: object) -> str:
     text = _CATALOGS[lang or _current].get(key)
     if text is None:
         return key
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    return FORMATTER.format(text, **params) if _has_particles(text) else text.format(**params)
+
+
+_PARTICLE_SPECS = tuple(f"{quote}{name}}}" for name in PAIRS for quote in (":", ":'"))
+_particles_in: dict[str, bool] = {}
+
+
+def _has_particles(text: str) -> bool:
+    """Whether a message names a particle after a placeholder (``{name:을}``; i18n/particles.py)."""
+    found = _particles_in.get(text)
+    if found is None:
+        found = _particles_in[text] = any(spec in text for spec in _PARTICLE_SPECS)
+    return found
 
 
 def both(key: str) -> tuple[str, str]:

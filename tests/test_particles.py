@@ -1,0 +1,51 @@
+"""Korean particles chosen by how the word before them is read (issue 11): one helper, every message."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from contiple_tui.i18n import _CATALOGS, t
+from contiple_tui.i18n.particles import attach, particle
+
+
+@pytest.mark.parametrize("word, name, expected", [
+    ("책", "을", "책을"), ("사과", "을", "사과를"), ("사과", "를", "사과를"),
+    ("서버", "은", "서버는"), ("고객센터", "이", "고객센터가"), ("상담원", "이", "상담원이"),
+    ("서울", "로", "서울로"), ("부산", "로", "부산으로"), ("학교", "으로", "학교로"), ("길", "으로", "길로"),
+    ("친구", "과", "친구와"), ("동생", "와", "동생과"),
+    ("#81", "을", "#81을"),  # 팔십일: ㄹ
+    ("#82", "을", "#82를"),  # 팔십이
+    ("10", "이", "10이"), ("100", "은", "100은"), ("1000", "을", "1000을"), ("20000", "이", "20000이"),  # 십 백 천 만
+    ("0", "은", "0은"),  # 영
+    ("3", "로", "3으로"), ("7", "로", "7로"), ("HTTP 500", "로", "HTTP 500으로"),
+    ("fake.jpg", "은", "fake.jpg는"), ("photo.JPG", "을", "photo.JPG를"),
+    ("SMS", "을", "SMS를"), ("URL", "은", "URL은"), ("HTML", "로", "HTML로"), ("CRM", "이", "CRM이"),
+    ("010-1234-5678", "은", "010-1234-5678은"),  # 팔
+    ("010-1234-5679", "은", "010-1234-5679는"),  # 구
+    ("'agent01'", "을", "'agent01'을"), ("contiple.sqlite3", "이", "contiple.sqlite3이"),
+    ("(고객센터)", "은", "(고객센터)는"),
+])
+def test_particles_follow_the_sound_of_the_word(word, name, expected):
+    assert attach(word, name) == expected
+
+
+def test_a_word_with_nothing_readable_gets_both_forms():
+    assert particle("", "을") == "을(를)" and particle("…", "로") == "(으)로"
+
+
+def test_messages_choose_them_and_no_catalog_falls_back_to_both_forms():
+    assert t("err.cb_completed", "ko", id=81) == "콜백 81은 이미 완료되었습니다."
+    assert t("err.cb_completed", "ko", id=82) == "콜백 82는 이미 완료되었습니다."
+    assert t("sms.err.image_not_jpeg", "ko", name="fake.jpg", found="PNG").startswith("fake.jpg는 ")
+    assert t("cli.users.added", "ko", login="agent01") == "사용자 'agent01'을 추가했습니다."
+    assert t("cli.users.added", "ko", login="kim") == "사용자 'kim'을 추가했습니다."
+    assert t("cli.users.added", "ko", login="lee") == "사용자 'lee'를 추가했습니다."
+    assert t("sms.cli.cancelled", "ko", id=81, count=3) == "예약 #81을 취소했습니다. 수신자 3명."
+    both = re.compile(r"을\(를\)|이\(가\)|은\(는\)|\(으\)로|과\(와\)")
+    assert [key for key, text in _CATALOGS["ko"].items() if both.search(text)] == []
+
+
+def test_other_format_specs_still_work():
+    assert t("err.cb_completed", "en", id=7) == t("err.cb_completed", "en", id="7")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -213,21 +214,35 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         return visible_menus(self.session.user, self.session.service)
 
     def rebuild_menus(self) -> None:
-        """After start, a service switch or a change of the user's rights: menus and views anew."""
+        """After start, a service switch or a change of the user's rights: menus and views anew, showing
+        the same menu (Home when the new menus lack it), with the focus in it."""
         current = self.current_menu_id
         menus = self.menus
         self.query_one(NavMenu).set_menus(menus)
         switcher = self.query_one(ContentSwitcher)
-        switcher.remove_children()
         ids = [m.id for m in menus]
-        self.show_menu(current if current in ids else "home")
+        target = current if current in ids else "home"
+        if not switcher.children:
+            self.show_menu(target, focus=False)  # the start: the menu keeps the focus
+            return
+        # The old views go first: until they are gone a new view could not take their ids, and showing
+        # the old one then would leave the content area empty once it is removed.
+        removal = switcher.remove_children()
+
+        async def show_when_removed() -> None:
+            await removal
+            self.show_menu(target)
+
+        self.call_next(show_when_removed)
 
     @property
     def current_menu_id(self) -> str | None:
         current = self.query_one(ContentSwitcher).current
         return current.removeprefix("view-") if current else None
 
-    def show_menu(self, menu_id: str) -> None:
+    def show_menu(self, menu_id: str, focus: bool = True) -> None:
+        """Show a menu's view (however it was asked for: the menu, the palette, a service switch) and,
+        once it is composed, give the focus to its primary widget."""
         menu = MENU_BY_ID[menu_id]
         if not menu.visible(self.session.user, self.session.service):
             self.notify(t("err.menu_hidden", menu=t(f"menu.{menu_id}")), severity="warning")
@@ -250,28 +265,45 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
         # back) and returns by itself on the next menu.
         if menu.group in FULL_WIDTH_GROUPS and self.size.width < WIDE_ENOUGH_FOR_NAV:
-            self._nav_auto_hidden = nav.display
+            # Still stepped aside from an earlier board or list: it still returns by itself.
+            self._nav_auto_hidden = self._nav_auto_hidden or nav.display
             nav.display = False
         elif self._nav_auto_hidden:
             nav.display = True
             self._nav_auto_hidden = False
+        if focus:
+            # After the view is composed: its keys work at once; Tab or Shift+Tab returns to the menu.
+            self.call_after_refresh(self.focus_view)
+
+    @on(MenuView.FocusWhileHidden)
+    def _focus_while_hidden(self) -> None:
+        self.call_after_refresh(self.focus_view)
 
     @on(OptionList.OptionSelected, "#nav")
     def _nav_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.show_menu(event.option.id)
-            # After the view is composed: its keys work at once; Tab or Shift+Tab returns to the menu.
-            self.call_after_refresh(self._focus_view)
 
-    def _focus_view(self, tries: int = 10) -> None:
-        view = self.query_one(ContentSwitcher).visible_content
+    def focus_view(self, tries: int = 10) -> None:
+        """The focus to the visible view's primary widget; to the menu when the view has none (Home). A
+        hidden view never keeps it (MenuView hands it on here)."""
+        switcher, nav = self._switcher, self._nav
+        if not self.is_running or not self.screen_stack:
+            return  # closing
+        if switcher is None or nav is None or self.screen is not switcher.screen:
+            return  # a dialog is open: it has the keys (the focus comes back to the view when it closes)
+        view = switcher.visible_content
         if not isinstance(view, MenuView):
             return
         target = view.focus_target
         if target is not None:
             target.focus()
-        elif tries and not view.focusable:
-            self.set_timer(0.05, lambda: self._focus_view(tries - 1))  # still being composed
+        elif tries:
+            self.set_timer(0.05, lambda: self.focus_view(tries - 1))  # still being composed
+        else:  # nothing to focus in it (Home): the menu, unless the focus is in the view already
+            focused = self.screen.focused
+            if nav.display and (focused is None or view not in focused.ancestors):
+                nav.focus()
 
     # -- CTI -----------------------------------------------------------------------------------
 
@@ -428,7 +460,8 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     # -- Excel -----------------------------------------------------------------------------------
 
     def _export_path(self, kind: str) -> Path:
-        stamp = self.clock().astimezone().strftime("%Y%m%d-%H%M%S")
+        # The service's time, as every time the user sees (the host's zone is often UTC).
+        stamp = self.clock().astimezone(ZoneInfo(self.session.service.timezone)).strftime("%Y%m%d-%H%M%S")
         return self.config.exports_dir / f"{kind}-{self.session.service.code}-{stamp}.xlsx"
 
     def _export(self, kind: str, write) -> None:

@@ -228,3 +228,11 @@ async def test_rights_changed_in_another_process_update_menus(demo_store):
             if "callback_assign" in nav_ids(app):
                 break
         assert "callback_assign" in nav_ids(app)
+
+
+async def test_export_file_names_carry_the_service_time_not_the_hosts(demo_store, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")  # a host in UTC, as containers often are
+    app = make_app(demo_store, "admin")
+    async with app.run_test():
+        # FIXED_NOW is 2026-11-25 10:30 in Seoul (01:30 UTC); cs is in Asia/Seoul.
+        assert app._export_path("callbacks").name == "callbacks-cs-20261125-103000.xlsx"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
+from textual import events
 from textual.containers import VerticalScroll
+from textual.message import Message
 
 from contiple_tui.core.menus import Menu
 from contiple_tui.core.session import Session
@@ -53,6 +55,17 @@ class MenuView(Localized, VerticalScroll):
     # them changed. A hidden view is only marked stale and reloads when it is shown again.
     TOPICS: frozenset[str] = frozenset({"callbacks", "directory", "sms_templates", "sms_sends"})
     stale = False
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A hidden view never holds the focus (Textual gives it back to the widget that had it when a
+        dialog or the palette closes, even inside a view hidden meanwhile): to the visible view."""
+        if not self.display:
+            self.screen.set_focus(None)
+            self.post_message(self.FocusWhileHidden())
+
+    class FocusWhileHidden(Message):
+        """A widget of this hidden view got the focus (and lost it again): the app gives it to the view
+        on screen."""
 
     def reload(self) -> None:
         """Called when the store changed (in this or another process) or the service was switched."""

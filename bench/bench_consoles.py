@@ -54,7 +54,7 @@ count of callback_requested events) are logged for every window.
    at the key press showed the affected data — a Home box "Completed N" of the callback's service, for an
    agent only when the callback is theirs; a list row with the callback's phone number and a status of
    "Unassigned"/"Not processed" (cut to "Unassign"/"Not proc" at this width; an admin's list may be excluded
-   while a "New callback" notification, at most one per 5 s, covers the status column). Timed, per
+   while a "New callback" notification, at most one per 15 s, covers the status column). Timed, per
    affected console: from writing `d` to the read time of the pty chunk after which its screen shows the
    change ("Completed N+1"; the row with "Completed"). A console that has not shown it within 15 s counts
    15 s. 10 repetitions (5 short), 2–3 s apart. Values: p95 (nearest rank) and max over all (console,

@@ -620,6 +620,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         lang = get_language()
         for menu in self.menus:
             ko, en = both(f"menu.{menu.id}")
+            if menu.group != "home":  # the group's name finds its views too ("wallboard", "전광판")
+                group_ko, group_en = both(f"group.{menu.group}")
+                ko, en = f"{group_ko} › {ko}", f"{group_en} › {en}"
             title = f"{ko} · {en}" if lang == "ko" else f"{en} · {ko}"
             yield SystemCommand(title, t("palette.open_menu"), lambda m=menu.id: self.show_menu(m))
         if len(self.session.services) > 1:

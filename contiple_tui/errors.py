@@ -53,7 +53,12 @@ class PermissionDenied(ContipleError):
         self.action = action
         self.reason = reason  # a more precise cause, e.g. "cti_login"
 
+    # Reasons that are no matter of rights: said alone, without "Not allowed".
+    NOT_A_RIGHT = frozenset({"cti_login"})
+
     def message(self, lang: str | None = None) -> str:
+        if self.reason in self.NOT_A_RIGHT:
+            return t(f"deny.{self.reason}", lang)
         text = t("err.permission_denied", lang, action=t(f"action.{self.action}", lang))
         if self.reason:
             text += " " + t(f"deny.{self.reason}", lang)

@@ -13,7 +13,7 @@ from contiple_tui.errors import ConfigError
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.header import ConsoleHeader
 
-from .apphelpers import make_app, nav_ids, static_text, workers_done
+from .apphelpers import make_app, nav_ids, static_text, until, workers_done
 
 ALL_MENUS = [
     "home", "callback_list", "callback_assign", "callback_unassign", "callback_status",
@@ -236,3 +236,20 @@ async def test_export_file_names_carry_the_service_time_not_the_hosts(demo_store
     async with app.run_test():
         # FIXED_NOW is 2026-11-25 10:30 in Seoul (01:30 UTC); cs is in Asia/Seoul.
         assert app._export_path("callbacks").name == "callbacks-cs-20261125-103000.xlsx"
+
+
+@pytest.mark.parametrize("lang, query", [("en", "wallboard"), ("ko", "전광판"), ("en", "전광판")])
+async def test_the_palette_finds_a_groups_views_by_the_groups_name(demo_store, lang, query):
+    from textual.command import CommandList
+
+    app = make_app(demo_store, "admin", lang=lang)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*query)
+        await until(pilot, lambda: app.screen.query(CommandList) and app.screen.query_one(CommandList).option_count >= 3)
+        found = app.screen.query_one(CommandList)
+        prompts = [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]
+        views = [p for p in prompts if "›" in p]
+        assert len(views) == 3, prompts
+        await pilot.press("enter")
+        await until(pilot, lambda: app.current_menu_id.startswith("wallboard"))

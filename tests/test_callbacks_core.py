@@ -372,3 +372,29 @@ def test_assigners_see_every_callback_on_the_assignment_screens(world):
     assert everyone and all(c.assignee_id is None for c in everyone)
     with pytest.raises(PermissionDenied):
         cb.search(store, users["agent02"], cs, q, assigning=True)  # no callback_assign
+
+
+def test_a_refusal_because_of_the_phone_system_says_so_not_not_allowed(world):
+    store, users, cs = world
+    cid = _assigned_to(store, users, cs, "agent02")
+    with pytest.raises(PermissionDenied) as err:
+        cb.begin_dial(store, users["agent02"], cs, cid, cti_logged_in=False)
+    assert err.value.message("en").startswith("Your agent is logged out of the phone system")
+    assert "Not allowed" not in err.value.message("en") and "권한" not in err.value.message("ko")
+
+
+async def test_connect_while_the_cti_link_is_down_says_the_link_is_down(world):
+    from contiple_tui.core.session import Session
+    from contiple_tui.cti.client import CtiClient
+    from contiple_tui.cti.dialer import CallbackDialer
+
+    store, users, cs = world
+    cid = _assigned_to(store, users, cs, "agent02")
+    said: list[tuple[str, str]] = []
+    session = Session(store, users["agent02"])
+    dialer = CallbackDialer(session, CtiClient("ws://127.0.0.1:9"), lambda message, severity: said.append((message, severity)))
+    dialer.connect(cb.get(store, users["agent02"], cs, cid))
+    assert said == [("The phone system (CTI) is not connected, so the call cannot be placed. Try again once the "
+                     'header shows "CTI connected".', "error")]
+    after = cb.get(store, users["agent02"], cs, cid)
+    assert after.dialing_since is None and after.attempts == 0

@@ -42,6 +42,11 @@ class CallbackDialer:
 
     def connect(self, callback: cb.Callback) -> None:
         session = self.session
+        client = self.client
+        if client is None or not client.live:
+            # The link is down (or there is none): say that, not "not allowed".
+            self.notify(t("cb.cti_down" if client is not None else "cb.no_cti"), "error")
+            return
         try:
             dialled = cb.begin_dial(session.store, session.user, session.service, callback.id, self.cti_logged_in())
         except ContipleError as exc:

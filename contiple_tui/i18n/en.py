@@ -170,7 +170,7 @@ MESSAGES: dict[str, str] = {
     "err.demo_counts": "--callbacks must be 0 or more and --agents at least 2.",
     "err.menu_hidden": "'{menu}' is not available to you in this service.",
     "err.permission_denied": "Not allowed: {action}.",
-    "deny.cti_login": "Log in to the CTI (phone system) first.",
+    "deny.cti_login": "Your agent is logged out of the phone system (CTI): log in there first, then connect.",
     # -- guarded actions (for permission messages)
     "action.view_callbacks": "callback menus (needs the callback feature, and admin or phone permission)",
     "action.connect_callback": "calling this callback (only its assignee or an admin)",
@@ -391,6 +391,8 @@ MESSAGES: dict[str, str] = {
     "cb.status_line": "{first}–{last} of {total} · {selected} selected · Space selects, c connects, d completes",
     "cb.completed": "{count} callback(s) completed.",
     "cb.dialing": "Dialling {phone} (attempt {attempt})…",
+    "cb.cti_down": 'The phone system (CTI) is not connected, so the call cannot be placed. Try again once the header shows "CTI connected".',
+    "cb.no_cti": "No phone system (CTI) is set up for this console (cti.url), so calls cannot be placed from it.",
     "cb.dial_failed": "The call did not go through: {reason}",
     "cb.new": "New callback: {phone} · {service}",
     "cb.new_many": "{count} new callbacks · latest {phone} · {service}",

@@ -170,7 +170,7 @@ MESSAGES: dict[str, str] = {
     "err.demo_counts": "--callbacks는 0 이상, --agents는 2 이상이어야 합니다.",
     "err.menu_hidden": "이 서비스에서는 '{menu}' 메뉴를 사용할 수 없습니다.",
     "err.permission_denied": "권한이 없습니다: {action}.",
-    "deny.cti_login": "먼저 CTI(전화 시스템)에 로그인하세요.",
+    "deny.cti_login": "상담원이 전화 시스템(CTI)에서 로그아웃되어 있습니다. 먼저 로그인한 뒤 연결하세요.",
     # -- 권한이 필요한 동작
     "action.view_callbacks": "콜백 메뉴 (콜백 기능과 관리자 또는 전화 권한 필요)",
     "action.connect_callback": "이 콜백 연결 (담당 상담원 또는 관리자만)",
@@ -391,6 +391,8 @@ MESSAGES: dict[str, str] = {
     "cb.status_line": "{total}건 중 {first}–{last} · 선택 {selected}건 · Space 선택, c 연결, d 완료",
     "cb.completed": "콜백 {count}건을 완료했습니다.",
     "cb.dialing": "{phone}에 전화를 거는 중… ({attempt}번째 시도)",
+    "cb.cti_down": '전화 시스템(CTI)에 연결되어 있지 않아 전화를 걸 수 없습니다. 헤더에 "CTI 연결됨"이 보이면 다시 시도하세요.',
+    "cb.no_cti": "이 콘솔에는 전화 시스템(CTI)이 설정되어 있지 않아(cti.url) 전화를 걸 수 없습니다.",
     "cb.dial_failed": "전화가 연결되지 않았습니다: {reason}",
     "cb.new": "새 콜백: {phone} · {service}",
     "cb.new_many": "새 콜백 {count}건 · 최근 {phone} · {service}",

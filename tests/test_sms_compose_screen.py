@@ -93,20 +93,24 @@ async def test_over_90_bytes_offers_mms(demo_store):
         assert not view.has_class("-offer-mms") and app.query_one("#row-title").display
 
 
-async def test_recipients_only_digits_and_commas_with_live_check(demo_store):
+async def test_recipients_typed_or_pasted_with_live_check_and_the_numbers_shown(demo_store):
     app = make_app(demo_store, "agent02", lang="en")
     async with app.run_test(size=(100, 40)) as pilot:
         await open_composer(pilot)
         field = app.query_one("#sms-recipients", Input)
         field.focus()
         await pilot.press(*"010-1234a5678")
-        assert field.value == "01012345678"  # the rest could not be typed
-        await pilot.press(*",01012345678,0212")
+        assert field.value == "010-12345678"  # the letter could not be typed; the hyphen could
+        await pilot.press(*",01012345678 0212")
         await pilot.pause()
         assert "'0212' has 4 digits" in text_of(app, "#sms-recipients-status")
         await pilot.press(*"345678")
         await pilot.pause()
-        assert text_of(app, "#sms-recipients-status").strip() == "2 recipients · 1 duplicate numbers removed."
+        assert text_of(app, "#sms-recipients-status").strip() == (
+            "2 recipients: 010-1234-5678, 02-1234-5678 · 1 duplicate numbers removed.")
+        field.value = "010-9999-8888 02123"  # pasted: a space separates, and the short number is said
+        await pilot.pause()
+        assert "'02123' has 5 digits" in text_of(app, "#sms-recipients-status")
 
 
 async def test_reservation_validated_as_typed(demo_store):

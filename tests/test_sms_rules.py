@@ -106,9 +106,32 @@ def test_recipients_dedup_and_counts():
     assert parsed.numbers == ("01012345678", "0212345678") and parsed.duplicates == 1
 
 
+def test_recipients_are_separated_by_commas_spaces_or_new_lines_with_hyphens_inside_numbers():
+    """A pasted column or row of numbers, as people write them (issue 11): each number on its own."""
+    with pytest.raises(ValidationError) as err:
+        rules.parse_recipients("010-9999-8888 02123")  # was silently one 16-digit number
+    assert err.value.key == "sms.err.recipient_length" and "02123" in err.value.message("en")
+    parsed = rules.parse_recipients("010-9999-8888\t02-1234-5678, 031-123-4567\n")
+    assert parsed.numbers == ("01099998888", "0212345678", "0311234567")
+
+
+@pytest.mark.parametrize("text, numbers", [
+    ("010-9999-8888 0212345678", ("01099998888", "0212345678")),  # was one 21-digit number
+    ("010-9999-8888\n02-1234-5678\n", ("01099998888", "0212345678")),
+    ("01099998888,\n 0212345678 ,", ("01099998888", "0212345678")),
+    ("010-9999-8888 01099998888", ("01099998888",)),  # the same number twice
+])
+def test_recipients_normalized(text, numbers):
+    assert rules.parse_recipients(text).numbers == numbers
+
+
 @pytest.mark.parametrize("text,key", [
     ("0101234567a", "sms.err.recipient_chars"),
-    ("010-1234-5678", "sms.err.recipient_chars"),
+    ("010.1234.5678", "sms.err.recipient_chars"),
+    ("-01012345678", "sms.err.recipient_hyphen"),
+    ("010--1234-5678", "sms.err.recipient_hyphen"),
+    ("01012345678-", "sms.err.recipient_hyphen"),
+    ("010-9999-8888 02123", "sms.err.recipient_length"),  # 02123 is 5 digits, said, not glued on
     ("012345678", "sms.err.recipient_length"),  # 9 digits
     ("01234567890123", "sms.err.recipient_length"),  # 14 digits
     ("", "sms.err.no_recipients"),

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from contiple_tui.core import sms
+from contiple_tui.core.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
@@ -29,6 +30,7 @@ from contiple_tui.widgets.tickbox import TickBox
 from contiple_tui.widgets.safe import cut, plain, options as safe_options
 
 NO_TEMPLATE = "none"
+RECIPIENTS_SHOWN = 5  # numbers listed under the recipients field as they will be sent
 
 
 class SmsComposeView(MenuView):
@@ -100,7 +102,7 @@ class SmsComposeView(MenuView):
         with Horizontal(classes="sms-row"):
             yield Label(t("sms.compose.recipients"), classes="sms-label")
             with Vertical(classes="sms-field"):
-                yield Input(placeholder=t("sms.compose.recipients_hint"), restrict=r"[0-9,]*",
+                yield Input(placeholder=t("sms.compose.recipients_hint"), restrict=r"[0-9,\- ]*",
                             id="sms-recipients", compact=True)
                 yield Static(t("sms.compose.recipients_none"), id="sms-recipients-status", classes="sms-hint",
                              markup=False)
@@ -233,7 +235,11 @@ class SmsComposeView(MenuView):
             status.update(plain("⚠ " + exc.message()))
             status.add_class("-error")
             return
-        text = t("sms.compose.recipients_count", count=len(parsed.numbers))
+        # The numbers as they will be sent (separated and without hyphens), so a mistake shows at once.
+        shown = ", ".join(format_phone(n) for n in parsed.numbers[:RECIPIENTS_SHOWN])
+        if len(parsed.numbers) > RECIPIENTS_SHOWN:
+            shown += ", …"
+        text = t("sms.compose.recipients_list", count=len(parsed.numbers), numbers=shown)
         if parsed.duplicates:
             text += " · " + t("sms.duplicates_removed", count=parsed.duplicates)
         status.update(text)

@@ -136,34 +136,41 @@ def validate_content(send_type: SendType, title: str, body: str, image_count: in
 
 # -- recipients ----------------------------------------------------------------------------------
 
-RECIPIENT_CHARS = re.compile(r"[0-9,]*")
+# Numbers are separated by commas, spaces or new lines (a pasted column or row); a hyphen may stand
+# between digits inside a number (010-1234-5678). Nothing else may be typed.
+RECIPIENT_SEPARATORS = re.compile(r"[,\s]+")
+RECIPIENT_NUMBER = re.compile(r"[0-9]+(?:-[0-9]+)*")
 
 
 @dataclass(frozen=True, slots=True)
 class Recipients:
-    numbers: tuple[str, ...]
+    numbers: tuple[str, ...]  # digits only, in the order typed, each once
     duplicates: int  # how many repeated numbers were removed
 
 
 def parse_recipients(text: str) -> Recipients:
-    """Digits and commas only; each number 10–13 digits; duplicates removed; at most 1,000."""
-    compact = text.replace(" ", "").replace("\n", "")
-    if not RECIPIENT_CHARS.fullmatch(compact):
-        bad = next(ch for ch in compact if not (ch.isascii() and (ch.isdigit() or ch == ",")))
-        raise ValidationError("sms.err.recipient_chars", char=bad)
-    parts = [p for p in compact.split(",") if p]
+    """Numbers separated by commas, spaces or new lines, hyphens allowed between digits; each number
+    10–13 digits; duplicates removed; at most 1,000."""
+    parts = [part for part in RECIPIENT_SEPARATORS.split(text) if part]
+    for part in parts:
+        bad = next((ch for ch in part if not (ch.isascii() and (ch.isdigit() or ch == "-"))), None)
+        if bad is not None:
+            raise ValidationError("sms.err.recipient_chars", char=bad)
+        if not RECIPIENT_NUMBER.fullmatch(part):  # a hyphen at an end, or two in a row
+            raise ValidationError("sms.err.recipient_hyphen", number=part)
     if not parts:
         raise ValidationError("sms.err.no_recipients")
-    for number in parts:
+    numbers = [part.replace("-", "") for part in parts]
+    for typed, number in zip(parts, numbers):
         if not RECIPIENT_MIN_DIGITS <= len(number) <= RECIPIENT_MAX_DIGITS:
             raise ValidationError(
-                "sms.err.recipient_length", number=number, digits=len(number),
+                "sms.err.recipient_length", number=typed, digits=len(number),
                 low=RECIPIENT_MIN_DIGITS, high=RECIPIENT_MAX_DIGITS,
             )
-    unique = tuple(dict.fromkeys(parts))
+    unique = tuple(dict.fromkeys(numbers))
     if len(unique) > MAX_RECIPIENTS:
         raise ValidationError("sms.err.too_many_recipients", count=len(unique), limit=MAX_RECIPIENTS)
-    return Recipients(unique, len(parts) - len(unique))
+    return Recipients(unique, len(numbers) - len(unique))
 
 
 # -- reservation -----------------------------------------------------------------------------------

@@ -148,6 +148,11 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             known = ", ".join(sorted(n for n in self.available_themes if n != "textual-ansi"))
             raise ConfigError("err.theme_unknown", theme=config.theme, known=known)
         self.theme = config.theme
+        if not config.theme_chosen:  # nothing set it: the theme this user last picked in the palette
+            picked = self._picked_theme()
+            if picked in self.available_themes:
+                self.theme = picked
+        self._theme_at_start = self.theme
         self._apply_keymap(config.keymap)
 
     # -- set-up -------------------------------------------------------------------------------
@@ -161,6 +166,27 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                     known=", ".join(sorted(known)),
                 )
         self.set_keymap(keymap)
+
+    # -- the theme picked in the palette, remembered per user (a meta row: no view reloads for it) --
+
+    def _theme_key(self) -> str:
+        return f"ui.theme.{self.session.user.login}"
+
+    def _picked_theme(self) -> str | None:
+        try:
+            return self.store.get_meta(self._theme_key())
+        except ContipleError:
+            return None  # a store fault is said elsewhere; the default theme will do
+
+    def _remember_theme(self, theme) -> None:
+        name = getattr(theme, "name", None)
+        picked = self._picked_theme()
+        if not name or name == picked or (picked is None and name == self._theme_at_start):
+            return  # nothing new (the start's own theme is no pick)
+        try:
+            self.store.db.run_write(lambda conn: self.store.set_meta(conn, self._theme_key(), name))
+        except ContipleError as exc:  # e.g. the disk is full: the pick holds for this session
+            log.warning("theme not remembered: %s", exc)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(DEFAULT_VARIABLES)
@@ -191,6 +217,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             self.set_interval(FEED_TICK_S, self._feed_tick)
             self._feed_tick()  # the first console takes the lease at once, not a tick later
         self.set_interval(SMS_REFRESH_S, self._refresh_sms)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.query_one(NavMenu).focus()
         if not self.is_headless:  # not under tests: one process runs hundreds of apps there
             self.call_after_refresh(_freeze_startup_objects)

@@ -86,6 +86,7 @@ class Config:
     config_file: Path
     lang: str = "en"
     theme: str = "contiple-dark"
+    theme_chosen: bool = False  # set by a flag, the environment or the config file (else the user's last pick)
     theme_files: list[Path] = field(default_factory=list)
     mouse: bool = True
     refresh_seconds: float = 0.5  # a change from another console shows within about half a second
@@ -282,6 +283,7 @@ def load(
         config_file=cfg_file,
         lang=ui.get("lang") or detect_language(env),
         theme=ui.get("theme", "contiple-dark"),
+        theme_chosen="theme" in ui,
         theme_files=[(cfg_file.parent / Path(p).expanduser()) for p in ui.get("theme_files", [])],
         mouse=ui.get("mouse", True),
         refresh_seconds=ui.get("refresh_seconds", 0.5),

@@ -253,3 +253,22 @@ async def test_the_palette_finds_a_groups_views_by_the_groups_name(demo_store, l
         assert len(views) == 3, prompts
         await pilot.press("enter")
         await until(pilot, lambda: app.current_menu_id.startswith("wallboard"))
+
+
+async def test_a_theme_picked_in_the_palette_is_remembered_for_that_user(demo_store):
+    app = make_app(demo_store, "admin")
+    async with app.run_test() as pilot:
+        assert app.theme == "contiple-dark"
+        await pilot.pause()
+        assert demo_store.get_meta("ui.theme.admin") is None  # starting picks nothing
+        app.theme = "contiple-light"  # what the palette's theme list does
+        await until(pilot, lambda: demo_store.get_meta("ui.theme.admin") == "contiple-light")
+    again = make_app(demo_store, "admin")
+    async with again.run_test():
+        assert again.theme == "contiple-light"
+    other = make_app(demo_store, "agent02")
+    async with other.run_test():
+        assert other.theme == "contiple-dark"  # another user's pick is theirs
+    chosen = make_app(demo_store, "admin", theme="contiple-dark", theme_chosen=True)  # --theme, env or config
+    async with chosen.run_test():
+        assert chosen.theme == "contiple-dark"

@@ -293,7 +293,7 @@ def _demo(args: argparse.Namespace, cfg) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     store = Store(db_path)
-    simulator = None
+    keeper = None
     try:
         if not demo.is_seeded(store):
             print(t("cli.demo.seeding", callbacks=f"{args.callbacks:,}"), file=sys.stderr, flush=True)
@@ -303,22 +303,23 @@ def _demo(args: argparse.Namespace, cfg) -> int:
             return 0
         cfg.data_dir = demo_dir
         if not args.cti_url:
-            # The demo is live: a simulated phone system beside the console (or the one already running),
-            # even when a real CTI is configured — the demo's sample people are not on a real phone system.
-            from contiple_tui.cti.embedded import join_or_start
+            # The demo is live: a simulated phone system in a process of its own (or the one already
+            # running), even when a real CTI is configured — the demo's sample people are not on a real
+            # phone system. It outlives this console; while this one runs it is restarted if it dies.
+            from contiple_tui.cti.embedded import Keeper, join_or_start
 
+            options = dict(arrival_scale=DEMO_ARRIVAL_SCALE, callback_rate=DEMO_CALLBACK_RATE, warmup_s=DEMO_WARMUP_S)
             try:
-                cfg.cti_url, simulator = join_or_start(demo_dir, db_path, arrival_scale=DEMO_ARRIVAL_SCALE,
-                                                       callback_rate=DEMO_CALLBACK_RATE, warmup_s=DEMO_WARMUP_S)
+                cfg.cti_url = join_or_start(demo_dir, db_path, **options)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ContipleError("err.sim_start", reason=str(exc)) from None
             cfg.cti_token = None
+            keeper = Keeper(demo_dir, db_path, cfg.cti_url, **options)
+            keeper.start()
         return _console(cfg, store, args.user or args.demo_user, args.service)
     finally:
-        if simulator is not None:
-            from contiple_tui.cti.embedded import release
-
-            release(demo_dir, simulator)
+        if keeper is not None:
+            keeper.stop()
         store.close()
 
 

@@ -24,7 +24,8 @@ class PtyProgram:
         cols, rows = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTIPLE_TUI_", "TEXTUAL"))}
-        full_env.update({"TERM": "xterm-256color", "LANG": "en_US.UTF-8"} | env)
+        # A demo's simulator outlives its console: in tests it ends 2 s after the last console left.
+        full_env.update({"TERM": "xterm-256color", "LANG": "en_US.UTF-8", "CONTIPLE_TUI_DEMO_SIM_IDLE_S": "2"} | env)
         full_env.pop("COLUMNS", None)
         full_env.pop("LINES", None)
         self.proc = subprocess.Popen(

@@ -1,71 +1,42 @@
-"""The simulator running beside the console (the demo), in a thread with its own event loop.
+"""The demo's simulated phone system: a process of its own that outlives the console that started it.
 
-The console's UI loop stays free of simulation work, and the demo needs no second terminal. A second
-demo process on the same data directory finds the running simulator through a small JSON file and
-joins it instead of starting another.
+The first ``demo`` of a data directory starts it (detached: its own session, no terminal) and every
+console of that directory joins it through a small JSON file (``cti-sim.json``: pid and port). Quitting
+any console, the first included, leaves the others connected. While a demo console runs it keeps the
+simulator there: if the simulator is gone (killed, crashed) it starts another on the same port, so every
+console's link comes back by itself. The simulator ends once no console has been connected for
+``idle_exit_s`` (30 s), so a demo leaves nothing running for long.
+
+    python -m contiple_tui.cti.embedded DATA_DIR STORE [--port P] [--idle-exit S] [--arrival-scale X]
+                                        [--callback-rate X] [--warmup S]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import fcntl
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from contiple_tui.cti.simulator import serve_from_store
-
 SIM_FILE = "cti-sim.json"
+LOCK_FILE = "cti-sim.lock"
+LOG_FILE = "cti-sim.log"
+IDLE_EXIT_S = 30.0
+START_TIMEOUT_S = 15.0
+KEEP_EVERY_S = 2.0  # how often a demo console looks whether its simulator is still there
 
 
-class BackgroundSimulator:
-    def __init__(self, store_path: Path, **options: Any) -> None:
-        self.store_path = store_path
-        self.options = options
-        self.port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="cti-simulator", daemon=True)
-
-    def start(self, timeout: float = 15.0) -> int:
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise TimeoutError("the CTI simulator did not start")
-        if self._error is not None:
-            raise self._error
-        assert self.port is not None
-        return self.port
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-
-        def listening(port: int) -> None:
-            self.port = port
-            self._ready.set()
-
-        async def main() -> None:
-            self._task = asyncio.current_task()
-            await serve_from_store(self.store_path, "127.0.0.1", 0, on_listening=listening, **self.options)
-
-        try:
-            loop.run_until_complete(main())
-        except asyncio.CancelledError:
-            pass
-        except BaseException as exc:  # reported to start()
-            self._error = exc
-            self._ready.set()
-        finally:
-            loop.close()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._task is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(10)
+# -- finding it ------------------------------------------------------------------------------------
 
 
 def _port_open(port: int) -> bool:
@@ -86,38 +57,160 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def running_simulator_url(data_dir: Path) -> str | None:
-    """The URL of a demo simulator already running for this data directory, if any."""
+def _marker(data_dir: Path) -> dict[str, int] | None:
     try:
         info = json.loads((data_dir / SIM_FILE).read_text())
-        if _alive(int(info["pid"])) and _port_open(int(info["port"])):
-            return f"ws://127.0.0.1:{int(info['port'])}"
+        return {"pid": int(info["pid"]), "port": int(info["port"])}
     except (OSError, ValueError, KeyError, TypeError):
-        pass
+        return None
+
+
+def running_simulator_url(data_dir: Path) -> str | None:
+    """The URL of a demo simulator already running for this data directory, if any."""
+    info = _marker(data_dir)
+    if info is not None and _alive(info["pid"]) and _port_open(info["port"]):
+        return f"ws://127.0.0.1:{info['port']}"
     return None
 
 
-def join_or_start(data_dir: Path, store_path: Path, **options: Any) -> tuple[str, BackgroundSimulator | None]:
-    """The URL of the demo's simulator; starts one (returned, to stop later) unless one is running."""
-    url = running_simulator_url(data_dir)
-    if url is not None:
-        return url, None
-    marker = data_dir / SIM_FILE
-    simulator = BackgroundSimulator(store_path, **options)
-    port = simulator.start()
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "port": port}))
-    tmp.replace(marker)
-    return f"ws://127.0.0.1:{port}", simulator
+# -- starting it -----------------------------------------------------------------------------------
 
 
-def release(data_dir: Path, simulator: BackgroundSimulator | None) -> None:
-    if simulator is None:
-        return
-    simulator.stop()
-    marker = data_dir / SIM_FILE
+def join_or_start(data_dir: Path, store_path: Path, *, port: int | None = None,
+                  idle_exit_s: float | None = None, **options: Any) -> str:
+    """The URL of the demo's simulator; starts it (detached) unless one is running. ``port``: the one to
+    use when starting (a restarted simulator takes the old one's, so links come back by themselves);
+    otherwise the port of the last one, or any free port."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / LOCK_FILE, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two consoles starting at once start one simulator
+        url = running_simulator_url(data_dir)
+        if url is not None:
+            return url
+        last = _marker(data_dir)
+        wanted = port if port is not None else (last["port"] if last else 0)
+        return _spawn(data_dir, store_path, wanted, idle_exit_s, options)
+
+
+def _spawn(data_dir: Path, store_path: Path, port: int, idle_exit_s: float | None, options: dict) -> str:
+    idle = idle_exit_s if idle_exit_s is not None else float(os.environ.get("CONTIPLE_TUI_DEMO_SIM_IDLE_S", IDLE_EXIT_S))
+    command = [sys.executable, "-m", "contiple_tui.cti.embedded", str(data_dir), str(store_path),
+               "--port", str(port), "--idle-exit", str(idle)]
+    for name in ("arrival_scale", "callback_rate", "warmup_s"):
+        if name in options:
+            command += [f"--{name.removesuffix('_s').replace('_', '-')}", str(options[name])]
+    with open(data_dir / LOG_FILE, "ab") as log:
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                                 start_new_session=True, close_fds=True)  # no terminal: it outlives ours
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        info = _marker(data_dir)
+        if info is not None and info["pid"] == child.pid and _port_open(info["port"]):
+            return f"ws://127.0.0.1:{info['port']}"
+        if child.poll() is not None:
+            raise OSError(_last_line(data_dir / LOG_FILE) or f"the simulator exited with {child.returncode}")
+        time.sleep(0.05)
+    child.kill()
+    raise TimeoutError("the CTI simulator did not start")
+
+
+def _last_line(path: Path) -> str:
     try:
-        if json.loads(marker.read_text()).get("pid") == os.getpid():
-            marker.unlink()
-    except (OSError, ValueError):
-        pass
+        lines = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
+
+
+class Keeper:
+    """While a demo console runs: starts the simulator again (same port) when it is gone."""
+
+    def __init__(self, data_dir: Path, store_path: Path, url: str, **options: Any) -> None:
+        self.data_dir, self.store_path, self.options = data_dir, store_path, options
+        self.port = int(url.rsplit(":", 1)[1])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cti-sim-keeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(KEEP_EVERY_S):
+            if running_simulator_url(self.data_dir) is None:
+                try:
+                    join_or_start(self.data_dir, self.store_path, port=self.port, **self.options)
+                except (OSError, TimeoutError, ValueError):
+                    pass  # tried again on the next look; the header says the link is down meanwhile
+
+
+# -- the simulator's own process -----------------------------------------------------------------------
+
+
+async def serve_demo(data_dir: Path, store_path: Path, port: int, idle_exit_s: float, **options: Any) -> None:
+    """Serve until no client was connected for ``idle_exit_s`` (or SIGTERM); the marker names this
+    process while it serves."""
+    from contiple_tui.cti.sim_engine import load_directory
+    from contiple_tui.cti.simulator import Simulator
+    from contiple_tui.store import Store
+
+    store = Store(store_path)
+    try:
+        directory = load_directory(store)
+    finally:
+        store.close()
+    simulator = Simulator(directory, attend_consoles=True, **options)  # the person at a console drives their agent
+    try:
+        bound = await simulator.start("127.0.0.1", port)
+    except OSError:
+        if not port:
+            raise
+        bound = await simulator.start("127.0.0.1", 0)  # the old port is taken by something else
+    marker = data_dir / SIM_FILE
+    tmp = marker.with_name(f"{SIM_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "port": bound}))
+    tmp.replace(marker)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(signum, stop.set)
+    idle_since: float | None = time.monotonic()
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await stop.wait()
+            if simulator.client_count:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= idle_exit_s:
+                break
+    finally:
+        await simulator.stop()
+        info = _marker(data_dir)
+        if info is not None and info["pid"] == os.getpid():
+            marker.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m contiple_tui.cti.embedded")
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("store", type=Path)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--idle-exit", type=float, default=IDLE_EXIT_S)
+    parser.add_argument("--arrival-scale", type=float)
+    parser.add_argument("--callback-rate", type=float)
+    parser.add_argument("--warmup", type=float)
+    args = parser.parse_args(argv)
+    options = {name: value for name, value in (("arrival_scale", args.arrival_scale),
+                                               ("callback_rate", args.callback_rate),
+                                               ("warmup_s", args.warmup)) if value is not None}
+    asyncio.run(serve_demo(args.data_dir, args.store, args.port, args.idle_exit, **options))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -68,6 +68,7 @@ class SimAgent:
     agent_id: str
     name: str
     services: tuple[str, ...]
+    login: str = ""  # the console user this agent is (the demo: a person at a console drives it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ def load_directory(store: Store) -> SimDirectory:
             agent_id=user.cti_agent_id,
             name=user.name,
             services=tuple(code_of[sid] for sid in user.service_ids if sid in code_of),
+            login=user.login,
         )
         for user in store.users.list()
         if user.cti_agent_id and not user.disabled and valid_id(user.cti_agent_id)
@@ -177,6 +179,7 @@ class SimEngine:
         self._burst_numbers: itertools.count[int] | None = None  # burst_callbacks' phone numbers
         self._out: list[dict[str, Any]] = []
         self._agents = {a.agent_id: _Agent(a, AgentState.READY, start) for a in directory.agents}
+        self._attended: dict[str, int] = {}  # agent id -> consoles of its person connected (attend())
         staff = self._staffing(directory)
         self._services: dict[str, _Service] = {}
         for info in directory.services:
@@ -389,15 +392,34 @@ class SimEngine:
     def _still_waiting(self, call: _Call) -> bool:
         return self._services[call.service].waiting.get(call.call_id) is call
 
+    def attend(self, login: str, delta: int) -> list[dict[str, Any]]:
+        """A console of ``login`` connected (+1) or left (-1). While one is connected, that person's agent
+        is theirs to drive: no inbound call rings it and it takes no break by itself, so Connect on a
+        callback finds it free (the demo). A person sitting down ends a break or a logout. Returns the
+        events that caused."""
+        agent = next((a for a in self._agents.values() if login and a.info.login == login), None)
+        if agent is None:
+            return []
+        count = max(0, self._attended.get(agent.info.agent_id, 0) + delta)
+        if count:
+            self._attended[agent.info.agent_id] = count
+            if agent.state in (AgentState.BREAK, AgentState.LOGGED_OUT):
+                self._set_state(agent, AgentState.READY)
+        else:
+            self._attended.pop(agent.info.agent_id, None)
+        return self._flush()
+
     def _dispatch(self) -> None:
-        """Ring the longest-idle ready agent of the service for each waiting caller, oldest caller first."""
+        """Ring the longest-idle ready agent of the service for each waiting caller, oldest caller first
+        (never an agent a console drives: attend())."""
         unrung = sorted(
             (c for s in self._services.values() for c in s.waiting.values() if c.agent is None),
             key=lambda c: c.enqueued_at,
         )
         for call in unrung:
             ready = [a for a in self._agents.values()
-                     if a.state is AgentState.READY and call.service in a.info.services]
+                     if a.state is AgentState.READY and call.service in a.info.services
+                     and a.info.agent_id not in self._attended]
             if ready:
                 self._ring(call, min(ready, key=lambda a: a.since))
 
@@ -482,7 +504,7 @@ class SimEngine:
     def _roster(self) -> None:
         """Now and then an idle agent takes a break, more rarely logs out for a while."""
         agent = self._rng.choice(list(self._agents.values()))
-        if agent.state is AgentState.READY:
+        if agent.state is AgentState.READY and agent.info.agent_id not in self._attended:
             if self._rng.random() < LOGOUT_SHARE:
                 self._set_state(agent, AgentState.LOGGED_OUT)
                 self._at(self.now + self._relogin_delay(), self._relogin, agent, agent.gen)

@@ -79,6 +79,7 @@ class _Client:
         self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
         self.writer: asyncio.Task[None] | None = None
         self.events = events  # the event names it subscribed to; None: all
+        self.login = ""  # the console's user, when the simulator lets consoles drive their agents
 
     def wants(self, name: str) -> bool:
         return self.events is None or name in self.events
@@ -109,6 +110,7 @@ class Simulator:
         stats_file: str | os.PathLike[str] | None = None,
         max_client_queue: int = 10_000,
         start_time: datetime | None = None,
+        attend_consoles: bool = False,
     ) -> None:
         if not 0 < speed <= 10_000:
             raise ValueError("speed must be above 0 and at most 10000")  # what clients accept as time_scale
@@ -123,6 +125,8 @@ class Simulator:
         self._token = token
         self._stats_file = Path(stats_file) if stats_file else None
         self._max_client_queue = max_client_queue
+        # The demo: a console's user drives their own agent (SimEngine.attend); benchmarks keep the mix.
+        self._attend_consoles = attend_consoles
         start = (start_time or datetime.now(timezone.utc)).timestamp()
         self.clock = SimClock(start, speed)
         # warmup_s: the world starts that long before now and is run up to now at once (nobody is
@@ -289,6 +293,8 @@ class Simulator:
             pass
         finally:
             self._clients.discard(client)
+            if client.login:
+                self._broadcast(self.engine.attend(client.login, -1))
             client.writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await client.writer
@@ -323,6 +329,11 @@ class Simulator:
         first = [encode(welcome), *(replay if replay is not None else [encode(self.engine.snapshot())])]
         client = _Client(ws, first, self._max_client_queue, events)
         self._clients.add(client)
+        console = hello.get("console")
+        user = console.get("user") if isinstance(console, dict) else None
+        if self._attend_consoles and isinstance(user, str) and user:
+            client.login = user
+            self._broadcast(self.engine.attend(user, +1))
         return client
 
     async def _receive_hello(self, ws: ServerConnection) -> dict[str, Any]:

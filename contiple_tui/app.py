@@ -382,7 +382,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         if shown:
             self._board_left_at = None
             self.cti.want_boards(True)
-        elif self._board_left_at is None and not self.cti.narrow:
+        elif self._board_left_at is None:  # (narrowing twice is nothing: want_boards sees it is so)
             self._board_left_at = time.monotonic()
 
     def _feed_tick(self) -> None:

@@ -322,15 +322,16 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         view = switcher.visible_content
         if not isinstance(view, MenuView):
             return
+        focused = self.screen.focused
+        if focused is not None and view in focused.ancestors:
+            return  # already in it (the user clicked or tabbed in meanwhile, or opened a dropdown)
         target = view.focus_target
         if target is not None:
             target.focus()
         elif tries:
             self.set_timer(0.05, lambda: self.focus_view(tries - 1))  # still being composed
-        else:  # nothing to focus in it (Home): the menu, unless the focus is in the view already
-            focused = self.screen.focused
-            if nav.display and (focused is None or view not in focused.ancestors):
-                nav.focus()
+        elif nav.display:  # nothing to focus in it (Home): the menu
+            nav.focus()
 
     # -- CTI -----------------------------------------------------------------------------------
 

@@ -138,7 +138,12 @@ class Keeper:
         self._stop.set()
 
     def _run(self) -> None:
-        while not self._stop.wait(KEEP_EVERY_S):
+        # A relative sleep, not Event.wait(timeout): a timed wait on an absolute clock breaks when the
+        # clock is shifted (faketime in CI, a clock step), and this look needs no prompt stop.
+        while True:
+            time.sleep(KEEP_EVERY_S)
+            if self._stop.is_set():
+                return
             if running_simulator_url(self.data_dir) is None:
                 try:
                     join_or_start(self.data_dir, self.store_path, port=self.port, **self.options)

@@ -66,9 +66,17 @@ def node_of(view: SmsTemplatesView, key):
 
 
 async def point(pilot, view: SmsTemplatesView, key) -> None:
-    """Move the tree's cursor as the arrow keys would, and wait for the editor to follow."""
-    view.query_one("#st-tree", Tree).move_cursor(node_of(view, key))
-    await until(pilot, lambda: view._mode == key)
+    """Move the tree's cursor as the arrow keys would, and wait for the editor to follow. Moved again
+    while it has not: a reload of the tree (this console's own save, seen again by the change poll) may
+    replace the node between the look-up and the move."""
+    tree = view.query_one("#st-tree", Tree)
+
+    def followed() -> bool:
+        if view._mode != key and tree.cursor_node is not node_of(view, key):
+            tree.move_cursor(node_of(view, key))
+        return view._mode == key
+
+    await until(pilot, followed)
     await pilot.pause()  # the editor laid out anew
 
 

@@ -246,16 +246,11 @@ def dial_accepted(store: Store, user: User, service: Service, callback_id: int) 
     now = int(time.time())
 
     def write(conn: sqlite3.Connection) -> Callback:
-        row = store.callbacks.get_for_update(conn, callback_id, service.id)
-        if row is None:
-            raise ValidationError("err.cb_not_found", id=callback_id)
-        callback = _build(row)
-        perm.require_dial_outcome(user, service, callback.assignee_id)
+        callback = _dial_outcome_target(conn, store, user, service, callback_id)
         store.callbacks.count_attempt(conn, callback_id, now)
         store.callbacks.add_history(conn, callback_id, now, user.id, "dial", None, None, None, None)
         if service.outbound_ticket_mode is OutboundTicketMode.ON_DIAL:
-            store.callbacks.insert_ticket(conn, service.id, "OUT", callback.customer_phone, callback.customer_name,
-                                          "callback", "", user.id, callback_id, now)
+            _outbound_ticket(conn, store, user, service, callback, now)
         return _build(store.callbacks.get_for_update(conn, callback_id, service.id))
 
     return store.db.run_write(write)
@@ -270,16 +265,28 @@ def dial_answered(store: Store, user: User, service: Service, callback_id: int) 
     now = int(time.time())
 
     def write(conn: sqlite3.Connection) -> None:
-        row = store.callbacks.get_for_update(conn, callback_id, service.id)
-        if row is None:
-            raise ValidationError("err.cb_not_found", id=callback_id)
-        callback = _build(row)
-        perm.require_dial_outcome(user, service, callback.assignee_id)
+        callback = _dial_outcome_target(conn, store, user, service, callback_id)
         if service.outbound_ticket_mode is OutboundTicketMode.ON_CONNECT:
-            store.callbacks.insert_ticket(conn, service.id, "OUT", callback.customer_phone, callback.customer_name,
-                                          "callback", "", user.id, callback_id, now)
+            _outbound_ticket(conn, store, user, service, callback, now)
 
     store.db.run_write(write)
+
+
+def _dial_outcome_target(conn: sqlite3.Connection, store: Store, user: User, service: Service,
+                         callback_id: int) -> Callback:
+    """Inside a write: the callback a dial's outcome is about, if the user may record it."""
+    row = store.callbacks.get_for_update(conn, callback_id, service.id)
+    if row is None:
+        raise ValidationError("err.cb_not_found", id=callback_id)
+    callback = _build(row)
+    perm.require_dial_outcome(user, service, callback.assignee_id)
+    return callback
+
+
+def _outbound_ticket(conn: sqlite3.Connection, store: Store, user: User, service: Service, callback: Callback,
+                     now: int) -> None:
+    store.callbacks.insert_ticket(conn, service.id, "OUT", callback.customer_phone, callback.customer_name,
+                                  "callback", "", user.id, callback.id, now)
 
 
 @acting
@@ -290,10 +297,7 @@ def end_dial(store: Store, user: User, service: Service, callback_id: int) -> No
     """
 
     def write(conn: sqlite3.Connection) -> None:
-        row = store.callbacks.get_for_update(conn, callback_id, service.id)
-        if row is None:
-            raise ValidationError("err.cb_not_found", id=callback_id)
-        perm.require_dial_outcome(user, service, _build(row).assignee_id)
+        _dial_outcome_target(conn, store, user, service, callback_id)
         store.callbacks.stop_dial(conn, callback_id)
 
     store.db.run_write(write)

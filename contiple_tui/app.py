@@ -23,7 +23,7 @@ from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, OptionList
+from textual.widgets import ContentSwitcher, OptionList
 
 from contiple_tui.config import Config
 from contiple_tui.core.menus import MENU_BY_ID, Menu, visible_menus
@@ -41,6 +41,7 @@ from contiple_tui.errors import ConfigError, ContipleError, IdentityError
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
 from contiple_tui.screens.home import HomeView
 from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
@@ -57,12 +58,15 @@ from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboar
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized, localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
+from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.nav import NavMenu
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
 from contiple_tui.widgets.safe import SafeNotify
 
 log = logging.getLogger(__name__)
-WIDE_ENOUGH_FOR_NAV = 110
+# Below this width a board or list takes the menu's columns too (F3 brings the menu back): the callback
+# list needs about 115 for every column whole (IVR names, status words and headers, in English).
+WIDE_ENOUGH_FOR_NAV = 130
 # New callbacks are toasted at most this often: a request slower than that gets its own toast; a busy
 # stream one toast with its count and the latest every NEW_TOAST_S (each toast mounts and lays out the
 # screen twice: at one request a second, toasts every 5 s were half of an idle admin console's CPU).
@@ -196,7 +200,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         with Horizontal(id="body"):
             yield NavMenu(id="nav")
             yield ContentSwitcher(id="content")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         localize_bindings(self.screen)  # the default screen's keys (tab, copy…) in the user's language
@@ -601,10 +605,18 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     # -- actions ------------------------------------------------------------------------------
 
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        if isinstance(self.screen, CheatSheet):
+            self.screen.dismiss(None)
+            return
+        screen = self.screen
+        view = None
+        if self._switcher is not None and screen is self._switcher.screen:
+            content = self._switcher.visible_content
+            view = content if isinstance(content, MenuView) else None
+        title = view.title if view is not None else t("help.dialog")
+        bindings = [binding for _, binding, _, _ in screen.active_bindings.values()]
+        notes = view.help_notes() if view is not None else []
+        self.push_screen(CheatSheet(title, sheet_lines(bindings, self.get_key_display), notes))
 
     def action_toggle_nav(self) -> None:
         nav = self.query_one(NavMenu)

@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--interval", type=_ranged(float, 1, 3600), metavar="SECONDS", help=t("cli.wallboard.interval"))
     board.add_argument("--service", dest="board_services", action="append", default=[], metavar="CODE",
                        help=t("cli.wallboard.service"))
+    board.add_argument("--per-service", action="store_true", help=t("cli.wallboard.per_service"))
 
     sim = sub.add_parser("cti-sim", help=t("cli.cti_sim"), description=t("cli.cti_sim"))
     sim.add_argument("--host", default="127.0.0.1", help=t("cli.cti_sim.host"))
@@ -376,7 +377,7 @@ def _wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
 
     client = CtiClient(url, token=cfg.cti_token, user=login) if url else None
     app = WallboardApp(store=store, client=client, services=services, config=cfg, view=args.view,
-                       interval=interval, kiosk=args.kiosk)
+                       interval=interval, kiosk=args.kiosk, per_service=args.per_service)
     code = run_app(app, mouse=not args.kiosk and cfg.mouse)
     if code is not None:
         return code  # a signal or a hang-up

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Digits, Footer, Static
+from textual.widgets import Digits, Static
 
 from contiple_tui.config import Config
 from contiple_tui.core import wallboard as wb
@@ -27,12 +27,13 @@ from contiple_tui.store import Store
 from contiple_tui.screens.wallboard import WallboardControls
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.safe import SafeNotify, cut
 from contiple_tui.widgets.wallboard_panel import BoardScope, WallboardPanel
 
 QUIT_PRESSES = 3
 QUIT_WINDOW_S = 3.0
-HEADLINE_MIN_SIZE = (100, 30)
+HEADLINE_MIN_SIZE = (60, 18)  # a wall TV in a thin terminal still shows the three numbers big
 HEADLINE_KEYS = ("waiting", "service_level", "answer_rate")
 
 
@@ -59,6 +60,7 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
         view: str = "overview",
         interval: float = 5.0,
         kiosk: bool = False,
+        per_service: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -72,6 +74,11 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
         self.view = view
         self.interval = interval
         self.kiosk = kiosk
+        # One service per page, in turn (centers with many services): the boards and the headline show
+        # the page's service; the page turns with the overview's return to the services board, or every
+        # interval when the view is fixed.
+        self.per_service = per_service and len(services) > 1
+        self.page = 0
         self.clock = clock
         self.monotonic = monotonic
         self._quit_presses: list[float] = []
@@ -85,21 +92,29 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(DEFAULT_VARIABLES)
 
+    @property
+    def page_services(self) -> list[Service]:
+        return [self.services[self.page]] if self.per_service else self.services
+
+    def _title(self) -> Text:
+        names = " · ".join(cut(s.name, 40) for s in self.page_services)
+        if self.per_service:
+            names += f"  ({self.page + 1}/{len(self.services)})"
+        return Text(f"{t('group.wallboard')} · {names}", style="bold", no_wrap=True, overflow="ellipsis")
+
     def compose(self) -> ComposeResult:
-        names = " · ".join(cut(s.name, 40) for s in self.services)
         with Horizontal(id="kiosk-top"):
-            yield Static(Text(f"{t('group.wallboard')} · {names}", style="bold", no_wrap=True,
-                              overflow="ellipsis"), id="kiosk-title")
+            yield Static(self._title(), id="kiosk-title")
             yield Static(id="kiosk-clock")
         with Horizontal(id="kiosk-headline"):
             for key in HEADLINE_KEYS:
                 with Vertical(classes="headline-box"):
                     yield Static(t(f"wb.headline.{key}"), classes="headline-label")
                     yield Digits("—", id=f"headline-{key}")
-        yield WallboardPanel(self.client, BoardScope.from_services(self.services), view=self.view,
-                             interval=self.interval, clock=self.monotonic, id="kiosk-panel")
+        yield WallboardPanel(self.client, BoardScope.from_services(self.page_services), view=self.view,
+                             interval=self.interval, clock=self.monotonic, scalable=self.kiosk, id="kiosk-panel")
         if not self.kiosk:
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.client is not None and self.client._task is None:
@@ -114,6 +129,21 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
         self._tick()
         self.set_interval(0.5, self._tick)
         self.query_one(WallboardPanel).focus()
+        if self.per_service and self.view != "overview":
+            self.set_interval(self.interval, self.next_page)
+
+    def on_wallboard_panel_view_changed(self, event: WallboardPanel.ViewChanged) -> None:
+        if self.per_service and event.view == "services":
+            self.next_page()
+
+    def next_page(self) -> None:
+        """The next service's page (per_service)."""
+        self.page = (self.page + 1) % len(self.services)
+        panel = self.query_one(WallboardPanel)
+        panel.scope = BoardScope.from_services(self.page_services)
+        panel.invalidate()
+        self.query_one("#kiosk-title", Static).update(self._title())
+        self._headline_version = None  # the headline is the page's
 
     def on_resize(self, event) -> None:
         width, height = event.size
@@ -135,7 +165,7 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
             self._headline_version = version
             values = {"waiting": "—", "service_level": "—", "answer_rate": "—"}
             if client is not None and client.model.has_data:
-                codes = [s.code for s in self.services]
+                codes = [s.code for s in self.page_services]
                 rows = wb.service_rows(client.model, codes, {}, client.server_now())
                 if rows:
                     total = wb.service_totals(rows, client.model)

@@ -9,6 +9,15 @@ from contiple_tui.i18n import set_language
 from .conftest import FIXED_NOW
 
 
+# Every screen's snapshots are taken at these sizes (issue 11): a thin terminal, a laptop, a large
+# monitor, a wide one.
+SCREEN_SIZES = [(80, 24), (120, 30), (160, 45), (200, 50)]
+
+
+def size_id(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
 def make_app(store, login: str = "admin", lang: str = "en", cti=None, **settings):
     from contiple_tui.app import ContipleApp
 

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from textual.widgets import HelpPanel, Static
+from textual.widgets import Static
 
 from contiple_tui.errors import ConfigError
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
@@ -137,14 +137,30 @@ def test_unknown_theme_is_refused(demo_store):
         make_app(demo_store, "admin", theme="neon")
 
 
-async def test_f1_toggles_key_help(demo_store):
+async def test_f1_toggles_the_cheat_sheet_of_the_view(demo_store):
+    from contiple_tui.screens.cheat_sheet import CheatSheet
+
     app = make_app(demo_store, "admin", lang="ko")
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("f1")
-        assert app.screen.query(HelpPanel)
+        app.show_menu("callback_list")
+        await pilot.pause(0.3)
         await pilot.press("f1")
         await pilot.pause()
-        assert not app.screen.query(HelpPanel)
+        assert isinstance(app.screen, CheatSheet)
+        text = " ".join(static_text(s) for s in app.screen.query(Static))
+        assert "1-2 콜백 리스트 단축키" in text
+        for group in ("이동", "선택", "작업", "검색", "콘솔"):
+            assert group in text
+        assert "연결" in text and "완료" in text  # the list's own keys, in Korean
+        assert "화면이 좁으면 이 순서로 열을 숨깁니다: IVR → 요청 → 고객명 → 담당자 → 시도" in text
+        await pilot.press("f1")
+        await pilot.pause()
+        assert not isinstance(app.screen, CheatSheet)
+        await pilot.press("f1")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CheatSheet)
 
 
 async def test_footer_and_bindings_are_translated(demo_store):

@@ -7,9 +7,9 @@ snapshots do not depend on the day the tests run.
 import pytest
 from textual.widgets import Input
 
-from .apphelpers import make_app, workers_done
+from .apphelpers import SCREEN_SIZES, make_app, workers_done, size_id
 
-SIZES = [(80, 24), (160, 45)]
+SIZES = SCREEN_SIZES
 PERIOD = {"list": ("#cb-from", "#cb-to"), "assign": ("#as-from", "#as-to")}
 
 
@@ -32,7 +32,7 @@ async def _open(pilot, menu: str, inputs: tuple[str, str] | None) -> None:
     await pilot.pause(0.2)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
 @pytest.mark.parametrize("menu, login, period", [
     ("callback_list", "agent02", "list"),

@@ -28,10 +28,10 @@ from contiple_tui.screens.callback_status import (
 )
 from contiple_tui.widgets.board import BoardTable
 
-from .apphelpers import make_app, static_text, workers_done
+from .apphelpers import SCREEN_SIZES, make_app, static_text, workers_done, size_id
 
 NOV_1, NOV_25 = date(2026, 11, 1), date(2026, 11, 25)
-SIZES = [(80, 24), (160, 45)]
+SIZES = SCREEN_SIZES
 
 
 @pytest.fixture(autouse=True)
@@ -279,7 +279,7 @@ async def test_refusal_is_shown_to_a_non_admin(demo_store):
 # -- chart ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 async def test_chart_has_a_line_per_period(demo_store, size):
     app = make_app(demo_store, "admin", lang="ko")
     async with app.run_test(size=size) as pilot:
@@ -393,7 +393,7 @@ async def test_x_without_an_exporter_does_nothing(demo_store):
 # -- snapshots ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_snapshot(snap_compare, demo_store, lang, size):
     app = make_app(demo_store, "admin", lang=lang)

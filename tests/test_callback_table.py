@@ -345,13 +345,14 @@ async def test_a_change_of_the_data_drops_the_pages_read_ahead():
 
 async def test_draws_header_rows_cursor_and_marks():
     app = Host(made_up(250))
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with app.run_test(size=(120, 20)) as pilot:
         table = app.query_one(CallbackTable)
         await pilot.pause()
         header = line(table, 0)
-        assert header.split() == ["Requested", "Phone", "Name", "IVR", "Status", "Assign", "Trie", "Reqs"]
+        # 120 columns: every column whole (the columns fit their content, issue 11)
+        assert header.split() == ["Requested", "Phone", "Name", "IVR", "Status", "Assignee", "Tries", "Reqs"]
         first = app.rows[0]
-        assert "010-1234-0250" in line(table, 1) and "1 주문/…" in line(table, 1)
+        assert "010-1234-0250" in line(table, 1) and "1 주문/결제 문의" in line(table, 1)
         assert cell_len(line(table, 1)) == cell_len(header) == table.size.width
         hooked = app.hooked
         await pilot.press("space")  # marks the row and moves on
@@ -389,7 +390,9 @@ async def test_click_moves_the_cursor_and_narrow_screens_scroll_sideways():
         assert shift > 0 and line(table, 0)[:20] == header[shift:shift + 20]
         await pilot.press("end")
         await pilot.pause()
-        assert table.scroll_x == table.max_scroll_x and line(table, 0).rstrip().endswith("Reqs")
+        # 40 columns: only the columns that never give way are left (the time, the phone, the status)
+        assert table.shown_columns == ["requested", "phone", "status"]
+        assert table.scroll_x == table.max_scroll_x and line(table, 0).rstrip().endswith("Status")
         await pilot.press("home")
         await pilot.pause()
         assert table.scroll_x == 0 and table.cursor_row == 4  # sideways only: the cursor stays
@@ -441,3 +444,31 @@ async def test_a_list_left_at_its_top_reads_nothing_ahead_when_the_data_changes(
         table.move_cursor(row=PAGE - 1)  # the user pages on: the next page is read ahead again
         await settled(pilot)
         assert app.worker_fetches[-1] == start_after(app.rows[PAGE - 1])
+
+
+def test_columns_fit_the_width_they_get():
+    """Whole when they fit, sharing what is left; cut in CUT_ORDER, then dropped in DROP_ORDER; the time,
+    the phone number and the status never go."""
+    from contiple_tui.widgets.callback_table import fit_columns
+
+    set_language("en")
+    service = Service(id=1, code="cs", name="cs", ivr_routes=(IvrRoute("1", "주문/결제 문의"),))
+    columns = callback_columns(service, {1: "서서윤"}, ("requested", "phone", "name", "ivr", "status", "assignee",
+                                                    "attempts", "requests"))
+    keys = [c.key for c in columns]
+
+    def fitted(width):
+        return {key: w for key, w in zip(keys, fit_columns(columns, width)) if w}
+
+    whole = fitted(200)
+    assert whole["ivr"] >= cell_len("1 주문/결제 문의") and whole["status"] >= cell_len("Not processed")
+    assert whole["phone"] >= 13 and whole["assignee"] >= cell_len("Assignee")
+    assert sum(w + 2 for w in whole.values()) <= 200
+    tight = fitted(71)  # the callback list at 80x24
+    assert "ivr" not in tight and tight["phone"] >= 13  # IVR gives way first; a phone number is never cut
+    assert sum(w + 2 for w in tight.values()) <= 71
+    narrow = fitted(30)
+    assert list(narrow) == ["requested", "phone", "status"]
+    agent = callback_columns(service, {1: "서서윤"}, keys, drop_first="assignee")
+    assert "assignee" not in {k for k, w in zip(keys, fit_columns(agent, 71)) if w}
+    assert "ivr" in {k for k, w in zip(keys, fit_columns(agent, 71)) if w}

@@ -122,3 +122,34 @@ async def test_a_service_switch_shows_the_same_menu_or_home_never_an_empty_area(
         await settle(app, pilot, "home")
         assert visible_view(app).children
         focus_is_where_the_eye_is(app, "home")
+
+
+@pytest.mark.parametrize("menu, login, table_type", [
+    ("callback_list", "admin", "CallbackTable"), ("sms_history", "admin", "SendTable"),
+])
+async def test_the_table_is_one_tab_away_from_every_field(demo_store, menu, login, table_type):
+    app = make_app(demo_store, login)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.show_menu(menu)
+        await pilot.pause(0.5)
+        view = app.query_one(f"#view-{menu}")
+        table = view.query_one(table_type)
+        fields = [w for w in app.screen.focus_chain if view in w.ancestors and w is not table]
+        assert fields
+        visited = []
+        for field in fields:
+            field.focus()
+            await pilot.pause()
+            await pilot.press("tab")
+            await pilot.pause()
+            assert app.focused is table, f"Tab from {field!r} went to {app.focused!r}"
+        # From the table, Tab goes on to the field after the one left: every field in turn.
+        fields[0].focus()
+        await pilot.pause()
+        for _ in fields:
+            await pilot.press("tab")  # to the table
+            await pilot.pause()
+            await pilot.press("tab")  # to the next field
+            await pilot.pause()
+            visited.append(app.focused)
+        assert visited == fields[1:] + fields[:1]

@@ -654,3 +654,17 @@ def test_warmup_runs_the_world_up_to_now(demo_store):
     assert sum(s["inbound"] for s in counters.values()) > 20
     for s in counters.values():
         assert s["answered"] + s["abandoned"] + s["waiting"] == s["inbound"]
+
+
+def test_the_demo_gets_a_callback_request_soon_after_it_starts(world):
+    """The demo's simulator asks for a first callback 12 s after its start (a caller choosing "call me
+    back" in the voice menu), instead of after a caller's 30 s in the queue and the odds of the offer."""
+    start = FIXED_NOW.timestamp()
+    sim = Simulator(world, seed=3, arrival_scale=0.0, start_time=FIXED_NOW, first_callback_s=12.0)
+    assert not [e for e in sim.engine.advance(start + 11.9) if e["event"] == "callback_requested"]
+    requested = [e for e in sim.engine.advance(start + 12.1) if e["event"] == "callback_requested"]
+    assert len(requested) == 1
+    event = requested[0]
+    assert event["service"] in {s.code for s in world.services if s.callbacks}
+    assert re.fullmatch(r"010\d{8}", event["phone"])
+    decoded([event])  # a valid event of the protocol

@@ -29,7 +29,7 @@ from contiple_tui.sms.gateway import SandboxGateway
 from contiple_tui.sms.images import check_image_bytes
 from contiple_tui.sms.rules import SendType
 
-from .apphelpers import make_app, static_text, until, workers_done
+from .apphelpers import SCREEN_SIZES, make_app, static_text, until, workers_done, size_id
 from .conftest import FIXED_NOW
 from .smsdata import jpeg_bytes
 
@@ -569,7 +569,7 @@ def _snapshot_data(store) -> None:
     send(store, "agent02", "01033334444", body="Your order has shipped.", ago=5)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SCREEN_SIZES, ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_snapshot(snap_compare, demo_store, lang, size):
     _snapshot_data(demo_store)

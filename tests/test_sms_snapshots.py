@@ -4,9 +4,9 @@ emoji, so the counter, the flagged character and the MMS offer show), and of the
 import pytest
 from textual.widgets import Input
 
-from .apphelpers import make_app
+from .apphelpers import SCREEN_SIZES, make_app, size_id
 
-SIZES = [(80, 24), (160, 45)]
+SIZES = SCREEN_SIZES
 
 
 async def _fill(pilot) -> None:
@@ -20,7 +20,7 @@ async def _fill(pilot) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_composer(snap_compare, demo_store, lang, size):
     app = make_app(demo_store, "agent02", lang=lang)

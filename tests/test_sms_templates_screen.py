@@ -15,7 +15,7 @@ from contiple_tui.sms.rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 
-from .apphelpers import make_app, nav_ids, static_text, until
+from .apphelpers import SCREEN_SIZES, make_app, nav_ids, static_text, until, size_id
 from .smsdata import jpeg_bytes, png_bytes
 
 
@@ -424,7 +424,7 @@ async def test_agent_has_no_template_menu_and_the_core_refuses(demo_store):
 # -- snapshots -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SCREEN_SIZES, ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_snapshot(snap_compare, demo_store, lang, size):
     ids = seed_tree(demo_store)

@@ -5,9 +5,9 @@ Review new snapshots with `pytest --snapshot-report` before accepting them (`--s
 
 import pytest
 
-from .apphelpers import make_app, workers_done
+from .apphelpers import SCREEN_SIZES, make_app, workers_done, size_id
 
-SIZES = [(80, 24), (160, 45)]
+SIZES = SCREEN_SIZES
 
 
 async def _settle(pilot):
@@ -15,7 +15,7 @@ async def _settle(pilot):
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
 @pytest.mark.parametrize("login", ["admin", "agent02"])
 def test_shell(snap_compare, demo_store, login, lang, size):

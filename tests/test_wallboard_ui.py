@@ -15,7 +15,7 @@ from contiple_tui.widgets.board import BoardTable
 from contiple_tui.widgets.live_board import LiveBoard
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
-from .apphelpers import make_app, static_text
+from .apphelpers import SCREEN_SIZES, make_app, static_text, size_id
 from .conftest import FIXED_NOW
 from .ctidata import T0, event
 from .ctiserver import ScriptedCti, ThreadedCti
@@ -189,6 +189,45 @@ async def wait_for(pilot, condition, timeout=15.0):
     raise AssertionError("condition not met in time")
 
 
+async def test_kiosk_board_is_big_when_it_fits_and_small_when_not(demo_store, cti):
+    """At 160x45 every number of the board is three lines tall (marks included), the service name on the
+    middle line; at 80x24 the board is one line per row and the headline numbers are still big."""
+    server, client = cti
+    app = kiosk_app(demo_store, client, view="services")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_live(pilot, client)
+        board = app.query_one("#services", LiveBoard)
+        await wait_for(pilot, lambda: board.big)
+        assert board.row_height >= 4  # three lines and a blank one (or more, with room to spare)
+        first = board.header_height
+        lines = [board.render_line(first + line).text for line in range(3)]
+        assert "고객센터" in lines[1] and "고객센터" not in lines[0] + lines[2]
+        assert all("╶─╮" in line or "┌─┘" in line or "╰─╴" in line for line in lines)  # 2 waiting, big
+        assert "▲▲▲" in lines[1]  # the warning mark, big too: it reads without colour
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: not board.big)
+        assert board.row_height == 1
+        assert app.query_one("#kiosk-headline").display
+
+
+async def test_kiosk_can_show_one_service_per_page(demo_store, cti):
+    server, client = cti
+    set_language("en")
+    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
+    services = demo_store.services.list()
+    app = WallboardApp(store=demo_store, client=client, services=services, config=cfg, view="services",
+                       interval=3600, kiosk=True, per_service=True, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_live(pilot, client)
+        board = app.query_one("#services", LiveBoard)
+        await wait_for(pilot, lambda: board.row_count >= 1)
+        assert table_text(board)[0][0] == services[0].name and board.row_count == 2  # the service and its total
+        assert f"(1/{len(services)})" in static_text(app.query_one("#kiosk-title"))
+        app.next_page()
+        await wait_for(pilot, lambda: table_text(board)[0][0] != services[0].name)
+        assert f"(2/{len(services)})" in static_text(app.query_one("#kiosk-title"))
+
+
 def kiosk_app(demo_store, client, clock=None, view="overview"):
     set_language("en")
     cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
@@ -247,7 +286,7 @@ async def test_numbers_dim_while_disconnected(demo_store, cti):
     """The banner comes with dimmed numbers: the boards and the kiosk's headline digits."""
     server, client = cti
     app = kiosk_app(demo_store, client, view="services")
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:  # the board in one line per row (too narrow for big)
         await wait_live(pilot, client)
         board = app.query_one("#services", LiveBoard)
         digits = app.query_one("#headline-waiting", Digits)
@@ -293,12 +332,12 @@ async def test_markup_in_names_is_shown_as_text(demo_store):
 
 # -- snapshots ------------------------------------------------------------------------------------
 
-SIZES = [(80, 24), (200, 50)]
+SIZES = SCREEN_SIZES
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
-@pytest.mark.parametrize("menu", ["wallboard_services", "wallboard_agents"])
+@pytest.mark.parametrize("menu", ["wallboard_overview", "wallboard_services", "wallboard_agents"])
 def test_wallboard_snapshots(snap_compare, demo_store, menu, lang, size):
     with ThreadedCti(time_scale=0.0001) as server:
         client = CtiClient(server.url)
@@ -312,8 +351,9 @@ def test_wallboard_snapshots(snap_compare, demo_store, menu, lang, size):
         assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 45), (240, 67)], ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_kiosk_snapshot(snap_compare, demo_store, lang):
+def test_kiosk_snapshot(snap_compare, demo_store, lang, size):
     with ThreadedCti(time_scale=0.0001) as server:
         client = CtiClient(server.url)
         set_language(lang)
@@ -325,7 +365,7 @@ def test_kiosk_snapshot(snap_compare, demo_store, lang):
             await wait_live(pilot, client)
             await pilot.pause(0.4)
 
-        assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_disconnected_snapshot(snap_compare, demo_store):

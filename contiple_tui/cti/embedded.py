@@ -151,6 +151,8 @@ class Keeper:
                     pass  # tried again on the next look; the header says the link is down meanwhile
 
 
+DEMO_FIRST_CALLBACK_S = 12.0
+
 # -- the simulator's own process -----------------------------------------------------------------------
 
 
@@ -166,7 +168,8 @@ async def serve_demo(data_dir: Path, store_path: Path, port: int, idle_exit_s: f
         directory = load_directory(store)
     finally:
         store.close()
-    simulator = Simulator(directory, attend_consoles=True, **options)  # the person at a console drives their agent
+    # The person at a console drives their agent; a first callback request comes soon after the start.
+    simulator = Simulator(directory, attend_consoles=True, first_callback_s=DEMO_FIRST_CALLBACK_S, **options)
     try:
         bound = await simulator.start("127.0.0.1", port)
     except OSError:

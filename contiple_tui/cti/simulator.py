@@ -111,6 +111,7 @@ class Simulator:
         max_client_queue: int = 10_000,
         start_time: datetime | None = None,
         attend_consoles: bool = False,
+        first_callback_s: float | None = None,
     ) -> None:
         if not 0 < speed <= 10_000:
             raise ValueError("speed must be above 0 and at most 10000")  # what clients accept as time_scale
@@ -136,6 +137,8 @@ class Simulator:
                                 run_id=self.epoch.removeprefix("sim-"))
         if warmup_s > 0:
             self.engine.advance(start)
+        if first_callback_s is not None:  # the demo: a callback request soon after it starts
+            self.engine.callback_at(start + first_callback_s)
         self._backlog: deque[tuple[int, str, str]] = deque(maxlen=backlog)  # (seq, event name, frame)
         self._clients: set[_Client] = set()
         self._server: Server | None = None

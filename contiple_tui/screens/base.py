@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from textual import events
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 
@@ -41,6 +42,11 @@ class MenuView(Localized, VerticalScroll):
         found = self.query(self.FOCUS)
         return found.first() if found else None
 
+    def help_notes(self) -> list[str]:
+        """Lines F1's cheat sheet adds under the keys: by default what the view's tables say about their
+        columns (the order they give way in at narrow widths, their abbreviations)."""
+        return [note for table in self.query("CallbackTable") for note in table.help_notes()]
+
     def now(self) -> datetime:
         """Now by the app's clock (frozen in tests), in the service's time zone."""
         clock = getattr(self.app, "clock", None)
@@ -69,3 +75,32 @@ class MenuView(Localized, VerticalScroll):
 
     def reload(self) -> None:
         """Called when the store changed (in this or another process) or the service was switched."""
+
+
+class TableView(MenuView):
+    """A MenuView with filters over a table: the table is one Tab away from anywhere in the
+    view. Tab from a field goes to the table; Tab from the table goes on to the field after the one left
+    (so Tab still visits every field, in turn with the table); Shift+Tab walks the fields as usual."""
+
+    TABLE = "CallbackTable"  # a selector of the table
+    BINDINGS = [Binding("tab", "tab_table", "key.tab_table", show=False, id="view.tab_table")]
+
+    _left_field = None
+
+    def action_tab_table(self) -> None:
+        screen = self.screen
+        tables = self.query(self.TABLE)
+        if not tables:
+            screen.focus_next()
+            return
+        table, focused = tables.first(), screen.focused
+        if focused is not table:
+            self._left_field = focused
+            table.focus()
+            return
+        fields = [w for w in screen.focus_chain if w is not table and self in w.ancestors]
+        if not fields:
+            return
+        after = self._left_field
+        index = fields.index(after) + 1 if after in fields else 0
+        fields[index % len(fields)].focus()

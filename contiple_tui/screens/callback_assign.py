@@ -16,14 +16,14 @@ from contiple_tui.core.models import CallbackStatus
 from contiple_tui.cti.protocol import AgentState
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
-from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.base import TableView
 from contiple_tui.screens.callback_list import DEFAULT_DAYS, parse_day
 from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_columns
 from contiple_tui.widgets.safe import cut, options
 
 
-class CallbackAssignView(MenuView):
+class CallbackAssignView(TableView):
     TOPICS = frozenset({"callbacks", "directory"})
     FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [

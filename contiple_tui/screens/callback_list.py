@@ -21,7 +21,7 @@ from contiple_tui.core import permissions
 from contiple_tui.core.models import CallbackStatus, Perm
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
-from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.base import TableView
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, Column, callback_columns
 from contiple_tui.widgets.safe import options
 
@@ -60,7 +60,7 @@ def _complete_day(text: str) -> bool:
         return False
 
 
-class CallbackListView(MenuView):
+class CallbackListView(TableView):
     TOPICS = frozenset({"callbacks", "directory"})
     FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [
@@ -134,6 +134,9 @@ class CallbackListView(MenuView):
         return callback_columns(
             self.session.service, self._names,
             ("requested", "phone", "name", "ivr", "status", "assignee", "attempts", "requests"),
+            # A user who sees only their own callbacks reads their own name in every row: it goes first.
+            drop_first=None if permissions.callback_list_scope(self.session.user, self.session.service)
+            is permissions.Scope.ALL else "assignee",
         )
 
     def on_mount(self) -> None:

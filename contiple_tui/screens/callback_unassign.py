@@ -14,14 +14,14 @@ from contiple_tui.core import callbacks as cb
 from contiple_tui.core.models import CallbackStatus
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
-from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.base import TableView
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_columns
 from contiple_tui.widgets.safe import cut
 
 ALL = "all"
 
 
-class CallbackUnassignView(MenuView):
+class CallbackUnassignView(TableView):
     TOPICS = frozenset({"callbacks", "directory"})
     FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
     BINDINGS = [Binding("u", "unassign", "key.unassign", id="unassign.cancel")]

@@ -14,7 +14,7 @@ from contiple_tui.core.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
-from contiple_tui.widgets.safe import cut, plain
+from contiple_tui.widgets.safe import ItemList, cut, plain
 
 
 def _grid() -> Table:
@@ -63,8 +63,9 @@ class HomeView(MenuView):
         info.add_row(t("col.outbound"), t(f"outbound.{service.outbound_ticket_mode}"))
         info.add_row(t("col.sl"), t("home.seconds", n=service.sl_threshold_s))
         info.add_row(t("col.tz"), plain(service.timezone, max_chars=80))
-        info.add_row(t("col.senders"), plain(", ".join(format_phone(n) for n in service.sender_numbers) or "-"))
-        info.add_row(t("col.ivr"), plain(", ".join(f"{r.code} {cut(r.name, 40)}" for r in service.ivr_routes) or "-"))
+        # Lists wrap between their items, never inside one.
+        info.add_row(t("col.senders"), ItemList([format_phone(n) for n in service.sender_numbers]))
+        info.add_row(t("col.ivr"), ItemList([f"{r.code} {cut(r.name, 40)}" for r in service.ivr_routes]))
         self.query_one("#home-service", Static).update(info)
         self.query_one("#home-service").border_title = t("home.service_title")
 

@@ -22,7 +22,7 @@ from contiple_tui.core import sms
 from contiple_tui.core.sms_models import Message, MessageImage, MessageStatus, Recipient
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
-from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.base import TableView
 from contiple_tui.screens.callback_list import parse_day
 from contiple_tui.screens.sms_cancel import ConfirmCancelScreen
 from contiple_tui.screens.sms_detail import SmsDetailScreen
@@ -42,9 +42,9 @@ def _now(view) -> float:
     return view.now().timestamp()
 
 
-class SmsHistoryView(MenuView):
+class SmsHistoryView(TableView):
     TOPICS = frozenset({"sms_sends", "directory"})
-    FOCUS = "SendTable"
+    FOCUS = TABLE = "SendTable"
     DEFAULT_CSS = """
     SmsHistoryView .smsh-filters { height: 1; }
     SmsHistoryView .smsh-filters Input { width: 12; margin-right: 1; }

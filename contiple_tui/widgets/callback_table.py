@@ -22,7 +22,7 @@ before. A new search or a change of the data drops what was read ahead. Re-readi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -73,16 +73,85 @@ class _Drawn:
 
 @dataclass(frozen=True)
 class Column:
+    """A column of the table. Its width is fitted to the table's (``fit_columns``): ``ideal`` shows every
+    value whole, ``width`` is the least it is cut to; at narrow widths a column with ``drop`` > 0 is
+    dropped (the highest first). ``short`` is the header and ``compact`` the cells when the whole ones do
+    not fit."""
+
     key: str
     label: str
     width: int
     render: Callable[[Callback], str | Text]
+    ideal: int = 0
+    drop: int = 0
+    grow: int = 0  # how many cells of width to spare it takes before the others share the rest
+    cut: int = 0  # when the ideal widths do not fit, columns are cut toward ``width``, the highest first
+    short: str = ""
+    compact: Callable[[Callback], str | Text] | None = None  # a cell too wide for the column, shorter
+    terms: tuple[tuple[str, str], ...] = ()  # (shortened, whole) words ``compact`` writes (F1 explains them)
 
 
-def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str]) -> list[Column]:
-    """The columns the callback screens share, picked by key, in the order given."""
+SPREAD = 4  # the most cells of spare width a column takes when the growing ones have theirs
+
+
+def fit_columns(columns: Sequence[Column], available: int) -> list[int]:
+    """Each column's width for a table ``available`` cells wide (0: dropped). A cell is padded by one
+    space either side. Columns get their ideal width when it fits; the growing ones then share what is
+    left, and every column a little more. Else the widest are cut toward their least width, and when
+    even that does not fit, columns are dropped by their ``drop`` priority; when nothing more may be
+    dropped the table scrolls sideways."""
+    ideal = [max(c.ideal or c.width, c.width, cell_len(c.label)) for c in columns]
+    least = [max(c.width, cell_len(c.short or c.label)) for c in columns]
+    shown = [True] * len(columns)
+
+    def need(widths: list[int]) -> int:
+        return sum(w + 2 for w, keep in zip(widths, shown) if keep)
+
+    while True:
+        if need(ideal) <= available:
+            widths = list(ideal)
+            spare = available - need(widths)
+            for i, column in enumerate(columns):
+                if shown[i] and column.grow and spare > 0:
+                    extra = min(column.grow, spare)
+                    widths[i] += extra
+                    spare -= extra
+            count = sum(shown)
+            if count and spare > 0:
+                each = min(SPREAD, spare // count)
+                widths = [w + each for w in widths]
+            return [w if keep else 0 for w, keep in zip(widths, shown)]
+        if need(least) <= available:
+            widths = list(ideal)
+            while need(widths) > available:  # one cell at a time, the highest ``cut`` first
+                i = max((i for i in range(len(columns)) if shown[i] and widths[i] > least[i]),
+                        key=lambda i: (columns[i].cut, widths[i] - least[i]))
+                widths[i] -= 1
+            return [w if keep else 0 for w, keep in zip(widths, shown)]
+        droppable = [i for i, c in enumerate(columns) if shown[i] and c.drop > 0]
+        if not droppable:
+            return [w if keep else 0 for w, keep in zip(least, shown)]
+        shown[max(droppable, key=lambda i: columns[i].drop)] = False
+
+
+# The order in which columns give way at narrow widths (the highest first; the request time, the phone
+# number and the status never do): stated in F1's cheat sheet of the callback screens.
+DROP_ORDER = {"ivr": 5, "requests": 4, "name": 3, "assignee": 2, "attempts": 1}
+# The order in which they are cut before that: the customer's name, the phone's spare cell, short headers,
+# then the IVR and the status words.
+CUT_ORDER = {"name": 6, "phone": 5, "attempts": 4, "requests": 4, "assignee": 4, "ivr": 2, "status": 1}
+
+
+def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str],
+                     drop_first: str | None = None) -> list[Column]:
+    """The columns the callback screens share, picked by key, in the order given. ``drop_first`` names a
+    column that gives way before the others (an agent's own name in the assignee column)."""
     zone = ZoneInfo(service.timezone)
     routes = {r.code: r.name for r in service.ivr_routes}
+    statuses = list(CallbackStatus)
+    status_ideal = max(cell_len(t(f"status.{s}")) for s in statuses)  # "☎ " while dialing: the short word
+    route_ideal = max([cell_len(clean(f"{code} {name}", 80)) for code, name in routes.items()] or [8])
+    name_ideal = max([cell_len(clean(n, 80)) for n in names.values()] or [6])
 
     def when(c: Callback) -> str:
         return datetime.fromtimestamp(c.requested_at, zone).strftime("%m-%d %H:%M")
@@ -91,26 +160,53 @@ def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str
         text = clean(format_phone(c.customer_phone), 40)
         return Text(f"⚠{text}", style="bold") if not c.phone_valid else Text(text)  # kept, and flagged
 
-    def status(c: Callback) -> Text:
-        label = t(f"status.{c.status}")
+    def status(c: Callback, short: bool = False) -> Text:
+        label = t(f"status.short.{c.status}" if short else f"status.{c.status}")
         if c.dialing_since:
             label = f"☎ {label}"
         return Text(label, style="bold" if c.status is CallbackStatus.UNASSIGNED else "")
 
+    status_short = max(cell_len(t(f"status.short.{s}")) for s in statuses) + 2
     every = {
         "requested": Column("requested", t("cb.col.requested"), 11, when),
-        "phone": Column("phone", t("cb.col.phone"), 13, phone),
-        "name": Column("name", t("cb.col.name"), 6, lambda c: plain(c.customer_name or "-", max_chars=80, no_wrap=True)),
-        "ivr": Column("ivr", t("cb.col.ivr"), 8, lambda c: plain(f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}", max_chars=80,
-                                                               no_wrap=True, overflow="ellipsis")),
-        "status": Column("status", t("cb.col.status"), 8, status),
+        "phone": Column("phone", t("cb.col.phone"), 13, phone, ideal=14),
+        "name": Column("name", t("cb.col.name"), 6,
+                       lambda c: plain(c.customer_name or "-", max_chars=80, no_wrap=True, overflow="ellipsis"),
+                       ideal=10, grow=6),
+        "ivr": Column("ivr", t("cb.col.ivr"), 8,
+                      lambda c: plain(f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}", max_chars=80,
+                                      no_wrap=True, overflow="ellipsis"),
+                      ideal=route_ideal, grow=4),
+        "status": Column("status", t("cb.col.status"), status_short, status, ideal=status_ideal,
+                         compact=partial(status, short=True),
+                         terms=tuple((t(f"status.short.{s}"), t(f"status.{s}")) for s in statuses)),
         "assignee": Column("assignee", t("cb.col.assignee"), 6,
-                           lambda c: plain(names.get(c.assignee_id, "-"), max_chars=80, no_wrap=True)),
-        "attempts": Column("attempts", t("cb.col.attempts"), 4, lambda c: Text(str(c.attempts), justify="right")),
-        "requests": Column("requests", t("cb.col.requests"), 4,
-                           lambda c: Text(f"×{c.request_count}" if c.request_count > 1 else "", justify="right")),
+                           lambda c: plain(names.get(c.assignee_id, "-"), max_chars=80, no_wrap=True,
+                                           overflow="ellipsis"),
+                           ideal=name_ideal, short=t("cb.col.assignee.short")),
+        "attempts": Column("attempts", t("cb.col.attempts"), 3, lambda c: Text(str(c.attempts), justify="right"),
+                           short=t("cb.col.attempts.short")),
+        "requests": Column("requests", t("cb.col.requests"), 3,
+                           lambda c: Text(f"×{c.request_count}" if c.request_count > 1 else "", justify="right"),
+                           short=t("cb.col.requests.short")),
     }
-    return [every[key] for key in keys]
+    columns = [every[key] for key in keys]
+    top = max(DROP_ORDER.values()) + 1
+    return [replace(c, drop=top if c.key == drop_first else DROP_ORDER.get(c.key, 0), cut=CUT_ORDER.get(c.key, 0))
+            for c in columns]
+
+
+def column_notes(columns: Sequence[Column]) -> list[str]:
+    """F1's lines about the columns: the order they give way in, and what their short forms stand for."""
+    notes = []
+    dropping = sorted((c for c in columns if c.drop), key=lambda c: -c.drop)
+    if dropping:
+        notes.append(t("help.columns.order", order=" → ".join(c.label for c in dropping)))
+    terms = [(c.short, c.label) for c in columns if c.short and c.short != c.label]
+    terms += [term for c in columns for term in c.terms if term[0] != term[1]]
+    if terms:
+        notes.append(t("help.columns.short", pairs=", ".join(f"{short} = {whole}" for short, whole in terms)))
+    return notes
 
 
 class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=False):
@@ -220,8 +316,11 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         self._ahead: dict[Start, tuple[int, list[Callback], _Drawn | None]] = {}
         self._generation = 0
         self._reading: tuple[int, tuple[Start, ...]] | None = None  # (generation, starts) being read ahead
-        self._widths = [1] + [column.width for column in self.columns_spec]  # the selection mark first
-        self.table_width = sum(width + 2 for width in self._widths)  # a space either side of every cell
+        self._fitted_to = -1  # the width the columns were fitted to (fit_columns)
+        self._shown: list[tuple[Column, int]] = []  # the columns shown, with their widths
+        self._widths: list[int] = []
+        self.table_width = 0
+        self._fit(sum(column.width + 2 for column in self.columns_spec) + 3)
         self._cells_cache: dict[int, list[list[Segment]]] = {}  # row index -> its cells, cut to their widths
         self._strips: dict[LineKey, Strip] = {}  # the lines drawn, as made for _strips_stamp
         self._strips_stamp: tuple[int, int, int] | None = None
@@ -300,7 +399,44 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         return Text("✔", style="bold") if callback.id in self.selected else Text(" ")
 
     def _cells(self, callback: Callback) -> list[str | Text]:
-        return [self._selection_cell(callback)] + [column.render(callback) for column in self.columns_spec]
+        cells: list[str | Text] = [self._selection_cell(callback)]
+        for column, width in self._shown:
+            cell = column.render(callback)
+            if column.compact is not None and cell_len(cell if isinstance(cell, str) else cell.plain) > width:
+                cell = column.compact(callback)
+            cells.append(cell)
+        return cells
+
+    def help_notes(self) -> list[str]:
+        return column_notes(self.columns_spec)
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns shown at the table's width."""
+        return [column.key for column, _ in self._shown]
+
+    def _fit(self, available: int) -> bool:
+        """Fit the columns to ``available`` cells (the selection mark takes 3); True if they changed."""
+        if available == self._fitted_to:
+            return False
+        self._fitted_to = available
+        widths = fit_columns(self.columns_spec, max(0, available - 3))
+        shown = [(column, width) for column, width in zip(self.columns_spec, widths) if width]
+        if shown == self._shown:
+            return False
+        self._shown = shown
+        self._widths = [1] + [width for _, width in shown]  # the selection mark first
+        self.table_width = sum(width + 2 for width in self._widths)  # a space either side of every cell
+        return True
+
+    def _on_resize(self, event: events.Resize) -> None:
+        # The vertical scrollbar's room is kept whether or not it shows: a page taller than the view
+        # shows it, and its coming and going must not refit the columns.
+        if self._fit(self.size.width - self.styles.scrollbar_size_vertical):
+            self._drawing += 1
+            self._cells_cache = {}
+            self.virtual_size = Size(self.table_width, self.header_height + len(self._page_rows))
+            self.refresh()
 
     def action_next_page(self) -> None:
         self._set_hover(None)
@@ -712,7 +848,9 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         if strip is None:
             if index < 0:
                 console = self.app.console
-                cells = [_fit(console, " ", 1)] + [_fit(console, c.label, c.width) for c in self.columns_spec]
+                cells = [_fit(console, " ", 1)] + [
+                    _fit(console, c.label if cell_len(c.label) <= w or not c.short else c.short, w)
+                    for c, w in self._shown]
             else:
                 cells = self._row_cells(index)
             strip = self._strips[key] = self._strip(index, cells, key[1], key[2], styles, stamp[1], width)

@@ -63,3 +63,34 @@ class SafeNotify:
                timeout: float | None = None, markup: bool = False) -> None:
         super().notify(clean(message, newlines=True), title=clean(title, 200),  # type: ignore[misc]
                        severity=severity, timeout=timeout, markup=False)
+
+
+class ItemList:
+    """Items joined by ", " that wrap between items, never inside one (``3 반품/교환`` stays whole); an
+    item wider than the line is cut with "…". Each item is cleaned text, never markup."""
+
+    def __init__(self, items: list[str], empty: str = "-") -> None:
+        self.items = [clean(item, 200) for item in items] or [empty]
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        widest = max(cell_len(item) for item in self.items) + 1
+        return Measurement(min(widest, options.max_width), cell_len(", ".join(self.items)))
+
+    def __rich_console__(self, console, options):
+        width = max(1, options.max_width)
+        lines: list[str] = []
+        line = ""
+        for index, item in enumerate(self.items):
+            piece = item + ("," if index < len(self.items) - 1 else "")
+            if cell_len(piece) > width:
+                piece = cut(piece, width)
+            candidate = f"{line} {piece}" if line else piece
+            if line and cell_len(candidate) > width:
+                lines.append(line)
+                line = piece
+            else:
+                line = candidate
+        lines.append(line)
+        yield Text("\n".join(lines), end="")

@@ -109,9 +109,11 @@ class WallboardPanel(Vertical):
         view: str = "overview",
         interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        scalable: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.scalable = scalable  # the boards grow to big numbers when they fit (the kiosk)
         self.client = client
         self.scope = scope
         self.view = view
@@ -128,8 +130,10 @@ class WallboardPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="wb-banner", classes="wb-banner")
         with ContentSwitcher(initial=self.shown, id="wb-switcher"):
-            yield LiveBoard([(k, t(label), w) for k, label, w in SERVICE_COLUMNS], id="services")
-            yield LiveBoard([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents", cursor=True)
+            yield LiveBoard([(k, t(label), w) for k, label, w in SERVICE_COLUMNS], id="services",
+                            scalable=self.scalable)
+            yield LiveBoard([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents", cursor=True,
+                            scalable=self.scalable)
         yield Static(id="wb-caption", classes="wb-caption")
 
     def on_mount(self) -> None:

@@ -1,6 +1,6 @@
 """Run every benchmark under bench/ and pass its JSON result lines through to stdout.
 
-Usage: python bench/run.py [NAME ...]   (NAME: version, first_paint, seed, wallboard_latency, kiosk_cpu,
+Usage: python bench/run.py [NAME ...]   (NAME: version, first_paint, seed, wallboard_latency, kiosk_cpu, kiosk_board,
                                          wallboard_traffic, reconnect, export, callback_list, assign,
                                          split_crash, sms, consoles; default: all)
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_version.py", "bench_first_paint.py", "bench_seed.py", "bench_wallboard_latency.py",
-           "bench_kiosk_cpu.py", "bench_wallboard_traffic.py", "bench_reconnect.py", "bench_export.py",
+           "bench_kiosk_cpu.py", "bench_kiosk_board.py", "bench_wallboard_traffic.py", "bench_reconnect.py", "bench_export.py",
            "bench_callback_list.py", "bench_assign.py", "bench_split_crash.py", "bench_sms.py",
            "bench_consoles.py"]
 

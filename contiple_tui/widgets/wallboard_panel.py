@@ -49,6 +49,8 @@ VIEWS = ("services", "agents")
 # Baseline for bench/bench_wallboard_traffic.py only: repaint the whole screen on every update, to
 # show what the cell-by-cell updates save.
 FULL_REPAINT = os.environ.get("CONTIPLE_TUI_BENCH_FULL_REPAINT") == "1"
+# Baseline for bench/bench_kiosk_board.py only: the kiosk's board in one line per row, as before it grew.
+SMALL_BOARD = os.environ.get("CONTIPLE_TUI_BENCH_SMALL_BOARD") == "1"
 # Redraws follow the feed: a change schedules one redraw COALESCE_S later (a burst of events costs one
 # redraw); a slow tick keeps waits ticking, rotation on time and the banner honest when all is quiet.
 COALESCE_S = 0.03
@@ -113,7 +115,7 @@ class WallboardPanel(Vertical):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        self.scalable = scalable  # the boards grow to big numbers when they fit (the kiosk)
+        self.scalable = scalable and not SMALL_BOARD  # the boards grow to big numbers when they fit (the kiosk)
         self.client = client
         self.scope = scope
         self.view = view

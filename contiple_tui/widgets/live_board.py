@@ -105,6 +105,7 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
         # fits its room that way (``scalable``: the kiosk); else one line per row.
         self.scalable = scalable
         self._big_need: list[int] | None = None
+        self._cell_x: list[int] = []  # where each column starts, on a big board
         self.big = False
         self.row_height = 1
         self.header_height = max(len(header_lines(c.label)) for c in self.board_columns)
@@ -173,8 +174,25 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
             self.refresh(layout=True)
             return
         for index, ((key, cells), (old_key, before)) in enumerate(zip(rows, old)):
-            if key != old_key or (cells is not before and not all(map(_same_cell, cells, before))):
+            if key != old_key:
                 self._refresh_row(index)
+            elif cells is not before:
+                changed = [i for i, (a, b) in enumerate(zip(cells, before)) if not _same_cell(a, b)]
+                if changed and self.big and index != self.cursor_row:
+                    self._refresh_cells(index, changed)
+                elif changed:
+                    self._refresh_row(index)
+
+    def _refresh_cells(self, index: int, changed: list[int]) -> None:
+        """A big row's changed cells only: three lines of a number's width each, not three whole lines
+        (a big line's segments end at its cells, so the cut never splits a wide character's segment)."""
+        y = self.header_height + index * self.row_height
+        for line in range(y, y + BIG_HEIGHT):
+            self._strips.pop(line, None)
+        scroll_x, scroll_y = self.scroll_offset
+        for i in changed:
+            self.refresh(Region(self._cell_x[i] - scroll_x, y - scroll_y, self.board_columns[i].width + 2,
+                                BIG_HEIGHT))
 
     def _refresh_row(self, index: int) -> None:
         """Re-render a row's line and send it to the terminal.
@@ -239,6 +257,7 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
         self.board_columns = columns
         self.row_height = row_height
         self.line_width = sum(column.width + 2 for column in self.board_columns)
+        self._cell_x = [sum(c.width + 2 for c in self.board_columns[:i]) for i in range(len(self.board_columns))]
         self._header_texts = self._headers()
         self._strips.clear()
         self._cell_cache.clear()

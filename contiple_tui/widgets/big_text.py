@@ -2,7 +2,8 @@
 
 Digits are Textual's own 3x3 font (the `Digits` widget's); the marks of a threshold keep their shapes
 (▲ warning, ◆ critical) so that they read without colour; anything else is drawn as itself on the
-middle line.
+middle line. Every glyph's characters are ones Rich knows to be one cell wide (box drawing, geometric
+shapes, ASCII), so a repaint of part of a number is a plain slice of its segment.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ for _index, _char in enumerate(DIGITS):
         rows = DIGITS3X3[_index * 3:_index * 3 + 3]
         _GLYPHS[_char] = tuple(row.ljust(3) for row in rows)  # type: ignore[assignment]
 _GLYPHS.update({
-    ".": (" ", " ", "•"),
+    ".": (" ", " ", "▪"),
     ",": (" ", " ", ","),
-    ":": (" ", "•", "•"),
+    ":": (" ", "▪", "▪"),
     "%": ("o ╱", " ╱ ", "╱ o"),
     "-": ("   ", "╶─╴", "   "),
     "—": ("   ", "╶─╴", "   "),

@@ -178,21 +178,38 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
                 self._refresh_row(index)
             elif cells is not before:
                 changed = [i for i, (a, b) in enumerate(zip(cells, before)) if not _same_cell(a, b)]
-                if changed and self.big and index != self.cursor_row:
-                    self._refresh_cells(index, changed)
+                if changed and self.big:
+                    self._refresh_cells(index, changed, before)
                 elif changed:
                     self._refresh_row(index)
 
-    def _refresh_cells(self, index: int, changed: list[int]) -> None:
-        """A big row's changed cells only: three lines of a number's width each, not three whole lines
-        (a big line's segments end at its cells, so the cut never splits a wide character's segment)."""
+    def _refresh_cells(self, index: int, changed: list[int], before: Sequence[Cell]) -> None:
+        """A big row's changed numbers only, and of each only the columns of characters that differ
+        (101 after 100: one digit's three cells on three lines, not three whole lines). A name, or a
+        number whose style changed (a threshold crossed), is repainted whole; cuts fall between the
+        narrow characters of big digits, never inside a wide (Korean) one."""
         y = self.header_height + index * self.row_height
         for line in range(y, y + BIG_HEIGHT):
             self._strips.pop(line, None)
         scroll_x, scroll_y = self.scroll_offset
+        cells = self._rows[index][1]
         for i in changed:
-            self.refresh(Region(self._cell_x[i] - scroll_x, y - scroll_y, self.board_columns[i].width + 2,
-                                BIG_HEIGHT))
+            column = self.board_columns[i]
+            x, width = self._cell_x[i], column.width + 2
+            new, old = cells[i], before[i]
+            same_style = (new.style if isinstance(new, Text) else "") == (old.style if isinstance(old, Text) else "")
+            if not column.left and same_style:
+                now, was = self._big_cell(new, column.width), self._big_cell(old, column.width)
+                differ = [c for c in range(column.width) if any(a[c] != b[c] for a, b in zip(now, was))]
+                if not differ:
+                    continue
+                x, width = x + 1 + differ[0], differ[-1] - differ[0] + 1
+            self.refresh(Region(x - scroll_x, y - scroll_y, width, BIG_HEIGHT))
+
+    @staticmethod
+    def _big_cell(cell: Cell, width: int) -> tuple[str, ...]:
+        """A number's three big lines, right-aligned in its column (as _render_big_line draws them)."""
+        return tuple(line.rjust(width)[-width:] for line in big(_plain(cell)))
 
     def _refresh_row(self, index: int) -> None:
         """Re-render a row's line and send it to the terminal.
@@ -384,7 +401,8 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
         self.refresh()
 
     def _selected(self, index: int) -> bool:
-        return self.can_focus and self.has_focus and index == self.cursor_row
+        # A big board is the kiosk's, read from across the room: no cursor drawn on it.
+        return self.can_focus and self.has_focus and index == self.cursor_row and not self.big
 
     def _redraw_cursor(self, previous: int) -> None:
         for index in {previous, self.cursor_row}:

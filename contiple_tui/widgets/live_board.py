@@ -365,7 +365,9 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
             for piece, piece_style in ((" ", None), (text, style or None), (" ", None)):
                 segments.append(Segment(piece, self._run_style(piece_style, selected, x)))
                 x += cell_len(piece)
-        return Strip(segments, self.line_width)
+        # Runs of one style as one segment: Textual writes a changed line from the board's left edge to
+        # the change, and every segment costs its escape sequences.
+        return Strip(segments, self.line_width).simplify()
 
     def _laid_out(self, index: int, cell: Cell) -> str:
         """A cell's characters as `_line` lays them out in its column."""

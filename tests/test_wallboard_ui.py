@@ -192,21 +192,28 @@ async def wait_for(pilot, condition, timeout=15.0):
 async def test_kiosk_board_is_big_when_it_fits_and_small_when_not(demo_store, cti):
     """At 160x45 every number of the board is three lines tall (marks included), the service name on the
     middle line; at 80x24 the board is one line per row and the headline numbers are still big."""
+    from contiple_tui.widgets.big_board import BigBoard
+
     server, client = cti
     app = kiosk_app(demo_store, client, view="services")
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_live(pilot, client)
-        board = app.query_one("#services", LiveBoard)
-        await wait_for(pilot, lambda: board.big)
-        assert board.row_height >= 4  # three lines and a blank one (or more, with room to spare)
+        panel = app.query_one(WallboardPanel)
+        switcher = app.query_one("#wb-switcher", ContentSwitcher)
+        await wait_for(pilot, lambda: switcher.current == "services-big")
+        board = app.query_one("#services-big", BigBoard)
+        name, waiting, service_level = (board.query_one(f".big-{key}") for key in ("name", "waiting", "service_level"))
+        assert waiting.row_height >= 4  # three lines and at least a blank one
         first = board.header_height
-        lines = [board.render_line(first + line).text for line in range(3)]
-        assert "고객센터" in lines[1] and "고객센터" not in lines[0] + lines[2]
-        assert all("╶─╮" in line or "┌─┘" in line or "╰─╴" in line for line in lines)  # 2 waiting, big
-        assert "▲▲▲" in lines[1]  # the warning mark, big too: it reads without colour
+        names = [name.render_line(first + line).text for line in range(3)]
+        assert "고객센터" in names[1] and "고객센터" not in names[0] + names[2]
+        assert [waiting.render_line(first + line).text.strip() for line in range(3)] == ["╶─╮", "┌─┘", "╰─╴"]  # 2
+        assert "▲▲▲" in service_level.render_line(first + 1).text  # the warning mark, big: it reads without colour
+        await server.send(event(11, "call_queued", service="cs", call_id="n1", enqueued_at=T0))
+        await wait_for(pilot, lambda: waiting.render_line(first).text.strip() == "╶─╮")  # 3
         await pilot.resize_terminal(80, 24)
-        await wait_for(pilot, lambda: not board.big)
-        assert board.row_height == 1
+        await wait_for(pilot, lambda: switcher.current == "services")
+        assert not panel.big and table_text(app.query_one("#services", LiveBoard))[0][1] == "3"
         assert app.query_one("#kiosk-headline").display
 
 
@@ -250,7 +257,8 @@ async def test_board_rotated_in_shows_what_changed_while_it_was_away(demo_store,
         await wait_for(pilot, lambda: table_text(services)[0][1] == "3")
         clock.now += 5.1
         app.query_one(WallboardPanel).tick()
-        assert app.query_one(ContentSwitcher).current == "agents"
+        assert app.query_one(WallboardPanel).shown == "agents"
+        assert app.query_one("#wb-switcher", ContentSwitcher).current == "agents-big"  # big numbers: they fit
         assert table_text(agents)[0][:2] == ["고객센터", "3"]  # waiting, as of the event just now
 
 

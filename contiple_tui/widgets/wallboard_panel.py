@@ -27,6 +27,7 @@ from contiple_tui.core import wallboard as wb
 from contiple_tui.core.models import Service, Thresholds
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.i18n import t
+from contiple_tui.widgets.big_board import BigBoard
 from contiple_tui.widgets.live_board import LiveBoard
 from contiple_tui.safe_text import clean
 from contiple_tui.widgets.safe import cut
@@ -116,6 +117,7 @@ class WallboardPanel(Vertical):
     ) -> None:
         super().__init__(**kwargs)
         self.scalable = scalable and not SMALL_BOARD  # the boards grow to big numbers when they fit (the kiosk)
+        self.big = False
         self.client = client
         self.scope = scope
         self.view = view
@@ -132,10 +134,11 @@ class WallboardPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="wb-banner", classes="wb-banner")
         with ContentSwitcher(initial=self.shown, id="wb-switcher"):
-            yield LiveBoard([(k, t(label), w) for k, label, w in SERVICE_COLUMNS], id="services",
-                            scalable=self.scalable)
-            yield LiveBoard([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents", cursor=True,
-                            scalable=self.scalable)
+            yield LiveBoard([(k, t(label), w) for k, label, w in SERVICE_COLUMNS], id="services")
+            yield LiveBoard([(k, t(label), w) for k, label, w in AGENT_COLUMNS], id="agents", cursor=True)
+            if self.scalable:  # the same boards in big numbers, shown when they fit (the kiosk)
+                yield BigBoard([(k, t(label)) for k, label, _ in SERVICE_COLUMNS], id="services-big")
+                yield BigBoard([(k, t(label)) for k, label, _ in AGENT_COLUMNS], id="agents-big")
         yield Static(id="wb-caption", classes="wb-caption")
 
     def on_mount(self) -> None:
@@ -144,7 +147,7 @@ class WallboardPanel(Vertical):
         self._pending: asyncio.TimerHandle | None = None
         # The coalescing timer is a plain event-loop timer run in this widget's context: a Textual
         # `set_timer` per redraw costs a task, a message and two signature inspections each time.
-        self._context = contextvars.copy_context()
+        self._loop_context = contextvars.copy_context()
         self._unsubscribe = self.client.subscribe(self._feed_changed) if self.client is not None else None
 
     def on_unmount(self) -> None:
@@ -156,7 +159,7 @@ class WallboardPanel(Vertical):
 
     def _feed_changed(self, client, what) -> None:
         if self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(COALESCE_S, self._flush, context=self._context)
+            self._pending = asyncio.get_running_loop().call_later(COALESCE_S, self._flush, context=self._loop_context)
 
     def _flush(self) -> None:
         self._pending = None
@@ -206,7 +209,7 @@ class WallboardPanel(Vertical):
         client = self.client
         if client is not None and client.model.has_data:
             self._fill(client)  # only the shown board is kept current: bring this one up to date first
-        self.query_one(ContentSwitcher).current = which
+        self._show_board()
         self.post_message(self.ViewChanged(which))
         self._caption()
 
@@ -214,6 +217,17 @@ class WallboardPanel(Vertical):
         self.rotating = not self.rotating
         self._switched_at = self.clock()
         self._caption()
+
+    def _show_board(self) -> None:
+        """Show the board of ``shown``, in big numbers when they fit (``_fill`` decides)."""
+        switcher = self.query_one("#wb-switcher", ContentSwitcher)
+        wanted = f"{self.shown}-big" if self.scalable and self.big else self.shown
+        if switcher.current != wanted:
+            switcher.current = wanted
+
+    def on_resize(self) -> None:
+        if self.scalable and self.client is not None and self.client.model.has_data:
+            self.call_after_refresh(self._fill, self.client)  # the room changed: big or not, laid out anew
 
     @property
     def current_table(self) -> LiveBoard:
@@ -287,10 +301,15 @@ class WallboardPanel(Vertical):
                     _num(wb.format_duration(row.longest_wait_s), levels[2]),
                 ),
             ))
-        if self.shown == "services":
-            self.query_one("#services", LiveBoard).set_rows(table_rows)
-        else:
-            self.query_one("#agents", LiveBoard).set_rows(self._agent_table(model))
+        rows = table_rows if self.shown == "services" else self._agent_table(model)
+        self.query_one(f"#{self.shown}", LiveBoard).set_rows(rows)
+        if self.scalable:
+            switcher = self.query_one("#wb-switcher", ContentSwitcher)
+            big = self.query_one(f"#{self.shown}-big", BigBoard)
+            self.big = big.fits(rows, switcher.size)
+            if self.big:
+                big.set_rows(rows, switcher.size)
+            self._show_board()
 
         if critical - self._critical and self._displayed():
             self.post_message(self.TurnedCritical())

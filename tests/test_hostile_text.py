@@ -404,7 +404,7 @@ def test_console_writes_no_escape_from_the_data_to_the_terminal(demo_dir):
     seed_hostile(store)
     store.close()
     program = PtyProgram(["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en"],
-                         env={"TEXTUAL_ANIMATIONS": "none"}, size=(120, 32))
+                         env={"TEXTUAL_ANIMATIONS": "none"}, size=(140, 32))  # the menu stays beside a list
     try:
         assert program.read_until(b"Callback list", b"Quit", timeout=60), \
             bytes(program.output[-2000:]).decode(errors="replace")

@@ -451,3 +451,23 @@ def test_snapshot_delete_confirmation(snap_compare, demo_store, lang):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_escape_with_unsaved_changes_does_not_leave_a_saved_line(demo_store):
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = await open_view(pilot)
+        await pilot.press("c")
+        await type_text(pilot, "Notices")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Notices" in static_text(view.query_one("#st-message", Static)))
+        top = tree_of(demo_store)[0]
+        await until(pilot, lambda: view.cursor_key == ("cat", top.id))
+        name = view.query_one("#st-cat-name", Input)
+        name.focus()
+        await pilot.press("end")
+        await type_text(pilot, " 2")
+        await pilot.press("escape")
+        line = static_text(view.query_one("#st-message", Static))
+        assert "Not saved yet" in line and "saved" not in line.replace("Not saved", "")
+        assert name.value == "Notices 2"  # the change is kept

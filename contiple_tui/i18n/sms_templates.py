@@ -53,6 +53,7 @@ EN: dict[str, str] = {
     "st.saved.template": "Template '{name}' saved.",
     "st.deleted.category": "Category '{name}' deleted with {subs} sub-categories and {templates} templates.",
     "st.deleted.template": "Template '{name}' deleted.",
+    "st.unsaved_kept": "Not saved yet: the form keeps your changes (Ctrl+S saves them).",
     "st.need_top": "Select a first-level category: the sub-category is added under it.",
     "st.nothing_selected": "Select a category or a template first.",
     # -- dialogs --
@@ -116,6 +117,7 @@ KO: dict[str, str] = {
     "st.saved.template": "'{name}' 템플릿을 저장했습니다.",
     "st.deleted.category": "'{name}' 분류를 삭제했습니다 (하위 분류 {subs}개, 템플릿 {templates}개 포함).",
     "st.deleted.template": "'{name}' 템플릿을 삭제했습니다.",
+    "st.unsaved_kept": "아직 저장하지 않았습니다. 입력한 내용은 그대로 있습니다(Ctrl+S로 저장).",
     "st.need_top": "하위 분류를 추가할 1단계 분류를 먼저 선택하세요.",
     "st.nothing_selected": "먼저 분류나 템플릿을 선택하세요.",
     # -- dialogs --

@@ -533,6 +533,8 @@ class SmsTemplatesView(MenuView):
     def action_to_tree(self) -> None:
         self.query_one("#st-tree", Tree).focus()
         self.query_one("#st-editor").scroll_home(animate=False)
+        if self._dirty():  # a "saved" line from before must not stand over unsaved changes
+            self._say(t("st.unsaved_kept"))
 
 
 KEYMAP_CLASSES = (SmsTemplatesView, ConfirmScreen)  # whose binding ids a user keymap may name

@@ -27,7 +27,9 @@ ACTION_GROUP = {
     "cursor_up": "move", "cursor_down": "move", "next_page": "move", "previous_page": "move",
     "first_row": "move", "last_row": "move", "leftmost": "move", "rightmost": "move",
     "scroll_left": "move", "scroll_right": "move", "page_left": "move", "page_right": "move",
-    "to_tree": "move",
+    "to_tree": "move", "scroll_up": "move", "scroll_down": "move", "scroll_home": "move", "scroll_end": "move",
+    "page_up": "move", "page_down": "move", "tab_table": "move",
+    "copy_text": "console",
     "toggle_select": "select", "select_page": "select", "toggle": "select",
     "focus_search": "find",
     "quit": "console", "request_quit": "console", "toggle_help": "console", "switch_service": "console",
@@ -36,15 +38,18 @@ ACTION_GROUP = {
 # Keys that read as one line: "↑ ↓  Move between rows".
 PAIRS = [("cursor_up", "cursor_down", "help.rows"), ("previous_page", "next_page", "help.pages"),
          ("first_row", "last_row", "help.ends"), ("scroll_left", "scroll_right", "help.sideways"),
-         ("leftmost", "rightmost", "help.side_ends")]
+         ("leftmost", "rightmost", "help.side_ends"), ("scroll_up", "scroll_down", "help.scroll"),
+         ("page_up", "page_down", "help.scroll_pages"), ("scroll_home", "scroll_end", "help.scroll_ends")]
+# Said once, by the line every sheet has ("Tab ⇧Tab  Next / previous field").
+SKIPPED = frozenset({"focus_next", "focus_previous"})
 
 
 def sheet_lines(bindings: Iterable[Binding], key_display: Callable[[Binding], str]) -> dict[str, list[tuple[str, str]]]:
     """The cheat sheet's lines by group: (keys, what they do). One line per action; paired actions
     (up and down, the page keys) share a line; Tab and Shift+Tab are always there."""
     by_action: dict[str, Binding] = {}
-    for binding in bindings:
-        by_action.setdefault(binding.action, binding)
+    for binding in bindings:  # by the action's name ("screen.focus_next" is "focus_next")
+        by_action.setdefault(binding.action.rsplit(".", 1)[-1], binding)
     lines: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
     paired: set[str] = set()
     for first, second, key in PAIRS:
@@ -53,7 +58,7 @@ def sheet_lines(bindings: Iterable[Binding], key_display: Callable[[Binding], st
             paired |= {first, second}
     lines["move"].append(("Tab ⇧Tab", t("help.fields")))
     for action, binding in by_action.items():
-        if action in paired:
+        if action in paired or action in SKIPPED:
             continue
         description = binding.description
         if not description or description == action:

@@ -178,7 +178,7 @@ def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str
                                       no_wrap=True, overflow="ellipsis"),
                       ideal=route_ideal, grow=4),
         "status": Column("status", t("cb.col.status"), status_short, status, ideal=status_ideal,
-                         compact=partial(status, short=True),
+                         compact=partial(status, short=True), grow=2,  # room for "☎ " when there is some
                          terms=tuple((t(f"status.short.{s}"), t(f"status.{s}")) for s in statuses)),
         "assignee": Column("assignee", t("cb.col.assignee"), 6,
                            lambda c: plain(names.get(c.assignee_id, "-"), max_chars=80, no_wrap=True,

@@ -211,6 +211,12 @@ async def test_kiosk_board_is_big_when_it_fits_and_small_when_not(demo_store, ct
         assert "▲▲▲" in service_level.render_line(first + 1).text  # the warning mark, big: it reads without colour
         await server.send(event(11, "call_queued", service="cs", call_id="n1", enqueued_at=T0))
         await wait_for(pilot, lambda: waiting.render_line(first).text.strip() == "╶─╮")  # 3
+        live = _colours(waiting.render_lines(Region(0, first, waiting.size.width, 3)))
+        await server.stop()  # the big numbers dim with the banner, as the small board's do
+        await wait_for(pilot, lambda: app.query_one("#wb-banner").display)
+        await pilot.pause()
+        dimmed = waiting.render_lines(Region(0, first, waiting.size.width, 3))
+        assert "─┤" in dimmed[1].text and _colours(dimmed).isdisjoint(live)  # still 3, dimmed
         await pilot.resize_terminal(80, 24)
         await wait_for(pilot, lambda: switcher.current == "services")
         assert not panel.big and table_text(app.query_one("#services", LiveBoard))[0][1] == "3"

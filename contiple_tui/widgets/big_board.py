@@ -22,7 +22,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from contiple_tui.widgets.big_text import HEIGHT, big, big_width
-from contiple_tui.widgets.live_board import Cell, header_lines
+from contiple_tui.widgets.live_board import Cell, _same_cell, header_lines
 
 GAP = 2  # cells between big numbers, besides a space either side
 MAX_SPREAD = 10  # the most spare width a number column takes
@@ -88,7 +88,7 @@ class BigColumn(Widget):
             self.refresh(layout=True)
             return
         for index, (new, was) in enumerate(zip(cells, old)):
-            if new is was or (_plain(new) == _plain(was) and _style(new) == _style(was)):
+            if _same_cell(new, was):
                 continue
             y = self.header_height + index * self.row_height
             for line in range(y, y + HEIGHT):
@@ -139,8 +139,8 @@ class BigColumn(Widget):
 
 
 class BigBoard(Horizontal):
-    """A board's columns in big numbers. ``fits`` tells whether it fits a room; ``set_rows`` takes the
-    rows as the LiveBoard does; ``lay_out`` shares the room's spare width and height."""
+    """A board's columns in big numbers. ``show_rows`` takes the rows as the LiveBoard does when they
+    fit a room, sharing its spare width and height."""
 
     DEFAULT_CSS = """
     BigBoard {
@@ -154,30 +154,25 @@ class BigBoard(Horizontal):
         self.header_height = max(len(header_lines(label)) for _, label in columns)
         self.board_columns = [BigColumn(label, key == "name", self.header_height, classes=f"big-{key}")
                               for key, label in columns]
-        self.rows: list[tuple[str, tuple[Cell, ...]]] = []
         self._needs: list[int] = [0] * len(columns)  # only ever grow: a digit more must not shift the board
 
     def compose(self) -> ComposeResult:
         yield from self.board_columns
 
-    def needs(self, rows: Sequence[tuple[str, tuple[Cell, ...]]]) -> list[int]:
-        return [max(have, column.need([cells[i] for _, cells in rows]))
-                for i, (column, have) in enumerate(zip(self.board_columns, self._needs))]
-
-    def fits(self, rows: Sequence[tuple[str, tuple[Cell, ...]]], room: Size) -> bool:
+    def show_rows(self, rows: Sequence[tuple[str, tuple[Cell, ...]]], room: Size) -> bool:
+        """Show ``rows`` if the big board fits ``room``; False (and nothing changed) if it does not."""
         if not rows:
             return False
-        width = sum(need + 2 for need in self.needs(rows))
+        needs = [max(have, column.need([cells[i] for _, cells in rows]))
+                 for i, (column, have) in enumerate(zip(self.board_columns, self._needs))]
         height = self.header_height + len(rows) * (HEIGHT + 1) - 1
-        return width <= room.width and height <= room.height
-
-    def set_rows(self, rows: Sequence[tuple[str, tuple[Cell, ...]]], room: Size) -> None:
-        self.rows = list(rows)
-        self._needs = self.needs(rows) if rows else self._needs
-        spare = room.width - sum(need + 2 for need in self._needs)
-        spread = max(0, min(MAX_SPREAD, spare // max(1, len(self._needs))))
-        height = self.header_height + len(rows) * (HEIGHT + 1) - 1
-        row_height = HEIGHT + 1 + max(0, min(MAX_ROW_GAP - 1, (room.height - height) // max(1, len(rows))))
+        spare = room.width - sum(need + 2 for need in needs)
+        if spare < 0 or height > room.height:
+            return False
+        self._needs = needs
+        spread = min(MAX_SPREAD, spare // len(needs))
+        row_height = HEIGHT + 1 + min(MAX_ROW_GAP - 1, (room.height - height) // len(rows))
         for index, column in enumerate(self.board_columns):
-            column.lay_out(self._needs[index] + (0 if column.left else spread), row_height)
+            column.lay_out(needs[index] + (0 if column.left else spread), row_height)
             column.set_cells([cells[index] for _, cells in rows])
+        return True

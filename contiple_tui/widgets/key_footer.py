@@ -44,6 +44,8 @@ def fit_keys(keys: list[FooterKey], width: int) -> list[FooterKey]:
 class KeyFooter(Footer):
     """Textual's footer, dropping the keys that do not fit instead of cutting the last label."""
 
+    _fitted_width: int | None = None
+
     def compose(self) -> ComposeResult:
         items = list(super().compose())  # only FooterKey: no binding of ours is in a group
         palette = [item for item in items if item.has_class("-command-palette")]
@@ -53,6 +55,6 @@ class KeyFooter(Footer):
         yield from palette
 
     def _on_resize(self, event: events.Resize) -> None:
-        if event.size.width != getattr(self, "_fitted_width", None):
+        if event.size.width != self._fitted_width:
             self._fitted_width = event.size.width
             self.call_after_refresh(self.recompose)

@@ -305,10 +305,7 @@ class WallboardPanel(Vertical):
         self.query_one(f"#{self.shown}", LiveBoard).set_rows(rows)
         if self.scalable:
             switcher = self.query_one("#wb-switcher", ContentSwitcher)
-            big = self.query_one(f"#{self.shown}-big", BigBoard)
-            self.big = big.fits(rows, switcher.size)
-            if self.big:
-                big.set_rows(rows, switcher.size)
+            self.big = self.query_one(f"#{self.shown}-big", BigBoard).show_rows(rows, switcher.size)
             self._show_board()
 
         if critical - self._critical and self._displayed():

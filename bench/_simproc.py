@@ -4,7 +4,7 @@
                              [--heartbeat S] [--arrival-scale X] [--seed N] [--max-queue N]
                              [--max-backlog N] [--callback-rate X] [--warmup S]
 
-Starts `contiple_tui.cti.simulator.Simulator(load_directory(store), seed, speed=1, heartbeat_s,
+Starts `contiple_tui.sim.simulator.Simulator(load_directory(store), seed, speed=1, heartbeat_s,
 arrival_scale, max_client_queue, callback_rate, warmup_s)` on 127.0.0.1 and, every `period` seconds, calls
 `sim.burst(rate * period)` (queued + abandoned callers, i.e. valid events with `ts` = the simulator's
 clock at emission; at speed 1 that clock is wall-clock UTC taken at start plus monotonic time since).
@@ -40,8 +40,8 @@ import sys
 import threading
 import time
 
-from contiple_tui.cti.sim_engine import CALLBACK_TAKE_RATE
-from contiple_tui.cti.simulator import Simulator, load_directory
+from contiple_tui.sim.engine import CALLBACK_TAKE_RATE
+from contiple_tui.sim.simulator import Simulator, load_directory
 from contiple_tui.store import Store
 
 

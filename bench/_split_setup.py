@@ -44,8 +44,9 @@ def build_template(folder: Path, n_callbacks: int = N_CALLBACKS, n_agents: int =
     planner picks callbacks_service_requested for its ORDER BY instead of the partial phone index), so
     10,000 intakes take 20-40 s here and get slower with every callback. The split does not read what
     intake adds besides the callback row (callback_requests)."""
-    from contiple_tui.core import demo, directory
-    from contiple_tui.core.models import Perm, Role
+    from contiple_tui.core import directory
+    from contiple_tui.sim import demo
+    from contiple_tui.domain.models import Perm, Role
     from contiple_tui.store import DB_FILENAME, Store
 
     folder.mkdir(parents=True, exist_ok=True)

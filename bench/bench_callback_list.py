@@ -723,7 +723,7 @@ async def in_process(db_path: Path) -> dict:
     from contiple_tui import config
     from contiple_tui.app import ContipleApp
     from contiple_tui.core import callbacks as cb
-    from contiple_tui.core.models import CallbackStatus
+    from contiple_tui.domain.models import CallbackStatus
     from contiple_tui.core.session import Session, resolve_user
     from contiple_tui.i18n import set_language
     from contiple_tui.screens.callback_list import DEBOUNCE_S

@@ -497,8 +497,8 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def propagation(consoles: list[Console], reader: StoreReader, reps: int) -> list[float]:
-    from contiple_tui.core.models import CallbackStatus
-    from contiple_tui.core.phone import format_phone
+    from contiple_tui.domain.models import CallbackStatus
+    from contiple_tui.domain.phone import format_phone
 
     drivers = [c for c in (consoles[ADMIN_DRIVER] if len(consoles) > ADMIN_DRIVER else None,
                            consoles[AGENT_DRIVER] if len(consoles) > AGENT_DRIVER else None) if c is not None]

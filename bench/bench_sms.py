@@ -11,7 +11,7 @@
     final body (median of 1,000), the floor of any byte counter. Logged: the median, and the median time
     of the whole `pilot.press` (key event → TextArea edit → messages → idle), which includes Textual's
     own work and a repaint.
-(b) sms_send_1000_requests (count): the local NHN-compatible server (contiple_tui/sms/nhn_server.py, real
+(b) sms_send_1000_requests (count): the local NHN-compatible server (contiple_tui/sim/nhn_server.py, real
     HTTP on 127.0.0.1) and the real NHN gateway (httpx); `core.sms.prepare` + `core.sms.send` of one SMS to
     1,000 distinct numbers. Value: the number of `POST /sender/sms` requests the server received (target 1).
     Baseline: 1,000, a request per recipient. Logged: the wall time of the send (storing the send and its
@@ -94,8 +94,8 @@ async def counter_bench(store) -> None:
 def send_bench(store) -> None:
     from contiple_tui.core import sms
     from contiple_tui.sms.nhn import NhnGateway
-    from contiple_tui.sms.nhn_server import NhnServer
-    from contiple_tui.sms.rules import SendType
+    from contiple_tui.sim.nhn_server import NhnServer
+    from contiple_tui.domain.sms_rules import SendType
 
     cs = store.services.get_by_code("cs")
     agent = store.users.get_by_login("agent02")
@@ -116,7 +116,7 @@ def send_bench(store) -> None:
 
 
 def main() -> int:
-    from contiple_tui.core import demo
+    from contiple_tui.sim import demo
     from contiple_tui.store import Store
 
     tmp = tempfile.mkdtemp(prefix="contiple-bench-sms-")

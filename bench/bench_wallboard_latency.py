@@ -98,7 +98,7 @@ async def measure(data_dir: str, port: int, sim_pid: int, duration: float, sampl
                   client_ref: dict) -> dict:
     # Imported here: textual only in the measuring process, after the simulator is up.
     from contiple_tui import config as config_mod
-    from contiple_tui.core import permissions
+    from contiple_tui.domain import permissions
     from contiple_tui.core.session import resolve_user
     from contiple_tui.cti.client import CtiClient
     from contiple_tui.cti.protocol import EventMessage

@@ -26,15 +26,15 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, OptionList
 
 from contiple_tui.config import Config
-from contiple_tui.core.menus import MENU_BY_ID, Menu, visible_menus
+from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core import permissions
+from contiple_tui.domain import permissions
 from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S, FeedIntake, Point
 from contiple_tui.core.feed_intake import POSITION_KEY, stored_position  # noqa: F401 - imported from here too
-from contiple_tui.core.models import CallbackStatus
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain.models import CallbackStatus
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.core.session import Session
-from contiple_tui.cti.dialer import CallbackDialer
+from contiple_tui.core.dialer import CallbackDialer
 from contiple_tui.cti.protocol import Event, EventMessage
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.errors import ConfigError, ContipleError, IdentityError

@@ -26,7 +26,7 @@ from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
-from contiple_tui.terminal import TerminalGuard
+from contiple_tui.terminal import TerminalGuard, elsewhere
 
 # Read errors that mean the terminal is gone: EIO (the pty's other side closed, or a background
 # process group of a hung-up session), ENXIO/ENODEV (the device went away), EBADF (the descriptor was
@@ -166,3 +166,18 @@ class GuardedLinuxDriver(LinuxDriver):
 def guarded_driver(guard: TerminalGuard) -> type[GuardedLinuxDriver]:
     """A driver class bound to one app's guard (Textual instantiates the class itself)."""
     return type("GuardedLinuxDriver", (GuardedLinuxDriver,), {"guard": guard})
+
+
+def run_app(app: Any, *, mouse: bool) -> int | None:
+    """Run a Textual app with the guard; the exit code of a signal or hang-up, else None."""
+    if elsewhere():
+        app.run(mouse=mouse)
+        return None
+    guard = TerminalGuard(app)
+    app.driver_class = guarded_driver(guard)
+    guard.install()
+    try:
+        app.run(mouse=mouse)
+    finally:
+        guard.uninstall()
+    return guard.code

@@ -20,7 +20,7 @@ from textual.widgets import Digits, Static
 
 from contiple_tui.config import Config
 from contiple_tui.core import wallboard as wb
-from contiple_tui.core.models import Service
+from contiple_tui.domain.models import Service
 from contiple_tui.cti.client import CtiClient
 from contiple_tui.i18n import t
 from contiple_tui.store import Store

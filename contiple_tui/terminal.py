@@ -4,8 +4,9 @@
   stderr (where Textual draws) are terminals, or Textual is told to use another driver (textual-serve).
   Without a pty (``ssh -T``, a forced command without ``pty``) the console would otherwise read a pipe
   and, once the client left, spin on its end-of-file.
-- ``run_app``: runs a Textual app so that SIGTERM, SIGHUP, SIGINT and the end of the terminal's input
-  (the SSH client went away: reading the pty gives end-of-file or fails) make it leave through its
+- ``TerminalGuard`` (used by ``driver.run_app``): SIGTERM, SIGHUP, SIGINT and the end of the
+  terminal's input (the SSH client went away: reading the pty gives end-of-file or fails) make the app
+  leave through its
   normal exit, where Textual's driver leaves the alternate screen, turns mouse reporting off, shows the
   cursor and puts the terminal's modes back. A second SIGTERM or SIGINT, or a shutdown that takes
   longer than the grace period (a stuck worker thread, a call that does not return), ends the process
@@ -27,7 +28,7 @@ Exit codes (documented in README "Usage", docs/deployment.md and docs/faults.md)
 143   SIGTERM (an administrator stopping consoles, e.g. for an upgrade)
 ====  ===========================================================================================
 
-Textual is imported only inside ``run_app``: ``contiple-tui --version`` stays textual-free.
+This module never imports Textual (``driver.py`` does): ``contiple-tui --version`` stays textual-free.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ RESTORE_SEQUENCE = (
 ).encode()
 
 
-def _elsewhere() -> bool:
+def elsewhere() -> bool:
     """Textual was told to draw somewhere else than the terminal: textual-serve runs the console with
     ``TEXTUAL_DRIVER`` naming its web driver (which handles SIGINT/SIGTERM itself) and pipes for stdio."""
     return bool(os.environ.get("TEXTUAL_DRIVER"))
@@ -79,7 +80,7 @@ def _elsewhere() -> bool:
 
 def require_tty() -> None:
     """Refuse a full-screen command unless stdin, stdout and stderr are terminals."""
-    if _elsewhere():
+    if elsewhere():
         return
     for stream in (sys.stdin, sys.stdout, sys.stderr):
         try:
@@ -239,20 +240,3 @@ class TerminalGuard:
                 except Exception:
                     pass
         os._exit(code)
-
-
-def run_app(app: Any, *, mouse: bool) -> int | None:
-    """Run a Textual app with the guard; the exit code of a signal or hang-up, else None."""
-    if _elsewhere():
-        app.run(mouse=mouse)
-        return None
-    from contiple_tui.driver import guarded_driver
-
-    guard = TerminalGuard(app)
-    app.driver_class = guarded_driver(guard)
-    guard.install()
-    try:
-        app.run(mouse=mouse)
-    finally:
-        guard.uninstall()
-    return guard.code

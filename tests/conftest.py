@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from contiple_tui.core import demo
+from contiple_tui.sim import demo
 from contiple_tui.i18n import set_language
 from contiple_tui.store import DB_FILENAME, Store
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 import pytest
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core.models import CallbackStatus
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
 from contiple_tui.store.callbacks import OPEN_FOR_PHONE_SQL
 from contiple_tui.store.connection import _split_sql

@@ -8,7 +8,7 @@ import sys
 from textual.widgets import Input
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core.models import CallbackStatus
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.cti.client import CtiClient
 from contiple_tui.screens.history_form import HistoryFormScreen
 from contiple_tui.widgets.agent_picker import AgentPicker

@@ -12,7 +12,7 @@ from textual.widgets import ContentSwitcher, Input, Select, Static
 
 import contiple_tui.app
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core.menus import MENU_BY_ID
+from contiple_tui.domain.menus import MENU_BY_ID
 from contiple_tui.core.wallboard import format_rate
 from contiple_tui.i18n import t
 from contiple_tui.screens.callback_status import (

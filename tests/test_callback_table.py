@@ -16,7 +16,7 @@ from rich.cells import cell_len
 from textual.app import App, ComposeResult
 
 from contiple_tui.core.callbacks import Callback
-from contiple_tui.core.models import CallbackStatus, IvrRoute, Service
+from contiple_tui.domain.models import CallbackStatus, IvrRoute, Service
 from contiple_tui.i18n import set_language
 from contiple_tui.widgets.callback_table import AHEAD_ZONE, PAGE, CallbackTable, callback_columns
 

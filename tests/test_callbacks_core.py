@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core.models import CallbackStatus
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.errors import PermissionDenied, ValidationError
 from contiple_tui.store import Store
 
@@ -386,7 +386,7 @@ def test_a_refusal_because_of_the_phone_system_says_so_not_not_allowed(world):
 async def test_connect_while_the_cti_link_is_down_says_the_link_is_down(world):
     from contiple_tui.core.session import Session
     from contiple_tui.cti.client import CtiClient
-    from contiple_tui.cti.dialer import CallbackDialer
+    from contiple_tui.core.dialer import CallbackDialer
 
     store, users, cs = world
     cid = _assigned_to(store, users, cs, "agent02")

@@ -8,8 +8,8 @@ import pytest
 
 from contiple_tui.cti.client import CommandRejected, CtiClient, LinkState
 from contiple_tui.cti.protocol import Command
-from contiple_tui.cti.sim_engine import load_directory
-from contiple_tui.cti.simulator import Simulator
+from contiple_tui.sim.engine import load_directory
+from contiple_tui.sim.simulator import Simulator
 
 from .ctidata import dumps, event, snapshot
 from .ctiserver import ScriptedCti

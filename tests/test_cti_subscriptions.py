@@ -13,8 +13,8 @@ import pytest
 from contiple_tui.cti import protocol as p
 from contiple_tui.cti.client import CtiClient
 from contiple_tui.cti.protocol import Command, Event, EventMessage
-from contiple_tui.cti.sim_engine import load_directory
-from contiple_tui.cti.simulator import Simulator
+from contiple_tui.sim.engine import load_directory
+from contiple_tui.sim.simulator import Simulator
 
 from .ctiserver import ScriptedCti
 from .test_cti_client import until

@@ -3,8 +3,8 @@
 from collections import Counter
 from datetime import timedelta
 
-from contiple_tui.core import demo
-from contiple_tui.core.models import CallbackStatus, Perm, Role
+from contiple_tui.sim import demo
+from contiple_tui.domain.models import CallbackStatus, Perm, Role
 
 from .conftest import FIXED_NOW
 

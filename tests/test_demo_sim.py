@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from contiple_tui.cti import embedded
+from contiple_tui.sim import embedded
 from contiple_tui.cti.client import CtiClient
 from contiple_tui.store import DB_FILENAME
 
@@ -44,7 +44,7 @@ async def test_the_simulator_outlives_the_process_that_started_it(sim_dir):
     store = sim_dir / DB_FILENAME
     # A first "console": a process that starts the simulator and quits at once.
     started = subprocess.run(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from contiple_tui.cti import embedded; "
+        [sys.executable, "-c", "import sys; from pathlib import Path; from contiple_tui.sim import embedded; "
          f"print(embedded.join_or_start(Path({str(sim_dir)!r}), Path({str(store)!r}), idle_exit_s=5))"],
         capture_output=True, text=True, timeout=60, check=True)
     url = started.stdout.strip()
@@ -89,7 +89,7 @@ async def test_a_killed_simulator_is_started_again_on_its_port_and_links_come_ba
 
 def test_two_consoles_starting_at_once_start_one_simulator(sim_dir):
     store = sim_dir / DB_FILENAME
-    code = ("import sys; from pathlib import Path; from contiple_tui.cti import embedded; "
+    code = ("import sys; from pathlib import Path; from contiple_tui.sim import embedded; "
             f"print(embedded.join_or_start(Path({str(sim_dir)!r}), Path({str(store)!r}), idle_exit_s=3))")
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
     urls = {proc.communicate(timeout=60)[0].strip() for proc in procs}
@@ -100,7 +100,7 @@ def test_an_agent_whose_person_is_at_a_console_is_theirs_to_drive(demo_store):
     """The demo: the simulator rings no inbound call to the agent of a connected console's user, and sends
     it on no break, so Connect on a callback finds it free. Others carry on as before."""
     from contiple_tui.cti.protocol import AgentState, Event
-    from contiple_tui.cti.sim_engine import SimEngine, load_directory
+    from contiple_tui.sim.engine import SimEngine, load_directory
 
     from .conftest import FIXED_NOW
 

@@ -3,7 +3,7 @@
 import pytest
 
 from contiple_tui.core import directory
-from contiple_tui.core.models import Perm, Role
+from contiple_tui.domain.models import Perm, Role
 from contiple_tui.core.session import Session, resolve_user
 from contiple_tui.errors import IdentityError, NotFound, ValidationError
 

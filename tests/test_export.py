@@ -18,10 +18,11 @@ import pytest
 from openpyxl import load_workbook
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core.models import CallbackStatus
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain.models import CallbackStatus
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import PermissionDenied, ValidationError
-from contiple_tui.export import display_width, export_callbacks, export_processing_status
+from contiple_tui.domain.display import display_width
+from contiple_tui.export import export_callbacks, export_processing_status
 from contiple_tui.store import DB_FILENAME, Store
 
 from .conftest import FIXED_NOW, run_cli

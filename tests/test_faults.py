@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from contiple_tui.core.models import CallbackStatus
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
 
 from .apphelpers import until
@@ -342,7 +342,7 @@ def test_damaged_page_after_the_open_check(demo_dir, shared_tmp):
 
 
 def test_damaged_sms_pages(tmp_path):
-    from contiple_tui.core import demo
+    from contiple_tui.sim import demo
 
     db = tmp_path / DB_FILENAME
     store = Store(db)  # the demo's SMS world, so that the SMS tables have pages of their own

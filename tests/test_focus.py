@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import ContentSwitcher, Input
 
-from contiple_tui.core.menus import MENU_BY_ID
+from contiple_tui.domain.menus import MENU_BY_ID
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.widgets.nav import NavMenu

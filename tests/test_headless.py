@@ -9,9 +9,9 @@ import pytest
 
 import contiple_tui
 
-HEADLESS_PACKAGES = ("core", "store", "cti", "i18n", "sms", "export")
-HEADLESS_TOP_LEVEL = ("contiple_tui", "contiple_tui.cli", "contiple_tui.cli_sms", "contiple_tui.config", "contiple_tui.errors",
-                      "contiple_tui.safe_text")
+HEADLESS_PACKAGES = ("domain", "core", "store", "cti", "i18n", "sms", "export", "sim", "cli")
+HEADLESS_TOP_LEVEL = ("contiple_tui", "contiple_tui.config", "contiple_tui.errors", "contiple_tui.safe_text",
+                      "contiple_tui.terminal")
 
 
 def _headless_modules() -> list[str]:
@@ -26,7 +26,7 @@ def _headless_modules() -> list[str]:
 
 def test_discovery_finds_the_core():
     modules = _headless_modules()
-    assert "contiple_tui.core.permissions" in modules and "contiple_tui.store.connection" in modules
+    assert "contiple_tui.domain.permissions" in modules and "contiple_tui.store.connection" in modules
     assert "contiple_tui.cti.protocol" in modules
 
 

@@ -372,8 +372,8 @@ def test_sms_send_keeps_newlines_in_a_body(demo_dir):
 
 def test_door_checks_in_the_core(demo_store):
     from contiple_tui.core import directory, sms
-    from contiple_tui.core.safe_input import UnsafeText
-    from contiple_tui.sms.rules import SendType
+    from contiple_tui.domain.safe_input import UnsafeText
+    from contiple_tui.domain.sms_rules import SendType
 
     admin = demo_store.users.get_by_login("admin")
     cs = demo_store.services.get_by_code("cs")
@@ -603,8 +603,8 @@ async def test_wallboard_app_with_hostile_service_names(hostile_store, kiosk):
 def test_gateway_result_message_is_plain_text(demo_dir, monkeypatch, answer):
     """A refusal from the (local, real-protocol) NHN server whose resultMessage is hostile: `sms send`
     says so in one plain line, and `sms history` lists it as plain text."""
-    from contiple_tui.sms import nhn_server
-    from contiple_tui.sms.nhn_server import NhnServer
+    from contiple_tui.sim import nhn_server
+    from contiple_tui.sim.nhn_server import NhnServer
 
     monkeypatch.setitem(nhn_server.RESULT_MESSAGES, -7777, answer)  # a code the catalogs do not explain
     with NhnServer(app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")) as server:
@@ -629,8 +629,8 @@ def test_gateway_answer_with_lone_surrogates_is_stored_replaced(demo_dir, monkey
     after the request went out, and listed as plain text."""
     import sqlite3
 
-    from contiple_tui.sms import nhn_server
-    from contiple_tui.sms.nhn_server import NhnServer
+    from contiple_tui.sim import nhn_server
+    from contiple_tui.sim.nhn_server import NhnServer
     from contiple_tui.store import DB_FILENAME
 
     monkeypatch.setitem(nhn_server.RESULT_MESSAGES, 0, "ok\ud800" + HOSTILE[10])

@@ -4,9 +4,9 @@ import string
 
 import pytest
 
-from contiple_tui.core.menus import GROUPS, MENUS
-from contiple_tui.core.models import CallbackStatus, OutboundTicketMode, Perm, Role
-from contiple_tui.core.permissions import Action
+from contiple_tui.domain.menus import GROUPS, MENUS
+from contiple_tui.domain.models import CallbackStatus, OutboundTicketMode, Perm, Role
+from contiple_tui.domain.permissions import Action
 from contiple_tui.i18n import detect_language, en, ko, set_language, t
 
 

@@ -17,7 +17,7 @@ import pytest
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core import sms
 from contiple_tui.core.directory import set_user_disabled
-from contiple_tui.core.models import CallbackStatus
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.core.session import Session, resolve_user
 from contiple_tui.errors import IdentityError, PermissionDenied, ValidationError
 from contiple_tui.export import export_callbacks

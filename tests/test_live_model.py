@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from contiple_tui.core import wallboard as wb
-from contiple_tui.core.models import Thresholds
+from contiple_tui.domain.models import Thresholds
 from contiple_tui.cti.model import Applied, LiveModel
 from contiple_tui.cti.protocol import ProtocolError, decode_server
 

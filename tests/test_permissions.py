@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from contiple_tui.core import permissions as p
-from contiple_tui.core.menus import visible_menus
-from contiple_tui.core.models import Perm, Role, Service, User
+from contiple_tui.domain import permissions as p
+from contiple_tui.domain.menus import visible_menus
+from contiple_tui.domain.models import Perm, Role, Service, User
 from contiple_tui.errors import PermissionDenied
 
 SERVICE = Service(id=1, code="cs", name="고객센터")

@@ -13,7 +13,7 @@ from contiple_tui.core import directory as core_directory
 from contiple_tui.core.callbacks import IntakeOutcome, normalize_phone
 from contiple_tui.cti import protocol
 from contiple_tui.cti.protocol import Event
-from contiple_tui.cti.sim_engine import SimDirectory, SimEngine, SimService, load_directory
+from contiple_tui.sim.engine import SimDirectory, SimEngine, SimService, load_directory
 
 from .conftest import FIXED_NOW
 

@@ -18,10 +18,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from contiple_tui.core import directory as core_directory
-from contiple_tui.cti import protocol, simulator
+from contiple_tui.cti import protocol
+from contiple_tui.sim import simulator
 from contiple_tui.cti.protocol import AgentState, Command, Event
-from contiple_tui.cti.sim_engine import SimAgent, SimDirectory, SimEngine, SimService, load_directory
-from contiple_tui.cti.simulator import SimClock, Simulator, serve_from_store
+from contiple_tui.sim.engine import SimAgent, SimDirectory, SimEngine, SimService, load_directory
+from contiple_tui.sim.simulator import SimClock, Simulator, serve_from_store
 
 from .conftest import FIXED_NOW
 
@@ -644,8 +645,8 @@ async def test_serve_from_store_runs_until_cancelled(demo_dir, tmp_path):
 
 def test_warmup_runs_the_world_up_to_now(demo_store):
     """A warmed-up simulator starts with today's traffic already counted, nobody having been sent it."""
-    from contiple_tui.cti.sim_engine import load_directory as _load
-    from contiple_tui.cti.simulator import Simulator as _Sim
+    from contiple_tui.sim.engine import load_directory as _load
+    from contiple_tui.sim.simulator import Simulator as _Sim
 
     cold = _Sim(_load(demo_store), seed=3)
     warm = _Sim(_load(demo_store), seed=3, warmup_s=3 * 3600, arrival_scale=2)

@@ -78,7 +78,7 @@ def test_rule_violations_exit_2_and_send_nothing(demo_dir, args, needle):
 
 
 def _all():
-    from contiple_tui.store.sms import HistoryFilter
+    from contiple_tui.domain.queries import HistoryFilter
 
     return HistoryFilter()
 

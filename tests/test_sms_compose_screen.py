@@ -6,10 +6,10 @@ import pytest
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from contiple_tui.core import sms
-from contiple_tui.core.sms_models import MessageStatus
+from contiple_tui.domain.sms_models import MessageStatus
 from contiple_tui.screens.sms_preview import SmsPreviewScreen
-from contiple_tui.sms.rules import SendType
-from contiple_tui.store.sms import HistoryFilter
+from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.domain.queries import HistoryFilter
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 
@@ -190,7 +190,7 @@ async def test_send_with_preview_and_confirmation(demo_store):
 async def test_mms_reserved_with_photo_from_template(demo_store):
     store = demo_store
     cs, admin = store.services.get_by_code("cs"), store.users.get_by_login("admin")
-    from contiple_tui.sms.images import check_image_bytes
+    from contiple_tui.domain.images import check_image_bytes
 
     top = sms.add_category(store, admin, cs, "안내")
     sub = sms.add_category(store, admin, cs, "배송", parent_id=top)

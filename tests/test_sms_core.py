@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 
 from contiple_tui.core import sms
-from contiple_tui.core.sms_models import MessageStatus
+from contiple_tui.domain.sms_models import MessageStatus
 from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
-from contiple_tui.sms import images
+from contiple_tui.domain import images
 from contiple_tui.sms.gateway import RecipientState, SandboxGateway
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.sms_rules import SendType
 
 from .smsdata import jpeg_bytes
 
@@ -282,7 +282,7 @@ def test_summarize():
 
 
 def test_demo_sms_world(empty_store):
-    from contiple_tui.core import demo
+    from contiple_tui.sim import demo
 
     demo.seed(empty_store, callbacks=10, agents=6, now=time.time())
     cs = empty_store.services.get_by_code("cs")

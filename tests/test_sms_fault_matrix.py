@@ -13,11 +13,11 @@ from datetime import timedelta
 import pytest
 
 from contiple_tui.core import sms
-from contiple_tui.core.sms_models import MessageStatus
+from contiple_tui.domain.sms_models import MessageStatus
 from contiple_tui.sms.gateway import GatewayError, SendUnknown
 from contiple_tui.sms.nhn import NhnGateway
-from contiple_tui.sms.nhn_server import NhnServer
-from contiple_tui.sms.rules import SendType
+from contiple_tui.sim.nhn_server import NhnServer
+from contiple_tui.domain.sms_rules import SendType
 
 from .conftest import run_cli
 

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from textual.widgets import Button, Input, Select
 
 from contiple_tui.core import sms
-from contiple_tui.core.sms_models import MessageStatus
+from contiple_tui.domain.sms_models import MessageStatus
 from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.sms_history import (
     ConfirmCancelScreen,
@@ -26,8 +26,8 @@ from contiple_tui.screens.sms_history import (
     SmsHistoryView,
 )
 from contiple_tui.sms.gateway import SandboxGateway
-from contiple_tui.sms.images import check_image_bytes
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.images import check_image_bytes
+from contiple_tui.domain.sms_rules import SendType
 
 from .apphelpers import SCREEN_SIZES, make_app, static_text, until, workers_done, size_id
 from .conftest import FIXED_NOW
@@ -454,7 +454,7 @@ def test_excel_keeps_the_history_scope(demo_store, tmp_path):
     """The export itself refuses an agent a filter wider than their own sends, before writing anything."""
     from contiple_tui.errors import PermissionDenied
     from contiple_tui.export import export_sms_history
-    from contiple_tui.store.sms import HistoryFilter
+    from contiple_tui.domain.queries import HistoryFilter
 
     send(demo_store, "agent05", "01077778888")
     agent = demo_store.users.get_by_login("agent02")
@@ -499,7 +499,7 @@ def send_nhn(store, app, login: str, to: str, reserve_in: timedelta | None = Non
 
 
 async def test_cancel_goes_to_nhn_cloud_too(demo_store):
-    from contiple_tui.sms.nhn_server import NhnServer
+    from contiple_tui.sim.nhn_server import NhnServer
 
     with NhnServer(sender_numbers=("15880001",)) as server:
         app = nhn_app(demo_store, server, "agent02")
@@ -522,7 +522,7 @@ async def test_cancel_goes_to_nhn_cloud_too(demo_store):
 
 
 async def test_nhn_statuses_are_brought_up_to_date(demo_store):
-    from contiple_tui.sms.nhn_server import NhnServer
+    from contiple_tui.sim.nhn_server import NhnServer
 
     with NhnServer(sender_numbers=("15880001",)) as server:
         app = nhn_app(demo_store, server, "agent02", lang="ko")
@@ -537,7 +537,7 @@ async def test_nhn_statuses_are_brought_up_to_date(demo_store):
 
 
 async def test_a_refused_cancel_is_explained_and_nothing_changes(demo_store):
-    from contiple_tui.sms.nhn_server import NhnServer
+    from contiple_tui.sim.nhn_server import NhnServer
 
     with NhnServer(sender_numbers=("15880001",)) as server:
         app = nhn_app(demo_store, server, "agent02", lang="ko")

@@ -29,8 +29,8 @@ from contiple_tui.sms.gateway import (
     SendRequest,
 )
 from contiple_tui.sms.nhn import GatewayRefused, NhnGateway, upload_name
-from contiple_tui.sms.nhn_server import NhnServer
-from contiple_tui.sms.rules import SendType
+from contiple_tui.sim.nhn_server import NhnServer
+from contiple_tui.domain.sms_rules import SendType
 
 SEOUL = ZoneInfo("Asia/Seoul")
 SENDER = "0215441234"
@@ -502,7 +502,7 @@ def test_server_wrong_app_key_is_refused_with_http_200(server):
 
 def test_server_runs_by_hand():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "contiple_tui.sms.nhn_server", "--port", "0", "--sender", "0215440000",
+        [sys.executable, "-m", "contiple_tui.sim.nhn_server", "--port", "0", "--sender", "0215440000",
          "--secret-key", "sekrit-42"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from contiple_tui.errors import ValidationError
 from contiple_tui.i18n import t
-from contiple_tui.sms import images, rules
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain import images
+from contiple_tui.domain import sms_rules as rules
+from contiple_tui.domain.sms_rules import SendType
 from .smsdata import jpeg_bytes, jpeg_of_size, png_bytes
 
 SEOUL = ZoneInfo("Asia/Seoul")

@@ -11,10 +11,10 @@ import pytest
 
 from contiple_tui.core import sms
 from contiple_tui.errors import NotFound, ValidationError
-from contiple_tui.sms.images import MmsImage
+from contiple_tui.domain.images import MmsImage
 from contiple_tui.sms.nhn import NhnGateway
-from contiple_tui.sms.nhn_server import NhnServer
-from contiple_tui.sms.rules import SendType
+from contiple_tui.sim.nhn_server import NhnServer
+from contiple_tui.domain.sms_rules import SendType
 
 from .conftest import run_cli
 from .smsdata import jpeg_bytes, png_bytes

@@ -10,8 +10,8 @@ from contiple_tui.core import sms
 from contiple_tui.errors import PermissionDenied
 from contiple_tui.i18n import t
 from contiple_tui.screens.sms_templates import ConfirmScreen, SmsTemplatesView
-from contiple_tui.sms.images import check_image_bytes
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.images import check_image_bytes
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 

@@ -115,7 +115,7 @@ def test_signal_gives_the_terminal_back_and_exits(data, name, signum):
 
 def _simulator_ends(demo_dir) -> None:
     """Nobody connected any more (CONTIPLE_TUI_DEMO_SIM_IDLE_S=2 under tests): it ends and unregisters."""
-    from contiple_tui.cti.embedded import SIM_FILE
+    from contiple_tui.sim.embedded import SIM_FILE
 
     deadline = time.monotonic() + 20
     while (demo_dir / SIM_FILE).exists() and time.monotonic() < deadline:

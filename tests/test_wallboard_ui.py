@@ -330,7 +330,7 @@ async def test_markup_in_names_is_shown_as_text(demo_store):
     server.snapshot["services"][0]["name"] = "[red]hack[/red]"
     await server.start()
     client = CtiClient(server.url)
-    from contiple_tui.core.models import Service
+    from contiple_tui.domain.models import Service
 
     services = [Service(id=99, code="cs", name="")]  # unknown to the store: the CTI's name is shown
     cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")

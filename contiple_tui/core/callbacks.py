@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from contiple_tui.core import permissions as perm
-from contiple_tui.core.models import CallbackStatus, OutboundTicketMode, Service, User
+from contiple_tui.domain import permissions as perm
+from contiple_tui.domain.models import CallbackStatus, OutboundTicketMode, Service, User
+from contiple_tui.domain.queries import CallbackQuery
 from contiple_tui.core.session import acting
 from contiple_tui.errors import ValidationError
 from contiple_tui.safe_text import clean
@@ -50,19 +51,6 @@ class Callback:
     completed_at: int | None
     completed_by: int | None
     dialing_since: int | None
-
-
-@dataclass(frozen=True)
-class CallbackQuery:
-    """Search (1-2): every field optional; dates are requested dates in the service's time zone."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    status: CallbackStatus | None = None
-    ivr_route: str | None = None
-    phone: str | None = None  # any part of the number
-    assignee_id: int | None = None
-    assigner_id: int | None = None
 
 
 class IntakeOutcome(StrEnum):

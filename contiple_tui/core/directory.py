@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contiple_tui.core.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
-from contiple_tui.core import safe_input
+from contiple_tui.domain.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
+from contiple_tui.domain import safe_input
 from contiple_tui.errors import NotFound, ValidationError
 from contiple_tui.store import Store
 

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
-from contiple_tui.core.models import Service, User
+from contiple_tui.domain.models import Service, User
 from contiple_tui.errors import IdentityError, NotFound
 from contiple_tui.store import Store
 

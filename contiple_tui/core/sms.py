@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from contiple_tui.core import permissions as perms
-from contiple_tui.core import safe_input
-from contiple_tui.core.models import Service, User
+from contiple_tui.domain import permissions as perms
+from contiple_tui.domain import safe_input
+from contiple_tui.domain.models import Service, User
 from contiple_tui.core.session import acting  # every action re-reads its user: one disabled meanwhile is refused
-from contiple_tui.core.sms_models import (
+from contiple_tui.domain.sms_models import (
     Category,
     Message,
     MessageImage,
@@ -34,7 +34,7 @@ from contiple_tui.core.sms_models import (
 from contiple_tui.errors import NotFound, PermissionDenied, StoreError, ValidationError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
-from contiple_tui.sms import rules
+from contiple_tui.domain import sms_rules as rules
 from contiple_tui.sms.gateway import (
     FINAL_STATES,
     Gateway,
@@ -46,9 +46,9 @@ from contiple_tui.sms.gateway import (
     SendResult,
     SendUnknown,
 )
-from contiple_tui.sms.images import MmsImage, check_image_bytes, check_image_set
-from contiple_tui.sms.rules import SendType
-from contiple_tui.store.sms import HistoryFilter
+from contiple_tui.domain.images import MmsImage, check_image_bytes, check_image_set
+from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.domain.queries import HistoryFilter
 
 if TYPE_CHECKING:
     from contiple_tui.store import Store

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from contiple_tui.core.models import Thresholds
+from contiple_tui.domain.models import Thresholds
 from contiple_tui.cti.model import LiveModel
 from contiple_tui.cti.protocol import AgentState
 

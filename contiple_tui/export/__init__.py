@@ -7,8 +7,6 @@ one implementation.
 
 from __future__ import annotations
 
-from contiple_tui.export.xlsx import ExportPathError, display_width, export_callbacks, export_processing_status
-from contiple_tui.export.xlsx import export_sms_history, sms_result_text
+from contiple_tui.export.xlsx import ExportPathError, export_callbacks, export_processing_status, export_sms_history
 
-__all__ = ["ExportPathError", "display_width", "export_callbacks", "export_processing_status", "export_sms_history",
-           "sms_result_text"]
+__all__ = ["ExportPathError", "export_callbacks", "export_processing_status", "export_sms_history"]

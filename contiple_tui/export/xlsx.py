@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -20,9 +19,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core import permissions as perm
-from contiple_tui.core.models import CallbackStatus, Service, User
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain import permissions as perm
+from contiple_tui.domain.display import display_width, sms_result_text
+from contiple_tui.domain.models import CallbackStatus, Service, User
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import PermissionDenied, ValidationError
 from contiple_tui.export.sheetwriter import Cell, Workbook, Worksheet, column_letter
 from contiple_tui.i18n import t
@@ -72,11 +72,6 @@ class ExportPathError(ValidationError):
         if name and t(key, lang) != key:
             reason = t(key, lang)
         return t(self.key, lang, path=self.params["path"], reason=reason)
-
-
-def display_width(text: str) -> int:
-    """Terminal/Excel cells of ``text``: wide (Hangul, CJK) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 # -- the callback list (1-2) ------------------------------------------------------------------------
@@ -350,17 +345,6 @@ SMS_HISTORY_COLUMNS: tuple[tuple[str, int], ...] = (
 )
 
 
-def sms_result_text(code: str | None, message: str, lang: str | None = None) -> str:
-    """A recipient's result in the user's language: a gateway error code explained (sms.code.*),
-    otherwise what the gateway said."""
-    if code and code not in ("0", "1000"):
-        key = f"sms.code.{code}"
-        text = t(key, lang)
-        if text != key:
-            return text
-    return message
-
-
 def export_sms_history(
     store: Store,
     user: User,
@@ -379,7 +363,7 @@ def export_sms_history(
     Returns the number of rows written (without the header).
     """
     from contiple_tui.core import sms  # Pillow and the SMS rules only when SMS is exported
-    from contiple_tui.core.sms_models import MessageStatus
+    from contiple_tui.domain.sms_models import MessageStatus
 
     total = sms.history_count(store, user, service, f)  # checks the scope before touching the file
     zone = ZoneInfo(service.timezone)

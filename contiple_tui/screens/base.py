@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 
-from contiple_tui.core.menus import Menu
+from contiple_tui.domain.menus import Menu
 from contiple_tui.core.session import Session
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized

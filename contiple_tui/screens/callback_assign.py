@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Select, Static, Switch
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core.models import CallbackStatus
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.cti.protocol import AgentState
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t

@@ -17,8 +17,8 @@ from textual.timer import Timer
 from textual.widgets import Input, Select, Static
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core import permissions
-from contiple_tui.core.models import CallbackStatus, Perm
+from contiple_tui.domain import permissions
+from contiple_tui.domain.models import CallbackStatus, Perm
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import TableView

@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.core.session import Session
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t

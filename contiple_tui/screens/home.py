@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
-from contiple_tui.core import permissions
-from contiple_tui.core.models import CallbackStatus, Perm
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain import permissions
+from contiple_tui.domain.models import CallbackStatus, Perm
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView

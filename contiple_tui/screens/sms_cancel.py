@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from contiple_tui.core.sms_models import Message
+from contiple_tui.domain.sms_models import Message
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.sms_send_table import long_time

@@ -14,16 +14,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from contiple_tui.core import sms
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.sms_preview import SmsPreviewScreen
-from contiple_tui.sms import rules
+from contiple_tui.domain import sms_rules as rules
 from contiple_tui.sms.factory import gateway_for, gateway_name
 from contiple_tui.sms.gateway import SendUnknown
-from contiple_tui.sms.images import check_image_bytes
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.images import check_image_bytes
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 from contiple_tui.widgets.tickbox import TickBox

@@ -14,9 +14,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from contiple_tui.core.phone import format_phone
-from contiple_tui.core.sms_models import Message, MessageImage, MessageStatus, Recipient
-from contiple_tui.export.xlsx import sms_result_text
+from contiple_tui.domain.phone import format_phone
+from contiple_tui.domain.sms_models import Message, MessageImage, MessageStatus, Recipient
+from contiple_tui.domain.display import sms_result_text
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.sms_send_table import long_time

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from contiple_tui.core import sms
-from contiple_tui.core.sms_models import Message, MessageImage, MessageStatus, Recipient
+from contiple_tui.domain.sms_models import Message, MessageImage, MessageStatus, Recipient
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import TableView
@@ -27,8 +27,8 @@ from contiple_tui.screens.callback_list import parse_day
 from contiple_tui.screens.sms_cancel import ConfirmCancelScreen
 from contiple_tui.screens.sms_detail import SmsDetailScreen
 from contiple_tui.sms.factory import gateway_by_name, gateway_name
-from contiple_tui.sms.rules import SendType
-from contiple_tui.store.sms import HistoryFilter
+from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.domain.queries import HistoryFilter
 from contiple_tui.widgets.sms_send_table import PAGE, Fetch, RecipientTable, SendTable, short_time
 
 RECIPIENTS_MAX = 1000  # a send has at most 1,000 recipients: all of them fit the pane

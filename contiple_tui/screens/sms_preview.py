@@ -9,10 +9,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.core.sms import Prepared
 from contiple_tui.i18n import t
-from contiple_tui.sms.rules import RESERVE_FORMAT, SendType, body_limit, byte_count
+from contiple_tui.domain.sms_rules import RESERVE_FORMAT, SendType, body_limit, byte_count
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.safe import cut, plain_lines
 

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Static, Tree
 
 from contiple_tui.core import sms
-from contiple_tui.core.sms_models import Category, Template
+from contiple_tui.domain.sms_models import Category, Template
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView

@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 
-from contiple_tui.core import permissions
-from contiple_tui.core.menus import Menu
+from contiple_tui.domain import permissions
+from contiple_tui.domain.menus import Menu
 from contiple_tui.core.session import Session
 from contiple_tui.i18n import get_language, t
 from contiple_tui.screens.agent_detail import AgentDetailScreen

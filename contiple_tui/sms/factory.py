@@ -12,7 +12,7 @@ from contiple_tui.sms.gateway import Gateway, GatewayError, SandboxGateway
 
 if TYPE_CHECKING:
     from contiple_tui.config import SmsSettings
-    from contiple_tui.core.models import Service
+    from contiple_tui.domain.models import Service
 
 
 def gateway_name(settings: SmsSettings, service: Service) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from contiple_tui.errors import ContipleError
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.sms_rules import SendType
 
 
 class RecipientState(StrEnum):

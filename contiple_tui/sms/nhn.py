@@ -32,7 +32,7 @@ from contiple_tui.sms.gateway import (
     SendRequest,
     SendResult,
 )
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.sms_rules import SendType
 
 API_PREFIX = "/sms/v3.0/appKeys/{app_key}"
 CONTENT_TYPE = "application/json;charset=UTF-8"

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from typing import TYPE_CHECKING
 
-from contiple_tui.core.models import CallbackStatus
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.store.connection import Database, _split_sql
 from contiple_tui.store.migrations import REBUILD_DERIVED
 
@@ -44,7 +44,7 @@ HISTORY_INSERT_COLUMNS = (
 
 
 if TYPE_CHECKING:
-    from contiple_tui.core.callbacks import CallbackQuery
+    from contiple_tui.domain.queries import CallbackQuery
 
 # In the order of core.callbacks.Callback's fields.
 CALLBACK_COLUMNS = (

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 
-from contiple_tui.core.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
+from contiple_tui.domain.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
 from contiple_tui.store.connection import Database
 
 _SERVICE_COLS = (

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from collections.abc import Iterable
 
-from contiple_tui.core.sms_models import (
+from contiple_tui.domain.sms_models import (
     Category,
     Message,
     MessageImage,
@@ -15,7 +14,8 @@ from contiple_tui.core.sms_models import (
     Template,
     TemplateImage,
 )
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.queries import HistoryFilter
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.store.connection import Database
 
 _TEMPLATE_COLUMNS = (
@@ -28,17 +28,6 @@ _MESSAGE_COLUMNS = (
     "m.status, m.result_code, m.result_message, m.recipient_count, m.first_recipient, "
     "(SELECT count(*) FROM sms_message_images i WHERE i.message_id = m.id), m.last_lookup_at"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryFilter:
-    start: int | None = None  # epoch, inclusive
-    end: int | None = None  # epoch, exclusive
-    send_type: SendType | None = None
-    status: MessageStatus | None = None
-    recipient: str = ""  # digits, part of a number
-    sender_no: str = ""  # digits, part of the sender number
-    user_id: int | None = None  # an agent's own sends
 
 
 def _template(row: tuple, images: tuple[TemplateImage, ...] = (), effective: bool = True) -> Template:

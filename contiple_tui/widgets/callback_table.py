@@ -41,8 +41,8 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from contiple_tui.core.callbacks import Callback
-from contiple_tui.core.models import CallbackStatus, Service
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain.models import CallbackStatus, Service
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean

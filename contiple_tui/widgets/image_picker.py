@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
-from contiple_tui.sms.images import MmsImage, check_image_file, check_image_set
+from contiple_tui.domain.images import MmsImage, check_image_file, check_image_set
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.safe import cut, plain
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from contiple_tui.core.menus import Menu
+from contiple_tui.domain.menus import Menu
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 

@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.message import Message as TextualMessage
 from textual.widgets import DataTable
 
-from contiple_tui.core.phone import format_phone
-from contiple_tui.core.sms_models import Message, MessageStatus, Recipient
+from contiple_tui.domain.phone import format_phone
+from contiple_tui.domain.sms_models import Message, MessageStatus, Recipient
 from contiple_tui.errors import ContipleError
-from contiple_tui.export.xlsx import display_width, sms_result_text
+from contiple_tui.domain.display import display_width, sms_result_text
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized

@@ -10,14 +10,14 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 
 from contiple_tui.core import sms
-from contiple_tui.core.phone import format_phone
-from contiple_tui.core.sms_models import Template
+from contiple_tui.domain.phone import format_phone
+from contiple_tui.domain.sms_models import Template
 from contiple_tui.errors import ValidationError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
-from contiple_tui.sms import rules
-from contiple_tui.sms.images import MmsImage, check_image_bytes
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain import sms_rules as rules
+from contiple_tui.domain.images import MmsImage, check_image_bytes
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.safe import cut, options as safe_options
 from contiple_tui.widgets.sms_text import SmsTextField

@@ -11,7 +11,7 @@ from textual import on
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from contiple_tui.core.sms_models import Category, Template
+from contiple_tui.domain.sms_models import Category, Template
 from contiple_tui.i18n import t
 from contiple_tui.widgets.safe import cut
 

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import Static, TextArea
 
 from contiple_tui.i18n import t
-from contiple_tui.sms.rules import ENCODING, TextCheck, check_text
+from contiple_tui.domain.sms_rules import ENCODING, TextCheck, check_text
 
 BAD_STYLE = "bold reverse red"  # reverse shows on 16-colour and NO_COLOR terminals too
 

@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
 from contiple_tui.core import wallboard as wb
-from contiple_tui.core.models import Service, Thresholds
+from contiple_tui.domain.models import Service, Thresholds
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.i18n import t
 from contiple_tui.widgets.big_board import BigBoard

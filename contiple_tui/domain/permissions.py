@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from contiple_tui.core.models import Perm, Role, Service, User
+from contiple_tui.domain.models import Perm, Role, Service, User
 from contiple_tui.errors import PermissionDenied
 
 

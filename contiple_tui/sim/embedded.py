@@ -7,7 +7,7 @@ simulator there: if the simulator is gone (killed, crashed) it starts another on
 console's link comes back by itself. The simulator ends once no console has been connected for
 ``idle_exit_s`` (30 s), so a demo leaves nothing running for long.
 
-    python -m contiple_tui.cti.embedded DATA_DIR STORE [--port P] [--idle-exit S] [--arrival-scale X]
+    python -m contiple_tui.sim.embedded DATA_DIR STORE [--port P] [--idle-exit S] [--arrival-scale X]
                                         [--callback-rate X] [--warmup S]
 """
 
@@ -94,7 +94,7 @@ def join_or_start(data_dir: Path, store_path: Path, *, port: int | None = None,
 
 def _spawn(data_dir: Path, store_path: Path, port: int, idle_exit_s: float | None, options: dict) -> str:
     idle = idle_exit_s if idle_exit_s is not None else float(os.environ.get("CONTIPLE_TUI_DEMO_SIM_IDLE_S", IDLE_EXIT_S))
-    command = [sys.executable, "-m", "contiple_tui.cti.embedded", str(data_dir), str(store_path),
+    command = [sys.executable, "-m", "contiple_tui.sim.embedded", str(data_dir), str(store_path),
                "--port", str(port), "--idle-exit", str(idle)]
     for name in ("arrival_scale", "callback_rate", "warmup_s"):
         if name in options:
@@ -159,8 +159,8 @@ DEMO_FIRST_CALLBACK_S = 12.0
 async def serve_demo(data_dir: Path, store_path: Path, port: int, idle_exit_s: float, **options: Any) -> None:
     """Serve until no client was connected for ``idle_exit_s`` (or SIGTERM); the marker names this
     process while it serves."""
-    from contiple_tui.cti.sim_engine import load_directory
-    from contiple_tui.cti.simulator import Simulator
+    from contiple_tui.sim.engine import load_directory
+    from contiple_tui.sim.simulator import Simulator
     from contiple_tui.store import Store
 
     store = Store(store_path)
@@ -204,7 +204,7 @@ async def serve_demo(data_dir: Path, store_path: Path, port: int, idle_exit_s: f
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m contiple_tui.cti.embedded")
+    parser = argparse.ArgumentParser(prog="python -m contiple_tui.sim.embedded")
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("store", type=Path)
     parser.add_argument("--port", type=int, default=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.sms_rules import SendType
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contiple_tui.core.demo import korean_name
+from contiple_tui.sim.demo import korean_name
 from contiple_tui.cti.protocol import AgentState, Command, Event, format_time, valid_id
 from contiple_tui.store import Store
 

@@ -1,6 +1,6 @@
 """The phone-system simulator: a websocket server speaking CTI protocol v1 (docs/cti-protocol.md).
 
-The simulated world lives in :mod:`contiple_tui.cti.sim_engine`; this module runs it on a clock
+The simulated world lives in :mod:`contiple_tui.sim.engine`; this module runs it on a clock
 (``sim_time = start + real_elapsed * speed``) and serves it: handshake, snapshot or resume, broadcast
 in seq order, heartbeats, commands. Every client has its own bounded send queue, so a slow client is
 dropped (it reconnects and resumes) instead of slowing the others or growing memory.
@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
 from contiple_tui.cti.protocol import PROTOCOL_VERSION, encode
-from contiple_tui.cti.sim_engine import CALLBACK_TAKE_RATE, SimDirectory, SimEngine, iso_time, load_directory
+from contiple_tui.sim.engine import CALLBACK_TAKE_RATE, SimDirectory, SimEngine, iso_time, load_directory
 from contiple_tui.store import Store
 
 __all__ = ["SimClock", "Simulator", "load_directory", "serve_from_store"]

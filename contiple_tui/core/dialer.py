@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core.phone import format_phone
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CommandRejected, CtiClient
 from contiple_tui.cti.protocol import AgentState, Command, Event, EventMessage

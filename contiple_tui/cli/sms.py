@@ -12,17 +12,19 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
+from contiple_tui.cli.common import chosen_services, print_table
+from contiple_tui.errors import ValidationError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 
 
 def run_sms(args: argparse.Namespace, cfg, store, login: str) -> int:
-    from contiple_tui.core import permissions
+    from contiple_tui.domain import permissions
     from contiple_tui.core.session import resolve_user
 
     user = resolve_user(store, login)
-    service = _service(store, user, args.sms_service or args.service or cfg.service, permissions)
+    service = chosen_services(store, user, args.sms_service or args.service or cfg.service,
+                              permissions.may_view_sms, permissions.Action.SEND_SMS)[0]
     if args.action == "send":
         return _send(args, cfg, store, user, service)
     if args.action == "history":
@@ -32,26 +34,11 @@ def run_sms(args: argparse.Namespace, cfg, store, login: str) -> int:
     return _cancel(args, cfg, store, user, service)
 
 
-def _service(store, user, code: str | None, permissions):
-    mine = [s for s in store.services.list() if s.id in user.service_ids]
-    if code is not None:
-        if store.services.get_by_code(code) is None:
-            raise NotFound("err.service_unknown", service=code)
-        chosen = [s for s in mine if s.code == code]
-        if not chosen:
-            raise NotFound("err.not_member", service=code)
-        return chosen[0]
-    usable = [s for s in mine if permissions.may_view_sms(user, s)]
-    if not usable:
-        raise PermissionDenied(permissions.Action.SEND_SMS)
-    return usable[0]
-
-
 def _send(args, cfg, store, user, service) -> int:
     from contiple_tui.core import sms
-    from contiple_tui.sms import rules
+    from contiple_tui.domain import sms_rules as rules
     from contiple_tui.sms.factory import gateway_for, gateway_name
-    from contiple_tui.sms.images import check_image_file
+    from contiple_tui.domain.images import check_image_file
 
     if args.body_file is not None:
         try:
@@ -97,14 +84,13 @@ def _send(args, cfg, store, user, service) -> int:
 
 def _default_title(body: str) -> str:
     """`--type auto` turned MMS without --title: the first line, cut to the 40-byte title limit."""
-    from contiple_tui.sms.rules import MMS_TITLE_LIMIT, cut_to_bytes
+    from contiple_tui.domain.sms_rules import MMS_TITLE_LIMIT, cut_to_bytes
 
     first = next((line.strip() for line in body.splitlines() if line.strip()), "")
     return cut_to_bytes(first, MMS_TITLE_LIMIT)
 
 
 def _history(args, cfg, store, user, service) -> int:
-    from contiple_tui.cli import _print_table
     from contiple_tui.core import sms
     from contiple_tui.sms.factory import gateway_by_name
 
@@ -120,14 +106,14 @@ def _history(args, cfg, store, user, service) -> int:
                      text[:30] + ("…" if len(text) > 30 else ""), t(f"sms.status.{msg.status}"), msg.user_name))
     headers = [t(f"sms.col.{c}") for c in ("id", "created", "reserved", "type", "sender", "to", "content",
                                             "status", "user")]
-    _print_table(headers, rows)
+    print_table(headers, rows)
     return 0
 
 
 def _senders(args, cfg, store, user, service) -> int:
     """List the service's sender numbers; --sync replaces them with NHN Cloud's usable ones."""
     from contiple_tui.core import sms
-    from contiple_tui.core.phone import format_phone
+    from contiple_tui.domain.phone import format_phone
     from contiple_tui.sms.factory import gateway_by_name
 
     if args.sync:

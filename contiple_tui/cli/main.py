@@ -1,6 +1,7 @@
-"""Command line: global options, operator commands, and the console itself.
+"""The command line's entry: global options, the parser, and which command runs.
 
-Imports stay lazy: ``contiple-tui --version`` must be fast and must not import textual.
+Each command group lives in a module of its own (console, demo, directory, export, sms); they are
+imported only when their command runs, so ``contiple-tui --version`` stays fast and textual-free.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contiple_tui import __version__
+from contiple_tui.cli.common import PROG
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import LANGUAGES, detect_language, set_language, t
 from contiple_tui.safe_text import clean
-
-PROG = "contiple-tui"
 
 
 def _early_language(argv: Sequence[str]) -> str:
@@ -197,7 +197,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     from contiple_tui.store import DB_FILENAME, Store
 
     if args.command == "demo":
-        return _demo(args, cfg)
+        from contiple_tui.cli.demo import run_demo
+
+        return run_demo(args, cfg)
     if args.command in (None, "export", "sms", "wallboard") and not (cfg.data_dir / DB_FILENAME).exists():
         # No database, so no users: the refusal creates neither a data directory nor a database.
         from contiple_tui.errors import IdentityError
@@ -213,20 +215,32 @@ def _dispatch(args: argparse.Namespace) -> int:
     store = Store.in_dir(cfg.data_dir)
     try:
         if args.command == "users":
-            return _users(args, store)
+            from contiple_tui.cli.directory import run_users
+
+            return run_users(args, store)
         if args.command == "services":
-            return _services(args, store)
+            from contiple_tui.cli.directory import run_services
+
+            return run_services(args, store)
         if args.command == "cti-sim":
-            return _cti_sim(args, store)
+            from contiple_tui.cli.demo import run_cti_sim
+
+            return run_cti_sim(args, store)
         if args.command == "export":
-            return _export(args, cfg, store, args.user or getpass.getuser())
+            from contiple_tui.cli.export import run_export
+
+            return run_export(args, cfg, store, args.user or getpass.getuser())
         if args.command == "sms":
-            from contiple_tui.cli_sms import run_sms
+            from contiple_tui.cli.sms import run_sms
 
             return run_sms(args, cfg, store, args.user or getpass.getuser())
         if args.command == "wallboard":
-            return _wallboard(args, cfg, store, args.user or getpass.getuser())
-        return _console(cfg, store, args.user or getpass.getuser(), args.service)
+            from contiple_tui.cli.console import run_wallboard
+
+            return run_wallboard(args, cfg, store, args.user or getpass.getuser())
+        from contiple_tui.cli.console import run_console
+
+        return run_console(cfg, store, args.user or getpass.getuser(), args.service)
     finally:
         store.close()
 
@@ -246,277 +260,3 @@ def _opening_would_change(db_path: Path) -> bool:
     if len(header) < 100:
         return True
     return int.from_bytes(header[60:64], "big") < SCHEMA_VERSION
-
-
-def _console(cfg, store, login: str, service: str | None = None) -> int:
-    from contiple_tui.core.session import Session, resolve_user
-
-    user = resolve_user(store, login)
-    # --service must name one of the user's services; the shared config's ui.service is only a
-    # preference, ignored for people who are not in that service.
-    if service is None and cfg.service in _codes(store, user):
-        service = cfg.service
-    session = Session(store, user, service)
-    from contiple_tui.terminal import require_tty, run_app
-
-    require_tty()
-    from contiple_tui.app import ContipleApp  # textual is imported only now
-
-    app = ContipleApp(session=session, config=cfg)
-    code = run_app(app, mouse=cfg.mouse)
-    if code is not None:  # a signal, or the terminal went away (codes: contiple_tui/terminal.py)
-        return code
-    if app.exit_message:
-        print(f"{PROG}: {clean(app.exit_message)}", file=sys.stderr)
-        return 2
-    return app.return_code or 0  # 1 after a crash (Textual printed it), never 0
-
-
-def _codes(store, user) -> set[str]:
-    return {s.code for s in store.services.list() if s.id in user.service_ids}
-
-
-def _demo(args: argparse.Namespace, cfg) -> int:
-    from contiple_tui.core import demo
-    from contiple_tui.store import DB_FILENAME, Store, ensure_writable_dir
-
-    if args.callbacks < 0 or args.agents < 2:
-        print(f"{PROG}: {t('err.demo_counts')}", file=sys.stderr)
-        return 2
-    if not args.seed_only:  # refused before anything is created, reset, seeded or started
-        from contiple_tui.terminal import require_tty
-
-        require_tty()
-    demo_dir = cfg.data_dir / "demo"
-    ensure_writable_dir(demo_dir)
-    db_path = demo_dir / DB_FILENAME
-    if args.reset:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    store = Store(db_path)
-    keeper = None
-    try:
-        if not demo.is_seeded(store):
-            print(t("cli.demo.seeding", callbacks=f"{args.callbacks:,}"), file=sys.stderr, flush=True)
-            demo.seed(store, callbacks=args.callbacks, agents=args.agents)
-        if args.seed_only:
-            print(clean(db_path, None))
-            return 0
-        cfg.data_dir = demo_dir
-        if not args.cti_url:
-            # The demo is live: a simulated phone system in a process of its own (or the one already
-            # running), even when a real CTI is configured — the demo's sample people are not on a real
-            # phone system. It outlives this console; while this one runs it is restarted if it dies.
-            from contiple_tui.cti.embedded import Keeper, join_or_start
-
-            options = dict(arrival_scale=DEMO_ARRIVAL_SCALE, callback_rate=DEMO_CALLBACK_RATE, warmup_s=DEMO_WARMUP_S)
-            try:
-                cfg.cti_url = join_or_start(demo_dir, db_path, **options)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise ContipleError("err.sim_start", reason=str(exc)) from None
-            cfg.cti_token = None
-            keeper = Keeper(demo_dir, db_path, cfg.cti_url, **options)
-            keeper.start()
-        return _console(cfg, store, args.user or args.demo_user, args.service)
-    finally:
-        if keeper is not None:
-            keeper.stop()
-        store.close()
-
-
-DEMO_ARRIVAL_SCALE = 1.5  # a busy but believable day (about 70% answered), so numbers move
-DEMO_CALLBACK_RATE = 0.6  # most callers offered a callback take it: a newcomer sees requests arrive
-DEMO_WARMUP_S = 3 * 3600  # the demo's phone system has been running for three hours already
-
-
-def _cti_sim(args: argparse.Namespace, store) -> int:
-    import asyncio
-
-    from contiple_tui.cti.simulator import serve_from_store
-
-    def listening(port: int) -> None:
-        print(t("cli.cti_sim.listening", host=args.host, port=port), file=sys.stderr, flush=True)
-
-    options = dict(seed=args.seed, speed=args.speed, token=args.token, stats_file=args.stats_file,
-                   heartbeat_s=args.heartbeat)
-    try:
-        asyncio.run(serve_from_store(store.path, args.host, args.port, on_listening=listening, **options))
-    except OSError as exc:
-        raise ContipleError("err.port_in_use", host=args.host, port=args.port, reason=exc.strerror or str(exc)) from None
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
-def _wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
-    from contiple_tui.core import permissions
-    from contiple_tui.core.session import resolve_user
-
-    interval = args.interval if args.interval is not None else cfg.wallboard_interval
-    if not 1 <= interval <= 3600:
-        raise ContipleError("err.interval_invalid")
-    user = resolve_user(store, login)
-    services = [s for s in store.services.list() if permissions.may_view_wallboard(user, s)]
-    for code in args.board_services:
-        if code not in {s.code for s in services}:
-            raise ContipleError("err.not_member", service=code)
-    if args.board_services:
-        services = [s for s in services if s.code in args.board_services]
-    if not services:
-        raise ContipleError("wb.no_services")
-    url = cfg.cti_url
-    if not url:
-        from contiple_tui.cti.embedded import running_simulator_url
-
-        url = running_simulator_url(cfg.data_dir)
-    from contiple_tui.terminal import require_tty, run_app
-
-    require_tty()
-    from contiple_tui.cti.client import CtiClient
-    from contiple_tui.kiosk import WallboardApp
-
-    client = CtiClient(url, token=cfg.cti_token, user=login) if url else None
-    app = WallboardApp(store=store, client=client, services=services, config=cfg, view=args.view,
-                       interval=interval, kiosk=args.kiosk, per_service=args.per_service)
-    code = run_app(app, mouse=not args.kiosk and cfg.mouse)
-    if code is not None:
-        return code  # a signal or a hang-up
-    return app.return_code or 0  # 1 after a crash, never 0
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    # Every cell is plain text (never markup) without control characters: data from the store is shown
-    # as it is, and "[link=...]" or an escape sequence in a name stays inert.
-    table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
-    for header in headers:
-        table.add_column(Text(clean(header)), no_wrap=True)
-    for row in rows:
-        table.add_row(*(Text(clean(cell)) for cell in row))
-    # Never wrap or cut a listing: scripts and people read one row per line. The table is only as
-    # wide as its cells; the wide console just stops rich from squeezing it.
-    Console(highlight=False, width=10_000).print(table)
-
-
-def _users(args: argparse.Namespace, store) -> int:
-    from contiple_tui.core import directory
-
-    if args.action == "add":
-        user = directory.add_user(
-            store,
-            login=args.login,
-            name=args.name,
-            role=args.role,
-            perms=args.perm,
-            services=args.services,
-            cti_agent_id=args.cti_id,
-        )
-        print(clean(t("cli.users.added", login=user.login)))
-        return 0
-    if args.action in ("disable", "enable"):
-        directory.set_user_disabled(store, args.login, args.action == "disable")
-        print(clean(t(f"cli.users.{args.action}d", login=args.login)))
-        return 0
-    codes = {s.id: s.code for s in store.services.list()}
-    rows = [
-        (
-            u.login,
-            u.name,
-            t(f"role.{u.role}"),
-            ",".join(sorted(str(p) for p in u.perms)) or "-",
-            ",".join(codes[s] for s in u.service_ids),
-            u.cti_agent_id or "-",
-            t("state.disabled") if u.disabled else t("state.active"),
-        )
-        for u in store.users.list()
-    ]
-    _print_table([t(f"col.{c}") for c in ("login", "name", "role", "perms", "services", "cti_id", "state")], rows)
-    return 0
-
-
-def _services(args: argparse.Namespace, store) -> int:
-    from contiple_tui.core import directory
-
-    if args.action == "add":
-        service = directory.add_service(
-            store,
-            code=args.code,
-            name=args.name,
-            callback_enabled=not args.no_callback,
-            sms_enabled=not args.no_sms,
-            cti_enabled=not args.no_cti,
-            outbound_ticket_mode=args.outbound_ticket,
-            sl_threshold_s=args.sl_threshold,
-            timezone=args.timezone,
-            sender_numbers=args.sender,
-            ivr_routes=args.ivr,
-        )
-        print(clean(t("cli.services.added", code=service.code)))
-        return 0
-    yes, no = t("word.on"), t("word.off")
-    rows = [
-        (
-            s.code,
-            s.name,
-            yes if s.callback_enabled else no,
-            yes if s.sms_enabled else no,
-            yes if s.cti_enabled else no,
-            str(s.outbound_ticket_mode),
-            f"{s.sl_threshold_s}s",
-            s.timezone,
-            ",".join(s.sender_numbers) or "-",
-            ",".join(f"{r.code}={r.name}" for r in s.ivr_routes) or "-",
-        )
-        for s in store.services.list()
-    ]
-    cols = ("code", "name", "callback", "sms", "cti", "outbound", "sl", "tz", "senders", "ivr")
-    _print_table([t(f"col.{c}") for c in cols], rows)
-    return 0
-
-
-def _export(args: argparse.Namespace, cfg, store, login: str) -> int:
-    """export callbacks: every callback the user may see that matches the filters, for cron jobs."""
-    import re
-    from datetime import date
-
-    from contiple_tui.core import permissions
-    from contiple_tui.core.callbacks import CallbackQuery
-    from contiple_tui.core.models import CallbackStatus
-    from contiple_tui.core.session import resolve_user
-    from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
-    from contiple_tui.export import export_callbacks
-
-    def day(value: str | None) -> date | None:
-        if value is None:
-            return None
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError(value)
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValidationError("err.date_invalid", value=value) from None
-
-    query = CallbackQuery(date_from=day(args.date_from), date_to=day(args.date_to),
-                          status=CallbackStatus(args.status) if args.status else None)
-    if query.date_from and query.date_to and query.date_from > query.date_to:
-        raise ValidationError("err.date_range_reversed")
-    user = resolve_user(store, login)
-    mine = [s for s in store.services.list() if s.id in user.service_ids]
-    code = args.export_service or args.service
-    if code is not None:
-        if store.services.get_by_code(code) is None:
-            raise NotFound("err.service_unknown", service=code)
-        services = [s for s in mine if s.code == code]
-        if not services:
-            raise NotFound("err.not_member", service=code)
-    else:  # every service of the user's whose callbacks they may see
-        services = [s for s in mine if permissions.may_view_callbacks(user, s)]
-        if not services:
-            raise PermissionDenied(permissions.Action.VIEW_CALLBACKS)
-    path = Path(args.output).expanduser().absolute()
-    rows = export_callbacks(store, user, services, query, path, lang=cfg.lang)
-    print(clean(t("cli.export.done", path=path, rows=rows)))
-    return 0

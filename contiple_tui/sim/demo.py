@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from contiple_tui.core import directory
-from contiple_tui.core.models import CallbackStatus, IvrRoute, OutboundTicketMode, Perm, Role
+from contiple_tui.domain.models import CallbackStatus, IvrRoute, OutboundTicketMode, Perm, Role
 from contiple_tui.store import Store
 
 DAY = 86_400
@@ -114,7 +114,7 @@ def seed(
         )
     _seed_callbacks(store, rng, callbacks, now_s)
     if sms:
-        from contiple_tui.core.sms_demo import seed_sms  # Pillow only when seeding
+        from contiple_tui.sim.sms_demo import seed_sms  # Pillow only when seeding
 
         seed_sms(store, now_s)
 

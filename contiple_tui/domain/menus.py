@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from contiple_tui.core import permissions as p
-from contiple_tui.core.models import Service, User
+from contiple_tui.domain import permissions as p
+from contiple_tui.domain.models import Service, User
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ constant so it can follow the real service once known.
 
 Run by hand::
 
-    python -m contiple_tui.sms.nhn_server [--port 8899] [--app-key K] [--secret-key S] [--sender 0215441234 ...]
+    python -m contiple_tui.sim.nhn_server [--port 8899] [--app-key K] [--secret-key S] [--sender 0215441234 ...]
 """
 
 from __future__ import annotations
@@ -957,7 +957,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m contiple_tui.sms.nhn_server",
+        prog="python -m contiple_tui.sim.nhn_server",
         description="A local NHN Cloud SMS v3.0-compatible server (sends nothing anywhere).",
     )
     parser.add_argument("--host", default="127.0.0.1")

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from contiple_tui.core import sms
-from contiple_tui.core.models import Role
+from contiple_tui.domain.models import Role
 from contiple_tui.sms.gateway import SandboxGateway
-from contiple_tui.sms.images import check_image_bytes
-from contiple_tui.sms.rules import SendType
+from contiple_tui.domain.images import check_image_bytes
+from contiple_tui.domain.sms_rules import SendType
 
 TEMPLATES = {
     "cs": [

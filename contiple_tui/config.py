@@ -259,7 +259,7 @@ def load(
 ) -> Config:
     env = dict(os.environ if environ is None else environ)
     explicit = data_dir is not None
-    ddir = Path(data_dir).expanduser() if explicit else default_data_dir(env)
+    ddir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir(env)
     cfg_file = config_path(ddir, explicit, env)
     settings = read_file(cfg_file)
     _check_secret_mode(cfg_file, settings)

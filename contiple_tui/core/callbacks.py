@@ -179,7 +179,9 @@ def count(store: Store, user: User, service: Service, query: CallbackQuery) -> i
     return store.callbacks.count(service.id, _scope(user, service), query, lo, hi)
 
 
-def _build(row: tuple) -> Callback:
+def _build(row: tuple | None) -> Callback:
+    if row is None:  # read inside the write that just changed it: never gone
+        raise RuntimeError("callback vanished inside its own transaction")
     values = list(row)
     values[5] = bool(values[5])
     values[10] = CallbackStatus(values[10])
@@ -477,7 +479,8 @@ def processing_status(
     perm.require_view_processing_status(user, service)
     lo, hi = day_range(service, first, last)
     assert lo is not None and hi is not None
-    offset = int(datetime(first.year, first.month, first.day, tzinfo=ZoneInfo(service.timezone)).utcoffset().total_seconds())
+    start = datetime(first.year, first.month, first.day, tzinfo=ZoneInfo(service.timezone))
+    offset = int((start.utcoffset() or timedelta()).total_seconds())
     periods = [StatusRow(*row) for row in store.callbacks.status_by_period(service.id, lo, hi, offset, monthly)]
     users = {u.id: u for u in store.users.list()}
     agents = [

@@ -97,7 +97,7 @@ class CallbackDialer:
             if what.event is Event.OUTBOUND_CONNECTED:
                 cb.dial_answered(session.store, session.user, session.service, callback_id)
             elif what.event in (Event.OUTBOUND_FAILED, Event.OUTBOUND_ENDED):
-                self.calls.pop(call_id, None)
+                self.calls.pop(str(call_id), None)
                 cb.end_dial(session.store, session.user, session.service, callback_id)
                 if what.event is Event.OUTBOUND_FAILED:
                     reason = str(what.data.get("reason", ""))

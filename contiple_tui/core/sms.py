@@ -85,7 +85,7 @@ def template_tree(store: Store, user: User, service: Service) -> list[Category]:
 def usable_templates(store: Store, user: User, service: Service) -> list[tuple[Category, Category, Template]]:
     """For the composer: templates in use under categories in use, as (top, sub, template)."""
     perms.require_send_sms(user, service)
-    result = []
+    result: list[tuple[Category, Category, Template]] = []
     for top in store.sms.tree(service.id):
         if not top.in_use:
             continue

@@ -343,7 +343,7 @@ def decode_server(frame: str | bytes) -> ServerMessage | None:
     if kind == "event":
         seq = _count(raw.get("seq"))
         try:
-            event = Event(raw.get("event"))
+            event = Event(str(raw.get("event")))
         except ValueError:
             return None  # an event type from a newer server: ignored
         spec = EVENT_FIELDS[event]

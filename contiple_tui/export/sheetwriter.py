@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from os import PathLike
-from typing import IO, Self
+from typing import IO, Any, Self
 from xml.sax.saxutils import quoteattr
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet
@@ -162,7 +162,7 @@ class Workbook:
             index = self._styles[key] = len(self._styles)
         return index
 
-    def cell(self, value: object, style: int | None = None) -> Cell:
+    def cell(self, value: Any, style: int | None = None) -> Cell:  # Any: dispatched on its class below
         """The :class:`Cell` for ``value``: str, int, float, bool, date or naive datetime.
 
         ``style`` (from :meth:`style`) defaults to General, or to yyyy-mm-dd (hh:mm) for dates.
@@ -294,7 +294,7 @@ class Workbook:
         for sheet in self._sheets:
             with suppress(Exception):
                 sheet._out.close()
-        self._zip._writing = False  # a stream that failed to close still counts as open
+        self._zip._writing = False  # type: ignore[attr-defined]  # a stream that failed to close still counts as open
         with suppress(Exception):
             self._zip.close()
         if self._zip.fp is not None:  # close() failed before letting go of the file
@@ -405,7 +405,7 @@ class Worksheet:
         margin holds the row appended after the check (15 cells of Excel's longest text: 3 MB)."""
         return self._written + 4 * self._pending_chars > SHEET_BYTES
 
-    def append(self, values: Sequence[object], style: int | None = None) -> None:
+    def append(self, values: Sequence[Any], style: int | None = None) -> None:
         """Write the next row: a value per column from A (None: an empty cell).
 
         Values are :class:`Cell` (written as they are) or anything :meth:`Workbook.cell` takes,

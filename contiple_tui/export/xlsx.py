@@ -66,7 +66,7 @@ class ExportPathError(ValidationError):
     def message(self, lang: str | None = None) -> str:
         reason = self.params["reason"]
         name = errno.errorcode.get(self.errno or 0)
-        if self.errno == errno.ENOENT and Path(self.params["path"]).parent.is_dir():
+        if self.errno == errno.ENOENT and Path(str(self.params["path"])).parent.is_dir():
             name = None  # the folder is there (e.g. /proc): the system's own words are better
         key = f"export.reason.{name}"
         if name and t(key, lang) != key:

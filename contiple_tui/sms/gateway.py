@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from contiple_tui.errors import ContipleError
 from contiple_tui.domain.sms_rules import SendType
@@ -88,7 +89,7 @@ class SendUnknown(GatewayError):
 
     exit_code = 3
 
-    def __init__(self, key: str, /, **params: object) -> None:
+    def __init__(self, key: str, /, **params: Any) -> None:
         super().__init__(key, maybe_sent=True, **params)
 
 

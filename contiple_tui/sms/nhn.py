@@ -387,7 +387,7 @@ class NhnGateway(Gateway):
     def _scrub(self, text: str) -> str:
         """``text`` without the keys, also as they read quoted in a URL or escaped in a repr (h11 names
         an illegal header value as ``b'...'``)."""
-        forms = set()
+        forms: set[str] = set()
         for secret in (self._secret_key, self._app_key):
             if secret:
                 forms.update((secret, quote(secret, safe=""), repr(secret)[1:-1],

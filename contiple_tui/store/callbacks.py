@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from contiple_tui.domain.models import CallbackStatus
-from contiple_tui.store.connection import Database, _split_sql
+from contiple_tui.store.connection import Database, _split_sql, inserted_id
 from contiple_tui.store.migrations import REBUILD_DERIVED
 
 CALLBACK_INSERT_COLUMNS = (
@@ -76,7 +76,8 @@ def phone_digits(query: CallbackQuery) -> str:
 
 def _where(service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None, hi: int | None,
            sparse: bool = False):
-    clauses, args = ["service_id = ?"], [service_id]
+    clauses: list[str] = ["service_id = ?"]
+    args: list[object] = [service_id]
     if assignee_scope is not None:
         clauses.append("assignee_id = ?")
         args.append(assignee_scope)
@@ -235,7 +236,7 @@ class CallbackRepo:
             "ivr_route, requested_at, last_requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (service_id, request_id, phone, name, int(valid), ivr_route, at, at),
         )
-        return cur.lastrowid
+        return inserted_id(cur)
 
     def record_request(self, conn: sqlite3.Connection, service_id: int, request_id: str, callback_id: int,
                        at: int) -> None:
@@ -294,9 +295,9 @@ class CallbackRepo:
         first_day = 0 if lo is None else -(-lo // DAY_S)
         end_day = None if hi is None else hi // DAY_S
         if end_day is not None and end_day <= first_day:  # within one UTC day: the index alone
-            sql, args = self._count_sql(service_id, assignee_scope, query, lo, hi)
-            return conn.execute(sql, args).fetchone()[0]
-        where, args = "service_id = ? AND day >= ?", [service_id, first_day]
+            return conn.execute(*self._count_sql(service_id, assignee_scope, query, lo, hi)).fetchone()[0]
+        where = "service_id = ? AND day >= ?"
+        args: list[object] = [service_id, first_day]
         if end_day is not None:
             where += " AND day < ?"
             args.append(end_day)
@@ -310,7 +311,7 @@ class CallbackRepo:
         if lo is not None and lo < first_day * DAY_S:
             sql, args = self._count_sql(service_id, assignee_scope, query, lo, first_day * DAY_S)
             total += conn.execute(sql, args).fetchone()[0]
-        if end_day is not None and end_day * DAY_S < hi:
+        if end_day is not None and hi is not None and end_day * DAY_S < hi:
             sql, args = self._count_sql(service_id, assignee_scope, query, end_day * DAY_S, hi)
             total += conn.execute(sql, args).fetchone()[0]
         return total
@@ -452,7 +453,7 @@ class CallbackRepo:
             "creator_id, callback_id, created_at) VALUES (?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?)",
             (service_id, direction, phone, name, subject, memo, creator, callback_id, now),
         )
-        return cur.lastrowid
+        return inserted_id(cur)
 
     def tickets_for(self, callback_id: int) -> list[tuple]:
         with self._db.read() as conn:

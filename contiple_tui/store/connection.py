@@ -338,6 +338,14 @@ class ChangeWatcher:
         self._conn.close()
 
 
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The rowid of the row an INSERT just added (always set after a successful INSERT)."""
+    rowid = cur.lastrowid
+    if rowid is None:
+        raise RuntimeError("no row was inserted")
+    return rowid
+
+
 def ensure_writable_dir(path: Path) -> None:
     """Create the data directory if needed and prove we can write there."""
     try:

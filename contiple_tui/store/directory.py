@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from contiple_tui.domain.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
-from contiple_tui.store.connection import Database
+from contiple_tui.store.connection import Database, inserted_id
 
 _SERVICE_COLS = (
     "id, code, name, callback_enabled, sms_enabled, cti_enabled, outbound_ticket_mode, "
@@ -111,7 +111,7 @@ class ServiceRepo:
                 thresholds.wait_crit_s,
             ),
         )
-        sid = cur.lastrowid
+        sid = inserted_id(cur)
         conn.executemany(
             "INSERT INTO sender_numbers (service_id, number, position) VALUES (?, ?, ?)",
             [(sid, number, i) for i, number in enumerate(sender_numbers)],
@@ -211,7 +211,7 @@ class UserRepo:
                 int(time.time()),
             ),
         )
-        uid = cur.lastrowid
+        uid = inserted_id(cur)
         conn.executemany(
             "INSERT INTO user_services (user_id, service_id) VALUES (?, ?)",
             [(uid, sid) for sid in service_ids],

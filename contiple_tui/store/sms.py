@@ -16,7 +16,7 @@ from contiple_tui.domain.sms_models import (
 )
 from contiple_tui.domain.queries import HistoryFilter
 from contiple_tui.domain.sms_rules import SendType
-from contiple_tui.store.connection import Database
+from contiple_tui.store.connection import Database, inserted_id
 
 _TEMPLATE_COLUMNS = (
     "t.id, t.service_id, t.category_id, t.name, t.description, t.send_type, t.in_use, t.editable, "
@@ -74,12 +74,12 @@ class SmsRepo:
             if cat.parent_id is not None and cat.parent_id in by_id:
                 by_id[cat.parent_id].children.append(cat)
         for row in rows:
-            cat = by_id.get(row[2])
-            if cat is None:
+            owner = by_id.get(row[2])
+            if owner is None:
                 continue
-            parent = by_id.get(cat.parent_id) if cat.parent_id is not None else None
-            effective = bool(row[6]) and cat.in_use and (parent is None or parent.in_use)
-            cat.templates.append(_template(row, images.get(row[0], ()), effective))
+            parent = by_id.get(owner.parent_id) if owner.parent_id is not None else None
+            effective = bool(row[6]) and owner.in_use and (parent is None or parent.in_use)
+            owner.templates.append(_template(row, images.get(row[0], ()), effective))
         return top
 
     @staticmethod
@@ -110,7 +110,7 @@ class SmsRepo:
             "INSERT INTO sms_categories (service_id, parent_id, name, in_use, created_at) VALUES (?, ?, ?, ?, ?)",
             (service_id, parent_id, name, int(in_use), now),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     def update_category(self, conn: sqlite3.Connection, category_id: int, name: str, in_use: bool) -> None:
         conn.execute("UPDATE sms_categories SET name = ?, in_use = ? WHERE id = ?", (name, int(in_use), category_id))
@@ -150,7 +150,7 @@ class SmsRepo:
                 "service_id, category_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*values, service_id, category_id, now, now),
             )
-            template_id = int(cur.lastrowid)
+            template_id = inserted_id(cur)
         else:
             conn.execute(
                 "UPDATE sms_templates SET name = ?, description = ?, send_type = ?, in_use = ?, editable = ?, "
@@ -181,7 +181,7 @@ class SmsRepo:
             (service_id, user_id, template_id, template_name, str(send_type), sender_no, title, body, reserved_for,
              now, gateway, grouping_key, len(recipients), recipients[0]),
         )
-        message_id = int(cur.lastrowid)
+        message_id = inserted_id(cur)
         conn.executemany(
             "INSERT INTO sms_recipients (message_id, recipient_no, state, updated_at) VALUES (?, ?, 'pending', ?)",
             [(message_id, no, now) for no in recipients],
@@ -305,7 +305,8 @@ class SmsRepo:
 
     @staticmethod
     def _where(service_id: int, f: HistoryFilter) -> tuple[str, list]:
-        clauses, args = ["m.service_id = ?"], [service_id]
+        clauses: list[str] = ["m.service_id = ?"]
+        args: list[object] = [service_id]
         if f.user_id is not None:
             clauses.append("m.user_id = ?")
             args.append(f.user_id)

@@ -21,8 +21,15 @@ def log(*args: object) -> None:
     print(*args, file=sys.stderr, flush=True)
 
 
-def emit(bench: str, value: float, target: float, baseline: float | None, *, unit: str = "s",
-         higher_is_better: bool = False) -> None:
+def emit(
+    bench: str,
+    value: float,
+    target: float,
+    baseline: float | None,
+    *,
+    unit: str = "s",
+    higher_is_better: bool = False,
+) -> None:
     """One result line. `higher_is_better` adds "better": "higher" (run.py then checks value >= target)."""
     line = {
         "bench": bench,
@@ -54,8 +61,9 @@ def bench_env(data_dir: str) -> dict[str, str]:
 def timed_run(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float = 600) -> tuple[float, str]:
     """Run cmd to completion; return (wall seconds, stdout). Raises if it fails."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         log(f"command failed (exit {proc.returncode}): {cmd}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
@@ -76,8 +84,21 @@ def short_mode() -> bool:
 
 def seed_demo(tmp: str, env: dict[str, str]) -> str:
     """Seed the demo store (100 callbacks; services cs/sales/care, user `tv`); returns its data dir."""
-    timed_run([sys.executable, "-m", "contiple_tui", "--data-dir", tmp, "demo", "--seed-only", "--callbacks", "100"],
-              env=env, cwd=tmp)
+    timed_run(
+        [
+            sys.executable,
+            "-m",
+            "contiple_tui",
+            "--data-dir",
+            tmp,
+            "demo",
+            "--seed-only",
+            "--callbacks",
+            "100",
+        ],
+        env=env,
+        cwd=tmp,
+    )
     return os.path.join(tmp, "demo")
 
 
@@ -101,8 +122,15 @@ class SimProcess:
 
         A restart reuses the port of the first start. `extra`: more helper options for this start."""
         cmd = self.cmd + (["--port", str(self.port)] if self.port is not None else []) + (extra or [])
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.cwd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            env=self.env,
+            cwd=self.cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         first = _readline_with_timeout(self.proc, timeout)
         self.listening_at = time.monotonic()
         try:
@@ -110,7 +138,7 @@ class SimProcess:
             self.port, self.epoch = hello["port"], hello.get("epoch")
         except (ValueError, KeyError, TypeError):
             log(f"FAIL: simulator process did not report a port: {first!r} (exit {self.proc.poll()})")
-            raise SystemExit(1)
+            raise SystemExit(1) from None
         threading.Thread(target=self._read, args=(self.proc, on_status), daemon=True).start()
         return self.port
 
@@ -184,8 +212,16 @@ class PtyProc:
         env = dict(env, TERM="xterm-256color", LANG="C.UTF-8")
         env.pop("COLUMNS", None)
         env.pop("LINES", None)
-        self.proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
-                                     start_new_session=True, close_fds=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            close_fds=True,
+        )
         os.close(slave)
         self.master = master
         self.total = 0  # bytes read from the master so far
@@ -284,8 +320,11 @@ class CodeState:
         now = _source_hashes()
         changed = sorted(p for p in self.hashes.keys() | now.keys() if self.hashes.get(p) != now.get(p))
         if changed:
-            log(f"WARNING: product source changed during this run ({self.fingerprint} -> {_digest(now)}): "
-                f"{', '.join(changed)}; the figures may mix two versions if those files are on the measured path")
+            log(
+                f"WARNING: product source changed during this run ({self.fingerprint} -> {_digest(now)}): "
+                f"{', '.join(changed)}; the figures may mix two versions if those files are on the measured "
+                "path"
+            )
         else:
             log(f"product source fingerprint {self.fingerprint} (unchanged during the run)")
 
@@ -315,6 +354,8 @@ class OtherLoad:
     def report(self, what: str, own_cpu_seconds: float) -> float:
         wall = time.monotonic() - self.t0
         other = (machine_cpu() - self.busy0 - own_cpu_seconds) / wall
-        log(f"{what}: other processes kept {max(other, 0.0):.2f} of {os.cpu_count()} cores busy on average "
-            f"(our own processes: {own_cpu_seconds / wall:.2f})")
+        log(
+            f"{what}: other processes kept {max(other, 0.0):.2f} of {os.cpu_count()} cores busy on average "
+            f"(our own processes: {own_cpu_seconds / wall:.2f})"
+        )
         return other

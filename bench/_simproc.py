@@ -56,11 +56,24 @@ async def main(args: argparse.Namespace) -> None:
         directory = load_directory(store)
     finally:
         store.close()
-    sim = Simulator(directory, seed=args.seed, speed=1.0, heartbeat_s=args.heartbeat,
-                    arrival_scale=args.arrival_scale, max_client_queue=args.max_queue,
-                    callback_rate=args.callback_rate, warmup_s=args.warmup)
-    state = {"burst_events": 0, "late_ticks": 0, "skipped_ticks": 0, "bursting": True, "callbacks": 0,
-             "burst_callbacks": 0}
+    sim = Simulator(
+        directory,
+        seed=args.seed,
+        speed=1.0,
+        heartbeat_s=args.heartbeat,
+        arrival_scale=args.arrival_scale,
+        max_client_queue=args.max_queue,
+        callback_rate=args.callback_rate,
+        warmup_s=args.warmup,
+    )
+    state = {
+        "burst_events": 0,
+        "late_ticks": 0,
+        "skipped_ticks": 0,
+        "bursting": True,
+        "callbacks": 0,
+        "burst_callbacks": 0,
+    }
     broadcast = sim._broadcast
 
     def counting_broadcast(events: list[dict]) -> None:  # counts the callback requests that go out
@@ -111,11 +124,21 @@ async def main(args: argparse.Namespace) -> None:
 
     async def status() -> None:
         while True:
-            out({"wall": time.time(), "seq": sim.engine.seq, "burst_events": state["burst_events"],
-                 "offset_ms": round((time.time() - sim.clock.now()) * 1000, 3), "clients": sim.client_count,
-                 "dropped": sim.dropped_clients, "late_ticks": state["late_ticks"], "queued": queued(),
-                 "skipped_ticks": state["skipped_ticks"], "callbacks": state["callbacks"],
-                 "burst_callbacks": state["burst_callbacks"]})
+            out(
+                {
+                    "wall": time.time(),
+                    "seq": sim.engine.seq,
+                    "burst_events": state["burst_events"],
+                    "offset_ms": round((time.time() - sim.clock.now()) * 1000, 3),
+                    "clients": sim.client_count,
+                    "dropped": sim.dropped_clients,
+                    "late_ticks": state["late_ticks"],
+                    "queued": queued(),
+                    "skipped_ticks": state["skipped_ticks"],
+                    "callbacks": state["callbacks"],
+                    "burst_callbacks": state["burst_callbacks"],
+                }
+            )
             await asyncio.sleep(1.0)
 
     async def bursts() -> None:
@@ -165,9 +188,17 @@ if __name__ == "__main__":
     parser.add_argument("--arrival-scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-queue", type=int, default=10_000)
-    parser.add_argument("--callback-rate", type=float, default=CALLBACK_TAKE_RATE,
-                        help="share of callers offered a callback who take it")
+    parser.add_argument(
+        "--callback-rate",
+        type=float,
+        default=CALLBACK_TAKE_RATE,
+        help="share of callers offered a callback who take it",
+    )
     parser.add_argument("--warmup", type=float, default=0.0, help="simulated seconds run before listening")
-    parser.add_argument("--max-backlog", type=int, default=None,
-                        help="skip ticks while no client is connected or a client has more frames queued")
+    parser.add_argument(
+        "--max-backlog",
+        type=int,
+        default=None,
+        help="skip ticks while no client is connected or a client has more frames queued",
+    )
     asyncio.run(main(parser.parse_args()))

@@ -1,4 +1,5 @@
-"""Shared set-up of bench_assign.py and bench_split_crash.py: a store with 10,000 fresh callbacks and 50 agents.
+"""Shared set-up of bench_assign.py and bench_split_crash.py: a store with 10,000 fresh callbacks and 50
+agents.
 
 Not a benchmark (run.py does not list it). Builds, untimed, a template database once; each timed or killed
 run then works on its own copy of the file, so every run starts from the same state.
@@ -45,8 +46,8 @@ def build_template(folder: Path, n_callbacks: int = N_CALLBACKS, n_agents: int =
     10,000 intakes take 20-40 s here and get slower with every callback. The split does not read what
     intake adds besides the callback row (callback_requests)."""
     from contiple_tui.core import directory
-    from contiple_tui.sim import demo
     from contiple_tui.domain.models import Perm, Role
+    from contiple_tui.sim import demo
     from contiple_tui.store import DB_FILENAME, Store
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -56,8 +57,14 @@ def build_template(folder: Path, n_callbacks: int = N_CALLBACKS, n_agents: int =
         start = time.perf_counter()
         demo.seed(store, callbacks=100, agents=12)
         agents = [
-            directory.add_user(store, login=f"split{n:02d}", name=f"분배상담원{n:02d}", role=Role.AGENT,
-                               perms=[Perm.PHONE], services=[SERVICE]).id
+            directory.add_user(
+                store,
+                login=f"split{n:02d}",
+                name=f"분배상담원{n:02d}",
+                role=Role.AGENT,
+                perms=[Perm.PHONE],
+                services=[SERVICE],
+            ).id
             for n in range(n_agents)
         ]
         service = store.services.get_by_code(SERVICE)
@@ -65,15 +72,37 @@ def build_template(folder: Path, n_callbacks: int = N_CALLBACKS, n_agents: int =
 
         def load(conn) -> list[int]:
             first = store.callbacks.max_id(conn) + 1
-            rows = [(first + i, service.id, f"split-{i}", f"0109{i:07d}", None, None, now - i, now - i, 1,
-                     "unassigned", None, None, None, 0, None, None, None) for i in range(n_callbacks)]
+            rows = [
+                (
+                    first + i,
+                    service.id,
+                    f"split-{i}",
+                    f"0109{i:07d}",
+                    None,
+                    None,
+                    now - i,
+                    now - i,
+                    1,
+                    "unassigned",
+                    None,
+                    None,
+                    None,
+                    0,
+                    None,
+                    None,
+                    None,
+                )
+                for i in range(n_callbacks)
+            ]
             store.callbacks.bulk_insert(conn, rows, [])
             return [row[0] for row in rows]
 
         ids = store.db.run_write(load)
         store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        log(f"template store: {n_agents} agents, {n_callbacks:,} callbacks (bulk insert) "
-            f"in {time.perf_counter() - start:.1f} s (not timed)")
+        log(
+            f"template store: {n_agents} agents, {n_callbacks:,} callbacks (bulk insert) "
+            f"in {time.perf_counter() - start:.1f} s (not timed)"
+        )
     finally:
         store.close()
     return SplitTemplate(path, ids, agents)

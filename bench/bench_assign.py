@@ -30,14 +30,7 @@ import time
 from pathlib import Path
 
 from _common import CodeState, emit, log, median, short_mode
-from _split_setup import (
-    ADMIN,
-    SERVICE,
-    build_template,
-    clean_environ,
-    copy_store,
-    load_average,
-)
+from _split_setup import ADMIN, SERVICE, build_template, clean_environ, copy_store, load_average
 
 TARGET = 0.5
 
@@ -55,19 +48,32 @@ def timed_split(db: Path, ids: list[int], agents: list[int]) -> float:
         elapsed = time.perf_counter() - start
         conn = store.db.conn
         marks = ",".join("?" * len(agents))
-        per_agent = dict(conn.execute(
-            "SELECT assignee_id, count(*) FROM callbacks WHERE status = 'assigned' AND assigned_by = ? "
-            f"AND assignee_id IN ({marks}) GROUP BY assignee_id", (admin.id, *agents)
-        ).fetchall())
-        history = conn.execute("SELECT count(*) FROM callback_history WHERE action = 'assign' AND actor_id = ? "
-                               f"AND to_user IN ({marks})", (admin.id, *agents)).fetchone()[0]
+        per_agent = dict(
+            conn.execute(
+                "SELECT assignee_id, count(*) FROM callbacks WHERE status = 'assigned' AND assigned_by = ? "
+                f"AND assignee_id IN ({marks}) GROUP BY assignee_id",
+                (admin.id, *agents),
+            ).fetchall()
+        )
+        history = conn.execute(
+            "SELECT count(*) FROM callback_history WHERE action = 'assign' AND actor_id = ? "
+            f"AND to_user IN ({marks})",
+            (admin.id, *agents),
+        ).fetchone()[0]
     finally:
         store.close()
     share = len(ids) // len(agents)
-    if result.count != len(ids) or result.skipped or set(per_agent.values()) != {share} \
-            or len(per_agent) != len(agents) or history != len(ids):
-        log(f"FAIL: split assigned {result.count}, skipped {len(result.skipped)}, per agent "
-            f"{sorted(set(per_agent.values()))} over {len(per_agent)} agents, {history} history rows")
+    if (
+        result.count != len(ids)
+        or result.skipped
+        or set(per_agent.values()) != {share}
+        or len(per_agent) != len(agents)
+        or history != len(ids)
+    ):
+        log(
+            f"FAIL: split assigned {result.count}, skipped {len(result.skipped)}, per agent "
+            f"{sorted(set(per_agent.values()))} over {len(per_agent)} agents, {history} history rows"
+        )
         raise SystemExit(1)
     return elapsed
 
@@ -85,17 +91,24 @@ def timed_bare_update(db: Path, ids: list[int], agents: list[int], *, per_row: b
         start = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         if per_row:
-            conn.executemany("UPDATE callbacks SET status = 'assigned', assignee_id = ?, assigned_by = ?, "
-                             "assigned_at = ? WHERE id = ?", rows)
+            conn.executemany(
+                "UPDATE callbacks SET status = 'assigned', assignee_id = ?, assigned_by = ?, "
+                "assigned_at = ? WHERE id = ?",
+                rows,
+            )
         else:
             conn.execute("CREATE TEMP TABLE bare_plan (id INTEGER PRIMARY KEY, agent INTEGER NOT NULL)")
             conn.executemany("INSERT INTO temp.bare_plan (id, agent) VALUES (?, ?)", plan)
-            conn.execute("UPDATE callbacks SET status = 'assigned', assignee_id = p.agent, assigned_by = ?, "
-                         "assigned_at = ? FROM temp.bare_plan AS p WHERE callbacks.id = p.id", (admin_id, now))
+            conn.execute(
+                "UPDATE callbacks SET status = 'assigned', assignee_id = p.agent, assigned_by = ?, "
+                "assigned_at = ? FROM temp.bare_plan AS p WHERE callbacks.id = p.id",
+                (admin_id, now),
+            )
         conn.execute("COMMIT")
         elapsed = time.perf_counter() - start
-        changed = conn.execute("SELECT count(*) FROM callbacks WHERE status = 'assigned' AND assigned_at = ?",
-                               (now,)).fetchone()[0]
+        changed = conn.execute(
+            "SELECT count(*) FROM callbacks WHERE status = 'assigned' AND assigned_at = ?", (now,)
+        ).fetchone()[0]
     finally:
         store.close()
     if changed < len(ids):
@@ -114,16 +127,28 @@ def main() -> int:
         runs = 3 if short_mode() else 5
         splits, bare, per_row = [], [], []
         for i in range(runs):  # interleaved, so drift in machine load hits all alike
-            splits.append(timed_split(copy_store(template, tmp / "run"), template.callback_ids, template.agent_ids))
-            bare.append(timed_bare_update(copy_store(template, tmp / "run"), template.callback_ids,
-                                          template.agent_ids))
-            per_row.append(timed_bare_update(copy_store(template, tmp / "run"), template.callback_ids,
-                                             template.agent_ids, per_row=True))
-            log(f"run {i + 1}: assign_equal {splits[-1]:.3f} s, bare UPDATE {bare[-1]:.3f} s, "
-                f"per-row UPDATEs (diagnostic) {per_row[-1]:.3f} s")
-        log(f"assign_equal: median {median(splits):.3f} s, min {min(splits):.3f}, max {max(splits):.3f}; "
+            splits.append(
+                timed_split(copy_store(template, tmp / "run"), template.callback_ids, template.agent_ids)
+            )
+            bare.append(
+                timed_bare_update(
+                    copy_store(template, tmp / "run"), template.callback_ids, template.agent_ids
+                )
+            )
+            per_row.append(
+                timed_bare_update(
+                    copy_store(template, tmp / "run"), template.callback_ids, template.agent_ids, per_row=True
+                )
+            )
+            log(
+                f"run {i + 1}: assign_equal {splits[-1]:.3f} s, bare UPDATE {bare[-1]:.3f} s, "
+                f"per-row UPDATEs (diagnostic) {per_row[-1]:.3f} s"
+            )
+        log(
+            f"assign_equal: median {median(splits):.3f} s, min {min(splits):.3f}, max {max(splits):.3f}; "
             f"bare UPDATE: median {median(bare):.3f} s, min {min(bare):.3f}, max {max(bare):.3f}; "
-            f"per-row UPDATEs: median {median(per_row):.3f} s")
+            f"per-row UPDATEs: median {median(per_row):.3f} s"
+        )
         log(f"load average {load_average()}")
         emit("assign_equal_10k", median(splits), TARGET, median(bare))
         code.check()

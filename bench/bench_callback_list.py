@@ -1,4 +1,5 @@
-"""Callback list (1-2) with 1,000,000 callbacks: first rows, page down, filter changes, console memory (issues 4
+"""Callback list (1-2) with 1,000,000 callbacks: first rows, page down, filter changes, console memory (issues
+4
 and 10), alone and while 20 other consoles are open on the same host.
 
 Set-up, untimed: `python -m contiple_tui --data-dir TMP demo --seed-only --callbacks 1000000` once (100,000
@@ -12,7 +13,8 @@ the admin's first service, and about 62 % of them in the list's default period (
     removed) holds the column header "Requested" followed by a first row's request time (`MM-DD hh:mm`):
     the moment the chunk holding it was read from the pty. The status line "1–100 of N" is timed too (on
     stderr), and the filter choices (Selects, mounted once the first rows are drawn) until the last of them,
-    "Assigned by: all", is written (on stderr). Median of 5 console starts (3 with BENCH_SHORT=1); each start is a fresh process, so the list
+    "Assigned by: all", is written (on stderr). Median of 5 console starts (3 with BENCH_SHORT=1); each start
+    is a fresh process, so the list
     view is composed anew every time.
     Baseline: a plain Textual DataTable (8 columns) loaded with 100,000 rows in `run_test(size=(120, 40))`
     in its own process: `add_rows` of 100,000 prebuilt tuples, then `await pilot.pause()` (until the process
@@ -102,6 +104,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 from _common import (
@@ -138,7 +141,9 @@ KEY_GAP_S = 0.15
 OTHER_CONSOLES = 20
 OTHER_LOGINS = ["admin"] + [f"agent{i:02d}" for i in range(1, 13)]
 
-ANSI = re.compile(rb"\x1b(?:\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78DEHMNOZc])")
+ANSI = re.compile(
+    rb"\x1b(?:\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78DEHMNOZc])"
+)
 FIRST_ROW = re.compile(r"Requested.*?\d\d-\d\d \d\d:\d\d", re.DOTALL)
 FILTERS_DRAWN = re.compile(r"Assigned by")  # the admin's last filter choice: the view is complete
 
@@ -360,16 +365,22 @@ class Screen:
             self.y = min(max(arg(0, 1) - 1, 0), self.rows - 1)
         elif final == "J":
             mode = arg(0, 0)
-            lines = range(self.rows) if mode in (2, 3) else (range(self.y, self.rows) if mode == 0 else
-                                                             range(0, self.y + 1))
+            lines = (
+                range(self.rows)
+                if mode in (2, 3)
+                else (range(self.y, self.rows) if mode == 0 else range(0, self.y + 1))
+            )
             for y in lines:
                 self.cells[y] = [" "] * self.cols
                 self.written.add(y)
         elif final == "K":
             mode = arg(0, 0)
             row = self.cells[self.y]
-            span = range(self.x, self.cols) if mode == 0 else (range(0, self.x + 1) if mode == 1 else
-                                                                 range(self.cols))
+            span = (
+                range(self.x, self.cols)
+                if mode == 0
+                else (range(0, self.x + 1) if mode == 1 else range(self.cols))
+            )
             for x in span:
                 row[x] = " "
             self.written.add(self.y)
@@ -400,7 +411,7 @@ class Screen:
         rows = [y for y in range(header + 1, status) if REQUEST_TIME.search(self.line(y))]
         if not rows or len(rows) > int(last.replace(",", "")):
             return False
-        return all(digits in re.sub(r"\D", "", grid[y][phone_x:phone_x + 13]) for y in rows)
+        return all(digits in re.sub(r"\D", "", grid[y][phone_x : phone_x + 13]) for y in rows)
 
 
 # -- one console in a pty ------------------------------------------------------------------------------
@@ -454,8 +465,9 @@ def type_phone(p: RecordingPty, screen: Screen, digits: str) -> float | None:
     return None
 
 
-def pty_run(data_dir: str, env: dict[str, str], *, page: bool, simulator: bool = True,
-            typed: list[str] | None = None) -> dict:
+def pty_run(
+    data_dir: str, env: dict[str, str], *, page: bool, simulator: bool = True, typed: list[str] | None = None
+) -> dict:
     """One console start: open the list (and page, and type phone numbers, when asked). Times in seconds;
     RSS in MB.
 
@@ -478,7 +490,9 @@ def pty_run(data_dir: str, env: dict[str, str], *, page: bool, simulator: bool =
         status_at = p.when(since, status_pattern(1, 100), 60)
         filters_at = p.when(since, FILTERS_DRAWN, 60)
         if rows_at is None or status_at is None or filters_at is None:
-            log(f"FAIL: the callback list did not show rows and filters within 60 s: {p.screen_tail(since)!r}")
+            log(
+                f"FAIL: the callback list did not show rows and filters within 60 s: {p.screen_tail(since)!r}"
+            )
             raise SystemExit(1)
         out["first_rows"], out["status_line"], out["filters"] = rows_at - t0, status_at - t0, filters_at - t0
         if page:
@@ -502,8 +516,12 @@ def pty_run(data_dir: str, env: dict[str, str], *, page: bool, simulator: bool =
             with open(f"/proc/{p.proc.pid}/status") as f:
                 hwm = next(line for line in f if line.startswith("VmHWM:"))
             out["hwm"] = int(hwm.split()[1]) * 1024 / 1e6
-            children = subprocess.run(["ps", "-o", "pid=,rss=,args=", "--ppid", str(p.proc.pid)],
-                                      capture_output=True, text=True, check=False).stdout.strip()
+            children = subprocess.run(
+                ["ps", "-o", "pid=,rss=,args=", "--ppid", str(p.proc.pid)],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
             out["children"] = children
         if typed:
             screen = Screen(*SIZE)
@@ -512,8 +530,10 @@ def pty_run(data_dir: str, env: dict[str, str], *, page: bool, simulator: bool =
                 for digits in typed:
                     took = type_phone(p, screen, digits)
                     if took is None:
-                        log(f"FAIL: the rows for the typed phone part {digits} did not show within 30 s: "
-                            f"{[screen.line(y) for y in range(SIZE[1])]!r}")
+                        log(
+                            f"FAIL: the rows for the typed phone part {digits} did not show within 30 s: "
+                            f"{[screen.line(y) for y in range(SIZE[1])]!r}"
+                        )
                         raise SystemExit(1)
                     log(f"  typed {digits} ({KEY_GAP_S} s a key): rows {took:.3f} s after the last key")
                     out["typed"].append(took)
@@ -533,8 +553,18 @@ class OtherConsoles:
 
     def _start(self, index: int) -> PtyProc:
         login = OTHER_LOGINS[index % len(OTHER_LOGINS)]
-        cmd = [sys.executable, "-m", "contiple_tui", "--data-dir", self.data_dir, "--lang", "en", "demo",
-               "--user", login]
+        cmd = [
+            sys.executable,
+            "-m",
+            "contiple_tui",
+            "--data-dir",
+            self.data_dir,
+            "--lang",
+            "en",
+            "demo",
+            "--user",
+            login,
+        ]
         console = PtyProc(cmd, env=self.env, cwd=self.data_dir, size=SIZE)
         self.consoles.append(console)
         return console
@@ -544,14 +574,17 @@ class OtherConsoles:
         t0 = time.perf_counter()
         first = self._start(0)
         if not first.wait_for(b"Contiple", 120):  # its simulator is up before its first paint
-            raise SystemExit(f"FAIL: the first other console did not paint within 120 s (exit {first.proc.poll()})")
+            raise SystemExit(
+                f"FAIL: the first other console did not paint within 120 s (exit {first.proc.poll()})"
+            )
         for index in range(1, self.count):
             self._start(index)
             time.sleep(0.2)
         for index, console in enumerate(self.consoles):
             if not console.wait_for(b"Contiple", 180):
-                raise SystemExit(f"FAIL: other console {index + 1} did not paint within 180 s "
-                                 f"(exit {console.proc.poll()})")
+                raise SystemExit(
+                    f"FAIL: other console {index + 1} did not paint within 180 s (exit {console.proc.poll()})"
+                )
         return time.perf_counter() - t0
 
     def cpu(self) -> float:
@@ -600,14 +633,15 @@ def run_baseline(tmp: str, env: dict[str, str]) -> dict:
 
 
 def default_query(store, service):
-    """The list's opening query: the last DEFAULT_DAYS days by the service's clock (the consoles' real one)."""
-    from datetime import datetime, timedelta, timezone
+    """The list's opening query: the last DEFAULT_DAYS days by the service's clock (the consoles' real
+    one)."""
+    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
     from contiple_tui.core import callbacks as cb
     from contiple_tui.screens.callback_list import DEFAULT_DAYS
 
-    today = datetime.now(timezone.utc).astimezone(ZoneInfo(service.timezone)).date()
+    today = datetime.now(UTC).astimezone(ZoneInfo(service.timezone)).date()
     return cb.CallbackQuery(date_from=today - timedelta(days=DEFAULT_DAYS - 1), date_to=today)
 
 
@@ -631,8 +665,9 @@ def full_number(db_path: Path) -> tuple[str, dict[str, float]]:
             rows = cb.search(store, admin, service, query, after=after, limit=100)
             for row in rows:
                 phone = row.customer_phone
-                if len(phone) == 11 and cb.count(store, admin, service, replace(query, phone=phone[:-1])) > \
-                        cb.count(store, admin, service, replace(query, phone=phone)):
+                if len(phone) == 11 and cb.count(
+                    store, admin, service, replace(query, phone=phone[:-1])
+                ) > cb.count(store, admin, service, replace(query, phone=phone)):
                     chosen = phone
                     break
             if chosen or len(rows) < 100:
@@ -640,16 +675,21 @@ def full_number(db_path: Path) -> tuple[str, dict[str, float]]:
             after = (rows[-1].requested_at, rows[-1].id)
         if chosen is None:
             chosen = rows[0].customer_phone
-            log(f"  no number whose last digit narrows the rows: typing {chosen} (its rows may equal the "
-                f"key before's)")
+            log(
+                f"  no number whose last digit narrows the rows: typing {chosen} (its rows may equal the "
+                f"key before's)"
+            )
         direct = {}
         for digits in TYPED_PTY + [chosen]:
             q = replace(query, phone=digits)
             t0 = time.perf_counter()
             cb.search(store, admin, service, q, limit=100)
             direct[digits] = time.perf_counter() - t0
-            log(f"  typed number {digits}: {cb.count(store, admin, service, q):,} callbacks in the default list; "
-                f"direct first-page search {direct[digits]:.4f} s")
+            log(
+                f"  typed number {digits}: {cb.count(store, admin, service, q):,} callbacks in the default "
+                "list; "
+                f"direct first-page search {direct[digits]:.4f} s"
+            )
         return chosen, direct
     finally:
         store.close()
@@ -657,32 +697,49 @@ def full_number(db_path: Path) -> tuple[str, dict[str, float]]:
 
 def pty_pass(tmp: str, env: dict[str, str], runs: int, typed: list[str], *, no_sim: bool, label: str) -> dict:
     """`runs` console starts (the last one pages and types), plus the no-simulator diagnostics if asked."""
-    load = lambda: " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+    def load() -> str:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
     pty, without = [], []
     for i in range(runs):
         last = i == runs - 1
         result = pty_run(tmp, env, page=last, typed=typed if last else None)
         pty.append(result)
-        log(f"{label} pty run {i + 1}: first rows {result['first_rows']:.3f} s, status line "
+        log(
+            f"{label} pty run {i + 1}: first rows {result['first_rows']:.3f} s, status line "
             f"{result['status_line']:.3f} s, every filter {result['filters']:.3f} s after Enter; "
-            f"load average {load()}")
+            f"load average {load()}"
+        )
         if no_sim and i < NO_SIM_RUNS:
             result = pty_run(tmp, env, page=False, simulator=False)
             without.append(result)
-            log(f"  without the demo simulator: first rows {result['first_rows']:.3f} s, status line "
-                f"{result['status_line']:.3f} s after Enter")
+            log(
+                f"  without the demo simulator: first rows {result['first_rows']:.3f} s, status line "
+                f"{result['status_line']:.3f} s after Enter"
+            )
     paged = pty[-1]
-    log(summary(f"{label} pty page down (keystroke to new status line)", paged["pages"])
-        + f", p95 {p95(paged['pages']):.3f}")
+    log(
+        summary(f"{label} pty page down (keystroke to new status line)", paged["pages"])
+        + f", p95 {p95(paged['pages']):.3f}"
+    )
     log(summary(f"{label} typed phone part, last key to rows", paged["typed"]))
     log(summary(f"{label} first rows after Enter", [r["first_rows"] for r in pty]))
     log(summary(f"{label} status line after Enter", [r["status_line"] for r in pty]))
     log(summary(f"{label} every filter drawn after Enter", [r["filters"] for r in pty]))
     if without:
-        log(summary("first rows after Enter without the demo simulator (diagnostic)",
-                    [r["first_rows"] for r in without]))
-    return {"first_rows": median([r["first_rows"] for r in pty]), "pages": paged["pages"],
-            "typed": paged["typed"], "paged": paged}
+        log(
+            summary(
+                "first rows after Enter without the demo simulator (diagnostic)",
+                [r["first_rows"] for r in without],
+            )
+        )
+    return {
+        "first_rows": median([r["first_rows"] for r in pty]),
+        "pages": paged["pages"],
+        "typed": paged["typed"],
+        "paged": paged,
+    }
 
 
 # -- in process ------------------------------------------------------------------------------------
@@ -704,7 +761,8 @@ async def wait_until(predicate, timeout: float, what: str) -> None:
 
 
 async def workers_done(app) -> None:
-    """Until the app's workers are done; one cancelled meanwhile (replaced by a newer one) is not a failure."""
+    """Until the app's workers are done; one cancelled meanwhile (replaced by a newer one) is not a
+    failure."""
     from textual.worker import WorkerCancelled, WorkerFailed
 
     for _ in range(50):
@@ -723,8 +781,8 @@ async def in_process(db_path: Path) -> dict:
     from contiple_tui import config
     from contiple_tui.app import ContipleApp
     from contiple_tui.core import callbacks as cb
-    from contiple_tui.domain.models import CallbackStatus
     from contiple_tui.core.session import Session, resolve_user
+    from contiple_tui.domain.models import CallbackStatus
     from contiple_tui.i18n import set_language
     from contiple_tui.screens.callback_list import DEBOUNCE_S
     from contiple_tui.store import Store
@@ -770,8 +828,10 @@ async def in_process(db_path: Path) -> dict:
 
             # pure SQL: the next 20 pages of the same query
             service, user = session.service, session.user
-            query = cb.CallbackQuery(date_from=date.fromisoformat(app.query_one("#cb-from", Input).value),
-                                     date_to=date.fromisoformat(app.query_one("#cb-to", Input).value))
+            query = cb.CallbackQuery(
+                date_from=date.fromisoformat(app.query_one("#cb-from", Input).value),
+                date_to=date.fromisoformat(app.query_one("#cb-to", Input).value),
+            )
             lo, hi = cb.day_range(service, query.date_from, query.date_to)
             last = list(table.rows_by_key.values())[-1]
             after = (last.requested_at, last.id)
@@ -796,8 +856,11 @@ async def in_process(db_path: Path) -> dict:
                 old_rows, old_line = table.rows_by_key, line.content
                 t0 = time.perf_counter()
                 widget.value = value
-                await wait_until(lambda: table.rows_by_key is not old_rows and line.content is not old_line,
-                                 60, f"the rows for {value!r}")
+                await wait_until(
+                    lambda: table.rows_by_key is not old_rows and line.content is not old_line,
+                    60,
+                    f"the rows for {value!r}",
+                )
                 rows_at = time.perf_counter() - t0
                 await wait_until(counted, 60, f"the total for {value!r}")
                 return rows_at, time.perf_counter() - t0
@@ -825,8 +888,10 @@ async def in_process(db_path: Path) -> dict:
                 direct = verify(cb.CallbackQuery(query.date_from, query.date_to, phone=digits), digits)
                 phone_sql.append(direct[0])
                 phone_sql_total.append(direct[1])
-                log(f"  phone filter {digits}: rows {rows_at:.3f} s, total {total_at:.3f} s "
-                    f"({status_text(app)[:40]}); direct search {direct[0]:.3f} s, +count {direct[1]:.3f} s")
+                log(
+                    f"  phone filter {digits}: rows {rows_at:.3f} s, total {total_at:.3f} s "
+                    f"({status_text(app)[:40]}); direct search {direct[0]:.3f} s, +count {direct[1]:.3f} s"
+                )
             await change(phone_input, "")  # back to no phone filter, untimed
 
             # typing, key by key at a person's pace (diagnostic; the pty figure is (c))
@@ -837,13 +902,20 @@ async def in_process(db_path: Path) -> dict:
                 t0 = time.perf_counter()
                 await pilot.pause(KEY_GAP_S)
             # (the last pause is part of the wait; the rows may have come during it)
-            await wait_until(lambda: table.rows_by_key
-                             and all(TYPED in c.customer_phone for c in table.rows_by_key.values()),
-                             60, f"the rows for typed {TYPED}")
+            await wait_until(
+                lambda: (
+                    table.rows_by_key and all(TYPED in c.customer_phone for c in table.rows_by_key.values())
+                ),
+                60,
+                f"the rows for typed {TYPED}",
+            )
             typed = time.perf_counter() - t0
             await wait_until(counted, 60, f"the total for typed {TYPED}")
-            log(f"  phone typed key by key ({TYPED}, {KEY_GAP_S} s apart): rows within {typed:.3f} s of the last "
-                f"key (debounce {DEBOUNCE_S} s; a poll after a {KEY_GAP_S} s pause)")
+            log(
+                f"  phone typed key by key ({TYPED}, {KEY_GAP_S} s apart): rows within {typed:.3f} s of the "
+                "last "
+                f"key (debounce {DEBOUNCE_S} s; a poll after a {KEY_GAP_S} s pause)"
+            )
             table.focus()
             await change(phone_input, "")  # back to no phone filter, untimed
 
@@ -859,11 +931,20 @@ async def in_process(db_path: Path) -> dict:
                 direct = verify(cb.CallbackQuery(query.date_from, query.date_to, status=wanted), value)
                 status_sql.append(direct[0])
                 status_sql_total.append(direct[1])
-                log(f"  status filter {value}: rows {rows_at:.3f} s, total {total_at:.3f} s "
-                    f"({status_text(app)[:40]}); direct search {direct[0]:.3f} s, +count {direct[1]:.3f} s")
-            out.update(phone=phone, phone_total=phone_total, phone_sql=phone_sql, phone_sql_total=phone_sql_total,
-                       status=status, status_total=status_total, status_sql=status_sql,
-                       status_sql_total=status_sql_total)
+                log(
+                    f"  status filter {value}: rows {rows_at:.3f} s, total {total_at:.3f} s "
+                    f"({status_text(app)[:40]}); direct search {direct[0]:.3f} s, +count {direct[1]:.3f} s"
+                )
+            out.update(
+                phone=phone,
+                phone_total=phone_total,
+                phone_sql=phone_sql,
+                phone_sql_total=phone_sql_total,
+                status=status,
+                status_total=status_total,
+                status_sql=status_sql,
+                status_sql_total=status_sql_total,
+            )
     finally:
         store.close()
     return out
@@ -877,18 +958,25 @@ def _safe_status(app) -> str:
 
 
 def own_cpu() -> float:
-    """CPU seconds of this process and of its children that have been waited for (the consoles, the baseline)."""
+    """CPU seconds of this process and of its children that have been waited for (the consoles, the
+    baseline)."""
     me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def summary(name: str, values: list[float]) -> str:
-    return f"{name}: median {median(values):.3f} s, min {min(values):.3f}, max {max(values):.3f} (n={len(values)})"
+    return (
+        f"{name}: median {median(values):.3f} s, min {min(values):.3f}, max {max(values):.3f} "
+        f"(n={len(values)})"
+    )
 
 
 def main() -> int:
     code = CodeState()
-    load = lambda: " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+    def load() -> str:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
     log(f"load average {load()}")
     tmp = tempfile.mkdtemp(prefix="contiple-bench-cblist-")
     others: OtherConsoles | None = None
@@ -899,31 +987,52 @@ def main() -> int:
                 del os.environ[key]
         os.environ["CONTIPLE_TUI_HOME"] = tmp
         count = 100_000 if short_mode() else 1_000_000
-        seed_time, _ = timed_run([sys.executable, "-m", "contiple_tui", "--data-dir", tmp, "demo", "--seed-only",
-                                  "--callbacks", str(count)], env=env, cwd=tmp, timeout=900)
+        seed_time, _ = timed_run(
+            [
+                sys.executable,
+                "-m",
+                "contiple_tui",
+                "--data-dir",
+                tmp,
+                "demo",
+                "--seed-only",
+                "--callbacks",
+                str(count),
+            ],
+            env=env,
+            cwd=tmp,
+            timeout=900,
+        )
         db_path = Path(tmp) / "demo" / "contiple.sqlite3"
         log(f"seeded {count:,} callbacks in {seed_time:.1f} s (not timed); load average {load()}")
         number, direct = full_number(db_path)
         typed = TYPED_PTY + [number]
 
         baseline = run_baseline(tmp, env)
-        log(f"baseline DataTable, 100,000 rows: add_rows + paint {baseline['seconds']:.3f} s, "
-            f"VmRSS {baseline['rss_mb']:.1f} MB")
+        log(
+            f"baseline DataTable, 100,000 rows: add_rows + paint {baseline['seconds']:.3f} s, "
+            f"VmRSS {baseline['rss_mb']:.1f} MB"
+        )
 
         runs = 3 if short_mode() else 5
         window, own = OtherLoad(), own_cpu()
         alone = pty_pass(tmp, env, runs, typed, no_sim=True, label="alone:")
         window.report("pty runs", own_cpu() - own)
         paged = alone["paged"]
-        log(f"console VmRSS: {paged['rss_open']:.1f} MB after opening the list, {paged['rss']:.1f} MB after "
-            f"{PAGES} pages (peak VmHWM {paged['hwm']:.1f} MB); child processes: {paged['children'] or 'none'}")
+        log(
+            f"console VmRSS: {paged['rss_open']:.1f} MB after opening the list, {paged['rss']:.1f} MB after "
+            f"{PAGES} pages (peak VmHWM {paged['hwm']:.1f} MB); child processes: "
+            f"{paged['children'] or 'none'}"
+        )
 
         window, own = OtherLoad(), own_cpu()
         inproc = asyncio.run(in_process(db_path))
         window.report("in-process runs", own_cpu() - own)
         log(f"in-process: open the list to status line {inproc['open']:.3f} s")
-        log(summary("in-process action_next_page", inproc["pages"])
-            + f"; {inproc['ahead']} of {len(inproc['pages'])} pages were read ahead")
+        log(
+            summary("in-process action_next_page", inproc["pages"])
+            + f"; {inproc['ahead']} of {len(inproc['pages'])} pages were read ahead"
+        )
         log(summary("SQL page fetch", inproc["sql"]))
         for key in ("phone", "status"):
             log(summary(f"{key} filter change to rows shown", inproc[key]))
@@ -941,10 +1050,12 @@ def main() -> int:
         crowded = pty_pass(tmp, env, 2 if short_mode() else 3, typed, no_sim=False, label="with 20 others:")
         window.report("pty runs with 20 other consoles (theirs counted as others)", own_cpu() - own)
         wall = time.monotonic() - t0
-        log(f"the {OTHER_CONSOLES} other consoles: {others.running()} still running, "
+        log(
+            f"the {OTHER_CONSOLES} other consoles: {others.running()} still running, "
             f"{(others.cpu() - cpu0) / wall:.2f} of {os.cpu_count()} cores busy on average during the pass "
             f"({(others.cpu() - cpu0):.1f} CPU s in {wall:.1f} s), VmRSS {others.rss():.0f} MB together; "
-            f"load average {load()}")
+            f"load average {load()}"
+        )
         others.stop()
         others = None
 
@@ -958,11 +1069,19 @@ def main() -> int:
         emit("callback_list_pagedown_max", max(pages), PAGE_MAX_TARGET, median(pages))
         emit("callback_filter_phone_typed", max(typed_times), PHONE_TARGET, direct[number])
         emit("callback_filter_phone", median(inproc["phone"]), PHONE_TARGET, median(inproc["phone_sql"]))
-        emit("callback_filter_phone_total", median(inproc["phone_total"]), TOTAL_TARGET,
-             median(inproc["phone_sql_total"]))
+        emit(
+            "callback_filter_phone_total",
+            median(inproc["phone_total"]),
+            TOTAL_TARGET,
+            median(inproc["phone_sql_total"]),
+        )
         emit("callback_filter_status", median(inproc["status"]), STATUS_TARGET, median(inproc["status_sql"]))
-        emit("callback_filter_status_total", median(inproc["status_total"]), TOTAL_TARGET,
-             median(inproc["status_sql_total"]))
+        emit(
+            "callback_filter_status_total",
+            median(inproc["status_total"]),
+            TOTAL_TARGET,
+            median(inproc["status_sql_total"]),
+        )
         emit("callback_list_rss", paged["rss"], RSS_TARGET, baseline["rss_mb"], unit="MB")
         pages20, typed20 = crowded["pages"], crowded["typed"]
         emit("callback_list_first_rows_20", crowded["first_rows"], FIRST_ROWS_TARGET, alone["first_rows"])

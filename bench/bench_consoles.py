@@ -17,7 +17,8 @@ the pty, where Textual draws); a thread drains each master all the time. Console
 this block: 0 admin Home, 1 A Home, 2 admin list, 3 B Home, 4 admin Home, 5 A list, 6 admin Home, 7 S Home,
 8 A list, 9 C Home, where, with b = i // 10, A, B and C are the cs agents number b, b+1 and b+2 (mod 4) of
 (agent08, agent02, agent05, agent01) and S the sales agent number b (mod 3) of (agent03, agent06, agent09).
-Admins and cs agents use service cs (`--service`), several consoles share a login. "list" = the callback list opened by keys after the first
+Admins and cs agents use service cs (`--service`), several consoles share a login. "list" = the callback list
+opened by keys after the first
 paint (the nav menu has the focus: Down, 0.5 s, Enter; checked by its status line "first–last of N").
 Consoles start in batches of 5, each batch waiting until every console of it has painted (header "Contiple"
 and nav "Callback list" on its screen; 180 s at most) and its list is open (120 s). A console that does not,
@@ -28,7 +29,8 @@ The simulator is bench/_simproc.py (the real `Simulator` in its own process, spe
 `--arrival-scale 300` (default), which makes about 20 events/s; the callback take rate is the product's
 (0.15) unless --callback-rate says otherwise. The simulated center has 10 phone agents, so at this scale
 most callers hang up and about 1 callback request a second arrives (the console holding the intake lease
-takes it in; every console sees the new callback). The measured events/s and callback requests/s (from the simulator's seq and its
+takes it in; every console sees the new callback). The measured events/s and callback requests/s (from the
+simulator's seq and its
 count of callback_requested events) are logged for every window.
 
 1. `consoles_idle_1`, `consoles_idle_10`, `consoles_idle_50` (% of one core, target 1.0): N consoles
@@ -118,8 +120,18 @@ TARGET_TX = 1.0
 
 CS_AGENTS = ("agent08", "agent02", "agent05", "agent01")
 SALES_AGENTS = ("agent03", "agent06", "agent09")
-SLOTS = (("admin", False), ("A", False), ("admin", True), ("B", False), ("admin", False), ("A", True),
-         ("admin", False), ("S", False), ("A", True), ("C", False))
+SLOTS = (
+    ("admin", False),
+    ("A", False),
+    ("admin", True),
+    ("B", False),
+    ("admin", False),
+    ("A", True),
+    ("admin", False),
+    ("S", False),
+    ("A", True),
+    ("C", False),
+)
 ADMIN_DRIVER, AGENT_DRIVER = 2, 5
 
 DOWN, ENTER, CTRL_HOME, COMPLETE = b"\x1b[B", b"\r", b"\x1b[1;5H", b"d"
@@ -132,15 +144,22 @@ def plan(i: int) -> tuple[str, str, bool]:
     """(login, service code, list open) of console i."""
     who, list_open = SLOTS[i % 10]
     b = i // 10
-    login = {"admin": "admin", "A": CS_AGENTS[b % 4], "B": CS_AGENTS[(b + 1) % 4], "C": CS_AGENTS[(b + 2) % 4],
-             "S": SALES_AGENTS[b % 3]}[who]
+    login = {
+        "admin": "admin",
+        "A": CS_AGENTS[b % 4],
+        "B": CS_AGENTS[(b + 1) % 4],
+        "C": CS_AGENTS[(b + 2) % 4],
+        "S": SALES_AGENTS[b % 3],
+    }[who]
     return login, "sales" if who == "S" else "cs", list_open
 
 
 # -- a model of each console's screen ---------------------------------------------------------------
 
-TOKEN = re.compile(rb"\x1b\[([0-9;?<>=]*)[ -/]*([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]"
-                   rb"|\x1b[=>78DEHMNOZc]|[\r\n]")
+TOKEN = re.compile(
+    rb"\x1b\[([0-9;?<>=]*)[ -/]*([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]"
+    rb"|\x1b[=>78DEHMNOZc]|[\r\n]"
+)
 
 
 class Screen:
@@ -162,7 +181,7 @@ class Screen:
         pos = 0
         for m in TOKEN.finditer(data):
             if m.start() > pos:
-                self._text(data[pos:m.start()])
+                self._text(data[pos : m.start()])
             pos = m.end()
             final = m.group(2)
             if final is not None:
@@ -175,7 +194,7 @@ class Screen:
                 elif final == b"J" and params in (b"2", b"3"):
                     self.grid = [[" "] * self.cols for _ in range(self.rows)]
                 elif final == b"K" and params in (b"", b"0"):
-                    self.grid[self.y][self.x:] = [" "] * (self.cols - self.x)
+                    self.grid[self.y][self.x :] = [" "] * (self.cols - self.x)
             elif m.group(0) == b"\r":
                 self.x = 0
             elif m.group(0) == b"\n":
@@ -193,8 +212,8 @@ class Screen:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if exc.start >= len(raw) - 3 and "end of data" in exc.reason:  # a character cut by the read
-                self._carry = raw[exc.start:] + self._carry
-                text = raw[:exc.start].decode("utf-8", "replace")
+                self._carry = raw[exc.start :] + self._carry
+                text = raw[: exc.start].decode("utf-8", "replace")
             else:
                 text = raw.decode("utf-8", "replace")
         row, x = self.grid[self.y], self.x
@@ -301,8 +320,20 @@ class Fleet:
 
     def cmd(self, index: int, url: str | None) -> list[str]:
         login, service, _ = plan(index)
-        return [sys.executable, "-m", "contiple_tui", "--data-dir", self.data_dir, "--lang", "en", "--user", login,
-                "--service", service, *(["--cti-url", url] if url else [])]
+        return [
+            sys.executable,
+            "-m",
+            "contiple_tui",
+            "--data-dir",
+            self.data_dir,
+            "--lang",
+            "en",
+            "--user",
+            login,
+            "--service",
+            service,
+            *(["--cti-url", url] if url else []),
+        ]
 
     def grow(self, n: int, url: str | None, env: dict[str, str] | None = None) -> None:
         """Consoles len..n-1 in batches; each batch until painted and its lists open."""
@@ -315,8 +346,14 @@ class Fleet:
                 batch.append(console)
             t0 = time.monotonic()
             for c in batch:
-                wait_screen(c, lambda lines: any("Contiple" in x for x in lines)
-                            and any("Callback list" in x for x in lines), 180, "its first paint")
+                wait_screen(
+                    c,
+                    lambda lines: (
+                        any("Contiple" in x for x in lines) and any("Callback list" in x for x in lines)
+                    ),
+                    180,
+                    "its first paint",
+                )
             for c in batch:
                 if c.list_open:
                     time.sleep(0.5)
@@ -364,8 +401,10 @@ def wait_screen(c: Console, check, timeout: float, what: str) -> None:
         if not c.alive():
             break
         time.sleep(0.1)
-    log(f"FAIL: console {c.index} ({c.login}) did not show {what} within {timeout:.0f} s "
-        f"(exit {c.proc.poll()}); its screen:\n{c.dump()}")
+    log(
+        f"FAIL: console {c.index} ({c.login}) did not show {what} within {timeout:.0f} s "
+        f"(exit {c.proc.poll()}); its screen:\n{c.dump()}"
+    )
     raise SystemExit(1)
 
 
@@ -383,8 +422,10 @@ def check_alive(consoles: list[Console], what: str) -> None:
     dead = [c for c in consoles if not c.alive()]
     if dead:
         c = dead[0]
-        log(f"FAIL: {len(dead)} console(s) exited during {what}, e.g. {c.index} (exit {c.proc.returncode}); "
-            f"its screen:\n{c.dump()}")
+        log(
+            f"FAIL: {len(dead)} console(s) exited during {what}, e.g. {c.index} (exit {c.proc.returncode}); "
+            f"its screen:\n{c.dump()}"
+        )
         raise SystemExit(1)
 
 
@@ -414,20 +455,27 @@ def cpu_window(consoles: list[Console], sim: SimProcess | None, window: float, l
     for c, v in zip(consoles, per):
         by_kind.setdefault(c.kind, []).append(v)
     worst = max(range(len(per)), key=per.__getitem__)
-    log(f"{label}: {len(consoles)} console(s), {wall:.1f} s; per console median {median(per):.2f} %, "
+    log(
+        f"{label}: {len(consoles)} console(s), {wall:.1f} s; per console median {median(per):.2f} %, "
         f"min {min(per):.2f} %, max {per[worst]:.2f} % (console {worst}, {consoles[worst].kind}), "
         f"sum {sum(per):.1f} % of a core; "
-        + "; ".join(f"{k}: median {median(v):.2f} % ({len(v)})" for k, v in sorted(by_kind.items())))
+        + "; ".join(f"{k}: median {median(v):.2f} % ({len(v)})" for k, v in sorted(by_kind.items()))
+    )
     out = [(b1[c.pid] - b0[c.pid]) / wall for c in consoles]
-    log(f"{label}: console output median {median(out):,.0f} B/s, max {max(out):,.0f} B/s; "
-        f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    log(
+        f"{label}: console output median {median(out):,.0f} B/s, max {max(out):,.0f} B/s; "
+        f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     if sim:
         dt = st1["wall"] - st0["wall"] if st1 and st0 else 0
         if dt > 0:
-            log(f"{label}: feed {(st1['seq'] - st0['seq']) / dt:.1f} events/s, "
-                f"{(st1['callbacks'] - st0['callbacks']) / dt:.2f} callback requests/s (simulator seq and count "
+            log(
+                f"{label}: feed {(st1['seq'] - st0['seq']) / dt:.1f} events/s, "
+                f"{(st1['callbacks'] - st0['callbacks']) / dt:.2f} callback requests/s (simulator seq and "
+                "count "
                 f"over {dt:.0f} s); simulator CPU {(s1 - s0) / wall * 100:.1f} %, clients {st1['clients']}, "
-                f"dropped {st1['dropped']}")
+                f"dropped {st1['dropped']}"
+            )
     return per
 
 
@@ -462,8 +510,8 @@ class StoreReader:
 
     def top(self, login: str, code: str, n: int):
         """The first n rows of this user's callback list as it opens (the last 30 days, newest first)."""
-        from zoneinfo import ZoneInfo
         from datetime import datetime
+        from zoneinfo import ZoneInfo
 
         from contiple_tui.screens.callback_list import DEFAULT_DAYS
 
@@ -478,13 +526,17 @@ class StoreReader:
 
     def completed_after(self, history_id: int):
         with self.store.db.read() as conn:
-            return conn.execute("SELECT id, callback_id FROM callback_history WHERE id > ? AND action = 'complete' "
-                                "ORDER BY id LIMIT 1", (history_id,)).fetchone()
+            return conn.execute(
+                "SELECT id, callback_id FROM callback_history WHERE id > ? AND action = 'complete' "
+                "ORDER BY id LIMIT 1",
+                (history_id,),
+            ).fetchone()
 
     def callback(self, callback_id: int):
         with self.store.db.read() as conn:
-            return conn.execute("SELECT customer_phone, assignee_id, service_id FROM callbacks WHERE id = ?",
-                                (callback_id,)).fetchone()
+            return conn.execute(
+                "SELECT customer_phone, assignee_id, service_id FROM callbacks WHERE id = ?", (callback_id,)
+            ).fetchone()
 
     def close(self) -> None:
         self.store.close()
@@ -500,8 +552,14 @@ def propagation(consoles: list[Console], reader: StoreReader, reps: int) -> list
     from contiple_tui.domain.models import CallbackStatus
     from contiple_tui.domain.phone import format_phone
 
-    drivers = [c for c in (consoles[ADMIN_DRIVER] if len(consoles) > ADMIN_DRIVER else None,
-                           consoles[AGENT_DRIVER] if len(consoles) > AGENT_DRIVER else None) if c is not None]
+    drivers = [
+        c
+        for c in (
+            consoles[ADMIN_DRIVER] if len(consoles) > ADMIN_DRIVER else None,
+            consoles[AGENT_DRIVER] if len(consoles) > AGENT_DRIVER else None,
+        )
+        if c is not None
+    ]
     times: list[float] = []
     rng = random.Random(10)
     rep = tries = 0
@@ -536,8 +594,10 @@ def propagation(consoles: list[Console], reader: StoreReader, reps: int) -> list
             time.sleep(0.01)
             done = reader.completed_after(history)
         if done is None:
-            log(f"  repetition {rep + 1}: `d` in console {driver.index} ({driver.login}) completed nothing "
-                f"within 5 s (row {k}); trying again. Its screen:\n{driver.dump()}")
+            log(
+                f"  repetition {rep + 1}: `d` in console {driver.index} ({driver.login}) completed nothing "
+                f"within 5 s (row {k}); trying again. Its screen:\n{driver.dump()}"
+            )
             continue
         found_at = time.perf_counter() - t0
         phone, assignee_id, service_id = reader.callback(done[1])
@@ -578,8 +638,11 @@ def propagation(consoles: list[Console], reader: StoreReader, reps: int) -> list
                     seen[pid] = at - t0
         missed = [c for pid, (c, _) in watch.items() if pid not in seen]
         for c in missed:
-            log(f"  repetition {rep + 1}: console {c.index} ({c.kind}) did not show the change within "
-                f"{PROPAGATION_TIMEOUT:.0f} s; counted as {PROPAGATION_TIMEOUT:.0f} s. Its screen:\n{c.dump()}")
+            log(
+                f"  repetition {rep + 1}: console {c.index} ({c.kind}) did not show the change within "
+                f"{PROPAGATION_TIMEOUT:.0f} s; counted as {PROPAGATION_TIMEOUT:.0f} s. Its "
+                f"screen:\n{c.dump()}"
+            )
             seen[c.pid] = PROPAGATION_TIMEOUT
         values = sorted(seen.values())
         times += values
@@ -588,11 +651,17 @@ def propagation(consoles: list[Console], reader: StoreReader, reps: int) -> list
         kinds: dict[str, int] = {}
         for c, _ in watch.values():
             kinds[c.kind] = kinds.get(c.kind, 0) + 1
-        log(f"  repetition {rep + 1}: console {driver.index} ({driver.login}) completed callback {done[1]} "
+        log(
+            f"  repetition {rep + 1}: console {driver.index} ({driver.login}) completed callback {done[1]} "
             f"(row {k}, {code}, assignee {assignee_id}; in the store {found_at:.3f} s after the key); "
             f"{len(watch)} consoles showed it ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}; "
             f"{hidden} lists with the row under notifications, not counted): "
-            + (f"min {values[0]:.3f} s, median {median(values):.3f} s, max {values[-1]:.3f} s" if values else "-"))
+            + (
+                f"min {values[0]:.3f} s, median {median(values):.3f} s, max {values[-1]:.3f} s"
+                if values
+                else "-"
+            )
+        )
         rep += 1
     return times
 
@@ -600,8 +669,9 @@ def propagation(consoles: list[Console], reader: StoreReader, reps: int) -> list
 # -- 3. intake ---------------------------------------------------------------------------------------------
 
 
-def intake(fleet: Fleet, tmp: str, store_path: str, reader: StoreReader, n_consoles: int, requests: int,
-           rate: float) -> tuple[bool, float | None, int]:
+def intake(
+    fleet: Fleet, tmp: str, store_path: str, reader: StoreReader, n_consoles: int, requests: int, rate: float
+) -> tuple[bool, float | None, int]:
     """(store check passed, commits per request or None, request rows)."""
     stats_file = os.path.join(tmp, "intake-stats.jsonl")
     env = dict(fleet.env, CONTIPLE_TUI_STATS_FILE=stats_file)
@@ -611,8 +681,10 @@ def intake(fleet: Fleet, tmp: str, store_path: str, reader: StoreReader, n_conso
         port = sim.start(timeout=60)
         run = sim.epoch.removeprefix("sim-")
         like = f"cb-{run}-b%"
-        log(f"intake: {n_consoles} consoles, simulator {sim.pid} without traffic of its own; "
-            f"request ids {like}")
+        log(
+            f"intake: {n_consoles} consoles, simulator {sim.pid} without traffic of its own; "
+            f"request ids {like}"
+        )
         fleet.grow(n_consoles, f"ws://127.0.0.1:{port}", env=env)
         wait_clients(sim, n_consoles)
         time.sleep(SETTLE_S)
@@ -641,9 +713,13 @@ def intake(fleet: Fleet, tmp: str, store_path: str, reader: StoreReader, n_conso
         load.report("intake", sum(c1[p] - c0[p] for p in pids))
         per = [(c1[p] - c0[p]) / wall * 100 for p in pids]
         status = sim.last()
-        log(f"intake: {status['burst_callbacks']} requests sent in {t_sent - t0:.1f} s; {stored} in the store "
-            f"{t_stored - t_sent:.1f} s after the last was sent; console CPU meanwhile median {median(per):.1f} %, "
-            f"max {max(per):.1f} %, sum {sum(per):.0f} % of a core; simulator drops {status['dropped']}")
+        log(
+            f"intake: {status['burst_callbacks']} requests sent in {t_sent - t0:.1f} s; {stored} in the "
+            "store "
+            f"{t_stored - t_sent:.1f} s after the last was sent; console CPU meanwhile median "
+            f"{median(per):.1f} %, "
+            f"max {max(per):.1f} %, sum {sum(per):.0f} % of a core; simulator drops {status['dropped']}"
+        )
         time.sleep(5.0)
         check_alive(consoles, "the intake")
         codes = fleet.terminate()
@@ -653,21 +729,28 @@ def intake(fleet: Fleet, tmp: str, store_path: str, reader: StoreReader, n_conso
     log(f"intake: console exit codes {sorted(set(codes.values()), key=str)} (143: SIGTERM, a clean exit)")
     rows, created = count_requests(reader, like), count_created(reader, like)
     ok = rows == requests and created == requests
-    log(f"intake: {rows} callback_requests rows with those ids, {created} callbacks created for them "
-        f"(expected {requests} each): {'ok' if ok else 'MISMATCH'}")
+    log(
+        f"intake: {rows} callback_requests rows with those ids, {created} callbacks created for them "
+        f"(expected {requests} each): {'ok' if ok else 'MISMATCH'}"
+    )
     return ok, commits_per_request(stats_file, pids, requests), rows
 
 
 def count_requests(reader: StoreReader, like: str) -> int:
     with reader.store.db.read() as conn:
-        return conn.execute("SELECT count(*) FROM callback_requests WHERE request_id LIKE ?", (like,)).fetchone()[0]
+        return conn.execute(
+            "SELECT count(*) FROM callback_requests WHERE request_id LIKE ?", (like,)
+        ).fetchone()[0]
 
 
 def count_created(reader: StoreReader, like: str) -> int:
     with reader.store.db.read() as conn:
         return conn.execute(
-            "SELECT count(DISTINCT r.callback_id) FROM callback_requests r JOIN callbacks c ON c.id = r.callback_id "
-            "WHERE r.request_id LIKE ? AND c.cti_request_id = r.request_id", (like,)).fetchone()[0]
+            "SELECT count(DISTINCT r.callback_id) FROM callback_requests r JOIN callbacks c ON c.id = "
+            "r.callback_id "
+            "WHERE r.request_id LIKE ? AND c.cti_request_id = r.request_id",
+            (like,),
+        ).fetchone()[0]
 
 
 def read_stats(path: str) -> dict[int, dict]:
@@ -689,18 +772,25 @@ def read_stats(path: str) -> dict[int, dict]:
 def commits_per_request(path: str, pids: list[int], requests: int) -> float | None:
     stats = read_stats(path)
     if not stats:
-        log(f"intake: NO write-transaction figures: CONTIPLE_TUI_STATS_FILE ({path}) is "
-            f"{'empty' if os.path.exists(path) else 'missing'} after the consoles exited: this console does not "
-            "write it (the feature is not in this version); intake_writes_per_request is not emitted")
+        log(
+            f"intake: NO write-transaction figures: CONTIPLE_TUI_STATS_FILE ({path}) is "
+            f"{'empty' if os.path.exists(path) else 'missing'} after the consoles exited: this console does "
+            "not "
+            "write it (the feature is not in this version); intake_writes_per_request is not emitted"
+        )
         return None
     missing = [p for p in pids if p not in stats or not isinstance(stats[p].get("commits"), int)]
     if missing:
-        log(f"intake: {len(missing)} of {len(pids)} consoles wrote no stats line with \"commits\" "
-            f"(pids {missing[:10]}); intake_writes_per_request is not emitted (the sum would be short)")
+        log(
+            f'intake: {len(missing)} of {len(pids)} consoles wrote no stats line with "commits" '
+            f"(pids {missing[:10]}); intake_writes_per_request is not emitted (the sum would be short)"
+        )
         return None
     commits = [stats[p]["commits"] for p in pids]
-    log(f"intake: commits per console min {min(commits)}, median {median(commits)}, max {max(commits)}, "
-        f"sum {sum(commits)} for {requests} requests")
+    log(
+        f"intake: commits per console min {min(commits)}, median {median(commits)}, max {max(commits)}, "
+        f"sum {sum(commits)} for {requests} requests"
+    )
     return sum(commits) / requests
 
 
@@ -710,19 +800,27 @@ def commits_per_request(path: str, pids: list[int], requests: int) -> float | No
 def log_idle_commits(path: str, started: dict[int, float]) -> None:
     """Diagnostic: write transactions per console per minute over the idle and propagation phases."""
     stats = read_stats(path)
-    rates = [stats[pid]["commits"] / ((time.monotonic() - t0) / 60) for pid, t0 in started.items()
-             if isinstance(stats.get(pid, {}).get("commits"), int)]
+    rates = [
+        stats[pid]["commits"] / ((time.monotonic() - t0) / 60)
+        for pid, t0 in started.items()
+        if isinstance(stats.get(pid, {}).get("commits"), int)
+    ]
     if rates:
-        log(f"idle consoles: {median(rates):.1f} commits per console per minute (median of {len(rates)}; "
-            f"max {max(rates):.1f}), whole life, propagation included")
+        log(
+            f"idle consoles: {median(rates):.1f} commits per console per minute (median of {len(rates)}; "
+            f"max {max(rates):.1f}), whole life, propagation included"
+        )
     else:
         log("idle consoles: no stats file lines (CONTIPLE_TUI_STATS_FILE not supported by this version)")
 
 
 def parse_args(short: bool) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--counts", default=os.environ.get("BENCH_CONSOLES") or ("1,10" if short else "1,10,50"),
-                        help="console counts for the idle CPU windows, ascending (env BENCH_CONSOLES)")
+    parser.add_argument(
+        "--counts",
+        default=os.environ.get("BENCH_CONSOLES") or ("1,10" if short else "1,10,50"),
+        help="console counts for the idle CPU windows, ascending (env BENCH_CONSOLES)",
+    )
     parser.add_argument("--phases", default="idle,propagation,intake")
     parser.add_argument("--window", type=float, default=15.0 if short else 60.0)
     parser.add_argument("--reps", type=int, default=5 if short else 10)
@@ -750,8 +848,22 @@ def main() -> int:
     try:
         env = bench_env(tmp)
         t = time.monotonic()
-        timed_run([sys.executable, "-m", "contiple_tui", "--data-dir", tmp, "demo", "--seed-only", "--callbacks",
-                   str(args.seed_callbacks)], env=env, cwd=tmp, timeout=1800)
+        timed_run(
+            [
+                sys.executable,
+                "-m",
+                "contiple_tui",
+                "--data-dir",
+                tmp,
+                "demo",
+                "--seed-only",
+                "--callbacks",
+                str(args.seed_callbacks),
+            ],
+            env=env,
+            cwd=tmp,
+            timeout=1800,
+        )
         log(f"seeded {args.seed_callbacks:,} callbacks in {time.monotonic() - t:.0f} s (untimed)")
         data_dir = os.path.join(tmp, "demo")
         store_path = os.path.join(data_dir, "contiple.sqlite3")
@@ -765,8 +877,10 @@ def main() -> int:
                 options["callback_rate"] = args.callback_rate
             sim = SimProcess(store_path, env=env, cwd=tmp, **options)
             port = sim.start(timeout=120)
-            log(f"simulator {sim.pid} on port {port}: arrival scale {args.arrival_scale}, "
-                f"callback rate {args.callback_rate if args.callback_rate is not None else 'the default'}")
+            log(
+                f"simulator {sim.pid} on port {port}: arrival scale {args.arrival_scale}, "
+                f"callback rate {args.callback_rate if args.callback_rate is not None else 'the default'}"
+            )
             counts = args.counts if "idle" in args.phases else [max(args.counts)]
             idle_stats = os.path.join(tmp, "idle-stats.jsonl")
             idle_env = dict(env, CONTIPLE_TUI_STATS_FILE=idle_stats)
@@ -790,8 +904,11 @@ def main() -> int:
                     if not times:
                         log("FAIL: no console showed a completed callback's data")
                         raise SystemExit(1)
-                    log(f"propagation: {len(times)} (console, repetition) pairs; median {median(times):.3f} s, "
-                        f"p95 {percentile(times, 95):.3f} s, max {times[-1]:.3f} s")
+                    log(
+                        f"propagation: {len(times)} (console, repetition) pairs; median {median(times):.3f} "
+                        "s, "
+                        f"p95 {percentile(times, 95):.3f} s, max {times[-1]:.3f} s"
+                    )
                     emit("change_propagation_p95", percentile(times, 95), TARGET_P95, median(times))
                     emit("change_propagation_max", times[-1], TARGET_MAX, median(times))
             started = {c.pid: c.started for c in fleet.consoles}
@@ -802,8 +919,9 @@ def main() -> int:
             sim = None
 
         if "intake" in args.phases:
-            ok, per_request, rows = intake(fleet, tmp, store_path, reader, args.intake_consoles,
-                                           args.intake_requests, args.intake_rate)
+            ok, per_request, rows = intake(
+                fleet, tmp, store_path, reader, args.intake_consoles, args.intake_requests, args.intake_rate
+            )
             emit("intake_callbacks", rows, args.intake_requests, None, unit="callbacks")
             if per_request is not None:
                 emit("intake_writes_per_request", per_request, TARGET_TX, None, unit="tx/request")

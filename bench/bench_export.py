@@ -27,8 +27,23 @@ from _common import bench_env, emit, log, short_mode, timed_run
 CALLBACKS = 20_000 if short_mode() else 100_000
 TARGET_S = 15.0
 TARGET_MB = 200.0
-PLAIN_ROW = ("2026-11-25 10:30:00", "고객센터", "010-1234-5678", "김민준", "2 배송 문의", "완료", 1, "이서연",
-             "김지훈", "2026-11-25 10:32:00", 2, "2026-11-25 10:40:00", "2026-11-25 10:41:00", "이서연", "정상")
+PLAIN_ROW = (
+    "2026-11-25 10:30:00",
+    "고객센터",
+    "010-1234-5678",
+    "김민준",
+    "2 배송 문의",
+    "완료",
+    1,
+    "이서연",
+    "김지훈",
+    "2026-11-25 10:32:00",
+    2,
+    "2026-11-25 10:40:00",
+    "2026-11-25 10:41:00",
+    "이서연",
+    "정상",
+)
 
 
 def run_measured(cmd: list[str], *, env: dict[str, str], cwd: str) -> tuple[float, float, str, float]:
@@ -81,29 +96,60 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="contiple-bench-export-")
     try:
         env = bench_env(tmp)
-        seed_s, _ = timed_run([sys.executable, "-m", "contiple_tui", "--data-dir", tmp, "demo", "--seed-only",
-                               "--callbacks", str(CALLBACKS)], env=env, cwd=tmp, timeout=900)
+        seed_s, _ = timed_run(
+            [
+                sys.executable,
+                "-m",
+                "contiple_tui",
+                "--data-dir",
+                tmp,
+                "demo",
+                "--seed-only",
+                "--callbacks",
+                str(CALLBACKS),
+            ],
+            env=env,
+            cwd=tmp,
+            timeout=900,
+        )
         log(f"seeded {CALLBACKS} callbacks in {seed_s:.1f} s (untimed)")
         data = os.path.join(tmp, "demo")
         xlsx = os.path.join(tmp, "callbacks.xlsx")
-        cmd = [sys.executable, "-m", "contiple_tui", "--data-dir", data, "--user", "admin", "export", "callbacks",
-               "-o", xlsx]
+        cmd = [
+            sys.executable,
+            "-m",
+            "contiple_tui",
+            "--data-dir",
+            data,
+            "--user",
+            "admin",
+            "export",
+            "callbacks",
+            "-o",
+            xlsx,
+        ]
         seconds, rss, out, cpu = run_measured(cmd, env=env, cwd=tmp)
         match = re.search(r": (\d+) rows$", out.strip())
         reported = int(match.group(1)) if match else -1
         in_file = count_rows(xlsx) - 1  # without the header
-        log(f"export: {seconds:.2f} s ({cpu:.2f} s CPU), peak RSS {rss:.0f} MB, printed {out.strip()!r}, "
-            f"{in_file} data rows in the file, {os.path.getsize(xlsx) / 1e6:.1f} MB")
+        log(
+            f"export: {seconds:.2f} s ({cpu:.2f} s CPU), peak RSS {rss:.0f} MB, printed {out.strip()!r}, "
+            f"{in_file} data rows in the file, {os.path.getsize(xlsx) / 1e6:.1f} MB"
+        )
         if reported != CALLBACKS or in_file != CALLBACKS:
             log(f"FAIL: expected {CALLBACKS} rows, the command printed {reported} and the file has {in_file}")
             return 1
 
-        _, base_rss, _, _ = run_measured([sys.executable, "-c", "import contiple_tui.cli, contiple_tui.export"],
-                                         env=env, cwd=tmp)
+        _, base_rss, _, _ = run_measured(
+            [sys.executable, "-c", "import contiple_tui.cli, contiple_tui.export"], env=env, cwd=tmp
+        )
         log(f"baseline: peak RSS after importing the package: {base_rss:.0f} MB")
         floor, floor_cpu = openpyxl_floor(os.path.join(tmp, "floor.xlsx"), CALLBACKS)
-        log(f"baseline: openpyxl write-only, {CALLBACKS} plain rows of {len(PLAIN_ROW)} values: {floor:.2f} s "
-            f"({floor_cpu:.2f} s CPU)")
+        log(
+            f"baseline: openpyxl write-only, {CALLBACKS} plain rows of {len(PLAIN_ROW)} values: {floor:.2f} "
+            "s "
+            f"({floor_cpu:.2f} s CPU)"
+        )
         name = f"export_{CALLBACKS // 1000}k"
         emit(name, seconds, TARGET_S, floor)
         emit(f"{name}_rss", rss, TARGET_MB, base_rss, unit="MB")

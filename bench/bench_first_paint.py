@@ -32,7 +32,7 @@ READ_TIMEOUT = 20.0
 QUIT_GRACE = 2.0
 NEEDLES = (b"Contiple", b"Callback list")
 
-MINIMAL_APP = '''\
+MINIMAL_APP = """\
 from textual.app import App
 from textual.widgets import Static
 
@@ -44,7 +44,7 @@ class Minimal(App):
 
 if __name__ == "__main__":
     Minimal().run()
-'''
+"""
 
 
 def _drain(master: int, until: float, buf: bytearray) -> None:
@@ -72,8 +72,9 @@ def first_paint(cmd: list[str], *, env: dict[str, str], cwd: str) -> float:
     buf = bytearray()
     found: float | None = None
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
-                            start_new_session=True, close_fds=True)
+    proc = subprocess.Popen(
+        cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True, close_fds=True
+    )
     os.close(slave)
     try:
         deadline = start + READ_TIMEOUT
@@ -111,8 +112,10 @@ def first_paint(cmd: list[str], *, env: dict[str, str], cwd: str) -> float:
         os.close(master)
     if found is None:
         tail = bytes(buf[-2000:])
-        log(f"FAIL: no first paint within {READ_TIMEOUT} s from {cmd} (exit {proc.returncode}); "
-            f"got {len(buf)} bytes, last ones: {tail!r}")
+        log(
+            f"FAIL: no first paint within {READ_TIMEOUT} s from {cmd} (exit {proc.returncode}); "
+            f"got {len(buf)} bytes, last ones: {tail!r}"
+        )
         raise SystemExit(1)
     return found
 
@@ -126,15 +129,18 @@ def main() -> int:
         env.pop("LINES", None)
         py = sys.executable
 
-        seed_time, _ = timed_run([py, "-m", "contiple_tui", "--data-dir", tmp, "demo", "--seed-only"],
-                                 env=env, cwd=tmp)
+        seed_time, _ = timed_run(
+            [py, "-m", "contiple_tui", "--data-dir", tmp, "demo", "--seed-only"], env=env, cwd=tmp
+        )
         log(f"seeded demo store (2000 callbacks) in {seed_time:.2f} s (not timed)")
         minimal = os.path.join(tmp, "minimal_app.py")
         with open(minimal, "w", encoding="utf-8") as f:
             f.write(MINIMAL_APP)
 
-        commands = {"demo": [py, "-m", "contiple_tui", "--data-dir", tmp, "--lang", "en", "demo"],
-                    "baseline": [py, minimal]}
+        commands = {
+            "demo": [py, "-m", "contiple_tui", "--data-dir", tmp, "--lang", "en", "demo"],
+            "baseline": [py, minimal],
+        }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for i in range(RUNS):  # interleaved, so drift in machine load hits both alike
             for name, cmd in commands.items():

@@ -28,14 +28,28 @@ import sys
 import tempfile
 import time
 
-from _common import CodeState, OtherLoad, PtyProc, SimProcess, bench_env, cpu_seconds, emit, log, seed_demo, short_mode
+from _common import (
+    CodeState,
+    OtherLoad,
+    PtyProc,
+    SimProcess,
+    bench_env,
+    cpu_seconds,
+    emit,
+    log,
+    seed_demo,
+    short_mode,
+)
 
 SIZE = (160, 45)
 WARMUP_S = 5.0
 TARGET_CPU = 2.0
 TARGET_RATIO = 5.0
-KINDS = {"big": {}, "small": {"CONTIPLE_TUI_BENCH_SMALL_BOARD": "1"},
-         "full": {"CONTIPLE_TUI_BENCH_FULL_REPAINT": "1"}}
+KINDS = {
+    "big": {},
+    "small": {"CONTIPLE_TUI_BENCH_SMALL_BOARD": "1"},
+    "full": {"CONTIPLE_TUI_BENCH_FULL_REPAINT": "1"},
+}
 
 
 def main() -> int:
@@ -48,11 +62,24 @@ def main() -> int:
         env = bench_env(tmp)
         data_dir = seed_demo(tmp, env)
         store = os.path.join(data_dir, "contiple.sqlite3")
-        sim = SimProcess(store, env=bench_env(tmp), cwd=tmp, arrival_scale=300, warmup=300, heartbeat=5.0, seed=11)
+        sim = SimProcess(
+            store, env=bench_env(tmp), cwd=tmp, arrival_scale=300, warmup=300, heartbeat=5.0, seed=11
+        )
         port = sim.start()
         for kind, extra in KINDS.items():
-            cmd = [sys.executable, "-m", "contiple_tui", "--data-dir", data_dir, "--user", "tv",
-                   "--cti-url", f"ws://127.0.0.1:{port}", "wallboard", "--kiosk"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "contiple_tui",
+                "--data-dir",
+                data_dir,
+                "--user",
+                "tv",
+                "--cti-url",
+                f"ws://127.0.0.1:{port}",
+                "wallboard",
+                "--kiosk",
+            ]
             kiosks[kind] = PtyProc(cmd, env={**env, **extra}, cwd=tmp, size=SIZE)
         deadline = time.monotonic() + 60
         while not (sim.status and sim.status[-1].get("clients", 0) >= len(KINDS)):
@@ -84,8 +111,13 @@ def main() -> int:
             log("FAIL: the full-repaint kiosk wrote nothing")
             return 1
         emit("kiosk_board_cpu", round(cpu["big"], 2), TARGET_CPU, round(cpu["small"], 2), unit="% of a core")
-        emit("kiosk_board_traffic_ratio", round(rate["big"] / rate["full"] * 100, 2), TARGET_RATIO,
-             round(rate["small"] / rate["full"] * 100, 2), unit="%")
+        emit(
+            "kiosk_board_traffic_ratio",
+            round(rate["big"] / rate["full"] * 100, 2),
+            TARGET_RATIO,
+            round(rate["small"] / rate["full"] * 100, 2),
+            unit="%",
+        )
         emit("kiosk_board_events", round(events, 1), 15, None, unit="events/s", higher_is_better=True)
         code.check()
         return 0

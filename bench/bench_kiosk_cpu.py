@@ -54,8 +54,19 @@ RSS_WARMUP_EVENTS = 50_000
 
 
 def kiosk_cmd(data_dir: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "contiple_tui", "--data-dir", data_dir, "--user", "tv",
-            "--cti-url", f"ws://127.0.0.1:{port}", "wallboard", "--kiosk"]
+    return [
+        sys.executable,
+        "-m",
+        "contiple_tui",
+        "--data-dir",
+        data_dir,
+        "--user",
+        "tv",
+        "--cti-url",
+        f"ws://127.0.0.1:{port}",
+        "wallboard",
+        "--kiosk",
+    ]
 
 
 def wait_connected(sim: SimProcess, kiosk: PtyProc, timeout: float = 30.0) -> None:
@@ -66,14 +77,19 @@ def wait_connected(sim: SimProcess, kiosk: PtyProc, timeout: float = 30.0) -> No
         if kiosk.proc.poll() is not None:
             break
         time.sleep(0.1)
-    log(f"FAIL: the kiosk did not connect (exit {kiosk.proc.poll()}); last output: {bytes(kiosk.tail[-2000:])!r}")
+    log(
+        f"FAIL: the kiosk did not connect (exit {kiosk.proc.poll()}); last output: "
+        f"{bytes(kiosk.tail[-2000:])!r}"
+    )
     raise SystemExit(1)
 
 
 def check_alive(kiosk: PtyProc, what: str) -> None:
     if kiosk.proc.poll() is not None:
-        log(f"FAIL: the kiosk exited during {what} (exit {kiosk.proc.returncode}); "
-            f"last output: {bytes(kiosk.tail[-2000:])!r}")
+        log(
+            f"FAIL: the kiosk exited during {what} (exit {kiosk.proc.returncode}); "
+            f"last output: {bytes(kiosk.tail[-2000:])!r}"
+        )
         raise SystemExit(1)
 
 
@@ -87,23 +103,35 @@ def cpu_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, duration
         log(f"cpu: kiosk {kiosk.proc.pid} connected to simulator {sim.pid}; warming up {WARMUP_S} s")
         time.sleep(WARMUP_S)
         check_alive(kiosk, "warm-up")
-        t0, k0, s0, b0 = time.monotonic(), cpu_seconds(kiosk.proc.pid), cpu_seconds(sim.pid), kiosk.bytes_read()
+        t0, k0, s0, b0 = (
+            time.monotonic(),
+            cpu_seconds(kiosk.proc.pid),
+            cpu_seconds(sim.pid),
+            kiosk.bytes_read(),
+        )
         seq0 = sim.last()["seq"]
         load = OtherLoad()
         rss0 = rss_mb(kiosk.proc.pid)
         time.sleep(duration)
-        t1, k1, s1, b1 = time.monotonic(), cpu_seconds(kiosk.proc.pid), cpu_seconds(sim.pid), kiosk.bytes_read()
+        t1, k1, s1, b1 = (
+            time.monotonic(),
+            cpu_seconds(kiosk.proc.pid),
+            cpu_seconds(sim.pid),
+            kiosk.bytes_read(),
+        )
         seq1 = sim.last()["seq"]
         load.report("cpu window", k1 - k0 + s1 - s0)
         rss1 = rss_mb(kiosk.proc.pid)
         check_alive(kiosk, "the measurement")
         wall = t1 - t0
         status = sim.last()
-        log(f"cpu: {wall:.1f} s; kiosk {k1 - k0:.2f} s CPU = {(k1 - k0) / wall * 100:.2f} % of a core; "
+        log(
+            f"cpu: {wall:.1f} s; kiosk {k1 - k0:.2f} s CPU = {(k1 - k0) / wall * 100:.2f} % of a core; "
             f"simulator {(s1 - s0) / wall * 100:.2f} %; events sent {seq1 - seq0} "
             f"({(seq1 - seq0) / wall:.1f}/s, per the simulator's status lines); kiosk output "
             f"{(b1 - b0) / wall:.0f} bytes/s; kiosk RSS {rss0:.1f} -> {rss1:.1f} MB; "
-            f"simulator drops {status.get('dropped')}, late ticks {status.get('late_ticks')}")
+            f"simulator drops {status.get('dropped')}, late ticks {status.get('late_ticks')}"
+        )
         if b"Traceback" in kiosk.tail:
             log("FAIL: a traceback on the kiosk's screen")
             raise SystemExit(1)
@@ -115,8 +143,9 @@ def cpu_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, duration
 
 
 def rss_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, events: int) -> None:
-    sim = SimProcess(store, env=env, cwd=tmp, rate=20_000, period=0.05, heartbeat=5.0, seed=12,
-                     max_backlog=2_000)
+    sim = SimProcess(
+        store, env=env, cwd=tmp, rate=20_000, period=0.05, heartbeat=5.0, seed=12, max_backlog=2_000
+    )
     kiosk = None
     try:
         port = sim.start()
@@ -168,10 +197,13 @@ def rss_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, events: 
         cpu1, sim_cpu1 = cpu_seconds(kiosk.proc.pid), cpu_seconds(sim.pid)
         load.report("rss run", cpu1 - cpu0 + sim_cpu1 - sim_cpu0)
         samples.append((wall, total, rss1))
-        log(f"rss: {total:,} events in {wall:.1f} s ({total / wall:,.0f}/s as fast as the kiosk keeps up; "
-            f"CPU: kiosk {(cpu1 - cpu0) / wall * 100:.0f} %, simulator {(sim_cpu1 - sim_cpu0) / wall * 100:.0f} % of a core); "
+        log(
+            f"rss: {total:,} events in {wall:.1f} s ({total / wall:,.0f}/s as fast as the kiosk keeps up; "
+            f"CPU: kiosk {(cpu1 - cpu0) / wall * 100:.0f} %, simulator "
+            f"{(sim_cpu1 - sim_cpu0) / wall * 100:.0f} % of a core); "
             f"simulator drops {status['dropped']}, "
-            f"skipped ticks {status['skipped_ticks']}")
+            f"skipped ticks {status['skipped_ticks']}"
+        )
         log("rss samples (s, events, MB): " + ", ".join(f"({a:.0f}, {e:,}, {r:.1f})" for a, e, r in samples))
         if status["dropped"]:
             log("FAIL: the simulator dropped the kiosk as too slow: it did not see every event")

@@ -38,15 +38,7 @@ import sys
 import tempfile
 import time
 
-from _common import (
-    CodeState,
-    SimProcess,
-    bench_env,
-    emit,
-    log,
-    seed_demo,
-    short_mode,
-)
+from _common import CodeState, SimProcess, bench_env, emit, log, seed_demo, short_mode
 
 CYCLES = 20
 DETECT_TARGET_S = 3.0
@@ -80,7 +72,10 @@ async def consistent(client) -> tuple[bool, str]:
         if client.model.seq == stats["seq"]:
             if client.model.counters() == stats["services"]:
                 return True, f"seq {stats['seq']}"
-            why = f"counters differ at seq {stats['seq']}: client {client.model.counters()} vs {stats['services']}"
+            why = (
+                f"counters differ at seq {stats['seq']}: "
+                f"client {client.model.counters()} vs {stats['services']}"
+            )
             return False, why
         why = f"client seq {client.model.seq} != simulator seq {stats['seq']}"
         await asyncio.sleep(0.2)
@@ -121,16 +116,26 @@ async def cycles(sim: SimProcess, count: int, rng: random.Random) -> list[dict]:
             live = await wait_until(lambda: client.live and client.epoch == sim.epoch, LIVE_TIMEOUT_S)
             live_s = None if live is None else time.monotonic() - listening  # from the restart listening
             same, why = (await consistent(client)) if live is not None else (False, "not live")
-            row = {"cycle": i + 1, "was_live": was_live, "detect": detect, "live": live_s, "consistent": same,
-                   "why": why, "attempts": attempts["n"],
-                   "first_attempt": attempts.get("first", float("nan")) - killed}
-            row["ok"] = (was_live and detect is not None and detect <= DETECT_TARGET_S and live is not None
-                         and same)
+            row = {
+                "cycle": i + 1,
+                "was_live": was_live,
+                "detect": detect,
+                "live": live_s,
+                "consistent": same,
+                "why": why,
+                "attempts": attempts["n"],
+                "first_attempt": attempts.get("first", float("nan")) - killed,
+            }
+            row["ok"] = (
+                was_live and detect is not None and detect <= DETECT_TARGET_S and live is not None and same
+            )
             results.append(row)
-            log(f"cycle {i + 1:2d}: left live in {fmt(detect)}, live again {fmt(live_s)} after the restart "
+            log(
+                f"cycle {i + 1:2d}: left live in {fmt(detect)}, live again {fmt(live_s)} after the restart "
                 f"was listening ({row['attempts']} connection attempts since the kill, the first "
                 f"{row['first_attempt']:.2f} s after it), consistent {same} ({why}), "
-                f"ok {row['ok']}")
+                f"ok {row['ok']}"
+            )
     finally:
         await client.stop()
     return results
@@ -148,17 +153,20 @@ def main() -> int:
     try:
         env = bench_env(tmp)
         data_dir = seed_demo(tmp, env)
-        sim = SimProcess(os.path.join(data_dir, "contiple.sqlite3"), env=env, cwd=tmp, heartbeat=1.0,
-                         arrival_scale=1.0)
+        sim = SimProcess(
+            os.path.join(data_dir, "contiple.sqlite3"), env=env, cwd=tmp, heartbeat=1.0, arrival_scale=1.0
+        )
         sim.start(extra=["--seed", "99", "--prefill", "200"])
         log(f"simulator on port {sim.port}; {count} kill/restart cycles")
         results = asyncio.run(cycles(sim, count, random.Random(20261125)))
         succeeded = sum(r["ok"] for r in results)
         detects = [r["detect"] if r["detect"] is not None else float("inf") for r in results]
         lives = [r["live"] if r["live"] is not None else float("inf") for r in results]
-        log(f"succeeded {succeeded}/{count}; detection max {max(detects):.3f} s, "
+        log(
+            f"succeeded {succeeded}/{count}; detection max {max(detects):.3f} s, "
             f"median {statistics.median(detects):.3f} s; live again max {max(lives):.3f} s, "
-            f"median {statistics.median(lives):.3f} s")
+            f"median {statistics.median(lives):.3f} s"
+        )
         log("time to live again per cycle (s): " + ", ".join(f"{x:.2f}" for x in lives))
         emit("reconnect_ok", succeeded, count, None, unit="cycles", higher_is_better=True)
         emit("reconnect_detect_max", max(detects), DETECT_TARGET_S, statistics.median(detects))

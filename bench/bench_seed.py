@@ -36,8 +36,17 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="contiple-bench-seed-")
     try:
         env = bench_env(tmp)
-        cmd = [sys.executable, "-m", "contiple_tui", "--data-dir", tmp, "demo", "--seed-only",
-               "--callbacks", str(CALLBACKS)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "contiple_tui",
+            "--data-dir",
+            tmp,
+            "demo",
+            "--seed-only",
+            "--callbacks",
+            str(CALLBACKS),
+        ]
         value, out = timed_run(cmd, env=env, cwd=tmp, timeout=900)
         db = os.path.join(tmp, "demo", "contiple.sqlite3")
         log(f"seed: {value:.2f} s, printed {out.strip()!r}, db {os.path.getsize(db) / 1e6:.0f} MB")

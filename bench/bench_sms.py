@@ -85,25 +85,32 @@ async def counter_bench(store) -> None:
         floor.append(time.perf_counter() - start)
     ms = sorted(d * 1000 for d in durations)
     p95 = ms[int(len(ms) * 0.95) - 1]
-    log(f"counter: {len(ms)} updates; median {statistics.median(ms):.3f} ms, p95 {p95:.3f} ms, max {ms[-1]:.3f} ms; "
+    log(
+        f"counter: {len(ms)} updates; median {statistics.median(ms):.3f} ms, p95 {p95:.3f} ms, max "
+        f"{ms[-1]:.3f} ms; "
         f"whole pilot.press median {statistics.median(press_times) * 1000:.1f} ms; "
-        f"bare cp949 length {statistics.median(floor) * 1e6:.1f} µs")
+        f"bare cp949 length {statistics.median(floor) * 1e6:.1f} µs"
+    )
     emit("sms_counter_keystroke", p95, TARGET_MS, statistics.median(floor) * 1000, unit="ms")
 
 
 def send_bench(store) -> None:
     from contiple_tui.core import sms
-    from contiple_tui.sms.nhn import NhnGateway
-    from contiple_tui.sim.nhn_server import NhnServer
     from contiple_tui.domain.sms_rules import SendType
+    from contiple_tui.sim.nhn_server import NhnServer
+    from contiple_tui.sms.nhn import NhnGateway
 
     cs = store.services.get_by_code("cs")
     agent = store.users.get_by_login("agent02")
-    with NhnServer(app_key="bench-app", secret_key="bench-secret", sender_numbers=cs.sender_numbers) as server:
+    with NhnServer(
+        app_key="bench-app", secret_key="bench-secret", sender_numbers=cs.sender_numbers
+    ) as server:
         gateway = NhnGateway(server.base_url, "bench-app", "bench-secret", timeout=30)
         numbers = ",".join(f"010{n:08d}" for n in range(1000))
         start = time.perf_counter()
-        prepared = sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, cs.sender_numbers[0], "공지 드립니다", numbers))
+        prepared = sms.prepare(
+            store, agent, cs, sms.Draft(SendType.SMS, cs.sender_numbers[0], "공지 드립니다", numbers)
+        )
         outcome = sms.send(store, agent, cs, prepared, gateway)
         elapsed = time.perf_counter() - start
         gateway.close()

@@ -38,14 +38,7 @@ import time
 from pathlib import Path
 
 from _common import CodeState, emit, log, short_mode
-from _split_setup import (
-    ADMIN,
-    SERVICE,
-    build_template,
-    clean_environ,
-    copy_store,
-    load_average,
-)
+from _split_setup import ADMIN, SERVICE, build_template, clean_environ, copy_store, load_average
 
 RUNS = 5
 CALIBRATION_RUNS = 2
@@ -83,13 +76,17 @@ def check(db: Path, ids: list[int], agents: list[int]) -> tuple[str, bool, str]:
         conn.executemany("INSERT INTO split_ids VALUES (?)", [(i,) for i in ids])
         assigned = conn.execute(
             f"SELECT count(*) FROM callbacks WHERE id IN (SELECT id FROM split_ids) AND status = 'assigned' "
-            f"AND assignee_id IN ({marks})", agents).fetchone()[0]
+            f"AND assignee_id IN ({marks})",
+            agents,
+        ).fetchone()[0]
         untouched = conn.execute(
             "SELECT count(*) FROM callbacks WHERE id IN (SELECT id FROM split_ids) AND status = 'unassigned' "
-            "AND assignee_id IS NULL AND assigned_by IS NULL").fetchone()[0]
+            "AND assignee_id IS NULL AND assigned_by IS NULL"
+        ).fetchone()[0]
         history = conn.execute(
             "SELECT count(*) FROM callback_history WHERE callback_id IN (SELECT id FROM split_ids) "
-            "AND action = 'assign'").fetchone()[0]
+            "AND action = 'assign'"
+        ).fetchone()[0]
         integrity = conn.execute("PRAGMA integrity_check").fetchall()
         foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
     finally:
@@ -102,15 +99,22 @@ def check(db: Path, ids: list[int], agents: list[int]) -> tuple[str, bool, str]:
     else:
         state = "partial"
     ok = integrity == [("ok",)] and not foreign
-    details = (f"assigned {assigned:,}, untouched {untouched:,}, history {history:,}, integrity "
-               f"{integrity[0][0] if len(integrity) == 1 else integrity[:3]}, foreign key problems {len(foreign)}")
+    details = (
+        f"assigned {assigned:,}, untouched {untouched:,}, history {history:,}, integrity "
+        f"{integrity[0][0] if len(integrity) == 1 else integrity[:3]}, foreign key problems {len(foreign)}"
+    )
     return state, ok, details
 
 
 def run_child(db: Path, ids_file: Path, env: dict[str, str], kill_after: float | None) -> dict:
-    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", str(db), str(ids_file)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-                            cwd=str(db.parent))
+    proc = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--child", str(db), str(ids_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=str(db.parent),
+    )
     try:
         ready = proc.stdout.readline().strip()  # type: ignore[union-attr]
         if ready != "ready":
@@ -157,7 +161,10 @@ def main() -> int:
             report = run_child(db, ids_file, env, None)
             state, ok, details = check(db, template.callback_ids, template.agent_ids)
             durations.append(report["seconds"])
-            log(f"calibration {i + 1}: the whole split took {durations[-1]:.3f} s in the child; {state}, {details}")
+            log(
+                f"calibration {i + 1}: the whole split took {durations[-1]:.3f} s in the child; {state}, "
+                f"{details}"
+            )
             if state != "all" or not ok:
                 log("FAIL: the uninterrupted split did not assign everything cleanly")
                 return 1
@@ -178,12 +185,16 @@ def main() -> int:
             passed += good
             mid += not outcome["finished_first"]
             states.append(state)
-            log(f"run {i + 1}: SIGKILL {outcome['killed_at'] * 1000:.0f} ms after go "
-                f"({'the split had already finished' if outcome['finished_first'] else 'split still running'}); "
-                f"WAL left {wal_size:,} bytes; {state}; {details} -> {'PASS' if good else 'FAIL'}")
-        log(f"{passed} of {RUNS} killed runs all-or-none with a sound database ({', '.join(states)}); "
+            when = "the split had already finished" if outcome["finished_first"] else "split still running"
+            log(
+                f"run {i + 1}: SIGKILL {outcome['killed_at'] * 1000:.0f} ms after go ({when}); "
+                f"WAL left {wal_size:,} bytes; {state}; {details} -> {'PASS' if good else 'FAIL'}"
+            )
+        log(
+            f"{passed} of {RUNS} killed runs all-or-none with a sound database ({', '.join(states)}); "
             f"{mid} of {RUNS} kills landed before the split had returned; "
-            f"load average {load_average()}")
+            f"load average {load_average()}"
+        )
         if short_mode():
             log("(BENCH_SHORT makes no difference here: 5 runs either way)")
         emit("split_crash_all_or_none", passed, TARGET, None, unit="runs", higher_is_better=True)

@@ -33,17 +33,25 @@ def main() -> int:
 
         check = subprocess.run(
             [py, "-c", "import contiple_tui.cli, sys; print('textual' in sys.modules)"],
-            env=env, cwd=tmp, capture_output=True, text=True, timeout=60,
+            env=env,
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if check.returncode != 0 or check.stdout.strip() != "False":
-            log(f"FAIL: `import contiple_tui.cli` imports textual (or crashed): "
-                f"exit {check.returncode}, stdout {check.stdout.strip()!r}, stderr {check.stderr.strip()!r}")
+            log(
+                f"FAIL: `import contiple_tui.cli` imports textual (or crashed): "
+                f"exit {check.returncode}, stdout {check.stdout.strip()!r}, stderr {check.stderr.strip()!r}"
+            )
             return 1
         log("ok: import contiple_tui.cli does not import textual")
 
         script = console_script()
-        commands = {"module": [py, "-m", "contiple_tui", "--version"],
-                    "baseline": [py, "-c", "import textual.app"]}
+        commands = {
+            "module": [py, "-m", "contiple_tui", "--version"],
+            "baseline": [py, "-c", "import textual.app"],
+        }
         if script is not None:
             commands["script"] = [str(script), "--version"]
         else:

@@ -53,17 +53,7 @@ import sys
 import tempfile
 import time
 
-from _common import (
-    CodeState,
-    OtherLoad,
-    SimProcess,
-    bench_env,
-    cpu_seconds,
-    emit,
-    log,
-    seed_demo,
-    short_mode,
-)
+from _common import CodeState, OtherLoad, SimProcess, bench_env, cpu_seconds, emit, log, seed_demo, short_mode
 
 RATE = 1000.0
 PERIOD = 0.01
@@ -94,14 +84,15 @@ def slope(points: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
 
 
-async def measure(data_dir: str, port: int, sim_pid: int, duration: float, samples: list,
-                  client_ref: dict) -> dict:
+async def measure(
+    data_dir: str, port: int, sim_pid: int, duration: float, samples: list, client_ref: dict
+) -> dict:
     # Imported here: textual only in the measuring process, after the simulator is up.
     from contiple_tui import config as config_mod
-    from contiple_tui.domain import permissions
     from contiple_tui.core.session import resolve_user
     from contiple_tui.cti.client import CtiClient
     from contiple_tui.cti.protocol import EventMessage
+    from contiple_tui.domain import permissions
     from contiple_tui.i18n import set_language
     from contiple_tui.kiosk import WallboardApp
     from contiple_tui.store import Store
@@ -145,8 +136,15 @@ async def measure(data_dir: str, port: int, sim_pid: int, duration: float, sampl
         last_fill["seq"] = seq
 
     WallboardPanel._fill = timed_fill  # this process only
-    app = WallboardApp(store=store, client=client, services=services, config=cfg, view=VIEW,
-                       interval=cfg.wallboard_interval, kiosk=True)
+    app = WallboardApp(
+        store=store,
+        client=client,
+        services=services,
+        config=cfg,
+        view=VIEW,
+        interval=cfg.wallboard_interval,
+        kiosk=True,
+    )
     original_display = app._display
 
     def timed_display(screen, renderable):
@@ -182,8 +180,17 @@ async def measure(data_dir: str, port: int, sim_pid: int, duration: float, sampl
     finally:
         WallboardPanel._fill = original_fill
         store.close()
-    return {"events": events, "fills": fills, "displays": displays, "t0": wall0, "t1": wall1, "end": end,
-            "cpu": cpu1 - cpu0, "client_stats": stats, "gc": gc_pauses}
+    return {
+        "events": events,
+        "fills": fills,
+        "displays": displays,
+        "t0": wall0,
+        "t1": wall1,
+        "end": end,
+        "cpu": cpu1 - cpu0,
+        "client_stats": stats,
+        "gc": gc_pauses,
+    }
 
 
 def latencies(events, draws, t0: float, t1: float, end: float) -> tuple[list[float], int, int]:
@@ -212,8 +219,11 @@ def latencies(events, draws, t0: float, t1: float, end: float) -> tuple[list[flo
 def spread(name: str, values: list[float]) -> None:
     values = sorted(values)
     if values:
-        log(f"{name}: p50 {percentile(values, 50) * 1000:.1f} ms, p95 {percentile(values, 95) * 1000:.1f} ms, "
-            f"p99 {percentile(values, 99) * 1000:.1f} ms, max {values[-1] * 1000:.1f} ms")
+        log(
+            f"{name}: p50 {percentile(values, 50) * 1000:.1f} ms, p95 {percentile(values, 95) * 1000:.1f} "
+            "ms, "
+            f"p99 {percentile(values, 99) * 1000:.1f} ms, max {values[-1] * 1000:.1f} ms"
+        )
 
 
 def main() -> int:
@@ -252,8 +262,10 @@ def main() -> int:
         log(f"events in window: {counted} over {window:.2f} s; never drawn: {undrawn}")
         spread("event ts -> screen update", lat)
         spread("event ts -> _fill", latencies(events, result["fills"], t0, t1, end)[0])
-        spread("event ts -> applied by the client",
-               [at - ts.timestamp() for _, ts, at in events if t0 <= ts.timestamp() < t1])
+        spread(
+            "event ts -> applied by the client",
+            [at - ts.timestamp() for _, ts, at in events if t0 <= ts.timestamp() < t1],
+        )
         display_times = [at for at, _ in result["displays"]]
         fills_in = [f for f in result["fills"] if t0 <= f[0] < t1]
         to_display, unshown = [], 0
@@ -265,25 +277,36 @@ def main() -> int:
                     unshown += 1
         spread("fill -> next screen update", to_display)
         displays_in = [d for d in result["displays"] if t0 <= d[0] < t1]
-        log(f"fills in window: {len(fills_in)} ({len(fills_in) / window:.1f}/s), {unshown} of them not followed "
+        log(
+            f"fills in window: {len(fills_in)} ({len(fills_in) / window:.1f}/s), {unshown} of them not "
+            "followed "
             f"by a screen update before the next fill; screen updates: {len(displays_in)} "
-            f"({len(displays_in) / window:.1f}/s)")
+            f"({len(displays_in) / window:.1f}/s)"
+        )
         spread("gap between fills", [b[0] - a[0] for a, b in itertools.pairwise(fills_in)])
         slow = sorted(((b[0] - a[0], b[0]) for a, b in itertools.pairwise(displays_in)), reverse=True)[:5]
-        log("longest gaps between screen updates: "
-            + ", ".join(f"{gap * 1000:.0f} ms ending at +{at - t0:.2f} s" for gap, at in slow))
+        log(
+            "longest gaps between screen updates: "
+            + ", ".join(f"{gap * 1000:.0f} ms ending at +{at - t0:.2f} s" for gap, at in slow)
+        )
         for gen in (0, 1, 2):
             pauses = [p for g, p in result["gc"] if g == gen]
             if pauses:
-                log(f"gc generation {gen}: {len(pauses)} collections, longest {max(pauses) * 1000:.1f} ms, "
-                    f"total {sum(pauses) * 1000:.0f} ms")
-        log(f"CPU in window: measuring process {result['cpu'] / window * 100:.0f} % of a core; "
-            f"simulator process {sim_cpu:.1f} s of CPU since its start")
+                log(
+                    f"gc generation {gen}: {len(pauses)} collections, longest {max(pauses) * 1000:.1f} ms, "
+                    f"total {sum(pauses) * 1000:.0f} ms"
+                )
+        log(
+            f"CPU in window: measuring process {result['cpu'] / window * 100:.0f} % of a core; "
+            f"simulator process {sim_cpu:.1f} s of CPU since its start"
+        )
         log(f"client stats: {result['client_stats']}")
         offsets = [s["offset_ms"] for s in status if "offset_ms" in s]
         if offsets:
-            log(f"simulator clock vs wall clock (ms, wall - sim): first {offsets[0]}, last {offsets[-1]}, "
-                f"min {min(offsets)}, max {max(offsets)}")
+            log(
+                f"simulator clock vs wall clock (ms, wall - sim): first {offsets[0]}, last {offsets[-1]}, "
+                f"min {min(offsets)}, max {max(offsets)}"
+            )
         log(f"simulator ticks caught up late: {status[-1].get('late_ticks') if status else None}")
 
         rate = counted / window

@@ -54,8 +54,19 @@ def run(tmp: str, env: dict[str, str], data_dir: str, store: str, duration: floa
     kiosk = None
     try:
         port = sim.start()
-        cmd = [sys.executable, "-m", "contiple_tui", "--data-dir", data_dir, "--user", "tv",
-               "--cti-url", f"ws://127.0.0.1:{port}", "wallboard", "--kiosk"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "contiple_tui",
+            "--data-dir",
+            data_dir,
+            "--user",
+            "tv",
+            "--cti-url",
+            f"ws://127.0.0.1:{port}",
+            "wallboard",
+            "--kiosk",
+        ]
         kiosk = PtyProc(cmd, env=env, cwd=tmp, size=SIZE)
         deadline = time.monotonic() + 30
         while not (sim.status and sim.status[-1].get("clients", 0) >= 1):
@@ -64,18 +75,30 @@ def run(tmp: str, env: dict[str, str], data_dir: str, store: str, duration: floa
                 raise SystemExit(1)
             time.sleep(0.1)
         time.sleep(WARMUP_S)
-        t0, b0, c0, seq0 = time.monotonic(), kiosk.bytes_read(), cpu_seconds(kiosk.proc.pid), sim.last()["seq"]
+        t0, b0, c0, seq0 = (
+            time.monotonic(),
+            kiosk.bytes_read(),
+            cpu_seconds(kiosk.proc.pid),
+            sim.last()["seq"],
+        )
         load, s0 = OtherLoad(), cpu_seconds(sim.pid)
         time.sleep(duration)
-        t1, b1, c1, seq1 = time.monotonic(), kiosk.bytes_read(), cpu_seconds(kiosk.proc.pid), sim.last()["seq"]
+        t1, b1, c1, seq1 = (
+            time.monotonic(),
+            kiosk.bytes_read(),
+            cpu_seconds(kiosk.proc.pid),
+            sim.last()["seq"],
+        )
         load.report(name, c1 - c0 + cpu_seconds(sim.pid) - s0)
         if kiosk.proc.poll() is not None or b"Traceback" in kiosk.tail:
             log(f"FAIL ({name}): the kiosk died or showed a traceback: {bytes(kiosk.tail[-2000:])!r}")
             raise SystemExit(1)
         rate = (b1 - b0) / (t1 - t0)
-        log(f"{name}: {b1 - b0:,} bytes in {t1 - t0:.1f} s = {rate:,.0f} bytes/s; "
+        log(
+            f"{name}: {b1 - b0:,} bytes in {t1 - t0:.1f} s = {rate:,.0f} bytes/s; "
             f"{(seq1 - seq0) / (t1 - t0):.1f} events/s (simulator status); kiosk CPU "
-            f"{(c1 - c0) / (t1 - t0) * 100:.1f} % of a core; drops {sim.last().get('dropped')}")
+            f"{(c1 - c0) / (t1 - t0) * 100:.1f} % of a core; drops {sim.last().get('dropped')}"
+        )
         return rate
     finally:
         if kiosk is not None:

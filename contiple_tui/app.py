@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,38 +20,38 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
-from textual.css.query import NoMatches
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, OptionList
 
 from contiple_tui.config import Config
-from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
 from contiple_tui.core import callbacks as cb
+from contiple_tui.core.dialer import CallbackDialer
+from contiple_tui.core.feed_intake import POSITION_KEY, FeedIntake, Point, stored_position  # noqa: F401 - imported from here too
+from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S
+from contiple_tui.core.session import Session
+from contiple_tui.cti.client import CtiClient, LinkState
+from contiple_tui.cti.protocol import Event, EventMessage
 from contiple_tui.domain import permissions
-from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S, FeedIntake, Point
-from contiple_tui.core.feed_intake import POSITION_KEY, stored_position  # noqa: F401 - imported from here too
+from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
 from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.domain.phone import format_phone
-from contiple_tui.core.session import Session
-from contiple_tui.core.dialer import CallbackDialer
-from contiple_tui.cti.protocol import Event, EventMessage
-from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.errors import ConfigError, ContipleError, IdentityError
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
-from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
-from contiple_tui.screens.home import HomeView
-from contiple_tui.screens.pending import PendingView
-from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.screens.callback_assign import CallbackAssignView
 from contiple_tui.screens.callback_list import CallbackListView
 from contiple_tui.screens.callback_status import CallbackStatusView
-from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.callback_unassign import CallbackUnassignView
-from contiple_tui.screens.sms_history import SmsHistoryView
+from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
+from contiple_tui.screens.export_progress import ExportScreen
+from contiple_tui.screens.home import HomeView
+from contiple_tui.screens.pending import PendingView
+from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.screens.sms_compose import SmsComposeView
+from contiple_tui.screens.sms_history import SmsHistoryView
 from contiple_tui.screens.sms_preview import SmsPreviewScreen
 from contiple_tui.screens.sms_templates import SmsTemplatesView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
@@ -60,8 +60,8 @@ from contiple_tui.widgets.bindings import Localized, localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.nav import NavMenu
-from contiple_tui.widgets.wallboard_panel import WallboardPanel
 from contiple_tui.widgets.safe import SafeNotify
+from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
 log = logging.getLogger(__name__)
 # Below this width a board or list takes the menu's columns too (F3 brings the menu back): the callback
@@ -74,21 +74,30 @@ NEW_TOAST_S = 15.0
 NEW_TOAST_SHOWN_S = 5.0  # how long one is shown
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
 VIEW_CLASSES: dict[str, type[MenuView]] = (
-    {"home": HomeView, "callback_list": CallbackListView, "callback_assign": CallbackAssignView,
-     "callback_unassign": CallbackUnassignView, "callback_status": CallbackStatusView}
+    {
+        "home": HomeView,
+        "callback_list": CallbackListView,
+        "callback_assign": CallbackAssignView,
+        "callback_unassign": CallbackUnassignView,
+        "callback_status": CallbackStatusView,
+    }
     | {"sms_compose": SmsComposeView}
     | {"sms_templates": SmsTemplatesView}
     | {"sms_history": SmsHistoryView}
     | {m: WallboardView for m in VIEW_OF_MENU}
 )
-FULL_WIDTH_GROUPS = ("wallboard", "callbacks", "sms")  # boards and lists want every column of a narrow terminal
+FULL_WIDTH_GROUPS = (
+    "wallboard",
+    "callbacks",
+    "sms",
+)  # boards and lists want every column of a narrow terminal
 # After a board left the screen, the feed keeps the boards' events this long (back and forth is free),
 # then narrows to what the other views use (CtiClient.want_boards: a fraction of the frames).
 BOARD_EVENTS_KEPT_S = 10.0
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class ContipleApp(SafeNotify, Localized, App[None]):
@@ -125,8 +134,12 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self._watcher = self.store.watcher()
         # The CTI feed: given (tests, demo) or from the configured address; None when not configured.
         if cti is None and config.cti_url:
-            cti = CtiClient(config.cti_url, token=config.cti_token, user=session.user.login,
-                            resume_from=stored_position(self.store))
+            cti = CtiClient(
+                config.cti_url,
+                token=config.cti_token,
+                user=session.user.login,
+                resume_from=stored_position(self.store),
+            )
         self.cti = cti
         self.wallboard_interval = config.wallboard_interval
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
@@ -166,7 +179,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         for binding_id in keymap:
             if binding_id not in known:
                 raise ConfigError(
-                    "err.keymap_unknown", file=str(self.config.config_file), key=f"keymap.{binding_id}",
+                    "err.keymap_unknown",
+                    file=str(self.config.config_file),
+                    key=f"keymap.{binding_id}",
                     known=", ".join(sorted(known)),
                 )
         self.set_keymap(keymap)
@@ -235,8 +250,11 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         session = self.session
         if not permissions.may_view_sms(session.user, session.service):
             return
-        sms.refresh(session.store, lambda service, name: gateway_by_name(self.config.sms, service, name),
-                    [session.service])
+        sms.refresh(
+            session.store,
+            lambda service, name: gateway_by_name(self.config.sms, service, name),
+            [session.service],
+        )
 
     # -- menus and views ----------------------------------------------------------------------
 
@@ -343,7 +361,11 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self.notify(message, severity=severity)  # type: ignore[arg-type]
 
     def _on_cti(self, client: CtiClient, what: object) -> None:
-        if isinstance(what, EventMessage) and what.event is Event.CALLBACK_REQUESTED and client.epoch is not None:
+        if (
+            isinstance(what, EventMessage)
+            and what.event is Event.CALLBACK_REQUESTED
+            and client.epoch is not None
+        ):
             # Every console keeps the request for a takeover; the lease holder takes it in now.
             if self.feed is not None and self.feed.received(client.epoch, what.seq, what.data):
                 self._intake((client.epoch, what.seq), what.data, self.feed_point())
@@ -372,8 +394,11 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         service = next((s for s in self.session.services if s.code == data.get("service")), None)
         if service is not None and permissions.receives_intake_notifications(self.session.user, service):
             error = exc.message() if isinstance(exc, ContipleError) else type(exc).__name__
-            self.notify(t("feed.intake_failed", request=clean(data.get("request_id", "?"), 80), error=error),
-                        severity="error", timeout=30)
+            self.notify(
+                t("feed.intake_failed", request=clean(data.get("request_id", "?"), 80), error=error),
+                severity="error",
+                timeout=30,
+            )
 
     def feed_point(self) -> Point:
         """(epoch, seq) this console's feed has applied up to (read on the UI thread, where it moves)."""
@@ -421,7 +446,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         """Toasts for new callbacks (admins and phone agents of the service) and for callbacks assigned
         to this user, whichever console took them in or assigned them."""
         user = self.session.user
-        services = {s.id: s for s in self.session.services if permissions.receives_intake_notifications(user, s)}
+        services = {
+            s.id: s for s in self.session.services if permissions.receives_intake_notifications(user, s)
+        }
         fresh = self.store.callbacks.new_since(self._seen_callback, list(services))
         if fresh:
             self._seen_callback = fresh[-1][0]
@@ -447,15 +474,19 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             return
         if services is None:
             user = self.session.user
-            services = {s.id: s for s in self.session.services if permissions.receives_intake_notifications(user, s)}
+            services = {
+                s.id: s for s in self.session.services if permissions.receives_intake_notifications(user, s)
+            }
         _, service_id, phone = self._latest_new
         service = services.get(service_id)
         name = service.name if service is not None else "?"
         if self._unannounced == 1:
             self._alert(t("cb.new", phone=format_phone(phone), service=name), timeout=NEW_TOAST_SHOWN_S)
         else:
-            self._alert(t("cb.new_many", count=self._unannounced, phone=format_phone(phone), service=name),
-                        timeout=NEW_TOAST_SHOWN_S)
+            self._alert(
+                t("cb.new_many", count=self._unannounced, phone=format_phone(phone), service=name),
+                timeout=NEW_TOAST_SHOWN_S,
+            )
         self._unannounced = 0
         self._last_new_toast = now
 
@@ -517,23 +548,35 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         from contiple_tui.export import export_callbacks
 
         s = self.session
-        self._export("callbacks", lambda path, lang, progress: export_callbacks(
-            s.store, s.user, s.service, query, path, lang=lang, progress=progress))
+        self._export(
+            "callbacks",
+            lambda path, lang, progress: export_callbacks(
+                s.store, s.user, s.service, query, path, lang=lang, progress=progress
+            ),
+        )
 
     def export_processing_status(self, first, last, monthly: bool) -> None:
         from contiple_tui.export import export_processing_status
 
         s = self.session
-        self._export("callback-status", lambda path, lang, progress: export_processing_status(
-            s.store, s.user, s.service, first, last, monthly, path, lang=lang))
+        self._export(
+            "callback-status",
+            lambda path, lang, progress: export_processing_status(
+                s.store, s.user, s.service, first, last, monthly, path, lang=lang
+            ),
+        )
 
     def export_sms_history(self, f) -> None:
         """Every recipient of every send matching the history's filter (``core.sms.history_filter``)."""
         from contiple_tui.export import export_sms_history
 
         s = self.session
-        self._export("sms-history", lambda path, lang, progress: export_sms_history(
-            s.store, s.user, s.service, f, path, lang=lang, progress=progress))
+        self._export(
+            "sms-history",
+            lambda path, lang, progress: export_sms_history(
+                s.store, s.user, s.service, f, path, lang=lang, progress=progress
+            ),
+        )
 
     def wallboard_command(self, view: str) -> list[str]:
         url = self.cti.url if self.cti is not None else None
@@ -666,7 +709,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             title = f"{ko} · {en}" if lang == "ko" else f"{en} · {ko}"
             yield SystemCommand(title, t("palette.open_menu"), lambda m=menu.id: self.show_menu(m))
         if len(self.session.services) > 1:
-            yield SystemCommand(t("key.switch_service"), t("palette.switch_service"), self.action_switch_service)
+            yield SystemCommand(
+                t("key.switch_service"), t("palette.switch_service"), self.action_switch_service
+            )
         yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.action_change_theme)
         yield SystemCommand(t("key.help"), t("palette.help"), self.action_toggle_help)
         yield SystemCommand(t("key.quit"), t("palette.quit"), self.action_quit)
@@ -684,8 +729,14 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         target = os.environ.get("CONTIPLE_TUI_STATS_FILE")
         if not target:
             return
-        line = json.dumps({"pid": os.getpid(), "user": self.session.user.login, "commits": self.store.db.commits,
-                           "reloads": self.reloads})
+        line = json.dumps(
+            {
+                "pid": os.getpid(),
+                "user": self.session.user.login,
+                "commits": self.store.db.commits,
+                "reloads": self.reloads,
+            }
+        )
         try:
             with open(target, "a", encoding="utf-8") as out:
                 out.write(line + "\n")
@@ -697,21 +748,36 @@ def all_binding_ids() -> set[str]:
     """Every binding id a keymap may name (ours; Textual's widgets keep their defaults)."""
     ids: set[str] = set()
     from contiple_tui.screens.agent_detail import AgentDetailScreen
-    from contiple_tui.screens.wallboard import PopoutScreen
-
     from contiple_tui.screens.callback_assign import CallbackAssignView
     from contiple_tui.screens.callback_unassign import CallbackUnassignView
     from contiple_tui.screens.history_form import HistoryFormScreen
-    from contiple_tui.widgets.agent_picker import AgentPicker
-    from contiple_tui.widgets.callback_table import CallbackTable
     from contiple_tui.screens.sms_history import KEYMAP_CLASSES as SMS_HISTORY_CLASSES
     from contiple_tui.screens.sms_templates import KEYMAP_CLASSES as SMS_TEMPLATES_CLASSES
+    from contiple_tui.screens.wallboard import PopoutScreen
+    from contiple_tui.widgets.agent_picker import AgentPicker
+    from contiple_tui.widgets.callback_table import CallbackTable
     from contiple_tui.widgets.image_picker import ImagePicker
 
-    for cls in (ContipleApp, ServiceSwitchScreen, WallboardView, PopoutScreen, AgentDetailScreen, CallbackListView,
-                CallbackAssignView, CallbackUnassignView, CallbackStatusView, CallbackTable, HistoryFormScreen,
-                ExportScreen, AgentPicker, *SMS_HISTORY_CLASSES, *SMS_TEMPLATES_CLASSES, SmsComposeView,
-                SmsPreviewScreen, ImagePicker):
+    for cls in (
+        ContipleApp,
+        ServiceSwitchScreen,
+        WallboardView,
+        PopoutScreen,
+        AgentDetailScreen,
+        CallbackListView,
+        CallbackAssignView,
+        CallbackUnassignView,
+        CallbackStatusView,
+        CallbackTable,
+        HistoryFormScreen,
+        ExportScreen,
+        AgentPicker,
+        *SMS_HISTORY_CLASSES,
+        *SMS_TEMPLATES_CLASSES,
+        SmsComposeView,
+        SmsPreviewScreen,
+        ImagePicker,
+    ):
         for binding in cls.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 ids.add(binding.id)

@@ -28,17 +28,9 @@ SCHEMA: dict[str, dict[str, tuple[type, tuple | None]]] = {
         "refresh_seconds": (float, None),
         "service": (str, None),
     },
-    "cti": {
-        "url": (str, None),
-        "token": (str, None),
-    },
-    "wallboard": {
-        "interval": (float, None),
-    },
-    "notifications": {
-        "bell": (bool, None),
-        "desktop": (bool, None),
-    },
+    "cti": {"url": (str, None), "token": (str, None)},
+    "wallboard": {"interval": (float, None)},
+    "notifications": {"bell": (bool, None), "desktop": (bool, None)},
     "sms": {
         "gateway": (str, ("auto", "nhn", "sandbox")),
         "base_url": (str, None),
@@ -86,7 +78,9 @@ class Config:
     config_file: Path
     lang: str = "en"
     theme: str = "contiple-dark"
-    theme_chosen: bool = False  # set by a flag, the environment or the config file (else the user's last pick)
+    theme_chosen: bool = (
+        False  # set by a flag, the environment or the config file (else the user's last pick)
+    )
     theme_files: list[Path] = field(default_factory=list)
     mouse: bool = True
     refresh_seconds: float = 0.5  # a change from another console shows within about half a second
@@ -141,9 +135,7 @@ def _check(file: str, section: str, key: str, value: Any) -> Any:
             "err.config_type", file=file, key=name, expected=_TYPE_NAMES[typ], got=type(value).__name__
         )
     if allowed is not None and value not in allowed:
-        raise ConfigError(
-            "err.config_value", file=file, key=name, value=value, allowed=", ".join(allowed)
-        )
+        raise ConfigError("err.config_value", file=file, key=name, value=value, allowed=", ".join(allowed))
     if key == "refresh_seconds" and not 0.2 <= value <= 60:
         raise ConfigError("err.config_range", file=file, key=name, low=0.2, high=60)
     if key == "interval" and not 1 <= value <= 3600:
@@ -151,13 +143,17 @@ def _check(file: str, section: str, key: str, value: Any) -> Any:
     if key == "timeout" and not 0.5 <= value <= 120:
         raise ConfigError("err.config_range", file=file, key=name, low=0.5, high=120)
     if section == "sms" and key == "base_url" and not value.startswith(("http://", "https://")):
-        raise ConfigError("err.config_value_bad", file=file, key=name, reason=t("sms.err.base_url", url=value))
+        raise ConfigError(
+            "err.config_value_bad", file=file, key=name, reason=t("sms.err.base_url", url=value)
+        )
     if section == "sms" and key == "request_timezone":
         _check_zone(file, name, value)
     if section == "sms" and key == "services":
         _check_sms_services(file, value)
     if section == "cti" and key == "url" and not _websocket_url_ok(value):
-        raise ConfigError("err.config_value_bad", file=file, key=name, reason=t("err.cti_url_invalid", url=value))
+        raise ConfigError(
+            "err.config_value_bad", file=file, key=name, reason=t("err.cti_url_invalid", url=value)
+        )
     return value
 
 
@@ -167,20 +163,32 @@ def _check_zone(file: str, name: str, value: str) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError("err.config_value_bad", file=file, key=name, reason=t("err.timezone_unknown", zone=value)) from None
+        raise ConfigError(
+            "err.config_value_bad", file=file, key=name, reason=t("err.timezone_unknown", zone=value)
+        ) from None
 
 
 def _check_sms_services(file: str, table: dict) -> None:
     for code, keys in table.items():
         if not isinstance(keys, dict):
-            raise ConfigError("err.config_type", file=file, key=f"sms.services.{code}", expected="table",
-                              got=type(keys).__name__)
+            raise ConfigError(
+                "err.config_type",
+                file=file,
+                key=f"sms.services.{code}",
+                expected="table",
+                got=type(keys).__name__,
+            )
         for key, value in keys.items():
             if key not in SMS_SERVICE_KEYS:
                 raise ConfigError("err.config_unknown_key", file=file, key=f"sms.services.{code}.{key}")
             if not isinstance(value, str) or not value.strip():
-                raise ConfigError("err.config_type", file=file, key=f"sms.services.{code}.{key}",
-                                  expected="string", got=type(value).__name__)
+                raise ConfigError(
+                    "err.config_type",
+                    file=file,
+                    key=f"sms.services.{code}.{key}",
+                    expected="string",
+                    got=type(value).__name__,
+                )
         if set(keys) != set(SMS_SERVICE_KEYS):
             missing = next(k for k in SMS_SERVICE_KEYS if k not in keys)
             raise ConfigError("err.config_missing_key", file=file, key=f"sms.services.{code}.{missing}")
@@ -268,7 +276,11 @@ def load(
         value = env.get(ENV_PREFIX + suffix)
         if value:
             settings.setdefault(section, {})[key] = _check(ENV_PREFIX + suffix, section, key, value)
-    flags = {"--lang": ("ui", "lang", lang), "--theme": ("ui", "theme", theme), "--cti-url": ("cti", "url", cti_url)}
+    flags = {
+        "--lang": ("ui", "lang", lang),
+        "--theme": ("ui", "theme", theme),
+        "--cti-url": ("cti", "url", cti_url),
+    }
     for flag, (section, key, value) in flags.items():
         if value is not None:
             settings.setdefault(section, {})[key] = _check(flag, section, key, value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,11 +20,11 @@ from textual.widgets import Digits, Static
 
 from contiple_tui.config import Config
 from contiple_tui.core import wallboard as wb
-from contiple_tui.domain.models import Service
 from contiple_tui.cti.client import CtiClient
+from contiple_tui.domain.models import Service
 from contiple_tui.i18n import t
-from contiple_tui.store import Store
 from contiple_tui.screens.wallboard import WallboardControls
+from contiple_tui.store import Store
 from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.key_footer import KeyFooter
@@ -47,7 +47,7 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
     }
     """
     BINDINGS = WallboardControls.BINDINGS + [
-        Binding("ctrl+q", "request_quit", "key.quit", id="app.quit", priority=True),
+        Binding("ctrl+q", "request_quit", "key.quit", id="app.quit", priority=True)
     ]
 
     def __init__(
@@ -61,7 +61,7 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
         interval: float = 5.0,
         kiosk: bool = False,
         per_service: bool = False,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -111,8 +111,15 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
                 with Vertical(classes="headline-box"):
                     yield Static(t(f"wb.headline.{key}"), classes="headline-label")
                     yield Digits("—", id=f"headline-{key}")
-        yield WallboardPanel(self.client, BoardScope.from_services(self.page_services), view=self.view,
-                             interval=self.interval, clock=self.monotonic, scalable=self.kiosk, id="kiosk-panel")
+        yield WallboardPanel(
+            self.client,
+            BoardScope.from_services(self.page_services),
+            view=self.view,
+            interval=self.interval,
+            clock=self.monotonic,
+            scalable=self.kiosk,
+            id="kiosk-panel",
+        )
         if not self.kiosk:
             yield KeyFooter()
 
@@ -120,7 +127,9 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
         if self.client is not None and self.client._task is None:
             self.client.start()
         width, height = self.size
-        self.query_one("#kiosk-headline").display = width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
+        self.query_one("#kiosk-headline").display = (
+            width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
+        )
         # Looked up once: the tick must not fail while the app is shutting down and its widgets are gone.
         self._clock_widget = self.query_one("#kiosk-clock", Static)
         self._headline = self.query_one("#kiosk-headline")
@@ -147,7 +156,9 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
 
     def on_resize(self, event) -> None:
         width, height = event.size
-        self.query_one("#kiosk-headline").display = width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
+        self.query_one("#kiosk-headline").display = (
+            width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
+        )
 
     def _tick(self) -> None:
         zone = ZoneInfo(self.services[0].timezone if self.services else "Asia/Seoul")

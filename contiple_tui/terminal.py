@@ -60,16 +60,17 @@ def grace_seconds(environ: Any = None) -> float:
         return GRACE_S
     return value if 0.1 <= value <= 600 else GRACE_S  # NaN fails this too
 
+
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 # What Textual's driver writes when it stops (kitty keys off, mouse modes off, bracketed paste off,
 # line wrap on, focus events off, main screen, cursor shown), for the hard exit.
 RESTORE_SEQUENCE = (
-    "\x1b[<u"
-    "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l"
-    "\x1b[?2004l\x1b[?7h\x1b[?1004l"
-    "\x1b[?1049l\x1b[?25h"
-).encode()
+    b"\x1b[<u"
+    b"\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l"
+    b"\x1b[?2004l\x1b[?7h\x1b[?1004l"
+    b"\x1b[?1049l\x1b[?25h"
+)
 
 
 def elsewhere() -> bool:

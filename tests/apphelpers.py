@@ -8,7 +8,6 @@ from contiple_tui.i18n import set_language
 
 from .conftest import FIXED_NOW
 
-
 # Every screen's snapshots are taken at these sizes (issue 11): a thin terminal, a laptop, a large
 # monitor, a wide one.
 SCREEN_SIZES = [(80, 24), (120, 30), (160, 45), (200, 50)]
@@ -33,8 +32,11 @@ def nav_ids(app) -> list[str]:
     from contiple_tui.widgets.nav import NavMenu
 
     nav = app.query_one(NavMenu)
-    return [nav.get_option_at_index(i).id for i in range(nav.option_count)
-            if not nav.get_option_at_index(i).disabled]
+    return [
+        nav.get_option_at_index(i).id
+        for i in range(nav.option_count)
+        if not nav.get_option_at_index(i).disabled
+    ]
 
 
 def static_text(widget) -> str:

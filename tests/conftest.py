@@ -6,17 +6,17 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from contiple_tui.sim import demo
 from contiple_tui.i18n import set_language
+from contiple_tui.sim import demo
 from contiple_tui.store import DB_FILENAME, Store
 
 # A fixed moment for everything that shows time: 2026-11-25 10:30:00 in Seoul.
-FIXED_NOW = datetime(2026, 11, 25, 1, 30, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 25, 1, 30, 0, tzinfo=UTC)
 
 # Keep the user's own configuration and locale out of every test.
 os.environ.pop("CONTIPLE_TUI_HOME", None)
@@ -25,7 +25,16 @@ os.environ.pop("NO_COLOR", None)
 os.environ["LANG"] = "en_US.UTF-8"
 os.environ.pop("LC_ALL", None)
 os.environ.pop("LC_MESSAGES", None)
-for _var in ("LANG", "THEME", "CTI_URL", "CTI_TOKEN", "SMS_GATEWAY", "NHN_BASE_URL", "NHN_APP_KEY", "NHN_SECRET_KEY"):
+for _var in (
+    "LANG",
+    "THEME",
+    "CTI_URL",
+    "CTI_TOKEN",
+    "SMS_GATEWAY",
+    "NHN_BASE_URL",
+    "NHN_APP_KEY",
+    "NHN_SECRET_KEY",
+):
     os.environ.pop(f"CONTIPLE_TUI_{_var}", None)
 
 
@@ -69,7 +78,9 @@ def _english_by_default():
     set_language("en")
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run the real command line in a subprocess, as a person or a cron job would."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CONTIPLE_TUI_")}
     full_env.update({"LANG": "en_US.UTF-8", "PYTHONIOENCODING": "utf-8"})  # English, which the tests read

@@ -18,7 +18,9 @@ class ScriptedCti:
         self.time_scale = time_scale
         self.epoch = epoch
         self.snapshot = snapshot()
-        self.replay: list[dict] = []  # events a resuming client (matching epoch) is sent instead of a snapshot
+        self.replay: list[
+            dict
+        ] = []  # events a resuming client (matching epoch) is sent instead of a snapshot
         self.received: list[dict] = []
         self.hellos: list[dict] = []
         self.connections: list[ServerConnection] = []

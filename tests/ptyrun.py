@@ -14,8 +14,15 @@ import time
 
 
 class PtyProgram:
-    def __init__(self, args: list[str], *, env: dict[str, str], size: tuple[int, int] = (80, 24),
-                 controlling: bool = False, keep_slave: bool = False) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        env: dict[str, str],
+        size: tuple[int, int] = (80, 24),
+        controlling: bool = False,
+        keep_slave: bool = False,
+    ) -> None:
         """``controlling``: the pty becomes the program's controlling terminal, as under sshd, so closing
         the master (the client leaving) also sends it SIGHUP. ``keep_slave``: the test keeps the
         program's own open terminal (``self.slave``, the same open file, flags shared)."""
@@ -25,12 +32,19 @@ class PtyProgram:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTIPLE_TUI_", "TEXTUAL"))}
         # A demo's simulator outlives its console: in tests it ends 2 s after the last console left.
-        full_env.update({"TERM": "xterm-256color", "LANG": "en_US.UTF-8", "CONTIPLE_TUI_DEMO_SIM_IDLE_S": "2"} | env)
+        full_env.update(
+            {"TERM": "xterm-256color", "LANG": "en_US.UTF-8", "CONTIPLE_TUI_DEMO_SIM_IDLE_S": "2"} | env
+        )
         full_env.pop("COLUMNS", None)
         full_env.pop("LINES", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "contiple_tui", *args],
-            stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True, close_fds=True,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=full_env,
+            start_new_session=True,
+            close_fds=True,
             preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None,
         )
         self.slave = slave if keep_slave else -1

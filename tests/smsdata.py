@@ -8,7 +8,9 @@ import random
 from PIL import Image
 
 
-def jpeg_bytes(width: int = 200, height: int = 150, *, noise: bool = False, quality: int = 85, seed: int = 1) -> bytes:
+def jpeg_bytes(
+    width: int = 200, height: int = 150, *, noise: bool = False, quality: int = 85, seed: int = 1
+) -> bytes:
     img = Image.new("RGB", (width, height), (30, 120, 200))
     if noise:  # incompressible pixels make big files
         rnd = random.Random(seed)

@@ -16,24 +16,67 @@ from contiple_tui.widgets.header import ConsoleHeader
 from .apphelpers import make_app, nav_ids, static_text, until, workers_done
 
 ALL_MENUS = [
-    "home", "callback_list", "callback_assign", "callback_unassign", "callback_status",
-    "sms_templates", "sms_compose", "sms_history",
-    "wallboard_overview", "wallboard_services", "wallboard_agents",
+    "home",
+    "callback_list",
+    "callback_assign",
+    "callback_unassign",
+    "callback_status",
+    "sms_templates",
+    "sms_compose",
+    "sms_history",
+    "wallboard_overview",
+    "wallboard_services",
+    "wallboard_agents",
 ]
 
 
-@pytest.mark.parametrize("login, expected", [
-    ("admin", ALL_MENUS),
-    # agent01: phone + callback_assign
-    ("agent01", ["home", "callback_list", "callback_assign", "callback_unassign", "sms_compose", "sms_history",
-                 "wallboard_overview", "wallboard_services", "wallboard_agents"]),
-    # agent02: phone only
-    ("agent02", ["home", "callback_list", "sms_compose", "sms_history",
-                 "wallboard_overview", "wallboard_services", "wallboard_agents"]),
-    # agent11: no phone — no callback menus at all
-    ("agent11", ["home", "sms_compose", "sms_history", "wallboard_overview", "wallboard_services", "wallboard_agents"]),
-    ("tv", ["home", "wallboard_overview", "wallboard_services", "wallboard_agents"]),
-])
+@pytest.mark.parametrize(
+    "login, expected",
+    [
+        ("admin", ALL_MENUS),
+        # agent01: phone + callback_assign
+        (
+            "agent01",
+            [
+                "home",
+                "callback_list",
+                "callback_assign",
+                "callback_unassign",
+                "sms_compose",
+                "sms_history",
+                "wallboard_overview",
+                "wallboard_services",
+                "wallboard_agents",
+            ],
+        ),
+        # agent02: phone only
+        (
+            "agent02",
+            [
+                "home",
+                "callback_list",
+                "sms_compose",
+                "sms_history",
+                "wallboard_overview",
+                "wallboard_services",
+                "wallboard_agents",
+            ],
+        ),
+        # agent11: no phone — no callback menus at all
+        (
+            "agent11",
+            [
+                "home",
+                "sms_compose",
+                "sms_history",
+                "wallboard_overview",
+                "wallboard_services",
+                "wallboard_agents",
+            ],
+        ),
+        ("tv", ["home", "wallboard_overview", "wallboard_services", "wallboard_agents"]),
+    ],
+)
 async def test_menus_per_role(demo_store, login, expected):
     app = make_app(demo_store, login)
     async with app.run_test(size=(80, 24)):
@@ -85,8 +128,10 @@ async def test_navigation_opens_views(demo_store):
         assert type(view).__name__ == "SmsTemplatesView"  # 2-1 is a real screen now, not a placeholder
 
 
-@pytest.mark.parametrize("lang, query", [("ko", "콜백 리스트"), ("ko", "Callback list"), ("en", "콜백 리스트"),
-                                         ("en", "processing status")])
+@pytest.mark.parametrize(
+    "lang, query",
+    [("ko", "콜백 리스트"), ("ko", "Callback list"), ("en", "콜백 리스트"), ("en", "processing status")],
+)
 async def test_palette_opens_menus_by_korean_or_english_name(demo_store, lang, query):
     app = make_app(demo_store, "admin", lang=lang)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -192,7 +237,7 @@ def _complete_in_other_process(db_path: str, login: str) -> None:
         "import sqlite3, sys\n"
         "c = sqlite3.connect(sys.argv[1])\n"
         "c.execute(\"UPDATE callbacks SET status = 'completed' WHERE status = 'assigned' AND assignee_id = "
-        "(SELECT id FROM users WHERE login = ?)\", (sys.argv[2],))\n"
+        '(SELECT id FROM users WHERE login = ?)", (sys.argv[2],))\n'
         "c.commit()\n"
     )
     subprocess.run([sys.executable, "-c", code, db_path, login], check=True, timeout=30)
@@ -223,8 +268,20 @@ async def test_change_in_another_process_shows_within_two_seconds(demo_store):
 async def test_disabled_while_signed_in_is_signed_out(demo_store):
     app = make_app(demo_store, "agent02")
     async with app.run_test() as pilot:
-        subprocess.run([sys.executable, "-m", "contiple_tui", "--data-dir", str(demo_store.path.parent),
-                        "users", "disable", "agent02"], check=True, timeout=30)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "contiple_tui",
+                "--data-dir",
+                str(demo_store.path.parent),
+                "users",
+                "disable",
+                "agent02",
+            ],
+            check=True,
+            timeout=30,
+        )
         for _ in range(30):
             await pilot.pause(0.1)
             if app.exit_message:
@@ -236,8 +293,10 @@ async def test_rights_changed_in_another_process_update_menus(demo_store):
     app = make_app(demo_store, "agent02")
     async with app.run_test() as pilot:
         assert "callback_assign" not in nav_ids(app)
-        code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-                "c.execute(\"UPDATE users SET perm_callback_assign = 1 WHERE login = 'agent02'\"); c.commit()")
+        code = (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute(\"UPDATE users SET perm_callback_assign = 1 WHERE login = 'agent02'\"); c.commit()"
+        )
         subprocess.run([sys.executable, "-c", code, str(demo_store.path)], check=True, timeout=30)
         for _ in range(30):
             await pilot.pause(0.1)
@@ -262,7 +321,10 @@ async def test_the_palette_finds_a_groups_views_by_the_groups_name(demo_store, l
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*query)
-        await until(pilot, lambda: app.screen.query(CommandList) and app.screen.query_one(CommandList).option_count >= 3)
+        await until(
+            pilot,
+            lambda: app.screen.query(CommandList) and app.screen.query_one(CommandList).option_count >= 3,
+        )
         found = app.screen.query_one(CommandList)
         prompts = [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]
         views = [p for p in prompts if "›" in p]

@@ -18,8 +18,14 @@ def _config() -> dict:
 
 def _lint(cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     lint = Path(sys.executable).with_name("lint-imports")
-    return subprocess.run([str(lint), "--no-cache", "--config", str(ROOT / "pyproject.toml")], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(lint), "--no-cache", "--config", str(ROOT / "pyproject.toml")],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_import_contracts_hold():
@@ -31,7 +37,9 @@ def test_the_import_contracts_hold():
 def test_every_module_stands_in_a_layer():
     (layers,) = [c["layers"] for c in _config()["contracts"] if c["type"] == "layers"]
     layered = {name.strip() for layer in layers for name in layer.split("|")}
-    top = {f"contiple_tui.{m.name}" for m in pkgutil.iter_modules(contiple_tui.__path__)} - {"contiple_tui.__main__"}
+    top = {f"contiple_tui.{m.name}" for m in pkgutil.iter_modules(contiple_tui.__path__)} - {
+        "contiple_tui.__main__"
+    }
     assert top - layered == set()
     assert layered - top == set()  # no layer names a module that is gone
 

@@ -60,7 +60,10 @@ def test_every_filter_combination_is_one_index_range(world):
                     # A phone part held by few callbacks: their rowids from the trigram index, then those
                     # rows alone (a few hundred at most), never a walk over the period.
                     for plan in (search, count):
-                        assert plan[0] == "SEARCH callbacks USING INTEGER PRIMARY KEY (rowid=?)", (where, plan)
+                        assert plan[0] == "SEARCH callbacks USING INTEGER PRIMARY KEY (rowid=?)", (
+                            where,
+                            plan,
+                        )
                         assert any("callbacks_phone VIRTUAL TABLE" in step for step in plan), (where, plan)
                         assert not any(step.startswith("SCAN callbacks ") for step in plan), (where, plan)
                     checked += 1
@@ -115,8 +118,15 @@ def test_kept_counts_equal_the_counted_rows_after_every_kind_of_change(world):
     admin, agent = users["admin"], users["agent02"]
     service = store.services.get_by_code("cs")
     for n in range(30):
-        cb.intake(store, service, request_id=f"kc-{n}", phone=f"0109999{n % 12:04d}", name=None, ivr_route=None,
-                  requested_at=datetime.fromisoformat(f"2026-11-{1 + n % 25:02d}T{n % 24:02d}:15:00+09:00"))
+        cb.intake(
+            store,
+            service,
+            request_id=f"kc-{n}",
+            phone=f"0109999{n % 12:04d}",
+            name=None,
+            ivr_route=None,
+            requested_at=datetime.fromisoformat(f"2026-11-{1 + n % 25:02d}T{n % 24:02d}:15:00+09:00"),
+        )
     fresh = [c.id for c in cb.search(store, admin, service, cb.CallbackQuery(phone="0109999"), limit=100)]
     cb.assign_equal(store, admin, service, fresh[:12], [agent.id])
     cb.unassign(store, admin, service, [fresh[0]])
@@ -129,15 +139,19 @@ def test_kept_counts_equal_the_counted_rows_after_every_kind_of_change(world):
 
     for status in CallbackStatus:
         assert store.callbacks.count_by_status(cs.id)[status] == counted(
-            "service_id = ? AND status = ?", (cs.id, str(status)))
+            "service_id = ? AND status = ?", (cs.id, str(status))
+        )
         assert store.callbacks.count_by_status(cs.id, agent.id)[status] == counted(
-            "service_id = ? AND status = ? AND assignee_id = ?", (cs.id, str(status), agent.id))
+            "service_id = ? AND status = ? AND assignee_id = ?", (cs.id, str(status), agent.id)
+        )
     with store.db.read() as conn:
         bad = conn.execute(
             "SELECT d.service_id, d.day, d.status, d.assignee_key, d.n, "
-            "(SELECT count(*) FROM callbacks c WHERE c.service_id = d.service_id AND c.requested_at / 86400 = d.day "
+            "(SELECT count(*) FROM callbacks c WHERE c.service_id = d.service_id AND c.requested_at / 86400 "
+            "= d.day "
             " AND c.status = d.status AND coalesce(c.assignee_id, 0) = d.assignee_key) AS real "
-            "FROM callback_days d WHERE d.n != real").fetchall()
+            "FROM callback_days d WHERE d.n != real"
+        ).fetchall()
     assert bad == []
     lo, hi = cb.day_range(cs, date(2026, 11, 3), date(2026, 11, 20))
     for scope in (None, agent.id):
@@ -158,7 +172,9 @@ def test_page_after_a_keyset_position_starts_there(world):
 
 def test_intake_finds_the_open_callback_by_the_phone_index(world):
     store, users, cs = world
-    plan = [row[3] for row in store.db.conn.execute(f"EXPLAIN QUERY PLAN {OPEN_FOR_PHONE_SQL}", (cs.id, "0101"))]
+    plan = [
+        row[3] for row in store.db.conn.execute(f"EXPLAIN QUERY PLAN {OPEN_FOR_PHONE_SQL}", (cs.id, "0101"))
+    ]
     assert plan[0].startswith("SEARCH callbacks USING INDEX callbacks_active_phone"), plan
 
 
@@ -171,8 +187,28 @@ def test_keyset_pages_over_equal_request_times(world):
     def load(conn):
         nonlocal first
         first = store.callbacks.max_id(conn) + 1
-        rows = [(first + i, cs.id, f"same-{i}", f"0105555{i:04d}", None, "1", at, at, 1, "unassigned", None,
-                 None, None, 0, None, None, None) for i in range(250)]
+        rows = [
+            (
+                first + i,
+                cs.id,
+                f"same-{i}",
+                f"0105555{i:04d}",
+                None,
+                "1",
+                at,
+                at,
+                1,
+                "unassigned",
+                None,
+                None,
+                None,
+                0,
+                None,
+                None,
+                None,
+            )
+            for i in range(250)
+        ]
         store.callbacks.bulk_insert(conn, rows, [])
 
     store.db.run_write(load)
@@ -217,8 +253,13 @@ def test_database_from_before_the_list_indexes_migrates(tmp_path):
         assert store.db.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
         after = {r[0] for r in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert set(LIST_INDEXES) <= after
-        assert not after & {"callbacks_service_requested", "callbacks_service_status", "callbacks_assignee",
-                            "callbacks_assigner", "callbacks_service_assignee"}
+        assert not after & {
+            "callbacks_service_requested",
+            "callbacks_service_status",
+            "callbacks_assignee",
+            "callbacks_assigner",
+            "callbacks_service_assignee",
+        }
         rows = store.callbacks.search(1, None, cb.CallbackQuery(phone="1234"), None, None, None, 100)
         assert [r[0] for r in rows] == list(range(50, 0, -1))
         assert store.integrity_ok()

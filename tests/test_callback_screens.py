@@ -8,8 +8,8 @@ import sys
 from textual.widgets import Input
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.cti.client import CtiClient
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.screens.history_form import HistoryFormScreen
 from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import CallbackTable
@@ -85,8 +85,9 @@ async def test_a_filter_changed_before_the_view_is_ready_is_not_lost(demo_store)
         await settle(pilot)
         store, user = demo_store, users_of(demo_store)["agent02"]
         service = store.services.get_by_code("cs")
-        expected = cb.count(store, user, service, cb.CallbackQuery(date_from=date(2026, 11, 20),
-                                                                    date_to=date(2026, 11, 25)))
+        expected = cb.count(
+            store, user, service, cb.CallbackQuery(date_from=date(2026, 11, 20), date_to=date(2026, 11, 25))
+        )
         assert f"of {expected:,}" in static_text(app.query_one("#cb-status-line"))
 
 
@@ -97,8 +98,12 @@ async def test_complete_from_the_list(demo_store):
         target = point_at_assigned(table)
         await pilot.press("d")
         await settle(pilot)
-        assert cb.get(demo_store, users_of(demo_store)["agent02"], demo_store.services.get_by_code("cs"),
-                      target.id).status is CallbackStatus.COMPLETED
+        assert (
+            cb.get(
+                demo_store, users_of(demo_store)["agent02"], demo_store.services.get_by_code("cs"), target.id
+            ).status
+            is CallbackStatus.COMPLETED
+        )
         assert any("완료" in n.message for n in app._notifications)
 
 
@@ -152,7 +157,10 @@ async def test_register_history_prefilled(demo_store):
         table = await open_table(pilot, "callback_list")
         current = table.current
         await pilot.press("h")
-        await until(pilot, lambda: isinstance(app.screen, HistoryFormScreen) and bool(app.screen.query("#history-error")))
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, HistoryFormScreen) and bool(app.screen.query("#history-error")),
+        )
         assert app.screen.query_one("#history-phone", Input).value == current.customer_phone
         app.screen.action_save()  # no subject yet
         await until(pilot, lambda: "subject" in static_text(app.screen.query_one("#history-error")))
@@ -220,7 +228,9 @@ async def test_cancel_assignment(demo_store):
         app.show_menu("callback_unassign")
         await settle(pilot)
         table = app.query_one(CallbackTable)
-        assert table.row_count and all(c.status is CallbackStatus.ASSIGNED for c in table.rows_by_key.values())
+        assert table.row_count and all(
+            c.status is CallbackStatus.ASSIGNED for c in table.rows_by_key.values()
+        )
         table.focus()
         first = table.current
         await pilot.press("space", "u")
@@ -239,8 +249,16 @@ async def test_intake_from_the_cti_and_notification(demo_store):
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: client.live)
-            request = event(11, "callback_requested", request_id="cb-x-1", service="cs", phone="01012340000",
-                            name=None, ivr_route="2", requested_at="2026-11-25T01:30:00.000Z")
+            request = event(
+                11,
+                "callback_requested",
+                request_id="cb-x-1",
+                service="cs",
+                phone="01012340000",
+                name=None,
+                ivr_route="2",
+                requested_at="2026-11-25T01:30:00.000Z",
+            )
             await server.send(request)
             await server.send({**request, "seq": 12, "request_id": "cb-x-2"})  # same number again: merged
             for _ in range(40):
@@ -249,7 +267,8 @@ async def test_intake_from_the_cti_and_notification(demo_store):
                     break
             assert any("New callback: 010-1234-0000" in n.message for n in app._notifications)
             rows = demo_store.db.conn.execute(
-                "SELECT request_count FROM callbacks WHERE customer_phone = '01012340000'").fetchall()
+                "SELECT request_count FROM callbacks WHERE customer_phone = '01012340000'"
+            ).fetchall()
             assert rows == [(2,)]
     finally:
         await client.stop()
@@ -259,12 +278,20 @@ async def test_intake_from_the_cti_and_notification(demo_store):
 async def test_assignment_in_another_process_notifies_the_agent(demo_store):
     app = make_app(demo_store, "agent02", lang="en")
     cs = demo_store.services.get_by_code("cs")
-    _, cid = cb.intake(demo_store, cs, request_id="cb-y", phone="01055557777", name=None, ivr_route=None,
-                       requested_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc))
+    _, cid = cb.intake(
+        demo_store,
+        cs,
+        request_id="cb-y",
+        phone="01055557777",
+        name=None,
+        ivr_route=None,
+        requested_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc),
+    )
     async with app.run_test() as pilot:
         badge_before = app.store.callbacks.count_by_status(cs.id, users_of(demo_store)["agent02"].id)
         code = (
-            "import sys; from contiple_tui.store import Store; from contiple_tui.core import callbacks as cb\n"
+            "import sys; from contiple_tui.store import Store; from contiple_tui.core import callbacks as "
+            "cb\n"
             "s = Store(sys.argv[1]); u = {x.login: x for x in s.users.list()}\n"
             "svc = s.services.get_by_code('cs')\n"
             "cb.assign_manual(s, u['admin'], svc, [int(sys.argv[2])], [u['agent02'].id])\n"
@@ -290,8 +317,9 @@ async def test_excel_from_the_list_has_every_matching_row(demo_store, tmp_path):
         app.show_menu("callback_list")
         await settle(pilot)
         view = app.query_one("#view-callback_list")
-        expected = cb.count(demo_store, users_of(demo_store)["admin"], demo_store.services.get_by_code("cs"),
-                            view._query)
+        expected = cb.count(
+            demo_store, users_of(demo_store)["admin"], demo_store.services.get_by_code("cs"), view._query
+        )
         assert expected > 100  # more than the page on screen
         app.query_one(CallbackTable).focus()
         await pilot.press("x")
@@ -316,8 +344,16 @@ async def test_requests_made_while_no_console_ran_arrive_when_one_connects(demo_
 
     demo_store.db.run_write(lambda conn: demo_store.set_meta(conn, POSITION_KEY, "test-1:10"))
     server = ScriptedCti()
-    missed = event(11, "callback_requested", request_id="cb-missed-1", service="cs", phone="01099990000",
-                   name="김민준", ivr_route="1", requested_at="2026-11-25T01:29:00.000Z")
+    missed = event(
+        11,
+        "callback_requested",
+        request_id="cb-missed-1",
+        service="cs",
+        phone="01099990000",
+        name="김민준",
+        ivr_route="1",
+        requested_at="2026-11-25T01:29:00.000Z",
+    )
     other = event(12, "call_queued", service="cs", call_id="q9", enqueued_at="2026-11-25T01:29:30.000Z")
     server.replay = [missed, other]
     server.snapshot = {**server.snapshot, "seq": 12}
@@ -333,7 +369,8 @@ async def test_requests_made_while_no_console_ran_arrive_when_one_connects(demo_
             for _ in range(40):
                 await pilot.pause(0.05)
                 row = demo_store.db.conn.execute(
-                    "SELECT customer_name FROM callbacks WHERE cti_request_id = 'cb-missed-1'").fetchone()
+                    "SELECT customer_name FROM callbacks WHERE cti_request_id = 'cb-missed-1'"
+                ).fetchone()
                 if row:
                     break
             assert row == ("김민준",)
@@ -447,8 +484,11 @@ async def test_opening_the_list_searches_once_and_the_choices_follow(demo_store,
 
     searched = []
     load = callback_list.CallbackListView._load
-    monkeypatch.setattr(callback_list.CallbackListView, "_load",
-                        lambda self, query, count_wait=0.0: (searched.append(query), load(self, query, count_wait))[1])
+    monkeypatch.setattr(
+        callback_list.CallbackListView,
+        "_load",
+        lambda self, query, count_wait=0.0: (searched.append(query), load(self, query, count_wait))[1],
+    )
     app = make_app(demo_store, "admin", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")
@@ -460,4 +500,6 @@ async def test_opening_the_list_searches_once_and_the_choices_follow(demo_store,
         await settle(pilot, 1)
         assert [q.status for q in searched] == [None, CallbackStatus.UNASSIGNED]
         table = app.query_one(CallbackTable)
-        assert table.row_count and all(c.status is CallbackStatus.UNASSIGNED for c in table.rows_by_key.values())
+        assert table.row_count and all(
+            c.status is CallbackStatus.UNASSIGNED for c in table.rows_by_key.values()
+        )

@@ -7,7 +7,7 @@ snapshots do not depend on the day the tests run.
 import pytest
 from textual.widgets import Input
 
-from .apphelpers import SCREEN_SIZES, make_app, workers_done, size_id
+from .apphelpers import SCREEN_SIZES, make_app, size_id, workers_done
 
 SIZES = SCREEN_SIZES
 PERIOD = {"list": ("#cb-from", "#cb-to"), "assign": ("#as-from", "#as-to")}
@@ -34,11 +34,14 @@ async def _open(pilot, menu: str, inputs: tuple[str, str] | None) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("lang", ["ko", "en"])
-@pytest.mark.parametrize("menu, login, period", [
-    ("callback_list", "agent02", "list"),
-    ("callback_assign", "agent01", "assign"),
-    ("callback_unassign", "admin", None),
-])
+@pytest.mark.parametrize(
+    "menu, login, period",
+    [
+        ("callback_list", "agent02", "list"),
+        ("callback_assign", "agent01", "assign"),
+        ("callback_unassign", "admin", None),
+    ],
+)
 def test_callback_screen(snap_compare, demo_store, menu, login, period, lang, size):
     app = make_app(demo_store, login, lang=lang)
 

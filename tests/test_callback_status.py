@@ -12,8 +12,8 @@ from textual.widgets import ContentSwitcher, Input, Select, Static
 
 import contiple_tui.app
 from contiple_tui.core import callbacks as cb
-from contiple_tui.domain.menus import MENU_BY_ID
 from contiple_tui.core.wallboard import format_rate
+from contiple_tui.domain.menus import MENU_BY_ID
 from contiple_tui.i18n import t
 from contiple_tui.screens.callback_status import (
     DEBOUNCE_S,
@@ -28,7 +28,7 @@ from contiple_tui.screens.callback_status import (
 )
 from contiple_tui.widgets.board import BoardTable
 
-from .apphelpers import SCREEN_SIZES, make_app, static_text, workers_done, size_id
+from .apphelpers import SCREEN_SIZES, make_app, size_id, static_text, workers_done
 
 NOV_1, NOV_25 = date(2026, 11, 1), date(2026, 11, 25)
 SIZES = SCREEN_SIZES
@@ -52,7 +52,9 @@ async def open_view(pilot) -> CallbackStatusView:
     return pilot.app.query_one(CallbackStatusView)
 
 
-async def set_filters(pilot, first: str | None = None, last: str | None = None, unit: str | None = None) -> None:
+async def set_filters(
+    pilot, first: str | None = None, last: str | None = None, unit: str | None = None
+) -> None:
     """As a person would: change the inputs, let the debounce pass, wait for the query."""
     view = pilot.app.query_one(CallbackStatusView)
     if first is not None:
@@ -81,8 +83,13 @@ def expected_total(store, login: str, first: date, last: date, monthly: bool = F
     requested = sum(p.requested for p in periods)
     assigned = sum(p.assigned for p in periods)
     completed = sum(p.completed for p in periods)
-    return [f"{requested:,}", f"{assigned:,}", f"{completed:,}", f"{assigned - completed:,}",
-            format_rate(None if assigned == 0 else completed / assigned * 100)]
+    return [
+        f"{requested:,}",
+        f"{assigned:,}",
+        f"{completed:,}",
+        f"{assigned - completed:,}",
+        format_rate(None if assigned == 0 else completed / assigned * 100),
+    ]
 
 
 # -- numbers ------------------------------------------------------------------------------------
@@ -99,7 +106,14 @@ async def test_totals_equal_the_core(demo_store, lang):
         if lang == "ko":
             assert labels == ["기간", "요청", "할당", "완료", "미처리", "처리율"]
         else:
-            assert labels == ["Period", "Requested", "Assigned", "Completed", "Not processed", "Processing rate"]
+            assert labels == [
+                "Period",
+                "Requested",
+                "Assigned",
+                "Completed",
+                "Not processed",
+                "Processing rate",
+            ]
         rows = rows_of(table)
         assert len(rows) == 25 + 1  # every day of the period, then the total
         assert rows[0][0].startswith("2026-11-01") and rows[24][0].startswith("2026-11-25")
@@ -136,8 +150,9 @@ async def test_monthly_granularity_gives_month_rows(demo_store):
         from contiple_tui.core.session import Session, resolve_user
 
         session = Session(demo_store, resolve_user(demo_store, "admin"))
-        periods, _ = cb.processing_status(demo_store, session.user, session.service, date(2026, 10, 1), NOV_25,
-                                          monthly=True)
+        periods, _ = cb.processing_status(
+            demo_store, session.user, session.service, date(2026, 10, 1), NOV_25, monthly=True
+        )
         assert [(p.period, f"{p.assigned:,}") for p in periods] == [(r[0], r[2]) for r in rows[:-1]]
         assert status_line(view).startswith("합계: 요청 ")
 
@@ -156,7 +171,13 @@ async def test_agent_breakdown_matches_the_core(demo_store):
         _, agents = cb.processing_status(demo_store, session.user, session.service, NOV_1, NOV_25)
         assert agents
         assert rows_of(table) == [
-            [user.name, f"{row.assigned:,}", f"{row.completed:,}", f"{row.not_processed:,}", format_rate(row.rate)]
+            [
+                user.name,
+                f"{row.assigned:,}",
+                f"{row.completed:,}",
+                f"{row.not_processed:,}",
+                format_rate(row.rate),
+            ]
             for user, row in agents
         ]
 
@@ -230,8 +251,13 @@ async def test_reload_counts_again_after_a_completion(demo_store):
         table = view.query_one("#cs-periods", BoardTable)
         completed_before = int(rows_of(table)[-1][3].replace(",", ""))
         session = app.session
-        open_one = cb.search(demo_store, session.user, session.service,
-                             cb.CallbackQuery(date_from=NOV_1, date_to=NOV_25, status="assigned"), limit=1)
+        open_one = cb.search(
+            demo_store,
+            session.user,
+            session.service,
+            cb.CallbackQuery(date_from=NOV_1, date_to=NOV_25, status="assigned"),
+            limit=1,
+        )
         assert open_one
         assert cb.complete(demo_store, session.user, session.service, [open_one[0].id]) == 1
         view.reload()  # what the app does when the store changed in any console
@@ -249,8 +275,13 @@ async def test_reload_while_hidden_waits_until_shown(demo_store):
         app.show_menu("home")
         await pilot.pause()
         session = app.session
-        open_one = cb.search(demo_store, session.user, session.service,
-                             cb.CallbackQuery(date_from=NOV_1, date_to=NOV_25, status="assigned"), limit=1)
+        open_one = cb.search(
+            demo_store,
+            session.user,
+            session.service,
+            cb.CallbackQuery(date_from=NOV_1, date_to=NOV_25, status="assigned"),
+            limit=1,
+        )
         cb.complete(demo_store, session.user, session.service, [open_one[0].id])
         view.reload()
         await settle(pilot)
@@ -293,7 +324,9 @@ async def test_chart_has_a_line_per_period(demo_store, size):
         rows = rows_of(view.query_one("#cs-periods", BoardTable))[:-1]
         for line, row in zip(bars, rows):
             assert line.startswith(row[0][5:10])  # "11-01 일" beside "2026-11-01 (일)"
-            assert f"{DONE} {row[3]}" in line and f"{OPEN} {row[4]}" in line and line.rstrip().endswith(row[5])
+            assert (
+                f"{DONE} {row[3]}" in line and f"{OPEN} {row[4]}" in line and line.rstrip().endswith(row[5])
+            )
             if row[4] != "0":
                 assert OPEN in line.split(f"{DONE} {row[3]}")[0]  # the open part is drawn, not only counted
         # The chart fits the width it is given: nothing cut off at the right.
@@ -307,7 +340,9 @@ async def test_monthly_chart_uses_month_labels(demo_store):
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_view(pilot)
         await set_filters(pilot, "2026-10-01", "2026-11-25", "month")
-        lines = [line for line in static_text(view.query_one("#cs-chart", Static)).splitlines() if line.strip()]
+        lines = [
+            line for line in static_text(view.query_one("#cs-chart", Static)).splitlines() if line.strip()
+        ]
         assert lines[1].startswith("2026-10") and lines[2].startswith("2026-11") and len(lines) == 3
 
 
@@ -340,9 +375,7 @@ def test_empty_period_chart_says_so():
     assert t("cs.chart.empty") in console.export_text()
 
 
-@given(
-    st.integers(0, 500), st.integers(0, 500), st.integers(1, 200),
-)
+@given(st.integers(0, 500), st.integers(0, 500), st.integers(1, 200))
 def test_bar_is_proportional_and_never_hides_a_part(done, open_, width):
     scale = max(1, done + open_) + 3
     d, o = bar_cells(done, open_, scale, width)
@@ -359,7 +392,12 @@ def test_every_day_is_a_row_even_without_requests():
     rows = fill_periods(query, [cb.StatusRow("2026-11-30", 2, 1, 1)])
     assert [r.period for r in rows] == ["2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02"]
     assert [r.requested for r in rows] == [0, 0, 2, 0, 0]
-    assert period_keys(date(2025, 11, 15), date(2026, 2, 1), True) == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert period_keys(date(2025, 11, 15), date(2026, 2, 1), True) == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
     assert len(period_keys(date(2024, 1, 1), date(2024, 12, 31), False)) == MAX_DAYS
 
 

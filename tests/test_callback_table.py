@@ -29,13 +29,29 @@ def made_up(n: int) -> list[Callback]:
     rows = []
     for i in range(n, 0, -1):
         at = 1_795_000_000 + (i // 2) * 60
-        rows.append(Callback(
-            id=i, service_id=1, cti_request_id=f"r{i}", customer_phone=f"0101234{i:04d}",
-            customer_name="김지훈" if i % 2 else None, phone_valid=True, ivr_route="1", requested_at=at,
-            last_requested_at=at, request_count=1 + (i % 3 == 0), status=CallbackStatus.UNASSIGNED,
-            assignee_id=None, assigned_by=None, assigned_at=None, attempts=i % 4, last_attempt_at=None,
-            completed_at=None, completed_by=None, dialing_since=None,
-        ))
+        rows.append(
+            Callback(
+                id=i,
+                service_id=1,
+                cti_request_id=f"r{i}",
+                customer_phone=f"0101234{i:04d}",
+                customer_name="김지훈" if i % 2 else None,
+                phone_valid=True,
+                ivr_route="1",
+                requested_at=at,
+                last_requested_at=at,
+                request_count=1 + (i % 3 == 0),
+                status=CallbackStatus.UNASSIGNED,
+                assignee_id=None,
+                assigned_by=None,
+                assigned_at=None,
+                attempts=i % 4,
+                last_attempt_at=None,
+                completed_at=None,
+                completed_by=None,
+                dialing_since=None,
+            )
+        )
     rows.sort(key=lambda c: (c.requested_at, c.id), reverse=True)
     return rows
 
@@ -109,7 +125,7 @@ async def test_pages_on_at_the_ends_and_back():
         assert table.row_count == PAGE and 0 < table.cursor_row < PAGE - 1 and app.messages == [(1, PAGE)]
         await pilot.press("ctrl+end", "pagedown")  # at the last row: the next page, from its top
         await pilot.pause()
-        assert [c.id for c in table._page_rows] == [c.id for c in app.rows[PAGE:2 * PAGE]]
+        assert [c.id for c in table._page_rows] == [c.id for c in app.rows[PAGE : 2 * PAGE]]
         assert table.cursor_row == 0 and table.scroll_y == 0 and app.messages[-1] == (PAGE + 1, PAGE)
         assert table.current is app.rows[PAGE]
         await settled(pilot)
@@ -387,7 +403,7 @@ async def test_click_moves_the_cursor_and_narrow_screens_scroll_sideways():
         await pilot.press("right", "right")
         await pilot.pause()
         shift = int(table.scroll_x)
-        assert shift > 0 and line(table, 0)[:20] == header[shift:shift + 20]
+        assert shift > 0 and line(table, 0)[:20] == header[shift : shift + 20]
         await pilot.press("end")
         await pilot.pause()
         # 40 columns: only the columns that never give way are left (the time, the phone, the status)
@@ -453,8 +469,11 @@ def test_columns_fit_the_width_they_get():
 
     set_language("en")
     service = Service(id=1, code="cs", name="cs", ivr_routes=(IvrRoute("1", "주문/결제 문의"),))
-    columns = callback_columns(service, {1: "서서윤"}, ("requested", "phone", "name", "ivr", "status", "assignee",
-                                                    "attempts", "requests"))
+    columns = callback_columns(
+        service,
+        {1: "서서윤"},
+        ("requested", "phone", "name", "ivr", "status", "assignee", "attempts", "requests"),
+    )
     keys = [c.key for c in columns]
 
     def fitted(width):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contiple_tui.core import callbacks as cb
 from contiple_tui.domain.models import CallbackStatus
@@ -15,7 +16,7 @@ from contiple_tui.store import Store
 
 from .conftest import FIXED_NOW
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -26,11 +27,19 @@ def world(demo_store):
 
 
 def take(store, service, request_id, phone="01012345678", **kw):
-    return cb.intake(store, service, request_id=request_id, phone=phone, name=kw.get("name"),
-                     ivr_route=kw.get("ivr_route", "1"), requested_at=kw.get("at", NOW))
+    return cb.intake(
+        store,
+        service,
+        request_id=request_id,
+        phone=phone,
+        name=kw.get("name"),
+        ivr_route=kw.get("ivr_route", "1"),
+        requested_at=kw.get("at", NOW),
+    )
 
 
 # -- intake ------------------------------------------------------------------------------------------
+
 
 def test_intake_creates_once_and_merges_same_number(world):
     store, users, cs = world
@@ -65,8 +74,15 @@ def _intake_worker(path: str, service_code: str, barrier) -> None:
     service = store.services.get_by_code(service_code)
     barrier.wait()
     for i in range(50):
-        cb.intake(store, service, request_id=f"race-{i}", phone=f"0109999{i:04d}", name=None, ivr_route=None,
-                  requested_at=NOW)
+        cb.intake(
+            store,
+            service,
+            request_id=f"race-{i}",
+            phone=f"0109999{i:04d}",
+            name=None,
+            ivr_route=None,
+            requested_at=NOW,
+        )
     store.close()
 
 
@@ -80,11 +96,14 @@ def test_intake_exactly_once_across_processes(world):
     for proc in procs:
         proc.join(60)
         assert proc.exitcode == 0
-    count = store.db.conn.execute("SELECT count(*) FROM callbacks WHERE cti_request_id LIKE 'race-%'").fetchone()[0]
+    count = store.db.conn.execute(
+        "SELECT count(*) FROM callbacks WHERE cti_request_id LIKE 'race-%'"
+    ).fetchone()[0]
     assert count == 50
 
 
 # -- search ------------------------------------------------------------------------------------------
+
 
 def test_admin_sees_all_agent_sees_own(world):
     store, users, cs = world
@@ -129,6 +148,7 @@ def test_filters(world):
 
 
 # -- connect and complete ----------------------------------------------------------------------------
+
 
 def _assigned_to(store, users, cs, login):
     _, cid = take(store, cs, f"cb-{login}", "01033334444")
@@ -202,7 +222,9 @@ def test_complete_is_idempotent_and_guarded(world):
 
 def test_register_history(world):
     store, users, cs = world
-    tid = cb.register_history(store, users["agent02"], cs, subject="배송 문의 후속", memo="내일 재안내", phone="010-1111-2222")
+    tid = cb.register_history(
+        store, users["agent02"], cs, subject="배송 문의 후속", memo="내일 재안내", phone="010-1111-2222"
+    )
     assert tid > 0
     with pytest.raises(ValidationError):
         cb.register_history(store, users["agent02"], cs, subject="  ")
@@ -211,6 +233,7 @@ def test_register_history(world):
 
 
 # -- assignment ----------------------------------------------------------------------------------------
+
 
 def _fresh(store, cs, n, prefix="n"):
     return [take(store, cs, f"{prefix}-{i}", f"0108888{i:04d}")[1] for i in range(n)]
@@ -221,7 +244,11 @@ def test_equal_split_deals_in_turn(world):
     ids = _fresh(store, cs, 7)
     agents = [users["agent02"].id, users["agent05"].id, users["agent08"].id]
     result = cb.assign_equal(store, users["agent01"], cs, ids, agents)
-    assert result.assigned == {agents[0]: [ids[0], ids[3], ids[6]], agents[1]: [ids[1], ids[4]], agents[2]: [ids[2], ids[5]]}
+    assert result.assigned == {
+        agents[0]: [ids[0], ids[3], ids[6]],
+        agents[1]: [ids[1], ids[4]],
+        agents[2]: [ids[2], ids[5]],
+    }
     assert result.skipped == []
     again = cb.assign_equal(store, users["admin"], cs, ids[:2], agents)
     assert again.count == 0 and again.skipped == ids[:2]  # already taken
@@ -246,9 +273,13 @@ def test_equal_split_skips_what_was_taken_and_deals_the_rest_in_turn(world):
         for callback_id in dealt:
             callback = cb.get(store, users["admin"], cs, callback_id)
             assert (callback.status, callback.assignee_id, callback.assigned_by) == (
-                CallbackStatus.ASSIGNED, agent, users["agent01"].id)
+                CallbackStatus.ASSIGNED,
+                agent,
+                users["agent01"].id,
+            )
             assert [h[1:] for h in store.callbacks.history(callback_id)] == [
-                (users["agent01"].id, "assign", "unassigned", "assigned", None, agent)]
+                (users["agent01"].id, "assign", "unassigned", "assigned", None, agent)
+            ]
     assert cb.get(store, users["admin"], cs, ids[2]).assignee_id == users["agent02"].id  # untouched
     assert store.callbacks.get(other)[10] == "unassigned"  # the other service's: untouched
 
@@ -328,7 +359,10 @@ def test_eight_processes_assign_each_callback_exactly_once(world):
     agents = [u.id for u, _ in cb.assignable_agents(store, users["admin"], cs)]
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(8), ctx.Queue()
-    procs = [ctx.Process(target=_assign_worker, args=(str(store.path), ids, agents, barrier, out)) for _ in range(8)]
+    procs = [
+        ctx.Process(target=_assign_worker, args=(str(store.path), ids, agents, barrier, out))
+        for _ in range(8)
+    ]
     for proc in procs:
         proc.start()
     results = [out.get(timeout=120) for _ in procs]
@@ -346,18 +380,27 @@ def test_eight_processes_assign_each_callback_exactly_once(world):
 
 # -- processing status ----------------------------------------------------------------------------------
 
+
 def test_processing_status(world):
     store, users, cs = world
     today = FIXED_NOW.date()  # the demo world was seeded over the 60 days before FIXED_NOW
-    periods, agents = cb.processing_status(store, users["admin"], cs, today - timedelta(days=60), today + timedelta(days=1))
+    periods, agents = cb.processing_status(
+        store, users["admin"], cs, today - timedelta(days=60), today + timedelta(days=1)
+    )
     assert periods
     total_requested = sum(p.requested for p in periods)
-    assert total_requested == cb.count(store, users["admin"], cs, cb.CallbackQuery(
-        date_from=today - timedelta(days=60), date_to=today + timedelta(days=1)))
+    assert total_requested == cb.count(
+        store,
+        users["admin"],
+        cs,
+        cb.CallbackQuery(date_from=today - timedelta(days=60), date_to=today + timedelta(days=1)),
+    )
     for row in periods:
         assert row.completed <= row.assigned <= row.requested
         assert row.rate is None or 0 <= row.rate <= 100
-    monthly, _ = cb.processing_status(store, users["admin"], cs, today - timedelta(days=60), today, monthly=True)
+    monthly, _ = cb.processing_status(
+        store, users["admin"], cs, today - timedelta(days=60), today, monthly=True
+    )
     assert 2 <= len(monthly) <= 3 and all(len(p.period) == 7 for p in monthly)
     assert agents and all(a is not None for a, _ in agents)
     with pytest.raises(PermissionDenied):
@@ -384,17 +427,24 @@ def test_a_refusal_because_of_the_phone_system_says_so_not_not_allowed(world):
 
 
 async def test_connect_while_the_cti_link_is_down_says_the_link_is_down(world):
+    from contiple_tui.core.dialer import CallbackDialer
     from contiple_tui.core.session import Session
     from contiple_tui.cti.client import CtiClient
-    from contiple_tui.core.dialer import CallbackDialer
 
     store, users, cs = world
     cid = _assigned_to(store, users, cs, "agent02")
     said: list[tuple[str, str]] = []
     session = Session(store, users["agent02"])
-    dialer = CallbackDialer(session, CtiClient("ws://127.0.0.1:9"), lambda message, severity: said.append((message, severity)))
+    dialer = CallbackDialer(
+        session, CtiClient("ws://127.0.0.1:9"), lambda message, severity: said.append((message, severity))
+    )
     dialer.connect(cb.get(store, users["agent02"], cs, cid))
-    assert said == [("The phone system (CTI) is not connected, so the call cannot be placed. Try again once the "
-                     'header shows "CTI connected".', "error")]
+    assert said == [
+        (
+            "The phone system (CTI) is not connected, so the call cannot be placed. Try again once the "
+            'header shows "CTI connected".',
+            "error",
+        )
+    ]
     after = cb.get(store, users["agent02"], cs, cid)
     assert after.dialing_since is None and after.attempts == 0

@@ -24,8 +24,12 @@ async def test_commits_of_no_data_reload_nothing(demo_store):
         await pilot.pause(0.5)
         before = app.reloads
         for n in range(5):  # what the intake lease holder writes every 2 s, and another console's
-            _commit_elsewhere(demo_store.path, "INSERT INTO meta (key, value) VALUES ('cti_position', ?) "
-                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", f"e:{n}")
+            _commit_elsewhere(
+                demo_store.path,
+                "INSERT INTO meta (key, value) VALUES ('cti_position', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                f"e:{n}",
+            )
             demo_store.leases.acquire("cti-intake", "someone", 1000.0 + n, 6.0)
             await pilot.pause(0.3)
         assert app.reloads == before
@@ -42,8 +46,10 @@ async def test_a_change_of_callbacks_reloads_the_view_on_screen_and_marks_hidden
         await pilot.pause(0.5)
         home = app.query_one(HomeView)
         before = app.reloads
-        _commit_elsewhere(demo_store.path, "UPDATE callbacks SET attempts = attempts + 1 "
-                          "WHERE id = (SELECT max(id) FROM callbacks)")
+        _commit_elsewhere(
+            demo_store.path,
+            "UPDATE callbacks SET attempts = attempts + 1 WHERE id = (SELECT max(id) FROM callbacks)",
+        )
         await until(pilot, lambda: app.reloads == before + 1)  # the list on screen, once
         assert home.stale and not home.display
         history = app.query_one("#view-sms_history")
@@ -69,13 +75,27 @@ async def test_a_stream_of_new_callbacks_is_one_toast_at_a_time(demo_store, monk
 
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.3)
-        cb.intake(demo_store, cs, request_id="stream-0", phone="010-7000-0000", name=None, ivr_route=None,
-                  requested_at=app.clock())
+        cb.intake(
+            demo_store,
+            cs,
+            request_id="stream-0",
+            phone="010-7000-0000",
+            name=None,
+            ivr_route=None,
+            requested_at=app.clock(),
+        )
         await until(pilot, lambda: len(toasts()) == 1)
         assert "New callback: 010-7000-0000" in toasts()[0]
         for n in range(1, 5):
-            cb.intake(demo_store, cs, request_id=f"stream-{n}", phone=f"010-7000-000{n}", name=None,
-                      ivr_route=None, requested_at=app.clock())
+            cb.intake(
+                demo_store,
+                cs,
+                request_id=f"stream-{n}",
+                phone=f"010-7000-000{n}",
+                name=None,
+                ivr_route=None,
+                requested_at=app.clock(),
+            )
             await pilot.pause(0.25)
         await until(pilot, lambda: any("4 new callbacks" in m for m in toasts()))
         assert "latest 010-7000-0004" in toasts()[-1]

@@ -4,15 +4,26 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-
 from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION
 
 from .conftest import run_cli
 
 
 def _seed_service(data: Path) -> None:
-    result = run_cli("--data-dir", str(data), "services", "add", "--code", "cs", "--name", "고객센터",
-                     "--sender", "1588-0001", "--ivr", "1=상품 문의")
+    result = run_cli(
+        "--data-dir",
+        str(data),
+        "services",
+        "add",
+        "--code",
+        "cs",
+        "--name",
+        "고객센터",
+        "--sender",
+        "1588-0001",
+        "--ivr",
+        "1=상품 문의",
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -32,15 +43,33 @@ def test_version():
 
 def test_users_and_services_round_trip(tmp_path):
     _seed_service(tmp_path)
-    result = run_cli("--data-dir", str(tmp_path), "users", "add", "--login", "kim", "--name", "김민준",
-                     "--role", "agent", "--perm", "phone,callback_assign", "--service", "cs", "--cti-id", "1001")
+    result = run_cli(
+        "--data-dir",
+        str(tmp_path),
+        "users",
+        "add",
+        "--login",
+        "kim",
+        "--name",
+        "김민준",
+        "--role",
+        "agent",
+        "--perm",
+        "phone,callback_assign",
+        "--service",
+        "cs",
+        "--cti-id",
+        "1001",
+    )
     assert result.returncode == 0, result.stderr
     listing = run_cli("--data-dir", str(tmp_path), "--lang", "ko", "users", "list")
     assert listing.returncode == 0
     row = next(line for line in listing.stdout.splitlines() if line.startswith("kim"))
     assert "김민준" in row and "상담원" in row and "callback_assign,phone" in row and "1001" in row
     services = run_cli("--data-dir", str(tmp_path), "services", "list")
-    assert "고객센터" in services.stdout and "15880001" in services.stdout and "1=상품 문의" in services.stdout
+    assert (
+        "고객센터" in services.stdout and "15880001" in services.stdout and "1=상품 문의" in services.stdout
+    )
     assert run_cli("--data-dir", str(tmp_path), "users", "disable", "kim").returncode == 0
     listing = run_cli("--data-dir", str(tmp_path), "users", "list")
     assert "disabled" in next(line for line in listing.stdout.splitlines() if line.startswith("kim"))
@@ -51,8 +80,24 @@ def test_assign_without_phone_is_refused_and_changes_nothing(tmp_path):
     db = tmp_path / DB_FILENAME
     before = sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0]
     for lang, needle in (("en", "only be granted together with phone"), ("ko", "전화 권한(phone)과 함께만")):
-        result = run_cli("--data-dir", str(tmp_path), "--lang", lang, "users", "add", "--login", "lee",
-                         "--name", "이서연", "--role", "agent", "--perm", "callback_assign", "--service", "cs")
+        result = run_cli(
+            "--data-dir",
+            str(tmp_path),
+            "--lang",
+            lang,
+            "users",
+            "add",
+            "--login",
+            "lee",
+            "--name",
+            "이서연",
+            "--role",
+            "agent",
+            "--perm",
+            "callback_assign",
+            "--service",
+            "cs",
+        )
         _one_line_error(result, needle)
     assert sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0] == before
 
@@ -63,8 +108,20 @@ def test_unknown_and_disabled_user(tmp_path):
     _one_line_error(result, "Unknown user 'ghost'")
     result = run_cli("--data-dir", str(tmp_path), "--user", "ghost", env={"LANG": "ko_KR.UTF-8"})
     _one_line_error(result, "알 수 없는 사용자 'ghost'")
-    run_cli("--data-dir", str(tmp_path), "users", "add", "--login", "kim", "--name", "김", "--role", "agent",
-            "--service", "cs")
+    run_cli(
+        "--data-dir",
+        str(tmp_path),
+        "users",
+        "add",
+        "--login",
+        "kim",
+        "--name",
+        "김",
+        "--role",
+        "agent",
+        "--service",
+        "cs",
+    )
     run_cli("--data-dir", str(tmp_path), "users", "disable", "kim")
     _one_line_error(run_cli("--data-dir", str(tmp_path), "--user", "kim"), "disabled")
 
@@ -83,7 +140,7 @@ def test_invalid_config(tmp_path):
     (tmp_path / "config.toml").write_text('[ui]\nmouse = "often"\n')
     result = run_cli("--data-dir", str(tmp_path), "users", "list")
     _one_line_error(result, str(tmp_path / "config.toml"), "ui.mouse", "boolean")
-    (tmp_path / "config.toml").write_text('[ui]\nwhat = 1\n')
+    (tmp_path / "config.toml").write_text("[ui]\nwhat = 1\n")
     _one_line_error(run_cli("--data-dir", str(tmp_path), "users", "list"), "unknown key 'ui.what'")
 
 
@@ -133,15 +190,41 @@ def test_demo_seed_only_and_reuse(tmp_path):
 
 def test_service_flag_must_name_one_of_the_users_services(tmp_path):
     _seed_service(tmp_path)
-    run_cli("--data-dir", str(tmp_path), "users", "add", "--login", "kim", "--name", "김", "--role", "agent",
-            "--service", "cs")
+    run_cli(
+        "--data-dir",
+        str(tmp_path),
+        "users",
+        "add",
+        "--login",
+        "kim",
+        "--name",
+        "김",
+        "--role",
+        "agent",
+        "--service",
+        "cs",
+    )
     _one_line_error(run_cli("--data-dir", str(tmp_path), "--user", "kim", "--service", "sales"), "'sales'")
 
 
 def test_bad_role_is_explained_in_korean(tmp_path):
     _seed_service(tmp_path)
-    result = run_cli("--data-dir", str(tmp_path), "--lang", "ko", "users", "add", "--login", "kim",
-                     "--name", "김", "--role", "boss", "--service", "cs")
+    result = run_cli(
+        "--data-dir",
+        str(tmp_path),
+        "--lang",
+        "ko",
+        "users",
+        "add",
+        "--login",
+        "kim",
+        "--name",
+        "김",
+        "--role",
+        "boss",
+        "--service",
+        "cs",
+    )
     _one_line_error(result, "알 수 없는 역할 'boss'")
 
 

@@ -27,13 +27,17 @@ def test_env_home_sets_data_dir(tmp_path):
 
 
 def test_precedence_file_env_flag(tmp_path):
-    _write(tmp_path, '[ui]\nlang = "en"\ntheme = "contiple-light"\n[cti]\nurl = "ws://file"\ntoken = "s3cret"\n')
+    _write(
+        tmp_path, '[ui]\nlang = "en"\ntheme = "contiple-light"\n[cti]\nurl = "ws://file"\ntoken = "s3cret"\n'
+    )
     cfg = config.load(data_dir=tmp_path, environ={})
     assert (cfg.lang, cfg.theme, cfg.cti_url) == ("en", "contiple-light", "ws://file")
     env = {"CONTIPLE_TUI_LANG": "ko", "CONTIPLE_TUI_CTI_URL": "ws://env"}
     cfg = config.load(data_dir=tmp_path, environ=env)
     assert (cfg.lang, cfg.theme, cfg.cti_url) == ("ko", "contiple-light", "ws://env")
-    cfg = config.load(data_dir=tmp_path, environ=env, lang="en", theme="contiple-contrast", cti_url="ws://flag")
+    cfg = config.load(
+        data_dir=tmp_path, environ=env, lang="en", theme="contiple-contrast", cti_url="ws://flag"
+    )
     assert (cfg.lang, cfg.theme, cfg.cti_url) == ("en", "contiple-contrast", "ws://flag")
     assert "s3cret" not in repr(cfg)  # the token is never displayed
 
@@ -43,18 +47,21 @@ def test_keymap_section(tmp_path):
     assert config.load(data_dir=tmp_path, environ={}).keymap == {"app.switch_service": "f5"}
 
 
-@pytest.mark.parametrize("text, key, needle", [
-    ('[ui]\ncolour = "red"\n', "err.config_unknown_key", "ui.colour"),
-    ('[nonsense]\nx = 1\n', "err.config_unknown_key", "nonsense"),
-    ('[ui]\nmouse = "yes"\n', "err.config_type", "ui.mouse"),
-    ('[ui]\nrefresh_seconds = true\n', "err.config_type", "ui.refresh_seconds"),
-    ('[ui]\nrefresh_seconds = 0\n', "err.config_range", "ui.refresh_seconds"),
-    ('[ui]\nlang = "fr"\n', "err.config_value", "ui.lang"),
-    ('[ui]\ntheme_files = [1]\n', "err.config_type", "ui.theme_files"),
-    ('[keymap]\n"app.quit" = 3\n', "err.config_type", "keymap.app.quit"),
-    ('ui = 3\n', "err.config_type", "ui"),
-    ('[ui\n', "err.config_syntax", ""),
-])
+@pytest.mark.parametrize(
+    "text, key, needle",
+    [
+        ('[ui]\ncolour = "red"\n', "err.config_unknown_key", "ui.colour"),
+        ("[nonsense]\nx = 1\n", "err.config_unknown_key", "nonsense"),
+        ('[ui]\nmouse = "yes"\n', "err.config_type", "ui.mouse"),
+        ("[ui]\nrefresh_seconds = true\n", "err.config_type", "ui.refresh_seconds"),
+        ("[ui]\nrefresh_seconds = 0\n", "err.config_range", "ui.refresh_seconds"),
+        ('[ui]\nlang = "fr"\n', "err.config_value", "ui.lang"),
+        ("[ui]\ntheme_files = [1]\n", "err.config_type", "ui.theme_files"),
+        ('[keymap]\n"app.quit" = 3\n', "err.config_type", "keymap.app.quit"),
+        ("ui = 3\n", "err.config_type", "ui"),
+        ("[ui\n", "err.config_syntax", ""),
+    ],
+)
 def test_invalid_config_names_file_and_key(tmp_path, text, key, needle):
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as err:

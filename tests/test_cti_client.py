@@ -77,8 +77,18 @@ HOSTILE = [
     dumps({"type": "event", "seq": 11, "ts": "2026-11-25T01:30:00.000Z", "event": "surprise"}),
     '{"type": "heartbeat", "server_time": "2026-11-25T01:30:00.000Z", "seq": "many"}',
     "x" * (1024 * 1024),
-    dumps({"type": "event", "seq": 11, "ts": "2026-11-25T01:30:00.000Z", "event": "agent_state",
-           "agent_id": "1001", "previous": "ready", "state": "\x1b[31mred", "since": "2026-11-25T01:30:00.000Z"}),
+    dumps(
+        {
+            "type": "event",
+            "seq": 11,
+            "ts": "2026-11-25T01:30:00.000Z",
+            "event": "agent_state",
+            "agent_id": "1001",
+            "previous": "ready",
+            "state": "\x1b[31mred",
+            "since": "2026-11-25T01:30:00.000Z",
+        }
+    ),
 ]
 
 
@@ -135,6 +145,7 @@ async def test_refused_token_keeps_retrying_without_crashing(demo_store):
 
 # -- against the real simulator -------------------------------------------------------------------
 
+
 async def test_numbers_equal_the_simulators_own_counters(demo_store):
     sim = Simulator(load_directory(demo_store), seed=3, speed=300, heartbeat_s=0.2, arrival_scale=5)
     port = await sim.start()
@@ -180,7 +191,9 @@ async def test_reconnects_after_simulator_restarts(demo_store):
         await sim.stop()
 
 
-async def _stale_after_last_good(server: ScriptedCti, client: CtiClient, filler: str | None) -> tuple[float, float]:
+async def _stale_after_last_good(
+    server: ScriptedCti, client: CtiClient, filler: str | None
+) -> tuple[float, float]:
     """Heartbeats every period for a while (the client stays live), then only ``filler`` frames (or
     silence): (seconds from the last good frame to the stale mark by the client's own clock, seconds
     from the server's last good send)."""
@@ -203,8 +216,11 @@ async def _stale_after_last_good(server: ScriptedCti, client: CtiClient, filler:
     return stale - client._last_good, stale - sent
 
 
-@pytest.mark.parametrize("filler", [None, "{not json", dumps({"type": "heartbeat", "seq": 10})],
-                         ids=["silence", "garbage", "invalid-heartbeat"])
+@pytest.mark.parametrize(
+    "filler",
+    [None, "{not json", dumps({"type": "heartbeat", "seq": 10})],
+    ids=["silence", "garbage", "invalid-heartbeat"],
+)
 async def test_stale_at_two_heartbeat_periods(filler):
     """docs/cti-protocol.md: two periods without good data (at most 0.5 s late, never early); malformed
     frames are not "heard"."""

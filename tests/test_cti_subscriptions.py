@@ -158,7 +158,9 @@ async def test_the_server_replays_only_subscribed_events_on_resume(sim):
         await client.stop()
 
 
-async def test_the_console_narrows_its_feed_away_from_boards_and_widens_on_a_board(demo_store, sim, monkeypatch):
+async def test_the_console_narrows_its_feed_away_from_boards_and_widens_on_a_board(
+    demo_store, sim, monkeypatch
+):
     from contiple_tui import app as app_module
 
     from .apphelpers import make_app

@@ -3,8 +3,8 @@
 from collections import Counter
 from datetime import timedelta
 
-from contiple_tui.sim import demo
 from contiple_tui.domain.models import CallbackStatus, Perm, Role
+from contiple_tui.sim import demo
 
 from .conftest import FIXED_NOW
 
@@ -30,7 +30,10 @@ def test_demo_callbacks(demo_store):
     assert set(statuses) == {str(s) for s in CallbackStatus} and sum(statuses.values()) == 400
     oldest, newest = conn.execute("SELECT min(requested_at), max(requested_at) FROM callbacks").fetchone()
     now = FIXED_NOW.timestamp()
-    assert now - oldest <= timedelta(days=60).total_seconds() and now - oldest > timedelta(days=30).total_seconds()
+    assert (
+        now - oldest <= timedelta(days=60).total_seconds()
+        and now - oldest > timedelta(days=30).total_seconds()
+    )
     assert newest <= now
     # Assigned callbacks have an assignee with phone in that service, and a history entry.
     bad = conn.execute(

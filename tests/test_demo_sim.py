@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from contiple_tui.sim import embedded
 from contiple_tui.cti.client import CtiClient
+from contiple_tui.sim import embedded
 from contiple_tui.store import DB_FILENAME
 
 from .test_cti_client import until
@@ -44,9 +44,17 @@ async def test_the_simulator_outlives_the_process_that_started_it(sim_dir):
     store = sim_dir / DB_FILENAME
     # A first "console": a process that starts the simulator and quits at once.
     started = subprocess.run(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from contiple_tui.sim import embedded; "
-         f"print(embedded.join_or_start(Path({str(sim_dir)!r}), Path({str(store)!r}), idle_exit_s=5))"],
-        capture_output=True, text=True, timeout=60, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from contiple_tui.sim import embedded; "
+            f"print(embedded.join_or_start(Path({str(sim_dir)!r}), Path({str(store)!r}), idle_exit_s=5))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     url = started.stdout.strip()
     assert url.startswith("ws://127.0.0.1:")
     pid = embedded._marker(sim_dir)["pid"]
@@ -89,9 +97,13 @@ async def test_a_killed_simulator_is_started_again_on_its_port_and_links_come_ba
 
 def test_two_consoles_starting_at_once_start_one_simulator(sim_dir):
     store = sim_dir / DB_FILENAME
-    code = ("import sys; from pathlib import Path; from contiple_tui.sim import embedded; "
-            f"print(embedded.join_or_start(Path({str(sim_dir)!r}), Path({str(store)!r}), idle_exit_s=3))")
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    code = (
+        "import sys; from pathlib import Path; from contiple_tui.sim import embedded; "
+        f"print(embedded.join_or_start(Path({str(sim_dir)!r}), Path({str(store)!r}), idle_exit_s=3))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)
+    ]
     urls = {proc.communicate(timeout=60)[0].strip() for proc in procs}
     assert len(urls) == 1 and next(iter(urls)).startswith("ws://")
 

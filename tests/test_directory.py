@@ -3,28 +3,39 @@
 import pytest
 
 from contiple_tui.core import directory
-from contiple_tui.domain.models import Perm, Role
 from contiple_tui.core.session import Session, resolve_user
+from contiple_tui.domain.models import Perm, Role
 from contiple_tui.errors import IdentityError, NotFound, ValidationError
 
 
 @pytest.fixture
 def store(empty_store):
-    directory.add_service(empty_store, code="cs", name="고객센터", sender_numbers=["1588-0001"], ivr_routes=["1=상품 문의"])
+    directory.add_service(
+        empty_store, code="cs", name="고객센터", sender_numbers=["1588-0001"], ivr_routes=["1=상품 문의"]
+    )
     directory.add_service(empty_store, code="sales", name="영업팀", sms_enabled=False)
     return empty_store
 
 
 def test_add_agent_with_permissions(store):
-    user = directory.add_user(store, login="kim", name="김민준", role="agent", perms="phone,callback_assign",
-                              services=["cs", "sales"], cti_agent_id="2001")
+    user = directory.add_user(
+        store,
+        login="kim",
+        name="김민준",
+        role="agent",
+        perms="phone,callback_assign",
+        services=["cs", "sales"],
+        cti_agent_id="2001",
+    )
     assert user.perms == {Perm.PHONE, Perm.CALLBACK_ASSIGN}
     assert len(user.service_ids) == 2 and user.cti_agent_id == "2001"
 
 
 def test_callback_assign_requires_phone(store):
     with pytest.raises(ValidationError) as err:
-        directory.add_user(store, login="lee", name="이서연", role="agent", perms="callback_assign", services=["cs"])
+        directory.add_user(
+            store, login="lee", name="이서연", role="agent", perms="callback_assign", services=["cs"]
+        )
     assert err.value.key == "err.assign_needs_phone"
     assert store.users.get_by_login("lee") is None
 
@@ -50,14 +61,17 @@ def test_wallboard_takes_no_permissions(store):
         directory.add_user(store, login="tv", name="TV", role="wallboard", perms="phone", services=["cs"])
 
 
-@pytest.mark.parametrize("kwargs, key", [
-    (dict(login="bad login"), "err.login_invalid"),
-    (dict(name=""), "err.name_invalid"),
-    (dict(role="boss"), "err.role_invalid"),
-    (dict(perms="phone,fly"), "err.perm_invalid"),
-    (dict(services=[]), "err.user_needs_service"),
-    (dict(services=["nope"]), "err.service_unknown"),
-])
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        (dict(login="bad login"), "err.login_invalid"),
+        (dict(name=""), "err.name_invalid"),
+        (dict(role="boss"), "err.role_invalid"),
+        (dict(perms="phone,fly"), "err.perm_invalid"),
+        (dict(services=[]), "err.user_needs_service"),
+        (dict(services=["nope"]), "err.service_unknown"),
+    ],
+)
 def test_bad_user_input(store, kwargs, key):
     args = dict(login="park", name="박지호", role="agent", perms="phone", services=["cs"]) | kwargs
     with pytest.raises((ValidationError, NotFound)) as err:
@@ -67,12 +81,16 @@ def test_bad_user_input(store, kwargs, key):
 
 
 def test_duplicate_login_and_cti_id(store):
-    directory.add_user(store, login="park", name="박지호", role="agent", perms="phone", services=["cs"], cti_agent_id="7")
+    directory.add_user(
+        store, login="park", name="박지호", role="agent", perms="phone", services=["cs"], cti_agent_id="7"
+    )
     with pytest.raises(ValidationError) as err:
         directory.add_user(store, login="park", name="박지호", role="agent", services=["cs"])
     assert err.value.key == "err.login_exists"
     with pytest.raises(ValidationError) as err:
-        directory.add_user(store, login="choi", name="최", role="agent", perms="phone", services=["cs"], cti_agent_id="7")
+        directory.add_user(
+            store, login="choi", name="최", role="agent", perms="phone", services=["cs"], cti_agent_id="7"
+        )
     assert err.value.key == "err.cti_id_taken"
 
 
@@ -96,7 +114,9 @@ def test_service_rules(store):
 
 
 def test_identity(store):
-    directory.add_user(store, login="park", name="박지호", role="agent", perms="phone", services=["cs", "sales"])
+    directory.add_user(
+        store, login="park", name="박지호", role="agent", perms="phone", services=["cs", "sales"]
+    )
     assert resolve_user(store, "park").login == "park"
     with pytest.raises(IdentityError) as err:
         resolve_user(store, "ghost")
@@ -112,7 +132,9 @@ def test_identity(store):
 
 
 def test_session_switch_and_reload(store):
-    directory.add_user(store, login="park", name="박지호", role="agent", perms="phone", services=["cs", "sales"])
+    directory.add_user(
+        store, login="park", name="박지호", role="agent", perms="phone", services=["cs", "sales"]
+    )
     session = Session(store, resolve_user(store, "park"))
     assert session.service.code == "cs"
     session.switch_service("sales")

@@ -9,11 +9,13 @@ from .ptyrun import PtyProgram
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 45)])
 def test_demo_opens_console_and_ctrl_q_quits(tmp_path, size):
-    program = PtyProgram(["--data-dir", str(tmp_path), "--lang", "en", "demo", "--callbacks", "50"],
-                         env={}, size=size)
+    program = PtyProgram(
+        ["--data-dir", str(tmp_path), "--lang", "en", "demo", "--callbacks", "50"], env={}, size=size
+    )
     try:
-        assert program.read_until(b"Contiple", b"Callback list", b"Processing status", b"Quit"), \
-            bytes(program.output[-2000:]).decode(errors="replace")
+        assert program.read_until(b"Contiple", b"Callback list", b"Processing status", b"Quit"), bytes(
+            program.output[-2000:]
+        ).decode(errors="replace")
         program.send(b"\x11")  # Ctrl+Q
         assert program.wait() == 0
     finally:
@@ -21,11 +23,14 @@ def test_demo_opens_console_and_ctrl_q_quits(tmp_path, size):
 
 
 def test_demo_as_agent_in_korean_shows_only_permitted_menus(tmp_path):
-    program = PtyProgram(["--data-dir", str(tmp_path), "demo", "--callbacks", "50", "--user", "agent11"],
-                         env={"LANG": "ko_KR.UTF-8"})
+    program = PtyProgram(
+        ["--data-dir", str(tmp_path), "demo", "--callbacks", "50", "--user", "agent11"],
+        env={"LANG": "ko_KR.UTF-8"},
+    )
     try:
-        assert program.read_until("SMS 발송".encode(), "발송 내역".encode(), "종료".encode()), \
-            bytes(program.output[-2000:]).decode(errors="replace")
+        assert program.read_until("SMS 발송".encode(), "발송 내역".encode(), "종료".encode()), bytes(
+            program.output[-2000:]
+        ).decode(errors="replace")
         program.send(b"\x11")
         assert program.wait() == 0
         screen = bytes(program.output).decode(errors="replace")
@@ -55,9 +60,28 @@ def test_simulator_and_kiosk_in_two_processes(tmp_path):
     data = str(tmp_path / "demo")
     port = _free_port()
     stats = tmp_path / "stats.json"
-    sim = subprocess.Popen([sys.executable, "-m", "contiple_tui", "--data-dir", data, "cti-sim", "--port", str(port),
-                            "--speed", "120", "--seed", "5", "--stats-file", str(stats), "--heartbeat", "0.5"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "contiple_tui",
+            "--data-dir",
+            data,
+            "cti-sim",
+            "--port",
+            str(port),
+            "--speed",
+            "120",
+            "--seed",
+            "5",
+            "--stats-file",
+            str(stats),
+            "--heartbeat",
+            "0.5",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     board = None
     try:
         for _ in range(100):
@@ -65,9 +89,25 @@ def test_simulator_and_kiosk_in_two_processes(tmp_path):
                 break
             time.sleep(0.1)
         assert json.loads(stats.read_text())["services"].keys() == {"cs", "sales", "care"}
-        board = PtyProgram(["--data-dir", data, "--user", "tv", "--cti-url", f"ws://127.0.0.1:{port}",
-                            "wallboard", "--kiosk", "--view", "services"], env={"LANG": "en_US.UTF-8"}, size=(160, 45))
-        assert board.read_until(b"Total", b"Service level"), bytes(board.output[-2000:]).decode(errors="replace")
+        board = PtyProgram(
+            [
+                "--data-dir",
+                data,
+                "--user",
+                "tv",
+                "--cti-url",
+                f"ws://127.0.0.1:{port}",
+                "wallboard",
+                "--kiosk",
+                "--view",
+                "services",
+            ],
+            env={"LANG": "en_US.UTF-8"},
+            size=(160, 45),
+        )
+        assert board.read_until(b"Total", b"Service level"), bytes(board.output[-2000:]).decode(
+            errors="replace"
+        )
         # "Total" is drawn only once live data arrived; from here on, watch only what comes next.
         seen = len(board.output)
         sim.kill()

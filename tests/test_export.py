@@ -18,10 +18,10 @@ import pytest
 from openpyxl import load_workbook
 
 from contiple_tui.core import callbacks as cb
+from contiple_tui.domain.display import display_width
 from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import PermissionDenied, ValidationError
-from contiple_tui.domain.display import display_width
 from contiple_tui.export import export_callbacks, export_processing_status
 from contiple_tui.store import DB_FILENAME, Store
 
@@ -29,14 +29,45 @@ from .conftest import FIXED_NOW, run_cli
 
 SEOUL = ZoneInfo("Asia/Seoul")
 HEADERS = {
-    "en": ["Requested at", "Service", "Customer phone", "Customer name", "IVR route", "Status", "Requests",
-           "Assignee", "Assigned by", "Assigned at", "Attempts", "Last attempt", "Completed at", "Completed by",
-           "Phone valid"],
-    "ko": ["요청일시", "서비스", "고객 전화", "고객명", "IVR 경로", "상태", "요청 횟수", "담당자", "할당자", "할당일시",
-           "전화 시도", "마지막 시도", "완료일시", "완료자", "번호 확인"],
+    "en": [
+        "Requested at",
+        "Service",
+        "Customer phone",
+        "Customer name",
+        "IVR route",
+        "Status",
+        "Requests",
+        "Assignee",
+        "Assigned by",
+        "Assigned at",
+        "Attempts",
+        "Last attempt",
+        "Completed at",
+        "Completed by",
+        "Phone valid",
+    ],
+    "ko": [
+        "요청일시",
+        "서비스",
+        "고객 전화",
+        "고객명",
+        "IVR 경로",
+        "상태",
+        "요청 횟수",
+        "담당자",
+        "할당자",
+        "할당일시",
+        "전화 시도",
+        "마지막 시도",
+        "완료일시",
+        "완료자",
+        "번호 확인",
+    ],
 }
-STATUS = {"en": {"unassigned": "Unassigned", "assigned": "Not processed", "completed": "Completed"},
-          "ko": {"unassigned": "미할당", "assigned": "미처리", "completed": "완료"}}
+STATUS = {
+    "en": {"unassigned": "Unassigned", "assigned": "Not processed", "completed": "Completed"},
+    "ko": {"unassigned": "미할당", "assigned": "미처리", "completed": "완료"},
+}
 
 
 @pytest.fixture
@@ -70,6 +101,7 @@ def _leftovers(folder: Path) -> list[str]:
 
 # -- the callback list -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_callbacks_read_back(world, out_dir, lang):
     store, users, services = world
@@ -77,8 +109,9 @@ def test_callbacks_read_back(world, out_dir, lang):
     query = cb.CallbackQuery()
     out = out_dir / "callbacks.xlsx"
     calls: list[tuple[int, int]] = []
-    n = export_callbacks(store, admin, cs, query, out, lang=lang, progress=lambda d, t: calls.append((d, t)),
-                         chunk=50)
+    n = export_callbacks(
+        store, admin, cs, query, out, lang=lang, progress=lambda d, t: calls.append((d, t)), chunk=50
+    )
     expected = cb.count(store, admin, cs, query)
     assert n == expected > 100
     ws, rows = _rows(out)
@@ -115,8 +148,9 @@ def test_callbacks_read_back(world, out_dir, lang):
 def test_filters_and_several_services(world, out_dir):
     store, users, services = world
     admin = users["admin"]
-    query = cb.CallbackQuery(date_from=date(2026, 10, 20), date_to=date(2026, 11, 20),
-                             status=CallbackStatus.COMPLETED)
+    query = cb.CallbackQuery(
+        date_from=date(2026, 10, 20), date_to=date(2026, 11, 20), status=CallbackStatus.COMPLETED
+    )
     chosen = [services["cs"], services["sales"]]
     out = out_dir / "two.xlsx"
     n = export_callbacks(store, admin, chosen, query, out, lang="en")
@@ -145,8 +179,15 @@ def test_agent_exports_only_their_own(world, out_dir):
 def test_malformed_phone_is_flagged(world, out_dir):
     store, users, services = world
     cs = services["cs"]
-    cb.intake(store, cs, request_id="bad-1", phone="12ab", name="홍길동", ivr_route="9",
-              requested_at=FIXED_NOW + timedelta(days=1))
+    cb.intake(
+        store,
+        cs,
+        request_id="bad-1",
+        phone="12ab",
+        name="홍길동",
+        ivr_route="9",
+        requested_at=FIXED_NOW + timedelta(days=1),
+    )
     out = out_dir / "bad.xlsx"
     export_callbacks(store, users["admin"], cs, cb.CallbackQuery(), out, lang="ko")
     _, rows = _rows(out)
@@ -158,8 +199,15 @@ def test_outside_text_is_never_a_formula(world, out_dir):
     """Names and numbers come from the CTI: '=…' stays text, control characters are dropped."""
     store, users, services = world
     cs = services["cs"]
-    cb.intake(store, cs, request_id="evil-1", phone="=1+1", name='=HYPERLINK("http://x","y")\x07',
-              ivr_route="#N/A", requested_at=FIXED_NOW + timedelta(days=1))
+    cb.intake(
+        store,
+        cs,
+        request_id="evil-1",
+        phone="=1+1",
+        name='=HYPERLINK("http://x","y")\x07',
+        ivr_route="#N/A",
+        requested_at=FIXED_NOW + timedelta(days=1),
+    )
     out = out_dir / "evil.xlsx"
     export_callbacks(store, users["admin"], cs, cb.CallbackQuery(), out, lang="en")
     ws, rows = _rows(out)
@@ -183,8 +231,9 @@ def test_more_rows_than_a_sheet_holds(world, out_dir, monkeypatch):
         assert list(rows[0]) == HEADERS["en"] and ws.freeze_panes == "A2"
         assert ws.auto_filter.ref == f"A1:O{len(rows)}" and len(rows) <= 101
         phones += [r[2] for r in rows[1:]]
-    assert phones == [format_phone(c.customer_phone) for c in cb.search(store, admin, cs, cb.CallbackQuery(),
-                                                                         limit=100_000)]
+    assert phones == [
+        format_phone(c.customer_phone) for c in cb.search(store, admin, cs, cb.CallbackQuery(), limit=100_000)
+    ]
 
 
 def test_refused_without_phone(world, out_dir):
@@ -223,8 +272,9 @@ def test_failure_midway_leaves_no_half_file(world, out_dir):
             raise RuntimeError("interrupted")
 
     with pytest.raises(RuntimeError):
-        export_callbacks(store, users["admin"], services["cs"], cb.CallbackQuery(), out, lang="en", progress=boom,
-                         chunk=10)
+        export_callbacks(
+            store, users["admin"], services["cs"], cb.CallbackQuery(), out, lang="en", progress=boom, chunk=10
+        )
     assert out.read_bytes() == b"the previous export" and _leftovers(out_dir) == []
     assert _open_files_in(out_dir) == []  # closed at once, not when collected (the console runs for days)
 
@@ -249,7 +299,9 @@ def test_disk_full_midway(world, out_dir, monkeypatch):
     monkeypatch.setattr(sheetwriter.Worksheet, "_write", write)
     store, users, services = world
     with pytest.raises(ValidationError) as err:
-        export_callbacks(store, users["admin"], services["cs"], cb.CallbackQuery(), out_dir / "full.xlsx", lang="en")
+        export_callbacks(
+            store, users["admin"], services["cs"], cb.CallbackQuery(), out_dir / "full.xlsx", lang="en"
+        )
     assert err.value.key == "err.export_path" and len(writes) == 3
     assert list(out_dir.iterdir()) == [] and _open_files_in(out_dir) == []
 
@@ -274,12 +326,19 @@ def test_reversed_period_is_refused_before_any_file(world, out_dir):
     store, users, services = world
     out = out_dir / "r.xlsx"
     with pytest.raises(ValidationError) as err:
-        export_callbacks(store, users["admin"], services["cs"],
-                         cb.CallbackQuery(date_from=date(2026, 11, 2), date_to=date(2026, 11, 1)), out, lang="en")
+        export_callbacks(
+            store,
+            users["admin"],
+            services["cs"],
+            cb.CallbackQuery(date_from=date(2026, 11, 2), date_to=date(2026, 11, 1)),
+            out,
+            lang="en",
+        )
     assert err.value.key == "err.date_range_reversed" and list(out_dir.iterdir()) == []
 
 
 # -- processing status -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("monthly", [False, True])
 def test_processing_status_read_back(world, out_dir, monthly):
@@ -314,18 +373,41 @@ def test_processing_status_read_back(world, out_dir, monthly):
 def test_processing_status_is_admin_only(world, out_dir):
     store, users, services = world
     with pytest.raises(PermissionDenied):
-        export_processing_status(store, users["agent01"], services["cs"], date(2026, 11, 1), date(2026, 11, 2),
-                                 False, out_dir / "s.xlsx", lang="en")
+        export_processing_status(
+            store,
+            users["agent01"],
+            services["cs"],
+            date(2026, 11, 1),
+            date(2026, 11, 2),
+            False,
+            out_dir / "s.xlsx",
+            lang="en",
+        )
     assert list(out_dir.iterdir()) == []
 
 
 # -- the command line (cron jobs) ----------------------------------------------------------------------
 
+
 def test_cli_round_trip(demo_dir, out_dir, capsys):
     out = out_dir / "out" / "cs.xlsx"
     out.parent.mkdir()
-    result = run_cli("--data-dir", str(demo_dir), "--user", "admin", "export", "callbacks", "--service", "cs",
-                     "--from", "2026-11-01", "--status", "completed", "-o", str(out))
+    result = run_cli(
+        "--data-dir",
+        str(demo_dir),
+        "--user",
+        "admin",
+        "export",
+        "callbacks",
+        "--service",
+        "cs",
+        "--from",
+        "2026-11-01",
+        "--status",
+        "completed",
+        "-o",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     store = Store(demo_dir / DB_FILENAME)
     try:
@@ -343,8 +425,23 @@ def test_cli_round_trip(demo_dir, out_dir, capsys):
     from contiple_tui.cli import main
 
     everything = out_dir / "out" / "all.xlsx"
-    assert main(["--data-dir", str(demo_dir), "--user", "admin", "--lang", "ko", "export", "callbacks",
-                 "-o", str(everything)]) == 0
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(demo_dir),
+                "--user",
+                "admin",
+                "--lang",
+                "ko",
+                "export",
+                "callbacks",
+                "-o",
+                str(everything),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip() == f"{everything}: {every}건"
     _, rows = _rows(everything)
     assert len(rows) - 1 == every and rows[0][0] == "요청일시"
@@ -360,7 +457,15 @@ REFUSALS = [
     (["--user", "agent02", "--service", "sales"], "do not belong to the service 'sales'"),
     (["--user", "agent11"], "Not allowed: callback menus"),
 ]
-REFUSAL_IDS = ["reversed", "bad-date", "unwritable", "not-a-date", "unknown-service", "not-member", "no-phone"]
+REFUSAL_IDS = [
+    "reversed",
+    "bad-date",
+    "unwritable",
+    "not-a-date",
+    "unknown-service",
+    "not-member",
+    "no-phone",
+]
 
 
 def _refusal_args(demo_dir: Path, out: Path, args: list[str]) -> list[str]:
@@ -405,6 +510,7 @@ def test_export_does_not_import_textual():
 
 # -- the writer (contiple_tui/export/sheetwriter.py) ----------------------------------------------------
 
+
 def _book(path: Path):
     from contiple_tui.export.sheetwriter import Workbook
 
@@ -416,16 +522,37 @@ def test_writer_text_stays_text(tmp_path):
     XML 1.0 cannot carry are dropped."""
     from contiple_tui.export.sheetwriter import CELL_CHARS
 
-    values = ['a<b>&"c\'', " both ", "tab\tx", "line\nbreak\r\nx", "bell\x07\x00\ud800\ufffe!", "=SUM(A1:A2)",
-              "#DIV/0!", "true", "1e3", "가" * (CELL_CHARS + 5), "", "_x0041_"]
+    values = [
+        "a<b>&\"c'",
+        " both ",
+        "tab\tx",
+        "line\nbreak\r\nx",
+        "bell\x07\x00\ud800\ufffe!",
+        "=SUM(A1:A2)",
+        "#DIV/0!",
+        "true",
+        "1e3",
+        "가" * (CELL_CHARS + 5),
+        "",
+        "_x0041_",
+    ]
     out = tmp_path / "text.xlsx"
     with _book(out) as wb:
         ws = wb.add_sheet("T", [10] * len(values))
         ws.append(values)
     ws = load_workbook(out).worksheets[0]
     got = [ws.cell(1, col) for col in range(1, len(values) + 1)]
-    assert [c.value for c in got[:9]] == ['a<b>&"c\'', " both ", "tab\tx", "line\nbreak\r\nx", "bell!",
-                                          "=SUM(A1:A2)", "#DIV/0!", "true", "1e3"]
+    assert [c.value for c in got[:9]] == [
+        "a<b>&\"c'",
+        " both ",
+        "tab\tx",
+        "line\nbreak\r\nx",
+        "bell!",
+        "=SUM(A1:A2)",
+        "#DIV/0!",
+        "true",
+        "1e3",
+    ]
     assert {c.data_type for c in got[:10]} == {"s"}
     assert got[9].value == "가" * CELL_CHARS
     with zipfile.ZipFile(out) as zf:
@@ -444,9 +571,26 @@ def test_writer_numbers_and_dates(tmp_path):
     with _book(out) as wb:
         ws = wb.add_sheet("N", [12] * 8)
         pct = wb.style("0.0")
-        ws.append([1, -2.5, True, when, date(2026, 2, 1), wb.cell(12.345, pct), wb.cell(date(2026, 2, 1),
-                   wb.style("yyyy-mm")), None, "after a gap"])
-        for bad in (float("nan"), float("inf"), datetime(1900, 2, 28), date(1899, 12, 31), when.replace(tzinfo=UTC)):
+        ws.append(
+            [
+                1,
+                -2.5,
+                True,
+                when,
+                date(2026, 2, 1),
+                wb.cell(12.345, pct),
+                wb.cell(date(2026, 2, 1), wb.style("yyyy-mm")),
+                None,
+                "after a gap",
+            ]
+        )
+        for bad in (
+            float("nan"),
+            float("inf"),
+            datetime(1900, 2, 28),
+            date(1899, 12, 31),
+            when.replace(tzinfo=UTC),
+        ):
             with pytest.raises(ValueError):
                 wb.cell(bad)
         with pytest.raises(TypeError):
@@ -464,8 +608,17 @@ def test_writer_numbers_and_dates(tmp_path):
     assert serial(datetime(2026, 11, 25, 18)) == 46351.75
 
 
-@pytest.mark.parametrize("zone", ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe",
-                                  "Asia/Kathmandu", "America/St_Johns"])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Asia/Seoul",
+        "America/New_York",
+        "Europe/Berlin",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "America/St_Johns",
+    ],
+)
 def test_writer_timestamps_match_the_slow_path(tmp_path, zone):
     """The fast path (a UTC offset per day) writes what fromtimestamp writes, summer time included."""
     tz = ZoneInfo(zone)
@@ -496,11 +649,16 @@ def test_writer_continues_before_a_part_needs_zip64(world, out_dir, monkeypatch)
     phones = []
     for ws in wb.worksheets:
         rows = list(ws.iter_rows(values_only=True))
-        assert list(rows[0]) == HEADERS["en"] and ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:O{len(rows)}"
+        assert (
+            list(rows[0]) == HEADERS["en"]
+            and ws.freeze_panes == "A2"
+            and ws.auto_filter.ref == f"A1:O{len(rows)}"
+        )
         phones += [r[2] for r in rows[1:]]
     assert len(phones) == n
-    assert phones == [format_phone(c.customer_phone) for c in cb.search(store, admin, cs, cb.CallbackQuery(),
-                                                                         limit=100_000)]
+    assert phones == [
+        format_phone(c.customer_phone) for c in cb.search(store, admin, cs, cb.CallbackQuery(), limit=100_000)
+    ]
     with zipfile.ZipFile(out) as zf:
         sizes = [i.file_size for i in zf.infolist() if i.filename.startswith("xl/worksheets/")]
     assert max(sizes) < 60_000 + 4096  # the limit, and the one row written after the check
@@ -511,16 +669,26 @@ def test_package_parts(world, out_dir):
     a hidden filter name per filtered sheet (LibreOffice drops the filter without it)."""
     store, users, services = world
     out = out_dir / "parts.xlsx"
-    export_processing_status(store, users["admin"], services["cs"], date(2026, 11, 1), date(2026, 11, 30), False, out,
-                             lang="ko")
+    export_processing_status(
+        store, users["admin"], services["cs"], date(2026, 11, 1), date(2026, 11, 30), False, out, lang="ko"
+    )
     with zipfile.ZipFile(out) as zf:
         assert zf.testzip() is None
         names = set(zf.namelist())
-        assert names == {"[Content_Types].xml", "_rels/.rels", "docProps/core.xml", "xl/workbook.xml",
-                         "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/worksheets/sheet1.xml",
-                         "xl/worksheets/sheet2.xml"}
+        assert names == {
+            "[Content_Types].xml",
+            "_rels/.rels",
+            "docProps/core.xml",
+            "xl/workbook.xml",
+            "xl/_rels/workbook.xml.rels",
+            "xl/styles.xml",
+            "xl/worksheets/sheet1.xml",
+            "xl/worksheets/sheet2.xml",
+        }
         types = zf.read("[Content_Types].xml").decode()
-        assert all(f'PartName="/{n}"' in types for n in names if n.endswith(".xml") and n != "[Content_Types].xml")
+        assert all(
+            f'PartName="/{n}"' in types for n in names if n.endswith(".xml") and n != "[Content_Types].xml"
+        )
         rels = zf.read("xl/_rels/workbook.xml.rels").decode()
         assert 'Target="worksheets/sheet2.xml"' in rels and 'Target="styles.xml"' in rels
         book = zf.read("xl/workbook.xml").decode()
@@ -529,7 +697,7 @@ def test_package_parts(world, out_dir):
         with open(out, "rb") as f:
             data = f.read()
         for info in zf.infolist():
-            signature, version, *_, extra = struct.unpack("<4sHHHHHIIIHH", data[info.header_offset:][:30])
+            signature, version, *_, extra = struct.unpack("<4sHHHHHIIIHH", data[info.header_offset :][:30])
             assert signature == b"PK\x03\x04"
             assert version <= 20 and extra == 0, info.filename  # no ZIP64 in the local headers
             assert info.extract_version <= 20 and info.extra == b""
@@ -561,19 +729,41 @@ def test_libreoffice_reads_what_openpyxl_reads(world, out_dir, tmp_path):
     the auto-filter when it saves the file again."""
     store, users, services = world
     cs = services["cs"]
-    cb.intake(store, cs, request_id="evil-lo", phone="=1+1", name='=HYPERLINK("http://x","y") & <b>',
-              ivr_route="#N/A", requested_at=FIXED_NOW + timedelta(days=1))
+    cb.intake(
+        store,
+        cs,
+        request_id="evil-lo",
+        phone="=1+1",
+        name='=HYPERLINK("http://x","y") & <b>',
+        ivr_route="#N/A",
+        requested_at=FIXED_NOW + timedelta(days=1),
+    )
     files = [out_dir / "callbacks.xlsx", out_dir / "status.xlsx"]
     export_callbacks(store, users["admin"], list(services.values()), cb.CallbackQuery(), files[0], lang="ko")
-    export_processing_status(store, users["admin"], cs, date(2026, 9, 1), date(2026, 11, 30), True, files[1],
-                             lang="en")
+    export_processing_status(
+        store, users["admin"], cs, date(2026, 9, 1), date(2026, 11, 30), True, files[1], lang="en"
+    )
     profile = f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}"
     csv_dir, xlsx_dir = tmp_path / "csv", tmp_path / "xlsx"
     # UTF-8, every sheet (-1), cells as shown
     csv_filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
     for target, outdir in ((csv_filter, csv_dir), ("xlsx", xlsx_dir)):
-        done = subprocess.run([SOFFICE, profile, "--headless", "--convert-to", target, "--outdir", str(outdir),
-                               *map(str, files)], check=False, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                SOFFICE,
+                profile,
+                "--headless",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(outdir),
+                *map(str, files),
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
     shown: dict[str, list[list[str]]] = {}
     for path in files:
@@ -581,7 +771,10 @@ def test_libreoffice_reads_what_openpyxl_reads(world, out_dir, tmp_path):
             expected = [[_as_shown(c) for c in row] for row in ws.iter_rows()]
             with open(csv_dir / f"{path.stem}-{ws.title}.csv", newline="", encoding="utf-8") as f:
                 shown[ws.title] = list(csv.reader(f))
-            assert len(shown[ws.title]) == len(expected) > 1 and shown[ws.title] == expected, (path.name, ws.title)
+            assert len(shown[ws.title]) == len(expected) > 1 and shown[ws.title] == expected, (
+                path.name,
+                ws.title,
+            )
     assert ["=1+1", '=HYPERLINK("http://x","y") & <b>', "#N/A"] in [r[2:5] for r in shown["콜백"]]
     assert shown["Processing status"][1][0] == "2026-09" and shown["By agent"][0][0] == "Agent"
     resaved = load_workbook(xlsx_dir / "callbacks.xlsx").worksheets[0]

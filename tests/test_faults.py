@@ -56,20 +56,33 @@ def run(*args: str, prefix: list[str] = (), env: dict[str, str] | None = None) -
     """The real command line, as `prefix` (e.g. as nobody) if given."""
     if not prefix:
         return run_cli(*args, env=env)
-    return subprocess.run([*prefix, sys.executable, "-m", "contiple_tui", *args], capture_output=True,
-                          text=True, env=cli_env(env), timeout=60)
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "contiple_tui", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(env),
+        timeout=60,
+    )
 
 
-def run_console(*args: str, prefix: list[str] = (), env: dict[str, str] | None = None,
-                timeout: float = 30.0) -> tuple[int, str]:
+def run_console(
+    *args: str, prefix: list[str] = (), env: dict[str, str] | None = None, timeout: float = 30.0
+) -> tuple[int, str]:
     """Start the console at a terminal (stdin, stdout and stderr ptys; stderr a pty of its own, read
     apart). The faults here are found before the screen opens, so the program must end by itself with
     one line on stderr."""
     master, slave = pty.openpty()
     err_master, err_slave = pty.openpty()
     full = cli_env({"TERM": "xterm-256color"} | (env or {}))
-    proc = subprocess.Popen([*prefix, sys.executable, "-m", "contiple_tui", *args], stdin=slave, stdout=slave,
-                            stderr=err_slave, env=full, start_new_session=True, close_fds=True)
+    proc = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "contiple_tui", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=err_slave,
+        env=full,
+        start_new_session=True,
+        close_fds=True,
+    )
     os.close(slave)
     os.close(err_slave)
     os.set_blocking(master, False)
@@ -171,10 +184,15 @@ def tmpfs(shared_tmp):
     """A 4 MB filesystem of our own, to fill up: a real ENOSPC, not a mock."""
     mount = shared_tmp / "small-disk"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0777", "tmpfs", str(mount)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0777", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
-        pytest.skip(f"FAULT TESTS SKIPPED: cannot mount a small tmpfs for the disk-full cases: {result.stderr}")
+        pytest.skip(
+            f"FAULT TESTS SKIPPED: cannot mount a small tmpfs for the disk-full cases: {result.stderr}"
+        )
     yield Tmpfs(mount)
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
@@ -187,7 +205,11 @@ def copy_demo(demo_template: Path, folder: Path) -> Path:
 
 
 def assigned_callback(db: Path) -> int:
-    return sqlite3.connect(db).execute("SELECT id FROM callbacks WHERE status = 'assigned' LIMIT 1").fetchone()[0]
+    return (
+        sqlite3.connect(db)
+        .execute("SELECT id FROM callbacks WHERE status = 'assigned' LIMIT 1")
+        .fetchone()[0]
+    )
 
 
 def status_of(db: Path, callback_id: int) -> str:
@@ -297,7 +319,9 @@ def test_disk_full_when_creating_the_store_leaves_no_empty_database(tmpfs):
     refused(result, "is full", absent=("damaged",))
     assert not (data / DB_FILENAME).exists() or (data / DB_FILENAME).stat().st_size == 0
     tmpfs.free()  # with room again, the same command works
-    assert run("--data-dir", str(data), "services", "add", "--code", "cs", "--name", "고객센터").returncode == 0
+    assert (
+        run("--data-dir", str(data), "services", "add", "--code", "cs", "--name", "고객센터").returncode == 0
+    )
 
 
 def test_disk_full_during_a_write_changes_nothing(tmpfs, demo_template):
@@ -317,8 +341,18 @@ def test_disk_full_during_an_export(tmpfs, demo_dir):
     out = tmpfs.path / "cb.xlsx"
     tmpfs.fill(spare=8 * 1024)  # the export starts, then runs out of room
     for lang, needle in (("en", "the disk is full"), ("ko", "디스크가 가득 찼습니다")):
-        result = run("--data-dir", str(demo_dir), "--user", "admin", "--lang", lang,
-                     "export", "callbacks", "-o", str(out))
+        result = run(
+            "--data-dir",
+            str(demo_dir),
+            "--user",
+            "admin",
+            "--lang",
+            lang,
+            "export",
+            "callbacks",
+            "-o",
+            str(out),
+        )
         refused(result, needle, absent=("damaged", "손상"))
     assert listing(tmpfs.path) == {"ballast"}  # no half-written file, no temporary file
 
@@ -333,8 +367,21 @@ def test_damaged_page_after_the_open_check(demo_dir, shared_tmp):
     result = run("--data-dir", str(demo_dir), "--user", "admin", "export", "callbacks", "-o", str(out))
     refused(result, "damaged", absent=("full",))
     assert not out.exists() and not list(shared_tmp.glob(".cb.xlsx.*"))
-    refused(run("--data-dir", str(demo_dir), "--user", "admin", "--lang", "ko",
-                "export", "callbacks", "-o", str(out)), "손상")
+    refused(
+        run(
+            "--data-dir",
+            str(demo_dir),
+            "--user",
+            "admin",
+            "--lang",
+            "ko",
+            "export",
+            "callbacks",
+            "-o",
+            str(out),
+        ),
+        "손상",
+    )
     code, err = run_console("--data-dir", str(demo_dir), "--user", "admin")
     one_line(err, 2, code, "damaged")
     # What the damage does not reach still works.
@@ -410,8 +457,17 @@ def test_a_crash_is_one_line_and_exit_1(demo_dir, shared_tmp):
     result = run("--data-dir", str(demo_dir), "--user", "admin", "export", "callbacks", "-o", str(out))
     line = one_line(result.stderr, 1, result.returncode, "unexpected error", "CONTIPLE_TUI_DEBUG")
     assert "bogus" in line
-    debug = run("--data-dir", str(demo_dir), "--user", "admin", "export", "callbacks", "-o", str(out),
-                env={"CONTIPLE_TUI_DEBUG": "1"})
+    debug = run(
+        "--data-dir",
+        str(demo_dir),
+        "--user",
+        "admin",
+        "export",
+        "callbacks",
+        "-o",
+        str(out),
+        env={"CONTIPLE_TUI_DEBUG": "1"},
+    )
     assert debug.returncode == 1 and "Traceback" in debug.stderr
     assert not out.exists()
 
@@ -434,7 +490,9 @@ async def test_console_complete_on_a_full_disk_says_so_and_stays_up(tmpfs, demo_
         app = make_app(store, "admin", lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
             app.show_menu("callback_list")
-            await until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
+            await until(
+                pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0
+            )
             table = app.query_one(CallbackTable)
             await workers_done(app)
             target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
@@ -468,7 +526,9 @@ async def test_console_export_on_a_full_disk_says_so_on_the_export_screen(tmpfs,
         app.config.data_dir = tmpfs.path  # exports go to DATA_DIR/exports, on the small disk
         async with app.run_test(size=(100, 30)) as pilot:
             app.show_menu("callback_list")
-            await until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
+            await until(
+                pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0
+            )
             table = app.query_one(CallbackTable)
             await workers_done(app)
             table.focus()
@@ -525,8 +585,16 @@ async def test_callback_request_on_a_full_disk_is_kept_for_replay(tmpfs, demo_te
     store = Store(db)
     store.db.run_write(lambda conn: store.set_meta(conn, POSITION_KEY, "test-1:10"))
     server = ScriptedCti()
-    request = event(11, "callback_requested", request_id="cb-full-1", service="cs", phone="01099990000",
-                    name="김민준", ivr_route="1", requested_at="2026-11-25T01:29:00.000Z")
+    request = event(
+        11,
+        "callback_requested",
+        request_id="cb-full-1",
+        service="cs",
+        phone="01099990000",
+        name="김민준",
+        ivr_route="1",
+        requested_at="2026-11-25T01:29:00.000Z",
+    )
     other = event(12, "call_queued", service="cs", call_id="q9", enqueued_at="2026-11-25T01:29:30.000Z")
     server.replay = [request, other]
     server.snapshot = {**server.snapshot, "seq": 12}
@@ -546,9 +614,14 @@ async def test_callback_request_on_a_full_disk_is_kept_for_replay(tmpfs, demo_te
             # (tests/test_feed_position.py) has stored it now that there is room again.
             reader = sqlite3.connect(db)
             stored = reader.execute(
-                "SELECT count(*) FROM callbacks WHERE cti_request_id = 'cb-full-1'").fetchone()[0]
+                "SELECT count(*) FROM callbacks WHERE cti_request_id = 'cb-full-1'"
+            ).fetchone()[0]
             reader.close()
-            assert (stored, store.get_meta(POSITION_KEY)) in ((0, "test-1:10"), (1, "test-1:10"), (1, "test-1:12"))
+            assert (stored, store.get_meta(POSITION_KEY)) in (
+                (0, "test-1:10"),
+                (1, "test-1:10"),
+                (1, "test-1:12"),
+            )
     finally:
         await server.stop()
         store.close()

@@ -20,23 +20,31 @@ from contiple_tui.core.feed_intake import LEASE_NAME, LEASE_TTL_S, RENEW_S, Feed
 from contiple_tui.cti import protocol
 from contiple_tui.store import DB_FILENAME, Store
 
-from .test_feed_position import _position  # the stored feed position, read as another process would
 from .apphelpers import make_app, until, workers_done
 from .ctidata import dumps, event
 from .ctiserver import ScriptedCti
+from .test_feed_position import _position  # the stored feed position, read as another process would
 
 # JSON escapes of lone surrogates: json.loads turns them into str with lone surrogates, which UTF-8
 # (and so SQLite) cannot carry.
 SURROGATE_FRAME = (
     '{"type": "event", "seq": 11, "ts": "2026-11-25T01:30:00.000Z", "event": "callback_requested", '
-    '"request_id": "cb-sur-1", "service": "cs", "phone": "010-2222-\\ud8003333", "name": "\\ud800김민\\udfff", '
-    '"ivr_route": "\\udc00", "requested_at": "2026-11-25T01:29:00.000Z"}'
+    '"request_id": "cb-sur-1", "service": "cs", "phone": "010-2222-\\ud8003333", '
+    '"name": "\\ud800김민\\udfff", "ivr_route": "\\udc00", "requested_at": "2026-11-25T01:29:00.000Z"}'
 )
 
 
 def _request(seq: int, request_id: str, phone: str) -> dict:
-    return event(seq, "callback_requested", request_id=request_id, service="cs", phone=phone, name="고객",
-                 ivr_route="1", requested_at="2026-11-25T01:29:00.000Z")
+    return event(
+        seq,
+        "callback_requested",
+        request_id=request_id,
+        service="cs",
+        phone=phone,
+        name="고객",
+        ivr_route="1",
+        requested_at="2026-11-25T01:29:00.000Z",
+    )
 
 
 def _row(store, request_id: str):
@@ -44,8 +52,10 @@ def _row(store, request_id: str):
     conn = sqlite3.connect(store.path)
     try:
         return conn.execute(
-            "SELECT customer_name, ivr_route, customer_phone, phone_valid FROM callbacks WHERE cti_request_id = ?",
-            (request_id,)).fetchone()
+            "SELECT customer_name, ivr_route, customer_phone, phone_valid FROM callbacks WHERE "
+            "cti_request_id = ?",
+            (request_id,),
+        ).fetchone()
     finally:
         conn.close()
 
@@ -74,8 +84,10 @@ async def test_a_request_the_store_refuses_holds_the_position_and_is_replayed(de
     await server.start()
     # The database itself refuses this one request (a trigger in the SQLite file: the store's edge,
     # not our code), as a damaged or failing disk would.
-    refuse = ("CREATE TRIGGER refuse_cb_fail BEFORE INSERT ON callbacks WHEN NEW.cti_request_id = 'cb-fail-1' "
-              "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+    refuse = (
+        "CREATE TRIGGER refuse_cb_fail BEFORE INSERT ON callbacks WHEN NEW.cti_request_id = 'cb-fail-1' "
+        "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    )
     demo_store.db.run_write(lambda conn: conn.execute(refuse))
     first, second = _request(11, "cb-fail-1", "01044440001"), _request(12, "cb-ok-2", "01044440002")
     app = make_app(demo_store, "admin", lang="en", cti_url=server.url)
@@ -153,8 +165,12 @@ class _Console:
     def __init__(self, db, clock, **kwargs) -> None:
         self.store = Store(db)
         self.refused: list[str] = []
-        self.feed = FeedIntake(self.store, clock=clock, on_refused=lambda data, exc: self.refused.append(data["request_id"]),
-                               **kwargs)
+        self.feed = FeedIntake(
+            self.store,
+            clock=clock,
+            on_refused=lambda data, exc: self.refused.append(data["request_id"]),
+            **kwargs,
+        )
         self.epoch, self.seq = "test-1", 10
 
     def event(self, seq: int, request_id: str, *, take: bool = True) -> None:
@@ -176,10 +192,14 @@ def _requests(db, prefix: str) -> dict[str, tuple[int, int]]:
     its own."""
     conn = sqlite3.connect(db)
     try:
-        return {rid: (n, count) for rid, n, count in conn.execute(
-            "SELECT r.request_id, count(*), max(c.request_count) FROM callback_requests r "
-            "JOIN callbacks c ON c.id = r.callback_id WHERE r.request_id LIKE ? GROUP BY r.request_id",
-            (prefix + "%",))}
+        return {
+            rid: (n, count)
+            for rid, n, count in conn.execute(
+                "SELECT r.request_id, count(*), max(c.request_count) FROM callback_requests r "
+                "JOIN callbacks c ON c.id = r.callback_id WHERE r.request_id LIKE ? GROUP BY r.request_id",
+                (prefix + "%",),
+            )
+        }
     finally:
         conn.close()
 
@@ -278,7 +298,9 @@ def test_on_release_the_other_console_takes_over_and_takes_in_what_came_after_th
         commits = b.store.db.commits
         b.tick()  # at once, not after the lease's time to live
         assert b.feed.holding and _lease(db)[0] == b.feed.holder_id
-        assert b.store.db.commits == commits + 1 + 2  # the lease, then 17 and 18 (16 is covered by the position)
+        assert (
+            b.store.db.commits == commits + 1 + 2
+        )  # the lease, then 17 and 18 (16 is covered by the position)
         b.event(19, "rel-19")  # live now
         clock.now += 2
         b.tick()
@@ -405,7 +427,9 @@ def test_while_the_store_refuses_the_free_lease_each_request_is_said_once_and_ke
     so once per request, keeps them, and takes them in as soon as the store gives it the lease."""
     db, clock = demo_dir / DB_FILENAME, _Clock()
     other = sqlite3.connect(db)
-    other.execute("CREATE TRIGGER refuse_lease BEFORE INSERT ON leases BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    other.execute(
+        "CREATE TRIGGER refuse_lease BEFORE INSERT ON leases BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
     other.commit()
     b = _Console(db, clock)
     try:

@@ -21,8 +21,16 @@ HEARTBEAT_S = 60  # the scripted server sends no heartbeats: keep the client fro
 
 
 def _request(seq: int, request_id: str, phone: str) -> dict:
-    return event(seq, "callback_requested", request_id=request_id, service="cs", phone=phone, name="고객",
-                 ivr_route="1", requested_at="2026-11-25T01:29:00.000Z")
+    return event(
+        seq,
+        "callback_requested",
+        request_id=request_id,
+        service="cs",
+        phone=phone,
+        name="고객",
+        ivr_route="1",
+        requested_at="2026-11-25T01:29:00.000Z",
+    )
 
 
 def _queued(seq: int) -> dict:
@@ -32,7 +40,12 @@ def _queued(seq: int) -> dict:
 def _stored(db, request_id: str) -> bool:
     conn = sqlite3.connect(db)
     try:
-        return conn.execute("SELECT count(*) FROM callbacks WHERE cti_request_id = ?", (request_id,)).fetchone()[0] > 0
+        return (
+            conn.execute("SELECT count(*) FROM callbacks WHERE cti_request_id = ?", (request_id,)).fetchone()[
+                0
+            ]
+            > 0
+        )
     finally:
         conn.close()
 
@@ -67,7 +80,7 @@ class _Watch:
         return position
 
 
-async def test_a_refused_request_is_retried_and_the_position_moves_on_without_a_restart(tmpfs, demo_template):
+async def test_a_refused_request_is_retried_and_the_position_moves_on_without_a_restart(tmpfs, demo_template):  # noqa: F811
     db = copy_demo(demo_template, tmpfs.path / "data")
     store = Store(db)
     server = ScriptedCti(heartbeat_s=HEARTBEAT_S)
@@ -81,7 +94,9 @@ async def test_a_refused_request_is_retried_and_the_position_moves_on_without_a_
             await server.send(_request(11, "cb-retry-1", "01077770011"))
             await server.send(_queued(12))
             server.snapshot = {**server.snapshot, "seq": 12}
-            await until(pilot, lambda: app.cti.model.seq == 12 and any("is full" in m for m in _messages(app)))
+            await until(
+                pilot, lambda: app.cti.model.seq == 12 and any("is full" in m for m in _messages(app))
+            )
             # Ticks pass with the disk still full: retried, still refused, the console stays up.
             for _ in range(3):
                 await pilot.pause(1.0)
@@ -107,8 +122,10 @@ async def test_a_request_pending_from_an_earlier_epoch_does_not_hold_the_new_epo
     db = demo_dir / "contiple.sqlite3"
     # The store itself refuses one request (as a constraint of the database would), and only that one.
     conn = sqlite3.connect(db)
-    conn.execute("CREATE TRIGGER refuse_one BEFORE INSERT ON callbacks WHEN NEW.cti_request_id = 'cb-a-11' "
-                  "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END")
+    conn.execute(
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON callbacks WHEN NEW.cti_request_id = 'cb-a-11' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+    )
     conn.close()
     store = Store(db)
     first = ScriptedCti(heartbeat_s=HEARTBEAT_S, epoch="run-a")
@@ -122,7 +139,9 @@ async def test_a_request_pending_from_an_earlier_epoch_does_not_hold_the_new_epo
             await until(pilot, lambda: app.cti.live)
             await first.send(_request(11, "cb-a-11", "01077770021"))
             await first.send(_queued(12))
-            await until(pilot, lambda: app.cti.model.seq == 12 and any("cb-a-11" in m for m in _messages(app)))
+            await until(
+                pilot, lambda: app.cti.model.seq == 12 and any("cb-a-11" in m for m in _messages(app))
+            )
             await until(pilot, lambda: watch() == "run-a:10")  # held before the refused request
 
             # The CTI server restarts: a new epoch, whose seqs start again (snapshot at 3).

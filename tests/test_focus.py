@@ -57,8 +57,16 @@ async def from_the_palette(app, pilot, menu_id: str) -> None:
 
 
 async def settle(app, pilot, menu_id: str) -> None:
-    await until(pilot, lambda: app.current_menu_id == menu_id and app.screen.focused is not None
-                and (visible_view(app).focus_target is None or app.screen.focused is visible_view(app).focus_target))
+    await until(
+        pilot,
+        lambda: (
+            app.current_menu_id == menu_id
+            and app.screen.focused is not None
+            and (
+                visible_view(app).focus_target is None or app.screen.focused is visible_view(app).focus_target
+            )
+        ),
+    )
     await pilot.pause(0.6)  # and it stays there (a late focus restore would move it)
 
 
@@ -70,7 +78,11 @@ async def test_every_menu_takes_the_focus_however_it_is_opened(demo_store, login
         await pilot.pause()
         menus = nav_ids(app)
         for menu_id in menus[1:] + ["home"]:
-            if MENU_BY_ID[menu_id].group == "callbacks" and "callback_list" in menus and menu_id != "callback_list":
+            if (
+                MENU_BY_ID[menu_id].group == "callbacks"
+                and "callback_list" in menus
+                and menu_id != "callback_list"
+            ):
                 # The worst start: the focus in a field of another view, about to be hidden.
                 app.show_menu("callback_list")
                 await settle(app, pilot, "callback_list")
@@ -97,8 +109,13 @@ async def test_keys_typed_after_the_palette_never_reach_a_hidden_view(demo_store
         await from_the_palette(app, pilot, "callback_list")
         await settle(app, pilot, "callback_list")
         await pilot.press("x")  # the list's keys work when it came from the palette
-        await until(pilot, lambda: any("xlsx" in n.message.lower() or "export" in n.message.lower()
-                                       for n in app._notifications) or type(app.screen).__name__ != "Screen")
+        await until(
+            pilot,
+            lambda: (
+                any("xlsx" in n.message.lower() or "export" in n.message.lower() for n in app._notifications)
+                or type(app.screen).__name__ != "Screen"
+            ),
+        )
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 45)])
@@ -124,9 +141,10 @@ async def test_a_service_switch_shows_the_same_menu_or_home_never_an_empty_area(
         focus_is_where_the_eye_is(app, "home")
 
 
-@pytest.mark.parametrize("menu, login, table_type", [
-    ("callback_list", "admin", "CallbackTable"), ("sms_history", "admin", "SendTable"),
-])
+@pytest.mark.parametrize(
+    "menu, login, table_type",
+    [("callback_list", "admin", "CallbackTable"), ("sms_history", "admin", "SendTable")],
+)
 async def test_the_table_is_one_tab_away_from_every_field(demo_store, menu, login, table_type):
     app = make_app(demo_store, login)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -146,7 +164,7 @@ async def test_the_table_is_one_tab_away_from_every_field(demo_store, menu, logi
         visited = []
         for field in fields:
             field.focus()
-            await until(pilot, lambda: app.focused is field)  # (focus() takes effect on the next turn)
+            await until(pilot, lambda field=field: app.focused is field)  # focus() takes effect next turn
             await pilot.press("tab")
             await until(pilot, lambda: app.focused is table)
         # From the table, Tab goes on to the field after the one left: every field in turn.

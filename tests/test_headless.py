@@ -10,8 +10,13 @@ import pytest
 import contiple_tui
 
 HEADLESS_PACKAGES = ("domain", "core", "store", "cti", "i18n", "sms", "export", "sim", "cli")
-HEADLESS_TOP_LEVEL = ("contiple_tui", "contiple_tui.config", "contiple_tui.errors", "contiple_tui.safe_text",
-                      "contiple_tui.terminal")
+HEADLESS_TOP_LEVEL = (
+    "contiple_tui",
+    "contiple_tui.config",
+    "contiple_tui.errors",
+    "contiple_tui.safe_text",
+    "contiple_tui.terminal",
+)
 
 
 def _headless_modules() -> list[str]:

@@ -24,9 +24,11 @@ from .hostile import FORBIDDEN_BYTES, HOSTILE, label, seed_hostile
 
 IDS = [label(i) for i in range(len(HOSTILE))]
 # What no cleaned text may hold: C0 but newline, DEL, C1, bidi controls and marks, lone surrogates.
-BAD = {chr(c) for c in (*range(0, 10), *range(11, 32), *range(0x7F, 0xA0))} \
-    | {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))} \
+BAD = (
+    {chr(c) for c in (*range(0, 10), *range(11, 32), *range(0x7F, 0xA0))}
+    | {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
     | {chr(c) for c in range(0xD800, 0xE000)}
+)
 
 
 # -- the sanitizer -----------------------------------------------------------------------------------
@@ -75,7 +77,9 @@ def test_toasts_are_plain_text_whatever_the_caller_asks():
 
     App().notify("[/x]" + HOSTILE[10], title=HOSTILE[12], markup=True)
     message, kwargs = seen[0]
-    assert kwargs["markup"] is False and message.startswith("[/x]") and "\x1b" not in message + kwargs["title"]
+    assert (
+        kwargs["markup"] is False and message.startswith("[/x]") and "\x1b" not in message + kwargs["title"]
+    )
 
 
 # -- every screen that shows data --------------------------------------------------------------------
@@ -157,7 +161,13 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         await pilot.pause(0.2)
         _alive(app)
 
-        for menu in ("callback_assign", "callback_unassign", "callback_status", "sms_templates", "sms_compose"):
+        for menu in (
+            "callback_assign",
+            "callback_unassign",
+            "callback_status",
+            "sms_templates",
+            "sms_compose",
+        ):
             app.show_menu(menu)
             await settle(pilot)
             _alive(app)
@@ -245,11 +255,14 @@ async def test_clickable_markup_in_a_phone_does_nothing(hostile_store, lang="ko"
 # -- the CTI feed ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("phone,name", [
-    ("[/x]", None),
-    ("[@click=app.quit]", "[link=file:///etc/passwd]x[/link]"),
-    (HOSTILE[10] + "\ud800", HOSTILE[20] + HOSTILE[3]),
-])
+@pytest.mark.parametrize(
+    "phone,name",
+    [
+        ("[/x]", None),
+        ("[@click=app.quit]", "[link=file:///etc/passwd]x[/link]"),
+        (HOSTILE[10] + "\ud800", HOSTILE[20] + HOSTILE[3]),
+    ],
+)
 async def test_cti_callback_with_hostile_phone_keeps_the_console_up(demo_store, phone, name):
     from contiple_tui.cti.client import CtiClient
 
@@ -263,9 +276,19 @@ async def test_cti_callback_with_hostile_phone_keeps_the_console_up(demo_store, 
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: client.live)
-            frame = event(11, "callback_requested", request_id="cb-hostile-1", service="cs", phone=phone, name=name,
-                          ivr_route="2", requested_at="2026-11-25T01:30:00.000Z")
-            await server.send(json.dumps(frame, ensure_ascii=True))  # a lone surrogate as a JSON "\ud800" escape
+            frame = event(
+                11,
+                "callback_requested",
+                request_id="cb-hostile-1",
+                service="cs",
+                phone=phone,
+                name=name,
+                ivr_route="2",
+                requested_at="2026-11-25T01:30:00.000Z",
+            )
+            await server.send(
+                json.dumps(frame, ensure_ascii=True)
+            )  # a lone surrogate as a JSON "\ud800" escape
             for _ in range(60):  # lone surrogates too: the intake keeps them replaced by U+FFFD
                 await pilot.pause(0.1)
                 if any("New callback" in n.message for n in app._notifications):
@@ -277,7 +300,8 @@ async def test_cti_callback_with_hostile_phone_keeps_the_console_up(demo_store, 
                 assert "[/x]" in toast.message  # shown literally
             reader = sqlite3.connect(demo_store.path)
             rows = reader.execute(
-                "SELECT customer_phone, customer_name FROM callbacks WHERE cti_request_id = 'cb-hostile-1'").fetchall()
+                "SELECT customer_phone, customer_name FROM callbacks WHERE cti_request_id = 'cb-hostile-1'"
+            ).fetchall()
             reader.close()
             assert len(rows) == 1 and "\x1b" not in (rows[0][1] or "")  # stored once, cleaned
             app.show_menu("callback_list")
@@ -322,8 +346,9 @@ def test_cli_listings_under_a_terminal_make_no_links(demo_dir):
     seed_hostile(store)
     store.close()
     for args in (("services", "list"), ("users", "list"), ("sms", "history", "--service", "cs")):
-        program = PtyProgram(["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en", *args], env={},
-                             size=(200, 50))
+        program = PtyProgram(
+            ["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en", *args], env={}, size=(200, 50)
+        )
         try:
             code = program.wait(30)
             assert code == 0, bytes(program.output[-3000:]).decode(errors="replace")
@@ -340,8 +365,20 @@ REFUSALS = [
     ("users", "add", "--login", "evil\x1b]0;x\x07", "--name", "n", "--role", "agent", "--service", "cs"),
     ("users", "add", "--login", "newbie", "--name", "이름\u202e", "--role", "agent", "--service", "cs"),
     ("users", "add", "--login", "newbie", "--name", "[/x]\x1b[31m", "--role", "agent", "--service", "cs"),
-    ("users", "add", "--login", "newbie", "--name", "ok", "--role", "agent", "--service", "cs",
-     "--cti-id", "a\x07b"),
+    (
+        "users",
+        "add",
+        "--login",
+        "newbie",
+        "--name",
+        "ok",
+        "--role",
+        "agent",
+        "--service",
+        "cs",
+        "--cti-id",
+        "a\x07b",
+    ),
     ("users", "add", "--login", "admin\n", "--name", "ok", "--role", "agent", "--service", "cs"),
     ("users", "disable", "ag\x1b]52;c;SE9TVElMRTUy\x07"),
     ("services", "add", "--code", "new", "--name", "서비스\x1b]52;c;SE9TVElMRTUy\x07"),
@@ -349,8 +386,20 @@ REFUSALS = [
     ("services", "add", "--code", "new", "--name", "ok", "--ivr", "1=\u2066메뉴\u2069"),
     ("services", "add", "--code", "new", "--name", "ok", "--sender", "15880001\x1b[2J"),
     ("sms", "send", "--service", "cs", "--to", "01012345678", "--body", "본문\x1b]0;PWNED-TITLE\x07"),
-    ("sms", "send", "--service", "cs", "--to", "01012345678", "--type", "mms", "--title", "제목\x9b",
-     "--body", "ok"),
+    (
+        "sms",
+        "send",
+        "--service",
+        "cs",
+        "--to",
+        "01012345678",
+        "--type",
+        "mms",
+        "--title",
+        "제목\x9b",
+        "--body",
+        "ok",
+    ),
 ]
 
 
@@ -365,8 +414,22 @@ def test_cli_refuses_control_characters_at_the_door(demo_dir, args):
 
 
 def test_sms_send_keeps_newlines_in_a_body(demo_dir):
-    result = run_cli("--data-dir", str(demo_dir), "--user", "admin", "--lang", "en", "sms", "send", "--service",
-                     "cs", "--to", "01012345678", "--body", "첫 줄\n둘째 줄")
+    result = run_cli(
+        "--data-dir",
+        str(demo_dir),
+        "--user",
+        "admin",
+        "--lang",
+        "en",
+        "sms",
+        "send",
+        "--service",
+        "cs",
+        "--to",
+        "01012345678",
+        "--body",
+        "첫 줄\n둘째 줄",
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -385,8 +448,18 @@ def test_door_checks_in_the_core(demo_store):
     top = sms.add_category(demo_store, admin, cs, "[b]분류")  # markup is text: kept as it is
     sub = sms.add_category(demo_store, admin, cs, "하위", parent_id=top)
     with pytest.raises(UnsafeText):
-        sms.save_template(demo_store, admin, cs, sms.TemplateDraft(category_id=sub, name="t", send_type=SendType.SMS, body="a\x07"))
-    assert sms.save_template(demo_store, admin, cs, sms.TemplateDraft(category_id=sub, name="t", send_type=SendType.SMS, body="두\n줄"))
+        sms.save_template(
+            demo_store,
+            admin,
+            cs,
+            sms.TemplateDraft(category_id=sub, name="t", send_type=SendType.SMS, body="a\x07"),
+        )
+    assert sms.save_template(
+        demo_store,
+        admin,
+        cs,
+        sms.TemplateDraft(category_id=sub, name="t", send_type=SendType.SMS, body="두\n줄"),
+    )
 
 
 # -- the real program in a pseudo-terminal -----------------------------------------------------------
@@ -403,15 +476,27 @@ def test_console_writes_no_escape_from_the_data_to_the_terminal(demo_dir):
     store = Store(demo_dir / DB_FILENAME)
     seed_hostile(store)
     store.close()
-    program = PtyProgram(["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en"],
-                         env={"TEXTUAL_ANIMATIONS": "none"}, size=(140, 32))  # the menu stays beside a list
+    program = PtyProgram(
+        ["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en"],
+        env={"TEXTUAL_ANIMATIONS": "none"},
+        size=(140, 32),
+    )  # the menu stays beside a list
     try:
-        assert program.read_until(b"Callback list", b"Quit", timeout=60), \
-            bytes(program.output[-2000:]).decode(errors="replace")
+        assert program.read_until(b"Callback list", b"Quit", timeout=60), bytes(
+            program.output[-2000:]
+        ).decode(errors="replace")
         # The menu's rows at 120 columns (terminal rows, 1-based) and the title of the view each opens.
-        menus = [(4, b"1-2 Callback list"), (5, b"1-3 Assign callbacks"), (6, b"1-4 Cancel assignment"),
-                 (7, b"1-5 Processing status"), (9, b"2-1 SMS templates"), (10, b"2-2 Send SMS"),
-                 (11, b"2-3 SMS history"), (13, b"3-1 Overview"), (15, b"3-3 By agent")]
+        menus = [
+            (4, b"1-2 Callback list"),
+            (5, b"1-3 Assign callbacks"),
+            (6, b"1-4 Cancel assignment"),
+            (7, b"1-5 Processing status"),
+            (9, b"2-1 SMS templates"),
+            (10, b"2-2 Send SMS"),
+            (11, b"2-3 SMS history"),
+            (13, b"3-1 Overview"),
+            (15, b"3-3 By agent"),
+        ]
         drawn = 0
         for row, title in menus:
             seen = len(program.output)
@@ -434,7 +519,7 @@ def test_console_writes_no_escape_from_the_data_to_the_terminal(demo_dir):
             import re
 
             plain_text = re.sub(r"\x1b\[[0-9;?<>=$]*[a-zA-Z~]", "", text)
-            raise AssertionError(plain_text[plain_text.find("Traceback"):][:8000])
+            raise AssertionError(plain_text[plain_text.find("Traceback") :][:8000])
         assert "[@click=app" in text  # the data was on screen, as text
         assert drawn == len(menus), drawn  # the clicks did open every view
     finally:
@@ -506,8 +591,17 @@ def test_config_file_values_are_shown_as_plain_text(demo_dir, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "config.toml").write_text('theme = "[/x]\\u001b]0;PWNED-TITLE\\u0007"\n', encoding="utf-8")
-    result = run_cli("--data-dir", str(demo_dir), "--lang", "en", "--user", "admin", "users", "list",
-                     env={"CONTIPLE_TUI_HOME": str(home)})
+    result = run_cli(
+        "--data-dir",
+        str(demo_dir),
+        "--lang",
+        "en",
+        "--user",
+        "admin",
+        "users",
+        "list",
+        env={"CONTIPLE_TUI_HOME": str(home)},
+    )
     assert result.returncode in (0, 2), result.stderr
     _no_terminal_tricks(result.stdout + result.stderr)
 
@@ -584,8 +678,15 @@ async def test_wallboard_app_with_hostile_service_names(hostile_store, kiosk):
     from contiple_tui.kiosk import WallboardApp
 
     cfg = config.load(data_dir=hostile_store.path.parent, environ={}, lang="en")
-    app = WallboardApp(store=hostile_store, client=None, services=hostile_store.services.list(), config=cfg,
-                       view="services", kiosk=kiosk, clock=lambda: FIXED_NOW)
+    app = WallboardApp(
+        store=hostile_store,
+        client=None,
+        services=hostile_store.services.list(),
+        config=cfg,
+        view="services",
+        kiosk=kiosk,
+        clock=lambda: FIXED_NOW,
+    )
     async with app.run_test(size=(120, 32)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("v")
@@ -598,8 +699,11 @@ async def test_wallboard_app_with_hostile_service_names(hostile_store, kiosk):
 # -- a gateway's answer ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("answer", [HOSTILE[3], HOSTILE[2] + HOSTILE[10], HOSTILE[12] + HOSTILE[20],
-                                    HOSTILE[14] + HOSTILE[0]], ids=["tag", "link_osc52", "title_bidi", "dcs"])
+@pytest.mark.parametrize(
+    "answer",
+    [HOSTILE[3], HOSTILE[2] + HOSTILE[10], HOSTILE[12] + HOSTILE[20], HOSTILE[14] + HOSTILE[0]],
+    ids=["tag", "link_osc52", "title_bidi", "dcs"],
+)
 def test_gateway_result_message_is_plain_text(demo_dir, monkeypatch, answer):
     """A refusal from the (local, real-protocol) NHN server whose resultMessage is hostile: `sms send`
     says so in one plain line, and `sms history` lists it as plain text."""
@@ -607,18 +711,38 @@ def test_gateway_result_message_is_plain_text(demo_dir, monkeypatch, answer):
     from contiple_tui.sim.nhn_server import NhnServer
 
     monkeypatch.setitem(nhn_server.RESULT_MESSAGES, -7777, answer)  # a code the catalogs do not explain
-    with NhnServer(app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")) as server:
-        env = {"CONTIPLE_TUI_SMS_GATEWAY": "nhn", "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-               "CONTIPLE_TUI_NHN_APP_KEY": "app-1", "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1"}
+    with NhnServer(
+        app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")
+    ) as server:
+        env = {
+            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+            "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+            "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
+            "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
+        }
         server.fail_next(-7777, endpoint="POST /sender")
-        sent = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "send", "--to",
-                       "01012345678", "--body", "안내", env=env)
+        sent = run_cli(
+            "--data-dir",
+            str(demo_dir),
+            "--user",
+            "agent02",
+            "--lang",
+            "en",
+            "sms",
+            "send",
+            "--to",
+            "01012345678",
+            "--body",
+            "안내",
+            env=env,
+        )
         assert sent.returncode == 2, (sent.stdout, sent.stderr)
         _no_terminal_tricks(sent.stdout + sent.stderr)
         assert len(sent.stderr.strip().splitlines()) == 1, sent.stderr
         assert clean(answer)[:20] in sent.stderr  # what the gateway said, as text
-        history = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "history",
-                          env=env)
+        history = run_cli(
+            "--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "history", env=env
+        )
         assert history.returncode == 0, history.stderr
         _no_terminal_tricks(history.stdout + history.stderr)
 
@@ -634,15 +758,36 @@ def test_gateway_answer_with_lone_surrogates_is_stored_replaced(demo_dir, monkey
     from contiple_tui.store import DB_FILENAME
 
     monkeypatch.setitem(nhn_server.RESULT_MESSAGES, 0, "ok\ud800" + HOSTILE[10])
-    with NhnServer(app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")) as server:
-        env = {"CONTIPLE_TUI_SMS_GATEWAY": "nhn", "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-               "CONTIPLE_TUI_NHN_APP_KEY": "app-1", "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1"}
-        sent = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "send", "--to",
-                       "01012345678", "--body", "안내", env=env)
+    with NhnServer(
+        app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")
+    ) as server:
+        env = {
+            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+            "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+            "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
+            "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
+        }
+        sent = run_cli(
+            "--data-dir",
+            str(demo_dir),
+            "--user",
+            "agent02",
+            "--lang",
+            "en",
+            "sms",
+            "send",
+            "--to",
+            "01012345678",
+            "--body",
+            "안내",
+            env=env,
+        )
         assert sent.returncode == 0, (sent.stdout, sent.stderr)
         assert server.requests["POST /sender/sms"] == 1
         conn = sqlite3.connect(demo_dir / DB_FILENAME)
-        stored = conn.execute("SELECT result_message FROM sms_recipients ORDER BY id DESC LIMIT 1").fetchone()[0]
+        stored = conn.execute(
+            "SELECT result_message FROM sms_recipients ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
         conn.close()
         assert stored.startswith("ok\ufffd") and "\x1b" not in stored
         history = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "history", env=env)
@@ -672,6 +817,10 @@ async def test_hostile_image_file_names_are_text(demo_store, tmp_path):
         _alive(app)
         options = picker.query_one("#image-list")
         prompt = options.get_option_at_index(0).prompt
-        assert isinstance(prompt, Text) and "[b]x[@click=app.quit]" in prompt.plain and not BAD & set(prompt.plain)
+        assert (
+            isinstance(prompt, Text)
+            and "[b]x[@click=app.quit]" in prompt.plain
+            and not BAD & set(prompt.plain)
+        )
         error = text_of(picker.query_one("#image-error"))
         assert "[/y]" in error and not BAD & set(error)

@@ -10,20 +10,20 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core import sms
 from contiple_tui.core.directory import set_user_disabled
-from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.core.session import Session, resolve_user
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.errors import IdentityError, PermissionDenied, ValidationError
 from contiple_tui.export import export_callbacks
 from contiple_tui.store import Store
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -34,8 +34,9 @@ def world(demo_store):
 
 
 def _request(store, service, request_id, phone):
-    return cb.intake(store, service, request_id=request_id, phone=phone, name=None, ivr_route="1",
-                     requested_at=NOW)[1]
+    return cb.intake(
+        store, service, request_id=request_id, phone=phone, name=None, ivr_route="1", requested_at=NOW
+    )[1]
 
 
 def _assigned(store, users, service, login, request_id, phone="01033334444"):
@@ -45,8 +46,21 @@ def _assigned(store, users, service, login, request_id, phone="01033334444"):
 
 
 def _cli_disable(store, login):
-    subprocess.run([sys.executable, "-m", "contiple_tui", "--data-dir", str(store.path.parent),
-                    "users", "disable", login], check=True, timeout=60, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contiple_tui",
+            "--data-dir",
+            str(store.path.parent),
+            "users",
+            "disable",
+            login,
+        ],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
 
 
 def test_user_disabled_by_the_cli_is_refused_at_the_next_action(world):
@@ -91,7 +105,9 @@ def test_admin_disabled_through_another_connection_cannot_assign_export_or_send(
         "unassign": lambda: cb.unassign(store, admin, cs, [assigned]),
         "agents": lambda: cb.assignable_agents(store, admin, cs),
         "status": lambda: cb.processing_status(store, admin, cs, NOW.date(), NOW.date()),
-        "export": lambda: export_callbacks(store, admin, cs, cb.CallbackQuery(), tmp_path / "x.xlsx", lang="en"),
+        "export": lambda: export_callbacks(
+            store, admin, cs, cb.CallbackQuery(), tmp_path / "x.xlsx", lang="en"
+        ),
         "category": lambda: sms.add_category(store, admin, cs, "After"),
         "rename": lambda: sms.update_category(store, admin, cs, category, "Renamed", True),
         "delete": lambda: sms.delete_category(store, admin, cs, category),

@@ -21,7 +21,9 @@ from .ptyrun import PtyProgram
 
 CONSOLES = 3
 SAVED = 10  # requests the holder stores and saves the position past
-UNSAVED = 5  # requests sent just before the holder is killed: stored, or on their way, past the saved position
+UNSAVED = (
+    5  # requests sent just before the holder is killed: stored, or on their way, past the saved position
+)
 ORPHANED = 15  # requests sent after the kill, before a survivor takes the lease over
 
 
@@ -43,8 +45,13 @@ def _holder_pid(db) -> int | None:
 
 def _stored(db) -> dict[str, int]:
     """request id -> rows in callback_requests, for this test's requests."""
-    return dict(_read(db, "SELECT request_id, count(*) FROM callback_requests WHERE request_id LIKE 'lease-%' "
-                          "GROUP BY request_id"))
+    return dict(
+        _read(
+            db,
+            "SELECT request_id, count(*) FROM callback_requests WHERE request_id LIKE 'lease-%' "
+            "GROUP BY request_id",
+        )
+    )
 
 
 def _position(db) -> str | None:
@@ -83,18 +90,33 @@ def test_killing_the_intake_lease_holder_loses_and_doubles_no_request(demo_dir, 
         server_loop = threaded._loop  # where the server's coroutines run
 
         def send(seq: int) -> None:
-            frame = event(seq, "callback_requested", request_id=f"lease-{seq}", service="cs",
-                          phone=f"0119{seq:07d}", name="고객", ivr_route="1", requested_at="2026-11-25T01:29:00.000Z")
+            frame = event(
+                seq,
+                "callback_requested",
+                request_id=f"lease-{seq}",
+                service="cs",
+                phone=f"0119{seq:07d}",
+                name="고객",
+                ivr_route="1",
+                requested_at="2026-11-25T01:29:00.000Z",
+            )
             server.snapshot = {**server.snapshot, "seq": seq}  # a console that resyncs is placed after it
             asyncio.run_coroutine_threadsafe(server.send(frame), server_loop).result(10)
 
-        programs = [PtyProgram(["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en", "--cti-url", server.url],
-                               env={"CONTIPLE_TUI_STATS_FILE": str(stats)}, size=(120, 30))
-                    for _ in range(CONSOLES)]
+        programs = [
+            PtyProgram(
+                ["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en", "--cti-url", server.url],
+                env={"CONTIPLE_TUI_STATS_FILE": str(stats)},
+                size=(120, 30),
+            )
+            for _ in range(CONSOLES)
+        ]
         try:
             pids = {p.proc.pid: p for p in programs}
             _until(programs, lambda: len(server.connections) == CONSOLES, 60, "every console connected")
-            first = _until(programs, lambda: _holder_pid(db) in pids and _holder_pid(db), 30, "a console holds the lease")
+            first = _until(
+                programs, lambda: _holder_pid(db) in pids and _holder_pid(db), 30, "a console holds the lease"
+            )
 
             seq = 10
             for _ in range(SAVED):
@@ -116,8 +138,12 @@ def test_killing_the_intake_lease_holder_loses_and_doubles_no_request(demo_dir, 
                 send(seq)
                 _pause(survivors, 0.05)
 
-            second = _until(survivors, lambda: _holder_pid(db) not in (None, first) and _holder_pid(db), 30,
-                            "a survivor took the lease over")
+            second = _until(
+                survivors,
+                lambda: _holder_pid(db) not in (None, first) and _holder_pid(db),
+                30,
+                "a survivor took the lease over",
+            )
             assert second in pids and second != first
             # Within a tick or two: the holder's process is gone, so its lease is not waited out (the
             # bound is generous for a loaded machine; tests/test_feed_intake.py pins the rule down).
@@ -126,7 +152,9 @@ def test_killing_the_intake_lease_holder_loses_and_doubles_no_request(demo_dir, 
             _until(survivors, lambda: set(_stored(db)) == expected, 30, "every request stored")
             assert _stored(db) == {rid: 1 for rid in expected}  # none lost, none twice
             # Each made its own callback (distinct numbers), counted once: no request was taken in twice.
-            counts = _read(db, "SELECT cti_request_id, request_count FROM callbacks WHERE cti_request_id LIKE 'lease-%'")
+            counts = _read(
+                db, "SELECT cti_request_id, request_count FROM callbacks WHERE cti_request_id LIKE 'lease-%'"
+            )
             assert dict(counts) == {rid: 1 for rid in expected}
             _until(survivors, lambda: _position(db) == f"test-1:{seq}", 20, "the position moved on")
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contiple_tui.core import wallboard as wb
-from contiple_tui.domain.models import Thresholds
 from contiple_tui.cti.model import Applied, LiveModel
 from contiple_tui.cti.protocol import ProtocolError, decode_server
+from contiple_tui.domain.models import Thresholds
 
 from .ctidata import dumps, event, snapshot
 
-NOW = datetime(2026, 11, 25, 1, 30, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 1, 30, 0, tzinfo=UTC)
 
 
 def model_with(seq: int = 10) -> LiveModel:
@@ -62,12 +63,43 @@ def test_agent_rows_group_states_as_the_seed_says():
 
 def test_events_update_counters():
     model = model_with(10)
-    assert apply(model, event(11, "call_queued", service="cs", call_id="n1", enqueued_at="2026-11-25T01:30:00.000Z")) is Applied.APPLIED
-    assert apply(model, event(12, "call_answered", service="cs", call_id="n1", agent_id="1001", wait_s=20)) is Applied.APPLIED
-    assert apply(model, event(13, "call_answered", service="cs", call_id="w0", agent_id="1002", wait_s=21)) is Applied.APPLIED
-    assert apply(model, event(14, "call_abandoned", service="cs", call_id="w1", wait_s=40, reason="callback")) is Applied.APPLIED
-    assert model.counters()["cs"] == {"inbound": 101, "answered": 92, "abandoned": 9, "answered_within_sl": 73, "waiting": 0}
-    apply(model, event(15, "agent_state", agent_id="1001", previous="ready", state="break", since="2026-11-25T01:31:00.000Z"))
+    assert (
+        apply(
+            model,
+            event(11, "call_queued", service="cs", call_id="n1", enqueued_at="2026-11-25T01:30:00.000Z"),
+        )
+        is Applied.APPLIED
+    )
+    assert (
+        apply(model, event(12, "call_answered", service="cs", call_id="n1", agent_id="1001", wait_s=20))
+        is Applied.APPLIED
+    )
+    assert (
+        apply(model, event(13, "call_answered", service="cs", call_id="w0", agent_id="1002", wait_s=21))
+        is Applied.APPLIED
+    )
+    assert (
+        apply(model, event(14, "call_abandoned", service="cs", call_id="w1", wait_s=40, reason="callback"))
+        is Applied.APPLIED
+    )
+    assert model.counters()["cs"] == {
+        "inbound": 101,
+        "answered": 92,
+        "abandoned": 9,
+        "answered_within_sl": 73,
+        "waiting": 0,
+    }
+    apply(
+        model,
+        event(
+            15,
+            "agent_state",
+            agent_id="1001",
+            previous="ready",
+            state="break",
+            since="2026-11-25T01:31:00.000Z",
+        ),
+    )
     assert model.agents["1001"].state == "break"
     apply(model, event(16, "daily_reset", service="cs", day="2026-11-26"))
     assert model.counters()["cs"]["inbound"] == 0 and model.services["cs"].day == "2026-11-26"
@@ -86,19 +118,39 @@ def test_duplicates_are_applied_once_and_gaps_detected():
 def test_events_for_unknown_services_change_nothing():
     model = model_with(10)
     before = model.counters()
-    apply(model, event(11, "call_queued", service="elsewhere", call_id="x", enqueued_at="2026-11-25T01:30:00.000Z"))
+    apply(
+        model,
+        event(11, "call_queued", service="elsewhere", call_id="x", enqueued_at="2026-11-25T01:30:00.000Z"),
+    )
     assert model.counters() == before and model.seq == 11
 
 
-@pytest.mark.parametrize("frame", [
-    "{not json", "[]", '{"type": 3}', dumps(event(11, "call_queued", service="cs", call_id="x")),
-    dumps(event(11, "call_answered", service="cs", call_id="x", agent_id="1", wait_s=-5)),
-    dumps(event(11, "call_answered", service="cs", call_id="x", agent_id="1", wait_s=10**12)),
-    dumps(event(11, "call_answered", service="cs", call_id="x", agent_id="1", wait_s=True)),
-    dumps(event(11, "agent_state", agent_id="1", previous="ready", state="dancing", since="2026-11-25T01:30:00.000Z")),
-    dumps(event(11, "call_queued", service="cs\x1b[2J", call_id="x", enqueued_at="2026-11-25T01:30:00.000Z")),
-    dumps({**snapshot(), "seq": "ten"}),
-])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "{not json",
+        "[]",
+        '{"type": 3}',
+        dumps(event(11, "call_queued", service="cs", call_id="x")),
+        dumps(event(11, "call_answered", service="cs", call_id="x", agent_id="1", wait_s=-5)),
+        dumps(event(11, "call_answered", service="cs", call_id="x", agent_id="1", wait_s=10**12)),
+        dumps(event(11, "call_answered", service="cs", call_id="x", agent_id="1", wait_s=True)),
+        dumps(
+            event(
+                11,
+                "agent_state",
+                agent_id="1",
+                previous="ready",
+                state="dancing",
+                since="2026-11-25T01:30:00.000Z",
+            )
+        ),
+        dumps(
+            event(11, "call_queued", service="cs\x1b[2J", call_id="x", enqueued_at="2026-11-25T01:30:00.000Z")
+        ),
+        dumps({**snapshot(), "seq": "ten"}),
+    ],
+)
 def test_malformed_frames_are_refused(frame):
     with pytest.raises(ProtocolError):
         decode_server(frame)
@@ -120,7 +172,10 @@ def test_thresholds():
     assert wb.service_level_alert(limits, 79.9) is wb.Level.WARN
     assert wb.service_level_alert(limits, 59.9) is wb.Level.CRIT
     assert wb.waiting_alert(limits, 5) is wb.Level.WARN and wb.waiting_alert(limits, 10) is wb.Level.CRIT
-    assert wb.longest_wait_alert(limits, 119) is wb.Level.WARN and wb.longest_wait_alert(limits, 120) is wb.Level.CRIT
+    assert (
+        wb.longest_wait_alert(limits, 119) is wb.Level.WARN
+        and wb.longest_wait_alert(limits, 120) is wb.Level.CRIT
+    )
 
 
 @given(st.lists(st.tuples(st.sampled_from(["q", "a", "x"]), st.integers(0, 60)), max_size=200))
@@ -137,9 +192,22 @@ def test_counters_stay_consistent(steps):
         if kind == "q" or not open_calls:
             call = f"c{i}"
             open_calls.append(call)
-            apply(model, event(seq, "call_queued", service="cs", call_id=call, enqueued_at="2026-11-25T01:30:00.000Z"))
+            apply(
+                model,
+                event(seq, "call_queued", service="cs", call_id=call, enqueued_at="2026-11-25T01:30:00.000Z"),
+            )
         elif kind == "a":
-            apply(model, event(seq, "call_answered", service="cs", call_id=open_calls.pop(0), agent_id="1001", wait_s=wait))
+            apply(
+                model,
+                event(
+                    seq,
+                    "call_answered",
+                    service="cs",
+                    call_id=open_calls.pop(0),
+                    agent_id="1001",
+                    wait_s=wait,
+                ),
+            )
         else:
             apply(model, event(seq, "call_abandoned", service="cs", call_id=open_calls.pop(0), wait_s=wait))
     c = model.counters()["cs"]

@@ -19,8 +19,15 @@ NO_CTI = dataclasses.replace(SERVICE, cti_enabled=False)
 
 
 def user(role: Role, *perms: Perm, uid: int = 10, services=(1,), disabled=False) -> User:
-    return User(id=uid, login=f"u{uid}", name="사용자", role=role, perms=frozenset(perms),
-                service_ids=tuple(services), disabled=disabled)
+    return User(
+        id=uid,
+        login=f"u{uid}",
+        name="사용자",
+        role=role,
+        perms=frozenset(perms),
+        service_ids=tuple(services),
+        disabled=disabled,
+    )
 
 
 ADMIN = user(Role.ADMIN, uid=1)
@@ -33,17 +40,21 @@ OUTSIDER = user(Role.ADMIN, uid=6, services=(2,))
 
 # -- see the callback menus at all ---------------------------------------------------------------
 
-@pytest.mark.parametrize("who, service, allowed", [
-    (ADMIN, SERVICE, True),
-    (PHONE, SERVICE, True),
-    (ASSIGNER, SERVICE, True),
-    (PLAIN, SERVICE, False),  # agent without phone
-    (TV, SERVICE, False),
-    (ADMIN, NO_CALLBACK, False),  # contract flag off
-    (PHONE, NO_CALLBACK, False),
-    (OUTSIDER, SERVICE, False),  # not in the service
-    (dataclasses.replace(ADMIN, disabled=True), SERVICE, False),
-])
+
+@pytest.mark.parametrize(
+    "who, service, allowed",
+    [
+        (ADMIN, SERVICE, True),
+        (PHONE, SERVICE, True),
+        (ASSIGNER, SERVICE, True),
+        (PLAIN, SERVICE, False),  # agent without phone
+        (TV, SERVICE, False),
+        (ADMIN, NO_CALLBACK, False),  # contract flag off
+        (PHONE, NO_CALLBACK, False),
+        (OUTSIDER, SERVICE, False),  # not in the service
+        (dataclasses.replace(ADMIN, disabled=True), SERVICE, False),
+    ],
+)
 def test_callback_menus(who, service, allowed):
     assert p.may_view_callbacks(who, service) is allowed
     if allowed:
@@ -60,6 +71,7 @@ def test_callback_list_scope_admin_all_agent_own():
 
 
 # -- connect (dial) ------------------------------------------------------------------------------
+
 
 def test_connect_assignee_with_phone_logged_in():
     p.require_connect_callback(PHONE, SERVICE, assignee_id=PHONE.id, cti_logged_in=True)
@@ -91,6 +103,7 @@ def test_connect_refused_without_phone():
 
 # -- complete --------------------------------------------------------------------------------------
 
+
 def test_complete_assignee_or_admin_only():
     p.require_complete_callback(PHONE, SERVICE, assignee_id=PHONE.id)
     p.require_complete_callback(ADMIN, SERVICE, assignee_id=PHONE.id)
@@ -102,6 +115,7 @@ def test_complete_assignee_or_admin_only():
 
 # -- register history ----------------------------------------------------------------------------
 
+
 def test_register_history_anyone_who_sees_the_list():
     for who in (ADMIN, PHONE, ASSIGNER):
         p.require_register_history(who, SERVICE)
@@ -112,7 +126,10 @@ def test_register_history_anyone_who_sees_the_list():
 
 # -- assign / unassign ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("who, allowed", [(ADMIN, True), (ASSIGNER, True), (PHONE, False), (PLAIN, False), (TV, False)])
+
+@pytest.mark.parametrize(
+    "who, allowed", [(ADMIN, True), (ASSIGNER, True), (PHONE, False), (PLAIN, False), (TV, False)]
+)
 def test_assign(who, allowed):
     assert p.may_assign_callbacks(who, SERVICE) is allowed
     if not allowed:
@@ -136,6 +153,7 @@ def test_only_agents_with_phone_receive_assignments():
 
 # -- processing status ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("who, allowed", [(ADMIN, True), (ASSIGNER, False), (PHONE, False), (TV, False)])
 def test_processing_status_admin_only(who, allowed):
     assert p.may_view_processing_status(who, SERVICE) is allowed
@@ -145,6 +163,7 @@ def test_processing_status_admin_only(who, allowed):
 
 
 # -- SMS ---------------------------------------------------------------------------------------------
+
 
 def test_sms_menus_need_sms_contract():
     assert p.may_view_sms(ADMIN, SERVICE) and p.may_view_sms(PLAIN, SERVICE)
@@ -176,6 +195,7 @@ def test_sms_history_scope():
 
 # -- wallboard ------------------------------------------------------------------------------------
 
+
 def test_wallboard_anyone_in_the_service():
     for who in (ADMIN, PHONE, PLAIN, TV):
         p.require_view_wallboard(who, SERVICE)
@@ -186,6 +206,7 @@ def test_wallboard_anyone_in_the_service():
 
 
 # -- notifications -------------------------------------------------------------------------------
+
 
 def test_intake_notifications_admins_and_phone_agents():
     assert p.receives_intake_notifications(ADMIN, SERVICE)
@@ -208,15 +229,24 @@ def test_permission_message_in_both_languages():
 
 # -- menus follow the same rules ----------------------------------------------------------------
 
+
 def _menu_ids(who, service):
     return [m.id for m in visible_menus(who, service)]
 
 
 def test_menus_admin_sees_everything():
     assert _menu_ids(ADMIN, SERVICE) == [
-        "home", "callback_list", "callback_assign", "callback_unassign", "callback_status",
-        "sms_templates", "sms_compose", "sms_history",
-        "wallboard_overview", "wallboard_services", "wallboard_agents",
+        "home",
+        "callback_list",
+        "callback_assign",
+        "callback_unassign",
+        "callback_status",
+        "sms_templates",
+        "sms_compose",
+        "sms_history",
+        "wallboard_overview",
+        "wallboard_services",
+        "wallboard_agents",
     ]
 
 

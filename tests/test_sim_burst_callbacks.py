@@ -52,9 +52,15 @@ def test_every_request_of_a_burst_becomes_a_new_callback(demo_store):
     outcomes = Counter()
     for message in decoded(engine.burst_callbacks(50)):
         data = message.data
-        outcome, _ = cb.intake(demo_store, services[data["service"]], request_id=data["request_id"],
-                               phone=data["phone"], name=data.get("name"), ivr_route=data.get("ivr_route"),
-                               requested_at=data["requested_at"])
+        outcome, _ = cb.intake(
+            demo_store,
+            services[data["service"]],
+            request_id=data["request_id"],
+            phone=data["phone"],
+            name=data.get("name"),
+            ivr_route=data.get("ivr_route"),
+            requested_at=data["requested_at"],
+        )
         outcomes[outcome] += 1
     assert outcomes == {IntakeOutcome.CREATED: 50}
 

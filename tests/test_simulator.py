@@ -10,7 +10,7 @@ import json
 import re
 import socket
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,8 +19,8 @@ from websockets.exceptions import ConnectionClosed
 
 from contiple_tui.core import directory as core_directory
 from contiple_tui.cti import protocol
-from contiple_tui.sim import simulator
 from contiple_tui.cti.protocol import AgentState, Command, Event
+from contiple_tui.sim import simulator
 from contiple_tui.sim.engine import SimAgent, SimDirectory, SimEngine, SimService, load_directory
 from contiple_tui.sim.simulator import SimClock, Simulator, serve_from_store
 
@@ -31,7 +31,7 @@ HOUR = 3600.0
 
 
 def utc(*parts: int) -> float:
-    return datetime(*parts, tzinfo=timezone.utc).timestamp()
+    return datetime(*parts, tzinfo=UTC).timestamp()
 
 
 def decoded(frames: list[dict[str, Any]]) -> list[protocol.ServerMessage]:
@@ -109,8 +109,12 @@ class Mirror:
             elif kind == Event.DAILY_RESET:
                 svc["day"] = e["day"]
                 # Resolution documented in the simulator: callers still waiting count for the new day.
-                svc["counters"] = {"inbound": len(svc["waiting"]), "answered": 0, "abandoned": 0,
-                                   "answered_within_sl": 0}
+                svc["counters"] = {
+                    "inbound": len(svc["waiting"]),
+                    "answered": 0,
+                    "abandoned": 0,
+                    "answered_within_sl": 0,
+                }
 
     @staticmethod
     def _expect_state(following: dict[str, Any] | None, agent_id: str, state: AgentState) -> None:
@@ -128,8 +132,12 @@ class Mirror:
             assert c["answered"] + c["abandoned"] + len(s["waiting"]) == c["inbound"]
             assert c["answered_within_sl"] <= c["answered"]
         assert {a["agent_id"]: a["state"] for a in snap["agents"]} == self.agents
-        assert sorted(a for a, st in self.agents.items() if st == AgentState.RINGING) == sorted(self.ringing.values())
-        assert sorted(a for a, st in self.agents.items() if st == AgentState.TALKING) == sorted(self.talking.values())
+        assert sorted(a for a, st in self.agents.items() if st == AgentState.RINGING) == sorted(
+            self.ringing.values()
+        )
+        assert sorted(a for a, st in self.agents.items() if st == AgentState.TALKING) == sorted(
+            self.talking.values()
+        )
 
 
 @pytest.fixture
@@ -139,7 +147,9 @@ def world(demo_store) -> SimDirectory:
 
 def quiet_directory(agents: int = 2) -> SimDirectory:
     """Agents without inbound services: only commands (and the odd break) move them."""
-    return SimDirectory(services=(), agents=tuple(SimAgent(f"{2001 + i}", f"상담원{i}", ()) for i in range(agents)))
+    return SimDirectory(
+        services=(), agents=tuple(SimAgent(f"{2001 + i}", f"상담원{i}", ()) for i in range(agents))
+    )
 
 
 # -- the directory -----------------------------------------------------------------------------------
@@ -147,7 +157,10 @@ def quiet_directory(agents: int = 2) -> SimDirectory:
 
 def test_directory_from_the_demo_store(world):
     assert [(s.code, s.timezone, s.sl_threshold_s) for s in world.services] == [
-        ("cs", "Asia/Seoul", 20), ("sales", "Asia/Seoul", 30), ("care", "Asia/Seoul", 20)]
+        ("cs", "Asia/Seoul", 20),
+        ("sales", "Asia/Seoul", 30),
+        ("care", "Asia/Seoul", 20),
+    ]
     assert world.services[0].ivr_routes == ("1", "2", "3", "9")
     assert [a.agent_id for a in world.agents] == [str(n) for n in range(1001, 1011)]
     assert world.agents[0].services == ("cs", "sales")
@@ -155,10 +168,24 @@ def test_directory_from_the_demo_store(world):
 
 def test_directory_skips_disabled_users_services_without_cti_and_unusable_ids(demo_store):
     core_directory.add_service(demo_store, code="hr", name="인사팀", cti_enabled=False)
-    core_directory.add_user(demo_store, login="mixed", name="최민서", role="agent", perms="phone",
-                            services=["hr", "cs"], cti_agent_id="2001")
-    core_directory.add_user(demo_store, login="spaced", name="정우진", role="agent", perms="phone",
-                            services=["cs"], cti_agent_id="20 02")
+    core_directory.add_user(
+        demo_store,
+        login="mixed",
+        name="최민서",
+        role="agent",
+        perms="phone",
+        services=["hr", "cs"],
+        cti_agent_id="2001",
+    )
+    core_directory.add_user(
+        demo_store,
+        login="spaced",
+        name="정우진",
+        role="agent",
+        perms="phone",
+        services=["cs"],
+        cti_agent_id="20 02",
+    )
     core_directory.set_user_disabled(demo_store, "agent02")
     world = load_directory(demo_store)
     assert "hr" not in [s.code for s in world.services]
@@ -229,8 +256,15 @@ def test_midnight_in_seoul_resets_counters_but_keeps_waiting_callers():
     events = engine.advance(utc(2026, 11, 25, 15, 0, 0))
     mirror.apply(events)
     assert [e for e in events if e["event"] == Event.DAILY_RESET] == [
-        {"type": "event", "seq": engine.seq, "ts": "2026-11-25T15:00:00.000Z", "event": "daily_reset",
-         "service": "cs", "day": "2026-11-26"}]
+        {
+            "type": "event",
+            "seq": engine.seq,
+            "ts": "2026-11-25T15:00:00.000Z",
+            "event": "daily_reset",
+            "service": "cs",
+            "day": "2026-11-26",
+        }
+    ]
     cs = engine.snapshot()["services"][0]
     assert cs["day"] == "2026-11-26" and len(cs["waiting"]) == waiting
     assert cs["counters"] == {"inbound": waiting, "answered": 0, "abandoned": 0, "answered_within_sl": 0}
@@ -243,8 +277,11 @@ def test_each_service_resets_at_its_own_midnight():
     engine = SimEngine(SimDirectory(services, ()), start=utc(2026, 11, 25, 12, 0), arrival_scale=0)
     resets = [(e["ts"], e["service"], e["day"]) for e in engine.advance(utc(2026, 11, 27, 0, 0))]
     assert resets == [
-        ("2026-11-25T15:00:00.000Z", "cs", "2026-11-26"), ("2026-11-25T23:00:00.000Z", "de", "2026-11-26"),
-        ("2026-11-26T15:00:00.000Z", "cs", "2026-11-27"), ("2026-11-26T23:00:00.000Z", "de", "2026-11-27")]
+        ("2026-11-25T15:00:00.000Z", "cs", "2026-11-26"),
+        ("2026-11-25T23:00:00.000Z", "de", "2026-11-26"),
+        ("2026-11-26T15:00:00.000Z", "cs", "2026-11-27"),
+        ("2026-11-26T23:00:00.000Z", "de", "2026-11-27"),
+    ]
 
 
 def test_burst_makes_valid_events_fast(world):
@@ -268,11 +305,15 @@ def test_dial_connects_or_fails_and_the_agent_follows():
     for _ in range(40):
         run(engine, "login", agent_id="2001")
         run(engine, "set_state", agent_id="2001", state="ready")
-        reply, events = run(engine, "dial", agent_id="2001", number="01012345678", service="cs", ref="callback:1")
+        reply, events = run(
+            engine, "dial", agent_id="2001", number="01012345678", service="cs", ref="callback:1"
+        )
         call_id = reply["data"]["call_id"]
         assert reply["ok"] is True
         assert [(e["event"], e.get("state")) for e in events] == [
-            ("outbound_dialing", None), ("agent_state", "dialing")]
+            ("outbound_dialing", None),
+            ("agent_state", "dialing"),
+        ]
         assert events[0]["command_id"] == "t-1" and events[0]["number"] == "01012345678"
         assert events[0]["call_id"] == call_id and events[0]["service"] == "cs"
         assert engine.next_due() - engine.now <= 10
@@ -288,7 +329,10 @@ def test_dial_connects_or_fails_and_the_agent_follows():
         assert run(engine, "dial", agent_id="2001", number="01012345678")[0]["reason"] == "agent_busy"
         assert run(engine, "logout", agent_id="2001")[0]["reason"] == "agent_busy"
         ended = engine.advance(engine.now + 240)
-        assert [(e["event"], e.get("state")) for e in ended[:2]] == [("outbound_ended", None), ("agent_state", "acw")]
+        assert [(e["event"], e.get("state")) for e in ended[:2]] == [
+            ("outbound_ended", None),
+            ("agent_state", "acw"),
+        ]
         outcomes["connected"] += 1
     assert outcomes["connected"] > outcomes["failed"] > 0
 
@@ -355,11 +399,20 @@ def test_stats_unknown_and_malformed_commands(world):
     engine.advance(START + HOUR)
     reply, _ = run(engine, "stats")
     assert reply["data"] == engine.stats() and reply["data"]["seq"] == engine.seq
-    assert set(reply["data"]["services"]["cs"]) == {"inbound", "answered", "abandoned", "answered_within_sl", "waiting"}
+    assert set(reply["data"]["services"]["cs"]) == {
+        "inbound",
+        "answered",
+        "abandoned",
+        "answered_within_sl",
+        "waiting",
+    }
     assert run(engine, "transfer", agent_id="1001")[0]["reason"] == "unknown_command"
     assert engine.execute({"type": "command", "id": "x", "command": 7})[0]["reason"] == "bad_request"
-    for no_id in ({"type": "command", "command": "stats"}, {"type": "command", "id": 5, "command": "stats"},
-                  {"type": "command", "id": "", "command": "stats"}):
+    for no_id in (
+        {"type": "command", "command": "stats"},
+        {"type": "command", "id": 5, "command": "stats"},
+        {"type": "command", "id": "", "command": "stats"},
+    ):
         assert engine.execute(no_id) == (None, [])
 
 
@@ -389,8 +442,9 @@ class Feed:
         self.ws = ws
 
     @classmethod
-    async def open(cls, port: int, token: str | None = None, epoch: str | None = None,
-                   last_seq: int | None = None) -> Feed:
+    async def open(
+        cls, port: int, token: str | None = None, epoch: str | None = None, last_seq: int | None = None
+    ) -> Feed:
         ws = await connect(f"ws://127.0.0.1:{port}")
         await ws.send(protocol.hello(token, {"name": "test"}, epoch, last_seq))
         return cls(ws)
@@ -512,8 +566,12 @@ async def test_other_epoch_or_seq_out_of_reach_gets_a_snapshot(world):
     try:
         sim.pause()
         sim.burst(40)
-        for epoch, last_seq in (("sim-00000000", sim.engine.seq), (sim.epoch, 1), (sim.epoch, sim.engine.seq + 5),
-                                (sim.epoch, None)):
+        for epoch, last_seq in (
+            ("sim-00000000", sim.engine.seq),
+            (sim.epoch, 1),
+            (sim.epoch, sim.engine.seq + 5),
+            (sim.epoch, None),
+        ):
             feed = await Feed.open(port, epoch=epoch, last_seq=last_seq)
             welcome, snapshot = await feed.start()
             assert welcome.resume is False and snapshot.seq == sim.engine.seq
@@ -558,8 +616,14 @@ async def test_dial_reply_comes_before_its_events(sim):
 async def test_malformed_frames_are_counted_and_ignored(sim):
     feed = await Feed.open(sim.port)
     await feed.start()
-    for junk in ("not json", "[1, 2]", '{"type": 5}', '{"no": "type"}', b"\x00\x01",
-                 '{"type": "command", "command": "stats"}'):
+    for junk in (
+        "not json",
+        "[1, 2]",
+        '{"type": 5}',
+        '{"no": "type"}',
+        b"\x00\x01",
+        '{"type": "command", "command": "stats"}',
+    ):
         await feed.ws.send(junk)
     await feed.ws.send('{"type": "from-the-future"}')  # unknown types are ignored, not malformed
     await feed.ws.send('{"type": "command", "id": "c-9", "command": ["dial"]}')
@@ -627,9 +691,18 @@ async def test_stats_file_is_written_and_kept_current(world, tmp_path):
 
 async def test_serve_from_store_runs_until_cancelled(demo_dir, tmp_path):
     ports: asyncio.Queue[int] = asyncio.Queue()
-    task = asyncio.create_task(serve_from_store(
-        demo_dir / "contiple.sqlite3", "127.0.0.1", 0, on_listening=ports.put_nowait,
-        seed=3, speed=60, heartbeat_s=0.2, stats_file=tmp_path / "stats.json"))
+    task = asyncio.create_task(
+        serve_from_store(
+            demo_dir / "contiple.sqlite3",
+            "127.0.0.1",
+            0,
+            on_listening=ports.put_nowait,
+            seed=3,
+            speed=60,
+            heartbeat_s=0.2,
+            stats_file=tmp_path / "stats.json",
+        )
+    )
     port = await asyncio.wait_for(ports.get(), 5)
     feed = await Feed.open(port)
     _, snapshot = await feed.start()

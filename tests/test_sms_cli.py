@@ -29,7 +29,12 @@ def test_send_sms_now(demo_dir):
     store = Store(demo_dir / DB_FILENAME)
     try:
         msg = store.sms.get_message(1)
-        assert (msg.send_type, msg.sender_no, msg.body, msg.recipient_count) == ("SMS", "15880001", "안녕하세요", 2)
+        assert (msg.send_type, msg.sender_no, msg.body, msg.recipient_count) == (
+            "SMS",
+            "15880001",
+            "안녕하세요",
+            2,
+        )
     finally:
         store.close()
 
@@ -38,8 +43,20 @@ def test_mms_with_image_reserved_then_found_and_cancelled(demo_dir, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(jpeg_bytes(320, 240))
     at = _ahead(hours=2)
-    sent = sms(demo_dir, "send", "--to", "01012345678", "--body", "사진을 보내 드립니다", "--image", str(photo),
-               "--at", at, "--from", "0212345678")
+    sent = sms(
+        demo_dir,
+        "send",
+        "--to",
+        "01012345678",
+        "--body",
+        "사진을 보내 드립니다",
+        "--image",
+        str(photo),
+        "--at",
+        at,
+        "--from",
+        "0212345678",
+    )
     assert sent.returncode == 0, sent.stderr
     assert f"MMS #1 reserved for {at} (Asia/Seoul), 1 recipients." in sent.stdout
     listing = sms(demo_dir, "history", lang="ko")
@@ -51,22 +68,28 @@ def test_mms_with_image_reserved_then_found_and_cancelled(demo_dir, tmp_path):
     assert "Cancelled" in sms(demo_dir, "history").stdout
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--to", "01012345678", "--body", "웃음 😀"], "😀"),
-    (["--to", "01012345678", "--type", "sms", "--body", "가" * 45 + "a"], "91 bytes"),
-    (["--to", "01012345678", "--type", "mms", "--title", "t", "--body", "a" * 2001], "2001 bytes"),
-    (["--to", "01012345678", "--type", "mms", "--title", "가" * 20 + "a", "--body", "b"], "41 bytes"),
-    (["--to", "0101234567a", "--body", "hi"], "'a' is not allowed"),
-    (["--to", "012345678", "--body", "hi"], "9 digits"),
-    (["--to", "01234567890123", "--body", "hi"], "14 digits"),
-    (["--to", ",".join(f"010{n:08d}" for n in range(1001)), "--body", "hi"], "1001 recipients"),
-    (["--to", "01012345678", "--body", "hi", "--at", "__29m"], "at least 30 minutes"),
-    (["--to", "01012345678", "--body", "hi", "--at", "__1d1m"], "at most 1 day"),
-    (["--to", "01012345678", "--body", "hi", "--at", "2020-01-01 10:00"], "in the past"),
-    (["--to", "01012345678", "--body", "hi", "--from", "0299999999"], "not a registered sender"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--to", "01012345678", "--body", "웃음 😀"], "😀"),
+        (["--to", "01012345678", "--type", "sms", "--body", "가" * 45 + "a"], "91 bytes"),
+        (["--to", "01012345678", "--type", "mms", "--title", "t", "--body", "a" * 2001], "2001 bytes"),
+        (["--to", "01012345678", "--type", "mms", "--title", "가" * 20 + "a", "--body", "b"], "41 bytes"),
+        (["--to", "0101234567a", "--body", "hi"], "'a' is not allowed"),
+        (["--to", "012345678", "--body", "hi"], "9 digits"),
+        (["--to", "01234567890123", "--body", "hi"], "14 digits"),
+        (["--to", ",".join(f"010{n:08d}" for n in range(1001)), "--body", "hi"], "1001 recipients"),
+        (["--to", "01012345678", "--body", "hi", "--at", "__29m"], "at least 30 minutes"),
+        (["--to", "01012345678", "--body", "hi", "--at", "__1d1m"], "at most 1 day"),
+        (["--to", "01012345678", "--body", "hi", "--at", "2020-01-01 10:00"], "in the past"),
+        (["--to", "01012345678", "--body", "hi", "--from", "0299999999"], "not a registered sender"),
+    ],
+)
 def test_rule_violations_exit_2_and_send_nothing(demo_dir, args, needle):
-    args = [_ahead(minutes=29) if a == "__29m" else _ahead(days=1, minutes=1) if a == "__1d1m" else a for a in args]
+    args = [
+        _ahead(minutes=29) if a == "__29m" else _ahead(days=1, minutes=1) if a == "__1d1m" else a
+        for a in args
+    ]
     result = sms(demo_dir, "send", *args)
     assert result.returncode == 2, result.stdout
     assert needle in result.stderr

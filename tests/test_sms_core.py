@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 
 from contiple_tui.core import sms
-from contiple_tui.domain.sms_models import MessageStatus
-from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
 from contiple_tui.domain import images
-from contiple_tui.sms.gateway import RecipientState, SandboxGateway
+from contiple_tui.domain.sms_models import MessageStatus
 from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
+from contiple_tui.sms.gateway import RecipientState, SandboxGateway
 
 from .smsdata import jpeg_bytes
 
@@ -35,7 +35,12 @@ def _tree(store, admin, cs):
 
 
 def _draft(sub, **kw) -> sms.TemplateDraft:
-    base = dict(category_id=sub, name="배송 안내", send_type=SendType.SMS, body="[고객센터] 주문하신 상품이 출발했습니다.")
+    base = dict(
+        category_id=sub,
+        name="배송 안내",
+        send_type=SendType.SMS,
+        body="[고객센터] 주문하신 상품이 출발했습니다.",
+    )
     base.update(kw)
     return sms.TemplateDraft(**base)
 
@@ -66,8 +71,10 @@ def test_the_database_itself_refuses_a_third_level(world):
 
     with pytest.raises(sqlite3.IntegrityError):
         with store.db.write() as conn:
-            conn.execute("INSERT INTO sms_categories (service_id, parent_id, name, created_at) VALUES (?, ?, 'x', 0)",
-                         (cs.id, sub))
+            conn.execute(
+                "INSERT INTO sms_categories (service_id, parent_id, name, created_at) VALUES (?, ?, 'x', 0)",
+                (cs.id, sub),
+            )
 
 
 def test_category_not_in_use_hides_its_templates(world):
@@ -81,7 +88,9 @@ def test_category_not_in_use_hides_its_templates(world):
     tpl = tree[0].children[0].templates[0]
     assert tpl.in_use and not tpl.effective_in_use  # marked in use, counts as not in use
     with pytest.raises(ValidationError) as err:
-        sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", tpl.body, "01012345678", template_id=tid))
+        sms.prepare(
+            store, agent, cs, sms.Draft(SendType.SMS, "15880001", tpl.body, "01012345678", template_id=tid)
+        )
     assert err.value.key == "sms.err.template_not_in_use"
     sms.update_category(store, admin, cs, top, "안내", in_use=True)
     sms.update_category(store, admin, cs, sub, "배송", in_use=False)
@@ -112,7 +121,9 @@ def test_template_rules_checked_on_save(world):
         sms.save_template(store, admin, cs, _draft(sub, sender_no="0299999999"))
     assert err.value.key == "sms.err.sender_unregistered"
     img = images.check_image_bytes("a.jpg", jpeg_bytes())
-    tid = sms.save_template(store, admin, cs, _draft(sub, send_type=SendType.MMS, title="안내", images=(img,)))
+    tid = sms.save_template(
+        store, admin, cs, _draft(sub, send_type=SendType.MMS, title="안내", images=(img,))
+    )
     tpl = sms.get_template(store, admin, cs, tid)
     assert tpl.send_type is SendType.MMS and tpl.images[0].data == img.data
     # Editing without images keeps the stored ones.
@@ -144,10 +155,16 @@ def test_locked_template_text_cannot_change(world):
     _, sub = _tree(store, admin, cs)
     tid = sms.save_template(store, admin, cs, _draft(sub, editable=False))
     tpl = sms.get_template(store, agent, cs, tid)
-    sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", tpl.body, "01012345678", template_id=tid))
+    sms.prepare(
+        store, agent, cs, sms.Draft(SendType.SMS, "15880001", tpl.body, "01012345678", template_id=tid)
+    )
     with pytest.raises(ValidationError) as err:
-        sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", tpl.body + "!", "01012345678",
-                                                template_id=tid))
+        sms.prepare(
+            store,
+            agent,
+            cs,
+            sms.Draft(SendType.SMS, "15880001", tpl.body + "!", "01012345678", template_id=tid),
+        )
     assert err.value.key == "sms.err.template_locked"
 
 
@@ -156,8 +173,12 @@ def test_locked_template_text_cannot_change(world):
 
 def test_send_now_through_the_sandbox(world):
     store, cs, _, agent, _ = world
-    prepared = sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", "안녕하세요",
-                                                       "01012345678,01012345678,0212345678"))
+    prepared = sms.prepare(
+        store,
+        agent,
+        cs,
+        sms.Draft(SendType.SMS, "15880001", "안녕하세요", "01012345678,01012345678,0212345678"),
+    )
     assert prepared.duplicates == 1
     outcome = sms.send(store, agent, cs, prepared, SandboxGateway(cs.sender_numbers))
     assert outcome.status is MessageStatus.SENT and outcome.recipients == 2 and outcome.gateway == "sandbox"
@@ -165,14 +186,20 @@ def test_send_now_through_the_sandbox(world):
     assert msg.status is MessageStatus.SENT and msg.request_id.startswith("SANDBOX-")
     rows = store.sms.recipients(outcome.message_id)
     assert [(r.recipient_no, r.recipient_seq, r.state) for r in rows] == [
-        ("01012345678", 1, "sent"), ("0212345678", 2, "sent")]
+        ("01012345678", 1, "sent"),
+        ("0212345678", 2, "sent"),
+    ]
 
 
 def test_mms_with_images_keeps_the_images(world):
     store, cs, _, agent, _ = world
     img = images.check_image_bytes("p.jpg", jpeg_bytes(300, 200))
-    prepared = sms.prepare(store, agent, cs, sms.Draft(SendType.MMS, "15880001", "본문", "01012345678",
-                                                       title="제목", images=(img,)))
+    prepared = sms.prepare(
+        store,
+        agent,
+        cs,
+        sms.Draft(SendType.MMS, "15880001", "본문", "01012345678", title="제목", images=(img,)),
+    )
     outcome = sms.send(store, agent, cs, prepared, SandboxGateway())
     stored = store.sms.images(outcome.message_id)
     assert [(i.file_name, i.width, i.height, i.data) for i in stored] == [("p.jpg", 300, 200, img.data)]
@@ -183,10 +210,30 @@ def test_reservation_becomes_sent_when_due_and_can_be_cancelled(world):
     now = sms.service_now(cs)
     at = (now + timedelta(minutes=45)).strftime("%Y-%m-%d %H:%M")
     gw = SandboxGateway()
-    first = sms.send(store, agent, cs, sms.prepare(store, agent, cs, sms.Draft(
-        SendType.SMS, "15880001", "예약 1", "01012345678", reserve=at), now), gw, now)
-    second = sms.send(store, agent, cs, sms.prepare(store, agent, cs, sms.Draft(
-        SendType.SMS, "15880001", "예약 2", "01012345678,01087654321", reserve=at), now), gw, now)
+    first = sms.send(
+        store,
+        agent,
+        cs,
+        sms.prepare(
+            store, agent, cs, sms.Draft(SendType.SMS, "15880001", "예약 1", "01012345678", reserve=at), now
+        ),
+        gw,
+        now,
+    )
+    second = sms.send(
+        store,
+        agent,
+        cs,
+        sms.prepare(
+            store,
+            agent,
+            cs,
+            sms.Draft(SendType.SMS, "15880001", "예약 2", "01012345678,01087654321", reserve=at),
+            now,
+        ),
+        gw,
+        now,
+    )
     assert first.status is MessageStatus.RESERVED
     assert sms.refresh(store, lambda s, name: gw, [cs], now=time.time()) == 0  # not due yet
     assert sms.cancel_reservation(store, agent, cs, second.message_id, gw) == 2
@@ -204,8 +251,9 @@ def test_reservation_checked_again_at_send_time(world):
     store, cs, _, agent, _ = world
     now = sms.service_now(cs)
     at = (now + timedelta(minutes=31)).strftime("%Y-%m-%d %H:%M")
-    prepared = sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", "hi", "01012345678", reserve=at),
-                           now)
+    prepared = sms.prepare(
+        store, agent, cs, sms.Draft(SendType.SMS, "15880001", "hi", "01012345678", reserve=at), now
+    )
     with pytest.raises(ValidationError) as err:
         sms.send(store, agent, cs, prepared, SandboxGateway(), now + timedelta(minutes=5))
     assert err.value.key == "sms.err.reserve_too_soon"
@@ -213,12 +261,15 @@ def test_reservation_checked_again_at_send_time(world):
         assert conn.execute("SELECT count(*) FROM sms_messages").fetchone()[0] == 0
 
 
-@pytest.mark.parametrize("draft,key", [
-    (dict(body="이모지 😀"), "sms.err.unencodable"),
-    (dict(body="a" * 91), "sms.err.sms_too_long"),
-    (dict(recipients="0101234567a"), "sms.err.recipient_chars"),
-    (dict(sender_no="0299999999"), "sms.err.sender_unregistered"),
-])
+@pytest.mark.parametrize(
+    "draft,key",
+    [
+        (dict(body="이모지 😀"), "sms.err.unencodable"),
+        (dict(body="a" * 91), "sms.err.sms_too_long"),
+        (dict(recipients="0101234567a"), "sms.err.recipient_chars"),
+        (dict(sender_no="0299999999"), "sms.err.sender_unregistered"),
+    ],
+)
 def test_nothing_is_stored_or_sent_when_a_rule_breaks(world, draft, key):
     store, cs, _, agent, _ = world
     base = dict(send_type=SendType.SMS, sender_no="15880001", body="hi", recipients="01012345678")
@@ -237,8 +288,13 @@ def test_agents_see_their_own_history_admins_all(world):
     store, cs, admin, agent, other = world
     gw = SandboxGateway()
     for user, body in ((agent, "from agent02"), (other, "from agent11"), (admin, "from admin")):
-        sms.send(store, user, cs, sms.prepare(store, user, cs, sms.Draft(SendType.SMS, "15880001", body,
-                                                                          "01012345678")), gw)
+        sms.send(
+            store,
+            user,
+            cs,
+            sms.prepare(store, user, cs, sms.Draft(SendType.SMS, "15880001", body, "01012345678")),
+            gw,
+        )
     own = sms.history(store, agent, cs, sms.history_filter(agent, cs))
     assert [m.body for m in own] == ["from agent02"]
     everyone = sms.history(store, admin, cs, sms.history_filter(admin, cs))
@@ -254,12 +310,24 @@ def test_agents_see_their_own_history_admins_all(world):
 def test_history_filters(world):
     store, cs, admin, agent, _ = world
     gw = SandboxGateway()
-    sms.send(store, agent, cs, sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", "a",
-                                                                        "01011112222")), gw)
-    sms.send(store, agent, cs, sms.prepare(store, agent, cs, sms.Draft(SendType.MMS, "0212345678", "b",
-                                                                        "01033334444", title="t")), gw)
+    sms.send(
+        store,
+        agent,
+        cs,
+        sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", "a", "01011112222")),
+        gw,
+    )
+    sms.send(
+        store,
+        agent,
+        cs,
+        sms.prepare(store, agent, cs, sms.Draft(SendType.MMS, "0212345678", "b", "01033334444", title="t")),
+        gw,
+    )
+
     def bodies(**kw):
         return [m.body for m in sms.history(store, admin, cs, sms.history_filter(admin, cs, **kw))]
+
     assert bodies(send_type=SendType.MMS) == ["b"]
     assert bodies(recipient="1112") == ["a"]
     assert bodies(sender_no="0212") == ["b"]

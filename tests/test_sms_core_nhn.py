@@ -11,13 +11,13 @@ import pytest
 
 from contiple_tui import config
 from contiple_tui.core import sms
-from contiple_tui.domain.sms_models import MessageStatus
 from contiple_tui.domain import images
+from contiple_tui.domain.sms_models import MessageStatus
+from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.sim.nhn_server import NhnServer
 from contiple_tui.sms.factory import gateway_by_name, gateway_for, gateway_name
 from contiple_tui.sms.gateway import GatewayError, SendUnknown
 from contiple_tui.sms.nhn import NhnGateway
-from contiple_tui.sim.nhn_server import NhnServer
-from contiple_tui.domain.sms_rules import SendType
 
 from .conftest import run_cli
 from .smsdata import jpeg_bytes
@@ -126,8 +126,7 @@ def test_reservation_cancelled_at_the_gateway(world, server):
 
 def test_factory_picks_nhn_when_keys_are_set(world, server):
     _, cs, _ = world
-    settings = config.SmsSettings(base_url=server.base_url,
-                                  keys={"cs": config.NhnKeys("app-1", "secret-1")})
+    settings = config.SmsSettings(base_url=server.base_url, keys={"cs": config.NhnKeys("app-1", "secret-1")})
     assert gateway_name(settings, cs) == "nhn" and isinstance(gateway_for(settings, cs), NhnGateway)
     assert gateway_name(config.SmsSettings(), cs) == "sandbox"
     forced = config.SmsSettings(gateway="nhn")
@@ -137,9 +136,15 @@ def test_factory_picks_nhn_when_keys_are_set(world, server):
 
 
 def test_env_overrides_config_for_every_service(tmp_path):
-    cfg = config.load(data_dir=tmp_path, environ={
-        "CONTIPLE_TUI_SMS_GATEWAY": "nhn", "CONTIPLE_TUI_NHN_BASE_URL": "http://127.0.0.1:8899",
-        "CONTIPLE_TUI_NHN_APP_KEY": "a", "CONTIPLE_TUI_NHN_SECRET_KEY": "s"})
+    cfg = config.load(
+        data_dir=tmp_path,
+        environ={
+            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+            "CONTIPLE_TUI_NHN_BASE_URL": "http://127.0.0.1:8899",
+            "CONTIPLE_TUI_NHN_APP_KEY": "a",
+            "CONTIPLE_TUI_NHN_SECRET_KEY": "s",
+        },
+    )
     assert cfg.sms.gateway == "nhn" and cfg.sms.base_url == "http://127.0.0.1:8899"
     assert cfg.sms.keys_for("anything").app_key == "a"
     assert "s" not in repr(cfg.sms.keys_for("x")).replace("NhnKeys", "").replace("app_key", "")
@@ -157,31 +162,71 @@ def test_secret_keys_file_must_be_private(tmp_path):
 
 
 def test_sms_send_cli_through_the_local_nhn_server(demo_dir, server, tmp_path):
-    env = {"CONTIPLE_TUI_SMS_GATEWAY": "nhn", "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-           "CONTIPLE_TUI_NHN_APP_KEY": "app-1", "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1"}
+    env = {
+        "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+        "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+        "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
+        "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
+    }
     photo = tmp_path / "p.jpg"
     photo.write_bytes(jpeg_bytes())
-    at = (sms.service_now(type("S", (), {"timezone": "Asia/Seoul"})) + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
-    result = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "send", "--to",
-                     ",".join(f"010{n:08d}" for n in range(1000)), "--body", "공지", "--image", str(photo),
-                     "--at", at, env=env)
+    at = (sms.service_now(type("S", (), {"timezone": "Asia/Seoul"})) + timedelta(hours=1)).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    result = run_cli(
+        "--data-dir",
+        str(demo_dir),
+        "--user",
+        "agent02",
+        "sms",
+        "send",
+        "--to",
+        ",".join(f"010{n:08d}" for n in range(1000)),
+        "--body",
+        "공지",
+        "--image",
+        str(photo),
+        "--at",
+        at,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert "SANDBOX" not in result.stdout and "reserved for" in result.stdout
     assert server.requests["POST /sender/mms"] == 1 and server.requests["POST /attachfile/binaryUpload"] == 1
     cancel = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "cancel", "1", env=env)
     assert cancel.returncode == 0, cancel.stderr
     assert "1000 recipients" in cancel.stdout
-    refused = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "ko", "sms", "send", "--to",
-                      "01012345678", "--body", "x", env={**env, "CONTIPLE_TUI_NHN_SECRET_KEY": "wrong"})
+    refused = run_cli(
+        "--data-dir",
+        str(demo_dir),
+        "--user",
+        "agent02",
+        "--lang",
+        "ko",
+        "sms",
+        "send",
+        "--to",
+        "01012345678",
+        "--body",
+        "x",
+        env={**env, "CONTIPLE_TUI_NHN_SECRET_KEY": "wrong"},
+    )
     assert refused.returncode == 2 and "시크릿 키" in refused.stderr and "wrong" not in refused.stderr
     time.sleep(0)  # the server thread keeps serving; nothing else to wait for
 
 
 def test_sender_numbers_synced_from_nhn(demo_dir):
-    with NhnServer(app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0299998888"),
-                   blocked_numbers=("0211112222",)) as srv:
-        env = {"CONTIPLE_TUI_NHN_BASE_URL": srv.base_url, "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
-               "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1"}
+    with NhnServer(
+        app_key="app-1",
+        secret_key="secret-1",
+        sender_numbers=("15880001", "0299998888"),
+        blocked_numbers=("0211112222",),
+    ) as srv:
+        env = {
+            "CONTIPLE_TUI_NHN_BASE_URL": srv.base_url,
+            "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
+            "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
+        }
         agent = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "senders", "--sync", env=env)
         assert agent.returncode == 2  # admins only
         result = run_cli("--data-dir", str(demo_dir), "--user", "admin", "sms", "senders", "--sync", env=env)
@@ -199,9 +244,12 @@ def test_refresh_goes_on_past_a_send_the_store_cannot_record_and_closes_its_gate
     ids = [_send(store, cs, agent, gw, to=f"0101234567{n}").message_id for n in range(3)]
     gw.close()
     assert {sms.message(store, agent, cs, i).status for i in ids} == {MessageStatus.REQUESTED}
-    store.db.run_write(lambda conn: conn.execute(
-        f"CREATE TRIGGER refuse_one BEFORE UPDATE ON sms_recipients WHEN OLD.message_id = {ids[1]} "
-        "BEGIN SELECT RAISE(ABORT, 'disk I/O refused for this row'); END"))
+    store.db.run_write(
+        lambda conn: conn.execute(
+            f"CREATE TRIGGER refuse_one BEFORE UPDATE ON sms_recipients WHEN OLD.message_id = {ids[1]} "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O refused for this row'); END"
+        )
+    )
     made: list[NhnGateway] = []
 
     def gateway_for_test(service, name):

@@ -14,10 +14,10 @@ import pytest
 
 from contiple_tui.core import sms
 from contiple_tui.domain.sms_models import MessageStatus
+from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.sim.nhn_server import NhnServer
 from contiple_tui.sms.gateway import GatewayError, SendUnknown
 from contiple_tui.sms.nhn import NhnGateway
-from contiple_tui.sim.nhn_server import NhnServer
-from contiple_tui.domain.sms_rules import SendType
 
 from .conftest import run_cli
 
@@ -231,8 +231,12 @@ def test_answer_that_cannot_be_stored_is_found_by_the_next_history(world, server
     store.db.conn = disk._conn
     msg = latest(store, cs, agent)
     assert msg.status is MessageStatus.PENDING and msg.request_id is None  # as stored before the POST
-    env = {"CONTIPLE_TUI_SMS_GATEWAY": "nhn", "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-           "CONTIPLE_TUI_NHN_APP_KEY": "app-1", "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1"}
+    env = {
+        "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+        "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+        "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
+        "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
+    }
     history = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "history", env=env)
     assert history.returncode == 0, history.stderr
     found = latest(store, cs, agent)
@@ -243,20 +247,39 @@ def test_answer_that_cannot_be_stored_is_found_by_the_next_history(world, server
 
 
 def _env(server, **extra):
-    return {"CONTIPLE_TUI_SMS_GATEWAY": "nhn", "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-            "CONTIPLE_TUI_NHN_APP_KEY": "app-1", "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1", **extra}
+    return {
+        "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+        "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+        "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
+        "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
+        **extra,
+    }
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_sms_send_exits_3_when_the_outcome_is_unknown(demo_dir, server, lang):
     server.fail_next("http500", endpoint="POST /sender")
-    result = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", lang, "sms", "send",
-                     "--to", "01012345678", "--body", "공지", env=_env(server))
+    result = run_cli(
+        "--data-dir",
+        str(demo_dir),
+        "--user",
+        "agent02",
+        "--lang",
+        lang,
+        "sms",
+        "send",
+        "--to",
+        "01012345678",
+        "--body",
+        "공지",
+        env=_env(server),
+    )
     assert result.returncode == 3, result.stderr
     said = {"en": "Sent? Unknown — being checked", "ko": "발송 여부 미확인 — 확인 중"}[lang]
     assert said in result.stderr and "Nothing was sent twice" not in result.stderr + result.stdout
-    history = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "--lang", lang, "sms", "history",
-                      env=_env(server))
+    history = run_cli(
+        "--data-dir", str(demo_dir), "--user", "agent02", "--lang", lang, "sms", "history", env=_env(server)
+    )
     assert history.returncode == 0
     assert {"en": "Unconfirmed", "ko": "미확인"}[lang] in history.stdout
     assert posts(server) == 1  # `sms history` looked it up; nothing was posted again
@@ -264,8 +287,19 @@ def test_sms_send_exits_3_when_the_outcome_is_unknown(demo_dir, server, lang):
 
 def test_sms_send_exits_0_when_a_lost_answer_is_found(demo_dir, server):
     server.fail_next("disconnect", endpoint="POST /sender")
-    result = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "send",
-                     "--to", "01012345678", "--body", "공지", env=_env(server))
+    result = run_cli(
+        "--data-dir",
+        str(demo_dir),
+        "--user",
+        "agent02",
+        "sms",
+        "send",
+        "--to",
+        "01012345678",
+        "--body",
+        "공지",
+        env=_env(server),
+    )
     assert result.returncode == 0, result.stderr
     assert posts(server) == 1
 
@@ -282,8 +316,9 @@ async def test_composer_says_unknown_and_clears_the_recipients(demo_store, serve
     from .apphelpers import make_app
     from .test_sms_compose_screen import open_composer, previewing, text_of, until
 
-    settings = config.SmsSettings(base_url=server.base_url, timeout=TIMEOUT,
-                                  keys={"cs": config.NhnKeys("app-1", "secret-1")})
+    settings = config.SmsSettings(
+        base_url=server.base_url, timeout=TIMEOUT, keys={"cs": config.NhnKeys("app-1", "secret-1")}
+    )
     server.fail_next("nested_json", endpoint="POST /sender")  # not carried out, answer unreadable
     app = make_app(demo_store, "agent02", lang=lang, sms=settings)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -296,7 +331,9 @@ async def test_composer_says_unknown_and_clears_the_recipients(demo_store, serve
         said = {"en": "Sent? Unknown — being checked", "ko": "발송 여부 미확인 — 확인 중"}[lang]
         await until(pilot, lambda: said in text_of(app, "#sms-error"))
         assert app.query_one("#sms-recipients", Input).value == ""  # not offered to be sent again as is
-        assert any(n.severity == "warning" and said in n.message and "#" in n.message for n in app._notifications)
+        assert any(
+            n.severity == "warning" and said in n.message and "#" in n.message for n in app._notifications
+        )
     assert posts(server) == 1
 
 
@@ -341,12 +378,15 @@ async def test_the_next_console_resolves_an_unknown_send(world, server):
     with pytest.raises(SendUnknown):
         send(store, cs, agent, server)
     assert latest(store, cs, agent).status is MessageStatus.UNKNOWN
-    settings = config.SmsSettings(base_url=server.base_url, timeout=TIMEOUT,
-                                  keys={"cs": config.NhnKeys("app-1", "secret-1")})
+    settings = config.SmsSettings(
+        base_url=server.base_url, timeout=TIMEOUT, keys={"cs": config.NhnKeys("app-1", "secret-1")}
+    )
     app = make_app(store, "agent02", lang="en", sms=settings)
     async with app.run_test(size=(100, 40)) as pilot:
         app._refresh_sms()  # what every console runs every 30 s
-        await until(pilot, lambda: latest(store, cs, agent).status in (MessageStatus.REQUESTED, MessageStatus.SENT))
+        await until(
+            pilot, lambda: latest(store, cs, agent).status in (MessageStatus.REQUESTED, MessageStatus.SENT)
+        )
     assert latest(store, cs, agent).request_id == server.messages[0].request_id
     assert posts(server) == 1
 
@@ -359,10 +399,17 @@ async def test_history_shows_an_unknown_send_plainly(world, server, lang):
 
     store, cs, agent = world
     server.fail_next("http500", endpoint="POST /sender")
-    prepared = sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", "배송 출발", "01012345678"),
-                           now=FIXED_NOW.astimezone(sms.service_now(cs).tzinfo))
+    prepared = sms.prepare(
+        store,
+        agent,
+        cs,
+        sms.Draft(SendType.SMS, "15880001", "배송 출발", "01012345678"),
+        now=FIXED_NOW.astimezone(sms.service_now(cs).tzinfo),
+    )
     with pytest.raises(SendUnknown):
-        sms.send(store, agent, cs, prepared, gateway(server), now=FIXED_NOW.astimezone(sms.service_now(cs).tzinfo))
+        sms.send(
+            store, agent, cs, prepared, gateway(server), now=FIXED_NOW.astimezone(sms.service_now(cs).tzinfo)
+        )
     unknown_id = latest(store, cs, agent).id
     app = make_app(store, "agent02", lang=lang)  # no NHN keys here: the refresh leaves it as it is
     async with app.run_test(size=(120, 40)) as pilot:

@@ -8,7 +8,7 @@ clock).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,9 @@ from openpyxl import load_workbook
 from textual.widgets import Button, Input, Select
 
 from contiple_tui.core import sms
+from contiple_tui.domain.images import check_image_bytes
 from contiple_tui.domain.sms_models import MessageStatus
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.sms_history import (
     ConfirmCancelScreen,
@@ -26,10 +28,8 @@ from contiple_tui.screens.sms_history import (
     SmsHistoryView,
 )
 from contiple_tui.sms.gateway import SandboxGateway
-from contiple_tui.domain.images import check_image_bytes
-from contiple_tui.domain.sms_rules import SendType
 
-from .apphelpers import SCREEN_SIZES, make_app, static_text, until, workers_done, size_id
+from .apphelpers import SCREEN_SIZES, make_app, size_id, static_text, until, workers_done
 from .conftest import FIXED_NOW
 from .smsdata import jpeg_bytes
 
@@ -37,19 +37,39 @@ SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def real_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def send(store, login: str, to: str, body: str = "[고객센터] 주문하신 상품이 출발했습니다.", *, ago: int = 0,
-         reserve_in: timedelta | None = None, now: datetime = FIXED_NOW, send_type: SendType = SendType.SMS,
-         title: str = "", images=(), sender: str = "15880001", template_id: int | None = None) -> int:
+def send(
+    store,
+    login: str,
+    to: str,
+    body: str = "[고객센터] 주문하신 상품이 출발했습니다.",
+    *,
+    ago: int = 0,
+    reserve_in: timedelta | None = None,
+    now: datetime = FIXED_NOW,
+    send_type: SendType = SendType.SMS,
+    title: str = "",
+    images=(),
+    sender: str = "15880001",
+    template_id: int | None = None,
+) -> int:
     """One send through the core and the sandbox, made ``ago`` minutes before ``now``."""
     user = store.users.get_by_login(login)
     cs = store.services.get_by_code("cs")
     at = (now - timedelta(minutes=ago)).astimezone(SEOUL)
     reserve = "" if reserve_in is None else (at + reserve_in).strftime("%Y-%m-%d %H:%M")
-    draft = sms.Draft(send_type=send_type, sender_no=sender, body=body, recipients=to, title=title,
-                      images=tuple(images), reserve=reserve, template_id=template_id)
+    draft = sms.Draft(
+        send_type=send_type,
+        sender_no=sender,
+        body=body,
+        recipients=to,
+        title=title,
+        images=tuple(images),
+        reserve=reserve,
+        template_id=template_id,
+    )
     prepared = sms.prepare(store, user, cs, draft, now=at)
     return sms.send(store, user, cs, prepared, SandboxGateway(cs.sender_numbers), now=at).message_id
 
@@ -74,8 +94,14 @@ async def open_history(pilot, expected: int | None = None) -> SmsHistoryView:
     """Open 2-3, wait for the first page (and its count), give the sends table the keys."""
     app = pilot.app
     app.show_menu("sms_history")
-    await until(pilot, lambda: bool(app.query(SmsHistoryView)) and app.query_one(SmsHistoryView)._total is not None
-                and app.query_one(SmsHistoryView)._ready)  # typing in the filters searches from now on
+    await until(
+        pilot,
+        lambda: (
+            bool(app.query(SmsHistoryView))
+            and app.query_one(SmsHistoryView)._total is not None
+            and app.query_one(SmsHistoryView)._ready
+        ),
+    )  # typing in the filters searches from now on
     if expected is not None:
         await until(pilot, lambda: len(shown_ids(app)) == expected)
     sends_table(app).focus()
@@ -128,8 +154,16 @@ async def test_admin_sees_every_send_an_agent_only_their_own(demo_store):
 
 async def test_each_filter(demo_store):
     sms_one = send(demo_store, "admin", "01012345678,01099998888", ago=60 * 24 * 3)  # three days ago
-    mms_one = send(demo_store, "admin", "01055556666", body="긴 안내문", send_type=SendType.MMS, title="안내",
-                   sender="0212345678", ago=60)
+    mms_one = send(
+        demo_store,
+        "admin",
+        "01055556666",
+        body="긴 안내문",
+        send_type=SendType.MMS,
+        title="안내",
+        sender="0212345678",
+        ago=60,
+    )
     reserved = send(demo_store, "admin", "01077778888", ago=30, reserve_in=timedelta(hours=2))
 
     app = make_app(demo_store, "admin", lang="en")
@@ -244,10 +278,25 @@ async def test_recipient_detail(demo_store):
     sub = sms.add_category(demo_store, admin, cs, "배송", parent_id=top)
     photo = check_image_bytes("photo.jpg", jpeg_bytes(200, 150))
     body = "문 앞에 두었습니다.\n감사합니다."
-    tpl = sms.save_template(demo_store, admin, cs, sms.TemplateDraft(
-        category_id=sub, name="배송 사진 안내", send_type=SendType.MMS, title="배송 완료", body=body))
-    sent = send(demo_store, "agent02", "01012345678,0212345678", send_type=SendType.MMS, title="배송 완료",
-                body=body, images=[photo], template_id=tpl, ago=5)
+    tpl = sms.save_template(
+        demo_store,
+        admin,
+        cs,
+        sms.TemplateDraft(
+            category_id=sub, name="배송 사진 안내", send_type=SendType.MMS, title="배송 완료", body=body
+        ),
+    )
+    sent = send(
+        demo_store,
+        "agent02",
+        "01012345678,0212345678",
+        send_type=SendType.MMS,
+        title="배송 완료",
+        body=body,
+        images=[photo],
+        template_id=tpl,
+        ago=5,
+    )
 
     app = make_app(demo_store, "agent02", lang="en")
     async with app.run_test(size=(100, 40)) as pilot:
@@ -261,13 +310,25 @@ async def test_recipient_detail(demo_store):
         text = static_text(app.screen.query_one("#smsh-detail-body"))
         title = static_text(app.screen.query_one("#smsh-detail-title"))
         assert f"#{sent}" in title and "02-1234-5678" in title
-        for expected in ("배송 사진 안내", "MMS", "1588-0001", "서서윤", "2026-11-25 10:25:00", "배송 완료",
-                         "문 앞에 두었습니다.", "감사합니다.", "Sent", "SANDBOX-",
-                         "SANDBOX (nothing left this machine)"):
+        for expected in (
+            "배송 사진 안내",
+            "MMS",
+            "1588-0001",
+            "서서윤",
+            "2026-11-25 10:25:00",
+            "배송 완료",
+            "문 앞에 두었습니다.",
+            "감사합니다.",
+            "Sent",
+            "SANDBOX-",
+            "SANDBOX (nothing left this machine)",
+        ):
             assert expected in text, expected
         kb = f"{len(photo.data) / 1024:,.1f}"
         assert f"photo.jpg · {kb} KB · 200×150 px" in text
-        assert "Reserved for" not in text and not app.screen.query("#smsh-detail-cancel")  # sent: nothing to cancel
+        assert "Reserved for" not in text and not app.screen.query(
+            "#smsh-detail-cancel"
+        )  # sent: nothing to cancel
         assert app.screen.query("#smsh-detail-sandbox")
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, SmsDetailScreen))
@@ -293,8 +354,9 @@ async def test_recipient_detail(demo_store):
 async def test_cancel_a_reservation_after_confirming(demo_store):
     now = real_now()  # the core refuses a reservation whose real time has passed
     sent = send(demo_store, "agent02", "01012345678", now=now, ago=2)
-    reserved = send(demo_store, "agent02", "01055556666,01077778888", now=now, ago=1,
-                    reserve_in=timedelta(hours=2))
+    reserved = send(
+        demo_store, "agent02", "01055556666,01077778888", now=now, ago=1, reserve_in=timedelta(hours=2)
+    )
 
     app = make_app(demo_store, "agent02", lang="en")
     app.clock = real_now
@@ -325,7 +387,9 @@ async def test_cancel_a_reservation_after_confirming(demo_store):
         states = {r.state for r in demo_store.sms.recipients(reserved)}
         assert states == {"cancelled"}
         table = sends_table(app)
-        await until(pilot, lambda: table.current is not None and table.current.status is MessageStatus.CANCELLED)
+        await until(
+            pilot, lambda: table.current is not None and table.current.status is MessageStatus.CANCELLED
+        )
         await until(pilot, lambda: not cancel.display)
         await until(pilot, lambda: any("cancelled for 2 recipients" in n.message for n in app._notifications))
         assert status_of(demo_store, sent) is MessageStatus.SENT
@@ -395,12 +459,53 @@ async def test_sandbox_is_said_plainly(demo_store):
 # -- Excel ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang, headers", [
-    ("en", ("No.", "Sent at", "Reserved for", "Type", "Sender", "Sent by", "Template", "Title", "Content",
-            "Send status", "Recipient", "Result", "Result code", "Result message", "Gateway", "Request ID")),
-    ("ko", ("번호", "발송 일시", "예약 일시", "유형", "발신번호", "발송자", "템플릿", "제목", "내용", "발송 상태",
-            "수신번호", "결과", "결과 코드", "결과 메시지", "발송 경로", "요청 ID")),
-])
+@pytest.mark.parametrize(
+    "lang, headers",
+    [
+        (
+            "en",
+            (
+                "No.",
+                "Sent at",
+                "Reserved for",
+                "Type",
+                "Sender",
+                "Sent by",
+                "Template",
+                "Title",
+                "Content",
+                "Send status",
+                "Recipient",
+                "Result",
+                "Result code",
+                "Result message",
+                "Gateway",
+                "Request ID",
+            ),
+        ),
+        (
+            "ko",
+            (
+                "번호",
+                "발송 일시",
+                "예약 일시",
+                "유형",
+                "발신번호",
+                "발송자",
+                "템플릿",
+                "제목",
+                "내용",
+                "발송 상태",
+                "수신번호",
+                "결과",
+                "결과 코드",
+                "결과 메시지",
+                "발송 경로",
+                "요청 ID",
+            ),
+        ),
+    ],
+)
 async def test_excel_has_a_row_per_recipient(demo_store, lang, headers):
     first = send(demo_store, "agent02", "01012345678,01022223333,0212345678", ago=60)
     second = send(demo_store, "agent02", "01055556666", ago=30, reserve_in=timedelta(hours=2))
@@ -452,9 +557,9 @@ async def test_a_hidden_view_catches_up_when_shown(demo_store):
 
 def test_excel_keeps_the_history_scope(demo_store, tmp_path):
     """The export itself refuses an agent a filter wider than their own sends, before writing anything."""
+    from contiple_tui.domain.queries import HistoryFilter
     from contiple_tui.errors import PermissionDenied
     from contiple_tui.export import export_sms_history
-    from contiple_tui.domain.queries import HistoryFilter
 
     send(demo_store, "agent05", "01077778888")
     agent = demo_store.users.get_by_login("agent02")
@@ -489,11 +594,14 @@ def send_nhn(store, app, login: str, to: str, reserve_in: timedelta | None = Non
     user, cs = store.users.get_by_login(login), store.services.get_by_code("cs")
     at = real_now().astimezone(SEOUL)
     reserve = "" if reserve_in is None else (at + reserve_in).strftime("%Y-%m-%d %H:%M")
-    draft = sms.Draft(send_type=SendType.SMS, sender_no="15880001", body="[고객센터] 안내", recipients=to,
-                      reserve=reserve)
+    draft = sms.Draft(
+        send_type=SendType.SMS, sender_no="15880001", body="[고객센터] 안내", recipients=to, reserve=reserve
+    )
     gateway = gateway_for(app.config.sms, cs)
     try:
-        return sms.send(store, user, cs, sms.prepare(store, user, cs, draft, now=at), gateway, now=at).message_id
+        return sms.send(
+            store, user, cs, sms.prepare(store, user, cs, draft, now=at), gateway, now=at
+        ).message_id
     finally:
         gateway.close()
 
@@ -503,7 +611,9 @@ async def test_cancel_goes_to_nhn_cloud_too(demo_store):
 
     with NhnServer(sender_numbers=("15880001",)) as server:
         app = nhn_app(demo_store, server, "agent02")
-        reserved = send_nhn(demo_store, app, "agent02", "01012345678,01099998888", reserve_in=timedelta(hours=2))
+        reserved = send_nhn(
+            demo_store, app, "agent02", "01012345678,01099998888", reserve_in=timedelta(hours=2)
+        )
         request_id = demo_store.sms.get_message(reserved).request_id
         async with app.run_test(size=(100, 30)) as pilot:
             await open_history(pilot, expected=1)
@@ -532,7 +642,9 @@ async def test_nhn_statuses_are_brought_up_to_date(demo_store):
             await open_history(pilot)
             await until(pilot, lambda: status_of(demo_store, sent) is MessageStatus.SENT)  # asked on opening
             table = sends_table(app)
-            await until(pilot, lambda: table.current is not None and table.current.status is MessageStatus.SENT)
+            await until(
+                pilot, lambda: table.current is not None and table.current.status is MessageStatus.SENT
+            )
         assert server.requests["GET /sender/sms/{requestId}"] + server.requests["GET /sender/sms"] >= 1
 
 
@@ -563,9 +675,24 @@ async def test_a_refused_cancel_is_explained_and_nothing_changes(demo_store):
 def _snapshot_data(store) -> None:
     """Fixed sends around FIXED_NOW (10:30 in Seoul): the screen depends on nothing else."""
     send(store, "agent02", "01012345678,01099998888,0212345678", ago=180)
-    send(store, "agent05", "01055556666", body="[고객센터] 요청하신 서류를 보내 드립니다. 확인 부탁드립니다.",
-         send_type=SendType.MMS, title="서류 안내", sender="0212345678", ago=95)
-    send(store, "admin", "01077778888", body="내일 오전 방문 예정입니다.", ago=20, reserve_in=timedelta(hours=2))
+    send(
+        store,
+        "agent05",
+        "01055556666",
+        body="[고객센터] 요청하신 서류를 보내 드립니다. 확인 부탁드립니다.",
+        send_type=SendType.MMS,
+        title="서류 안내",
+        sender="0212345678",
+        ago=95,
+    )
+    send(
+        store,
+        "admin",
+        "01077778888",
+        body="내일 오전 방문 예정입니다.",
+        ago=20,
+        reserve_in=timedelta(hours=2),
+    )
     send(store, "agent02", "01033334444", body="Your order has shipped.", ago=5)
 
 
@@ -582,4 +709,3 @@ def test_snapshot(snap_compare, demo_store, lang, size):
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
-

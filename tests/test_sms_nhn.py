@@ -21,16 +21,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from contiple_tui.i18n import en, ko, set_language
-from contiple_tui.sms.gateway import (
-    GatewayError,
-    OutgoingImage,
-    RecipientState,
-    SendRequest,
-)
-from contiple_tui.sms.nhn import GatewayRefused, NhnGateway, upload_name
-from contiple_tui.sim.nhn_server import NhnServer
 from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.i18n import en, ko, set_language
+from contiple_tui.sim.nhn_server import NhnServer
+from contiple_tui.sms.gateway import GatewayError, OutgoingImage, RecipientState, SendRequest
+from contiple_tui.sms.nhn import GatewayRefused, NhnGateway, upload_name
 
 SEOUL = ZoneInfo("Asia/Seoul")
 SENDER = "0215441234"
@@ -43,7 +38,9 @@ PREFIX = "/sms/v3.0/appKeys/test-app"
 
 @pytest.fixture
 def server():
-    with NhnServer(sender_numbers=(SENDER, OTHER_SENDER), blocked_numbers=(BLOCKED,), unused_numbers=(UNUSED,)) as srv:
+    with NhnServer(
+        sender_numbers=(SENDER, OTHER_SENDER), blocked_numbers=(BLOCKED,), unused_numbers=(UNUSED,)
+    ) as srv:
         yield srv
 
 
@@ -109,20 +106,27 @@ def test_sms_send_is_one_request_exactly_as_documented(server, gateway):
     }
 
     statuses = gateway.statuses(SendType.SMS, result.request_id, reserved=False)
-    assert summary(statuses) == [(TWO[0], 1, RecipientState.SENT, "1000"), (TWO[1], 2, RecipientState.SENT, "1000")]
+    assert summary(statuses) == [
+        (TWO[0], 1, RecipientState.SENT, "1000"),
+        (TWO[1], 2, RecipientState.SENT, "1000"),
+    ]
     assert server.received[-1].query["requestId"] == result.request_id
 
 
 def test_mms_uploads_each_image_then_sends_once_with_their_ids(server, gateway):
     first, second = jpeg_like(1, 20_000), jpeg_like(2, 35_000)
     request = make_request(
-        send_type=SendType.MMS, title="예약 안내", body="매장 약도를 보내드립니다.\n" * 3,
+        send_type=SendType.MMS,
+        title="예약 안내",
+        body="매장 약도를 보내드립니다.\n" * 3,
         images=(OutgoingImage("/home/me/사진 1.JPG", first), OutgoingImage("map.jpeg", second)),
     )
     result = gateway.send(request)
 
     assert [r.endpoint for r in server.received] == [
-        "POST /attachfile/binaryUpload", "POST /attachfile/binaryUpload", "POST /sender/mms",
+        "POST /attachfile/binaryUpload",
+        "POST /attachfile/binaryUpload",
+        "POST /sender/mms",
     ]
     uploads = [r.json for r in server.received[:2]]
     assert [u["fileName"] for u in uploads] == ["사진 1.jpg", "map.jpeg"]  # NHN wants lower-case .jpg/.jpeg
@@ -135,7 +139,9 @@ def test_mms_uploads_each_image_then_sends_once_with_their_ids(server, gateway):
     assert send["title"] == "예약 안내"
     assert [m.message_type for m in server.find(request.grouping_key)] == ["MMS", "MMS"]
     assert {r.state for r in result.recipients} == {RecipientState.REQUESTED}
-    assert {r.state for r in gateway.statuses(SendType.MMS, result.request_id, False)} == {RecipientState.SENT}
+    assert {r.state for r in gateway.statuses(SendType.MMS, result.request_id, False)} == {
+        RecipientState.SENT
+    }
     found = gateway.find_sent(request)
     assert found is not None and (found.request_id, found.image_ids) == (result.request_id, result.image_ids)
 
@@ -156,13 +162,18 @@ def test_reservation_in_korea_time_then_statuses_and_cancel(server, gateway):
     assert server.sends()[0].json["requestDate"] == at_seoul.strftime("%Y-%m-%d %H:%M")
     assert {r.state for r in result.recipients} == {RecipientState.RESERVED}
     statuses = gateway.statuses(SendType.SMS, result.request_id, reserved=True)
-    assert [(r.recipient_seq, r.state) for r in statuses] == [(1, RecipientState.RESERVED), (2, RecipientState.RESERVED)]
+    assert [(r.recipient_seq, r.state) for r in statuses] == [
+        (1, RecipientState.RESERVED),
+        (2, RecipientState.RESERVED),
+    ]
     assert server.requests["GET /reservations"] == 1
 
     assert gateway.cancel(result.request_id, [1, 2], "agent1") == 2
     assert server.received[-1].json == {
-        "reservationList": [{"requestId": result.request_id, "recipientSeq": 1},
-                            {"requestId": result.request_id, "recipientSeq": 2}],
+        "reservationList": [
+            {"requestId": result.request_id, "recipientSeq": 1},
+            {"requestId": result.request_id, "recipientSeq": 2},
+        ],
         "updateUser": "agent1",
     }
     statuses = gateway.statuses(SendType.SMS, result.request_id, reserved=True)
@@ -175,7 +186,10 @@ def test_reservation_is_sent_when_due_and_no_longer_cancellable(server, gateway)
     result = gateway.send(make_request(reserve_at=datetime.now(SEOUL) + timedelta(minutes=40)))
     server.advance(timedelta(hours=1))
     statuses = gateway.statuses(SendType.SMS, result.request_id, reserved=True)
-    assert summary(statuses) == [(TWO[0], 1, RecipientState.SENT, "1000"), (TWO[1], 2, RecipientState.SENT, "1000")]
+    assert summary(statuses) == [
+        (TWO[0], 1, RecipientState.SENT, "1000"),
+        (TWO[1], 2, RecipientState.SENT, "1000"),
+    ]
     assert gateway.cancel(result.request_id, [1, 2], "agent1") == 0
 
 
@@ -204,7 +218,11 @@ def test_lists_are_read_page_by_page():
         statuses = gateway.statuses(SendType.SMS, result.request_id, reserved=False)
         assert [r.recipient_no for r in statuses] == list(numbers)
         assert server.requests["GET /sender/sms"] == 3
-        assert [r.query["pageNum"] for r in server.received if r.endpoint == "GET /sender/sms"] == ["1", "2", "3"]
+        assert [r.query["pageNum"] for r in server.received if r.endpoint == "GET /sender/sms"] == [
+            "1",
+            "2",
+            "3",
+        ]
         found = gateway.find_sent(request)
         assert found is not None and len(found.recipients) == 250
         gateway.close()
@@ -218,7 +236,8 @@ def test_an_invalid_recipient_fails_alone(server, gateway):
     ]
     statuses = gateway.statuses(SendType.SMS, result.request_id, reserved=False)
     assert [(r.recipient_seq, r.state, r.result_code) for r in statuses] == [
-        (1, RecipientState.SENT, "1000"), (2, RecipientState.FAILED, "-2019"),
+        (1, RecipientState.SENT, "1000"),
+        (2, RecipientState.FAILED, "-2019"),
     ]
 
 
@@ -238,9 +257,11 @@ def test_refusals_are_explained_in_korean_and_english(server, gateway, code):
     assert isinstance(error, GatewayRefused)
     assert (error.key, error.code, error.maybe_sent) == ("sms.err.gateway_refused", code, False)
     assert error.message("en") == en.MESSAGES["sms.err.gateway_refused"].format(
-        code=code, reason=en.MESSAGES[f"sms.code.{code}"])
+        code=code, reason=en.MESSAGES[f"sms.code.{code}"]
+    )
     assert error.message("ko") == ko.MESSAGES["sms.err.gateway_refused"].format(
-        code=code, reason=ko.MESSAGES[f"sms.code.{code}"])
+        code=code, reason=ko.MESSAGES[f"sms.code.{code}"]
+    )
     set_language("ko")
     assert str(error) == error.message("ko")
     assert server.requests["POST /sender/sms"] == 1  # never retried by the gateway
@@ -290,10 +311,16 @@ def test_wrong_keys_are_refused(server, which):
 
 def test_a_refused_upload_refuses_the_send(server, gateway):
     server.fail_next(-2005, endpoint="POST /attachfile")
-    request = make_request(send_type=SendType.MMS, title="t", images=(OutgoingImage("a.jpg", jpeg_like(4, 999)),))
+    request = make_request(
+        send_type=SendType.MMS, title="t", images=(OutgoingImage("a.jpg", jpeg_like(4, 999)),)
+    )
     with pytest.raises(GatewayRefused) as caught:
         gateway.send(request)
-    assert (caught.value.key, caught.value.code, caught.value.maybe_sent) == ("sms.err.gateway_refused", -2005, False)
+    assert (caught.value.key, caught.value.code, caught.value.maybe_sent) == (
+        "sms.err.gateway_refused",
+        -2005,
+        False,
+    )
     assert ko.MESSAGES["sms.code.-2005"] in caught.value.message("ko")
     assert server.sends() == []
 
@@ -316,13 +343,17 @@ def test_timeout_may_have_sent_and_find_sent_finds_it_by_grouping_key(server):
     found = gateway.find_sent(request)
     assert found is not None
     assert found.request_id == stored[0].request_id
-    assert summary(found.recipients) == [(TWO[0], 1, RecipientState.SENT, "1000"), (TWO[1], 2, RecipientState.SENT, "1000")]
+    assert summary(found.recipients) == [
+        (TWO[0], 1, RecipientState.SENT, "1000"),
+        (TWO[1], 2, RecipientState.SENT, "1000"),
+    ]
     lookup = server.received[-1]
     assert lookup.endpoint == "GET /sender/sms"
     assert lookup.query["senderGroupingKey"] == request.grouping_key
     assert lookup.query["pageSize"] == "1000"
     assert datetime.strptime(lookup.query["startRequestDate"], "%Y-%m-%d %H:%M:%S") < datetime.strptime(
-        lookup.query["endRequestDate"], "%Y-%m-%d %H:%M:%S")
+        lookup.query["endRequestDate"], "%Y-%m-%d %H:%M:%S"
+    )
 
     assert gateway.find_sent(dataclasses.replace(request, grouping_key="ct-never-sent")) is None
     assert server.requests["POST /sender/sms"] == 1
@@ -338,7 +369,8 @@ def test_lost_answer_of_a_reservation_is_found_reserved(server, gateway):
     found = gateway.find_sent(dataclasses.replace(request, recipients=(TWO[1],)))  # order follows the request
     assert found is not None
     assert [(r.recipient_no, r.state) for r in found.recipients] == [
-        (TWO[1], RecipientState.RESERVED), (TWO[0], RecipientState.RESERVED),
+        (TWO[1], RecipientState.RESERVED),
+        (TWO[0], RecipientState.RESERVED),
     ]
 
 
@@ -348,8 +380,11 @@ def test_find_sent_reads_mtpr_as_the_recipient_sequence():
         request = make_request()
         gateway.send(request)
         found = gateway.find_sent(request)
-        rows = httpx.get(server.base_url + PREFIX + "/sender/sms", params=server.received[-1].query,
-                         headers={"X-Secret-Key": "test-secret"}).json()["body"]["data"]
+        rows = httpx.get(
+            server.base_url + PREFIX + "/sender/sms",
+            params=server.received[-1].query,
+            headers={"X-Secret-Key": "test-secret"},
+        ).json()["body"]["data"]
         gateway.close()
     assert [("mtPr" in row, "recipientSeq" in row) for row in rows] == [(True, False), (True, False)]
     assert found is not None and [r.recipient_seq for r in found.recipients] == [1, 2]
@@ -358,7 +393,9 @@ def test_find_sent_reads_mtpr_as_the_recipient_sequence():
 def test_a_timed_out_upload_sent_nothing(server, gateway):
     server.fail_next("timeout", endpoint="POST /attachfile", delay=3)
     slow = NhnGateway(server.base_url, server.app_key, server.secret_key, timeout=0.3)
-    request = make_request(send_type=SendType.MMS, title="t", images=(OutgoingImage("a.jpg", jpeg_like(3, 1000)),))
+    request = make_request(
+        send_type=SendType.MMS, title="t", images=(OutgoingImage("a.jpg", jpeg_like(3, 1000)),)
+    )
     with pytest.raises(GatewayError) as caught:
         slow.send(request)
     slow.close()
@@ -370,7 +407,11 @@ def test_http_500_without_an_nhn_answer(server, gateway):
     server.fail_next("http500", endpoint="POST /sender")
     with pytest.raises(GatewayError) as caught:
         gateway.send(make_request())
-    assert (caught.value.key, caught.value.params["status"], caught.value.maybe_sent) == ("sms.err.gateway_http", 500, True)
+    assert (caught.value.key, caught.value.params["status"], caught.value.maybe_sent) == (
+        "sms.err.gateway_http",
+        500,
+        True,
+    )
     assert "500" in caught.value.message("en") and "500" in caught.value.message("ko")
 
     server.fail_next("http500")
@@ -443,7 +484,14 @@ def test_the_secret_never_shows(caplog):
 
     assert len({e.key for e in errors}) >= 5
     for error in errors:
-        texts += [str(error), repr(error), error.message("en"), error.message("ko"), repr(error.params), repr(error.args)]
+        texts += [
+            str(error),
+            repr(error),
+            error.message("en"),
+            error.message("ko"),
+            repr(error.params),
+            repr(error.args),
+        ]
     joined = "\n".join(texts) + caplog.text
     assert secret not in joined
     assert app_key not in "\n".join(texts)  # the app key is masked in the repr and scrubbed from reasons
@@ -462,49 +510,131 @@ def test_upload_names_follow_nhn_rules():
 @pytest.mark.parametrize(
     "method, path, body, headers, status, code",
     [
-        ("POST", "/sender/sms", {"body": "x", "sendNo": SENDER, "requestDate": "2026/11/25 15:30",
-                                 "recipientList": [{"recipientNo": TWO[0]}]}, {}, 200, -2000),
-        ("POST", "/sender/sms", {"body": "x", "sendNo": SENDER,
-                                 "requestDate": (datetime.now(SEOUL) + timedelta(days=61)).strftime("%Y-%m-%d %H:%M"),
-                                 "recipientList": [{"recipientNo": TWO[0]}]}, {}, 200, -1005),
+        (
+            "POST",
+            "/sender/sms",
+            {
+                "body": "x",
+                "sendNo": SENDER,
+                "requestDate": "2026/11/25 15:30",
+                "recipientList": [{"recipientNo": TWO[0]}],
+            },
+            {},
+            200,
+            -2000,
+        ),
+        (
+            "POST",
+            "/sender/sms",
+            {
+                "body": "x",
+                "sendNo": SENDER,
+                "requestDate": (datetime.now(SEOUL) + timedelta(days=61)).strftime("%Y-%m-%d %H:%M"),
+                "recipientList": [{"recipientNo": TWO[0]}],
+            },
+            {},
+            200,
+            -1005,
+        ),
         ("POST", "/sender/sms", {"body": "x", "sendNo": SENDER, "recipientList": []}, {}, 200, -2001),
         ("POST", "/sender/sms", "not json", {"Content-Type": "text/plain"}, 200, -9996),
-        ("POST", "/sender/mms", {"title": "t", "body": "x", "sendNo": SENDER, "attachFileIdList": [424242],
-                                 "recipientList": [{"recipientNo": TWO[0]}]}, {}, 200, -2004),
+        (
+            "POST",
+            "/sender/mms",
+            {
+                "title": "t",
+                "body": "x",
+                "sendNo": SENDER,
+                "attachFileIdList": [424242],
+                "recipientList": [{"recipientNo": TWO[0]}],
+            },
+            {},
+            200,
+            -2004,
+        ),
         ("GET", "/sender/sms", None, {}, 200, -2011),
-        ("GET", "/sender/sms?startRequestDate=2026-01-01%2000:00:00&endRequestDate=2026-03-01%2000:00:00",
-         None, {}, 200, -4000),
+        (
+            "GET",
+            "/sender/sms?startRequestDate=2026-01-01%2000:00:00&endRequestDate=2026-03-01%2000:00:00",
+            None,
+            {},
+            200,
+            -4000,
+        ),
         ("GET", "/sender/sms/20260101000000abcdefg0001", None, {}, 200, -2012),
-        ("POST", "/attachfile/binaryUpload", {"fileName": "a.png", "createUser": "u", "fileBody": "AAAA"}, {}, 200, -2003),
-        ("POST", "/attachfile/binaryUpload", {"fileName": "a.jpg", "createUser": "u",
-                                              "fileBody": base64.b64encode(bytes(301 * 1024)).decode()}, {}, 200, -2005),
-        ("POST", "/attachfile/binaryUpload", {"fileName": "a.jpg", "createUser": "u", "fileBody": "*"}, {}, 200, -9997),
+        (
+            "POST",
+            "/attachfile/binaryUpload",
+            {"fileName": "a.png", "createUser": "u", "fileBody": "AAAA"},
+            {},
+            200,
+            -2003,
+        ),
+        (
+            "POST",
+            "/attachfile/binaryUpload",
+            {
+                "fileName": "a.jpg",
+                "createUser": "u",
+                "fileBody": base64.b64encode(bytes(301 * 1024)).decode(),
+            },
+            {},
+            200,
+            -2005,
+        ),
+        (
+            "POST",
+            "/attachfile/binaryUpload",
+            {"fileName": "a.jpg", "createUser": "u", "fileBody": "*"},
+            {},
+            200,
+            -9997,
+        ),
         ("GET", "/nothing-here", None, {}, 404, -9998),
         ("GET", "/sendNos", None, {"X-Secret-Key": "nope"}, 401, -1000),
     ],
 )
 def test_server_validation(server, method, path, body, headers, status, code):
     all_headers = {"X-Secret-Key": "test-secret", "Content-Type": "application/json;charset=UTF-8", **headers}
-    content = body.encode() if isinstance(body, str) else (None if body is None else httpx.Request(
-        "POST", "http://x", json=body).content)
+    content = (
+        body.encode()
+        if isinstance(body, str)
+        else (None if body is None else httpx.Request("POST", "http://x", json=body).content)
+    )
     response = httpx.request(method, server.base_url + PREFIX + path, content=content, headers=all_headers)
     assert response.status_code == status
-    assert response.json()["header"] == {"isSuccessful": False, "resultCode": code,
-                                         "resultMessage": response.json()["header"]["resultMessage"]}
+    assert response.json()["header"] == {
+        "isSuccessful": False,
+        "resultCode": code,
+        "resultMessage": response.json()["header"]["resultMessage"],
+    }
     assert server.messages == []
 
 
 def test_server_wrong_app_key_is_refused_with_http_200(server):
-    response = httpx.get(server.base_url + "/sms/v3.0/appKeys/other/sendNos", headers={"X-Secret-Key": "test-secret"})
+    response = httpx.get(
+        server.base_url + "/sms/v3.0/appKeys/other/sendNos", headers={"X-Secret-Key": "test-secret"}
+    )
     assert response.status_code == 200
     assert response.json()["header"]["resultCode"] == -1000
 
 
 def test_server_runs_by_hand():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "contiple_tui.sim.nhn_server", "--port", "0", "--sender", "0215440000",
-         "--secret-key", "sekrit-42"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "contiple_tui.sim.nhn_server",
+            "--port",
+            "0",
+            "--sender",
+            "0215440000",
+            "--secret-key",
+            "sekrit-42",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = proc.stdout.readline().strip()
@@ -527,7 +657,9 @@ def test_errors_raised_before_the_request_leaves_are_not_maybe_sent(server, wher
     if where == "illegal header":
         gw = NhnGateway(server.base_url, server.app_key, "secret\nkey", timeout=2.0)
     else:
-        gw = NhnGateway(server.base_url.replace("http://", "ftp://"), server.app_key, server.secret_key, timeout=2.0)
+        gw = NhnGateway(
+            server.base_url.replace("http://", "ftp://"), server.app_key, server.secret_key, timeout=2.0
+        )
     with pytest.raises(GatewayError) as err:
         gw.send(make_request(grouping_key="ct-early"))
     gw.close()

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contiple_tui.errors import ValidationError
-from contiple_tui.i18n import t
 from contiple_tui.domain import images
 from contiple_tui.domain import sms_rules as rules
 from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.errors import ValidationError
+from contiple_tui.i18n import t
+
 from .smsdata import jpeg_bytes, jpeg_of_size, png_bytes
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -116,28 +117,34 @@ def test_recipients_are_separated_by_commas_spaces_or_new_lines_with_hyphens_ins
     assert parsed.numbers == ("01099998888", "0212345678", "0311234567")
 
 
-@pytest.mark.parametrize("text, numbers", [
-    ("010-9999-8888 0212345678", ("01099998888", "0212345678")),  # was one 21-digit number
-    ("010-9999-8888\n02-1234-5678\n", ("01099998888", "0212345678")),
-    ("01099998888,\n 0212345678 ,", ("01099998888", "0212345678")),
-    ("010-9999-8888 01099998888", ("01099998888",)),  # the same number twice
-])
+@pytest.mark.parametrize(
+    "text, numbers",
+    [
+        ("010-9999-8888 0212345678", ("01099998888", "0212345678")),  # was one 21-digit number
+        ("010-9999-8888\n02-1234-5678\n", ("01099998888", "0212345678")),
+        ("01099998888,\n 0212345678 ,", ("01099998888", "0212345678")),
+        ("010-9999-8888 01099998888", ("01099998888",)),  # the same number twice
+    ],
+)
 def test_recipients_normalized(text, numbers):
     assert rules.parse_recipients(text).numbers == numbers
 
 
-@pytest.mark.parametrize("text,key", [
-    ("0101234567a", "sms.err.recipient_chars"),
-    ("010.1234.5678", "sms.err.recipient_chars"),
-    ("-01012345678", "sms.err.recipient_hyphen"),
-    ("010--1234-5678", "sms.err.recipient_hyphen"),
-    ("01012345678-", "sms.err.recipient_hyphen"),
-    ("010-9999-8888 02123", "sms.err.recipient_length"),  # 02123 is 5 digits, said, not glued on
-    ("012345678", "sms.err.recipient_length"),  # 9 digits
-    ("01234567890123", "sms.err.recipient_length"),  # 14 digits
-    ("", "sms.err.no_recipients"),
-    (",,", "sms.err.no_recipients"),
-])
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        ("0101234567a", "sms.err.recipient_chars"),
+        ("010.1234.5678", "sms.err.recipient_chars"),
+        ("-01012345678", "sms.err.recipient_hyphen"),
+        ("010--1234-5678", "sms.err.recipient_hyphen"),
+        ("01012345678-", "sms.err.recipient_hyphen"),
+        ("010-9999-8888 02123", "sms.err.recipient_length"),  # 02123 is 5 digits, said, not glued on
+        ("012345678", "sms.err.recipient_length"),  # 9 digits
+        ("01234567890123", "sms.err.recipient_length"),  # 14 digits
+        ("", "sms.err.no_recipients"),
+        (",,", "sms.err.no_recipients"),
+    ],
+)
 def test_bad_recipients(text, key):
     with pytest.raises(ValidationError) as err:
         rules.parse_recipients(text)
@@ -172,11 +179,14 @@ def test_reservation_window():
     assert rules.parse_reservation(_at(timedelta(hours=5)), NOW).tzinfo is SEOUL
 
 
-@pytest.mark.parametrize("delta,key", [
-    (timedelta(minutes=29), "sms.err.reserve_too_soon"),
-    (timedelta(days=1, minutes=1), "sms.err.reserve_too_late"),
-    (timedelta(minutes=-5), "sms.err.reserve_past"),
-])
+@pytest.mark.parametrize(
+    "delta,key",
+    [
+        (timedelta(minutes=29), "sms.err.reserve_too_soon"),
+        (timedelta(days=1, minutes=1), "sms.err.reserve_too_late"),
+        (timedelta(minutes=-5), "sms.err.reserve_past"),
+    ],
+)
 def test_reservation_refused(delta, key):
     with pytest.raises(ValidationError) as err:
         rules.parse_reservation(_at(delta), NOW)

@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 
 from contiple_tui.core import sms
-from contiple_tui.errors import NotFound, ValidationError
 from contiple_tui.domain.images import MmsImage
-from contiple_tui.sms.nhn import NhnGateway
-from contiple_tui.sim.nhn_server import NhnServer
 from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.errors import NotFound, ValidationError
+from contiple_tui.sim.nhn_server import NhnServer
+from contiple_tui.sms.nhn import NhnGateway
 
 from .conftest import run_cli
 from .smsdata import jpeg_bytes, png_bytes
@@ -33,7 +33,9 @@ def world(demo_store):
 
 
 def good(store, cs, agent, **kw) -> sms.Prepared:
-    draft = sms.Draft(kw.pop("send_type", SendType.SMS), "15880001", kw.pop("body", "안녕하세요"), "01012345678", **kw)
+    draft = sms.Draft(
+        kw.pop("send_type", SendType.SMS), "15880001", kw.pop("body", "안녕하세요"), "01012345678", **kw
+    )
     return sms.prepare(store, agent, cs, draft)
 
 
@@ -43,20 +45,25 @@ def forged_cases(store, cs, agent):
     now = sms.service_now(cs)
     png = png_bytes()
     return {
-        "unregistered sender": dataclasses.replace(base, sender_no="0299998888"),  # NHN has it; the service not
+        "unregistered sender": dataclasses.replace(
+            base, sender_no="0299998888"
+        ),  # NHN has it; the service not
         "emoji": dataclasses.replace(base, body="출발했습니다 🚚"),
         "over 90 bytes": dataclasses.replace(base, body="가" * 46),
         "no recipients": dataclasses.replace(base, recipients=()),
         "bad recipient": dataclasses.replace(base, recipients=("0101234",)),
         "letters in a number": dataclasses.replace(base, recipients=("0101234567a",)),
-        "too many recipients": dataclasses.replace(base, recipients=tuple(f"010{n:08d}" for n in range(1001))),
+        "too many recipients": dataclasses.replace(
+            base, recipients=tuple(f"010{n:08d}" for n in range(1001))
+        ),
         "reservation too soon": dataclasses.replace(base, reserve_at=now + timedelta(minutes=5)),
         "reservation past": dataclasses.replace(base, reserve_at=now - timedelta(hours=1)),
         "reservation too late": dataclasses.replace(base, reserve_at=now + timedelta(days=3)),
         "image on an SMS": dataclasses.replace(base, images=(MmsImage("a.jpg", jpeg_bytes(), 200, 150),)),
         "PNG claimed as JPEG": dataclasses.replace(mms, images=(MmsImage("a.jpg", png, 10, 10),)),
-        "four images": dataclasses.replace(mms, images=tuple(MmsImage(f"{i}.jpg", jpeg_bytes(), 200, 150)
-                                                              for i in range(4))),
+        "four images": dataclasses.replace(
+            mms, images=tuple(MmsImage(f"{i}.jpg", jpeg_bytes(), 200, 150) for i in range(4))
+        ),
         "MMS title emoji": dataclasses.replace(mms, title="🚚"),
         # An OSC 52 clipboard write (ESC … BEL): prepare() refuses it; a forged Prepared must not pass.
         "control characters": dataclasses.replace(base, body="hi \x1b]52;c;aGk=\x07 there"),
@@ -64,10 +71,24 @@ def forged_cases(store, cs, agent):
     }
 
 
-CASES = ["unregistered sender", "emoji", "over 90 bytes", "no recipients", "bad recipient", "letters in a number",
-         "too many recipients", "reservation too soon", "reservation past", "reservation too late",
-         "image on an SMS", "PNG claimed as JPEG", "four images", "MMS title emoji", "control characters",
-         "MMS title control characters"]
+CASES = [
+    "unregistered sender",
+    "emoji",
+    "over 90 bytes",
+    "no recipients",
+    "bad recipient",
+    "letters in a number",
+    "too many recipients",
+    "reservation too soon",
+    "reservation past",
+    "reservation too late",
+    "image on an SMS",
+    "PNG claimed as JPEG",
+    "four images",
+    "MMS title emoji",
+    "control characters",
+    "MMS title control characters",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -99,10 +120,19 @@ def test_send_refuses_a_template_locked_since(world):
     top = sms.add_category(store, admin, cs, "안내")
     sub = sms.add_category(store, admin, cs, "배송", parent_id=top)
     tid = sms.save_template(store, admin, cs, sms.TemplateDraft(sub, "출발", SendType.SMS, "출발했습니다"))
-    prepared = sms.prepare(store, agent, cs, sms.Draft(SendType.SMS, "15880001", "출발했습니다 (수정)", "01012345678",
-                                                        template_id=tid))
-    sms.save_template(store, admin, cs, sms.TemplateDraft(sub, "출발", SendType.SMS, "출발했습니다", editable=False),
-                      template_id=tid)
+    prepared = sms.prepare(
+        store,
+        agent,
+        cs,
+        sms.Draft(SendType.SMS, "15880001", "출발했습니다 (수정)", "01012345678", template_id=tid),
+    )
+    sms.save_template(
+        store,
+        admin,
+        cs,
+        sms.TemplateDraft(sub, "출발", SendType.SMS, "출발했습니다", editable=False),
+        template_id=tid,
+    )
     from contiple_tui.sms.gateway import SandboxGateway
 
     with pytest.raises(ValidationError) as err:
@@ -116,17 +146,25 @@ def _locked_template_with_old_text(store, cs, send_type, title, body) -> int:
     admin = store.users.get_by_login("admin")
     top = sms.add_category(store, admin, cs, "안내")
     sub = sms.add_category(store, admin, cs, "배송", parent_id=top)
-    tid = sms.save_template(store, admin, cs, sms.TemplateDraft(sub, "출발", send_type, "임시", title="임시",
-                                                                 editable=False))
-    store.db.run_write(lambda conn: conn.execute("UPDATE sms_templates SET title = ?, body = ? WHERE id = ?",
-                                                 (title, body, tid)))
+    tid = sms.save_template(
+        store, admin, cs, sms.TemplateDraft(sub, "출발", send_type, "임시", title="임시", editable=False)
+    )
+    store.db.run_write(
+        lambda conn: conn.execute(
+            "UPDATE sms_templates SET title = ?, body = ? WHERE id = ?", (title, body, tid)
+        )
+    )
     return tid
 
 
-@pytest.mark.parametrize(("send_type", "title", "body"), [
-    (SendType.SMS, "", "출발\t했습니다\r\n도착 예정"),
-    (SendType.MMS, "배송\r\n안내", "출발\t했습니다\r\n도착\r예정"),
-], ids=["SMS body", "MMS title and body"])
+@pytest.mark.parametrize(
+    ("send_type", "title", "body"),
+    [
+        (SendType.SMS, "", "출발\t했습니다\r\n도착 예정"),
+        (SendType.MMS, "배송\r\n안내", "출발\t했습니다\r\n도착\r예정"),
+    ],
+    ids=["SMS body", "MMS title and body"],
+)
 def test_a_locked_template_with_tabs_or_carriage_returns_stays_sendable(world, send_type, title, body):
     from contiple_tui.safe_text import clean
     from contiple_tui.sms.gateway import SandboxGateway
@@ -148,8 +186,13 @@ def test_a_locked_template_with_tabs_or_carriage_returns_stays_sendable(world, s
     assert err.value.key == "sms.err.template_locked"
     prepared = sms.prepare(store, agent, cs, draft)
     with pytest.raises(ValidationError) as err:
-        sms.send(store, agent, cs, dataclasses.replace(prepared, body=shown_body.replace("도착", "출발")),
-                 SandboxGateway())
+        sms.send(
+            store,
+            agent,
+            cs,
+            dataclasses.replace(prepared, body=shown_body.replace("도착", "출발")),
+            SandboxGateway(),
+        )
     assert err.value.key == "sms.err.template_locked"
 
 
@@ -170,8 +213,13 @@ def test_cancel_of_another_users_send_reads_as_a_missing_one(world):
     store, cs, agent = world
     other = store.users.get_by_login("agent01")
     at = (sms.service_now(cs) + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
-    theirs = sms.send(store, other, cs, sms.prepare(store, other, cs, sms.Draft(
-        SendType.SMS, "15880001", "예약", "01012345678", reserve=at)), SandboxGateway())
+    theirs = sms.send(
+        store,
+        other,
+        cs,
+        sms.prepare(store, other, cs, sms.Draft(SendType.SMS, "15880001", "예약", "01012345678", reserve=at)),
+        SandboxGateway(),
+    )
     errors = {}
     for name, message_id in (("theirs", theirs.message_id), ("missing", 99_999)):
         with pytest.raises(NotFound) as err:
@@ -179,16 +227,28 @@ def test_cancel_of_another_users_send_reads_as_a_missing_one(world):
         errors[name] = err.value
     assert errors["theirs"].key == errors["missing"].key == "sms.outcome.cancel_not_found"
     for lang in ("en", "ko"):
-        assert (errors["theirs"].message(lang).replace(str(theirs.message_id), "N")
-                == errors["missing"].message(lang).replace("99999", "N"))
+        assert errors["theirs"].message(lang).replace(str(theirs.message_id), "N") == errors[
+            "missing"
+        ].message(lang).replace("99999", "N")
     admin = store.users.get_by_login("admin")
     assert sms.cancel_reservation(store, admin, cs, theirs.message_id, SandboxGateway()) == 1  # admins may
 
 
 def test_cli_cancel_of_another_users_send_reads_as_a_missing_one(demo_dir):
     env = {"CONTIPLE_TUI_SMS_GATEWAY": "sandbox"}
-    made = run_cli("--data-dir", str(demo_dir), "--user", "admin", "sms", "send", "--to", "01012345678",
-                   "--body", "by admin", env=env)
+    made = run_cli(
+        "--data-dir",
+        str(demo_dir),
+        "--user",
+        "admin",
+        "sms",
+        "send",
+        "--to",
+        "01012345678",
+        "--body",
+        "by admin",
+        env=env,
+    )
     assert made.returncode == 0, made.stderr
     theirs = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "cancel", "1", env=env)
     missing = run_cli("--data-dir", str(demo_dir), "--user", "agent02", "sms", "cancel", "777", env=env)

@@ -13,7 +13,11 @@ async def _fill(pilot) -> None:
     app = pilot.app
     app.show_menu("sms_compose")
     await pilot.pause()
-    app.query_one("#sms-body").text = "[고객센터] 주문하신 상품이 오늘 출발했습니다 🚚 내일 도착 예정이며, 문의는 1588-0001로 연락 주세요."
+    app.query_one(
+        "#sms-body"
+    ).text = (
+        "[고객센터] 주문하신 상품이 오늘 출발했습니다 🚚 내일 도착 예정이며, 문의는 1588-0001로 연락 주세요."
+    )
     app.query_one("#sms-recipients", Input).value = "01012345678,0212345678,01012345678"
     await pilot.pause()
     app.query_one("#sms-recipients", Input).focus()

@@ -7,15 +7,15 @@ import pytest
 from textual.widgets import Button, Checkbox, Input, Select, Static, Tree
 
 from contiple_tui.core import sms
+from contiple_tui.domain.images import check_image_bytes
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.errors import PermissionDenied
 from contiple_tui.i18n import t
 from contiple_tui.screens.sms_templates import ConfirmScreen, SmsTemplatesView
-from contiple_tui.domain.images import check_image_bytes
-from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
 from contiple_tui.widgets.sms_text import SmsTextField
 
-from .apphelpers import SCREEN_SIZES, make_app, nav_ids, static_text, until, size_id
+from .apphelpers import SCREEN_SIZES, make_app, nav_ids, size_id, static_text, until
 from .smsdata import jpeg_bytes, png_bytes
 
 
@@ -31,22 +31,52 @@ def tree_of(store):
 
 
 def seed_tree(store) -> dict[str, int]:
-    """안내 › 배송 › [SMS 배송 출발 안내, MMS 매장 약도 (one JPEG)]; 이벤트 (not in use) › 11월 › [MMS 감사 이벤트]."""
+    """안내 › 배송 › [SMS 배송 출발 안내, MMS 매장 약도 (one JPEG)];
+    이벤트 (not in use) › 11월 › [MMS 감사 이벤트]."""
     cs, admin = world(store)
     ids = {"안내": sms.add_category(store, admin, cs, "안내")}
     ids["배송"] = sms.add_category(store, admin, cs, "배송", parent_id=ids["안내"])
-    ids["배송 출발 안내"] = sms.save_template(store, admin, cs, sms.TemplateDraft(
-        category_id=ids["배송"], name="배송 출발 안내", send_type=SendType.SMS, sender_no="15880001",
-        body="[고객센터] 주문하신 상품이 오늘 출발했습니다.", description="출고 당일"))
-    ids["매장 약도"] = sms.save_template(store, admin, cs, sms.TemplateDraft(
-        category_id=ids["배송"], name="매장 약도", send_type=SendType.MMS, title="오시는 길",
-        body="[고객센터] 매장 위치를 보내 드립니다.\n서울시 중구 세종대로 110", editable=False,
-        images=(check_image_bytes("map.jpg", jpeg_bytes(320, 200)),)))
+    ids["배송 출발 안내"] = sms.save_template(
+        store,
+        admin,
+        cs,
+        sms.TemplateDraft(
+            category_id=ids["배송"],
+            name="배송 출발 안내",
+            send_type=SendType.SMS,
+            sender_no="15880001",
+            body="[고객센터] 주문하신 상품이 오늘 출발했습니다.",
+            description="출고 당일",
+        ),
+    )
+    ids["매장 약도"] = sms.save_template(
+        store,
+        admin,
+        cs,
+        sms.TemplateDraft(
+            category_id=ids["배송"],
+            name="매장 약도",
+            send_type=SendType.MMS,
+            title="오시는 길",
+            body="[고객센터] 매장 위치를 보내 드립니다.\n서울시 중구 세종대로 110",
+            editable=False,
+            images=(check_image_bytes("map.jpg", jpeg_bytes(320, 200)),),
+        ),
+    )
     ids["이벤트"] = sms.add_category(store, admin, cs, "이벤트", in_use=False)
     ids["11월"] = sms.add_category(store, admin, cs, "11월", parent_id=ids["이벤트"])
-    ids["감사 이벤트"] = sms.save_template(store, admin, cs, sms.TemplateDraft(
-        category_id=ids["11월"], name="감사 이벤트", send_type=SendType.MMS, title="11월 감사 이벤트",
-        body="(광고) 11월 한 달 동안 전 상품 10% 할인!"))
+    ids["감사 이벤트"] = sms.save_template(
+        store,
+        admin,
+        cs,
+        sms.TemplateDraft(
+            category_id=ids["11월"],
+            name="감사 이벤트",
+            send_type=SendType.MMS,
+            title="11월 감사 이벤트",
+            body="(광고) 11월 한 달 동안 전 상품 10% 할인!",
+        ),
+    )
     return ids
 
 
@@ -120,8 +150,14 @@ async def test_admin_builds_a_two_level_tree_with_an_sms_and_an_mms_template(dem
         assert app.focused is view.query_one("#st-cat-name", Input)
         await type_text(pilot, "Notices")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: [c.name for c in tree_of(demo_store)] == ["Notices"] and view._tpls == {}
-                    and view.cursor_key is not None)
+        await until(
+            pilot,
+            lambda: (
+                [c.name for c in tree_of(demo_store)] == ["Notices"]
+                and view._tpls == {}
+                and view.cursor_key is not None
+            ),
+        )
         top = tree_of(demo_store)[0]
         assert view.cursor_key == ("cat", top.id) and message(view) == "Category 'Notices' saved."
 
@@ -146,7 +182,12 @@ async def test_admin_builds_a_two_level_tree_with_an_sms_and_an_mms_template(dem
         await until(pilot, lambda: tree_of(demo_store)[0].children[0].templates)
         shipped = tree_of(demo_store)[0].children[0].templates[0]
         assert (shipped.name, shipped.send_type, shipped.body, shipped.sender_no, shipped.description) == (
-            "Shipped", SendType.SMS, "Your order left today.", "0212345678", "the day it leaves")
+            "Shipped",
+            SendType.SMS,
+            "Your order left today.",
+            "0212345678",
+            "the day it leaves",
+        )
         await until(pilot, lambda: view.cursor_key == ("tpl", shipped.id))
         assert label(view, ("tpl", shipped.id)) == "SMS Shipped"
 
@@ -158,7 +199,9 @@ async def test_admin_builds_a_two_level_tree_with_an_sms_and_an_mms_template(dem
         assert view.query_one("#st-body", SmsTextField).limit == 2000
         assert view.query_one("#st-title-row").display and view.query_one("#st-images-box").display
         view.query_one("#st-title", SmsTextField).text = "How to find us"
-        view.query_one("#st-body", SmsTextField).text = "Our store: 110 Sejong-daero, Jung-gu, Seoul. Open 9 to 6."
+        view.query_one(
+            "#st-body", SmsTextField
+        ).text = "Our store: 110 Sejong-daero, Jung-gu, Seoul. Open 9 to 6."
         picker = view.query_one("#st-images", ImagePicker)
         path_input = picker.query_one("#image-path", Input)
         path_input.focus()
@@ -170,7 +213,12 @@ async def test_admin_builds_a_two_level_tree_with_an_sms_and_an_mms_template(dem
         await pilot.press("ctrl+s")
         await until(pilot, lambda: len(tree_of(demo_store)[0].children[0].templates) == 2)
         mms = next(x for x in tree_of(demo_store)[0].children[0].templates if x.name == "Store map")
-        assert (mms.send_type, mms.title, mms.editable, mms.in_use) == (SendType.MMS, "How to find us", False, True)
+        assert (mms.send_type, mms.title, mms.editable, mms.in_use) == (
+            SendType.MMS,
+            "How to find us",
+            False,
+            True,
+        )
         assert [(i.file_name, i.data) for i in mms.images] == [("map.jpg", photo.read_bytes())]
         await until(pilot, lambda: view.cursor_key == ("tpl", mms.id))
         assert static_text(view.query_one("#st-summary", Static)).strip() == "2 categories · 2 templates"
@@ -185,8 +233,13 @@ async def test_admin_builds_a_two_level_tree_with_an_sms_and_an_mms_template(dem
         await until(pilot, lambda: not picker.images)
         view.query_one("#st-body", SmsTextField).text = "Store: 110 Sejong-daero."
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: next(x for x in tree_of(demo_store)[0].children[0].templates
-                                        if x.id == mms.id).send_type is SendType.SMS)
+        await until(
+            pilot,
+            lambda: (
+                next(x for x in tree_of(demo_store)[0].children[0].templates if x.id == mms.id).send_type
+                is SendType.SMS
+            ),
+        )
         assert next(x for x in tree_of(demo_store)[0].children[0].templates if x.id == mms.id).images == ()
         await take_in_last_change(pilot)
 
@@ -223,7 +276,10 @@ async def test_refusals_are_shown_in_korean_and_the_form_keeps_what_was_typed(de
         assert "바이트" in message(view)
         assert view.query_one("#st-body", SmsTextField).text == body  # nothing lost
         assert view.query_one("#st-tpl-name", Input).value == "긴 안내"
-        assert [x.name for x in tree_of(demo_store)[0].children[0].templates] == ["매장 약도", "배송 출발 안내"]
+        assert [x.name for x in tree_of(demo_store)[0].children[0].templates] == [
+            "매장 약도",
+            "배송 출발 안내",
+        ]
 
         view.query_one("#st-type", Select).value = "MMS"
         await pilot.pause()
@@ -263,7 +319,12 @@ async def test_a_category_not_in_use_marks_everything_below_it(demo_store):
         box.focus()
         await pilot.press("space")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: label(view, ("tpl", ids["배송 출발 안내"])) == "SMS 배송 출발 안내 (not in use: category)")
+        await until(
+            pilot,
+            lambda: (
+                label(view, ("tpl", ids["배송 출발 안내"])) == "SMS 배송 출발 안내 (not in use: category)"
+            ),
+        )
         assert not tree_of(demo_store)[0].in_use
         assert label(view, ("cat", ids["안내"])) == "안내 (not in use)"
         assert label(view, ("cat", ids["배송"])) == "배송 (not in use: category)"
@@ -289,8 +350,14 @@ async def test_delete_asks_first_and_names_what_goes_with_a_category(demo_store)
     ids = seed_tree(demo_store)
     cs, admin = world(demo_store)
     extra = sms.add_category(demo_store, admin, cs, "반품", parent_id=ids["안내"])
-    sms.save_template(demo_store, admin, cs, sms.TemplateDraft(category_id=extra, name="반품 접수",
-                                                               send_type=SendType.SMS, body="반품이 접수되었습니다."))
+    sms.save_template(
+        demo_store,
+        admin,
+        cs,
+        sms.TemplateDraft(
+            category_id=extra, name="반품 접수", send_type=SendType.SMS, body="반품이 접수되었습니다."
+        ),
+    )
     app = make_app(demo_store, "admin", lang="en")
     async with app.run_test(size=(160, 45)) as pilot:
         view = await open_view(pilot)
@@ -307,8 +374,14 @@ async def test_delete_asks_first_and_names_what_goes_with_a_category(demo_store)
         await pilot.press("delete")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#st-confirm-yes")
-        await until(pilot, lambda: [c.name for c in tree_of(demo_store)] == ["이벤트"] and ("cat", ids["안내"])
-                    not in [n.data for n in view._walk(view.query_one("#st-tree", Tree).root)])
+        await until(
+            pilot,
+            lambda: (
+                [c.name for c in tree_of(demo_store)] == ["이벤트"]
+                and ("cat", ids["안내"])
+                not in [n.data for n in view._walk(view.query_one("#st-tree", Tree).root)]
+            ),
+        )
         assert message(view) == "Category '안내' deleted with 2 sub-categories and 3 templates."
         assert view.cursor_key is not None and view._mode == view.cursor_key
 
@@ -316,7 +389,10 @@ async def test_delete_asks_first_and_names_what_goes_with_a_category(demo_store)
         await point(pilot, view, ("tpl", ids["감사 이벤트"]))
         await click(pilot, "#st-delete")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert static_text(app.screen.query_one("#st-confirm-body", Static)).strip() == "Delete template '감사 이벤트'?"
+        assert (
+            static_text(app.screen.query_one("#st-confirm-body", Static)).strip()
+            == "Delete template '감사 이벤트'?"
+        )
         await pilot.click("#st-confirm-yes")
         await until(pilot, lambda: tree_of(demo_store)[0].children[0].templates == [])
         assert [c.name for c in tree_of(demo_store)[0].children] == ["11월"]
@@ -332,7 +408,9 @@ async def test_delete_of_a_category_in_korean_names_the_counts(demo_store):
         await pilot.press("delete")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         body = static_text(app.screen.query_one("#st-confirm-body", Static))
-        assert "'이벤트' 분류를 삭제할까요?" in body and "하위 분류 1개와 템플릿 1개도 함께 삭제됩니다." in body
+        assert (
+            "'이벤트' 분류를 삭제할까요?" in body and "하위 분류 1개와 템플릿 1개도 함께 삭제됩니다." in body
+        )
 
 
 async def test_unsaved_work_is_not_dropped_without_asking(demo_store):
@@ -346,7 +424,9 @@ async def test_unsaved_work_is_not_dropped_without_asking(demo_store):
         view.query_one("#st-tree", Tree).focus()
         await pilot.press("up")  # moving away from unsaved work
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Template · 안내 › 배송 › 배송 출발 안내" in static_text(app.screen.query_one("#st-confirm-body", Static))
+        assert "Template · 안내 › 배송 › 배송 출발 안내" in static_text(
+            app.screen.query_one("#st-confirm-body", Static)
+        )
         await pilot.click("#st-confirm-no")  # keep editing: the cursor comes back, the text stays
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         await until(pilot, lambda: view.cursor_key == ("tpl", ids["배송 출발 안내"]))
@@ -357,7 +437,10 @@ async def test_unsaved_work_is_not_dropped_without_asking(demo_store):
         await pilot.click("#st-confirm-yes")  # discard: the editor follows the cursor
         await until(pilot, lambda: view._mode == ("tpl", ids["매장 약도"]))  # the one above it
         assert view.query_one("#st-tpl-name", Input).value == "매장 약도"
-        assert [x.name for x in tree_of(demo_store)[0].children[0].templates] == ["매장 약도", "배송 출발 안내"]
+        assert [x.name for x in tree_of(demo_store)[0].children[0].templates] == [
+            "매장 약도",
+            "배송 출발 안내",
+        ]
 
 
 async def test_changes_from_another_console_appear(demo_store):
@@ -372,13 +455,21 @@ async def test_changes_from_another_console_appear(demo_store):
 
         other = Store(demo_store.path)
         try:
-            new_id = sms.save_template(other, admin, cs, sms.TemplateDraft(
-                category_id=ids["배송"], name="도착 안내", send_type=SendType.SMS, body="도착했습니다."))
+            new_id = sms.save_template(
+                other,
+                admin,
+                cs,
+                sms.TemplateDraft(
+                    category_id=ids["배송"], name="도착 안내", send_type=SendType.SMS, body="도착했습니다."
+                ),
+            )
             sms.update_category(other, admin, cs, ids["배송"], "택배", True)
         finally:
             other.close()
         await until(pilot, lambda: new_id in view._tpls and label(view, ("cat", ids["배송"])) == "택배")
-        await until(pilot, lambda: view.query_one("#st-cat-name", Input).value == "택배")  # nothing unsaved here
+        await until(
+            pilot, lambda: view.query_one("#st-cat-name", Input).value == "택배"
+        )  # nothing unsaved here
 
 
 async def test_narrow_terminal_stacks_the_tree_above_the_editor(demo_store):

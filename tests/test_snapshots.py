@@ -5,7 +5,7 @@ Review new snapshots with `pytest --snapshot-report` before accepting them (`--s
 
 import pytest
 
-from .apphelpers import SCREEN_SIZES, make_app, workers_done, size_id
+from .apphelpers import SCREEN_SIZES, make_app, size_id, workers_done
 
 SIZES = SCREEN_SIZES
 

@@ -27,7 +27,15 @@ def test_migrates_empty_file(tmp_path):
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"services", "users", "user_services", "callbacks", "callback_history", "tickets", "meta"} <= tables
+    assert {
+        "services",
+        "users",
+        "user_services",
+        "callbacks",
+        "callback_history",
+        "tickets",
+        "meta",
+    } <= tables
     assert store.db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.db.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     store.close()
@@ -53,7 +61,9 @@ def test_refuses_newer_schema_without_touching_it(tmp_path):
     assert _digest(path) == before
 
 
-@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 5000])
+@pytest.mark.parametrize(
+    "content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 5000]
+)
 def test_refuses_corrupt_file_without_touching_it(tmp_path, content):
     path = tmp_path / DB_FILENAME
     path.write_bytes(content)
@@ -91,10 +101,12 @@ def test_failed_action_changes_nothing(empty_store):
 
 # -- several processes ---------------------------------------------------------------------------
 
+
 def _increment(path: str, times: int, barrier) -> None:
     store = Store(path)
     barrier.wait()
     for _ in range(times):
+
         def bump(conn):
             row = conn.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()
             value = int(row[0]) + 1 if row else 1

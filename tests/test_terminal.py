@@ -52,9 +52,25 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # name: (command line from the data root, text that shows the screen is up, whether the mouse is on)
 PROGRAMS = {
     "demo": (lambda root: ["--data-dir", str(root), "--lang", "en", "demo"], b"Quit", True),
-    "console": (lambda root: ["--data-dir", str(root / "demo"), "--lang", "en", "--user", "admin"], b"Quit", True),
-    "kiosk": (lambda root: ["--data-dir", str(root / "demo"), "--lang", "en", "--user", "tv", "wallboard", "--kiosk"],
-              b"Wallboard", False),
+    "console": (
+        lambda root: ["--data-dir", str(root / "demo"), "--lang", "en", "--user", "admin"],
+        b"Quit",
+        True,
+    ),
+    "kiosk": (
+        lambda root: [
+            "--data-dir",
+            str(root / "demo"),
+            "--lang",
+            "en",
+            "--user",
+            "tv",
+            "wallboard",
+            "--kiosk",
+        ],
+        b"Wallboard",
+        False,
+    ),
 }
 
 
@@ -77,10 +93,16 @@ def _cooked(slave_name: str) -> bool:
     return bool(lflag & termios.ICANON) and bool(lflag & termios.ECHO)
 
 
-@pytest.mark.parametrize("name, signum", [
-    ("demo", signal.SIGTERM), ("demo", signal.SIGHUP), ("console", signal.SIGTERM),
-    ("kiosk", signal.SIGTERM), ("kiosk", signal.SIGHUP),
-])
+@pytest.mark.parametrize(
+    "name, signum",
+    [
+        ("demo", signal.SIGTERM),
+        ("demo", signal.SIGHUP),
+        ("console", signal.SIGTERM),
+        ("kiosk", signal.SIGTERM),
+        ("kiosk", signal.SIGHUP),
+    ],
+)
 def test_signal_gives_the_terminal_back_and_exits(data, name, signum):
     program = _start(name, data)
     try:
@@ -96,7 +118,7 @@ def test_signal_gives_the_terminal_back_and_exits(data, name, signum):
         assert elapsed < PROMPT_S
         assert ALT_SCREEN_OFF in after and CURSOR_ON in after, after[-500:]
         # Once the main screen is back: the cursor shown, and nothing takes the terminal again.
-        tail = after[after.rindex(ALT_SCREEN_OFF):]
+        tail = after[after.rindex(ALT_SCREEN_OFF) :]
         assert CURSOR_ON in tail
         assert b"\x1b[?1049h" not in tail and b"\x1b[?25l" not in tail and MOUSE_ON not in tail
         if PROGRAMS[name][2]:
@@ -188,15 +210,20 @@ def test_a_read_that_would_block_is_not_a_hang_up(data):
         program.close()
 
 
-def _no_tty_run(*args: str, stdin=subprocess.DEVNULL, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
+def _no_tty_run(
+    *args: str, stdin=subprocess.DEVNULL, lang: str = "en_US.UTF-8"
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTIPLE_TUI_", "TEXTUAL"))}
     env.update({"LANG": lang, "PYTHONIOENCODING": "utf-8"})
     env.pop("LC_ALL", None)
-    return subprocess.run([sys.executable, "-m", "contiple_tui", *args], stdin=stdin, capture_output=True,
-                          env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "contiple_tui", *args], stdin=stdin, capture_output=True, env=env, timeout=60
+    )
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["--user", "tv", "wallboard"], ["--user", "tv", "wallboard", "--kiosk"]])
+@pytest.mark.parametrize(
+    "command", [[], ["demo"], ["--user", "tv", "wallboard"], ["--user", "tv", "wallboard", "--kiosk"]]
+)
 def test_full_screen_commands_refuse_without_a_tty(data, command):
     if command == ["demo"]:
         args = ["--data-dir", str(data), "demo"]
@@ -214,10 +241,21 @@ def test_full_screen_commands_refuse_without_a_tty(data, command):
 def test_textual_serve_is_not_refused(data):
     """textual-serve runs the console with pipes and its web driver named in TEXTUAL_DRIVER."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTIPLE_TUI_", "TEXTUAL"))}
-    env.update({"LANG": "C.UTF-8", "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
-                "COLUMNS": "80", "ROWS": "24"})
-    proc = subprocess.Popen([sys.executable, "-m", "contiple_tui", "--data-dir", str(data / "demo"), "--user", "admin"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    env.update(
+        {
+            "LANG": "C.UTF-8",
+            "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
+            "COLUMNS": "80",
+            "ROWS": "24",
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "contiple_tui", "--data-dir", str(data / "demo"), "--user", "admin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     try:
         assert proc.stdout.readline() == b"__GANGLION__\n"  # the web driver's greeting: it runs
     finally:
@@ -259,7 +297,7 @@ def _older_schema_store(folder: Path) -> Path:
     db = folder / "contiple.sqlite3"
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    for script in MIGRATIONS[:SCHEMA_VERSION - 1]:
+    for script in MIGRATIONS[: SCHEMA_VERSION - 1]:
         for statement in _split_sql(script):
             conn.execute(statement)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -289,10 +327,15 @@ def test_no_tty_refusal_comes_before_the_store_is_migrated_or_created(tmp_path, 
 
 def test_non_interactive_commands_work_without_a_tty(data, tmp_path):
     demo = str(data / "demo")
-    for args in (["--version"], ["--data-dir", demo, "config", "path"], ["--data-dir", demo, "users", "list"],
-                 ["--data-dir", demo, "services", "list"], ["--data-dir", demo, "--user", "admin", "sms", "history"],
-                 ["--data-dir", str(tmp_path), "demo", "--seed-only", "--callbacks", "5"],
-                 ["--data-dir", demo, "--user", "admin", "export", "callbacks", "-o", str(tmp_path / "cb.xlsx")]):
+    for args in (
+        ["--version"],
+        ["--data-dir", demo, "config", "path"],
+        ["--data-dir", demo, "users", "list"],
+        ["--data-dir", demo, "services", "list"],
+        ["--data-dir", demo, "--user", "admin", "sms", "history"],
+        ["--data-dir", str(tmp_path), "demo", "--seed-only", "--callbacks", "5"],
+        ["--data-dir", demo, "--user", "admin", "export", "callbacks", "-o", str(tmp_path / "cb.xlsx")],
+    ):
         result = _no_tty_run(*args)
         assert result.returncode == 0, (args, result.stderr)
         assert b"no terminal" not in result.stderr
@@ -315,7 +358,10 @@ guard.install()
 def send():  # from another thread, after the loop runs (or is blocked)
     for signum in {signals}:
         time.sleep(0.2)
-        signal.pthread_kill(threading.main_thread().ident, signum) if {to_main} else os.kill(os.getpid(), signum)
+        if {to_main}:
+            signal.pthread_kill(threading.main_thread().ident, signum)
+        else:
+            os.kill(os.getpid(), signum)
 
 async def main():
     guard.driver_started(asyncio.get_running_loop())
@@ -333,8 +379,9 @@ BLOCKED = "time.sleep(30)"  # the loop itself is blocked
 def _run_stuck(script: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, float]:
     """Run a stand-in; the seconds from its "ready" (interpreter start-up excluded) to its end."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CONTIPLE_TUI_")} | (env or {})
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=full_env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env
+    )
     try:
         assert proc.stderr.readline() == b"ready\n"
         started = time.monotonic()
@@ -349,15 +396,26 @@ def _run_stuck(script: str, env: dict[str, str] | None = None) -> tuple[subproce
 
 # The signals come 0.2 s apart after "ready". Bounds are generous (a loaded machine) yet far below what
 # the wrong behaviour takes: a grace period of 30 s where "at once" is expected.
-@pytest.mark.parametrize("signals, grace, env, limit, stuck", [
-    ((signal.SIGTERM,), 0.5, None, 8.0, IDLE),  # one signal: the hard exit after the grace period
-    ((signal.SIGTERM,), 0.5, None, 8.0, BLOCKED),
-    ((signal.SIGTERM,), None, {GRACE_ENV: "0.5"}, 8.0, IDLE),  # the grace period from the environment
-    ((signal.SIGTERM, signal.SIGTERM), 30, None, 15.0, IDLE),  # a second SIGTERM: at once
-    ((signal.SIGTERM, signal.SIGINT), 30, None, 15.0, IDLE),  # or SIGINT: at once, with the first one's code
-])
+@pytest.mark.parametrize(
+    "signals, grace, env, limit, stuck",
+    [
+        ((signal.SIGTERM,), 0.5, None, 8.0, IDLE),  # one signal: the hard exit after the grace period
+        ((signal.SIGTERM,), 0.5, None, 8.0, BLOCKED),
+        ((signal.SIGTERM,), None, {GRACE_ENV: "0.5"}, 8.0, IDLE),  # the grace period from the environment
+        ((signal.SIGTERM, signal.SIGTERM), 30, None, 15.0, IDLE),  # a second SIGTERM: at once
+        (
+            (signal.SIGTERM, signal.SIGINT),
+            30,
+            None,
+            15.0,
+            IDLE,
+        ),  # or SIGINT: at once, with the first one's code
+    ],
+)
 def test_stuck_shutdown_still_restores_and_exits(signals, grace, env, limit, stuck):
-    script = _STUCK_APP.format(grace=grace, signals=tuple(int(s) for s in signals), stuck=stuck, to_main=False)
+    script = _STUCK_APP.format(
+        grace=grace, signals=tuple(int(s) for s in signals), stuck=stuck, to_main=False
+    )
     result, elapsed = _run_stuck(script, env)
     assert result.returncode == EXIT_TERMINATED, result.stderr
     assert result.stdout == RESTORE_SEQUENCE
@@ -382,8 +440,9 @@ def test_the_grace_period_from_the_environment_is_waited_for():
 def test_a_repeated_sighup_does_not_cut_the_normal_exit_short():
     """A hung-up controlling terminal signals the session leader and the foreground group: the second
     SIGHUP waits for the normal exit like the first (here: the grace period of a stuck stand-in)."""
-    script = _STUCK_APP.format(grace=1.0, signals=(int(signal.SIGHUP), int(signal.SIGHUP)), stuck=IDLE,
-                                to_main=True)
+    script = _STUCK_APP.format(
+        grace=1.0, signals=(int(signal.SIGHUP), int(signal.SIGHUP)), stuck=IDLE, to_main=True
+    )
     result, elapsed = _run_stuck(script)
     assert result.returncode == EXIT_HANGUP and result.stdout == RESTORE_SEQUENCE
     assert elapsed >= 1.0
@@ -418,8 +477,12 @@ def test_a_cti_feed_that_never_answers_does_not_hold_the_exit(data, name):
     threading.Thread(target=accept, daemon=True).start()
     argv, ready, _mouse = PROGRAMS[name]
     url = f"ws://127.0.0.1:{server.getsockname()[1]}"
-    program = PtyProgram([*argv(data)[:-2], "--cti-url", url, *argv(data)[-2:]] if name == "kiosk"
-                         else [*argv(data), "--cti-url", url], env=dict(GRACE))
+    program = PtyProgram(
+        [*argv(data)[:-2], "--cti-url", url, *argv(data)[-2:]]
+        if name == "kiosk"
+        else [*argv(data), "--cti-url", url],
+        env=dict(GRACE),
+    )
     try:
         assert program.read_until(ready, timeout=30), bytes(program.output[-2000:]).decode(errors="replace")
         for _ in range(50):

@@ -31,12 +31,15 @@ async def test_user_theme_file(demo_store, tmp_path):
         assert app.current_theme.primary == "#0077BE"
 
 
-@pytest.mark.parametrize("text, needle", [
-    ('name = "x"\nprimary = "not-a-colour"\n', "theme"),
-    ('name = "x"\nprimary = "#fff"\nsparkle = true\n', "sparkle"),
-    ('primary = "#fff"\n', "name"),
-    ('name = [', "TOML"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ('name = "x"\nprimary = "not-a-colour"\n', "theme"),
+        ('name = "x"\nprimary = "#fff"\nsparkle = true\n', "sparkle"),
+        ('primary = "#fff"\n', "name"),
+        ("name = [", "TOML"),
+    ],
+)
 def test_bad_user_theme_file(tmp_path, text, needle):
     path = tmp_path / "bad.toml"
     path.write_text(text)

@@ -47,7 +47,9 @@ async def test_fast_row_rendering_matches_the_general_path():
                 cells = tuple(random_cell(rng) for _ in columns)
                 for selected in (False, True):
                     fast = list(board._render_row(cells, selected))
-                    general = list(board._render_text(board._line(cells, selected=selected), board.visual_style))
+                    general = list(
+                        board._render_text(board._line(cells, selected=selected), board.visual_style)
+                    )
                     assert fast == general, (cells, selected)
 
 
@@ -100,10 +102,14 @@ async def test_rows_appear_change_and_go():
         board.set_rows([("cs", ("고객센터", "3")), ("sales", ("영업팀", "0"))])
         await pilot.pause()
         assert board.region.height == board.header_height + 2
-        assert _line_text_and_reverse(board, board.header_height)[0].startswith(board._line(("고객센터", "3")).plain)
+        assert _line_text_and_reverse(board, board.header_height)[0].startswith(
+            board._line(("고객센터", "3")).plain
+        )
         board.set_rows([("sales", ("영업팀", "1")), ("cs", ("고객센터", "3"))])  # same count, new order
         await pilot.pause()
-        assert _line_text_and_reverse(board, board.header_height)[0].startswith(board._line(("영업팀", "1")).plain)
+        assert _line_text_and_reverse(board, board.header_height)[0].startswith(
+            board._line(("영업팀", "1")).plain
+        )
         board.set_rows([])
         await pilot.pause()
         assert board.region.height == board.header_height and board.row_count == 0

@@ -15,7 +15,7 @@ from contiple_tui.widgets.board import BoardTable
 from contiple_tui.widgets.live_board import LiveBoard
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
-from .apphelpers import SCREEN_SIZES, make_app, static_text, size_id
+from .apphelpers import SCREEN_SIZES, make_app, size_id, static_text
 from .conftest import FIXED_NOW
 from .ctidata import T0, event
 from .ctiserver import ScriptedCti, ThreadedCti
@@ -60,7 +60,16 @@ async def test_services_board_shows_product_columns(demo_store, cti):
         await wait_live(pilot, client)
         table = app.query_one("#services", LiveBoard)
         labels = [str(col.label) for col in table.columns.values()]
-        assert labels == ["서비스명", "대기 고객", "인입", "응대", "포기", "응대율", "서비스 레벨", "최장 대기"]
+        assert labels == [
+            "서비스명",
+            "대기 고객",
+            "인입",
+            "응대",
+            "포기",
+            "응대율",
+            "서비스 레벨",
+            "최장 대기",
+        ]
         rows = table_text(table)
         assert rows[0] == ["고객센터", "2", "100", "90", "8", "90.0%", "▲72.0%", "▲01:00"]
         assert rows[1] == ["영업팀", "0", "0", "0", "0", "—", "—", "—"]
@@ -75,8 +84,17 @@ async def test_agents_board_columns_in_english(demo_store, cti):
         await wait_live(pilot, client)
         table = app.query_one("#agents", LiveBoard)
         labels = [str(col.label) for col in table.columns.values()]
-        assert labels == ["Service", "Waiting", "LOGIN", "Ready", "Talking", "O/B", "Break/ACW",
-                          "Answer rate", "Service level"]
+        assert labels == [
+            "Service",
+            "Waiting",
+            "LOGIN",
+            "Ready",
+            "Talking",
+            "O/B",
+            "Break/ACW",
+            "Answer rate",
+            "Service level",
+        ]
         assert table_text(table)[0][:7] == ["고객센터", "2", "4", "1", "2", "1", "0"]
 
 
@@ -85,8 +103,16 @@ async def test_overview_rotates_on_the_injected_clock(demo_store, cti):
     clock = FakeMonotonic()
     set_language("en")
     cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
-    app = WallboardApp(store=demo_store, client=client, services=demo_store.services.list(), config=cfg,
-                       view="overview", interval=5, clock=lambda: FIXED_NOW, monotonic=clock)
+    app = WallboardApp(
+        store=demo_store,
+        client=client,
+        services=demo_store.services.list(),
+        config=cfg,
+        view="overview",
+        interval=5,
+        clock=lambda: FIXED_NOW,
+        monotonic=clock,
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_live(pilot, client)
         panel = app.query_one(WallboardPanel)
@@ -163,8 +189,14 @@ async def test_kiosk_needs_three_ctrl_q(demo_store, cti):
     server, client = cti
     set_language("en")
     cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
-    app = WallboardApp(store=demo_store, client=client, services=demo_store.services.list(), config=cfg,
-                       kiosk=True, clock=lambda: FIXED_NOW)
+    app = WallboardApp(
+        store=demo_store,
+        client=client,
+        services=demo_store.services.list(),
+        config=cfg,
+        kiosk=True,
+        clock=lambda: FIXED_NOW,
+    )
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_live(pilot, client)
         for _ in range(100):  # the headline refreshes twice a second
@@ -202,13 +234,21 @@ async def test_kiosk_board_is_big_when_it_fits_and_small_when_not(demo_store, ct
         switcher = app.query_one("#wb-switcher", ContentSwitcher)
         await wait_for(pilot, lambda: switcher.current == "services-big")
         board = app.query_one("#services-big", BigBoard)
-        name, waiting, service_level = (board.query_one(f".big-{key}") for key in ("name", "waiting", "service_level"))
+        name, waiting, service_level = (
+            board.query_one(f".big-{key}") for key in ("name", "waiting", "service_level")
+        )
         assert waiting.row_height >= 4  # three lines and at least a blank one
         first = board.header_height
         names = [name.render_line(first + line).text for line in range(3)]
         assert "고객센터" in names[1] and "고객센터" not in names[0] + names[2]
-        assert [waiting.render_line(first + line).text.strip() for line in range(3)] == ["╶─╮", "┌─┘", "╰─╴"]  # 2
-        assert "▲▲▲" in service_level.render_line(first + 1).text  # the warning mark, big: it reads without colour
+        assert [waiting.render_line(first + line).text.strip() for line in range(3)] == [
+            "╶─╮",
+            "┌─┘",
+            "╰─╴",
+        ]  # 2
+        assert (
+            "▲▲▲" in service_level.render_line(first + 1).text
+        )  # the warning mark, big: it reads without colour
         await server.send(event(11, "call_queued", service="cs", call_id="n1", enqueued_at=T0))
         await wait_for(pilot, lambda: waiting.render_line(first).text.strip() == "╶─╮")  # 3
         live = _colours(waiting.render_lines(Region(0, first, waiting.size.width, 3)))
@@ -228,13 +268,24 @@ async def test_kiosk_can_show_one_service_per_page(demo_store, cti):
     set_language("en")
     cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
     services = demo_store.services.list()
-    app = WallboardApp(store=demo_store, client=client, services=services, config=cfg, view="services",
-                       interval=3600, kiosk=True, per_service=True, clock=lambda: FIXED_NOW)
+    app = WallboardApp(
+        store=demo_store,
+        client=client,
+        services=services,
+        config=cfg,
+        view="services",
+        interval=3600,
+        kiosk=True,
+        per_service=True,
+        clock=lambda: FIXED_NOW,
+    )
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_live(pilot, client)
         board = app.query_one("#services", LiveBoard)
         await wait_for(pilot, lambda: board.row_count >= 1)
-        assert table_text(board)[0][0] == services[0].name and board.row_count == 2  # the service and its total
+        assert (
+            table_text(board)[0][0] == services[0].name and board.row_count == 2
+        )  # the service and its total
         assert f"(1/{len(services)})" in static_text(app.query_one("#kiosk-title"))
         app.next_page()
         await wait_for(pilot, lambda: table_text(board)[0][0] != services[0].name)
@@ -245,8 +296,17 @@ def kiosk_app(demo_store, client, clock=None, view="overview"):
     set_language("en")
     cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
     extra = {} if clock is None else {"monotonic": clock}
-    return WallboardApp(store=demo_store, client=client, services=demo_store.services.list(), config=cfg,
-                        view=view, interval=5, kiosk=True, clock=lambda: FIXED_NOW, **extra)
+    return WallboardApp(
+        store=demo_store,
+        client=client,
+        services=demo_store.services.list(),
+        config=cfg,
+        view=view,
+        interval=5,
+        kiosk=True,
+        clock=lambda: FIXED_NOW,
+        **extra,
+    )
 
 
 async def test_board_rotated_in_shows_what_changed_while_it_was_away(demo_store, cti):
@@ -372,8 +432,15 @@ def test_kiosk_snapshot(snap_compare, demo_store, lang, size):
         client = CtiClient(server.url)
         set_language(lang)
         cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang=lang)
-        app = WallboardApp(store=demo_store, client=client, services=demo_store.services.list(), config=cfg,
-                           view="services", kiosk=True, clock=lambda: FIXED_NOW)
+        app = WallboardApp(
+            store=demo_store,
+            client=client,
+            services=demo_store.services.list(),
+            config=cfg,
+            view="services",
+            kiosk=True,
+            clock=lambda: FIXED_NOW,
+        )
 
         async def run_before(pilot):
             await wait_live(pilot, client)

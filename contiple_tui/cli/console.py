@@ -36,8 +36,8 @@ def run_console(cfg, store, login: str, service: str | None = None) -> int:
 
 
 def run_wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
-    from contiple_tui.domain import permissions
     from contiple_tui.core.session import resolve_user
+    from contiple_tui.domain import permissions
 
     interval = args.interval if args.interval is not None else cfg.wallboard_interval
     if not 1 <= interval <= 3600:
@@ -64,8 +64,16 @@ def run_wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
     from contiple_tui.kiosk import WallboardApp
 
     client = CtiClient(url, token=cfg.cti_token, user=login) if url else None
-    app = WallboardApp(store=store, client=client, services=services, config=cfg, view=args.view,
-                       interval=interval, kiosk=args.kiosk, per_service=args.per_service)
+    app = WallboardApp(
+        store=store,
+        client=client,
+        services=services,
+        config=cfg,
+        view=args.view,
+        interval=interval,
+        kiosk=args.kiosk,
+        per_service=args.per_service,
+    )
     code = run_app(app, mouse=not args.kiosk and cfg.mouse)
     if code is not None:
         return code  # a signal or a hang-up

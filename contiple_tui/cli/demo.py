@@ -50,7 +50,9 @@ def run_demo(args: argparse.Namespace, cfg) -> int:
             # phone system. It outlives this console; while this one runs it is restarted if it dies.
             from contiple_tui.sim.embedded import Keeper, join_or_start
 
-            options = dict(arrival_scale=DEMO_ARRIVAL_SCALE, callback_rate=DEMO_CALLBACK_RATE, warmup_s=DEMO_WARMUP_S)
+            options = dict(
+                arrival_scale=DEMO_ARRIVAL_SCALE, callback_rate=DEMO_CALLBACK_RATE, warmup_s=DEMO_WARMUP_S
+            )
             try:
                 cfg.cti_url = join_or_start(demo_dir, db_path, **options)
             except (OSError, TimeoutError, ValueError) as exc:
@@ -73,12 +75,19 @@ def run_cti_sim(args: argparse.Namespace, store) -> int:
     def listening(port: int) -> None:
         print(t("cli.cti_sim.listening", host=args.host, port=port), file=sys.stderr, flush=True)
 
-    options = dict(seed=args.seed, speed=args.speed, token=args.token, stats_file=args.stats_file,
-                   heartbeat_s=args.heartbeat)
+    options = dict(
+        seed=args.seed,
+        speed=args.speed,
+        token=args.token,
+        stats_file=args.stats_file,
+        heartbeat_s=args.heartbeat,
+    )
     try:
         asyncio.run(serve_from_store(store.path, args.host, args.port, on_listening=listening, **options))
     except OSError as exc:
-        raise ContipleError("err.port_in_use", host=args.host, port=args.port, reason=exc.strerror or str(exc)) from None
+        raise ContipleError(
+            "err.port_in_use", host=args.host, port=args.port, reason=exc.strerror or str(exc)
+        ) from None
     except KeyboardInterrupt:
         pass
     return 0

@@ -41,7 +41,9 @@ def run_users(args: argparse.Namespace, store) -> int:
         )
         for u in store.users.list()
     ]
-    print_table([t(f"col.{c}") for c in ("login", "name", "role", "perms", "services", "cti_id", "state")], rows)
+    print_table(
+        [t(f"col.{c}") for c in ("login", "name", "role", "perms", "services", "cti_id", "state")], rows
+    )
     return 0
 
 

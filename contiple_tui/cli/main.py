@@ -77,8 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, metavar="admin|agent|wallboard")
     add.add_argument("--perm", default="", metavar="phone,callback_assign", help=t("cli.users.perm"))
-    add.add_argument("--service", dest="services", action="append", required=True, metavar="CODE",
-                     help=t("cli.users.service"))
+    add.add_argument(
+        "--service",
+        dest="services",
+        action="append",
+        required=True,
+        metavar="CODE",
+        help=t("cli.users.service"),
+    )
     add.add_argument("--cti-id", metavar="ID", help=t("cli.users.cti_id"))
     users_sub.add_parser("list", help=t("cli.users.list"))
     for action in ("disable", "enable"):
@@ -86,28 +92,42 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("login")
 
     services = sub.add_parser("services", help=t("cli.services"), description=t("cli.services"))
-    services_sub = services.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    services_sub = services.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
     sadd = services_sub.add_parser("add", help=t("cli.services.add"))
     sadd.add_argument("--code", required=True)
     sadd.add_argument("--name", required=True)
     sadd.add_argument("--no-callback", action="store_true", help=t("cli.services.no_callback"))
     sadd.add_argument("--no-sms", action="store_true", help=t("cli.services.no_sms"))
     sadd.add_argument("--no-cti", action="store_true", help=t("cli.services.no_cti"))
-    sadd.add_argument("--outbound-ticket", default="on_dial", metavar="on_dial|on_connect",
-                      help=t("cli.services.outbound"))
+    sadd.add_argument(
+        "--outbound-ticket", default="on_dial", metavar="on_dial|on_connect", help=t("cli.services.outbound")
+    )
     sadd.add_argument("--sl-threshold", type=int, default=20, metavar="SECONDS", help=t("cli.services.sl"))
     sadd.add_argument("--timezone", default="Asia/Seoul", help=t("cli.services.tz"))
-    sadd.add_argument("--sender", action="append", default=[], metavar="NUMBER", help=t("cli.services.sender"))
+    sadd.add_argument(
+        "--sender", action="append", default=[], metavar="NUMBER", help=t("cli.services.sender")
+    )
     sadd.add_argument("--ivr", action="append", default=[], metavar="CODE=NAME", help=t("cli.services.ivr"))
     services_sub.add_parser("list", help=t("cli.services.list"))
 
     board = sub.add_parser("wallboard", help=t("cli.wallboard"), description=t("cli.wallboard"))
     board.add_argument("--kiosk", action="store_true", help=t("cli.wallboard.kiosk"))
-    board.add_argument("--view", choices=("overview", "services", "agents"), default="overview",
-                       help=t("cli.wallboard.view"))
-    board.add_argument("--interval", type=_ranged(float, 1, 3600), metavar="SECONDS", help=t("cli.wallboard.interval"))
-    board.add_argument("--service", dest="board_services", action="append", default=[], metavar="CODE",
-                       help=t("cli.wallboard.service"))
+    board.add_argument(
+        "--view", choices=("overview", "services", "agents"), default="overview", help=t("cli.wallboard.view")
+    )
+    board.add_argument(
+        "--interval", type=_ranged(float, 1, 3600), metavar="SECONDS", help=t("cli.wallboard.interval")
+    )
+    board.add_argument(
+        "--service",
+        dest="board_services",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help=t("cli.wallboard.service"),
+    )
     board.add_argument("--per-service", action="store_true", help=t("cli.wallboard.per_service"))
 
     sim = sub.add_parser("cti-sim", help=t("cli.cti_sim"), description=t("cli.cti_sim"))
@@ -117,12 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=_ranged(float, 0.01, 10_000), default=1.0, help=t("cli.cti_sim.speed"))
     sim.add_argument("--token", help=t("cli.cti_sim.token"))
     sim.add_argument("--stats-file", metavar="FILE", help=t("cli.cti_sim.stats_file"))
-    sim.add_argument("--heartbeat", type=_ranged(float, 0.05, 300), default=5.0, metavar="SECONDS",
-                     help=argparse.SUPPRESS)
+    sim.add_argument(
+        "--heartbeat", type=_ranged(float, 0.05, 300), default=5.0, metavar="SECONDS", help=argparse.SUPPRESS
+    )
 
     export = sub.add_parser("export", help=t("cli.export"), description=t("cli.export"))
     export_sub = export.add_subparsers(dest="action", metavar="WHAT", required=True, parser_class=_Parser)
-    xcb = export_sub.add_parser("callbacks", help=t("cli.export.callbacks"), description=t("cli.export.callbacks"))
+    xcb = export_sub.add_parser(
+        "callbacks", help=t("cli.export.callbacks"), description=t("cli.export.callbacks")
+    )
     xcb.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help=t("cli.export.from"))
     xcb.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help=t("cli.export.to"))
     xcb.add_argument("--status", choices=("unassigned", "assigned", "completed"), help=t("cli.export.status"))
@@ -136,8 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     body = send.add_mutually_exclusive_group(required=True)
     body.add_argument("--body", metavar="TEXT", help=t("cli.sms.body"))
     body.add_argument("--body-file", metavar="FILE", help=t("cli.sms.body_file"))
-    send.add_argument("--type", dest="send_type", choices=("auto", "sms", "mms"), default="auto",
-                      help=t("cli.sms.type"))
+    send.add_argument(
+        "--type", dest="send_type", choices=("auto", "sms", "mms"), default="auto", help=t("cli.sms.type")
+    )
     send.add_argument("--title", default="", metavar="T", help=t("cli.sms.title"))
     send.add_argument("--image", action="append", default=[], metavar="F.jpg", help=t("cli.sms.image"))
     send.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', default="", help=t("cli.sms.at"))
@@ -145,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--service", dest="sms_service", metavar="CODE", help=t("cli.sms.service"))
     hist = sms_sub.add_parser("history", help=t("cli.sms.history"), description=t("cli.sms.history"))
     hist.add_argument("--service", dest="sms_service", metavar="CODE", help=t("cli.sms.service"))
-    hist.add_argument("--limit", type=_ranged(int, 1, 10_000), default=20, metavar="N", help=t("cli.sms.limit"))
+    hist.add_argument(
+        "--limit", type=_ranged(int, 1, 10_000), default=20, metavar="N", help=t("cli.sms.limit")
+    )
     senders = sms_sub.add_parser("senders", help=t("cli.sms.senders"), description=t("cli.sms.senders"))
     senders.add_argument("--sync", action="store_true", help=t("cli.sms.sync"))
     senders.add_argument("--service", dest="sms_service", metavar="CODE", help=t("cli.sms.service"))

@@ -19,12 +19,17 @@ from contiple_tui.safe_text import clean
 
 
 def run_sms(args: argparse.Namespace, cfg, store, login: str) -> int:
-    from contiple_tui.domain import permissions
     from contiple_tui.core.session import resolve_user
+    from contiple_tui.domain import permissions
 
     user = resolve_user(store, login)
-    service = chosen_services(store, user, args.sms_service or args.service or cfg.service,
-                              permissions.may_view_sms, permissions.Action.SEND_SMS)[0]
+    service = chosen_services(
+        store,
+        user,
+        args.sms_service or args.service or cfg.service,
+        permissions.may_view_sms,
+        permissions.Action.SEND_SMS,
+    )[0]
     if args.action == "send":
         return _send(args, cfg, store, user, service)
     if args.action == "history":
@@ -37,15 +42,16 @@ def run_sms(args: argparse.Namespace, cfg, store, login: str) -> int:
 def _send(args, cfg, store, user, service) -> int:
     from contiple_tui.core import sms
     from contiple_tui.domain import sms_rules as rules
-    from contiple_tui.sms.factory import gateway_for, gateway_name
     from contiple_tui.domain.images import check_image_file
+    from contiple_tui.sms.factory import gateway_for, gateway_name
 
     if args.body_file is not None:
         try:
             body = Path(args.body_file).expanduser().read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError("sms.err.body_file", path=args.body_file,
-                                  reason=getattr(exc, "strerror", None) or str(exc)) from None
+            raise ValidationError(
+                "sms.err.body_file", path=args.body_file, reason=getattr(exc, "strerror", None) or str(exc)
+            ) from None
         body = body.rstrip("\n")
     else:
         body = args.body
@@ -60,8 +66,15 @@ def _send(args, cfg, store, user, service) -> int:
     if not service.sender_numbers:
         raise ValidationError("sms.err.no_sender_numbers")
     sender = args.sender or service.sender_numbers[0]
-    draft = sms.Draft(send_type=send_type, sender_no=sender, body=body, recipients=args.to, title=title,
-                      images=images, reserve=args.at)
+    draft = sms.Draft(
+        send_type=send_type,
+        sender_no=sender,
+        body=body,
+        recipients=args.to,
+        title=title,
+        images=images,
+        reserve=args.at,
+    )
     prepared = sms.prepare(store, user, service, draft)
     gateway = gateway_for(cfg.sms, service)
     try:
@@ -73,12 +86,26 @@ def _send(args, cfg, store, user, service) -> int:
     if gateway_name(cfg.sms, service) == "sandbox":
         print(t("sms.cli.sandbox"))
     if prepared.reserve_at is not None:
-        print(t("sms.cli.reserved", id=outcome.message_id, count=outcome.recipients,
-                at=prepared.reserve_at.strftime(rules.RESERVE_FORMAT), zone=service.timezone,
-                type=str(prepared.send_type)))
+        print(
+            t(
+                "sms.cli.reserved",
+                id=outcome.message_id,
+                count=outcome.recipients,
+                at=prepared.reserve_at.strftime(rules.RESERVE_FORMAT),
+                zone=service.timezone,
+                type=str(prepared.send_type),
+            )
+        )
     else:
-        print(t("sms.cli.sent", id=outcome.message_id, count=outcome.recipients, type=str(prepared.send_type),
-                status=t(f"sms.status.{outcome.status}")))
+        print(
+            t(
+                "sms.cli.sent",
+                id=outcome.message_id,
+                count=outcome.recipients,
+                type=str(prepared.send_type),
+                status=t(f"sms.status.{outcome.status}"),
+            )
+        )
     return 0
 
 
@@ -99,13 +126,32 @@ def _history(args, cfg, store, user, service) -> int:
     rows = []
     for msg in sms.history(store, user, service, sms.history_filter(user, service), limit=args.limit):
         when = datetime.fromtimestamp(msg.created_at, zone).strftime("%Y-%m-%d %H:%M")
-        at = datetime.fromtimestamp(msg.reserved_for, zone).strftime("%Y-%m-%d %H:%M") if msg.reserved_for else ""
-        to = msg.first_recipient + (t("sms.more", count=msg.recipient_count - 1) if msg.recipient_count > 1 else "")
+        at = (
+            datetime.fromtimestamp(msg.reserved_for, zone).strftime("%Y-%m-%d %H:%M")
+            if msg.reserved_for
+            else ""
+        )
+        to = msg.first_recipient + (
+            t("sms.more", count=msg.recipient_count - 1) if msg.recipient_count > 1 else ""
+        )
         text = (msg.title or msg.body).replace("\n", " ")
-        rows.append((str(msg.id), when, at, str(msg.send_type), msg.sender_no, to,
-                     text[:30] + ("…" if len(text) > 30 else ""), t(f"sms.status.{msg.status}"), msg.user_name))
-    headers = [t(f"sms.col.{c}") for c in ("id", "created", "reserved", "type", "sender", "to", "content",
-                                            "status", "user")]
+        rows.append(
+            (
+                str(msg.id),
+                when,
+                at,
+                str(msg.send_type),
+                msg.sender_no,
+                to,
+                text[:30] + ("…" if len(text) > 30 else ""),
+                t(f"sms.status.{msg.status}"),
+                msg.user_name,
+            )
+        )
+    headers = [
+        t(f"sms.col.{c}")
+        for c in ("id", "created", "reserved", "type", "sender", "to", "content", "status", "user")
+    ]
     print_table(headers, rows)
     return 0
 

@@ -17,10 +17,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from contiple_tui.core.session import acting
 from contiple_tui.domain import permissions as perm
 from contiple_tui.domain.models import CallbackStatus, OutboundTicketMode, Service, User
 from contiple_tui.domain.queries import CallbackQuery
-from contiple_tui.core.session import acting
 from contiple_tui.errors import ValidationError
 from contiple_tui.safe_text import clean
 from contiple_tui.store import Store
@@ -262,8 +262,9 @@ def dial_answered(store: Store, user: User, service: Service, callback_id: int) 
     store.db.run_write(write)
 
 
-def _dial_outcome_target(conn: sqlite3.Connection, store: Store, user: User, service: Service,
-                         callback_id: int) -> Callback:
+def _dial_outcome_target(
+    conn: sqlite3.Connection, store: Store, user: User, service: Service, callback_id: int
+) -> Callback:
     """Inside a write: the callback a dial's outcome is about, if the user may record it."""
     row = store.callbacks.get_for_update(conn, callback_id, service.id)
     if row is None:
@@ -273,10 +274,21 @@ def _dial_outcome_target(conn: sqlite3.Connection, store: Store, user: User, ser
     return callback
 
 
-def _outbound_ticket(conn: sqlite3.Connection, store: Store, user: User, service: Service, callback: Callback,
-                     now: int) -> None:
-    store.callbacks.insert_ticket(conn, service.id, "OUT", callback.customer_phone, callback.customer_name,
-                                  "callback", "", user.id, callback.id, now)
+def _outbound_ticket(
+    conn: sqlite3.Connection, store: Store, user: User, service: Service, callback: Callback, now: int
+) -> None:
+    store.callbacks.insert_ticket(
+        conn,
+        service.id,
+        "OUT",
+        callback.customer_phone,
+        callback.customer_name,
+        "callback",
+        "",
+        user.id,
+        callback.id,
+        now,
+    )
 
 
 @acting
@@ -309,8 +321,17 @@ def complete(store: Store, user: User, service: Service, callback_ids: Sequence[
             if callback.status is CallbackStatus.COMPLETED:
                 continue
             store.callbacks.set_completed(conn, callback_id, now, user.id)
-            store.callbacks.add_history(conn, callback_id, now, user.id, "complete", str(callback.status),
-                                        str(CallbackStatus.COMPLETED), callback.assignee_id, callback.assignee_id)
+            store.callbacks.add_history(
+                conn,
+                callback_id,
+                now,
+                user.id,
+                "complete",
+                str(callback.status),
+                str(CallbackStatus.COMPLETED),
+                callback.assignee_id,
+                callback.assignee_id,
+            )
             changed += 1
         return changed
 
@@ -342,8 +363,9 @@ def register_history(
     digits = normalize_phone(phone)[0] if phone else None
 
     def write(conn: sqlite3.Connection) -> int:
-        return store.callbacks.insert_ticket(conn, service.id, direction, digits, name, subject, memo, user.id,
-                                             callback_id, int(time.time()))
+        return store.callbacks.insert_ticket(
+            conn, service.id, direction, digits, name, subject, memo, user.id, callback_id, int(time.time())
+        )
 
     return store.db.run_write(write)
 
@@ -393,7 +415,9 @@ def assign_manual(
     return _assign(store, user, service, callback_ids, [agent_ids[0]])
 
 
-def _assign(store: Store, user: User, service: Service, callback_ids: Sequence[int], agents: list[int]) -> AssignResult:
+def _assign(
+    store: Store, user: User, service: Service, callback_ids: Sequence[int], agents: list[int]
+) -> AssignResult:
     _check_targets(store, service, agents)
     now = int(time.time())
     wanted = list(dict.fromkeys(callback_ids))
@@ -434,8 +458,17 @@ def unassign(store: Store, user: User, service: Service, callback_ids: Sequence[
             if previous is None:
                 result.skipped.append(callback_id)
                 continue
-            store.callbacks.add_history(conn, callback_id, now, user.id, "unassign", str(CallbackStatus.ASSIGNED),
-                                        str(CallbackStatus.UNASSIGNED), previous, None)
+            store.callbacks.add_history(
+                conn,
+                callback_id,
+                now,
+                user.id,
+                "unassign",
+                str(CallbackStatus.ASSIGNED),
+                str(CallbackStatus.UNASSIGNED),
+                previous,
+                None,
+            )
             result.assigned.setdefault(previous, []).append(callback_id)
         return result
 
@@ -443,7 +476,9 @@ def unassign(store: Store, user: User, service: Service, callback_ids: Sequence[
 
 
 @acting
-def assignment_totals(store: Store, user: User, service: Service, query: CallbackQuery) -> tuple[int, int, int]:
+def assignment_totals(
+    store: Store, user: User, service: Service, query: CallbackQuery
+) -> tuple[int, int, int]:
     """총 고객수 / 기할당 / 미할당 for the assignment screen (completed callbacks excluded)."""
     perm.require_assign_callbacks(user, service)
     lo, hi = day_range(service, query.date_from, query.date_to)
@@ -481,7 +516,9 @@ def processing_status(
     assert lo is not None and hi is not None
     start = datetime(first.year, first.month, first.day, tzinfo=ZoneInfo(service.timezone))
     offset = int((start.utcoffset() or timedelta()).total_seconds())
-    periods = [StatusRow(*row) for row in store.callbacks.status_by_period(service.id, lo, hi, offset, monthly)]
+    periods = [
+        StatusRow(*row) for row in store.callbacks.status_by_period(service.id, lo, hi, offset, monthly)
+    ]
     users = {u.id: u for u in store.users.list()}
     agents = [
         (users.get(assignee), StatusRow("", assigned, assigned, completed))

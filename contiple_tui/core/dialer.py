@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.domain.phone import format_phone
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CommandRejected, CtiClient
 from contiple_tui.cti.protocol import AgentState, Command, Event, EventMessage
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 
@@ -48,7 +48,9 @@ class CallbackDialer:
             self.notify(t("cb.cti_down" if client is not None else "cb.no_cti"), "error")
             return
         try:
-            dialled = cb.begin_dial(session.store, session.user, session.service, callback.id, self.cti_logged_in())
+            dialled = cb.begin_dial(
+                session.store, session.user, session.service, callback.id, self.cti_logged_in()
+            )
         except ContipleError as exc:
             self.notify(exc.message(), "error")
             return
@@ -82,8 +84,10 @@ class CallbackDialer:
             callback = cb.dial_accepted(session.store, session.user, session.service, callback.id)
         except ContipleError as exc:  # disabled meanwhile, or the store refused: the call goes on
             log.warning("dial attempt not recorded: %s", exc)
-        self.notify(t("cb.dialing", phone=format_phone(callback.customer_phone), attempt=callback.attempts),
-                    "information")
+        self.notify(
+            t("cb.dialing", phone=format_phone(callback.customer_phone), attempt=callback.attempts),
+            "information",
+        )
 
     def _on_cti(self, client: CtiClient, what: object) -> None:
         if not isinstance(what, EventMessage):

@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contiple_tui.domain.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
 from contiple_tui.domain import safe_input
+from contiple_tui.domain.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
 from contiple_tui.errors import NotFound, ValidationError
 from contiple_tui.store import Store
 
@@ -17,6 +17,7 @@ SERVICE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Korean sender numbers: 1588-xxxx (8 digits) up to mobile/area numbers (11-12 digits).
 SENDER_RE = re.compile(r"^[0-9]{8,12}$")
 MAX_NAME = 50
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 def parse_perms(text: str | Iterable[str]) -> frozenset[Perm]:
@@ -103,6 +104,7 @@ def add_user(
 
 def set_user_disabled(store: Store, login: str, disabled: bool = True) -> None:
     safe_input.check("login", login)
+
     def update(conn: sqlite3.Connection) -> None:
         if not store.users.set_disabled(conn, login, disabled):
             raise NotFound("err.unknown_user", login=login)
@@ -139,7 +141,7 @@ def add_service(
     timezone: str = "Asia/Seoul",
     sender_numbers: Sequence[str] = (),
     ivr_routes: Sequence[IvrRoute | str] = (),
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Service:
     safe_input.check("service_code", code)
     safe_input.check("service_name", name)
@@ -158,8 +160,11 @@ def add_service(
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError("err.timezone_invalid", tz=timezone) from None
     t = thresholds
-    if not (0 <= t.sl_crit_pct <= t.sl_warn_pct <= 100 and 0 < t.waiting_warn <= t.waiting_crit
-            and 0 < t.wait_warn_s <= t.wait_crit_s):
+    if not (
+        0 <= t.sl_crit_pct <= t.sl_warn_pct <= 100
+        and 0 < t.waiting_warn <= t.waiting_crit
+        and 0 < t.wait_warn_s <= t.wait_crit_s
+    ):
         raise ValidationError("err.thresholds_invalid")
     senders = list(dict.fromkeys(normalize_sender(n) for n in sender_numbers))
     routes = [r if isinstance(r, IvrRoute) else parse_ivr_route(r) for r in ivr_routes]

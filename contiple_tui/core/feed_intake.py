@@ -4,7 +4,8 @@ Every console receives every ``callback_requested`` event, but only the holder o
 lease (a row in the store's ``leases`` table) takes them into the store and saves the feed position
 (``meta`` key ``cti_position``, ``epoch:seq``). Each request's own transaction renews the lease and
 moves the position; when no request came for RENEW_S the holder's tick does, so one console per host
-writes, once per request or once every 10 seconds, however many consoles run. The others only read: on their tick they read the lease and the position, drop from
+writes, once per request or once every 10 seconds, however many consoles run. The others only read: on their
+tick they read the lease and the position, drop from
 their buffer what the position says is stored, and take the lease over when it is free, expired, or held
 by a process of this host that no longer exists (``kill -9``). A console that takes the lease over takes
 in every request it buffered after the stored position (intake is idempotent by request id, so overlap
@@ -42,7 +43,8 @@ LEASE_TTL_S = 30.0
 RENEW_S = 10.0  # the holder's tick renews (and saves the position) when nothing else did for this long
 TICK_S = 2.0  # how often the app calls tick(): the holder retries, the others look
 BUFFER_MAX = 20_000  # requests a console keeps in memory for a takeover (far more than a minute of any feed)
-FOREIGN_EPOCH_AGE_S = 15 * 60  # requests of a server run the console is no longer connected to: kept this long
+# Requests of a server run the console is no longer connected to: kept this long.
+FOREIGN_EPOCH_AGE_S = 15 * 60
 
 Key = tuple[str, int]  # (epoch, seq)
 Point = tuple[str | None, int | None]  # (epoch, seq) the console's feed has applied up to
@@ -173,8 +175,11 @@ class FeedIntake:
                 self._buffer.popitem(last=False)
                 if not self._overflowed:
                     self._overflowed = True
-                    log.warning("more than %d callback requests buffered past the feed position: the oldest "
-                                "are dropped (a takeover would not take them in)", self._buffer_max)
+                    log.warning(
+                        "more than %d callback requests buffered past the feed position: the oldest "
+                        "are dropped (a takeover would not take them in)",
+                        self._buffer_max,
+                    )
             if self._closed:
                 return False
             if not self._holding:
@@ -192,8 +197,14 @@ class FeedIntake:
         return False
 
     def _say_refused(self, key: Key, data: dict, exc: Exception) -> None:
-        log.error("callback request %s (%s:%d) not stored, feed position held before it: %s",
-                  data.get("request_id"), key[0], key[1], exc, exc_info=not isinstance(exc, (StoreError, sqlite3.Error)))
+        log.error(
+            "callback request %s (%s:%d) not stored, feed position held before it: %s",
+            data.get("request_id"),
+            key[0],
+            key[1],
+            exc,
+            exc_info=not isinstance(exc, (StoreError, sqlite3.Error)),
+        )
         if self._on_refused is not None:
             self._on_refused(data, exc)
 
@@ -211,6 +222,7 @@ class FeedIntake:
         renewed: list[bool] = []
         also = None
         if point is not None and self._holding:
+
             def also(conn) -> None:
                 if LeaseRepo.take(conn, LEASE_NAME, self.holder_id, self._clock(), self._ttl):
                     renewed.append(True)
@@ -218,15 +230,27 @@ class FeedIntake:
                     if position is not None and position != self._saved:
                         self.store.set_meta(conn, POSITION_KEY, position)
                         saved.append(position)
+
         try:
             service = self.store.services.get_by_code(data["service"])
             if service is None or not service.callback_enabled:
-                log.info("callback request %s (seq %d) ignored: service %r has no callbacks",
-                         data.get("request_id"), seq, data.get("service"))
+                log.info(
+                    "callback request %s (seq %d) ignored: service %r has no callbacks",
+                    data.get("request_id"),
+                    seq,
+                    data.get("service"),
+                )
             else:
-                cb.intake(self.store, service, request_id=data["request_id"], phone=data["phone"],
-                          name=data.get("name"), ivr_route=data.get("ivr_route"),
-                          requested_at=data["requested_at"], also=also)
+                cb.intake(
+                    self.store,
+                    service,
+                    request_id=data["request_id"],
+                    phone=data["phone"],
+                    name=data.get("name"),
+                    ivr_route=data.get("ivr_route"),
+                    requested_at=data["requested_at"],
+                    also=also,
+                )
                 if renewed:
                     self._renewed_at = self._monotonic()
                     if saved:
@@ -246,7 +270,13 @@ class FeedIntake:
             if first:
                 self._say_refused(key, data, exc)
             else:
-                log.debug("callback request %s (%s:%d) still not stored: %s", data.get("request_id"), epoch, seq, exc)
+                log.debug(
+                    "callback request %s (%s:%d) still not stored: %s",
+                    data.get("request_id"),
+                    epoch,
+                    seq,
+                    exc,
+                )
             return False
         with self._lock:
             request = self._pending.pop(key, None)
@@ -265,7 +295,7 @@ class FeedIntake:
                     self._say_fault(exc)
             if not self.take_in(key, data):
                 with self._lock:
-                    for later, _data in batch[index + 1:]:
+                    for later, _data in batch[index + 1 :]:
                         pending = self._pending.get(later)
                         if pending is not None:
                             pending.failed = True
@@ -400,15 +430,22 @@ class FeedIntake:
                 self._pending[key] = request
                 request.failed = False
                 batch.append((key, request.data))
-        log.info("feed intake: this console (%s) holds the intake lease now (was %s, position %s); taking in "
-                 "%d buffered request(s) after it", self.holder_id, lease[0] if lease else "free",
-                 self._saved or "none", len(batch))
+        log.info(
+            "feed intake: this console (%s) holds the intake lease now (was %s, position %s); taking in "
+            "%d buffered request(s) after it",
+            self.holder_id,
+            lease[0] if lease else "free",
+            self._saved or "none",
+            len(batch),
+        )
         self._take_in_order(batch, point)
 
     def _retry(self, point: Point) -> None:
         with self._lock:
             # The connected epoch's first (they hold the position back), each epoch in feed order.
-            keys = sorted((k for k, p in self._pending.items() if p.failed), key=lambda k: (k[0] != point[0], k))
+            keys = sorted(
+                (k for k, p in self._pending.items() if p.failed), key=lambda k: (k[0] != point[0], k)
+            )
             batch = [(k, self._pending[k].data) for k in keys]
             for k in keys:
                 self._pending[k].failed = False  # being retried
@@ -430,15 +467,20 @@ class FeedIntake:
             was = self._holding
             self._holding = False
         if was:
-            log.info("feed intake: the intake lease was taken over by another console; this one only reads now")
+            log.info(
+                "feed intake: the intake lease was taken over by another console; this one only reads now"
+            )
 
     def _prune(self, stored: Key | None, connected_epoch: str | None) -> None:
         """Drop what no takeover needs: requests the position covers, and requests of a server run this
         console is no longer connected to, after a while."""
         old = self._monotonic() - self._foreign_age
         with self._lock:
-            for key in [k for k, request in self._buffer.items()
-                        if _covered(k, stored) or (k[0] != connected_epoch and request.at < old)]:
+            for key in [
+                k
+                for k, request in self._buffer.items()
+                if _covered(k, stored) or (k[0] != connected_epoch and request.at < old)
+            ]:
                 del self._buffer[key]
             if len(self._buffer) < self._buffer_max // 2:
                 self._overflowed = False
@@ -458,7 +500,10 @@ class FeedIntake:
                 held = self.save_position(point)
                 if held:
                     self.store.leases.release(LEASE_NAME, self.holder_id)
-            except (ContipleError, sqlite3.Error) as exc:  # e.g. the disk is full: the lease runs out by itself
+            except (
+                ContipleError,
+                sqlite3.Error,
+            ) as exc:  # e.g. the disk is full: the lease runs out by itself
                 log.error("feed intake: could not save the position or release the lease at exit: %s", exc)
             with self._lock:
                 self._holding = False

@@ -19,10 +19,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from contiple_tui.core.session import (
+    acting,
+)  # every action re-reads its user: one disabled meanwhile is refused
 from contiple_tui.domain import permissions as perms
 from contiple_tui.domain import safe_input
+from contiple_tui.domain import sms_rules as rules
+from contiple_tui.domain.images import MmsImage, check_image_bytes, check_image_set
 from contiple_tui.domain.models import Service, User
-from contiple_tui.core.session import acting  # every action re-reads its user: one disabled meanwhile is refused
+from contiple_tui.domain.queries import HistoryFilter
 from contiple_tui.domain.sms_models import (
     Category,
     Message,
@@ -31,10 +36,10 @@ from contiple_tui.domain.sms_models import (
     Template,
     TemplateImage,
 )
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.errors import NotFound, PermissionDenied, StoreError, ValidationError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
-from contiple_tui.domain import sms_rules as rules
 from contiple_tui.sms.gateway import (
     FINAL_STATES,
     Gateway,
@@ -46,9 +51,6 @@ from contiple_tui.sms.gateway import (
     SendResult,
     SendUnknown,
 )
-from contiple_tui.domain.images import MmsImage, check_image_bytes, check_image_set
-from contiple_tui.domain.sms_rules import SendType
-from contiple_tui.domain.queries import HistoryFilter
 
 if TYPE_CHECKING:
     from contiple_tui.store import Store
@@ -106,8 +108,9 @@ def _clean_name(name: str, field: str = "name") -> str:
 
 
 @acting
-def add_category(store: Store, user: User, service: Service, name: str, parent_id: int | None = None,
-                 in_use: bool = True) -> int:
+def add_category(
+    store: Store, user: User, service: Service, name: str, parent_id: int | None = None, in_use: bool = True
+) -> int:
     """A first-level category, or a second-level one under a first-level ``parent_id``."""
     perms.require_manage_sms_templates(user, service)
     name = _clean_name(name, "category_name")
@@ -125,7 +128,9 @@ def add_category(store: Store, user: User, service: Service, name: str, parent_i
 
 
 @acting
-def update_category(store: Store, user: User, service: Service, category_id: int, name: str, in_use: bool) -> None:
+def update_category(
+    store: Store, user: User, service: Service, category_id: int, name: str, in_use: bool
+) -> None:
     perms.require_manage_sms_templates(user, service)
     name = _clean_name(name, "category_name")
 
@@ -180,8 +185,9 @@ class TemplateDraft:
 
 
 @acting
-def save_template(store: Store, user: User, service: Service, draft: TemplateDraft,
-                  template_id: int | None = None) -> int:
+def save_template(
+    store: Store, user: User, service: Service, draft: TemplateDraft, template_id: int | None = None
+) -> int:
     """Create (``template_id`` None) or update a template under a second-level category."""
     perms.require_manage_sms_templates(user, service)
     name = _clean_name(draft.name, "template_name")
@@ -211,11 +217,20 @@ def save_template(store: Store, user: User, service: Service, draft: TemplateDra
             old = store.sms.template(conn, template_id)
             if old is None or old.service_id != service.id:
                 raise NotFound("sms.err.template_missing")
-        fields = {"name": name, "description": draft.description.strip(), "send_type": draft.send_type,
-                  "in_use": draft.in_use, "editable": draft.editable, "sender_no": draft.sender_no or None,
-                  "title": title, "body": draft.body}
+        fields = {
+            "name": name,
+            "description": draft.description.strip(),
+            "send_type": draft.send_type,
+            "in_use": draft.in_use,
+            "editable": draft.editable,
+            "sender_no": draft.sender_no or None,
+            "title": title,
+            "body": draft.body,
+        }
         stored = None if images is None else [TemplateImage(i.file_name, i.data) for i in images]
-        return store.sms.save_template(conn, template_id, service.id, cat.id, fields, stored, int(time.time()))
+        return store.sms.save_template(
+            conn, template_id, service.id, cat.id, fields, stored, int(time.time())
+        )
 
     return store.db.run_write(write)
 
@@ -275,7 +290,9 @@ class Prepared:
 
 
 @acting
-def prepare(store: Store, user: User, service: Service, draft: Draft, now: datetime | None = None) -> Prepared:
+def prepare(
+    store: Store, user: User, service: Service, draft: Draft, now: datetime | None = None
+) -> Prepared:
     """Check every rule of 2-2; raises ValidationError (or PermissionDenied) on the first broken one."""
     perms.require_send_sms(user, service)
     safe_input.check("sms_title", draft.title, newlines=True)
@@ -296,8 +313,17 @@ def prepare(store: Store, user: User, service: Service, draft: Draft, now: datet
     sender = rules.check_sender(draft.sender_no, service.sender_numbers)
     parsed = rules.parse_recipients(draft.recipients)
     reserve_at = rules.parse_reservation(draft.reserve, now) if draft.reserve.strip() else None
-    return Prepared(draft.send_type, sender, title, draft.body, parsed.numbers, parsed.duplicates,
-                    tuple(draft.images), reserve_at, template)
+    return Prepared(
+        draft.send_type,
+        sender,
+        title,
+        draft.body,
+        parsed.numbers,
+        parsed.duplicates,
+        tuple(draft.images),
+        reserve_at,
+        template,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,8 +341,10 @@ def summarize(states: dict[str, int]) -> MessageStatus:
     total = sum(states.values())
     if total == 0:
         return MessageStatus.PENDING
+
     def n(state: RecipientState) -> int:
         return states.get(str(state), 0)
+
     if n(RecipientState.PENDING):
         return MessageStatus.PENDING
     if n(RecipientState.RESERVED):
@@ -349,7 +377,8 @@ def _check_locked(template: Template, send_type: SendType, title: str, body: str
         return
     locked_title, locked_body = template_text(template)
     if clean(body, None, newlines=True) != locked_body or (
-            send_type is SendType.MMS and clean(title, None) != locked_title):
+        send_type is SendType.MMS and clean(title, None) != locked_title
+    ):
         raise ValidationError("sms.err.template_locked", name=template.name)
 
 
@@ -387,13 +416,28 @@ def recheck(store: Store, user: User, service: Service, prepared: Prepared, now:
     reserve_at = prepared.reserve_at
     if reserve_at is not None:
         rules.check_reservation(reserve_at, now)
-    return Prepared(send_type, sender, title, prepared.body, parsed.numbers,
-                    max(prepared.duplicates, parsed.duplicates), images, reserve_at, template)
+    return Prepared(
+        send_type,
+        sender,
+        title,
+        prepared.body,
+        parsed.numbers,
+        max(prepared.duplicates, parsed.duplicates),
+        images,
+        reserve_at,
+        template,
+    )
 
 
 @acting
-def send(store: Store, user: User, service: Service, prepared: Prepared, gateway: Gateway,
-         now: datetime | None = None) -> SendOutcome:
+def send(
+    store: Store,
+    user: User,
+    service: Service,
+    prepared: Prepared,
+    gateway: Gateway,
+    now: datetime | None = None,
+) -> SendOutcome:
     """Check every rule again, store the send, hand it to the gateway in exactly one request, record
     the answer.
 
@@ -411,20 +455,35 @@ def send(store: Store, user: User, service: Service, prepared: Prepared, gateway
 
     def insert(conn):
         return store.sms.insert_message(
-            conn, service_id=service.id, user_id=user.id, template_id=tpl.id if tpl else None,
-            template_name=tpl.name if tpl else None, send_type=prepared.send_type, sender_no=prepared.sender_no,
-            title=prepared.title, body=prepared.body,
+            conn,
+            service_id=service.id,
+            user_id=user.id,
+            template_id=tpl.id if tpl else None,
+            template_name=tpl.name if tpl else None,
+            send_type=prepared.send_type,
+            sender_no=prepared.sender_no,
+            title=prepared.title,
+            body=prepared.body,
             reserved_for=int(prepared.reserve_at.timestamp()) if prepared.reserve_at else None,
-            now=created, gateway=gateway.name, grouping_key=key, recipients=prepared.recipients,
+            now=created,
+            gateway=gateway.name,
+            grouping_key=key,
+            recipients=prepared.recipients,
             images=[MessageImage(i.file_name, i.width, i.height, i.data) for i in prepared.images],
         )
 
     message_id = store.db.run_write(insert)
     request = SendRequest(
-        send_type=prepared.send_type, sender_no=prepared.sender_no, body=prepared.body,
-        recipients=prepared.recipients, grouping_key=key, user_login=user.login, title=prepared.title,
+        send_type=prepared.send_type,
+        sender_no=prepared.sender_no,
+        body=prepared.body,
+        recipients=prepared.recipients,
+        grouping_key=key,
+        user_login=user.login,
+        title=prepared.title,
         images=tuple(OutgoingImage(i.file_name, i.data) for i in prepared.images),
-        reserve_at=prepared.reserve_at, requested_at=now,
+        reserve_at=prepared.reserve_at,
+        requested_at=now,
     )
     result = _deliver(store, message_id, gateway, request)
     try:
@@ -432,10 +491,12 @@ def send(store: Store, user: User, service: Service, prepared: Prepared, gateway
     except (sqlite3.Error, StoreError) as exc:
         # It went out (the gateway answered) but cannot be written down (disk full, read-only): the
         # stored row still has its grouping key, so the next refresh finds it at the gateway.
-        raise SendUnknown("sms.outcome.not_recorded", id=message_id, request_id=result.request_id,
-                          reason=str(exc)) from exc
-    return SendOutcome(message_id, status, len(prepared.recipients), prepared.duplicates, gateway.name,
-                       result.request_id)
+        raise SendUnknown(
+            "sms.outcome.not_recorded", id=message_id, request_id=result.request_id, reason=str(exc)
+        ) from exc
+    return SendOutcome(
+        message_id, status, len(prepared.recipients), prepared.duplicates, gateway.name, result.request_id
+    )
 
 
 def _deliver(store: Store, message_id: int, gateway: Gateway, request: SendRequest) -> SendResult:
@@ -506,7 +567,9 @@ def _rows(results) -> list[tuple]:
 
 
 @acting
-def sync_sender_numbers(store: Store, user: User, service: Service, gateway: Gateway) -> tuple[list[str], list[str]]:
+def sync_sender_numbers(
+    store: Store, user: User, service: Service, gateway: Gateway
+) -> tuple[list[str], list[str]]:
     """Replace the service's sender numbers with the gateway's usable ones (GET /sendNos); admins only.
     Returns (added, removed). Registering a number is done in NHN's console, with ownership papers."""
     perms.require_manage_sms_templates(user, service)
@@ -532,8 +595,14 @@ def history_filter(user: User, service: Service, **kwargs) -> HistoryFilter:
 
 
 @acting
-def history(store: Store, user: User, service: Service, f: HistoryFilter,
-            after: tuple[int, int] | None = None, limit: int = 100) -> list[Message]:
+def history(
+    store: Store,
+    user: User,
+    service: Service,
+    f: HistoryFilter,
+    after: tuple[int, int] | None = None,
+    limit: int = 100,
+) -> list[Message]:
     _check_scope(user, service, f)
     return store.sms.history(service.id, f, after, limit)
 
@@ -580,8 +649,12 @@ def message(store: Store, user: User, service: Service, message_id: int) -> Mess
 
 def may_cancel(user: User, msg: Message, now: float | None = None) -> bool:
     now = time.time() if now is None else now
-    return (msg.status is MessageStatus.RESERVED and msg.reserved_for is not None and msg.reserved_for > now
-            and _is_theirs(user, msg))
+    return (
+        msg.status is MessageStatus.RESERVED
+        and msg.reserved_for is not None
+        and msg.reserved_for > now
+        and _is_theirs(user, msg)
+    )
 
 
 def own_message(store: Store, user: User, service: Service, message_id: int) -> Message:
@@ -609,8 +682,15 @@ def cancel_reservation(store: Store, user: User, service: Service, message_id: i
     now = int(time.time())
 
     def write(conn):
-        count = store.sms.set_all_recipients(conn, message_id, str(RecipientState.CANCELLED), None, "", now,
-                                             only_state=str(RecipientState.RESERVED))
+        count = store.sms.set_all_recipients(
+            conn,
+            message_id,
+            str(RecipientState.CANCELLED),
+            None,
+            "",
+            now,
+            only_state=str(RecipientState.RESERVED),
+        )
         store.sms.set_status(conn, message_id, summarize(store.sms.recipient_states(conn, message_id)))
         return count
 
@@ -620,8 +700,12 @@ def cancel_reservation(store: Store, user: User, service: Service, message_id: i
 # -- keeping statuses current ---------------------------------------------------------------------------
 
 
-def refresh(store: Store, gateway_for: Callable[[Service, str], Gateway], services: list[Service],
-            now: float | None = None) -> int:
+def refresh(
+    store: Store,
+    gateway_for: Callable[[Service, str], Gateway],
+    services: list[Service],
+    now: float | None = None,
+) -> int:
     """Bring open sends up to date; returns how many changed.
 
     Sandbox: a reservation becomes sent when its time has come. NHN: each open request is asked for
@@ -648,8 +732,14 @@ def refresh(store: Store, gateway_for: Callable[[Service, str], Gateway], servic
     return changed
 
 
-def _refresh_one(store: Store, gateway_for: Callable[[Service, str], Gateway], gateways: dict[str, Gateway | None],
-                 service: Service, msg: Message, now: float) -> int:
+def _refresh_one(
+    store: Store,
+    gateway_for: Callable[[Service, str], Gateway],
+    gateways: dict[str, Gateway | None],
+    service: Service,
+    msg: Message,
+    now: float,
+) -> int:
     if msg.gateway == "sandbox":
         if msg.status is MessageStatus.RESERVED and msg.reserved_for is not None and msg.reserved_for <= now:
             return _sandbox_due(store, msg, int(now))
@@ -667,8 +757,15 @@ def _refresh_one(store: Store, gateway_for: Callable[[Service, str], Gateway], g
 
 def _sandbox_due(store: Store, msg: Message, now: int) -> int:
     def write(conn):
-        store.sms.set_all_recipients(conn, msg.id, str(RecipientState.SENT), "0", "SANDBOX", now,
-                                     only_state=str(RecipientState.RESERVED))
+        store.sms.set_all_recipients(
+            conn,
+            msg.id,
+            str(RecipientState.SENT),
+            "0",
+            "SANDBOX",
+            now,
+            only_state=str(RecipientState.RESERVED),
+        )
         store.sms.set_status(conn, msg.id, summarize(store.sms.recipient_states(conn, msg.id)))
 
     store.db.run_write(write)
@@ -716,8 +813,13 @@ def _look_up(store: Store, msg: Message, gateway: Gateway, now: float) -> int:
     look-ups after the visibility window say it never arrived. Raises GatewayError when the look-up
     itself fails (nothing is concluded from that)."""
     request = SendRequest(
-        send_type=msg.send_type, sender_no=msg.sender_no, body=msg.body, recipients=(msg.first_recipient,),
-        grouping_key=msg.grouping_key, user_login="", title=msg.title,
+        send_type=msg.send_type,
+        sender_no=msg.sender_no,
+        body=msg.body,
+        recipients=(msg.first_recipient,),
+        grouping_key=msg.grouping_key,
+        user_login="",
+        title=msg.title,
         reserve_at=datetime.fromtimestamp(msg.reserved_for, ZoneInfo("UTC")) if msg.reserved_for else None,
         requested_at=datetime.fromtimestamp(msg.created_at, ZoneInfo("UTC")),
     )
@@ -730,12 +832,19 @@ def _look_up(store: Store, msg: Message, gateway: Gateway, now: float) -> int:
 
     def write(conn):
         current = store.sms.message(conn, msg.id)
-        if current is None or current.request_id is not None or current.status not in (
-                MessageStatus.PENDING, MessageStatus.UNKNOWN):
+        if (
+            current is None
+            or current.request_id is not None
+            or current.status not in (MessageStatus.PENDING, MessageStatus.UNKNOWN)
+        ):
             return 0  # settled meanwhile by another console
         becomes_unknown = current.status is MessageStatus.PENDING and at - msg.created_at >= PENDING_GRACE_S
-        if not counted and not becomes_unknown and current.last_lookup_at is not None \
-                and at - current.last_lookup_at < LOOKUP_NOTE_EVERY_S:
+        if (
+            not counted
+            and not becomes_unknown
+            and current.last_lookup_at is not None
+            and at - current.last_lookup_at < LOOKUP_NOTE_EVERY_S
+        ):
             return 0  # nothing to conclude yet: no write, so other consoles are not woken for nothing
         empty, first = store.sms.note_lookup(conn, msg.id, at, empty_counted=counted)
         if counted and empty >= EMPTY_LOOKUPS_NEEDED and at - first >= EMPTY_LOOKUPS_SPAN_S:
@@ -745,7 +854,9 @@ def _look_up(store: Store, msg: Message, gateway: Gateway, now: float) -> int:
             return 1
         if becomes_unknown:
             # Not "sending" any more (its console would have recorded an answer by now): say so.
-            store.sms.set_request(conn, msg.id, None, MessageStatus.UNKNOWN, None, t("sms.outcome.not_found_yet"))
+            store.sms.set_request(
+                conn, msg.id, None, MessageStatus.UNKNOWN, None, t("sms.outcome.not_found_yet")
+            )
             return 1
         return 0
 
@@ -757,8 +868,31 @@ def is_final(state: str) -> bool:
 
 
 __all__ = [
-    "Draft", "Prepared", "RecipientResult", "SendOutcome", "TemplateDraft", "add_category", "cancel_reservation",
-    "category_contents", "delete_category", "delete_template", "get_template", "history", "history_count",
-    "history_filter", "message", "may_cancel", "own_message", "prepare", "recheck", "refresh", "save_template", "send", "service_now", "template_text",
-    "template_tree", "update_category", "usable_templates",
+    "Draft",
+    "Prepared",
+    "RecipientResult",
+    "SendOutcome",
+    "TemplateDraft",
+    "add_category",
+    "cancel_reservation",
+    "category_contents",
+    "delete_category",
+    "delete_template",
+    "get_template",
+    "history",
+    "history_count",
+    "history_filter",
+    "message",
+    "may_cancel",
+    "own_message",
+    "prepare",
+    "recheck",
+    "refresh",
+    "save_template",
+    "send",
+    "service_now",
+    "template_text",
+    "template_tree",
+    "update_category",
+    "usable_templates",
 ]

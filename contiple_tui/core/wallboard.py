@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from contiple_tui.domain.models import Thresholds
 from contiple_tui.cti.model import LiveModel
 from contiple_tui.cti.protocol import AgentState
+from contiple_tui.domain.models import Thresholds
 
 NO_VALUE = "—"
 
@@ -94,7 +94,9 @@ OUTBOUND = {AgentState.OUTBOUND, AgentState.DIALING}
 BREAK_ACW = {AgentState.BREAK, AgentState.ACW}
 
 
-def service_rows(model: LiveModel, codes: list[str], names: dict[str, str], now: datetime) -> list[ServiceRow]:
+def service_rows(
+    model: LiveModel, codes: list[str], names: dict[str, str], now: datetime
+) -> list[ServiceRow]:
     rows = []
     for code in codes:
         live = model.services.get(code)

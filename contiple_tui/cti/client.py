@@ -213,7 +213,7 @@ class CtiClient:
                 await self._session()
             except asyncio.CancelledError:
                 raise
-            except (OSError, WebSocketException, asyncio.TimeoutError, p.ProtocolError) as exc:
+            except (TimeoutError, OSError, WebSocketException, p.ProtocolError) as exc:
                 self.last_error = str(exc)
                 log.info("CTI connection failed: %s", exc)
             except Exception as exc:  # noqa: BLE001 - a bad address or a library surprise: retry, never die
@@ -232,7 +232,7 @@ class CtiClient:
             delay = min(self._backoff_max, delay * (0.5 + random.random()))
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _session(self) -> None:
@@ -331,7 +331,9 @@ class CtiClient:
             message = p.decode_server(frame)
         except p.ProtocolError as exc:
             self.stats.malformed += 1
-            if self.stats.malformed in (1, 10) or self.stats.malformed % 1000 == 0:  # a flood is one line per thousand
+            if (
+                self.stats.malformed in (1, 10) or self.stats.malformed % 1000 == 0
+            ):  # a flood is one line per thousand
                 log.warning("malformed CTI frame (%d so far): %s", self.stats.malformed, clean(exc, 200))
             return  # not "heard": a server that sends only garbage goes stale, then is reconnected
         self._heard()
@@ -429,7 +431,7 @@ class CtiClient:
         try:
             await self._send(p.command(command_id, name, **args))
             reply = await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ConnectionError("no reply") from None
         finally:
             self._pending.pop(command_id, None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -59,8 +59,16 @@ class Event(StrEnum):
 # Events that only move the services' numbers (the boards). A console that shows no board subscribes to
 # the others alone (docs/cti-protocol.md, "Subscriptions"): it still takes callback requests in, knows
 # every agent's state and follows its own calls, for a fraction of the frames.
-BOARD_EVENTS = frozenset({Event.CALL_QUEUED, Event.CALL_RINGING, Event.CALL_ANSWERED, Event.CALL_ABANDONED,
-                          Event.CALL_ENDED, Event.DAILY_RESET})
+BOARD_EVENTS = frozenset(
+    {
+        Event.CALL_QUEUED,
+        Event.CALL_RINGING,
+        Event.CALL_ANSWERED,
+        Event.CALL_ABANDONED,
+        Event.CALL_ENDED,
+        Event.DAILY_RESET,
+    }
+)
 WITHOUT_BOARDS: tuple[str, ...] = tuple(str(e) for e in Event if e not in BOARD_EVENTS)
 
 
@@ -79,14 +87,25 @@ EVENT_FIELDS: dict[Event, dict[str, str]] = {
     Event.CALL_ANSWERED: {"service": "id", "call_id": "id", "agent_id": "id", "wait_s": "count"},
     Event.CALL_ABANDONED: {"service": "id", "call_id": "id", "wait_s": "count", "reason": "text?"},
     Event.CALL_ENDED: {"service": "id", "call_id": "id", "agent_id": "id"},
-    Event.OUTBOUND_DIALING: {"agent_id": "id", "call_id": "id", "number": "text", "service": "id?",
-                             "command_id": "text?"},
+    Event.OUTBOUND_DIALING: {
+        "agent_id": "id",
+        "call_id": "id",
+        "number": "text",
+        "service": "id?",
+        "command_id": "text?",
+    },
     Event.OUTBOUND_CONNECTED: {"agent_id": "id", "call_id": "id"},
     Event.OUTBOUND_FAILED: {"agent_id": "id", "call_id": "id", "reason": "text"},
     Event.OUTBOUND_ENDED: {"agent_id": "id", "call_id": "id"},
     Event.AGENT_STATE: {"agent_id": "id", "previous": "state", "state": "state", "since": "time"},
-    Event.CALLBACK_REQUESTED: {"request_id": "id", "service": "id", "phone": "text", "name": "text?",
-                               "ivr_route": "text?", "requested_at": "time"},
+    Event.CALLBACK_REQUESTED: {
+        "request_id": "id",
+        "service": "id",
+        "phone": "text",
+        "name": "text?",
+        "ivr_route": "text?",
+        "requested_at": "time",
+    },
     Event.DAILY_RESET: {"service": "id", "day": "day"},
 }
 
@@ -96,15 +115,15 @@ _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def parse_time(text: Any) -> datetime:
@@ -361,7 +380,11 @@ def decode_server(frame: str | bytes) -> ServerMessage | None:
     if kind == "welcome":
         heartbeat = raw.get("heartbeat_s")
         scale = raw.get("time_scale", 1)
-        if isinstance(heartbeat, bool) or not isinstance(heartbeat, (int, float)) or not 0.05 <= heartbeat <= 300:
+        if (
+            isinstance(heartbeat, bool)
+            or not isinstance(heartbeat, (int, float))
+            or not 0.05 <= heartbeat <= 300
+        ):
             raise ProtocolError("bad heartbeat period")
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 10_000:
             raise ProtocolError("bad time scale")
@@ -401,12 +424,24 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
-def hello(token: str | None, console: dict[str, Any], epoch: str | None, last_seq: int | None,
-          events: tuple[str, ...] | None = None) -> str:
+def hello(
+    token: str | None,
+    console: dict[str, Any],
+    epoch: str | None,
+    last_seq: int | None,
+    events: tuple[str, ...] | None = None,
+) -> str:
     """``events``: the event names wanted (None: all of them)."""
     return encode(
-        {"type": "hello", "protocol": PROTOCOL_VERSION, "token": token, "console": console,
-         "epoch": epoch, "last_seq": last_seq, "events": None if events is None else list(events)}
+        {
+            "type": "hello",
+            "protocol": PROTOCOL_VERSION,
+            "token": token,
+            "console": console,
+            "epoch": epoch,
+            "last_seq": last_seq,
+            "events": None if events is None else list(events),
+        }
     )
 
 

@@ -37,7 +37,9 @@ def check_image_bytes(file_name: str, data: bytes) -> MmsImage:
     if not name.lower().endswith(EXTENSIONS):
         raise ValidationError("sms.err.image_extension", name=name)
     if len(data) > MAX_IMAGE_BYTES:
-        raise ValidationError("sms.err.image_too_big", name=name, size=_kb(len(data)), limit=_kb(MAX_IMAGE_BYTES))
+        raise ValidationError(
+            "sms.err.image_too_big", name=name, size=_kb(len(data)), limit=_kb(MAX_IMAGE_BYTES)
+        )
     from PIL import Image, UnidentifiedImageError  # lazy: only the composer and `sms send` need it
 
     try:
@@ -56,7 +58,9 @@ def check_image_bytes(file_name: str, data: bytes) -> MmsImage:
     except UnidentifiedImageError:
         raise ValidationError("sms.err.image_not_jpeg", name=name, found="?") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationError("sms.err.image_broken", name=name, reason=str(exc) or type(exc).__name__) from None
+        raise ValidationError(
+            "sms.err.image_broken", name=name, reason=str(exc) or type(exc).__name__
+        ) from None
     return MmsImage(name, data, width, height)
 
 
@@ -65,14 +69,18 @@ def check_image_file(path: str | Path) -> MmsImage:
     try:
         size = path.stat().st_size
         if size > MAX_IMAGE_BYTES:  # do not read a huge file into memory just to refuse it
-            raise ValidationError("sms.err.image_too_big", name=path.name, size=_kb(size), limit=_kb(MAX_IMAGE_BYTES))
+            raise ValidationError(
+                "sms.err.image_too_big", name=path.name, size=_kb(size), limit=_kb(MAX_IMAGE_BYTES)
+            )
         data = path.read_bytes()
     except ValidationError:
         raise
     except IsADirectoryError:
         raise ValidationError("sms.err.image_unreadable", path=str(path), reason="directory") from None
     except OSError as exc:
-        raise ValidationError("sms.err.image_unreadable", path=str(path), reason=exc.strerror or str(exc)) from None
+        raise ValidationError(
+            "sms.err.image_unreadable", path=str(path), reason=exc.strerror or str(exc)
+        ) from None
     return check_image_bytes(path.name, data)
 
 

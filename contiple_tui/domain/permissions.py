@@ -52,9 +52,7 @@ def callback_list_scope(user: User, service: Service) -> Scope:
     return Scope.ALL if user.is_admin else Scope.OWN
 
 
-def may_connect_callback(
-    user: User, service: Service, assignee_id: int | None, cti_logged_in: bool
-) -> bool:
+def may_connect_callback(user: User, service: Service, assignee_id: int | None, cti_logged_in: bool) -> bool:
     return (
         may_view_callbacks(user, service)
         and user.has(Perm.PHONE)
@@ -136,11 +134,7 @@ def receives_intake_notifications(user: User, service: Service) -> bool:
 
 def may_view_sms(user: User, service: Service) -> bool:
     """SMS menus: the service has SMS on; admins and agents (not wallboard accounts)."""
-    return (
-        _active_member(user, service)
-        and service.sms_enabled
-        and user.role in (Role.ADMIN, Role.AGENT)
-    )
+    return _active_member(user, service) and service.sms_enabled and user.role in (Role.ADMIN, Role.AGENT)
 
 
 def may_manage_sms_templates(user: User, service: Service) -> bool:

@@ -59,7 +59,12 @@ class MessageStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-OPEN_STATUSES = (MessageStatus.PENDING, MessageStatus.UNKNOWN, MessageStatus.RESERVED, MessageStatus.REQUESTED)
+OPEN_STATUSES = (
+    MessageStatus.PENDING,
+    MessageStatus.UNKNOWN,
+    MessageStatus.RESERVED,
+    MessageStatus.REQUESTED,
+)
 
 
 @dataclass(frozen=True, slots=True)

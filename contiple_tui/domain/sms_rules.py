@@ -112,7 +112,9 @@ def validate_content(send_type: SendType, title: str, body: str, image_count: in
         raise ValidationError("sms.err.body_empty")
     bad = unencodable(body)
     if bad:
-        raise ValidationError("sms.err.unencodable", field_name=t("sms.field.body"), chars=_bad_chars(body, bad))
+        raise ValidationError(
+            "sms.err.unencodable", field_name=t("sms.field.body"), chars=_bad_chars(body, bad)
+        )
     used = byte_count(body)
     if send_type is SendType.SMS:
         if image_count:
@@ -126,7 +128,9 @@ def validate_content(send_type: SendType, title: str, body: str, image_count: in
         raise ValidationError("sms.err.title_empty")
     bad = unencodable(title)
     if bad:
-        raise ValidationError("sms.err.unencodable", field_name=t("sms.field.title"), chars=_bad_chars(title, bad))
+        raise ValidationError(
+            "sms.err.unencodable", field_name=t("sms.field.title"), chars=_bad_chars(title, bad)
+        )
     title_used = byte_count(title)
     if title_used > MMS_TITLE_LIMIT:
         raise ValidationError("sms.err.title_too_long", used=title_used, limit=MMS_TITLE_LIMIT)
@@ -164,8 +168,11 @@ def parse_recipients(text: str) -> Recipients:
     for typed, number in zip(parts, numbers):
         if not RECIPIENT_MIN_DIGITS <= len(number) <= RECIPIENT_MAX_DIGITS:
             raise ValidationError(
-                "sms.err.recipient_length", number=typed, digits=len(number),
-                low=RECIPIENT_MIN_DIGITS, high=RECIPIENT_MAX_DIGITS,
+                "sms.err.recipient_length",
+                number=typed,
+                digits=len(number),
+                low=RECIPIENT_MIN_DIGITS,
+                high=RECIPIENT_MAX_DIGITS,
             )
     unique = tuple(dict.fromkeys(numbers))
     if len(unique) > MAX_RECIPIENTS:
@@ -191,7 +198,9 @@ def check_reservation(at: datetime, now: datetime) -> datetime:
         raise ValidationError("sms.err.reserve_past", at=at.strftime(RESERVE_FORMAT))
     # To the letter: "15:30" typed at 15:00:40 is 29 min 20 s ahead, so the earliest is 15:31.
     if at < earliest:
-        raise ValidationError("sms.err.reserve_too_soon", earliest=ceil_minute(earliest).strftime(RESERVE_FORMAT))
+        raise ValidationError(
+            "sms.err.reserve_too_soon", earliest=ceil_minute(earliest).strftime(RESERVE_FORMAT)
+        )
     if at > latest:
         raise ValidationError("sms.err.reserve_too_late", latest=latest.strftime(RESERVE_FORMAT))
     return at

@@ -7,6 +7,11 @@ one implementation.
 
 from __future__ import annotations
 
-from contiple_tui.export.xlsx import ExportPathError, export_callbacks, export_processing_status, export_sms_history
+from contiple_tui.export.xlsx import (
+    ExportPathError,
+    export_callbacks,
+    export_processing_status,
+    export_sms_history,
+)
 
 __all__ = ["ExportPathError", "export_callbacks", "export_processing_status", "export_sms_history"]

@@ -59,7 +59,7 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # then everything that needs attention: those, markup characters and CR (which XML readers turn
 # into LF unless written as a character reference).
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff&<>\"]")
+_SPECIAL = re.compile('[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff&<>"]')
 # Excel reads "_x0041_" in cell text as "A" (ST_Xstring's escape): such text gets its "_" escaped.
 _XSTRING = re.compile("_x[0-9A-Fa-f]{4}_")
 # All a cell's text may need, white space at either end included (see Workbook.cell): one scan.
@@ -83,8 +83,13 @@ def escape(text: str) -> str:
     if _SPECIAL.search(text) is None:  # the usual case: one scan, no copy
         return text
     text = _INVALID.sub("", text)
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("\r", "&#13;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\r", "&#13;")
+    )
 
 
 def _utc_offset(zone: tzinfo, ts: float) -> int:
@@ -123,11 +128,14 @@ class Workbook:
     block fails, the file is closed at once and left for the caller to delete.
     """
 
-    def __init__(self, path: str | PathLike[str], *, title: str | None = None, compresslevel: int = 1) -> None:
+    def __init__(
+        self, path: str | PathLike[str], *, title: str | None = None, compresslevel: int = 1
+    ) -> None:
         # Level 1: the XML is repetitive enough to shrink 7x even so; level 6 would add about 1 s per
         # 100,000 callbacks (a quarter of the export) for a file 20 % smaller.
-        self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=False,
-                                    compresslevel=compresslevel)
+        self._zip = zipfile.ZipFile(
+            path, "w", zipfile.ZIP_DEFLATED, allowZip64=False, compresslevel=compresslevel
+        )
         self.title = title
         self._sheets: list[Worksheet] = []
         self._open: Worksheet | None = None
@@ -232,8 +240,14 @@ class Workbook:
         """
         if self._closed:
             raise ValueError("the workbook is closed")
-        if (not name or len(name) > 31 or _SHEET_NAME_BAD.search(name) or _INVALID.search(name)
-                or name[0] == "'" or name[-1] == "'"):
+        if (
+            not name
+            or len(name) > 31
+            or _SHEET_NAME_BAD.search(name)
+            or _INVALID.search(name)
+            or name[0] == "'"
+            or name[-1] == "'"
+        ):
             raise ValueError(f"invalid sheet name {name!r}")
         if any(s.name.casefold() == name.casefold() for s in self._sheets):
             raise ValueError(f"duplicate sheet name {name!r}")
@@ -273,7 +287,8 @@ class Workbook:
                 f'<Relationships xmlns="{_PKG_REL_NS}">'
                 f'<Relationship Id="rId1" Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
                 f'<Relationship Id="rId2" Type="{_PKG_REL_NS}/metadata/core-properties" '
-                'Target="docProps/core.xml"/></Relationships>'),
+                'Target="docProps/core.xml"/></Relationships>'
+            ),
             "[Content_Types].xml": self._content_types(),
         }
         try:
@@ -303,62 +318,90 @@ class Workbook:
                 fp.close()
 
     def _workbook_xml(self) -> str:
-        sheets = "".join(f'<sheet name={quoteattr(s.name)} sheetId="{s.index}" r:id="rId{s.index}"/>'
-                         for s in self._sheets)
+        sheets = "".join(
+            f'<sheet name={quoteattr(s.name)} sheetId="{s.index}" r:id="rId{s.index}"/>' for s in self._sheets
+        )
         # Excel keeps a sheet's filter range in this hidden name as well; LibreOffice shows the
         # filter buttons only with it.
         names = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{s.index - 1}" hidden="1">'
             f"{escape(_absolute(s.name, s.auto_filter))}</definedName>"
-            for s in self._sheets if s.auto_filter)
-        return (f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><bookViews><workbookView activeTab="0"/>'
-                f"</bookViews><sheets>{sheets}</sheets>"
-                + (f"<definedNames>{names}</definedNames>" if names else "") + "</workbook>")
+            for s in self._sheets
+            if s.auto_filter
+        )
+        return (
+            f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><bookViews><workbookView activeTab="0"/>'
+            f"</bookViews><sheets>{sheets}</sheets>"
+            + (f"<definedNames>{names}</definedNames>" if names else "")
+            + "</workbook>"
+        )
 
     def _workbook_rels(self) -> str:
-        rels = [f'<Relationship Id="rId{s.index}" Type="{REL_NS}/worksheet" '
-                f'Target="worksheets/sheet{s.index}.xml"/>' for s in self._sheets]
-        rels.append(f'<Relationship Id="rId{len(self._sheets) + 1}" Type="{REL_NS}/styles" Target="styles.xml"/>')
+        rels = [
+            f'<Relationship Id="rId{s.index}" Type="{REL_NS}/worksheet" '
+            f'Target="worksheets/sheet{s.index}.xml"/>'
+            for s in self._sheets
+        ]
+        rels.append(
+            f'<Relationship Id="rId{len(self._sheets) + 1}" Type="{REL_NS}/styles" Target="styles.xml"/>'
+        )
         return f'<Relationships xmlns="{_PKG_REL_NS}">{"".join(rels)}</Relationships>'
 
     def _styles_xml(self) -> str:
-        formats = "".join(f'<numFmt numFmtId="{i}" formatCode={quoteattr(code)}/>' for code, i in self._formats.items())
+        formats = "".join(
+            f'<numFmt numFmtId="{i}" formatCode={quoteattr(code)}/>' for code, i in self._formats.items()
+        )
         font = '<sz val="11"/><name val="Calibri"/><family val="2"/>'
         xfs = []
         for number_format, bold in self._styles:  # dicts keep insertion order: index order
             fmt_id = 0 if number_format is None else self._formats[number_format]
-            xfs.append(f'<xf numFmtId="{fmt_id}" fontId="{int(bold)}" fillId="0" borderId="0" xfId="0"'
-                       + (' applyNumberFormat="1"' if fmt_id else "") + (' applyFont="1"' if bold else "") + "/>")
-        return (f'<styleSheet xmlns="{MAIN_NS}">'
-                + (f'<numFmts count="{len(self._formats)}">{formats}</numFmts>' if formats else "")
-                + f'<fonts count="2"><font>{font}</font><font><b/>{font}</font></fonts>'
-                '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-                '<fill><patternFill patternType="gray125"/></fill></fills>'
-                '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-                '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-                f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-                '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-                "</styleSheet>")
+            xfs.append(
+                f'<xf numFmtId="{fmt_id}" fontId="{int(bold)}" fillId="0" borderId="0" xfId="0"'
+                + (' applyNumberFormat="1"' if fmt_id else "")
+                + (' applyFont="1"' if bold else "")
+                + "/>"
+            )
+        return (
+            f'<styleSheet xmlns="{MAIN_NS}">'
+            + (f'<numFmts count="{len(self._formats)}">{formats}</numFmts>' if formats else "")
+            + f'<fonts count="2"><font>{font}</font><font><b/>{font}</font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill></fills>'
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+            "</styleSheet>"
+        )
 
     def _core_xml(self) -> str:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         title = f"<dc:title>{escape(self.title)}</dc:title>" if self.title else ""
-        return ('<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
-                ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
-                ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-                f"{title}<dc:creator>contiple-tui</dc:creator>"
-                f'<dcterms:created xsi:type="dcterms:W3CDTF">{now}</dcterms:created>'
-                f'<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified></cp:coreProperties>')
+        return (
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+            ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
+            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"{title}<dc:creator>contiple-tui</dc:creator>"
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{now}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified></cp:coreProperties>'
+        )
 
     def _content_types(self) -> str:
         ml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-        overrides = [("/xl/workbook.xml", f"{ml}.sheet.main+xml"), ("/xl/styles.xml", f"{ml}.styles+xml"),
-                     ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml")]
+        overrides = [
+            ("/xl/workbook.xml", f"{ml}.sheet.main+xml"),
+            ("/xl/styles.xml", f"{ml}.styles+xml"),
+            ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
+        ]
         overrides += [(f"/xl/worksheets/sheet{s.index}.xml", f"{ml}.worksheet+xml") for s in self._sheets]
-        return ('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                '<Default Extension="xml" ContentType="application/xml"/>'
-                + "".join(f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in overrides) + "</Types>")
+        return (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            + "".join(f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in overrides)
+            + "</Types>"
+        )
 
 
 def _prefixes(columns: int) -> list[str]:
@@ -375,7 +418,9 @@ def _absolute(sheet: str, ref: str) -> str:
 class Worksheet:
     """A sheet being written: :meth:`append` rows, set :attr:`auto_filter`; see Workbook.add_sheet."""
 
-    def __init__(self, book: Workbook, name: str, index: int, widths: Sequence[float], freeze_header: bool) -> None:
+    def __init__(
+        self, book: Workbook, name: str, index: int, widths: Sequence[float], freeze_header: bool
+    ) -> None:
         self.book = book
         self.name = name
         self.index = index
@@ -388,15 +433,21 @@ class Worksheet:
         self._out: IO[bytes] = book._zip.open(f"xl/worksheets/sheet{index}.xml", "w")
         view = '<sheetView workbookViewId="0"' + (' tabSelected="1"' if index == 1 else "")
         if freeze_header:
-            view += ('><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-                     '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView>')
+            view += (
+                '><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView>'
+            )
         else:
             view += "/>"
-        cols = "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>'
-                       for i, w in enumerate(widths, start=1))
-        self._write(f'{XML_HEAD}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheetViews>{view}</sheetViews>'
-                    '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "")
-                    + "<sheetData>")
+        cols = "".join(
+            f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, start=1)
+        )
+        self._write(
+            f'{XML_HEAD}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheetViews>{view}</sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{cols}</cols>" if cols else "")
+            + "<sheetData>"
+        )
 
     @property
     def full(self) -> bool:

@@ -152,23 +152,25 @@ def export_callbacks(
                     if ws.rows == SHEET_ROWS or ws.full:
                         ws.auto_filter = f"A1:{last_column}{ws.rows}"
                         ws = new_sheet()
-                    ws.append((
-                        stamp(c.requested_at, zone),
-                        service_name,
-                        format_phone(c.customer_phone) if c.phone_valid else c.customer_phone,
-                        c.customer_name,
-                        None if c.ivr_route is None else routes.get(c.ivr_route) or c.ivr_route,
-                        status_text[c.status],
-                        c.request_count,
-                        name(c.assignee_id),
-                        name(c.assigned_by),
-                        None if c.assigned_at is None else stamp(c.assigned_at, zone),
-                        c.attempts,
-                        None if c.last_attempt_at is None else stamp(c.last_attempt_at, zone),
-                        None if c.completed_at is None else stamp(c.completed_at, zone),
-                        name(c.completed_by),
-                        valid_text[c.phone_valid],
-                    ))
+                    ws.append(
+                        (
+                            stamp(c.requested_at, zone),
+                            service_name,
+                            format_phone(c.customer_phone) if c.phone_valid else c.customer_phone,
+                            c.customer_name,
+                            None if c.ivr_route is None else routes.get(c.ivr_route) or c.ivr_route,
+                            status_text[c.status],
+                            c.request_count,
+                            name(c.assignee_id),
+                            name(c.assigned_by),
+                            None if c.assigned_at is None else stamp(c.assigned_at, zone),
+                            c.attempts,
+                            None if c.last_attempt_at is None else stamp(c.last_attempt_at, zone),
+                            None if c.completed_at is None else stamp(c.completed_at, zone),
+                            name(c.completed_by),
+                            valid_text[c.phone_valid],
+                        )
+                    )
                 done += len(page)
                 if progress is not None and page:
                     progress(done, max(total, done))  # rows may arrive while exporting
@@ -186,7 +188,9 @@ def _column_width(
         if key == "service":
             width = max(display_width(s.name) for s in services)
         elif key == "ivr_route":
-            width = max((display_width(f"{r.code} {r.name}") for s in services for r in s.ivr_routes), default=4)
+            width = max(
+                (display_width(f"{r.code} {r.name}") for s in services for r in s.ivr_routes), default=4
+            )
         elif key == "status":
             width = max(display_width(t(f"status.{s}", lang)) for s in CallbackStatus)
         elif key == "phone_valid":
@@ -224,8 +228,10 @@ def export_processing_status(
     rows = [by_period.get(key, cb.StatusRow(key, 0, 0, 0)) for key in keys]
     known = set(keys)
     rows += [row for row in periods if row.period not in known]  # never drop what the store counted
-    total = cb.StatusRow(t("export.total", lang), *(sum(getattr(r, f) for r in rows)
-                                                    for f in ("requested", "assigned", "completed")))
+    total = cb.StatusRow(
+        t("export.total", lang),
+        *(sum(getattr(r, f) for r in rows) for f in ("requested", "assigned", "completed")),
+    )
 
     headers = [t(f"export.col.{key}", lang) for key in STATUS_COLUMNS]
     agent_headers = [t(f"export.col.{key}", lang) for key in AGENT_COLUMNS]
@@ -244,8 +250,10 @@ def export_processing_status(
 
         name_width = max([display_width(n) for n, _ in people] + [display_width(agent_headers[0]) + 3])
         login_width = max([len(login) for _, login in people] + [display_width(agent_headers[1]) + 3])
-        sheet = wb.add_sheet(t("export.sheet.agents", lang), [
-            name_width + 2, login_width + 2, *(max(display_width(h) + 5, 12) for h in agent_headers[2:])])
+        sheet = wb.add_sheet(
+            t("export.sheet.agents", lang),
+            [name_width + 2, login_width + 2, *(max(display_width(h) + 5, 12) for h in agent_headers[2:])],
+        )
         sheet.append(agent_headers, wb.bold)
         for (name, login), (_, row) in zip(people, agents):
             sheet.append([name, login, *_status_values(wb, row, rate_style)[1:]])
@@ -368,8 +376,10 @@ def export_sms_history(
     total = sms.history_count(store, user, service, f)  # checks the scope before touching the file
     zone = ZoneInfo(service.timezone)
     headers = [t(f"export.col.{key}", lang) for key, _ in SMS_HISTORY_COLUMNS]
-    widths = [min(MAX_WIDTH, max(width, display_width(h) + 3) + 2)  # + room for the auto-filter's button
-              for (_, width), h in zip(SMS_HISTORY_COLUMNS, headers, strict=True)]
+    widths = [
+        min(MAX_WIDTH, max(width, display_width(h) + 3) + 2)  # + room for the auto-filter's button
+        for (_, width), h in zip(SMS_HISTORY_COLUMNS, headers, strict=True)
+    ]
     last_column = column_letter(len(SMS_HISTORY_COLUMNS))
     title = t("export.sheet.sms_history", lang)
     rows = sends = 0
@@ -384,9 +394,25 @@ def export_sms_history(
         ws.append(headers, wb.bold)
         if progress is not None:
             progress(0, total)
-        for (message_id, created, reserved, send_type, sender_no, user_name, template_name, msg_title, body,
-             status, _rid, number, state, code, result_message, gateway, request_id) in store.sms.history_rows(
-                service.id, f):
+        for (
+            message_id,
+            created,
+            reserved,
+            send_type,
+            sender_no,
+            user_name,
+            template_name,
+            msg_title,
+            body,
+            status,
+            _rid,
+            number,
+            state,
+            code,
+            result_message,
+            gateway,
+            request_id,
+        ) in store.sms.history_rows(service.id, f):
             if message_id != last_send:
                 last_send = message_id
                 sends += 1
@@ -402,24 +428,26 @@ def export_sms_history(
             state_cell = state_text.get(state)
             if state_cell is None:
                 state_cell = state_text[state] = text(t(f"smsh.state.{state}", lang))
-            ws.append((
-                message_id,
-                wb.timestamp(created, zone),
-                None if reserved is None else wb.timestamp(reserved, zone),
-                str(send_type),
-                format_phone(sender_no),
-                user_name,
-                template_name,
-                msg_title or None,
-                body,
-                status_text.get(status) or status,
-                format_phone(number),
-                state_cell,
-                code,
-                sms_result_text(code, result_message, lang) or None,
-                gateway_text.get(gateway) or gateway,
-                request_id,
-            ))
+            ws.append(
+                (
+                    message_id,
+                    wb.timestamp(created, zone),
+                    None if reserved is None else wb.timestamp(reserved, zone),
+                    str(send_type),
+                    format_phone(sender_no),
+                    user_name,
+                    template_name,
+                    msg_title or None,
+                    body,
+                    status_text.get(status) or status,
+                    format_phone(number),
+                    state_cell,
+                    code,
+                    sms_result_text(code, result_message, lang) or None,
+                    gateway_text.get(gateway) or gateway,
+                    request_id,
+                )
+            )
             rows += 1
         ws.auto_filter = f"A1:{last_column}{ws.rows}"
         if progress is not None:

@@ -7,7 +7,7 @@ EN: dict[str, str] = {
     "err.unexpected": "An unexpected error stopped the program ({kind}: {reason}). Run it again with CONTIPLE_TUI_DEBUG=1 to see the details.",
     # -- the terminal (no tty) ------------------------------------------------------------------
     "err.no_tty": "no terminal: this full-screen command needs one (connect with ssh -t, or allow a pty "
-                  "for the key); commands such as users, services, export and sms work without one.",
+    "for the key); commands such as users, services, export and sms work without one.",
 }
 
 KO: dict[str, str] = {
@@ -17,5 +17,5 @@ KO: dict[str, str] = {
     "err.unexpected": "예기치 않은 오류로 프로그램이 멈췄습니다({kind}: {reason}). 자세한 내용은 CONTIPLE_TUI_DEBUG=1로 다시 실행해 보세요.",
     # -- the terminal (no tty) ------------------------------------------------------------------
     "err.no_tty": "터미널이 없습니다: 이 전체 화면 명령에는 터미널이 필요합니다(ssh -t로 접속하거나 키에 pty를 "
-                  "허용하세요). users, services, export, sms 같은 명령은 터미널 없이도 실행됩니다.",
+    "허용하세요). users, services, export, sms 같은 명령은 터미널 없이도 실행됩니다.",
 }

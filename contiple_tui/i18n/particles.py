@@ -18,8 +18,18 @@ for _with, _without in (("은", "는"), ("이", "가"), ("을", "를"), ("과", 
 
 _RIEUL = 8  # index of ㄹ among the final consonants of a Hangul syllable
 # How a digit ends when read (Sino-Korean): (has a final consonant, that final is ㄹ).
-_DIGITS = {"0": (True, False), "1": (True, True), "2": (False, False), "3": (True, False), "4": (False, False),
-           "5": (False, False), "6": (True, False), "7": (True, True), "8": (True, True), "9": (False, False)}
+_DIGITS = {
+    "0": (True, False),
+    "1": (True, True),
+    "2": (False, False),
+    "3": (True, False),
+    "4": (False, False),
+    "5": (False, False),
+    "6": (True, False),
+    "7": (True, True),
+    "8": (True, True),
+    "9": (False, False),
+}
 # A number ending in zeros ends in its unit: 십, 백, 천, 만 — all with a final consonant other than ㄹ.
 # Latin letters by their Korean names (엘, 엠, 엔, 알 end in a consonant; the rest in a vowel).
 _LETTERS = {"l": (True, True), "r": (True, True), "m": (True, False), "n": (True, False)}
@@ -35,8 +45,8 @@ def ending(word: str) -> tuple[bool, bool] | None:
             final = (code - 0xAC00) % 28
             return final != 0, final == _RIEUL
         if ch.isdigit() and ch in _DIGITS:
-            digits = len(text[:index + 1]) - len(text[:index + 1].rstrip("0123456789"))
-            number = text[index + 1 - digits:index + 1]
+            digits = len(text[: index + 1]) - len(text[: index + 1].rstrip("0123456789"))
+            number = text[index + 1 - digits : index + 1]
             if number.strip("0") and number.endswith("0"):
                 return True, False  # 10 십, 100 백, 1000 천, 10000 만
             return _DIGITS[ch]

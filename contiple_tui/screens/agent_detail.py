@@ -15,12 +15,20 @@ from contiple_tui.cti.protocol import AgentState
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.board import BoardTable
-from contiple_tui.widgets.wallboard_panel import disconnected_text
 from contiple_tui.widgets.safe import cut, plain
+from contiple_tui.widgets.wallboard_panel import disconnected_text
 
 # Most useful first: who is free, who is busy, who is away.
-STATE_ORDER = [AgentState.READY, AgentState.RINGING, AgentState.TALKING, AgentState.DIALING,
-               AgentState.OUTBOUND, AgentState.ACW, AgentState.BREAK, AgentState.LOGGED_OUT]
+STATE_ORDER = [
+    AgentState.READY,
+    AgentState.RINGING,
+    AgentState.TALKING,
+    AgentState.DIALING,
+    AgentState.OUTBOUND,
+    AgentState.ACW,
+    AgentState.BREAK,
+    AgentState.LOGGED_OUT,
+]
 
 
 class AgentDetailScreen(Localized, ModalScreen[None]):
@@ -35,11 +43,17 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="agent-dialog"):
-            yield Static(plain(t("wb.detail.title", service=cut(self.title_text, 60)), style="bold"), id="agent-title")
+            yield Static(
+                plain(t("wb.detail.title", service=cut(self.title_text, 60)), style="bold"), id="agent-title"
+            )
             yield Static(id="agent-banner", classes="wb-banner")
             yield BoardTable(
-                [("name", t("wb.detail.name"), 10), ("agent_id", t("wb.detail.agent_id"), 8),
-                 ("state", t("wb.detail.state"), 10), ("time", t("wb.detail.time_in_state"), 8)],
+                [
+                    ("name", t("wb.detail.name"), 10),
+                    ("agent_id", t("wb.detail.agent_id"), 8),
+                    ("state", t("wb.detail.state"), 10),
+                    ("time", t("wb.detail.time_in_state"), 8),
+                ],
                 id="agent-table",
             )
             yield Static(t("wb.detail.hint"), id="agent-hint")
@@ -54,7 +68,11 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
         banner.display = not live
         self.query_one("#agent-table").set_class(not live, "-stale")
         if not live:
-            zone = next(iter(self.client.model.services.values())).timezone if self.client.model.services else "Asia/Seoul"
+            zone = (
+                next(iter(self.client.model.services.values())).timezone
+                if self.client.model.services
+                else "Asia/Seoul"
+            )
             banner.update(disconnected_text(self.client, zone))
         now = self.client.server_now()
         agents = [a for a in self.client.model.agents.values() if self.service in a.services]
@@ -63,7 +81,11 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
             (
                 agent.agent_id,
                 (
-                    plain(self.names.get(agent.agent_id) or agent.name or agent.agent_id, max_chars=200, no_wrap=True),
+                    plain(
+                        self.names.get(agent.agent_id) or agent.name or agent.agent_id,
+                        max_chars=200,
+                        no_wrap=True,
+                    ),
                     plain(agent.agent_id, max_chars=40),
                     Text(t(f"agent_state.{agent.state}")),
                     Text(format_duration((now - agent.since).total_seconds()), justify="right"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from textual import events
@@ -10,8 +10,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 
-from contiple_tui.domain.menus import Menu
 from contiple_tui.core.session import Session
+from contiple_tui.domain.menus import Menu
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 
@@ -50,7 +50,7 @@ class MenuView(Localized, VerticalScroll):
     def now(self) -> datetime:
         """Now by the app's clock (frozen in tests), in the service's time zone."""
         clock = getattr(self.app, "clock", None)
-        now = clock() if callable(clock) else datetime.now(timezone.utc)
+        now = clock() if callable(clock) else datetime.now(UTC)
         return now.astimezone(ZoneInfo(self.session.service.timezone))
 
     def today(self) -> date:

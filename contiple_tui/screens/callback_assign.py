@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Select, Static, Switch
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.cti.protocol import AgentState
+from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import TableView
@@ -41,17 +41,35 @@ class CallbackAssignView(TableView):
         today = self.today()
         routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
         with Horizontal(classes="cb-filters"):
-            yield Input(str(today - timedelta(days=DEFAULT_DAYS - 1)), id="as-from", compact=True, max_length=10,
-                        restrict=r"[0-9-]*", tooltip=t("cb.filter.from"))
-            yield Input(str(today), id="as-to", compact=True, max_length=10, restrict=r"[0-9-]*",
-                        tooltip=t("cb.filter.to"))
+            yield Input(
+                str(today - timedelta(days=DEFAULT_DAYS - 1)),
+                id="as-from",
+                compact=True,
+                max_length=10,
+                restrict=r"[0-9-]*",
+                tooltip=t("cb.filter.from"),
+            )
+            yield Input(
+                str(today),
+                id="as-to",
+                compact=True,
+                max_length=10,
+                restrict=r"[0-9-]*",
+                tooltip=t("cb.filter.to"),
+            )
             yield Select(options(routes), prompt=t("cb.filter.ivr"), id="as-ivr", compact=True)
-            yield Input(placeholder=t("cb.filter.phone"), id="as-phone", compact=True, restrict=r"[0-9]*",
-                        max_length=13)
+            yield Input(
+                placeholder=t("cb.filter.phone"),
+                id="as-phone",
+                compact=True,
+                restrict=r"[0-9]*",
+                max_length=13,
+            )
         yield Static(id="as-totals")
         with Horizontal(id="as-body"):
-            yield CallbackTable(callback_columns(service, {}, ("requested", "phone", "ivr", "requests")),
-                                id="as-table")
+            yield CallbackTable(
+                callback_columns(service, {}, ("requested", "phone", "ivr", "requests")), id="as-table"
+            )
             with Vertical(id="as-agents-pane"):
                 yield AgentPicker(id="as-agents")
                 with Horizontal(id="as-toggle-row"):
@@ -65,7 +83,6 @@ class CallbackAssignView(TableView):
     def on_mount(self) -> None:
         self.reload()
 
-
     # -- data ----------------------------------------------------------------------------------
 
     def _read_query(self) -> cb.CallbackQuery | None:
@@ -77,7 +94,9 @@ class CallbackAssignView(TableView):
             return None
         route = self.query_one("#as-ivr", Select).value
         return cb.CallbackQuery(
-            date_from=first, date_to=last, status=CallbackStatus.UNASSIGNED,
+            date_from=first,
+            date_to=last,
+            status=CallbackStatus.UNASSIGNED,
             ivr_route=route if isinstance(route, str) else None,
             phone=self.query_one("#as-phone", Input).value or None,
         )
@@ -113,8 +132,9 @@ class CallbackAssignView(TableView):
 
     def _fetch(self, query: cb.CallbackQuery):
         session = self.session
-        return lambda after, limit: cb.search(session.store, session.user, session.service, query, after=after,
-                                              limit=limit, assigning=True)
+        return lambda after, limit: cb.search(
+            session.store, session.user, session.service, query, after=after, limit=limit, assigning=True
+        )
 
     def _cti_state(self, cti_agent_id: str | None) -> AgentState | None:
         client = getattr(self.app, "cti", None)
@@ -131,8 +151,15 @@ class CallbackAssignView(TableView):
         table.selected &= {r.id for r in rows} | table.selected  # keep what is still selectable
         total, assigned, unassigned = totals
         self.query_one("#as-totals", Static).update(
-            Text(t("assign.totals", total=f"{total:,}", assigned=f"{assigned:,}", unassigned=f"{unassigned:,}"),
-                 style="bold")
+            Text(
+                t(
+                    "assign.totals",
+                    total=f"{total:,}",
+                    assigned=f"{assigned:,}",
+                    unassigned=f"{unassigned:,}",
+                ),
+                style="bold",
+            )
         )
         shown = []
         for user, load in agents:
@@ -147,8 +174,9 @@ class CallbackAssignView(TableView):
     # -- actions -------------------------------------------------------------------------------
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.query_one("#as-status", Static).update(Text(("⚠ " if error else "") + text,
-                                                         style="bold" if error else ""))
+        self.query_one("#as-status", Static).update(
+            Text(("⚠ " if error else "") + text, style="bold" if error else "")
+        )
 
     def _assign(self, manual: bool) -> None:
         session = self.session

@@ -9,12 +9,12 @@ from functools import partial
 
 from rich.text import Text
 from textual import on, work
-from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Input, Select, Static
+from textual.worker import get_current_worker
 
 from contiple_tui.core import callbacks as cb
 from contiple_tui.domain import permissions
@@ -88,17 +88,38 @@ class CallbackListView(TableView):
     def compose(self) -> ComposeResult:
         today = self.today()
         first = today - timedelta(days=DEFAULT_DAYS - 1)
-        self._names.update({u.id: u.name for u in self.session.store.users.list()})  # the columns hold this dict
+        self._names.update(
+            {u.id: u.name for u in self.session.store.users.list()}
+        )  # the columns hold this dict
         # The Selects (several widgets each) join these rows of fixed height once the first rows are drawn
         # (_mount_choices): the rows do not wait for them, and nothing moves when they come.
         with Horizontal(classes="cb-filters", id="cb-filters-period"):
-            yield Input(str(first), placeholder="YYYY-MM-DD", id="cb-from",
-                        compact=True, max_length=10, restrict=r"[0-9-]*", tooltip=t("cb.filter.from"))
-            yield Input(str(today), placeholder="YYYY-MM-DD", id="cb-to", compact=True, max_length=10,
-                        restrict=r"[0-9-]*", tooltip=t("cb.filter.to"))
+            yield Input(
+                str(first),
+                placeholder="YYYY-MM-DD",
+                id="cb-from",
+                compact=True,
+                max_length=10,
+                restrict=r"[0-9-]*",
+                tooltip=t("cb.filter.from"),
+            )
+            yield Input(
+                str(today),
+                placeholder="YYYY-MM-DD",
+                id="cb-to",
+                compact=True,
+                max_length=10,
+                restrict=r"[0-9-]*",
+                tooltip=t("cb.filter.to"),
+            )
         with Horizontal(classes="cb-filters", id="cb-filters-people"):
-            yield Input(placeholder=t("cb.filter.phone"), id="cb-phone", compact=True, restrict=r"[0-9]*",
-                        max_length=13)
+            yield Input(
+                placeholder=t("cb.filter.phone"),
+                id="cb-phone",
+                compact=True,
+                restrict=r"[0-9]*",
+                max_length=13,
+            )
         table = CallbackTable(self._columns(), id="cb-table")
         table.changed_hook = self._status_line
         yield table
@@ -117,13 +138,16 @@ class CallbackListView(TableView):
         service, user = self.session.service, self.session.user
         statuses = [(t(f"status.{s}"), s) for s in CallbackStatus]
         routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
-        rows.first().mount(Select(statuses, prompt=t("cb.filter.status"), id="cb-status", compact=True),
-                           Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True))
+        rows.first().mount(
+            Select(statuses, prompt=t("cb.filter.status"), id="cb-status", compact=True),
+            Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True),
+        )
         if user.is_admin:
             users = self.session.store.users.list(service.id)
             agents = [(u.name, u.id) for u in users if permissions.may_receive_assignment(u, service)]
-            assigners = [(u.name, u.id) for u in users
-                         if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"]
+            assigners = [
+                (u.name, u.id) for u in users if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"
+            ]
             self.query_one("#cb-filters-people").mount(
                 Select(options(agents), prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True),
                 Select(options(assigners), prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True),
@@ -132,11 +156,14 @@ class CallbackListView(TableView):
 
     def _columns(self) -> list[Column]:
         return callback_columns(
-            self.session.service, self._names,
+            self.session.service,
+            self._names,
             ("requested", "phone", "name", "ivr", "status", "assignee", "attempts", "requests"),
             # A user who sees only their own callbacks reads their own name in every row: it goes first.
-            drop_first=None if permissions.callback_list_scope(self.session.user, self.session.service)
-            is permissions.Scope.ALL else "assignee",
+            drop_first=None
+            if permissions.callback_list_scope(self.session.user, self.session.service)
+            is permissions.Scope.ALL
+            else "assignee",
         )
 
     def on_mount(self) -> None:
@@ -144,7 +171,6 @@ class CallbackListView(TableView):
 
     def _arm(self) -> None:
         self._ready = True
-
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -257,13 +283,21 @@ class CallbackListView(TableView):
             self._set_total(total)
 
     def _status_line(self) -> None:
-        """The line "first–last of total · n selected", set as CallbackTable.changed_hook: drawn with the rows."""
+        """The line "first–last of total · n selected", set as CallbackTable.changed_hook: drawn with the
+        rows."""
         table = self.query_one(CallbackTable)
         first = (len(table._pages) - 1) * PAGE + 1 if table.row_count else 0
         last = first + table.row_count - 1 if table.row_count else 0
         total = "…" if self._total is None else f"{self._total:,}"  # still counting
-        self._say(t("cb.status_line", first=f"{first:,}", last=f"{last:,}", total=total,
-                    selected=len(table.selected)))
+        self._say(
+            t(
+                "cb.status_line",
+                first=f"{first:,}",
+                last=f"{last:,}",
+                total=total,
+                selected=len(table.selected),
+            )
+        )
 
     def _say(self, text: str, error: bool = False) -> None:
         found = self.query("#cb-status-line")

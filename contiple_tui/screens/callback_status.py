@@ -27,8 +27,8 @@ from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.callback_list import parse_day
 from contiple_tui.widgets.board import BoardTable
-from contiple_tui.widgets.status_chart import DONE, OPEN, _n, bar_cells, chart_renderable, period_label  # noqa: F401
 from contiple_tui.widgets.safe import cut
+from contiple_tui.widgets.status_chart import DONE, OPEN, _n, bar_cells, chart_renderable, period_label  # noqa: F401
 
 DEFAULT_DAYS = 30
 DEBOUNCE_S = 0.25
@@ -77,9 +77,7 @@ class CallbackStatusView(MenuView):
     TOPICS = frozenset({"callbacks", "directory"})
     can_focus = True  # arrows and Page Up/Down scroll the report; Tab reaches the filters
 
-    BINDINGS = [
-        Binding("x", "export", "key.export", id="callback_status.export"),
-    ]
+    BINDINGS = [Binding("x", "export", "key.export", id="callback_status.export")]
 
     DEFAULT_CSS = """
     CallbackStatusView {
@@ -156,13 +154,33 @@ class CallbackStatusView(MenuView):
         with Vertical(id="cs-head"):
             with Horizontal(id="cs-filters"):
                 yield Label(t("cs.filter.period"))
-                yield Input(str(first), placeholder="YYYY-MM-DD", id="cs-from", compact=True, max_length=10,
-                            restrict=r"[0-9-]*", tooltip=t("cs.filter.from"))
+                yield Input(
+                    str(first),
+                    placeholder="YYYY-MM-DD",
+                    id="cs-from",
+                    compact=True,
+                    max_length=10,
+                    restrict=r"[0-9-]*",
+                    tooltip=t("cs.filter.from"),
+                )
                 yield Label("~")
-                yield Input(str(last), placeholder="YYYY-MM-DD", id="cs-to", compact=True, max_length=10,
-                            restrict=r"[0-9-]*", tooltip=t("cs.filter.to"))
-                yield Select([(t("cs.daily"), "day"), (t("cs.monthly"), "month")], value="day",
-                             allow_blank=False, compact=True, id="cs-unit", tooltip=t("cs.filter.unit"))
+                yield Input(
+                    str(last),
+                    placeholder="YYYY-MM-DD",
+                    id="cs-to",
+                    compact=True,
+                    max_length=10,
+                    restrict=r"[0-9-]*",
+                    tooltip=t("cs.filter.to"),
+                )
+                yield Select(
+                    [(t("cs.daily"), "day"), (t("cs.monthly"), "month")],
+                    value="day",
+                    allow_blank=False,
+                    compact=True,
+                    id="cs-unit",
+                    tooltip=t("cs.filter.unit"),
+                )
             yield Static(id="cs-status")
         with Horizontal(id="cs-main"):
             yield BoardTable(self._period_columns(), id="cs-periods")
@@ -173,17 +191,26 @@ class CallbackStatusView(MenuView):
     @staticmethod
     def _period_columns() -> list[tuple[str, str, int]]:
         label = max(cell_len(period_label("2026-11-30")), cell_len(t("cs.total")))
-        return [("name", t("cs.col.period"), label), ("requested", t("cs.col.requested"), 7),
-                ("assigned", t("cs.col.assigned"), 7), ("completed", t("cs.col.completed"), 7),
-                ("not_processed", t("cs.col.not_processed"), 7), ("rate", t("cs.col.rate"), 6)]
+        return [
+            ("name", t("cs.col.period"), label),
+            ("requested", t("cs.col.requested"), 7),
+            ("assigned", t("cs.col.assigned"), 7),
+            ("completed", t("cs.col.completed"), 7),
+            ("not_processed", t("cs.col.not_processed"), 7),
+            ("rate", t("cs.col.rate"), 6),
+        ]
 
     def _agent_columns(self) -> list[tuple[str, str, int]]:
         # Column widths are fixed (numbers never make them jump): as wide as the longest name here.
         names = [cut(u.name, MAX_NAME) for u in self.session.store.users.list(self.session.service.id)]
         name = min(MAX_NAME, max([10, cell_len(t("cs.unknown_agent")), *map(cell_len, names)]))
-        return [("name", t("cs.col.agent"), name), ("assigned", t("cs.col.assigned"), 7),
-                ("completed", t("cs.col.completed"), 7), ("not_processed", t("cs.col.not_processed"), 7),
-                ("rate", t("cs.col.rate"), 6)]
+        return [
+            ("name", t("cs.col.agent"), name),
+            ("assigned", t("cs.col.assigned"), 7),
+            ("completed", t("cs.col.completed"), 7),
+            ("not_processed", t("cs.col.not_processed"), 7),
+            ("rate", t("cs.col.rate"), 6),
+        ]
 
     def _default_period(self) -> tuple[date, date]:
         """The last 30 days, today included, in the service's time zone (by the app's clock)."""
@@ -243,7 +270,9 @@ class CallbackStatusView(MenuView):
         months = (last.year - first.year) * 12 + last.month - first.month + 1
         count = months if monthly else (last - first).days + 1
         if count > (MAX_MONTHS if monthly else MAX_DAYS):
-            key, limit = ("cs.err.too_many_months", MAX_MONTHS) if monthly else ("cs.err.too_many_days", MAX_DAYS)
+            key, limit = (
+                ("cs.err.too_many_months", MAX_MONTHS) if monthly else ("cs.err.too_many_days", MAX_DAYS)
+            )
             self._say(t(key, max=limit, count=f"{count:,}"), error=True)
             return None
         return StatusQuery(first, last, monthly)
@@ -318,14 +347,23 @@ class CallbackStatusView(MenuView):
         with self.app.batch_update():
             table = self.query_one("#cs-periods", BoardTable)
             table.border_title = t("cs.by_month" if query.monthly else "cs.by_day")
-            table.set_rows([(row.period, self._cells(period_label(row.period), row)) for row in self._periods]
-                           + [("total", self._cells(t("cs.total"), total, bold=True))])
-            self.query_one("#cs-agents", BoardTable).set_rows([
-                (f"u{user.id}" if user is not None else f"x{index}",
-                 self._cells(cut(user.name, MAX_NAME) if user is not None else t("cs.unknown_agent"), row,
-                            requested=False))
-                for index, (user, row) in enumerate(self._agents)
-            ])
+            table.set_rows(
+                [(row.period, self._cells(period_label(row.period), row)) for row in self._periods]
+                + [("total", self._cells(t("cs.total"), total, bold=True))]
+            )
+            self.query_one("#cs-agents", BoardTable).set_rows(
+                [
+                    (
+                        f"u{user.id}" if user is not None else f"x{index}",
+                        self._cells(
+                            cut(user.name, MAX_NAME) if user is not None else t("cs.unknown_agent"),
+                            row,
+                            requested=False,
+                        ),
+                    )
+                    for index, (user, row) in enumerate(self._agents)
+                ]
+            )
             self._fit()
             self._draw_chart()
             self._summary()
@@ -334,11 +372,19 @@ class CallbackStatusView(MenuView):
     def _cells(label: str, row: cb.StatusRow, bold: bool = False, requested: bool = True) -> tuple[Text, ...]:
         """Label, [requested], assigned, completed, not processed, rate."""
         style = "bold" if bold else ""
-        values = (*([_n(row.requested)] if requested else []), _n(row.assigned), _n(row.completed),
-                  _n(row.not_processed), format_rate(row.rate))
+        values = (
+            *([_n(row.requested)] if requested else []),
+            _n(row.assigned),
+            _n(row.completed),
+            _n(row.not_processed),
+            format_rate(row.rate),
+        )
         rate_style = style if row.rate is not None else f"{style} dim".strip()
-        return (Text(label, style=style), *(Text(v, style=style, justify="right") for v in values[:-1]),
-                Text(values[-1], style=rate_style, justify="right"))
+        return (
+            Text(label, style=style),
+            *(Text(v, style=style, justify="right") for v in values[:-1]),
+            Text(values[-1], style=rate_style, justify="right"),
+        )
 
     def _draw_chart(self) -> None:
         if self._applied is None:
@@ -347,10 +393,15 @@ class CallbackStatusView(MenuView):
         short = not self._applied.monthly and self._applied.first.year == self._applied.last.year
         table = self.query_one("#cs-periods", BoardTable)
         beside = self.has_class("-cs-wide")
-        self.query_one("#cs-chart", Static).update(chart_renderable(
-            self._periods, theme.get("success"), theme.get("warning"), short_labels=short,
-            header_lines=table.header_height if beside else 1,
-        ))
+        self.query_one("#cs-chart", Static).update(
+            chart_renderable(
+                self._periods,
+                theme.get("success"),
+                theme.get("warning"),
+                short_labels=short,
+                header_lines=table.header_height if beside else 1,
+            )
+        )
         scale = max((r.assigned for r in self._periods), default=0)
         self.query_one("#cs-chart-box").border_subtitle = t("cs.chart.scale", max=_n(scale))
 
@@ -359,8 +410,16 @@ class CallbackStatusView(MenuView):
         if query is None:
             return
         total = total_of(self._periods)
-        self._say(t("cs.summary", requested=_n(total.requested), assigned=_n(total.assigned), completed=_n(total.completed),
-                    not_processed=_n(total.not_processed), rate=format_rate(total.rate)))
+        self._say(
+            t(
+                "cs.summary",
+                requested=_n(total.requested),
+                assigned=_n(total.assigned),
+                completed=_n(total.completed),
+                not_processed=_n(total.not_processed),
+                rate=format_rate(total.rate),
+            )
+        )
 
     def _say(self, text: str, error: bool = False) -> None:
         line = self.query_one("#cs-status", Static)
@@ -373,4 +432,3 @@ class CallbackStatusView(MenuView):
         exporter = getattr(self.app, "export_processing_status", None)
         if exporter is not None and self._applied is not None:
             exporter(self._applied.first, self._applied.last, self._applied.monthly)
-

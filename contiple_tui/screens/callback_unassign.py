@@ -33,7 +33,9 @@ class CallbackUnassignView(TableView):
 
     def compose(self) -> ComposeResult:
         self._names = {u.id: u.name for u in self.session.store.users.list()}
-        columns = callback_columns(self.session.service, self._names, ("requested", "phone", "assignee", "attempts"))
+        columns = callback_columns(
+            self.session.service, self._names, ("requested", "phone", "assignee", "attempts")
+        )
         with Horizontal(id="ua-body"):
             yield OptionList(id="ua-agents")
             yield CallbackTable(columns, id="ua-table")
@@ -41,7 +43,6 @@ class CallbackUnassignView(TableView):
 
     def on_mount(self) -> None:
         self.reload()
-
 
     def reload(self) -> None:
         self._load(self._agent)
@@ -54,7 +55,9 @@ class CallbackUnassignView(TableView):
         session = self.session
         try:
             agents = cb.assignable_agents(session.store, session.user, session.service)
-            rows = cb.search(session.store, session.user, session.service, self._query(agent), limit=PAGE, assigning=True)
+            rows = cb.search(
+                session.store, session.user, session.service, self._query(agent), limit=PAGE, assigning=True
+            )
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
             return
@@ -76,8 +79,9 @@ class CallbackUnassignView(TableView):
         query = self._query(agent)
         table = self.query_one(CallbackTable)
         table.show_from_top(
-            lambda after, limit: cb.search(session.store, session.user, session.service, query, after=after,
-                                           limit=limit, assigning=True),
+            lambda after, limit: cb.search(
+                session.store, session.user, session.service, query, after=after, limit=limit, assigning=True
+            ),
             rows,
         )
 
@@ -90,8 +94,9 @@ class CallbackUnassignView(TableView):
             self.reload()
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.query_one("#ua-status", Static).update(Text(("⚠ " if error else "") + text,
-                                                         style="bold" if error else ""))
+        self.query_one("#ua-status", Static).update(
+            Text(("⚠ " if error else "") + text, style="bold" if error else "")
+        )
 
     def action_unassign(self) -> None:
         session = self.session

@@ -24,27 +24,56 @@ from contiple_tui.widgets.safe import plain
 GROUPS = ("move", "select", "act", "find", "console")
 # Actions by group; any other action acts on what is shown ("act").
 ACTION_GROUP = {
-    "cursor_up": "move", "cursor_down": "move", "next_page": "move", "previous_page": "move",
-    "first_row": "move", "last_row": "move", "leftmost": "move", "rightmost": "move",
-    "scroll_left": "move", "scroll_right": "move", "page_left": "move", "page_right": "move",
-    "to_tree": "move", "scroll_up": "move", "scroll_down": "move", "scroll_home": "move", "scroll_end": "move",
-    "page_up": "move", "page_down": "move", "tab_table": "move",
+    "cursor_up": "move",
+    "cursor_down": "move",
+    "next_page": "move",
+    "previous_page": "move",
+    "first_row": "move",
+    "last_row": "move",
+    "leftmost": "move",
+    "rightmost": "move",
+    "scroll_left": "move",
+    "scroll_right": "move",
+    "page_left": "move",
+    "page_right": "move",
+    "to_tree": "move",
+    "scroll_up": "move",
+    "scroll_down": "move",
+    "scroll_home": "move",
+    "scroll_end": "move",
+    "page_up": "move",
+    "page_down": "move",
+    "tab_table": "move",
     "copy_text": "console",
-    "toggle_select": "select", "select_page": "select", "toggle": "select",
+    "toggle_select": "select",
+    "select_page": "select",
+    "toggle": "select",
     "focus_search": "find",
-    "quit": "console", "request_quit": "console", "toggle_help": "console", "switch_service": "console",
-    "toggle_nav": "console", "command_palette": "console",
+    "quit": "console",
+    "request_quit": "console",
+    "toggle_help": "console",
+    "switch_service": "console",
+    "toggle_nav": "console",
+    "command_palette": "console",
 }
 # Keys that read as one line: "↑ ↓  Move between rows".
-PAIRS = [("cursor_up", "cursor_down", "help.rows"), ("previous_page", "next_page", "help.pages"),
-         ("first_row", "last_row", "help.ends"), ("scroll_left", "scroll_right", "help.sideways"),
-         ("leftmost", "rightmost", "help.side_ends"), ("scroll_up", "scroll_down", "help.scroll"),
-         ("page_up", "page_down", "help.scroll_pages"), ("scroll_home", "scroll_end", "help.scroll_ends")]
+PAIRS = [
+    ("cursor_up", "cursor_down", "help.rows"),
+    ("previous_page", "next_page", "help.pages"),
+    ("first_row", "last_row", "help.ends"),
+    ("scroll_left", "scroll_right", "help.sideways"),
+    ("leftmost", "rightmost", "help.side_ends"),
+    ("scroll_up", "scroll_down", "help.scroll"),
+    ("page_up", "page_down", "help.scroll_pages"),
+    ("scroll_home", "scroll_end", "help.scroll_ends"),
+]
 # Said once, by the line every sheet has ("Tab ⇧Tab  Next / previous field").
 SKIPPED = frozenset({"focus_next", "focus_previous"})
 
 
-def sheet_lines(bindings: Iterable[Binding], key_display: Callable[[Binding], str]) -> dict[str, list[tuple[str, str]]]:
+def sheet_lines(
+    bindings: Iterable[Binding], key_display: Callable[[Binding], str]
+) -> dict[str, list[tuple[str, str]]]:
     """The cheat sheet's lines by group: (keys, what they do). One line per action; paired actions
     (up and down, the page keys) share a line; Tab and Shift+Tab are always there."""
     by_action: dict[str, Binding] = {}
@@ -54,7 +83,9 @@ def sheet_lines(bindings: Iterable[Binding], key_display: Callable[[Binding], st
     paired: set[str] = set()
     for first, second, key in PAIRS:
         if first in by_action and second in by_action:
-            lines["move"].append((f"{key_display(by_action[first])} {key_display(by_action[second])}", t(key)))
+            lines["move"].append(
+                (f"{key_display(by_action[first])} {key_display(by_action[second])}", t(key))
+            )
             paired |= {first, second}
     lines["move"].append(("Tab ⇧Tab", t("help.fields")))
     for action, binding in by_action.items():
@@ -70,8 +101,10 @@ def sheet_lines(bindings: Iterable[Binding], key_display: Callable[[Binding], st
 class CheatSheet(Localized, ModalScreen[None]):
     """The keys of the screen behind, grouped, with the view's notes; Esc or F1 closes it."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "key.close", id="help.close"),
-                Binding("f1", "dismiss(None)", "key.close", show=False, id="help.close_f1")]
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "key.close", id="help.close"),
+        Binding("f1", "dismiss(None)", "key.close", show=False, id="help.close_f1"),
+    ]
     DEFAULT_CSS = """
     CheatSheet {
         align: center middle;

@@ -40,7 +40,9 @@ class ExportScreen(Localized, ModalScreen[Path | None]):
             yield Static(id="export-message")
 
     def on_mount(self) -> None:
-        self.query_one("#export-message", Static).update(plain(t("export.running", path=cut(str(self.path), 200))))
+        self.query_one("#export-message", Static).update(
+            plain(t("export.running", path=cut(str(self.path), 200)))
+        )
         self._run()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -58,8 +60,9 @@ class ExportScreen(Localized, ModalScreen[Path | None]):
             text = t("err.unexpected", kind=type(exc).__name__, reason=reason)
             self.app.call_from_thread(self._finish, plain(f"⚠ {text}", style="bold"), None)
             return
-        self.app.call_from_thread(self._finish, plain(t("export.done", rows=f"{rows:,}", path=cut(str(self.path), 200))),
-                                  self.path)
+        self.app.call_from_thread(
+            self._finish, plain(t("export.done", rows=f"{rows:,}", path=cut(str(self.path), 200))), self.path
+        )
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)

@@ -9,8 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.domain.phone import format_phone
 from contiple_tui.core.session import Session
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
@@ -32,16 +32,31 @@ class HistoryFormScreen(Localized, ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         c = self.callback
         with Vertical(id="history-dialog"):
-            yield Static(plain(t("history.title") + (f" · {cut(format_phone(c.customer_phone), 40)}" if c else "")),
-                         id="history-title")
+            yield Static(
+                plain(t("history.title") + (f" · {cut(format_phone(c.customer_phone), 40)}" if c else "")),
+                id="history-title",
+            )
             yield Input(placeholder=t("history.subject"), id="history-subject", max_length=200)
             with Horizontal(classes="history-row"):
-                yield Input(clean(c.customer_phone, 16) if c else "", placeholder=t("history.phone"), id="history-phone",
-                            restrict=r"[0-9-]*", max_length=16)
-                yield Input(clean(c.customer_name, 50) if c else "", placeholder=t("history.name"), id="history-name",
-                            max_length=50)
-                yield Select([(t("history.out"), "OUT"), (t("history.in"), "IN")], value="OUT", allow_blank=False,
-                             id="history-direction")
+                yield Input(
+                    clean(c.customer_phone, 16) if c else "",
+                    placeholder=t("history.phone"),
+                    id="history-phone",
+                    restrict=r"[0-9-]*",
+                    max_length=16,
+                )
+                yield Input(
+                    clean(c.customer_name, 50) if c else "",
+                    placeholder=t("history.name"),
+                    id="history-name",
+                    max_length=50,
+                )
+                yield Select(
+                    [(t("history.out"), "OUT"), (t("history.in"), "IN")],
+                    value="OUT",
+                    allow_blank=False,
+                    id="history-direction",
+                )
             yield TextArea(id="history-memo")
             yield Static(id="history-error")
             with Horizontal(classes="history-buttons"):

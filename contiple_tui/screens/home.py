@@ -26,6 +26,7 @@ def _grid() -> Table:
 
 class HomeView(MenuView):
     TOPICS = frozenset({"callbacks", "directory"})
+
     def compose(self) -> ComposeResult:
         yield Static(id="home-profile")
         yield Static(id="home-callbacks")
@@ -48,9 +49,15 @@ class HomeView(MenuView):
         self._shown_identity = identity
         self._shown_counts = None
         perms = ", ".join(t(f"perm.{p}") for p in Perm if user.has(p)) or t("word.none")
-        # The catalog's bold markup, with the user's data put in as template variables: plain text, never parsed.
-        fields = {"name": cut(user.name, 60), "login": cut(user.login, 60), "role": t(f"role.{user.role}"),
-                  "perms": perms, "cti": cut(user.cti_agent_id or "-", 40)}
+        # The catalog's bold markup, with the user's data put in as template variables: plain text, never
+        # parsed.
+        fields = {
+            "name": cut(user.name, 60),
+            "login": cut(user.login, 60),
+            "role": t(f"role.{user.role}"),
+            "perms": perms,
+            "cti": cut(user.cti_agent_id or "-", 40),
+        }
         template = t("home.profile", **{key: f"${key}" for key in fields})
         self.query_one("#home-profile", Static).update(Content.from_markup(template, **fields))
 
@@ -98,10 +105,14 @@ class HomeView(MenuView):
         relayout = self._shown_counts is None
         self._shown_counts = counts
         # Plain Content lines, not a Rich table: a new request repaints them in every console on the host.
-        rows = [(t(f"status.{status}"), f"{counts[status]:,}") for status in CallbackStatus
-                if status is not CallbackStatus.UNASSIGNED or self.session.user.is_admin]
+        rows = [
+            (t(f"status.{status}"), f"{counts[status]:,}")
+            for status in CallbackStatus
+            if status is not CallbackStatus.UNASSIGNED or self.session.user.is_admin
+        ]
         label_width = max(cell_len(label) for label, _ in rows)
-        lines = [Content.assemble((label, "bold"), " " * (label_width - cell_len(label) + 2), number)
-                 for label, number in rows]
+        lines = [
+            Content.assemble((label, "bold"), " " * (label_width - cell_len(label) + 2), number)
+            for label, number in rows
+        ]
         self.query_one("#home-callbacks", Static).update(Content("\n").join(lines), layout=relayout)
-

@@ -11,6 +11,7 @@ from contiple_tui.screens.base import MenuView
 
 class PendingView(MenuView):
     TOPICS: frozenset[str] = frozenset()
+
     def compose(self) -> ComposeResult:
         yield Static(t(f"about.{self.menu.id}"), classes="about")
         yield Static(t("pending.body"), classes="pending")

@@ -27,8 +27,12 @@ class ServiceSwitchScreen(Localized, ModalScreen[str | None]):
             yield Static(t("switch.title"), id="switch-title")
             options = [
                 Option(
-                    plain(f"{'● ' if s.id == self.session.service.id else '  '}{cut(s.name, 40)} ({cut(s.code, 20)})",
-                          no_wrap=True, overflow="ellipsis"),
+                    plain(
+                        f"{'● ' if s.id == self.session.service.id else '  '}{cut(s.name, 40)} "
+                        f"({cut(s.code, 20)})",
+                        no_wrap=True,
+                        overflow="ellipsis",
+                    ),
                     id=s.code,
                 )
                 for s in self.session.services

@@ -38,8 +38,12 @@ class ConfirmCancelScreen(Localized, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         msg = self.msg
-        text = t("smsh.cancel.question", id=msg.id, at=long_time(msg.reserved_for, self.zone)[:16],
-                 count=f"{msg.recipient_count:,}")
+        text = t(
+            "smsh.cancel.question",
+            id=msg.id,
+            at=long_time(msg.reserved_for, self.zone)[:16],
+            count=f"{msg.recipient_count:,}",
+        )
         text += "\n" + t("smsh.cancel.sandbox" if msg.gateway == "sandbox" else "smsh.cancel.gateway")
         with Vertical(id="smsh-confirm-dialog"):
             yield Static(Text(t("smsh.cancel.button"), style="bold"))

@@ -14,20 +14,21 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from contiple_tui.core import sms
+from contiple_tui.domain import sms_rules as rules
+from contiple_tui.domain.images import check_image_bytes
 from contiple_tui.domain.phone import format_phone
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.sms_preview import SmsPreviewScreen
-from contiple_tui.domain import sms_rules as rules
 from contiple_tui.sms.factory import gateway_for, gateway_name
 from contiple_tui.sms.gateway import SendUnknown
-from contiple_tui.domain.images import check_image_bytes
-from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
+from contiple_tui.widgets.safe import cut, plain
+from contiple_tui.widgets.safe import options as safe_options
 from contiple_tui.widgets.sms_text import SmsTextField
 from contiple_tui.widgets.tickbox import TickBox
-from contiple_tui.widgets.safe import cut, plain, options as safe_options
 
 NO_TEMPLATE = "none"
 RECIPIENTS_SHOWN = 5  # numbers listed under the recipients field as they will be sent
@@ -61,9 +62,7 @@ class SmsComposeView(MenuView):
     SmsComposeView #sms-reserve { width: 18; }
     SmsComposeView #sms-send { margin-top: 1; }
     """
-    BINDINGS = [
-        Binding("ctrl+s", "preview", "key.sms_preview", id="sms.preview"),
-    ]
+    BINDINGS = [Binding("ctrl+s", "preview", "key.sms_preview", id="sms.preview")]
 
     def __init__(self, menu, session) -> None:
         super().__init__(menu, session)
@@ -81,16 +80,24 @@ class SmsComposeView(MenuView):
             yield Select([], prompt=t("sms.compose.no_template"), id="sms-template", compact=True)
         with Horizontal(classes="sms-row"):
             yield Label(t("sms.compose.type"), classes="sms-label")
-            yield Select([("SMS", "SMS"), ("MMS", "MMS")], value="SMS", allow_blank=False, id="sms-type",
-                         compact=True)
+            yield Select(
+                [("SMS", "SMS"), ("MMS", "MMS")], value="SMS", allow_blank=False, id="sms-type", compact=True
+            )
             yield Label(t("sms.compose.sender"), id="label-sender")
             numbers = list(service.sender_numbers)
-            yield Select(safe_options((n, n) for n in numbers), value=numbers[0] if numbers else Select.BLANK,
-                         allow_blank=not numbers, prompt=t("sms.err.no_sender_numbers"), id="sms-sender",
-                         compact=True)
+            yield Select(
+                safe_options((n, n) for n in numbers),
+                value=numbers[0] if numbers else Select.BLANK,
+                allow_blank=not numbers,
+                prompt=t("sms.err.no_sender_numbers"),
+                id="sms-sender",
+                compact=True,
+            )
         with Horizontal(classes="sms-row", id="row-title"):
             yield Label(t("sms.compose.title"), classes="sms-label")
-            yield SmsTextField(rules.MMS_TITLE_LIMIT, single_line=True, compact=True, id="sms-title", classes="sms-field")
+            yield SmsTextField(
+                rules.MMS_TITLE_LIMIT, single_line=True, compact=True, id="sms-title", classes="sms-field"
+            )
         with Horizontal(classes="sms-row"):
             yield Label(t("sms.compose.body"), classes="sms-label")
             with Vertical(classes="sms-field"):
@@ -102,17 +109,31 @@ class SmsComposeView(MenuView):
         with Horizontal(classes="sms-row"):
             yield Label(t("sms.compose.recipients"), classes="sms-label")
             with Vertical(classes="sms-field"):
-                yield Input(placeholder=t("sms.compose.recipients_hint"), restrict=r"[0-9,\- ]*",
-                            id="sms-recipients", compact=True)
-                yield Static(t("sms.compose.recipients_none"), id="sms-recipients-status", classes="sms-hint",
-                             markup=False)
+                yield Input(
+                    placeholder=t("sms.compose.recipients_hint"),
+                    restrict=r"[0-9,\- ]*",
+                    id="sms-recipients",
+                    compact=True,
+                )
+                yield Static(
+                    t("sms.compose.recipients_none"),
+                    id="sms-recipients-status",
+                    classes="sms-hint",
+                    markup=False,
+                )
         with Horizontal(classes="sms-row"):
             yield Label(t("sms.compose.when"), classes="sms-label")
             with Vertical(classes="sms-field"):
                 with Horizontal(classes="sms-field"):
                     yield TickBox(t("sms.compose.reserve"), id="sms-reserve-on")
-                    yield Input(placeholder="YYYY-MM-DD HH:MM", restrict=r"[0-9: -]*", max_length=16,
-                                id="sms-reserve", disabled=True, compact=True)
+                    yield Input(
+                        placeholder="YYYY-MM-DD HH:MM",
+                        restrict=r"[0-9: -]*",
+                        max_length=16,
+                        id="sms-reserve",
+                        disabled=True,
+                        compact=True,
+                    )
                 yield Static(t("sms.compose.now"), id="sms-reserve-status", classes="sms-hint", markup=False)
         yield Static("", id="sms-error", markup=False)
         yield Button(t("sms.compose.send"), variant="primary", id="sms-send")
@@ -146,8 +167,10 @@ class SmsComposeView(MenuView):
             usable = sms.usable_templates(session.store, session.user, session.service)
         except ContipleError:
             usable = []
-        options = [(f"{cut(top.name, 30)} › {cut(sub.name, 30)} › {cut(tpl.name, 40)}", str(tpl.id))
-                   for top, sub, tpl in usable]
+        options = [
+            (f"{cut(top.name, 30)} › {cut(sub.name, 30)} › {cut(tpl.name, 40)}", str(tpl.id))
+            for top, sub, tpl in usable
+        ]
         templates = {str(tpl.id): tpl for _, _, tpl in usable}
         select = self.query_one("#sms-template", Select)
         # The store changes all the time (callbacks arrive): rebuild the list only when the templates
@@ -182,15 +205,23 @@ class SmsComposeView(MenuView):
 
     def _offer_mms(self) -> None:
         body = self.query_one("#sms-body", SmsTextField)
-        self.set_class(self.send_type is SendType.SMS and body.check.used > rules.SMS_BODY_LIMIT, "-offer-mms")
+        self.set_class(
+            self.send_type is SendType.SMS and body.check.used > rules.SMS_BODY_LIMIT, "-offer-mms"
+        )
 
     @on(Button.Pressed, "#sms-switch-mms")
     def action_switch_mms(self) -> None:
         self._set_type(SendType.MMS)
         title = self.query_one("#sms-title", SmsTextField)
         if not title.text.strip():
-            first = next((ln.strip() for ln in self.query_one("#sms-body", SmsTextField).text.splitlines()
-                          if ln.strip()), "")
+            first = next(
+                (
+                    ln.strip()
+                    for ln in self.query_one("#sms-body", SmsTextField).text.splitlines()
+                    if ln.strip()
+                ),
+                "",
+            )
             title.text = rules.cut_to_bytes(first, rules.MMS_TITLE_LIMIT)
 
     @on(Select.Changed, "#sms-template")
@@ -263,9 +294,12 @@ class SmsComposeView(MenuView):
             return
         now = self._now()
         earliest = now + rules.RESERVE_MIN_AHEAD
-        window = t("sms.compose.window", earliest=rules.ceil_minute(earliest).strftime(rules.RESERVE_FORMAT),
-                   latest=(now + rules.RESERVE_MAX_AHEAD).strftime(rules.RESERVE_FORMAT),
-                   zone=self.session.service.timezone)
+        window = t(
+            "sms.compose.window",
+            earliest=rules.ceil_minute(earliest).strftime(rules.RESERVE_FORMAT),
+            latest=(now + rules.RESERVE_MAX_AHEAD).strftime(rules.RESERVE_FORMAT),
+            zone=self.session.service.timezone,
+        )
         if len(field.value.strip()) < 16:
             status.update(window)
             status.remove_class("-error")
@@ -276,8 +310,13 @@ class SmsComposeView(MenuView):
             status.update(plain("⚠ " + exc.message()))
             status.add_class("-error")
             return
-        status.update(t("sms.compose.reserve_ok", at=at.strftime(rules.RESERVE_FORMAT),
-                        zone=self.session.service.timezone))
+        status.update(
+            t(
+                "sms.compose.reserve_ok",
+                at=at.strftime(rules.RESERVE_FORMAT),
+                zone=self.session.service.timezone,
+            )
+        )
         status.remove_class("-error")
 
     def _now(self):
@@ -294,7 +333,8 @@ class SmsComposeView(MenuView):
             body=self.query_one("#sms-body", SmsTextField).text,
             recipients=self.query_one("#sms-recipients", Input).value,
             title=self.query_one("#sms-title", SmsTextField).text if self.send_type is SendType.MMS else "",
-            images=tuple(self.query_one("#sms-images", ImagePicker).images) if self.send_type is SendType.MMS
+            images=tuple(self.query_one("#sms-images", ImagePicker).images)
+            if self.send_type is SendType.MMS
             else (),
             reserve=self.query_one("#sms-reserve", Input).value if reserve_on else "",
             template_id=self._template.id if self._template else None,
@@ -315,7 +355,9 @@ class SmsComposeView(MenuView):
             if ok:
                 self._send(prepared)
 
-        self.app.push_screen(SmsPreviewScreen(prepared, self._gateway_name(), session.service.timezone), confirmed)
+        self.app.push_screen(
+            SmsPreviewScreen(prepared, self._gateway_name(), session.service.timezone), confirmed
+        )
 
     @work(thread=True, exclusive=True, group="sms-send")
     def _send(self, prepared: sms.Prepared) -> None:
@@ -328,7 +370,9 @@ class SmsComposeView(MenuView):
             finally:
                 gateway.close()
         except SendUnknown as exc:  # it may have gone out: never offered again as if it had failed
-            self.app.call_from_thread(self._unknown, exc.message(), t("sms.outcome.toast", id=exc.params.get("id", "")))
+            self.app.call_from_thread(
+                self._unknown, exc.message(), t("sms.outcome.toast", id=exc.params.get("id", ""))
+            )
             return
         except ContipleError as exc:
             self.app.call_from_thread(self._failed, exc.message())
@@ -359,15 +403,24 @@ class SmsComposeView(MenuView):
 
     def _sent(self, outcome: sms.SendOutcome, prepared: sms.Prepared) -> None:
         if prepared.reserve_at is not None:
-            text = t("sms.cli.reserved", id=outcome.message_id, count=outcome.recipients,
-                     at=prepared.reserve_at.strftime(rules.RESERVE_FORMAT), zone=self.session.service.timezone,
-                     type=str(prepared.send_type))
+            text = t(
+                "sms.cli.reserved",
+                id=outcome.message_id,
+                count=outcome.recipients,
+                at=prepared.reserve_at.strftime(rules.RESERVE_FORMAT),
+                zone=self.session.service.timezone,
+                type=str(prepared.send_type),
+            )
         else:
-            text = t("sms.cli.sent", id=outcome.message_id, count=outcome.recipients,
-                     type=str(prepared.send_type), status=t(f"sms.status.{outcome.status}"))
+            text = t(
+                "sms.cli.sent",
+                id=outcome.message_id,
+                count=outcome.recipients,
+                type=str(prepared.send_type),
+                status=t(f"sms.status.{outcome.status}"),
+            )
         if outcome.gateway == "sandbox":
             text = "SANDBOX · " + text
         self.app.notify(text, title=t("menu.sms_compose"))
         self._clear_send()
         self.query_one("#sms-error", Static).update(plain(t("sms.compose.last_sent", text=text)))
-

@@ -14,17 +14,18 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from contiple_tui.domain.display import sms_result_text
 from contiple_tui.domain.phone import format_phone
 from contiple_tui.domain.sms_models import Message, MessageImage, MessageStatus, Recipient
-from contiple_tui.domain.display import sms_result_text
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
-from contiple_tui.widgets.sms_send_table import long_time
 from contiple_tui.widgets.safe import cut, plain, plain_lines
+from contiple_tui.widgets.sms_send_table import long_time
 
 
-def detail_rows(msg: Message, recipient: Recipient | None, images: Sequence[MessageImage],
-                zone: ZoneInfo) -> list[tuple[str, str]]:
+def detail_rows(
+    msg: Message, recipient: Recipient | None, images: Sequence[MessageImage], zone: ZoneInfo
+) -> list[tuple[str, str]]:
     """What the detail dialog shows, label and value, in the current language."""
     rows = [
         (t("smsh.detail.template"), msg.template_name or t("smsh.detail.no_template")),
@@ -39,21 +40,30 @@ def detail_rows(msg: Message, recipient: Recipient | None, images: Sequence[Mess
     if msg.status is MessageStatus.UNKNOWN:
         at = long_time(msg.last_lookup_at, zone) if msg.last_lookup_at else t("sms.outcome.never_looked_up")
         status = t("sms.outcome.detail_unknown", at=at)
-    rows += [
-        (t("smsh.detail.status"), status),
-        (t("smsh.detail.recipients"), f"{msg.recipient_count:,}"),
-    ]
+    rows += [(t("smsh.detail.status"), status), (t("smsh.detail.recipients"), f"{msg.recipient_count:,}")]
     if msg.title:
         rows.append((t("smsh.detail.title_field"), msg.title))
     rows.append((t("smsh.detail.body"), msg.body))
     if images:
-        shown = "\n".join(t("smsh.detail.image", name=i.file_name, size=f"{len(i.data) / 1024:,.1f}", width=i.width,
-                            height=i.height) for i in images)
+        shown = "\n".join(
+            t(
+                "smsh.detail.image",
+                name=i.file_name,
+                size=f"{len(i.data) / 1024:,.1f}",
+                width=i.width,
+                height=i.height,
+            )
+            for i in images
+        )
     else:
         shown = t("smsh.detail.no_images")
     rows.append((t("smsh.detail.images"), shown))
     if recipient is not None:
-        state = "unknown" if msg.status is MessageStatus.UNKNOWN and recipient.state == "pending" else recipient.state
+        state = (
+            "unknown"
+            if msg.status is MessageStatus.UNKNOWN and recipient.state == "pending"
+            else recipient.state
+        )
         result = t(f"smsh.state.{state}")
         explained = sms_result_text(recipient.result_code, recipient.result_message)
         if explained:
@@ -66,8 +76,10 @@ def detail_rows(msg: Message, recipient: Recipient | None, images: Sequence[Mess
         ]
     rows += [
         (t("smsh.detail.request_id"), msg.request_id or "-"),
-        (t("smsh.detail.gateway"), t(f"smsh.gateway.{msg.gateway}") if msg.gateway in ("sandbox", "nhn")
-         else msg.gateway),
+        (
+            t("smsh.detail.gateway"),
+            t(f"smsh.gateway.{msg.gateway}") if msg.gateway in ("sandbox", "nhn") else msg.gateway,
+        ),
     ]
     return rows
 
@@ -91,8 +103,14 @@ class SmsDetailScreen(Localized, ModalScreen[str | None]):
         Binding("c", "cancel_reservation", "key.cancel_reservation", id="sms_history.detail_cancel"),
     ]
 
-    def __init__(self, msg: Message, recipient: Recipient | None, images: Sequence[MessageImage], zone: ZoneInfo,
-                 may_cancel: bool) -> None:
+    def __init__(
+        self,
+        msg: Message,
+        recipient: Recipient | None,
+        images: Sequence[MessageImage],
+        zone: ZoneInfo,
+        may_cancel: bool,
+    ) -> None:
         super().__init__()
         self.msg = msg
         self.recipient = recipient
@@ -102,14 +120,18 @@ class SmsDetailScreen(Localized, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         msg = self.msg
-        number = format_phone(self.recipient.recipient_no) if self.recipient else format_phone(msg.first_recipient)
+        number = (
+            format_phone(self.recipient.recipient_no) if self.recipient else format_phone(msg.first_recipient)
+        )
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
         for label, value in detail_rows(msg, self.recipient, self.images, self.zone):
             grid.add_row(label, plain_lines(value, max_chars=5000))
         with Vertical(id="smsh-detail-dialog"):
-            yield Static(plain(t("smsh.detail.title", id=msg.id, number=cut(number, 40))), id="smsh-detail-title")
+            yield Static(
+                plain(t("smsh.detail.title", id=msg.id, number=cut(number, 40))), id="smsh-detail-title"
+            )
             if msg.gateway == "sandbox":
                 yield Static(Text(t("smsh.gateway.sandbox")), id="smsh-detail-sandbox")
             with VerticalScroll(id="smsh-detail-scroll"):

@@ -19,7 +19,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from contiple_tui.core import sms
+from contiple_tui.domain.queries import HistoryFilter
 from contiple_tui.domain.sms_models import Message, MessageImage, MessageStatus, Recipient
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import TableView
@@ -27,8 +29,6 @@ from contiple_tui.screens.callback_list import parse_day
 from contiple_tui.screens.sms_cancel import ConfirmCancelScreen
 from contiple_tui.screens.sms_detail import SmsDetailScreen
 from contiple_tui.sms.factory import gateway_by_name, gateway_name
-from contiple_tui.domain.sms_rules import SendType
-from contiple_tui.domain.queries import HistoryFilter
 from contiple_tui.widgets.sms_send_table import PAGE, Fetch, RecipientTable, SendTable, short_time
 
 RECIPIENTS_MAX = 1000  # a send has at most 1,000 recipients: all of them fit the pane
@@ -91,18 +91,50 @@ class SmsHistoryView(TableView):
     def compose(self) -> ComposeResult:
         today = datetime.fromtimestamp(_now(self), self.zone).date()
         with Horizontal(classes="smsh-filters"):
-            yield Input(str(today - timedelta(days=DEFAULT_DAYS - 1)), placeholder="YYYY-MM-DD", id="smsh-from",
-                        compact=True, max_length=10, restrict=r"[0-9-]*", tooltip=t("smsh.filter.from"))
-            yield Input(str(today), placeholder="YYYY-MM-DD", id="smsh-to", compact=True, max_length=10,
-                        restrict=r"[0-9-]*", tooltip=t("smsh.filter.to"))
-            yield Select([(str(s), s) for s in SendType], prompt=t("smsh.filter.type"), id="smsh-type", compact=True)
-            yield Select([(t(f"sms.status.{s}"), s) for s in MessageStatus], prompt=t("smsh.filter.status"),
-                         id="smsh-status", compact=True)
+            yield Input(
+                str(today - timedelta(days=DEFAULT_DAYS - 1)),
+                placeholder="YYYY-MM-DD",
+                id="smsh-from",
+                compact=True,
+                max_length=10,
+                restrict=r"[0-9-]*",
+                tooltip=t("smsh.filter.from"),
+            )
+            yield Input(
+                str(today),
+                placeholder="YYYY-MM-DD",
+                id="smsh-to",
+                compact=True,
+                max_length=10,
+                restrict=r"[0-9-]*",
+                tooltip=t("smsh.filter.to"),
+            )
+            yield Select(
+                [(str(s), s) for s in SendType], prompt=t("smsh.filter.type"), id="smsh-type", compact=True
+            )
+            yield Select(
+                [(t(f"sms.status.{s}"), s) for s in MessageStatus],
+                prompt=t("smsh.filter.status"),
+                id="smsh-status",
+                compact=True,
+            )
         with Horizontal(classes="smsh-filters"):
-            yield Input(placeholder=t("smsh.filter.recipient"), id="smsh-recipient", compact=True,
-                        restrict=r"[0-9]*", max_length=13, tooltip=t("smsh.filter.recipient"))
-            yield Input(placeholder=t("smsh.filter.sender"), id="smsh-sender", compact=True, restrict=r"[0-9]*",
-                        max_length=13, tooltip=t("smsh.filter.sender"))
+            yield Input(
+                placeholder=t("smsh.filter.recipient"),
+                id="smsh-recipient",
+                compact=True,
+                restrict=r"[0-9]*",
+                max_length=13,
+                tooltip=t("smsh.filter.recipient"),
+            )
+            yield Input(
+                placeholder=t("smsh.filter.sender"),
+                id="smsh-sender",
+                compact=True,
+                restrict=r"[0-9]*",
+                max_length=13,
+                tooltip=t("smsh.filter.sender"),
+            )
             badge = Static(Text(t("smsh.sandbox")), id="smsh-sandbox")
             badge.tooltip = t("smsh.sandbox_tip")
             yield badge
@@ -150,10 +182,14 @@ class SmsHistoryView(TableView):
         send_type, status = chosen("#smsh-type"), chosen("#smsh-status")
         try:
             return sms.history_filter(
-                session.user, session.service,
-                start=None if first is None else int(datetime.combine(first, time.min, self.zone).timestamp()),
-                end=None if last is None else int(datetime.combine(last + timedelta(days=1), time.min,
-                                                                   self.zone).timestamp()),
+                session.user,
+                session.service,
+                start=None
+                if first is None
+                else int(datetime.combine(first, time.min, self.zone).timestamp()),
+                end=None
+                if last is None
+                else int(datetime.combine(last + timedelta(days=1), time.min, self.zone).timestamp()),
                 send_type=None if send_type is None else SendType(send_type),
                 status=None if status is None else MessageStatus(status),
                 recipient=self.query_one("#smsh-recipient", Input).value,
@@ -307,15 +343,45 @@ class SmsHistoryView(TableView):
         if msg is None:
             title.update(Text(t("smsh.no_send")))
         elif msg.reserved_for is not None and msg.status is MessageStatus.RESERVED:
-            title.update(Text(t("smsh.recipients_reserved", id=msg.id, type=str(msg.send_type),
-                                count=f"{msg.recipient_count:,}", at=short_time(msg.reserved_for, self.zone)),
-                              no_wrap=True, overflow="ellipsis"))
+            title.update(
+                Text(
+                    t(
+                        "smsh.recipients_reserved",
+                        id=msg.id,
+                        type=str(msg.send_type),
+                        count=f"{msg.recipient_count:,}",
+                        at=short_time(msg.reserved_for, self.zone),
+                    ),
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         elif msg.status is MessageStatus.UNKNOWN:
-            title.update(Text(t("sms.outcome.recipients_unknown", id=msg.id, type=str(msg.send_type),
-                                count=f"{msg.recipient_count:,}"), no_wrap=True, overflow="ellipsis"))
+            title.update(
+                Text(
+                    t(
+                        "sms.outcome.recipients_unknown",
+                        id=msg.id,
+                        type=str(msg.send_type),
+                        count=f"{msg.recipient_count:,}",
+                    ),
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         else:
-            title.update(Text(t("smsh.recipients", id=msg.id, type=str(msg.send_type),
-                                count=f"{msg.recipient_count:,}"), no_wrap=True, overflow="ellipsis"))
+            title.update(
+                Text(
+                    t(
+                        "smsh.recipients",
+                        id=msg.id,
+                        type=str(msg.send_type),
+                        count=f"{msg.recipient_count:,}",
+                    ),
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         self.query_one("#smsh-cancel").display = self.may_cancel(msg)
 
     @work(thread=True, exclusive=True, group="smsh-recipients", exit_on_error=False)
@@ -341,7 +407,9 @@ class SmsHistoryView(TableView):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_reservation":
             tables = self.query(SendTable)
-            return bool(tables) and self.may_cancel(tables.first().current)  # hidden from the footer when not possible
+            return bool(tables) and self.may_cancel(
+                tables.first().current
+            )  # hidden from the footer when not possible
         return True
 
     def action_focus_search(self) -> None:
@@ -365,7 +433,9 @@ class SmsHistoryView(TableView):
             self.app.call_from_thread(self.app.notify, exc.message(), severity="error")
             return
         recipients = session.store.sms.recipients(msg.id, limit=RECIPIENTS_MAX)
-        recipient = next((r for r in recipients if r.id == recipient_id), recipients[0] if recipients else None)
+        recipient = next(
+            (r for r in recipients if r.id == recipient_id), recipients[0] if recipients else None
+        )
         images = session.store.sms.images(msg.id)
         self.app.call_from_thread(self._push_detail, msg, recipient, images)
 
@@ -448,12 +518,17 @@ class SmsHistoryView(TableView):
         """Due sandbox reservations become sent; NHN Cloud is asked about open sends (network I/O)."""
         session, config = self.session, self.app.config
         try:
-            changed = sms.refresh(session.store, lambda s, name: gateway_by_name(config.sms, s, name),
-                                  [session.service], now=_now(self))
+            changed = sms.refresh(
+                session.store,
+                lambda s, name: gateway_by_name(config.sms, s, name),
+                [session.service],
+                now=_now(self),
+            )
         except ContipleError as exc:
             if manual:
-                self.app.call_from_thread(self.app.notify, t("smsh.refresh_failed", reason=exc.message()),
-                                          severity="error")
+                self.app.call_from_thread(
+                    self.app.notify, t("smsh.refresh_failed", reason=exc.message()), severity="error"
+                )
             return
         finally:
             self._refreshing = False
@@ -463,4 +538,9 @@ class SmsHistoryView(TableView):
             self.app.call_from_thread(self.app.notify, t("smsh.refreshed"))
 
 
-KEYMAP_CLASSES = (SmsHistoryView, SendTable, SmsDetailScreen, ConfirmCancelScreen)  # their bindings may be remapped
+KEYMAP_CLASSES = (
+    SmsHistoryView,
+    SendTable,
+    SmsDetailScreen,
+    ConfirmCancelScreen,
+)  # their bindings may be remapped

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from contiple_tui.domain.phone import format_phone
 from contiple_tui.core.sms import Prepared
-from contiple_tui.i18n import t
+from contiple_tui.domain.phone import format_phone
 from contiple_tui.domain.sms_rules import RESERVE_FORMAT, SendType, body_limit, byte_count
+from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.safe import cut, plain_lines
 
@@ -52,14 +52,23 @@ class SmsPreviewScreen(Localized, ModalScreen[bool]):
                     yield Static(plain_lines(p.title), classes="handset-title")
                 yield Static(plain_lines(p.body, max_chars=5000))
                 if p.images:
-                    yield Static(t("sms.preview.images", count=len(p.images),
-                                   names=", ".join(cut(i.file_name, 60) for i in p.images)),
-                                 classes="handset-images", markup=False)
-            facts = [t("sms.preview.recipients", count=len(p.recipients), first=format_phone(p.recipients[0]))]
+                    yield Static(
+                        t(
+                            "sms.preview.images",
+                            count=len(p.images),
+                            names=", ".join(cut(i.file_name, 60) for i in p.images),
+                        ),
+                        classes="handset-images",
+                        markup=False,
+                    )
+            facts = [
+                t("sms.preview.recipients", count=len(p.recipients), first=format_phone(p.recipients[0]))
+            ]
             if p.duplicates:
                 facts.append(t("sms.duplicates_removed", count=p.duplicates))
-            facts.append(t("sms.preview.bytes", used=f"{byte_count(p.body):,}",
-                           limit=f"{body_limit(p.send_type):,}"))
+            facts.append(
+                t("sms.preview.bytes", used=f"{byte_count(p.body):,}", limit=f"{body_limit(p.send_type):,}")
+            )
             if p.reserve_at is not None:
                 facts.append(t("sms.preview.at", at=p.reserve_at.strftime(RESERVE_FORMAT), zone=self.zone))
             else:

@@ -21,12 +21,12 @@ from contiple_tui.core import sms
 from contiple_tui.domain.sms_models import Category, Template
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.confirm import ConfirmScreen
+from contiple_tui.widgets.safe import cut, plain
 from contiple_tui.widgets.sms_template_form import TemplateForm, form_row
 from contiple_tui.widgets.sms_template_tree import Key, TemplateTree
-from contiple_tui.safe_text import clean
-from contiple_tui.widgets.safe import cut, plain
 from contiple_tui.widgets.sms_text import SmsTextField
 from contiple_tui.widgets.tickbox import TickBox
 
@@ -62,7 +62,9 @@ class SmsTemplatesView(MenuView):
     SmsTemplatesView .st-row > Input, SmsTemplatesView .st-row > Select { width: 1fr; }
     SmsTemplatesView .st-row > SmsTextField { width: 1fr; }
     SmsTemplatesView .st-row > Checkbox { width: auto; margin-right: 2; }
-    SmsTemplatesView .st-help, SmsTemplatesView #st-inherited { color: $text-muted; height: auto; margin-bottom: 1; }
+    SmsTemplatesView .st-help, SmsTemplatesView #st-inherited {
+        color: $text-muted; height: auto; margin-bottom: 1;
+    }
     SmsTemplatesView #st-inherited { color: $warning; text-style: bold; }
     SmsTemplatesView #st-images-box { height: auto; }
     SmsTemplatesView #st-images-pane { width: 1fr; height: auto; }
@@ -99,8 +101,12 @@ class SmsTemplatesView(MenuView):
     def compose(self) -> ComposeResult:
         with Horizontal(id="st-toolbar"):
             for name in ("add_category", "add_subcategory", "add_template"):
-                button = Button(t(f"st.button.{name}"), id=f"st-{name.replace('_', '-')}", compact=True,
-                                tooltip=t(f"st.tooltip.{name}"))
+                button = Button(
+                    t(f"st.button.{name}"),
+                    id=f"st-{name.replace('_', '-')}",
+                    compact=True,
+                    tooltip=t(f"st.tooltip.{name}"),
+                )
                 button.can_focus = False  # the keys c, s, t do it from the keyboard
                 yield button
         with Horizontal(id="st-main"):
@@ -120,8 +126,9 @@ class SmsTemplatesView(MenuView):
 
     def _category_form(self) -> ComposeResult:
         with Vertical(id="st-cat-form", classes="st-form"):
-            yield form_row(t("st.field.category_name"),
-                            Input(id="st-cat-name", compact=True, max_length=sms.NAME_MAX))
+            yield form_row(
+                t("st.field.category_name"), Input(id="st-cat-name", compact=True, max_length=sms.NAME_MAX)
+            )
             yield form_row("", TickBox(t("st.field.in_use"), True, id="st-cat-in-use", compact=True))
             yield Static(t("st.category.help"), classes="st-help", markup=False)
 
@@ -173,8 +180,10 @@ class SmsTemplatesView(MenuView):
         widget = self.query_one(TemplateTree)
         nodes = widget.show(tops)
         self.query_one("#st-summary", Static).update(
-            t("st.tree.summary", categories=len(self._cats), templates=len(self._tpls)) if tops
-            else t("st.tree.empty"))
+            t("st.tree.summary", categories=len(self._cats), templates=len(self._tpls))
+            if tops
+            else t("st.tree.empty")
+        )
         want = self._pending_key or self._cursor_key
         self._pending_key = None
         if want is not None and want not in nodes:
@@ -263,11 +272,17 @@ class SmsTemplatesView(MenuView):
         if kind == "cat":
             cat = self._cats.get(ident)
             top = cat is None or cat.parent_id is None
-            return t("st.edit.category_top" if top else "st.edit.category_sub", path=self._path(("cat", ident)))
+            return t(
+                "st.edit.category_top" if top else "st.edit.category_sub", path=self._path(("cat", ident))
+            )
         if kind == "tpl":
             return t("st.edit.template", path=self._path(("tpl", ident)))
         if kind == "new_cat":
-            return t("st.edit.new_top") if ident is None else t("st.edit.new_sub", path=self._path(("cat", ident)))
+            return (
+                t("st.edit.new_top")
+                if ident is None
+                else t("st.edit.new_sub", path=self._path(("cat", ident)))
+            )
         return t("st.edit.new_template", path=self._path(("cat", ident)))
 
     def _update_title(self) -> None:
@@ -323,7 +338,10 @@ class SmsTemplatesView(MenuView):
         if mode is None:
             return ()
         if mode[0] in ("cat", "new_cat"):
-            return (self.query_one("#st-cat-name", Input).value, self.query_one("#st-cat-in-use", Checkbox).value)
+            return (
+                self.query_one("#st-cat-name", Input).value,
+                self.query_one("#st-cat-in-use", Checkbox).value,
+            )
         return self.query_one(TemplateForm).values()
 
     def _dirty(self) -> bool:
@@ -341,8 +359,15 @@ class SmsTemplatesView(MenuView):
             elif on_keep is not None:
                 on_keep()
 
-        self.app.push_screen(ConfirmScreen(t("st.discard.title"), t("st.discard.body", what=self._title()),
-                                           t("key.st.discard"), t("key.st.keep")), answer)
+        self.app.push_screen(
+            ConfirmScreen(
+                t("st.discard.title"),
+                t("st.discard.body", what=self._title()),
+                t("key.st.discard"),
+                t("key.st.keep"),
+            ),
+            answer,
+        )
 
     def _focus_form(self) -> None:
         mode = self._mode
@@ -428,12 +453,16 @@ class SmsTemplatesView(MenuView):
                     sms.update_category(store, user, service, mode[1], name, in_use)
                     key: Key = ("cat", mode[1])
                 else:
-                    key = ("cat", sms.add_category(store, user, service, name, parent_id=mode[1], in_use=in_use))
+                    key = (
+                        "cat",
+                        sms.add_category(store, user, service, name, parent_id=mode[1], in_use=in_use),
+                    )
                 done = t("st.saved.category", name=cut(" ".join(name.split()), 60))
             else:
                 draft = self._draft(mode)
-                template_id = sms.save_template(store, user, service, draft,
-                                                template_id=mode[1] if mode[0] == "tpl" else None)
+                template_id = sms.save_template(
+                    store, user, service, draft, template_id=mode[1] if mode[0] == "tpl" else None
+                )
                 key = ("tpl", template_id)
                 done = t("st.saved.template", name=cut(" ".join(draft.name.split()), 60))
         except ContipleError as exc:
@@ -501,7 +530,9 @@ class SmsTemplatesView(MenuView):
             if yes:
                 self._delete(key, name)
 
-        self.app.push_screen(ConfirmScreen(t("st.confirm.title"), body, t("key.st.delete"), t("key.cancel")), answer)
+        self.app.push_screen(
+            ConfirmScreen(t("st.confirm.title"), body, t("key.st.delete"), t("key.cancel")), answer
+        )
 
     def _delete(self, key: Key, name: str) -> None:
         session = self.session
@@ -516,7 +547,9 @@ class SmsTemplatesView(MenuView):
         except ContipleError as exc:
             self._say(exc.message(), error=True)
             return
-        if self._mode is not None and (self._mode == key or self._mode[1] == ident and self._mode[0].startswith("new")):
+        if self._mode is not None and (
+            self._mode == key or self._mode[1] == ident and self._mode[0].startswith("new")
+        ):
             self._mode = None
         self._pending_key = self.query_one(TemplateTree).neighbour(key)
         self._cursor_key = None

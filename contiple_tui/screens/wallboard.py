@@ -11,16 +11,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 
+from contiple_tui.core.session import Session
 from contiple_tui.domain import permissions
 from contiple_tui.domain.menus import Menu
-from contiple_tui.core.session import Session
 from contiple_tui.i18n import get_language, t
 from contiple_tui.screens.agent_detail import AgentDetailScreen
 from contiple_tui.screens.base import MenuView
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.wallboard_panel import BoardScope, WallboardPanel
 
-VIEW_OF_MENU = {"wallboard_overview": "overview", "wallboard_services": "services", "wallboard_agents": "agents"}
+VIEW_OF_MENU = {
+    "wallboard_overview": "overview",
+    "wallboard_services": "services",
+    "wallboard_agents": "agents",
+}
 
 
 def wallboard_services(session: Session):
@@ -73,7 +77,9 @@ class WallboardView(WallboardControls, MenuView):
     def compose(self) -> ComposeResult:
         scope = BoardScope.from_services(wallboard_services(self.session))
         yield WallboardPanel(
-            getattr(self.app, "cti", None), scope, view=VIEW_OF_MENU[self.menu.id],
+            getattr(self.app, "cti", None),
+            scope,
+            view=VIEW_OF_MENU[self.menu.id],
             interval=getattr(self.app, "wallboard_interval", 5.0),
         )
 
@@ -94,7 +100,9 @@ class WallboardView(WallboardControls, MenuView):
 
 
 class PopoutScreen(WallboardControls, Localized, Screen[None]):
-    BINDINGS = WallboardControls.BINDINGS + [Binding("escape", "app.pop_screen", "key.close", id="popout.close")]
+    BINDINGS = WallboardControls.BINDINGS + [
+        Binding("escape", "app.pop_screen", "key.close", id="popout.close")
+    ]
 
     def __init__(self, client, scope: BoardScope, view: str, interval: float) -> None:
         super().__init__()
@@ -106,7 +114,17 @@ class PopoutScreen(WallboardControls, Localized, Screen[None]):
 
 
 def wallboard_argv(data_dir: str, login: str, cti_url: str | None, view: str) -> list[str]:
-    argv = [sys.executable, "-m", "contiple_tui", "--data-dir", data_dir, "--user", login, "--lang", get_language()]
+    argv = [
+        sys.executable,
+        "-m",
+        "contiple_tui",
+        "--data-dir",
+        data_dir,
+        "--user",
+        login,
+        "--lang",
+        get_language(),
+    ]
     if cti_url:
         argv += ["--cti-url", cti_url]
     return argv + ["wallboard", "--view", view]

@@ -86,7 +86,12 @@ def is_seeded(store: Store) -> bool:
 
 
 def seed(
-    store: Store, *, callbacks: int = 2_000, agents: int = 12, seed: int = 7, now: float | None = None,
+    store: Store,
+    *,
+    callbacks: int = 2_000,
+    agents: int = 12,
+    seed: int = 7,
+    now: float | None = None,
     sms: bool = True,
 ) -> None:
     """Fill an empty store with the demo world."""
@@ -128,9 +133,13 @@ def _seed_callbacks(store: Store, rng: random.Random, count: int, now_s: int) ->
     for service in services:
         if not service.callback_enabled:
             continue
-        assignees = [u.id for u in users if u.member_of(service) and u.role is Role.AGENT and Perm.PHONE in u.perms]
+        assignees = [
+            u.id for u in users if u.member_of(service) and u.role is Role.AGENT and Perm.PHONE in u.perms
+        ]
         assigners = [admin.id] + [
-            u.id for u in users if u.member_of(service) and u.role is Role.AGENT and Perm.CALLBACK_ASSIGN in u.perms
+            u.id
+            for u in users
+            if u.member_of(service) and u.role is Role.AGENT and Perm.CALLBACK_ASSIGN in u.perms
         ]
         routes = [r.code for r in service.ivr_routes] or [None]
         if assignees:
@@ -179,7 +188,9 @@ def _seed_callbacks(store: Store, rng: random.Random, count: int, now_s: int) ->
                 if status == completed:
                     completed_at = min((last_attempt or assigned_at) + 60 + int(rand() * 1740), now_s)
                     completed_by = assignee if rand() < 0.9 else admin.id
-                    history.append((i, completed_at, completed_by, "complete", assigned, completed, assignee, assignee))
+                    history.append(
+                        (i, completed_at, completed_by, "complete", assigned, completed, assignee, assignee)
+                    )
             elif rand() < 0.05:
                 # An assignment that was cancelled (할당 취소) and went back to unassigned.
                 who = assignees[int(rand() * len(assignees))]
@@ -188,9 +199,25 @@ def _seed_callbacks(store: Store, rng: random.Random, count: int, now_s: int) ->
                 history.append((i, t1, back, "assign", unassigned, assigned, None, who))
                 history.append((i, min(t1 + 600, now_s), back, "unassign", assigned, unassigned, who, None))
             out.append(
-                (i, sid, f"demo-{i:08d}", phone, name, routes[int(rand() * len(routes))], requested, last_req,
-                 repeats, status, assignee, assigner, assigned_at, attempts, last_attempt, completed_at,
-                 completed_by)
+                (
+                    i,
+                    sid,
+                    f"demo-{i:08d}",
+                    phone,
+                    name,
+                    routes[int(rand() * len(routes))],
+                    requested,
+                    last_req,
+                    repeats,
+                    status,
+                    assignee,
+                    assigner,
+                    assigned_at,
+                    attempts,
+                    last_attempt,
+                    completed_at,
+                    completed_by,
+                )
             )
 
     def write(conn: sqlite3.Connection) -> None:

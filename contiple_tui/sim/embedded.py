@@ -76,8 +76,14 @@ def running_simulator_url(data_dir: Path) -> str | None:
 # -- starting it -----------------------------------------------------------------------------------
 
 
-def join_or_start(data_dir: Path, store_path: Path, *, port: int | None = None,
-                  idle_exit_s: float | None = None, **options: Any) -> str:
+def join_or_start(
+    data_dir: Path,
+    store_path: Path,
+    *,
+    port: int | None = None,
+    idle_exit_s: float | None = None,
+    **options: Any,
+) -> str:
     """The URL of the demo's simulator; starts it (detached) unless one is running. ``port``: the one to
     use when starting (a restarted simulator takes the old one's, so links come back by themselves);
     otherwise the port of the last one, or any free port."""
@@ -93,15 +99,34 @@ def join_or_start(data_dir: Path, store_path: Path, *, port: int | None = None,
 
 
 def _spawn(data_dir: Path, store_path: Path, port: int, idle_exit_s: float | None, options: dict) -> str:
-    idle = idle_exit_s if idle_exit_s is not None else float(os.environ.get("CONTIPLE_TUI_DEMO_SIM_IDLE_S", IDLE_EXIT_S))
-    command = [sys.executable, "-m", "contiple_tui.sim.embedded", str(data_dir), str(store_path),
-               "--port", str(port), "--idle-exit", str(idle)]
+    idle = (
+        idle_exit_s
+        if idle_exit_s is not None
+        else float(os.environ.get("CONTIPLE_TUI_DEMO_SIM_IDLE_S", IDLE_EXIT_S))
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "contiple_tui.sim.embedded",
+        str(data_dir),
+        str(store_path),
+        "--port",
+        str(port),
+        "--idle-exit",
+        str(idle),
+    ]
     for name in ("arrival_scale", "callback_rate", "warmup_s"):
         if name in options:
             command += [f"--{name.removesuffix('_s').replace('_', '-')}", str(options[name])]
     with open(data_dir / LOG_FILE, "ab") as log:
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                                 start_new_session=True, close_fds=True)  # no terminal: it outlives ours
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+        )  # no terminal: it outlives ours
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         info = _marker(data_dir)
@@ -213,9 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--callback-rate", type=float)
     parser.add_argument("--warmup", type=float)
     args = parser.parse_args(argv)
-    options = {name: value for name, value in (("arrival_scale", args.arrival_scale),
-                                               ("callback_rate", args.callback_rate),
-                                               ("warmup_s", args.warmup)) if value is not None}
+    options = {
+        name: value
+        for name, value in (
+            ("arrival_scale", args.arrival_scale),
+            ("callback_rate", args.callback_rate),
+            ("warmup_s", args.warmup),
+        )
+        if value is not None
+    }
     asyncio.run(serve_demo(args.data_dir, args.store, args.port, args.idle_exit, **options))
     return 0
 

@@ -16,12 +16,12 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contiple_tui.sim.demo import korean_name
 from contiple_tui.cti.protocol import AgentState, Command, Event, format_time, valid_id
+from contiple_tui.sim.demo import korean_name
 from contiple_tui.store import Store
 
 # Timing of the simulated world, in simulated seconds (means chosen to look like a real contact center).
@@ -93,8 +93,14 @@ def load_directory(store: Store) -> SimDirectory:
     ]
     return SimDirectory(
         services=tuple(
-            SimService(s.code, s.name, s.timezone, s.sl_threshold_s, tuple(r.code for r in s.ivr_routes),
-                       s.callback_enabled)
+            SimService(
+                s.code,
+                s.name,
+                s.timezone,
+                s.sl_threshold_s,
+                tuple(r.code for r in s.ivr_routes),
+                s.callback_enabled,
+            )
             for s in services
         ),
         agents=tuple(sorted(agents, key=lambda a: a.agent_id)),
@@ -141,13 +147,17 @@ class _Service:
     answered_within_sl: int = 0
 
     def counters(self) -> dict[str, int]:
-        return {"inbound": self.inbound, "answered": self.answered, "abandoned": self.abandoned,
-                "answered_within_sl": self.answered_within_sl}
+        return {
+            "inbound": self.inbound,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "answered_within_sl": self.answered_within_sl,
+        }
 
 
 def iso_time(t: float) -> str:
     """A simulated moment (POSIX seconds) as a protocol timestamp."""
-    return format_time(datetime.fromtimestamp(t, timezone.utc))
+    return format_time(datetime.fromtimestamp(t, UTC))
 
 
 class SimEngine:
@@ -228,16 +238,28 @@ class SimEngine:
             "seq": self.seq,
             "server_time": iso_time(self.now),
             "services": [
-                {"service": s.info.code, "name": s.info.name, "timezone": s.info.timezone,
-                 "day": s.day.isoformat(), "sl_threshold_s": s.info.sl_threshold_s,
-                 "waiting": [{"call_id": c.call_id, "enqueued_at": iso_time(c.enqueued_at)}
-                             for c in s.waiting.values()],
-                 "counters": s.counters()}
+                {
+                    "service": s.info.code,
+                    "name": s.info.name,
+                    "timezone": s.info.timezone,
+                    "day": s.day.isoformat(),
+                    "sl_threshold_s": s.info.sl_threshold_s,
+                    "waiting": [
+                        {"call_id": c.call_id, "enqueued_at": iso_time(c.enqueued_at)}
+                        for c in s.waiting.values()
+                    ],
+                    "counters": s.counters(),
+                }
                 for s in self._services.values()
             ],
             "agents": [
-                {"agent_id": a.info.agent_id, "name": a.info.name, "state": str(a.state),
-                 "since": iso_time(a.since), "services": list(a.info.services)}
+                {
+                    "agent_id": a.info.agent_id,
+                    "name": a.info.name,
+                    "state": str(a.state),
+                    "since": iso_time(a.since),
+                    "services": list(a.info.services),
+                }
                 for a in self._agents.values()
             ],
         }
@@ -246,7 +268,9 @@ class SimEngine:
         """The exact counters (the data of a ``stats`` reply)."""
         return {
             "seq": self.seq,
-            "services": {code: {**s.counters(), "waiting": len(s.waiting)} for code, s in self._services.items()},
+            "services": {
+                code: {**s.counters(), "waiting": len(s.waiting)} for code, s in self._services.items()
+            },
         }
 
     def burst(self, n: int) -> list[dict[str, Any]]:
@@ -282,10 +306,15 @@ class SimEngine:
             svc = services[number % len(services)]
             routes = svc.info.ivr_routes
             phone = f"0100{next(self._burst_numbers) % 10**7:07d}"
-            self._emit(Event.CALLBACK_REQUESTED, request_id=f"cb-{self._run_id}-b{number:06d}",
-                       service=svc.info.code, phone=phone,
-                       name=korean_name(self._rng) if self._rng.random() < 0.4 else None,
-                       ivr_route=self._rng.choice(routes) if routes else None, requested_at=iso_time(self.now))
+            self._emit(
+                Event.CALLBACK_REQUESTED,
+                request_id=f"cb-{self._run_id}-b{number:06d}",
+                service=svc.info.code,
+                phone=phone,
+                name=korean_name(self._rng) if self._rng.random() < 0.4 else None,
+                ivr_route=self._rng.choice(routes) if routes else None,
+                requested_at=iso_time(self.now),
+            )
         return self._flush()
 
     @property
@@ -304,7 +333,9 @@ class SimEngine:
 
     def _emit(self, event: Event, **fields: Any) -> None:
         self.seq += 1
-        self._out.append({"type": "event", "seq": self.seq, "ts": iso_time(self.now), "event": str(event), **fields})
+        self._out.append(
+            {"type": "event", "seq": self.seq, "ts": iso_time(self.now), "event": str(event), **fields}
+        )
 
     def _flush(self) -> list[dict[str, Any]]:
         out, self._out = self._out, []
@@ -315,8 +346,13 @@ class SimEngine:
             return
         previous = agent.state
         agent.state, agent.since, agent.gen = state, self.now, agent.gen + 1
-        self._emit(Event.AGENT_STATE, agent_id=agent.info.agent_id, previous=str(previous), state=str(state),
-                   since=iso_time(self.now))
+        self._emit(
+            Event.AGENT_STATE,
+            agent_id=agent.info.agent_id,
+            previous=str(previous),
+            state=str(state),
+            since=iso_time(self.now),
+        )
 
     @staticmethod
     def _staffing(directory: SimDirectory) -> dict[str, float]:
@@ -341,7 +377,9 @@ class SimEngine:
             elif i < logged_out + on_break:
                 taken = self._rng.uniform(0, BREAK_S[0])
                 agent.state, agent.since = AgentState.BREAK, self.now - taken
-                self._at(self.now + self._rng.uniform(*BREAK_S) - taken, self._back_to_ready, agent, agent.gen)
+                self._at(
+                    self.now + self._rng.uniform(*BREAK_S) - taken, self._back_to_ready, agent, agent.gen
+                )
             else:
                 agent.since = self.now - self._rng.uniform(0, 300)
         if agents:
@@ -379,8 +417,13 @@ class SimEngine:
         call = _Call(f"c-{next(self._call_numbers)}", svc.info.code, self._caller(), self.now)
         svc.waiting[call.call_id] = call
         svc.inbound += 1
-        self._emit(Event.CALL_QUEUED, service=svc.info.code, call_id=call.call_id, caller=call.caller,
-                   enqueued_at=iso_time(call.enqueued_at))
+        self._emit(
+            Event.CALL_QUEUED,
+            service=svc.info.code,
+            call_id=call.call_id,
+            caller=call.caller,
+            enqueued_at=iso_time(call.enqueued_at),
+        )
         return call
 
     def _start_waiting(self, call: _Call) -> None:
@@ -417,15 +460,21 @@ class SimEngine:
             key=lambda c: c.enqueued_at,
         )
         for call in unrung:
-            ready = [a for a in self._agents.values()
-                     if a.state is AgentState.READY and call.service in a.info.services
-                     and a.info.agent_id not in self._attended]
+            ready = [
+                a
+                for a in self._agents.values()
+                if a.state is AgentState.READY
+                and call.service in a.info.services
+                and a.info.agent_id not in self._attended
+            ]
             if ready:
                 self._ring(call, min(ready, key=lambda a: a.since))
 
     def _ring(self, call: _Call, agent: _Agent) -> None:
         call.agent, agent.call = agent, call
-        self._emit(Event.CALL_RINGING, service=call.service, call_id=call.call_id, agent_id=agent.info.agent_id)
+        self._emit(
+            Event.CALL_RINGING, service=call.service, call_id=call.call_id, agent_id=agent.info.agent_id
+        )
         self._set_state(agent, AgentState.RINGING)
         self._at(self.now + self._rng.uniform(*RING_S), self._answer, call)
 
@@ -438,8 +487,13 @@ class SimEngine:
         svc.answered += 1
         svc.answered_within_sl += wait_s <= svc.info.sl_threshold_s
         agent = call.agent
-        self._emit(Event.CALL_ANSWERED, service=call.service, call_id=call.call_id, agent_id=agent.info.agent_id,
-                   wait_s=wait_s)
+        self._emit(
+            Event.CALL_ANSWERED,
+            service=call.service,
+            call_id=call.call_id,
+            agent_id=agent.info.agent_id,
+            wait_s=wait_s,
+        )
         self._set_state(agent, AgentState.TALKING)
         talk = TALK_MIN_S + self._rng.expovariate(1 / (TALK_MEAN_S - TALK_MIN_S))
         self._at(self.now + talk, self._hang_up, call)
@@ -455,18 +509,29 @@ class SimEngine:
             self._abandon(call, "hangup")
 
     def _offer_callback(self, call: _Call) -> None:
-        if not self._still_waiting(call) or call.agent is not None or self._rng.random() >= self._callback_rate:
+        if (
+            not self._still_waiting(call)
+            or call.agent is not None
+            or self._rng.random() >= self._callback_rate
+        ):
             return
         svc = self._services[call.service]
         self._abandon(call, "callback")
-        self._callback_requested(svc, call.caller if call.caller and call.caller.startswith("010") else self._phone())
+        self._callback_requested(
+            svc, call.caller if call.caller and call.caller.startswith("010") else self._phone()
+        )
 
     def _callback_requested(self, svc: _Service, mobile: str) -> None:
         routes = svc.info.ivr_routes
-        self._emit(Event.CALLBACK_REQUESTED, request_id=f"cb-{self._run_id}-{next(self._request_numbers):06d}",
-                   service=svc.info.code, phone=mobile,
-                   name=korean_name(self._rng) if self._rng.random() < 0.4 else None,
-                   ivr_route=self._rng.choice(routes) if routes else None, requested_at=iso_time(self.now))
+        self._emit(
+            Event.CALLBACK_REQUESTED,
+            request_id=f"cb-{self._run_id}-{next(self._request_numbers):06d}",
+            service=svc.info.code,
+            phone=mobile,
+            name=korean_name(self._rng) if self._rng.random() < 0.4 else None,
+            ivr_route=self._rng.choice(routes) if routes else None,
+            requested_at=iso_time(self.now),
+        )
 
     def callback_at(self, when: float) -> None:
         """A caller picks "call me back" in the voice menu at ``when`` (without waiting in the queue first),
@@ -480,8 +545,13 @@ class SimEngine:
         svc = self._services[call.service]
         del svc.waiting[call.call_id]
         svc.abandoned += 1
-        self._emit(Event.CALL_ABANDONED, service=call.service, call_id=call.call_id,
-                   wait_s=round(self.now - call.enqueued_at), reason=reason)
+        self._emit(
+            Event.CALL_ABANDONED,
+            service=call.service,
+            call_id=call.call_id,
+            wait_s=round(self.now - call.enqueued_at),
+            reason=reason,
+        )
         if call.agent is not None:  # it was ringing: that agent is free again
             call.agent.call = None
             self._set_state(call.agent, AgentState.READY)
@@ -533,8 +603,12 @@ class SimEngine:
             self._at(self.now + self._rng.uniform(*OUTBOUND_TALK_S), self._outbound_end, call)
         else:
             agent.call = None
-            self._emit(Event.OUTBOUND_FAILED, agent_id=agent.info.agent_id, call_id=call.call_id,
-                       reason=self._rng.choice(("no_answer", "busy")))
+            self._emit(
+                Event.OUTBOUND_FAILED,
+                agent_id=agent.info.agent_id,
+                call_id=call.call_id,
+                reason=self._rng.choice(("no_answer", "busy")),
+            )
             self._set_state(agent, AgentState.READY)
             self._dispatch()
 
@@ -588,8 +662,14 @@ class SimEngine:
             return "invalid_number"
         call = _Outbound(f"o-{next(self._call_numbers)}", agent)
         agent.call = call
-        self._emit(Event.OUTBOUND_DIALING, agent_id=agent.info.agent_id, call_id=call.call_id, number=number,
-                   service=service, command_id=command_id)
+        self._emit(
+            Event.OUTBOUND_DIALING,
+            agent_id=agent.info.agent_id,
+            call_id=call.call_id,
+            number=number,
+            service=service,
+            command_id=command_id,
+        )
         self._set_state(agent, AgentState.DIALING)
         self._at(self.now + self._rng.uniform(*DIAL_S), self._dial_result, call)
         return {"call_id": call.call_id}

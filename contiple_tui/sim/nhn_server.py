@@ -10,7 +10,8 @@ constant so it can follow the real service once known.
 
 Run by hand::
 
-    python -m contiple_tui.sim.nhn_server [--port 8899] [--app-key K] [--secret-key S] [--sender 0215441234 ...]
+    python -m contiple_tui.sim.nhn_server [--port 8899] [--app-key K] [--secret-key S]
+        [--sender 0215441234 ...]
 """
 
 from __future__ import annotations
@@ -90,11 +91,25 @@ RESULT_MESSAGES: dict[int, str] = {
     -9999: "System error.",
 }
 MSG_STATUS_NAMES = {
-    "0": "실패", "1": "요청", "2": "처리 중", "3": "성공", "4": "예약 취소", "5": "중복 실패",
-    "6": "광고 제한 실패", "7": "광고 제한 재발송 대기",
+    "0": "실패",
+    "1": "요청",
+    "2": "처리 중",
+    "3": "성공",
+    "4": "예약 취소",
+    "5": "중복 실패",
+    "6": "광고 제한 실패",
+    "7": "광고 제한 재발송 대기",
 }
 HANDSET_RESULTS = {"1000": "성공", "3001": "가입자 없음"}
-FAILURE_KINDS = ("timeout", "disconnect", "http500", "invalid_json", "unexpected_json", "nested_json", "bad_gzip")
+FAILURE_KINDS = (
+    "timeout",
+    "disconnect",
+    "http500",
+    "invalid_json",
+    "unexpected_json",
+    "nested_json",
+    "bad_gzip",
+)
 NESTED_DEPTH = 100_000  # "nested_json": deeper than any JSON parser's recursion limit
 _PROCESSED_BY_DEFAULT = ("timeout", "disconnect")
 
@@ -271,7 +286,7 @@ class NhnServer:
         self.port = httpd.server_address[1]
         self._stopping.clear()
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="nhn-server", daemon=True,
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="nhn-server", daemon=True
         )
         self._thread.start()
         return self.base_url
@@ -306,8 +321,15 @@ class NhnServer:
 
     # -- test controls ---------------------------------------------------------------------------
 
-    def fail_next(self, kind: int | str, *, endpoint: str | None = None, times: int = 1, delay: float | None = None,
-                  processed: bool | None = None) -> None:
+    def fail_next(
+        self,
+        kind: int | str,
+        *,
+        endpoint: str | None = None,
+        times: int = 1,
+        delay: float | None = None,
+        processed: bool | None = None,
+    ) -> None:
         """Make the next request(s) fail. ``kind``:
 
         - an int result code: answered ``isSuccessful: false`` with that code, nothing processed;
@@ -376,7 +398,9 @@ class NhnServer:
             self.requests[request.endpoint] += 1
             self.received.append(request)
 
-    def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
+    def handle(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, Any]]:
         """Route and answer one API call: (HTTP status, JSON answer)."""
         match = PREFIX.match(path)
         if match is None:
@@ -476,7 +500,9 @@ class NhnServer:
         if len(recipients) > MAX_RECIPIENTS:
             raise ApiError(-2016)
         send_no = j.get("sendNo")
-        sender = self.senders.get(send_no) if isinstance(send_no, str) and len(send_no) <= SEND_NO_MAX else None
+        sender = (
+            self.senders.get(send_no) if isinstance(send_no, str) and len(send_no) <= SEND_NO_MAX else None
+        )
         if sender is None or sender.use_yn != "Y":
             raise ApiError(-2312)
         if sender.block_yn == "Y":
@@ -490,14 +516,22 @@ class NhnServer:
         if mms:
             too_long = len(title) > MMS_TITLE_CHARS or len(body) > MMS_BODY_CHARS
             if self.strict_bytes:
-                too_long |= len(title.encode("cp949")) > MMS_TITLE_BYTES or len(body.encode("cp949")) > MMS_BODY_BYTES
+                too_long |= (
+                    len(title.encode("cp949")) > MMS_TITLE_BYTES or len(body.encode("cp949")) > MMS_BODY_BYTES
+                )
         else:
-            too_long = len(body) > SMS_BODY_CHARS or (self.strict_bytes and len(body.encode("cp949")) > SMS_BODY_BYTES)
+            too_long = len(body) > SMS_BODY_CHARS or (
+                self.strict_bytes and len(body.encode("cp949")) > SMS_BODY_BYTES
+            )
         if too_long:
             raise ApiError(-2015)
         grouping_key = j.get("senderGroupingKey") or ""
         user_id = j.get("userId") or ""
-        if not isinstance(grouping_key, str) or len(grouping_key) > GROUPING_KEY_MAX or not isinstance(user_id, str):
+        if (
+            not isinstance(grouping_key, str)
+            or len(grouping_key) > GROUPING_KEY_MAX
+            or not isinstance(user_id, str)
+        ):
             raise ApiError(-1005)
         files = self._attachments(j.get("attachFileIdList"), mms, now)
         if any(isinstance(r, dict) and str(r.get("countryCode") or "82") != "82" for r in recipients) and mms:
@@ -511,7 +545,11 @@ class NhnServer:
             code = 0
             if not number:
                 code = -2018
-            elif not (number.isascii() and number.isdigit() and RECIPIENT_DIGITS[0] <= len(number) <= RECIPIENT_DIGITS[1]):
+            elif not (
+                number.isascii()
+                and number.isdigit()
+                and RECIPIENT_DIGITS[0] <= len(number) <= RECIPIENT_DIGITS[1]
+            ):
                 code = -2019
             results.append((number, code, str(r.get("recipientGroupingKey") or "")))
         accepted = sum(1 for _, code, _ in results if code == 0)
@@ -524,11 +562,24 @@ class NhnServer:
         send_results = []
         for seq, (number, code, recipient_key) in enumerate(results, start=1):
             m = StoredMessage(
-                request_id=request_id, recipient_seq=seq, send_type="1" if mms else "0",
-                message_type=message_type, send_no=send_no, recipient_no=number, title=title or "",
-                body=body, request_date=reserve_at or now, create_date=now, reserved=reserve_at is not None,
-                msg_status="1", result_code="", result_message="", sender_grouping_key=grouping_key,
-                recipient_grouping_key=recipient_key, user_id=user_id, attach_file_ids=[f.file_id for f in files],
+                request_id=request_id,
+                recipient_seq=seq,
+                send_type="1" if mms else "0",
+                message_type=message_type,
+                send_no=send_no,
+                recipient_no=number,
+                title=title or "",
+                body=body,
+                request_date=reserve_at or now,
+                create_date=now,
+                reserved=reserve_at is not None,
+                msg_status="1",
+                result_code="",
+                result_message="",
+                sender_grouping_key=grouping_key,
+                recipient_grouping_key=recipient_key,
+                user_id=user_id,
+                attach_file_ids=[f.file_id for f in files],
                 country_code="82",
             )
             if code != 0:
@@ -543,10 +594,15 @@ class NhnServer:
                 if m.msg_status == "2":
                     self._pending.append(m)
             self.messages.append(m)
-            send_results.append({
-                "recipientNo": number, "resultCode": code, "resultMessage": RESULT_MESSAGES[code],
-                "recipientSeq": seq, "recipientGroupingKey": recipient_key,
-            })
+            send_results.append(
+                {
+                    "recipientNo": number,
+                    "resultCode": code,
+                    "resultMessage": RESULT_MESSAGES[code],
+                    "recipientSeq": seq,
+                    "recipientGroupingKey": recipient_key,
+                }
+            )
         return {
             "requestId": request_id,
             "statusCode": "2" if accepted else "3",
@@ -619,7 +675,9 @@ class NhnServer:
         self.files[file_id] = StoredFile(file_id, name, data, user, now)
         return {"fileId": file_id, "fileName": name, "filePath": f"{now:%Y%m%d}/{file_id}/"}
 
-    def _window(self, query: dict[str, str], *, require: bool = True) -> tuple[str, datetime, datetime] | None:
+    def _window(
+        self, query: dict[str, str], *, require: bool = True
+    ) -> tuple[str, datetime, datetime] | None:
         """The search window: ("request" | "create", start, end); -2011 when none is given."""
         for field_name in ("Request", "Create"):
             start, end = query.get(f"start{field_name}Date"), query.get(f"end{field_name}Date")
@@ -654,10 +712,12 @@ class NhnServer:
     def _page(self, rows: list[Any], query: dict[str, str]) -> dict[str, Any]:
         page, size = self._paging(query)
         per_page = min(size, self.page_cap) if self.page_cap else size
-        chunk = rows[(page - 1) * per_page: page * per_page]
+        chunk = rows[(page - 1) * per_page : page * per_page]
         return {"pageNum": page, "pageSize": size, "totalCount": len(rows), "data": chunk}
 
-    def _matches(self, m: StoredMessage, query: dict[str, str], window: tuple[str, datetime, datetime] | None) -> bool:
+    def _matches(
+        self, m: StoredMessage, query: dict[str, str], window: tuple[str, datetime, datetime] | None
+    ) -> bool:
         if query.get("requestId") and m.request_id != query["requestId"]:
             return False
         if window is not None:
@@ -666,8 +726,11 @@ class NhnServer:
             if not start <= at <= end:
                 return False
         for param, value in (
-            ("sendNo", m.send_no), ("recipientNo", m.recipient_no), ("msgStatus", m.msg_status),
-            ("resultCode", m.result_code), ("senderGroupingKey", m.sender_grouping_key),
+            ("sendNo", m.send_no),
+            ("recipientNo", m.recipient_no),
+            ("msgStatus", m.msg_status),
+            ("resultCode", m.result_code),
+            ("senderGroupingKey", m.sender_grouping_key),
             ("recipientGroupingKey", m.recipient_grouping_key),
         ):
             if query.get(param) and query[param] != value:
@@ -707,11 +770,17 @@ class NhnServer:
             row["title"] = m.title
             row["attachFileList"] = [
                 {
-                    "fileId": f.file_id, "filePath": f"{f.created:%Y%m%d}/{f.file_id}/", "fileName": f.file_name,
-                    "fileSize": len(f.data), "fileSequence": i, "createDate": _fmt(f.created, False),
+                    "fileId": f.file_id,
+                    "filePath": f"{f.created:%Y%m%d}/{f.file_id}/",
+                    "fileName": f.file_name,
+                    "fileSize": len(f.data),
+                    "fileSequence": i,
+                    "createDate": _fmt(f.created, False),
                     "updateDate": _fmt(f.created, False),
                 }
-                for i, f in enumerate((self.files[fid] for fid in m.attach_file_ids if fid in self.files), start=1)
+                for i, f in enumerate(
+                    (self.files[fid] for fid in m.attach_file_ids if fid in self.files), start=1
+                )
             ]
         return row
 
@@ -722,8 +791,11 @@ class NhnServer:
     def _list(self, kind: str, query: dict[str, str]) -> dict[str, Any]:
         window = self._window(query)
         send_type = "0" if kind == "sms" else "1"
-        rows = [self._row(m) for m in self.messages
-                if m.send_type == send_type and self._listed(m) and self._matches(m, query, window)]
+        rows = [
+            self._row(m)
+            for m in self.messages
+            if m.send_type == send_type and self._listed(m) and self._matches(m, query, window)
+        ]
         return self._page(rows, query)
 
     def _detail(self, kind: str, request_id: str, query: dict[str, str]) -> dict[str, Any]:
@@ -769,7 +841,9 @@ class NhnServer:
             and self._listed(m)
             and (not send_type or m.send_type == send_type)
             and (not status or m.message_status == status)
-            and self._matches(m, {k: v for k, v in query.items() if k in ("requestId", "sendNo", "recipientNo")}, window)
+            and self._matches(
+                m, {k: v for k, v in query.items() if k in ("requestId", "sendNo", "recipientNo")}, window
+            )
         ]
         return self._page(rows, query)
 
@@ -779,7 +853,8 @@ class NhnServer:
                 row = self._reservation_row(m)
                 row["attachFileList"] = [
                     {"fileId": fid, "filePath": f"{fid}/", "fileName": self.files[fid].file_name}
-                    for fid in m.attach_file_ids if fid in self.files
+                    for fid in m.attach_file_ids
+                    if fid in self.files
                 ]
                 return row
         raise ApiError(-2012)
@@ -808,8 +883,15 @@ class NhnServer:
     def _send_nos(self, query: dict[str, str]) -> dict[str, Any]:
         rows = [
             {
-                "serviceId": 1, "sendNo": s.send_no, "useYn": s.use_yn, "blockYn": s.block_yn,
-                "blockReason": s.block_reason, "createDate": "", "createUser": "", "updateDate": "", "updateUser": "",
+                "serviceId": 1,
+                "sendNo": s.send_no,
+                "useYn": s.use_yn,
+                "blockYn": s.block_yn,
+                "blockReason": s.block_reason,
+                "createDate": "",
+                "createUser": "",
+                "updateDate": "",
+                "updateUser": "",
             }
             for s in self.senders.values()
             if (not query.get("sendNo") or s.send_no == query["sendNo"])
@@ -820,7 +902,11 @@ class NhnServer:
 
 
 def _header(code: int, message: str | None = None) -> dict[str, Any]:
-    return {"isSuccessful": code == 0, "resultCode": code, "resultMessage": message or RESULT_MESSAGES.get(code, "")}
+    return {
+        "isSuccessful": code == 0,
+        "resultCode": code,
+        "resultMessage": message or RESULT_MESSAGES.get(code, ""),
+    }
 
 
 def _endpoint(method: str, path: str) -> str:
@@ -921,7 +1007,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.dumps({"header": _header(kind)}, ensure_ascii=False).encode("utf-8")
             self._write(200, body, "application/json;charset=UTF-8")
         elif kind == "http500":
-            page = b"<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>"
+            page = (
+                b"<html><head><title>500 Internal Server Error</title></head>"
+                b"<body>Internal Server Error</body></html>"
+            )
             self._write(500, page, "text/html;charset=UTF-8")
         elif kind == "invalid_json":
             self._write(200, b'{"header": {"isSuccessful": tru', "application/json;charset=UTF-8")
@@ -939,7 +1028,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:  # unexpected_json
             self._write(200, b'{"result": "ok"}', "application/json;charset=UTF-8")
 
-    def _write(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def _write(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -964,17 +1055,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8899, help="0 picks a free port (default 8899)")
     parser.add_argument("--app-key", default="test-app")
     parser.add_argument("--secret-key", default="test-secret")
-    parser.add_argument("--sender", action="append", metavar="NUMBER", help="a registered sender number (repeatable)")
-    parser.add_argument("--blocked", action="append", default=[], metavar="NUMBER", help="a registered but blocked number")
+    parser.add_argument(
+        "--sender", action="append", metavar="NUMBER", help="a registered sender number (repeatable)"
+    )
+    parser.add_argument(
+        "--blocked", action="append", default=[], metavar="NUMBER", help="a registered but blocked number"
+    )
     parser.add_argument("--tz", default="Asia/Seoul", help="time zone of requestDate (default Asia/Seoul)")
     parser.add_argument("--delivery-delay", type=float, default=0.0, metavar="SECONDS")
-    parser.add_argument("--lenient-bytes", action="store_true", help="accept texts past the standard byte limits")
+    parser.add_argument(
+        "--lenient-bytes", action="store_true", help="accept texts past the standard byte limits"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print one line per API call")
     args = parser.parse_args(argv)
     server = NhnServer(
-        args.app_key, args.secret_key, args.sender or ["0215441234"], blocked_numbers=args.blocked,
-        host=args.host, port=args.port, tz=args.tz, delivery_delay=args.delivery_delay,
-        strict_bytes=not args.lenient_bytes, verbose=args.verbose,
+        args.app_key,
+        args.secret_key,
+        args.sender or ["0215441234"],
+        blocked_numbers=args.blocked,
+        host=args.host,
+        port=args.port,
+        tz=args.tz,
+        delivery_delay=args.delivery_delay,
+        strict_bytes=not args.lenient_bytes,
+        verbose=args.verbose,
     )
     try:
         url = server.start()
@@ -988,7 +1092,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  CONTIPLE_TUI_SMS_GATEWAY=nhn CONTIPLE_TUI_NHN_BASE_URL={url} "
         f"CONTIPLE_TUI_NHN_APP_KEY={args.app_key} CONTIPLE_TUI_NHN_SECRET_KEY=<the --secret-key>\n"
         "Ctrl+C stops.",
-        file=sys.stderr, flush=True,
+        file=sys.stderr,
+        flush=True,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

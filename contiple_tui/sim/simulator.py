@@ -21,7 +21,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +72,9 @@ class SimClock:
 
 
 class _Client:
-    def __init__(self, ws: ServerConnection, first: list[str], max_queue: int,
-                 events: frozenset[str] | None = None) -> None:
+    def __init__(
+        self, ws: ServerConnection, first: list[str], max_queue: int, events: frozenset[str] | None = None
+    ) -> None:
         self.ws = ws
         self.first = first  # welcome + snapshot or replay: sent before the queue, never counted in it
         self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
@@ -119,7 +120,9 @@ class Simulator:
             raise ValueError("heartbeat_s must be between 0.05 and 300")  # what clients accept
         if max_client_queue < 1:
             raise ValueError("max_client_queue must be at least 1")  # 0 would mean unbounded
-        self.epoch = f"sim-{secrets.token_hex(4)}"  # random per run even with a seed: resumes never cross runs
+        self.epoch = (
+            f"sim-{secrets.token_hex(4)}"  # random per run even with a seed: resumes never cross runs
+        )
         self.heartbeat_s = heartbeat_s
         self.malformed_frames = 0
         self.dropped_clients = 0
@@ -128,13 +131,18 @@ class Simulator:
         self._max_client_queue = max_client_queue
         # The demo: a console's user drives their own agent (SimEngine.attend); benchmarks keep the mix.
         self._attend_consoles = attend_consoles
-        start = (start_time or datetime.now(timezone.utc)).timestamp()
+        start = (start_time or datetime.now(UTC)).timestamp()
         self.clock = SimClock(start, speed)
         # warmup_s: the world starts that long before now and is run up to now at once (nobody is
         # connected yet), so a fresh simulator already has today's counters, busy agents and queues.
-        self.engine = SimEngine(directory, start=start - max(0.0, warmup_s), seed=seed,
-                                arrival_scale=arrival_scale, callback_rate=callback_rate,
-                                run_id=self.epoch.removeprefix("sim-"))
+        self.engine = SimEngine(
+            directory,
+            start=start - max(0.0, warmup_s),
+            seed=seed,
+            arrival_scale=arrival_scale,
+            callback_rate=callback_rate,
+            run_id=self.epoch.removeprefix("sim-"),
+        )
         if warmup_s > 0:
             self.engine.advance(start)
         if first_callback_s is not None:  # the demo: a callback request soon after it starts
@@ -152,8 +160,9 @@ class Simulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen (on loopback unless told otherwise); returns the bound port."""
         # No permessage-deflate: it would cost CPU per client and per frame for small frames on a local link.
-        self._server = await serve(self._serve_client, host, port, max_size=MAX_CLIENT_FRAME, compression=None,
-                                   close_timeout=2)
+        self._server = await serve(
+            self._serve_client, host, port, max_size=MAX_CLIENT_FRAME, compression=None, close_timeout=2
+        )
         self._spawn(self._tick_loop())
         if self._stats_file:
             self._spawn(self._stats_loop())
@@ -326,9 +335,16 @@ class Simulator:
         self._sync()
         events = _event_filter(hello.get("events"))
         replay = self._replay_after(hello.get("epoch"), hello.get("last_seq"), events)
-        welcome = {"type": "welcome", "protocol": PROTOCOL_VERSION, "heartbeat_s": self.heartbeat_s,
-                   "server_time": iso_time(self.engine.now), "epoch": self.epoch, "resume": replay is not None,
-                   "time_scale": self.clock.speed, "events": None if events is None else sorted(events)}
+        welcome = {
+            "type": "welcome",
+            "protocol": PROTOCOL_VERSION,
+            "heartbeat_s": self.heartbeat_s,
+            "server_time": iso_time(self.engine.now),
+            "epoch": self.epoch,
+            "resume": replay is not None,
+            "time_scale": self.clock.speed,
+            "events": None if events is None else sorted(events),
+        }
         first = [encode(welcome), *(replay if replay is not None else [encode(self.engine.snapshot())])]
         client = _Client(ws, first, self._max_client_queue, events)
         self._clients.add(client)
@@ -351,7 +367,9 @@ class Simulator:
             await ws.send(encode({"type": "error", "reason": reason}))
         await ws.close(CloseCode.POLICY_VIOLATION, reason)
 
-    def _replay_after(self, epoch: Any, last_seq: Any, events: frozenset[str] | None = None) -> list[str] | None:
+    def _replay_after(
+        self, epoch: Any, last_seq: Any, events: frozenset[str] | None = None
+    ) -> list[str] | None:
         """The events after ``last_seq`` (those of ``events``; None: all) when this run's backlog still holds
         all of them, else None."""
         if epoch != self.epoch or isinstance(last_seq, bool) or not isinstance(last_seq, int):
@@ -363,8 +381,11 @@ class Simulator:
         if not self._backlog or self._backlog[0][0] > last_seq + 1:
             return None  # the backlog no longer reaches back that far
         skip = last_seq + 1 - self._backlog[0][0]
-        return [frame for _, name, frame in itertools.islice(self._backlog, skip, None)
-                if events is None or name in events]
+        return [
+            frame
+            for _, name, frame in itertools.islice(self._backlog, skip, None)
+            if events is None or name in events
+        ]
 
     async def _write(self, client: _Client) -> None:
         """Send the opening frames, then the queue; a heartbeat whenever there was nothing to say."""
@@ -379,7 +400,9 @@ class Simulator:
                 self._sync()
                 if not client.queue.empty():
                     continue  # the world moved on meanwhile: those events say more than a heartbeat
-                frame = encode({"type": "heartbeat", "server_time": iso_time(self.engine.now), "seq": self.engine.seq})
+                frame = encode(
+                    {"type": "heartbeat", "server_time": iso_time(self.engine.now), "seq": self.engine.seq}
+                )
             await client.ws.send(frame)
 
     def _on_frame(self, client: _Client, frame: str | bytes) -> None:

@@ -9,38 +9,101 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from contiple_tui.core import sms
-from contiple_tui.domain.models import Role
-from contiple_tui.sms.gateway import SandboxGateway
 from contiple_tui.domain.images import check_image_bytes
+from contiple_tui.domain.models import Role
 from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.sms.gateway import SandboxGateway
 
 TEMPLATES = {
     "cs": [
-        ("안내", True, [
-            ("배송", True, [
-                ("배송 출발 안내", SendType.SMS, "", "[고객센터] 주문하신 상품이 오늘 출발했습니다. 문의 1588-0001", True),
-                ("배송 지연 안내", SendType.SMS, "", "[고객센터] 주문하신 상품의 배송이 1~2일 늦어집니다. 죄송합니다.", False),
-            ]),
-            ("상담", True, [
-                ("콜백 부재 안내", SendType.SMS, "",
-                 "[고객센터] 요청하신 전화를 드렸으나 연결되지 않았습니다. 1588-0001로 연락 주세요.", True),
-                ("매장 약도", SendType.MMS, "오시는 길",
-                 "[고객센터] 매장 위치를 보내 드립니다.\n서울시 중구 세종대로 110\n평일 09:00~18:00", False),
-            ]),
-        ]),
-        ("이벤트", False, [
-            ("11월", True, [
-                ("11월 감사 이벤트", SendType.MMS, "11월 감사 이벤트",
-                 "(광고) 11월 한 달 동안 전 상품 10% 할인!\n무료수신거부 080-000-0000", True),
-            ]),
-        ]),
+        (
+            "안내",
+            True,
+            [
+                (
+                    "배송",
+                    True,
+                    [
+                        (
+                            "배송 출발 안내",
+                            SendType.SMS,
+                            "",
+                            "[고객센터] 주문하신 상품이 오늘 출발했습니다. 문의 1588-0001",
+                            True,
+                        ),
+                        (
+                            "배송 지연 안내",
+                            SendType.SMS,
+                            "",
+                            "[고객센터] 주문하신 상품의 배송이 1~2일 늦어집니다. 죄송합니다.",
+                            False,
+                        ),
+                    ],
+                ),
+                (
+                    "상담",
+                    True,
+                    [
+                        (
+                            "콜백 부재 안내",
+                            SendType.SMS,
+                            "",
+                            "[고객센터] 요청하신 전화를 드렸으나 연결되지 않았습니다. 1588-0001로 연락 "
+                            "주세요.",
+                            True,
+                        ),
+                        (
+                            "매장 약도",
+                            SendType.MMS,
+                            "오시는 길",
+                            "[고객센터] 매장 위치를 보내 드립니다.\n서울시 중구 세종대로 110\n평일 "
+                            "09:00~18:00",
+                            False,
+                        ),
+                    ],
+                ),
+            ],
+        ),
+        (
+            "이벤트",
+            False,
+            [
+                (
+                    "11월",
+                    True,
+                    [
+                        (
+                            "11월 감사 이벤트",
+                            SendType.MMS,
+                            "11월 감사 이벤트",
+                            "(광고) 11월 한 달 동안 전 상품 10% 할인!\n무료수신거부 080-000-0000",
+                            True,
+                        )
+                    ],
+                )
+            ],
+        ),
     ],
     "sales": [
-        ("영업", True, [
-            ("가입", True, [
-                ("가입 환영", SendType.SMS, "", "[영업팀] 가입해 주셔서 감사합니다. 문의 1588-0002", True),
-            ]),
-        ]),
+        (
+            "영업",
+            True,
+            [
+                (
+                    "가입",
+                    True,
+                    [
+                        (
+                            "가입 환영",
+                            SendType.SMS,
+                            "",
+                            "[영업팀] 가입해 주셔서 감사합니다. 문의 1588-0002",
+                            True,
+                        )
+                    ],
+                )
+            ],
+        )
     ],
 }
 
@@ -72,10 +135,21 @@ def seed_sms(store, now: float, rng: random.Random | None = None, sends: int = 4
             for sub_name, sub_use, templates in subs:
                 sub = sms.add_category(store, admin, service, sub_name, parent_id=top, in_use=sub_use)
                 for name, send_type, title, body, editable in templates:
-                    sms.save_template(store, admin, service, sms.TemplateDraft(
-                        category_id=sub, name=name, send_type=send_type, title=title, body=body,
-                        editable=editable, sender_no=service.sender_numbers[0] if service.sender_numbers else None,
-                        images=(image,) if send_type is SendType.MMS and title == "오시는 길" else None))
+                    sms.save_template(
+                        store,
+                        admin,
+                        service,
+                        sms.TemplateDraft(
+                            category_id=sub,
+                            name=name,
+                            send_type=send_type,
+                            title=title,
+                            body=body,
+                            editable=editable,
+                            sender_no=service.sender_numbers[0] if service.sender_numbers else None,
+                            images=(image,) if send_type is SendType.MMS and title == "오시는 길" else None,
+                        ),
+                    )
         _seed_sends(store, service, now, rng, sends)
 
 
@@ -86,13 +160,18 @@ def _seed_sends(store, service, now: float, rng: random.Random, count: int) -> N
         return
     zone = ZoneInfo(service.timezone)
     gateway = SandboxGateway(service.sender_numbers)
-    for i in range(count):
+    for _ in range(count):
         user = rng.choice(senders)
         _, _, tpl = rng.choice(usable)
         at = datetime.fromtimestamp(now, zone) - timedelta(days=rng.random() * 7)
         numbers = ",".join(f"010{rng.randrange(10**8):08d}" for _ in range(rng.choice((1, 1, 1, 2, 3, 12))))
-        draft = sms.Draft(send_type=tpl.send_type, sender_no=tpl.sender_no or service.sender_numbers[0],
-                          body=tpl.body, recipients=numbers, title=tpl.title,
-                          images=tuple(check_image_bytes(im.file_name, im.data) for im in tpl.images),
-                          template_id=tpl.id)
+        draft = sms.Draft(
+            send_type=tpl.send_type,
+            sender_no=tpl.sender_no or service.sender_numbers[0],
+            body=tpl.body,
+            recipients=numbers,
+            title=tpl.title,
+            images=tuple(check_image_bytes(im.file_name, im.data) for im in tpl.images),
+            template_id=tpl.id,
+        )
         sms.send(store, user, service, sms.prepare(store, user, service, draft, at), gateway, at)

@@ -37,5 +37,10 @@ def gateway_by_name(settings: SmsSettings, service: Service, name: str) -> Gatew
         raise GatewayError("sms.err.gateway_no_keys", service=service.code)
     from contiple_tui.sms.nhn import NhnGateway  # httpx only when NHN is used
 
-    return NhnGateway(settings.base_url, keys.app_key, keys.secret_key, timeout=settings.timeout,
-                      request_tz=settings.request_timezone)
+    return NhnGateway(
+        settings.base_url,
+        keys.app_key,
+        keys.secret_key,
+        timeout=settings.timeout,
+        request_tz=settings.request_timezone,
+    )

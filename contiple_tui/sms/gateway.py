@@ -14,8 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from contiple_tui.errors import ContipleError
 from contiple_tui.domain.sms_rules import SendType
+from contiple_tui.errors import ContipleError
 
 
 class RecipientState(StrEnum):

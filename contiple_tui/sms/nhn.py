@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.i18n import en, t
 from contiple_tui.safe_text import clean
 from contiple_tui.sms.gateway import (
@@ -32,7 +33,6 @@ from contiple_tui.sms.gateway import (
     SendRequest,
     SendResult,
 )
-from contiple_tui.domain.sms_rules import SendType
 
 API_PREFIX = "/sms/v3.0/appKeys/{app_key}"
 CONTENT_TYPE = "application/json;charset=UTF-8"
@@ -77,8 +77,13 @@ DELIVERED = "1000"  # handset result code in the lists: delivered
 # write errors and timeouts, the server closing the connection, an answer that cannot be decoded) comes
 # after bytes were written: the send may have been taken (``maybe_sent``).
 NEVER_LEFT = (
-    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError, httpx.InvalidURL,
-    httpx.UnsupportedProtocol, httpx.LocalProtocolError,
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.InvalidURL,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
 )
 
 
@@ -233,9 +238,16 @@ class NhnGateway(Gateway):
             number = _text(row.get("recipientNo"))
             code = _as_int(row.get("resultCode"))
             state = ok_state if code == 0 else RecipientState.FAILED
-            by_number.setdefault(number, RecipientResult(
-                number, _row_seq(row), state, _text(row.get("resultCode")) or None, _text(row.get("resultMessage")),
-            ))
+            by_number.setdefault(
+                number,
+                RecipientResult(
+                    number,
+                    _row_seq(row),
+                    state,
+                    _text(row.get("resultCode")) or None,
+                    _text(row.get("resultMessage")),
+                ),
+            )
         results = tuple(
             by_number.get(number) or RecipientResult(number, None, RecipientState.PENDING)
             for number in request.recipients
@@ -269,7 +281,9 @@ class NhnGateway(Gateway):
                 request_id = rid
                 files = row.get("attachFileList")  # MMS rows name their images
                 if isinstance(files, list):
-                    image_ids = [str(f["fileId"]) for f in files if isinstance(f, dict) and f.get("fileId") is not None]
+                    image_ids = [
+                        str(f["fileId"]) for f in files if isinstance(f, dict) and f.get("fileId") is not None
+                    ]
             if rid != request_id:
                 continue
             result = self._row_result(row)
@@ -291,7 +305,9 @@ class NhnGateway(Gateway):
             if _text(row.get("requestId")) not in ("", request_id):
                 continue
             result = self._row_result(row)
-            by_seq.setdefault(result.recipient_seq if result.recipient_seq is not None else result.recipient_no, result)
+            by_seq.setdefault(
+                result.recipient_seq if result.recipient_seq is not None else result.recipient_no, result
+            )
         if reserved:
             for result in self._reservation_rows(send_type, request_id):
                 key = result.recipient_seq if result.recipient_seq is not None else result.recipient_no
@@ -300,7 +316,9 @@ class NhnGateway(Gateway):
                 # list knows better (sent or failed, with the handset's result code).
                 if current is None or result.state in (RecipientState.RESERVED, RecipientState.CANCELLED):
                     by_seq[key] = result
-        return sorted(by_seq.values(), key=lambda r: (r.recipient_seq is None, r.recipient_seq or 0, r.recipient_no))
+        return sorted(
+            by_seq.values(), key=lambda r: (r.recipient_seq is None, r.recipient_seq or 0, r.recipient_no)
+        )
 
     def cancel(self, request_id: str, recipient_seqs: list[int], user_login: str) -> int:
         if not recipient_seqs:
@@ -339,7 +357,11 @@ class NhnGateway(Gateway):
         status = _text(row.get("msgStatus"))
         state = MSG_STATUS.get(status, RecipientState.REQUESTED)
         code = _text(row.get("resultCode")) or None
-        message = _text(row.get("resultMessage")) or _text(row.get("resultCodeName")) or _text(row.get("msgStatusName"))
+        message = (
+            _text(row.get("resultMessage"))
+            or _text(row.get("resultCodeName"))
+            or _text(row.get("msgStatusName"))
+        )
         return RecipientResult(_text(row.get("recipientNo")), _row_seq(row), state, code, message)
 
     def _reservation_rows(self, send_type: SendType, request_id: str) -> Iterator[RecipientResult]:
@@ -369,7 +391,9 @@ class NhnGateway(Gateway):
         short page."""
         seen = 0
         for page in range(1, MAX_PAGES + 1):
-            body = self._call("GET", path, params={**params, "pageNum": str(page), "pageSize": str(PAGE_SIZE)})
+            body = self._call(
+                "GET", path, params={**params, "pageNum": str(page), "pageSize": str(PAGE_SIZE)}
+            )
             rows = body.get("data") if isinstance(body, dict) else None
             if rows is None:
                 return
@@ -390,8 +414,9 @@ class NhnGateway(Gateway):
         forms: set[str] = set()
         for secret in (self._secret_key, self._app_key):
             if secret:
-                forms.update((secret, quote(secret, safe=""), repr(secret)[1:-1],
-                              repr(secret.encode("utf-8"))[2:-1]))
+                forms.update(
+                    (secret, quote(secret, safe=""), repr(secret)[1:-1], repr(secret.encode("utf-8"))[2:-1])
+                )
         for form in sorted(forms, key=len, reverse=True):
             text = text.replace(form, "***")
         return text
@@ -418,17 +443,25 @@ class NhnGateway(Gateway):
             response = self._client.request(method, self._prefix + path, content=content, params=params)
         except NEVER_LEFT as exc:
             # Raised before a byte of the request was written: nothing can have been sent.
-            key = "sms.err.gateway_timeout" if isinstance(exc, httpx.TimeoutException) else "sms.err.gateway_unreachable"
+            key = (
+                "sms.err.gateway_timeout"
+                if isinstance(exc, httpx.TimeoutException)
+                else "sms.err.gateway_unreachable"
+            )
             raise GatewayError(key, reason=self._reason(exc)) from None
         except httpx.TimeoutException:  # a read or write timeout: the request may have arrived
             raise GatewayError("sms.err.gateway_timeout", maybe_sent=sending) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             # Read/write errors, or the server closed the connection: the request may have arrived.
-            raise GatewayError("sms.err.gateway_dropped", maybe_sent=sending, reason=self._reason(exc)) from None
+            raise GatewayError(
+                "sms.err.gateway_dropped", maybe_sent=sending, reason=self._reason(exc)
+            ) from None
         except httpx.HTTPError as exc:
             # Anything else happened after the request was written (an answer that cannot be decoded,
             # e.g. a broken gzip body; redirects): the gateway may have taken it.
-            raise GatewayError("sms.err.gateway_broken", maybe_sent=sending, reason=self._reason(exc)) from None
+            raise GatewayError(
+                "sms.err.gateway_broken", maybe_sent=sending, reason=self._reason(exc)
+            ) from None
         try:
             answer = response.json()
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
@@ -437,13 +470,16 @@ class NhnGateway(Gateway):
         if not isinstance(header, dict) or not isinstance(header.get("isSuccessful"), bool):
             if response.status_code >= 400:
                 raise GatewayError(
-                    "sms.err.gateway_http", status=response.status_code,
+                    "sms.err.gateway_http",
+                    status=response.status_code,
                     maybe_sent=sending and response.status_code >= 500,
                 )
             raise GatewayError("sms.err.gateway_invalid", maybe_sent=sending)
         if not header["isSuccessful"]:
             raise GatewayRefused(
-                _as_int(header.get("resultCode")), self._scrub(_text(header.get("resultMessage"))), sending=part_of_send,
+                _as_int(header.get("resultCode")),
+                self._scrub(_text(header.get("resultMessage"))),
+                sending=part_of_send,
             )
         body = answer.get("body")
         return body if isinstance(body, dict) else {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-
 from typing import TYPE_CHECKING
 
 from contiple_tui.domain.models import CallbackStatus
@@ -74,8 +73,14 @@ def phone_digits(query: CallbackQuery) -> str:
     return "".join(ch for ch in query.phone or "" if ch.isdigit())  # "010-12" finds 01012…
 
 
-def _where(service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None, hi: int | None,
-           sparse: bool = False):
+def _where(
+    service_id: int,
+    assignee_scope: int | None,
+    query: CallbackQuery,
+    lo: int | None,
+    hi: int | None,
+    sparse: bool = False,
+):
     clauses: list[str] = ["service_id = ?"]
     args: list[object] = [service_id]
     if assignee_scope is not None:
@@ -123,9 +128,7 @@ class CallbackRepo:
         self._db = db
         self._sparse: dict[str, bool] = {}  # phone part → searched through the trigram index
 
-    def count_by_status(
-        self, service_id: int, assignee_id: int | None = None
-    ) -> dict[CallbackStatus, int]:
+    def count_by_status(self, service_id: int, assignee_id: int | None = None) -> dict[CallbackStatus, int]:
         """Callbacks per status in a service, or only those assigned to ``assignee_id`` (kept counts)."""
         with self._db.read() as conn:
             if assignee_id is None:
@@ -151,7 +154,8 @@ class CallbackRepo:
         known = self._sparse.get(digits)
         if known is None:
             found = conn.execute(
-                "SELECT count(*) FROM (SELECT rowid FROM callbacks_phone WHERE callbacks_phone MATCH ? LIMIT ?)",
+                "SELECT count(*) FROM (SELECT rowid FROM callbacks_phone WHERE callbacks_phone MATCH ? LIMIT "
+                "?)",
                 (f'"{digits}"', PHONE_SPARSE_MAX + 1),
             ).fetchone()[0]
             known = found <= PHONE_SPARSE_MAX
@@ -188,21 +192,16 @@ class CallbackRepo:
         conn.execute("PRAGMA cache_size = -2000")
 
     def bulk_insert(
-        self,
-        conn: sqlite3.Connection,
-        callbacks: Iterable[tuple],
-        history: Iterable[tuple],
+        self, conn: sqlite3.Connection, callbacks: Iterable[tuple], history: Iterable[tuple]
     ) -> None:
         """Insert prepared rows (columns as CALLBACK_INSERT_COLUMNS / HISTORY_INSERT_COLUMNS)."""
         marks = ", ".join("?" * len(CALLBACK_INSERT_COLUMNS))
         conn.executemany(
-            f"INSERT INTO callbacks ({', '.join(CALLBACK_INSERT_COLUMNS)}) VALUES ({marks})",
-            callbacks,
+            f"INSERT INTO callbacks ({', '.join(CALLBACK_INSERT_COLUMNS)}) VALUES ({marks})", callbacks
         )
         marks = ", ".join("?" * len(HISTORY_INSERT_COLUMNS))
         conn.executemany(
-            f"INSERT INTO callback_history ({', '.join(HISTORY_INSERT_COLUMNS)}) VALUES ({marks})",
-            history,
+            f"INSERT INTO callback_history ({', '.join(HISTORY_INSERT_COLUMNS)}) VALUES ({marks})", history
         )
 
     # -- intake --------------------------------------------------------------------------------
@@ -214,7 +213,8 @@ class CallbackRepo:
         ).fetchone()
         if row is None:  # demo data and callbacks from before the request table
             row = conn.execute(
-                "SELECT id FROM callbacks WHERE service_id = ? AND cti_request_id = ?", (service_id, request_id)
+                "SELECT id FROM callbacks WHERE service_id = ? AND cti_request_id = ?",
+                (service_id, request_id),
             ).fetchone()
         return row[0] if row else None
 
@@ -229,8 +229,17 @@ class CallbackRepo:
             (at, callback_id),
         )
 
-    def insert_request(self, conn: sqlite3.Connection, service_id: int, request_id: str, phone: str,
-                       name: str | None, valid: bool, ivr_route: str | None, at: int) -> int:
+    def insert_request(
+        self,
+        conn: sqlite3.Connection,
+        service_id: int,
+        request_id: str,
+        phone: str,
+        name: str | None,
+        valid: bool,
+        ivr_route: str | None,
+        at: int,
+    ) -> int:
         cur = conn.execute(
             "INSERT INTO callbacks (service_id, cti_request_id, customer_phone, customer_name, phone_valid, "
             "ivr_route, requested_at, last_requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -238,17 +247,27 @@ class CallbackRepo:
         )
         return inserted_id(cur)
 
-    def record_request(self, conn: sqlite3.Connection, service_id: int, request_id: str, callback_id: int,
-                       at: int) -> None:
+    def record_request(
+        self, conn: sqlite3.Connection, service_id: int, request_id: str, callback_id: int, at: int
+    ) -> None:
         conn.execute(
-            "INSERT INTO callback_requests (service_id, request_id, callback_id, requested_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO callback_requests (service_id, request_id, callback_id, requested_at) VALUES (?, ?, "
+            "?, ?)",
             (service_id, request_id, callback_id, at),
         )
 
     # -- reading -------------------------------------------------------------------------------
 
-    def search(self, service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None,
-               hi: int | None, after: tuple[int, int] | None, limit: int) -> list[tuple]:
+    def search(
+        self,
+        service_id: int,
+        assignee_scope: int | None,
+        query: CallbackQuery,
+        lo: int | None,
+        hi: int | None,
+        after: tuple[int, int] | None,
+        limit: int,
+    ) -> list[tuple]:
         """Newest first, a page at a time (keyset: never an OFFSET scan of a million rows).
 
         Every filter combination is a range scan of one of the covering list indexes (callbacks_list*), in
@@ -260,9 +279,16 @@ class CallbackRepo:
             return conn.execute(sql, args).fetchall()
 
     @staticmethod
-    def _search_sql(service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None,
-                    hi: int | None, after: tuple[int, int] | None, limit: int,
-                    sparse: bool = False) -> tuple[str, list]:
+    def _search_sql(
+        service_id: int,
+        assignee_scope: int | None,
+        query: CallbackQuery,
+        lo: int | None,
+        hi: int | None,
+        after: tuple[int, int] | None,
+        limit: int,
+        sparse: bool = False,
+    ) -> tuple[str, list]:
         if after is not None:
             # The keyset position as the range's upper bound, so page n starts where page n-1 ended
             # instead of re-walking the n-1 pages before it.
@@ -271,12 +297,20 @@ class CallbackRepo:
         if after is not None:
             where += " AND (requested_at < ? OR id < ?)"
             args += [after[0], after[1]]
-        sql = (f"SELECT {CALLBACK_COLUMNS} FROM {_table(query, sparse)} WHERE {where} "
-               "ORDER BY requested_at DESC, id DESC LIMIT ?")
+        sql = (
+            f"SELECT {CALLBACK_COLUMNS} FROM {_table(query, sparse)} WHERE {where} "
+            "ORDER BY requested_at DESC, id DESC LIMIT ?"
+        )
         return sql, [*args, limit]
 
-    def count(self, service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None,
-              hi: int | None) -> int:
+    def count(
+        self,
+        service_id: int,
+        assignee_scope: int | None,
+        query: CallbackQuery,
+        lo: int | None,
+        hi: int | None,
+    ) -> int:
         with self._db.read() as conn:
             if not (query.ivr_route or query.assigner_id is not None or phone_digits(query)):
                 return self._count_kept(conn, service_id, assignee_scope, query, lo, hi)
@@ -284,8 +318,15 @@ class CallbackRepo:
             sql, args = self._count_sql(service_id, assignee_scope, query, lo, hi, sparse)
             return conn.execute(sql, args).fetchone()[0]
 
-    def _count_kept(self, conn: sqlite3.Connection, service_id: int, assignee_scope: int | None,
-                    query: CallbackQuery, lo: int | None, hi: int | None) -> int:
+    def _count_kept(
+        self,
+        conn: sqlite3.Connection,
+        service_id: int,
+        assignee_scope: int | None,
+        query: CallbackQuery,
+        lo: int | None,
+        hi: int | None,
+    ) -> int:
         """A count by period, status and assignee from the kept per-day counts: the whole UTC days of the
         period from callback_days, the part-days at its two ends (a service's local midnight is not UTC's)
         from the list index. A 30-day period reads about 30 × statuses × assignees counter rows."""
@@ -307,7 +348,9 @@ class CallbackRepo:
         if assignees:
             where += " AND assignee_key = ?"
             args.append(assignees.pop())
-        total = conn.execute(f"SELECT coalesce(sum(n), 0) FROM callback_days WHERE {where}", args).fetchone()[0]
+        total = conn.execute(f"SELECT coalesce(sum(n), 0) FROM callback_days WHERE {where}", args).fetchone()[
+            0
+        ]
         if lo is not None and lo < first_day * DAY_S:
             sql, args = self._count_sql(service_id, assignee_scope, query, lo, first_day * DAY_S)
             total += conn.execute(sql, args).fetchone()[0]
@@ -316,31 +359,50 @@ class CallbackRepo:
             total += conn.execute(sql, args).fetchone()[0]
         return total
 
-    def explain(self, service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None,
-                hi: int | None, after: tuple[int, int] | None = None) -> tuple[list[str], list[str]]:
-        """SQLite's query plans (EXPLAIN QUERY PLAN details) of ``search`` and ``count``: tests and diagnosis."""
+    def explain(
+        self,
+        service_id: int,
+        assignee_scope: int | None,
+        query: CallbackQuery,
+        lo: int | None,
+        hi: int | None,
+        after: tuple[int, int] | None = None,
+    ) -> tuple[list[str], list[str]]:
+        """SQLite's query plans (EXPLAIN QUERY PLAN details) of ``search`` and ``count``: tests and
+        diagnosis."""
         plans = []
         with self._db.read() as conn:
             sparse = self._is_sparse(conn, phone_digits(query))
-        for sql, args in (self._search_sql(service_id, assignee_scope, query, lo, hi, after, 100, sparse),
-                          self._count_sql(service_id, assignee_scope, query, lo, hi, sparse)):
+        for sql, args in (
+            self._search_sql(service_id, assignee_scope, query, lo, hi, after, 100, sparse),
+            self._count_sql(service_id, assignee_scope, query, lo, hi, sparse),
+        ):
             with self._db.read() as conn:
                 plans.append([row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)])
         return plans[0], plans[1]
 
     @staticmethod
-    def _count_sql(service_id: int, assignee_scope: int | None, query: CallbackQuery, lo: int | None,
-                   hi: int | None, sparse: bool = False) -> tuple[str, list]:
+    def _count_sql(
+        service_id: int,
+        assignee_scope: int | None,
+        query: CallbackQuery,
+        lo: int | None,
+        hi: int | None,
+        sparse: bool = False,
+    ) -> tuple[str, list]:
         where, args = _where(service_id, assignee_scope, query, lo, hi, sparse)
         return f"SELECT count(*) FROM {_table(query, sparse)} WHERE {where}", args
 
     def get(self, callback_id: int) -> tuple | None:
         with self._db.read() as conn:
-            return conn.execute(f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)).fetchone()
+            return conn.execute(
+                f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)
+            ).fetchone()
 
     def get_for_update(self, conn: sqlite3.Connection, callback_id: int, service_id: int) -> tuple | None:
         return conn.execute(
-            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ? AND service_id = ?", (callback_id, service_id)
+            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ? AND service_id = ?",
+            (callback_id, service_id),
         ).fetchone()
 
     # -- changes -------------------------------------------------------------------------------
@@ -349,33 +411,43 @@ class CallbackRepo:
         conn.execute("UPDATE callbacks SET dialing_since = ? WHERE id = ?", (now, callback_id))
 
     def count_attempt(self, conn: sqlite3.Connection, callback_id: int, now: int) -> None:
-        conn.execute("UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
-                     (now, callback_id))
+        conn.execute(
+            "UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
+            (now, callback_id),
+        )
 
     def stop_dial(self, conn: sqlite3.Connection, callback_id: int) -> None:
         conn.execute("UPDATE callbacks SET dialing_since = NULL WHERE id = ?", (callback_id,))
 
     def set_completed(self, conn: sqlite3.Connection, callback_id: int, now: int, by: int) -> None:
         conn.execute(
-            "UPDATE callbacks SET status = 'completed', completed_at = ?, completed_by = ?, dialing_since = NULL "
+            "UPDATE callbacks SET status = 'completed', completed_at = ?, completed_by = ?, dialing_since = "
+            "NULL "
             "WHERE id = ?",
             (now, by, callback_id),
         )
 
-    def unassigned_among(self, conn: sqlite3.Connection, service_id: int, callback_ids: list[int]) -> set[int]:
+    def unassigned_among(
+        self, conn: sqlite3.Connection, service_id: int, callback_ids: list[int]
+    ) -> set[int]:
         """Which of these callbacks of the service are unassigned now (read under the write lock)."""
         found: set[int] = set()
         for start in range(0, len(callback_ids), 500):
-            chunk = callback_ids[start:start + 500]
-            found.update(row[0] for row in conn.execute(
-                f"SELECT id FROM callbacks WHERE id IN ({', '.join('?' * len(chunk))}) AND service_id = ? "
-                "AND status = 'unassigned'",
-                (*chunk, service_id),
-            ))
+            chunk = callback_ids[start : start + 500]
+            found.update(
+                row[0]
+                for row in conn.execute(
+                    f"SELECT id FROM callbacks WHERE id IN ({', '.join('?' * len(chunk))}) AND service_id = "
+                    "? "
+                    "AND status = 'unassigned'",
+                    (*chunk, service_id),
+                )
+            )
         return found
 
-    def assign_many(self, conn: sqlite3.Connection, service_id: int, plan: list[tuple[int, int]], by: int,
-                    now: int) -> int:
+    def assign_many(
+        self, conn: sqlite3.Connection, service_id: int, plan: list[tuple[int, int]], by: int, now: int
+    ) -> int:
         """Assign each (callback id, agent id) of ``plan`` that is still unassigned, with its history row
         (in plan order); how many were assigned.
 
@@ -428,11 +500,21 @@ class CallbackRepo:
         )
         return row[0]
 
-    def add_history(self, conn: sqlite3.Connection, callback_id: int, at: int, actor: int | None, action: str,
-                    from_status: str | None, to_status: str | None, from_user: int | None,
-                    to_user: int | None) -> None:
+    def add_history(
+        self,
+        conn: sqlite3.Connection,
+        callback_id: int,
+        at: int,
+        actor: int | None,
+        action: str,
+        from_status: str | None,
+        to_status: str | None,
+        from_user: int | None,
+        to_user: int | None,
+    ) -> None:
         conn.execute(
-            "INSERT INTO callback_history (callback_id, at, actor_id, action, from_status, to_status, from_user, "
+            "INSERT INTO callback_history (callback_id, at, actor_id, action, from_status, to_status, "
+            "from_user, "
             "to_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (callback_id, at, actor, action, from_status, to_status, from_user, to_user),
         )
@@ -440,16 +522,28 @@ class CallbackRepo:
     def history(self, callback_id: int) -> list[tuple]:
         with self._db.read() as conn:
             return conn.execute(
-                "SELECT at, actor_id, action, from_status, to_status, from_user, to_user FROM callback_history "
+                "SELECT at, actor_id, action, from_status, to_status, from_user, to_user FROM "
+                "callback_history "
                 "WHERE callback_id = ? ORDER BY at, id",
                 (callback_id,),
             ).fetchall()
 
-    def insert_ticket(self, conn: sqlite3.Connection, service_id: int, direction: str, phone: str | None,
-                      name: str | None, subject: str, memo: str, creator: int, callback_id: int | None,
-                      now: int) -> int:
+    def insert_ticket(
+        self,
+        conn: sqlite3.Connection,
+        service_id: int,
+        direction: str,
+        phone: str | None,
+        name: str | None,
+        subject: str,
+        memo: str,
+        creator: int,
+        callback_id: int | None,
+        now: int,
+    ) -> int:
         cur = conn.execute(
-            "INSERT INTO tickets (service_id, channel, direction, customer_phone, customer_name, subject, memo, "
+            "INSERT INTO tickets (service_id, channel, direction, customer_phone, customer_name, subject, "
+            "memo, "
             "creator_id, callback_id, created_at) VALUES (?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?)",
             (service_id, direction, phone, name, subject, memo, creator, callback_id, now),
         )
@@ -458,7 +552,8 @@ class CallbackRepo:
     def tickets_for(self, callback_id: int) -> list[tuple]:
         with self._db.read() as conn:
             return conn.execute(
-                "SELECT id, direction, subject, creator_id, created_at FROM tickets WHERE callback_id = ? ORDER BY id",
+                "SELECT id, direction, subject, creator_id, created_at FROM tickets WHERE callback_id = ? "
+                "ORDER BY id",
                 (callback_id,),
             ).fetchall()
 
@@ -466,11 +561,14 @@ class CallbackRepo:
 
     def incomplete_by_assignee(self, service_id: int) -> dict[int, int]:
         with self._db.read() as conn:
-            return dict(conn.execute(
-                "SELECT assignee_key, n FROM callback_totals WHERE service_id = ? AND status = 'assigned' "
-                "AND n > 0",
-                (service_id,),
-            ).fetchall())
+            return dict(
+                conn.execute(
+                    "SELECT assignee_key, n FROM callback_totals WHERE service_id = ? AND status = "
+                    "'assigned' "
+                    "AND n > 0",
+                    (service_id,),
+                ).fetchall()
+            )
 
     def assignment_totals(self, service_id: int, lo: int | None, hi: int | None) -> tuple[int, int]:
         # "IN" rather than "!= 'completed'": two ranges of the status index instead of the whole service.
@@ -482,19 +580,24 @@ class CallbackRepo:
             where += " AND requested_at < ?"
             args.append(hi)
         with self._db.read() as conn:
-            counts = dict(conn.execute(
-                f"SELECT status, count(*) FROM callbacks WHERE {where} GROUP BY status", args
-            ).fetchall())
+            counts = dict(
+                conn.execute(
+                    f"SELECT status, count(*) FROM callbacks WHERE {where} GROUP BY status", args
+                ).fetchall()
+            )
         return counts.get("assigned", 0), counts.get("unassigned", 0)
 
-    def status_by_period(self, service_id: int, lo: int, hi: int, offset_s: int, monthly: bool) -> list[tuple]:
+    def status_by_period(
+        self, service_id: int, lo: int, hi: int, offset_s: int, monthly: bool
+    ) -> list[tuple]:
         """(period, requested, assigned, completed) per local day or month of request."""
         fmt = "%Y-%m" if monthly else "%Y-%m-%d"
         with self._db.read() as conn:
             return conn.execute(
                 "SELECT strftime(?, requested_at + ?, 'unixepoch') AS period, count(*), "
                 "sum(status != 'unassigned'), sum(status = 'completed') FROM callbacks "
-                "WHERE service_id = ? AND requested_at >= ? AND requested_at < ? GROUP BY period ORDER BY period",
+                "WHERE service_id = ? AND requested_at >= ? AND requested_at < ? GROUP BY period ORDER BY "
+                "period",
                 (fmt, offset_s, service_id, lo, hi),
             ).fetchall()
 
@@ -510,7 +613,8 @@ class CallbackRepo:
     def assignments_to(self, user_id: int, after_history_id: int) -> list[tuple[int, int]]:
         with self._db.read() as conn:
             return conn.execute(
-                "SELECT id, callback_id FROM callback_history WHERE to_user = ? AND id > ? AND action = 'assign' "
+                "SELECT id, callback_id FROM callback_history WHERE to_user = ? AND id > ? AND action = "
+                "'assign' "
                 "ORDER BY id",
                 (user_id, after_history_id),
             ).fetchall()
@@ -529,7 +633,8 @@ class CallbackRepo:
         marks = ", ".join("?" * len(service_ids))
         with self._db.read() as conn:
             return conn.execute(
-                f"SELECT id, service_id, customer_phone FROM callbacks WHERE id > ? AND +service_id IN ({marks}) "
+                "SELECT id, service_id, customer_phone FROM callbacks WHERE id > ? AND +service_id IN "
+                f"({marks}) "
                 "ORDER BY id LIMIT ?",
                 (after_id, *service_ids, limit),
             ).fetchall()

@@ -34,7 +34,14 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 
 
 # SQLite's primary result codes of the faults a user must be told about in one clear line.
-_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN = 3, 8, 10, 11, 13, 14
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN = (
+    3,
+    8,
+    10,
+    11,
+    13,
+    14,
+)
 _SQLITE_NOTADB = 26
 _FAULT_KEYS = {
     _SQLITE_FULL: "err.disk_full",
@@ -150,13 +157,15 @@ class Database:
         except sqlite3.Error as exc:
             self._forget_new_file(existed)
             raise fault(exc, self.path) or StoreError(
-                "err.db_corrupt", path=str(self.path), reason=str(exc)) from None
+                "err.db_corrupt", path=str(self.path), reason=str(exc)
+            ) from None
         try:
             try:
                 self._migrate()
             except sqlite3.Error as exc:
                 raise fault(exc, self.path) or StoreError(
-                    "err.db_corrupt", path=str(self.path), reason=str(exc)) from None
+                    "err.db_corrupt", path=str(self.path), reason=str(exc)
+                ) from None
         except StoreError:
             self.conn.close()
             self._forget_new_file(existed)
@@ -276,9 +285,7 @@ class Database:
             # Another process may have migrated while we waited for the lock.
             current = conn.execute("PRAGMA user_version").fetchone()[0]
             if current > SCHEMA_VERSION:
-                raise StoreError(
-                    "err.db_newer", path=str(self.path), found=current, known=SCHEMA_VERSION
-                )
+                raise StoreError("err.db_newer", path=str(self.path), found=current, known=SCHEMA_VERSION)
             for number in range(current, SCHEMA_VERSION):
                 for statement in _split_sql(MIGRATIONS[number]):
                     conn.execute(statement)
@@ -354,4 +361,6 @@ def ensure_writable_dir(path: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise StoreError("err.data_dir_not_writable", path=str(path), reason=exc.strerror or str(exc)) from None
+        raise StoreError(
+            "err.data_dir_not_writable", path=str(path), reason=exc.strerror or str(exc)
+        ) from None

@@ -27,8 +27,7 @@ class ServiceRepo:
             senders = tuple(
                 r[0]
                 for r in conn.execute(
-                    "SELECT number FROM sender_numbers WHERE service_id = ? ORDER BY position, number",
-                    (sid,),
+                    "SELECT number FROM sender_numbers WHERE service_id = ? ORDER BY position, number", (sid,)
                 )
             )
             routes = tuple(
@@ -122,13 +121,15 @@ class ServiceRepo:
         )
         return sid
 
-
-    def replace_sender_numbers(self, conn: sqlite3.Connection, service_id: int, numbers: Sequence[str]) -> None:
+    def replace_sender_numbers(
+        self, conn: sqlite3.Connection, service_id: int, numbers: Sequence[str]
+    ) -> None:
         conn.execute("DELETE FROM sender_numbers WHERE service_id = ?", (service_id,))
         conn.executemany(
             "INSERT INTO sender_numbers (service_id, number, position) VALUES (?, ?, ?)",
             [(service_id, number, i) for i, number in enumerate(numbers)],
         )
+
 
 class UserRepo:
     def __init__(self, db: Database) -> None:

@@ -24,8 +24,14 @@ class LeaseRepo:
         return (row[0], row[1]) if row else None
 
     @staticmethod
-    def take(conn: sqlite3.Connection, name: str, holder: str, now: float, ttl_s: float,
-             gone: Callable[[str], bool] | None = None) -> bool:
+    def take(
+        conn: sqlite3.Connection,
+        name: str,
+        holder: str,
+        now: float,
+        ttl_s: float,
+        gone: Callable[[str], bool] | None = None,
+    ) -> bool:
         """Inside a write transaction: take or renew the lease for ``holder`` until ``now + ttl_s`` if it is
         free, expired, already ``holder``'s, or held by someone ``gone`` says is no longer there."""
         row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
@@ -38,12 +44,14 @@ class LeaseRepo:
         )
         return True
 
-    def acquire(self, name: str, holder: str, now: float, ttl_s: float,
-                gone: Callable[[str], bool] | None = None) -> bool:
+    def acquire(
+        self, name: str, holder: str, now: float, ttl_s: float, gone: Callable[[str], bool] | None = None
+    ) -> bool:
         """``take`` in a transaction of its own."""
         return self._db.run_write(lambda conn: self.take(conn, name, holder, now, ttl_s, gone))
 
     def release(self, name: str, holder: str) -> None:
         """Give the lease up (only if ``holder`` still holds it): the next taker need not wait for expiry."""
-        self._db.run_write(lambda conn: conn.execute(
-            "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)))
+        self._db.run_write(
+            lambda conn: conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+        )

@@ -210,7 +210,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX sms_messages_service ON sms_messages(service_id, created_at);
     CREATE INDEX sms_messages_user ON sms_messages(user_id, created_at);
-    CREATE INDEX sms_messages_open ON sms_messages(status) WHERE status IN ('pending', 'unknown', 'reserved', 'requested');
+    CREATE INDEX sms_messages_open ON sms_messages(status)
+        WHERE status IN ('pending', 'unknown', 'reserved', 'requested');
     CREATE TABLE sms_message_images (
         message_id INTEGER NOT NULL REFERENCES sms_messages(id) ON DELETE CASCADE,
         position   INTEGER NOT NULL,
@@ -288,17 +289,20 @@ CREATE TRIGGER callbacks_count_insert AFTER INSERT ON callbacks BEGIN
 END;
 CREATE TRIGGER callbacks_count_delete AFTER DELETE ON callbacks BEGIN
     UPDATE callback_totals SET n = n - 1
-     WHERE service_id = OLD.service_id AND status = OLD.status AND assignee_key = coalesce(OLD.assignee_id, 0);
+     WHERE service_id = OLD.service_id AND status = OLD.status
+       AND assignee_key = coalesce(OLD.assignee_id, 0);
     UPDATE callback_days SET n = n - 1
      WHERE service_id = OLD.service_id AND day = OLD.requested_at / 86400 AND status = OLD.status
        AND assignee_key = coalesce(OLD.assignee_id, 0);
 END;
-CREATE TRIGGER callbacks_count_update AFTER UPDATE OF service_id, status, assignee_id, requested_at ON callbacks
+CREATE TRIGGER callbacks_count_update
+AFTER UPDATE OF service_id, status, assignee_id, requested_at ON callbacks
 WHEN OLD.service_id IS NOT NEW.service_id OR OLD.status IS NOT NEW.status
   OR OLD.assignee_id IS NOT NEW.assignee_id OR OLD.requested_at / 86400 IS NOT NEW.requested_at / 86400
 BEGIN
     UPDATE callback_totals SET n = n - 1
-     WHERE service_id = OLD.service_id AND status = OLD.status AND assignee_key = coalesce(OLD.assignee_id, 0);
+     WHERE service_id = OLD.service_id AND status = OLD.status
+       AND assignee_key = coalesce(OLD.assignee_id, 0);
     UPDATE callback_days SET n = n - 1
      WHERE service_id = OLD.service_id AND day = OLD.requested_at / 86400 AND status = OLD.status
        AND assignee_key = coalesce(OLD.assignee_id, 0);
@@ -312,10 +316,12 @@ CREATE TRIGGER callbacks_phone_insert AFTER INSERT ON callbacks BEGIN
     INSERT INTO callbacks_phone (rowid, customer_phone) VALUES (NEW.id, NEW.customer_phone);
 END;
 CREATE TRIGGER callbacks_phone_delete AFTER DELETE ON callbacks BEGIN
-    INSERT INTO callbacks_phone (callbacks_phone, rowid, customer_phone) VALUES ('delete', OLD.id, OLD.customer_phone);
+    INSERT INTO callbacks_phone (callbacks_phone, rowid, customer_phone)
+        VALUES ('delete', OLD.id, OLD.customer_phone);
 END;
 CREATE TRIGGER callbacks_phone_update AFTER UPDATE OF customer_phone ON callbacks BEGIN
-    INSERT INTO callbacks_phone (callbacks_phone, rowid, customer_phone) VALUES ('delete', OLD.id, OLD.customer_phone);
+    INSERT INTO callbacks_phone (callbacks_phone, rowid, customer_phone)
+        VALUES ('delete', OLD.id, OLD.customer_phone);
     INSERT INTO callbacks_phone (rowid, customer_phone) VALUES (NEW.id, NEW.customer_phone);
 END;
 """
@@ -331,7 +337,8 @@ INSERT INTO callback_days
      GROUP BY 1, 2, 3, 4;
 INSERT INTO callbacks_phone (callbacks_phone) VALUES ('delete-all');
 -- Not FTS5's 'rebuild', which took 25 s at a million callbacks where this takes 5.
-INSERT INTO callbacks_phone (rowid, customer_phone) SELECT id, customer_phone FROM callbacks NOT INDEXED ORDER BY id;
+INSERT INTO callbacks_phone (rowid, customer_phone)
+    SELECT id, customer_phone FROM callbacks NOT INDEXED ORDER BY id;
 """
 
 
@@ -342,7 +349,8 @@ def _topic_triggers() -> str:
             for event in ("INSERT", "UPDATE", "DELETE"):
                 parts.append(
                     f"CREATE TRIGGER {table}_changes_{event.lower()} AFTER {event} ON {table} BEGIN\n"
-                    f"    UPDATE change_versions SET version = version + 1 WHERE topic = '{topic}';\nEND;\n")
+                    f"    UPDATE change_versions SET version = version + 1 WHERE topic = '{topic}';\nEND;\n"
+                )
     return "".join(parts)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from contiple_tui.domain.queries import HistoryFilter
 from contiple_tui.domain.sms_models import (
     Category,
     Message,
@@ -14,7 +15,6 @@ from contiple_tui.domain.sms_models import (
     Template,
     TemplateImage,
 )
-from contiple_tui.domain.queries import HistoryFilter
 from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.store.connection import Database, inserted_id
 
@@ -32,15 +32,45 @@ _MESSAGE_COLUMNS = (
 
 def _template(row: tuple, images: tuple[TemplateImage, ...] = (), effective: bool = True) -> Template:
     return Template(
-        row[0], row[1], row[2], row[3], row[4], SendType(row[5]), bool(row[6]), bool(row[7]),
-        row[8], row[9], row[10], images, effective,
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        SendType(row[5]),
+        bool(row[6]),
+        bool(row[7]),
+        row[8],
+        row[9],
+        row[10],
+        images,
+        effective,
     )
 
 
 def _message(row: tuple) -> Message:
     return Message(
-        row[0], row[1], row[2], row[3], row[4], row[5], SendType(row[6]), row[7], row[8], row[9], row[10],
-        row[11], row[12], row[13], row[14], MessageStatus(row[15]), row[16], row[17], row[18], row[19], row[20],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        SendType(row[6]),
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+        MessageStatus(row[15]),
+        row[16],
+        row[17],
+        row[18],
+        row[19],
+        row[20],
         row[21],
     )
 
@@ -88,10 +118,11 @@ class SmsRepo:
             return {}
         result: dict[int, list[TemplateImage]] = {}
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for tid, name, data in conn.execute(
-                f"SELECT template_id, file_name, data FROM sms_template_images WHERE template_id IN ({marks}) "
+                "SELECT template_id, file_name, data FROM sms_template_images WHERE template_id IN "
+                f"({marks}) "
                 "ORDER BY template_id, position",
                 chunk,
             ):
@@ -104,20 +135,32 @@ class SmsRepo:
         ).fetchone()
         return Category(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
 
-    def insert_category(self, conn: sqlite3.Connection, service_id: int, parent_id: int | None, name: str,
-                        in_use: bool, now: int) -> int:
+    def insert_category(
+        self,
+        conn: sqlite3.Connection,
+        service_id: int,
+        parent_id: int | None,
+        name: str,
+        in_use: bool,
+        now: int,
+    ) -> int:
         cur = conn.execute(
-            "INSERT INTO sms_categories (service_id, parent_id, name, in_use, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sms_categories (service_id, parent_id, name, in_use, created_at) VALUES (?, ?, ?, "
+            "?, ?)",
             (service_id, parent_id, name, int(in_use), now),
         )
         return inserted_id(cur)
 
     def update_category(self, conn: sqlite3.Connection, category_id: int, name: str, in_use: bool) -> None:
-        conn.execute("UPDATE sms_categories SET name = ?, in_use = ? WHERE id = ?", (name, int(in_use), category_id))
+        conn.execute(
+            "UPDATE sms_categories SET name = ?, in_use = ? WHERE id = ?", (name, int(in_use), category_id)
+        )
 
     def category_contents(self, conn: sqlite3.Connection, category_id: int) -> tuple[int, int]:
         """(sub-categories, templates) that deleting the category deletes with it."""
-        subs = conn.execute("SELECT count(*) FROM sms_categories WHERE parent_id = ?", (category_id,)).fetchone()[0]
+        subs = conn.execute(
+            "SELECT count(*) FROM sms_categories WHERE parent_id = ?", (category_id,)
+        ).fetchone()[0]
         templates = conn.execute(
             "SELECT count(*) FROM sms_templates WHERE category_id = ? "
             "OR category_id IN (SELECT id FROM sms_categories WHERE parent_id = ?)",
@@ -140,27 +183,47 @@ class SmsRepo:
         images = self._template_images(conn, [template_id]).get(template_id, ())
         return _template(row[:11], images, bool(row[6]) and bool(row[11]) and bool(row[12]))
 
-    def save_template(self, conn: sqlite3.Connection, template_id: int | None, service_id: int, category_id: int,
-                      fields: dict, images: Iterable[TemplateImage] | None, now: int) -> int:
-        values = (fields["name"], fields["description"], str(fields["send_type"]), int(fields["in_use"]),
-                  int(fields["editable"]), fields["sender_no"], fields["title"], fields["body"])
+    def save_template(
+        self,
+        conn: sqlite3.Connection,
+        template_id: int | None,
+        service_id: int,
+        category_id: int,
+        fields: dict,
+        images: Iterable[TemplateImage] | None,
+        now: int,
+    ) -> int:
+        values = (
+            fields["name"],
+            fields["description"],
+            str(fields["send_type"]),
+            int(fields["in_use"]),
+            int(fields["editable"]),
+            fields["sender_no"],
+            fields["title"],
+            fields["body"],
+        )
         if template_id is None:
             cur = conn.execute(
-                "INSERT INTO sms_templates (name, description, send_type, in_use, editable, sender_no, title, body, "
-                "service_id, category_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sms_templates (name, description, send_type, in_use, editable, sender_no, "
+                "title, body, "
+                "service_id, category_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?)",
                 (*values, service_id, category_id, now, now),
             )
             template_id = inserted_id(cur)
         else:
             conn.execute(
-                "UPDATE sms_templates SET name = ?, description = ?, send_type = ?, in_use = ?, editable = ?, "
+                "UPDATE sms_templates SET name = ?, description = ?, send_type = ?, in_use = ?, editable = "
+                "?, "
                 "sender_no = ?, title = ?, body = ?, category_id = ?, updated_at = ? WHERE id = ?",
                 (*values, category_id, now, template_id),
             )
         if images is not None:
             conn.execute("DELETE FROM sms_template_images WHERE template_id = ?", (template_id,))
             conn.executemany(
-                "INSERT INTO sms_template_images (template_id, position, file_name, data) VALUES (?, ?, ?, ?)",
+                "INSERT INTO sms_template_images (template_id, position, file_name, data) VALUES (?, ?, ?, "
+                "?)",
                 [(template_id, i, img.file_name, img.data) for i, img in enumerate(images)],
             )
         return template_id
@@ -170,20 +233,52 @@ class SmsRepo:
 
     # -- messages -------------------------------------------------------------------------------
 
-    def insert_message(self, conn: sqlite3.Connection, *, service_id: int, user_id: int, template_id: int | None,
-                       template_name: str | None, send_type: SendType, sender_no: str, title: str, body: str,
-                       reserved_for: int | None, now: int, gateway: str, grouping_key: str,
-                       recipients: tuple[str, ...], images: Iterable[MessageImage]) -> int:
+    def insert_message(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        service_id: int,
+        user_id: int,
+        template_id: int | None,
+        template_name: str | None,
+        send_type: SendType,
+        sender_no: str,
+        title: str,
+        body: str,
+        reserved_for: int | None,
+        now: int,
+        gateway: str,
+        grouping_key: str,
+        recipients: tuple[str, ...],
+        images: Iterable[MessageImage],
+    ) -> int:
         cur = conn.execute(
-            "INSERT INTO sms_messages (service_id, user_id, template_id, template_name, send_type, sender_no, title, "
-            "body, reserved_for, created_at, gateway, grouping_key, status, recipient_count, first_recipient) "
+            "INSERT INTO sms_messages (service_id, user_id, template_id, template_name, send_type, "
+            "sender_no, title, "
+            "body, reserved_for, created_at, gateway, grouping_key, status, recipient_count, "
+            "first_recipient) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-            (service_id, user_id, template_id, template_name, str(send_type), sender_no, title, body, reserved_for,
-             now, gateway, grouping_key, len(recipients), recipients[0]),
+            (
+                service_id,
+                user_id,
+                template_id,
+                template_name,
+                str(send_type),
+                sender_no,
+                title,
+                body,
+                reserved_for,
+                now,
+                gateway,
+                grouping_key,
+                len(recipients),
+                recipients[0],
+            ),
         )
         message_id = inserted_id(cur)
         conn.executemany(
-            "INSERT INTO sms_recipients (message_id, recipient_no, state, updated_at) VALUES (?, ?, 'pending', ?)",
+            "INSERT INTO sms_recipients (message_id, recipient_no, state, updated_at) VALUES (?, ?, "
+            "'pending', ?)",
             [(message_id, no, now) for no in recipients],
         )
         conn.executemany(
@@ -195,7 +290,8 @@ class SmsRepo:
 
     def message(self, conn: sqlite3.Connection, message_id: int) -> Message | None:
         row = conn.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM sms_messages m LEFT JOIN users u ON u.id = m.user_id WHERE m.id = ?",
+            f"SELECT {_MESSAGE_COLUMNS} FROM sms_messages m LEFT JOIN users u ON u.id = m.user_id WHERE m.id "
+            "= ?",
             (message_id,),
         ).fetchone()
         return _message(row) if row else None
@@ -204,15 +300,24 @@ class SmsRepo:
         with self.db.read() as conn:
             return self.message(conn, message_id)
 
-    def set_request(self, conn: sqlite3.Connection, message_id: int, request_id: str | None, status: MessageStatus,
-                    result_code: str | None, result_message: str) -> None:
+    def set_request(
+        self,
+        conn: sqlite3.Connection,
+        message_id: int,
+        request_id: str | None,
+        status: MessageStatus,
+        result_code: str | None,
+        result_message: str,
+    ) -> None:
         conn.execute(
             "UPDATE sms_messages SET request_id = COALESCE(?, request_id), status = ?, result_code = ?, "
             "result_message = ? WHERE id = ?",
             (request_id, str(status), result_code, result_message, message_id),
         )
 
-    def note_lookup(self, conn: sqlite3.Connection, message_id: int, now: int, *, empty_counted: bool) -> tuple[int, int]:
+    def note_lookup(
+        self, conn: sqlite3.Connection, message_id: int, now: int, *, empty_counted: bool
+    ) -> tuple[int, int]:
         """A successful look-up by grouping key that found nothing; ``empty_counted``: it was made after
         the visibility window and counts towards "never arrived". Returns (empty look-ups counted, when
         the first of them was made)."""
@@ -224,37 +329,56 @@ class SmsRepo:
             )
         else:
             conn.execute("UPDATE sms_messages SET last_lookup_at = ? WHERE id = ?", (now, message_id))
-        row = conn.execute("SELECT empty_lookups, COALESCE(first_empty_at, ?) FROM sms_messages WHERE id = ?",
-                           (now, message_id)).fetchone()
+        row = conn.execute(
+            "SELECT empty_lookups, COALESCE(first_empty_at, ?) FROM sms_messages WHERE id = ?",
+            (now, message_id),
+        ).fetchone()
         return (row[0], row[1]) if row else (0, now)
 
     def set_status(self, conn: sqlite3.Connection, message_id: int, status: MessageStatus) -> None:
         conn.execute("UPDATE sms_messages SET status = ? WHERE id = ?", (str(status), message_id))
 
-    def update_recipients(self, conn: sqlite3.Connection, message_id: int,
-                          results: Iterable[tuple[str, int | None, str, str | None, str]], now: int) -> None:
+    def update_recipients(
+        self,
+        conn: sqlite3.Connection,
+        message_id: int,
+        results: Iterable[tuple[str, int | None, str, str | None, str]],
+        now: int,
+    ) -> None:
         """Each (recipient_no, seq, state, code, message): matched by seq when known, else by number."""
         for no, seq, state, code, text in results:
             cur = None
             if seq is not None:
                 cur = conn.execute(
-                    "UPDATE sms_recipients SET state = ?, result_code = ?, result_message = ?, updated_at = ? "
+                    "UPDATE sms_recipients SET state = ?, result_code = ?, result_message = ?, updated_at = "
+                    "? "
                     "WHERE message_id = ? AND recipient_seq = ?",
                     (state, code, text, now, message_id, seq),
                 )
             if cur is None or cur.rowcount == 0:
                 conn.execute(
-                    "UPDATE sms_recipients SET state = ?, result_code = ?, result_message = ?, updated_at = ?, "
+                    "UPDATE sms_recipients SET state = ?, result_code = ?, result_message = ?, updated_at = "
+                    "?, "
                     "recipient_seq = COALESCE(?, recipient_seq) "
                     "WHERE id = (SELECT id FROM sms_recipients WHERE message_id = ? AND recipient_no = ? "
                     "AND (recipient_seq IS NULL OR recipient_seq = ?) ORDER BY id LIMIT 1)",
                     (state, code, text, now, seq, message_id, no, seq if seq is not None else -1),
                 )
 
-    def set_all_recipients(self, conn: sqlite3.Connection, message_id: int, state: str, code: str | None,
-                           text: str, now: int, only_state: str | None = None) -> int:
-        sql = ("UPDATE sms_recipients SET state = ?, result_code = ?, result_message = ?, updated_at = ? "
-               "WHERE message_id = ?")
+    def set_all_recipients(
+        self,
+        conn: sqlite3.Connection,
+        message_id: int,
+        state: str,
+        code: str | None,
+        text: str,
+        now: int,
+        only_state: str | None = None,
+    ) -> int:
+        sql = (
+            "UPDATE sms_recipients SET state = ?, result_code = ?, result_message = ?, updated_at = ? "
+            "WHERE message_id = ?"
+        )
         args: list = [state, code, text, now, message_id]
         if only_state is not None:
             sql += " AND state = ?"
@@ -262,36 +386,52 @@ class SmsRepo:
         return conn.execute(sql, args).rowcount
 
     def recipient_states(self, conn: sqlite3.Connection, message_id: int) -> dict[str, int]:
-        return dict(conn.execute(
-            "SELECT state, count(*) FROM sms_recipients WHERE message_id = ? GROUP BY state", (message_id,)
-        ).fetchall())
+        return dict(
+            conn.execute(
+                "SELECT state, count(*) FROM sms_recipients WHERE message_id = ? GROUP BY state",
+                (message_id,),
+            ).fetchall()
+        )
 
     def recipients(self, message_id: int, limit: int = 1000, offset: int = 0) -> list[Recipient]:
         with self.db.read() as conn:
-            return [Recipient(*r) for r in conn.execute(
-                "SELECT id, message_id, recipient_no, recipient_seq, state, result_code, result_message, updated_at "
-                "FROM sms_recipients WHERE message_id = ? ORDER BY id LIMIT ? OFFSET ?",
-                (message_id, limit, offset),
-            )]
+            return [
+                Recipient(*r)
+                for r in conn.execute(
+                    "SELECT id, message_id, recipient_no, recipient_seq, state, result_code, result_message, "
+                    "updated_at "
+                    "FROM sms_recipients WHERE message_id = ? ORDER BY id LIMIT ? OFFSET ?",
+                    (message_id, limit, offset),
+                )
+            ]
 
     def reserved_seqs(self, conn: sqlite3.Connection, message_id: int) -> list[int]:
-        return [r[0] for r in conn.execute(
-            "SELECT recipient_seq FROM sms_recipients WHERE message_id = ? AND state = 'reserved' "
-            "AND recipient_seq IS NOT NULL ORDER BY recipient_seq",
-            (message_id,),
-        )]
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT recipient_seq FROM sms_recipients WHERE message_id = ? AND state = 'reserved' "
+                "AND recipient_seq IS NOT NULL ORDER BY recipient_seq",
+                (message_id,),
+            )
+        ]
 
     def images(self, message_id: int) -> list[MessageImage]:
         with self.db.read() as conn:
-            return [MessageImage(*r) for r in conn.execute(
-                "SELECT file_name, width, height, data FROM sms_message_images WHERE message_id = ? ORDER BY position",
-                (message_id,),
-            )]
+            return [
+                MessageImage(*r)
+                for r in conn.execute(
+                    "SELECT file_name, width, height, data FROM sms_message_images WHERE message_id = ? "
+                    "ORDER BY position",
+                    (message_id,),
+                )
+            ]
 
     def open_messages(self, service_id: int | None = None, limit: int = 500) -> list[Message]:
         """Sends whose outcome may still change: reserved, requested, pending, unknown."""
-        sql = (f"SELECT {_MESSAGE_COLUMNS} FROM sms_messages m LEFT JOIN users u ON u.id = m.user_id "
-               "WHERE m.status IN ('pending', 'unknown', 'reserved', 'requested')")
+        sql = (
+            f"SELECT {_MESSAGE_COLUMNS} FROM sms_messages m LEFT JOIN users u ON u.id = m.user_id "
+            "WHERE m.status IN ('pending', 'unknown', 'reserved', 'requested')"
+        )
         args: list = []
         if service_id is not None:
             sql += " AND m.service_id = ?"
@@ -327,20 +467,24 @@ class SmsRepo:
             args.append(f.sender_no)
         if f.recipient:
             clauses.append(
-                "EXISTS (SELECT 1 FROM sms_recipients r WHERE r.message_id = m.id AND instr(r.recipient_no, ?) > 0)"
+                "EXISTS (SELECT 1 FROM sms_recipients r WHERE r.message_id = m.id AND instr(r.recipient_no, "
+                "?) > 0)"
             )
             args.append(f.recipient)
         return " AND ".join(clauses), args
 
-    def history(self, service_id: int, f: HistoryFilter, after: tuple[int, int] | None = None,
-                limit: int = 100) -> list[Message]:
+    def history(
+        self, service_id: int, f: HistoryFilter, after: tuple[int, int] | None = None, limit: int = 100
+    ) -> list[Message]:
         """Newest first; ``after`` = (created_at, id) of the last row of the previous page."""
         where, args = self._where(service_id, f)
         if after is not None:
             where += " AND (m.created_at < ? OR (m.created_at = ? AND m.id < ?))"
             args += [after[0], after[0], after[1]]
-        sql = (f"SELECT {_MESSAGE_COLUMNS} FROM sms_messages m LEFT JOIN users u ON u.id = m.user_id "
-               f"WHERE {where} ORDER BY m.created_at DESC, m.id DESC LIMIT ?")
+        sql = (
+            f"SELECT {_MESSAGE_COLUMNS} FROM sms_messages m LEFT JOIN users u ON u.id = m.user_id "
+            f"WHERE {where} ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+        )
         with self.db.read() as conn:
             return [_message(r) for r in conn.execute(sql, [*args, limit])]
 
@@ -356,8 +500,10 @@ class SmsRepo:
         while True:
             with self.db.read() as conn:
                 rows = conn.execute(
-                    "SELECT m.id, m.created_at, m.reserved_for, m.send_type, m.sender_no, COALESCE(u.name, ''), "
-                    "m.template_name, m.title, m.body, m.status, r.id, r.recipient_no, r.state, r.result_code, "
+                    "SELECT m.id, m.created_at, m.reserved_for, m.send_type, m.sender_no, COALESCE(u.name, "
+                    "''), "
+                    "m.template_name, m.title, m.body, m.status, r.id, r.recipient_no, r.state, "
+                    "r.result_code, "
                     "r.result_message, m.gateway, m.request_id "
                     "FROM sms_messages m JOIN sms_recipients r ON r.message_id = m.id "
                     "LEFT JOIN users u ON u.id = m.user_id "

@@ -11,9 +11,7 @@ from textual.theme import Theme
 from contiple_tui.errors import ConfigError
 
 # App-specific variables every theme may override (see get_theme_variable_defaults in app.py).
-DEFAULT_VARIABLES = {
-    "header-background": "#1E3A8A",
-}
+DEFAULT_VARIABLES = {"header-background": "#1E3A8A"}
 
 BUILTIN_THEMES = (
     Theme(
@@ -80,7 +78,9 @@ def load_theme_file(path: Path) -> Theme:
             raise ConfigError("err.config_unknown_key", file=file, key=key)
     for key in ("name", "primary"):
         if not isinstance(data.get(key), str):
-            raise ConfigError("err.config_type", file=file, key=key, expected="string", got=type(data.get(key)).__name__)
+            raise ConfigError(
+                "err.config_type", file=file, key=key, expected="string", got=type(data.get(key)).__name__
+            )
     try:
         theme = Theme(**data)
         theme.to_color_system()  # parses every colour now, not at first paint

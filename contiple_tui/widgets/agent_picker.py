@@ -36,8 +36,12 @@ class AgentPicker(Localized, OptionList):
 
     def _prompt(self, agent_id: int) -> Text:
         mark = "☑" if agent_id in self.selected else "☐"
-        return Text(f"{mark} {clean(self._labels[agent_id], 200)}", no_wrap=True, overflow="ellipsis",
-                    style="bold" if agent_id in self.selected else "")
+        return Text(
+            f"{mark} {clean(self._labels[agent_id], 200)}",
+            no_wrap=True,
+            overflow="ellipsis",
+            style="bold" if agent_id in self.selected else "",
+        )
 
     def toggle(self, agent_id: int) -> None:
         if agent_id in self.selected:

@@ -135,7 +135,9 @@ class BigColumn(Widget):
         glyphs = big(_plain(cell))[line]
         text = " " * max(0, self.inner - cell_len(glyphs)) + glyphs
         plain = self.rich_style
-        return Strip([Segment(" ", plain), Segment(text, self._rich(_style(cell))), Segment(" ", plain)], width)
+        return Strip(
+            [Segment(" ", plain), Segment(text, self._rich(_style(cell))), Segment(" ", plain)], width
+        )
 
 
 class BigBoard(Horizontal):
@@ -152,8 +154,10 @@ class BigBoard(Horizontal):
     def __init__(self, columns: Sequence[tuple[str, str]], **kwargs) -> None:
         super().__init__(**kwargs)
         self.header_height = max(len(header_lines(label)) for _, label in columns)
-        self.board_columns = [BigColumn(label, key == "name", self.header_height, classes=f"big-{key}")
-                              for key, label in columns]
+        self.board_columns = [
+            BigColumn(label, key == "name", self.header_height, classes=f"big-{key}")
+            for key, label in columns
+        ]
         self._needs: list[int] = [0] * len(columns)  # only ever grow: a digit more must not shift the board
 
     def compose(self) -> ComposeResult:
@@ -163,8 +167,10 @@ class BigBoard(Horizontal):
         """Show ``rows`` if the big board fits ``room``; False (and nothing changed) if it does not."""
         if not rows:
             return False
-        needs = [max(have, column.need([cells[i] for _, cells in rows]))
-                 for i, (column, have) in enumerate(zip(self.board_columns, self._needs))]
+        needs = [
+            max(have, column.need([cells[i] for _, cells in rows]))
+            for i, (column, have) in enumerate(zip(self.board_columns, self._needs))
+        ]
         height = self.header_height + len(rows) * (HEIGHT + 1) - 1
         spare = room.width - sum(need + 2 for need in needs)
         if spare < 0 or height > room.height:

@@ -18,19 +18,21 @@ HEIGHT = 3
 _GLYPHS: dict[str, tuple[str, str, str]] = {}
 for _index, _char in enumerate(DIGITS):
     if _char.isdigit():
-        rows = DIGITS3X3[_index * 3:_index * 3 + 3]
+        rows = DIGITS3X3[_index * 3 : _index * 3 + 3]
         _GLYPHS[_char] = tuple(row.ljust(3) for row in rows)  # type: ignore[assignment]
-_GLYPHS.update({
-    ".": (" ", " ", "▪"),
-    ",": (" ", " ", ","),
-    ":": (" ", "▪", "▪"),
-    "%": ("o ╱", " ╱ ", "╱ o"),
-    "-": ("   ", "╶─╴", "   "),
-    "—": ("   ", "╶─╴", "   "),
-    " ": (" ", " ", " "),
-    "▲": (" ▲ ", "▲▲▲", "   "),
-    "◆": (" ◆ ", "◆◆◆", " ◆ "),
-})
+_GLYPHS.update(
+    {
+        ".": (" ", " ", "▪"),
+        ",": (" ", " ", ","),
+        ":": (" ", "▪", "▪"),
+        "%": ("o ╱", " ╱ ", "╱ o"),
+        "-": ("   ", "╶─╴", "   "),
+        "—": ("   ", "╶─╴", "   "),
+        " ": (" ", " ", " "),
+        "▲": (" ▲ ", "▲▲▲", "   "),
+        "◆": (" ◆ ", "◆◆◆", " ◆ "),
+    }
+)
 
 
 @lru_cache(maxsize=2048)

@@ -28,8 +28,7 @@ def localize_bindings(node: DOMNode) -> None:
     keys: dict[str, list[Binding]] = {}
     for key, bindings in node._bindings.key_to_bindings.items():
         keys[key] = [
-            replace(b, description=_translate(b.description), tooltip=_translate(b.tooltip))
-            for b in bindings
+            replace(b, description=_translate(b.description), tooltip=_translate(b.tooltip)) for b in bindings
         ]
     node._bindings = BindingsMap.from_keys(keys)
 

@@ -6,9 +6,8 @@ TV runs for weeks, and agents sit on slow SSH links.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import re
+from collections.abc import Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -39,8 +38,9 @@ class BoardTable(Localized, DataTable):
             lines = _header_lines(label)
             # Fixed widths: numbers ticking up never make the columns jump.
             width = max(width, *(cell_len(line) for line in lines))
-            self.add_column(Text("\n".join(lines), justify="right" if key != "name" else "left"),
-                            key=key, width=width)
+            self.add_column(
+                Text("\n".join(lines), justify="right" if key != "name" else "left"), key=key, width=width
+            )
 
     def set_rows(self, rows: Sequence[tuple[str, tuple[Cell, ...]]]) -> None:
         keys = [key for key, _ in rows]

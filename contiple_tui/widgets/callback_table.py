@@ -14,7 +14,8 @@ Paging never waits for SQL when it can help it: once the cursor is in the second
 first half of a page after the first), a thread reads the next page ahead (or the one before, unless it
 is the page just left, which is kept) and also cuts the cells and builds the lines of its first
 screenful, so PageDown at the last row swaps in rows already in memory and draws lines already built.
-A console left at the top of its list reads nothing ahead when the data changes. A page not read ahead yet (a key faster than the read) is read at once, as
+A console left at the top of its list reads nothing ahead when the data changes. A page not read ahead yet (a
+key faster than the read) is read at once, as
 before. A new search or a change of the data drops what was read ahead. Re-reading the page on screen
 (another console changed callbacks) happens in a thread too, and redraws only the rows that changed.
 """
@@ -23,8 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len, set_cell_size
@@ -124,8 +125,10 @@ def fit_columns(columns: Sequence[Column], available: int) -> list[int]:
         if need(least) <= available:
             widths = list(ideal)
             while need(widths) > available:  # one cell at a time, the highest ``cut`` first
-                i = max((i for i in range(len(columns)) if shown[i] and widths[i] > least[i]),
-                        key=lambda i: (columns[i].cut, widths[i] - least[i]))
+                i = max(
+                    (i for i in range(len(columns)) if shown[i] and widths[i] > least[i]),
+                    key=lambda i: (columns[i].cut, widths[i] - least[i]),
+                )
                 widths[i] -= 1
             return [w if keep else 0 for w, keep in zip(widths, shown)]
         droppable = [i for i, c in enumerate(columns) if shown[i] and c.drop > 0]
@@ -142,8 +145,9 @@ DROP_ORDER = {"ivr": 5, "requests": 4, "name": 3, "assignee": 2, "attempts": 1}
 CUT_ORDER = {"name": 6, "phone": 5, "attempts": 4, "requests": 4, "assignee": 4, "ivr": 2, "status": 1}
 
 
-def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str],
-                     drop_first: str | None = None) -> list[Column]:
+def callback_columns(
+    service: Service, names: dict[int, str], keys: Sequence[str], drop_first: str | None = None
+) -> list[Column]:
     """The columns the callback screens share, picked by key, in the order given. ``drop_first`` names a
     column that gives way before the others (an agent's own name in the assignee column)."""
     zone = ZoneInfo(service.timezone)
@@ -170,30 +174,66 @@ def callback_columns(service: Service, names: dict[int, str], keys: Sequence[str
     every = {
         "requested": Column("requested", t("cb.col.requested"), 11, when),
         "phone": Column("phone", t("cb.col.phone"), 13, phone, ideal=14),
-        "name": Column("name", t("cb.col.name"), 6,
-                       lambda c: plain(c.customer_name or "-", max_chars=80, no_wrap=True, overflow="ellipsis"),
-                       ideal=10, grow=6),
-        "ivr": Column("ivr", t("cb.col.ivr"), 8,
-                      lambda c: plain(f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}", max_chars=80,
-                                      no_wrap=True, overflow="ellipsis"),
-                      ideal=route_ideal, grow=4),
-        "status": Column("status", t("cb.col.status"), status_short, status, ideal=status_ideal,
-                         compact=partial(status, short=True), grow=2,  # room for "☎ " when there is some
-                         terms=tuple((t(f"status.short.{s}"), t(f"status.{s}")) for s in statuses)),
-        "assignee": Column("assignee", t("cb.col.assignee"), 6,
-                           lambda c: plain(names.get(c.assignee_id, "-"), max_chars=80, no_wrap=True,
-                                           overflow="ellipsis"),
-                           ideal=name_ideal, short=t("cb.col.assignee.short")),
-        "attempts": Column("attempts", t("cb.col.attempts"), 3, lambda c: Text(str(c.attempts), justify="right"),
-                           short=t("cb.col.attempts.short")),
-        "requests": Column("requests", t("cb.col.requests"), 3,
-                           lambda c: Text(f"×{c.request_count}" if c.request_count > 1 else "", justify="right"),
-                           short=t("cb.col.requests.short")),
+        "name": Column(
+            "name",
+            t("cb.col.name"),
+            6,
+            lambda c: plain(c.customer_name or "-", max_chars=80, no_wrap=True, overflow="ellipsis"),
+            ideal=10,
+            grow=6,
+        ),
+        "ivr": Column(
+            "ivr",
+            t("cb.col.ivr"),
+            8,
+            lambda c: plain(
+                f"{c.ivr_route or '-'} {routes.get(c.ivr_route, '')}",
+                max_chars=80,
+                no_wrap=True,
+                overflow="ellipsis",
+            ),
+            ideal=route_ideal,
+            grow=4,
+        ),
+        "status": Column(
+            "status",
+            t("cb.col.status"),
+            status_short,
+            status,
+            ideal=status_ideal,
+            compact=partial(status, short=True),
+            grow=2,  # room for "☎ " when there is some
+            terms=tuple((t(f"status.short.{s}"), t(f"status.{s}")) for s in statuses),
+        ),
+        "assignee": Column(
+            "assignee",
+            t("cb.col.assignee"),
+            6,
+            lambda c: plain(names.get(c.assignee_id, "-"), max_chars=80, no_wrap=True, overflow="ellipsis"),
+            ideal=name_ideal,
+            short=t("cb.col.assignee.short"),
+        ),
+        "attempts": Column(
+            "attempts",
+            t("cb.col.attempts"),
+            3,
+            lambda c: Text(str(c.attempts), justify="right"),
+            short=t("cb.col.attempts.short"),
+        ),
+        "requests": Column(
+            "requests",
+            t("cb.col.requests"),
+            3,
+            lambda c: Text(f"×{c.request_count}" if c.request_count > 1 else "", justify="right"),
+            short=t("cb.col.requests.short"),
+        ),
     }
     columns = [every[key] for key in keys]
     top = max(DROP_ORDER.values()) + 1
-    return [replace(c, drop=top if c.key == drop_first else DROP_ORDER.get(c.key, 0), cut=CUT_ORDER.get(c.key, 0))
-            for c in columns]
+    return [
+        replace(c, drop=top if c.key == drop_first else DROP_ORDER.get(c.key, 0), cut=CUT_ORDER.get(c.key, 0))
+        for c in columns
+    ]
 
 
 def column_notes(columns: Sequence[Column]) -> list[str]:
@@ -547,13 +587,19 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             wanted.append(after)
         if before is not _NONE and self.cursor_row < AHEAD_ZONE:
             wanted.append(before)
-        missing = tuple(start for start in wanted
-                        if start not in self._ahead or self._ahead[start][0] != self._generation)
+        missing = tuple(
+            start for start in wanted if start not in self._ahead or self._ahead[start][0] != self._generation
+        )
         if missing and self._reading != (self._generation, missing):  # not already on its way
             self._reading = (self._generation, missing)
             first = after if after is not _NONE else None
-            self.run_worker(partial(self._read_ahead, self.fetch, self._generation, list(missing), first),
-                            thread=True, group="cb-ahead", exclusive=True, exit_on_error=False)
+            self.run_worker(
+                partial(self._read_ahead, self.fetch, self._generation, list(missing), first),
+                thread=True,
+                group="cb-ahead",
+                exclusive=True,
+                exit_on_error=False,
+            )
 
     def _read_ahead(self, fetch: Fetch, generation: int, starts: list[Start], next_start: Start) -> None:
         """In a thread: the pages at ``starts``, kept for the keys to come; the next page's first screenful
@@ -585,8 +631,13 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         if self.fetch is None or not self._pages:
             return
         self._forget_ahead()
-        self.run_worker(partial(self._reread, self.fetch, self._generation, self._pages[-1]), thread=True,
-                        group="cb-reread", exclusive=True, exit_on_error=False)
+        self.run_worker(
+            partial(self._reread, self.fetch, self._generation, self._pages[-1]),
+            thread=True,
+            group="cb-reread",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _reread(self, fetch: Fetch, generation: int, start: Start) -> None:
         try:
@@ -798,14 +849,23 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             strips: dict[LineKey, Strip] = {}
             for index in range(min(len(rows), height)):
                 cells[index] = self._cut(rows[index], console)
-                strips[(index, index == 0, False)] = self._strip(index, cells[index], index == 0, False, styles,
-                                                                 stamp[1], stamp[2])
+                strips[(index, index == 0, False)] = self._strip(
+                    index, cells[index], index == 0, False, styles, stamp[1], stamp[2]
+                )
             return _Drawn(stamp, marks, cells, strips)
         except Exception:  # noqa: BLE001 - an optimisation only
             return None
 
-    def _strip(self, index: int, cells: list[list[Segment]], cursor: bool, hover: bool,
-               styles: dict[str, Style], scroll_x: int, width: int) -> Strip:
+    def _strip(
+        self,
+        index: int,
+        cells: list[list[Segment]],
+        cursor: bool,
+        hover: bool,
+        styles: dict[str, Style],
+        scroll_x: int,
+        width: int,
+    ) -> Strip:
         """A line (index -1: the header) in DataTable's styles, cut to the view. Reads nothing that changes:
         it also runs in threads, drawing a page ahead."""
         row_style = styles["header"] if index < 0 else styles["odd" if index % 2 else "even"]
@@ -850,7 +910,8 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
                 console = self.app.console
                 cells = [_fit(console, " ", 1)] + [
                     _fit(console, c.label if cell_len(c.label) <= w or not c.short else c.short, w)
-                    for c, w in self._shown]
+                    for c, w in self._shown
+                ]
             else:
                 cells = self._row_cells(index)
             strip = self._strips[key] = self._strip(index, cells, key[1], key[2], styles, stamp[1], width)
@@ -867,7 +928,9 @@ def _fit(console: Console, cell: str | Text, width: int) -> list[Segment]:
         overflow = None if isinstance(cell, str) else cell.overflow
         justify = None if isinstance(cell, str) else cell.justify
         if cell_len(text) > width:
-            text = set_cell_size(text, width - 1) + "…" if overflow == "ellipsis" else set_cell_size(text, width)
+            text = (
+                set_cell_size(text, width - 1) + "…" if overflow == "ellipsis" else set_cell_size(text, width)
+            )
         gap = width - cell_len(text)
         if gap > 0:
             if justify == "right":

@@ -18,9 +18,9 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from contiple_tui.domain.images import MmsImage, check_image_file, check_image_set
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
-from contiple_tui.domain.images import MmsImage, check_image_file, check_image_set
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.safe import cut, plain
 
@@ -45,7 +45,7 @@ class PathSuggester(Suggester):
                 continue
             full = os.path.join(folder, name)
             if os.path.isdir(full) or name.lower().endswith((".jpg", ".jpeg")):
-                suffix = name[len(prefix):] + ("/" if os.path.isdir(full) else "")
+                suffix = name[len(prefix) :] + ("/" if os.path.isdir(full) else "")
                 return value + suffix
         return None
 
@@ -76,7 +76,12 @@ class ImagePicker(Localized, Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Input(placeholder=t("sms.image.placeholder"), id="image-path", suggester=PathSuggester(), compact=True)
+            yield Input(
+                placeholder=t("sms.image.placeholder"),
+                id="image-path",
+                suggester=PathSuggester(),
+                compact=True,
+            )
             yield Button(t("sms.image.add"), id="image-add")
         yield OptionList(id="image-list")
         yield Static("", id="image-error", markup=False)
@@ -105,13 +110,26 @@ class ImagePicker(Localized, Vertical):
         options = self.query_one("#image-list", OptionList)
         options.clear_options()
         for i, img in enumerate(self.images):
-            options.add_option(Option(
-                plain(t("sms.image.row", name=cut(img.file_name, 60), size=f"{img.size / 1000:.1f}",
-                        width=img.width, height=img.height), no_wrap=True, overflow="ellipsis"),
-                id=str(i)))
+            options.add_option(
+                Option(
+                    plain(
+                        t(
+                            "sms.image.row",
+                            name=cut(img.file_name, 60),
+                            size=f"{img.size / 1000:.1f}",
+                            width=img.width,
+                            height=img.height,
+                        ),
+                        no_wrap=True,
+                        overflow="ellipsis",
+                    ),
+                    id=str(i),
+                )
+            )
         total = sum(img.size for img in self.images)
-        options.border_subtitle = t("sms.image.total", count=len(self.images), size=f"{total / 1000:.1f}") \
-            if self.images else ""
+        options.border_subtitle = (
+            t("sms.image.total", count=len(self.images), size=f"{total / 1000:.1f}") if self.images else ""
+        )
 
     @on(Button.Pressed, "#image-add")
     @on(Input.Submitted, "#image-path")

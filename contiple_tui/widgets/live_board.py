@@ -250,9 +250,11 @@ class LiveBoard(Localized, ScrollView, inherit_bindings=False):
             app = self.app
             stack = [base]
             for rich in ((span,) if span else ()) + (("reverse",) if selected else ()):
-                stack.append(VisualStyle.from_rich_style(
-                    app.console.get_style(rich) if isinstance(rich, str) else rich, app.ansi_theme
-                ))
+                stack.append(
+                    VisualStyle.from_rich_style(
+                        app.console.get_style(rich) if isinstance(rich, str) else rich, app.ansi_theme
+                    )
+                )
             style = self._style_cache[key] = (base + VisualStyle.combine(stack)).rich_style_with_offset(x, 0)
         return style
 

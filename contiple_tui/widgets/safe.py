@@ -20,12 +20,25 @@ V = TypeVar("V")
 Overflow = Literal["fold", "crop", "ellipsis", "ignore"]
 
 
-def plain(value: object, *, style: str = "", max_chars: int | None = MAX_CHARS, no_wrap: bool | None = None,
-          overflow: Overflow | None = None, justify: Literal["left", "center", "right"] | None = None,
-          newlines: bool = False) -> Text:
+def plain(
+    value: object,
+    *,
+    style: str = "",
+    max_chars: int | None = MAX_CHARS,
+    no_wrap: bool | None = None,
+    overflow: Overflow | None = None,
+    justify: Literal["left", "center", "right"] | None = None,
+    newlines: bool = False,
+) -> Text:
     """``value`` cleaned, as one plain ``Text`` (never markup)."""
-    return Text(clean(value, max_chars, newlines=newlines), style=style, no_wrap=no_wrap, overflow=overflow,
-                justify=justify, end="")
+    return Text(
+        clean(value, max_chars, newlines=newlines),
+        style=style,
+        no_wrap=no_wrap,
+        overflow=overflow,
+        justify=justify,
+        end="",
+    )
 
 
 def plain_lines(value: object, *, style: str = "", max_chars: int | None = MAX_CHARS) -> Text:
@@ -51,7 +64,10 @@ def fit(value: object, width: int, *, style: str = "") -> Text:
 
 def options(pairs: Iterable[tuple[object, V]], *, max_chars: int = 80) -> list[tuple[Text, V]]:
     """``Select`` options whose prompts come from data: plain ``Text``, one line each."""
-    return [(plain(prompt, max_chars=max_chars, no_wrap=True, overflow="ellipsis"), value) for prompt, value in pairs]
+    return [
+        (plain(prompt, max_chars=max_chars, no_wrap=True, overflow="ellipsis"), value)
+        for prompt, value in pairs
+    ]
 
 
 class SafeNotify:
@@ -59,10 +75,22 @@ class SafeNotify:
     service name, a gateway's message); Textual would parse them as markup, where ``[/x]`` raises and
     ``[@click=app.quit]`` becomes an action. Here message and title are cleaned and never markup."""
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        super().notify(clean(message, newlines=True), title=clean(title, 200),  # type: ignore[misc]
-                       severity=severity, timeout=timeout, markup=False)
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: str = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        super().notify(
+            clean(message, newlines=True),
+            title=clean(title, 200),  # type: ignore[misc]
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
 
 class ItemList:

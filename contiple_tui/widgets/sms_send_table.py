@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.message import Message as TextualMessage
 from textual.widgets import DataTable
 
+from contiple_tui.domain.display import display_width, sms_result_text
 from contiple_tui.domain.phone import format_phone
 from contiple_tui.domain.sms_models import Message, MessageStatus, Recipient
 from contiple_tui.errors import ContipleError
-from contiple_tui.domain.display import display_width, sms_result_text
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
@@ -39,7 +39,7 @@ def long_time(ts: int | None, zone: ZoneInfo) -> str:
 
 
 def recipients_text(msg: Message, width: int) -> str:
-    """"010-1234-5678 and 2 more" when it fits, "010-1234-5678 +2" when it does not."""
+    """ "010-1234-5678 and 2 more" when it fits, "010-1234-5678 +2" when it does not."""
     first = format_phone(msg.first_recipient)
     if msg.recipient_count <= 1:
         return first
@@ -75,7 +75,9 @@ def choose_columns(width: int, with_user: bool = True) -> list[tuple[str, int]]:
     """The columns that fit ``width`` cells (each takes its width + 2 of padding), most useful first;
     what is left widens the recipients and then the content. ``with_user``: who sent it (admins see
     everyone's sends; an agent's are all their own)."""
-    least = {c.key: max(c.width, display_width(t(f"sms.col.{c.key}"))) for c in SEND_COLUMNS}  # the headers fit
+    least = {
+        c.key: max(c.width, display_width(t(f"sms.col.{c.key}"))) for c in SEND_COLUMNS
+    }  # the headers fit
     least["status"] = max(least["status"], *(display_width(t(f"sms.status.{s}")) for s in MessageStatus))
     chosen = {c.key: least[c.key] for c in SEND_COLUMNS if c.priority == 0}
     used = sum(w + 2 for w in chosen.values())
@@ -161,8 +163,17 @@ class SendTable(Localized, DataTable):
                 text = " ".join(clean(msg.title or msg.body, width * 4).split())
                 cells.append(fit(text, width))
             elif key == "status":
-                style = "bold" if msg.status in (MessageStatus.FAILED, MessageStatus.PARTIAL,
-                                                 MessageStatus.RESERVED, MessageStatus.UNKNOWN) else ""
+                style = (
+                    "bold"
+                    if msg.status
+                    in (
+                        MessageStatus.FAILED,
+                        MessageStatus.PARTIAL,
+                        MessageStatus.RESERVED,
+                        MessageStatus.UNKNOWN,
+                    )
+                    else ""
+                )
                 cells.append(Text(t(f"sms.status.{msg.status}"), style=style, no_wrap=True))
             elif key == "user":
                 cells.append(fit(msg.user_name or "-", width))
@@ -318,9 +329,14 @@ class RecipientTable(Localized, DataTable):
         for r in self.recipients:
             style = "bold" if self.highlight and self.highlight in r.recipient_no else ""
             state = "unknown" if unknown and r.state == "pending" else r.state  # not "sending": not known
-            cells: list[str | Text] = [fit(format_phone(r.recipient_no), 13, style=style),
-                                       Text(t(f"smsh.state.{state}"), no_wrap=True,
-                                            style="bold" if state in ("failed", "unknown") else "")]
+            cells: list[str | Text] = [
+                fit(format_phone(r.recipient_no), 13, style=style),
+                Text(
+                    t(f"smsh.state.{state}"),
+                    no_wrap=True,
+                    style="bold" if state in ("failed", "unknown") else "",
+                ),
+            ]
             if with_code:
                 cells.append(fit(r.result_code or "", 6))
             result = sms_result_text(r.result_code, r.result_message)
@@ -334,4 +350,3 @@ class RecipientTable(Localized, DataTable):
         if not self.row_count or not self.recipients:
             return None
         return self.recipients[min(self.cursor_row, len(self.recipients) - 1)]
-

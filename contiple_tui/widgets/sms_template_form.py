@@ -10,16 +10,17 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 
 from contiple_tui.core import sms
+from contiple_tui.domain import sms_rules as rules
+from contiple_tui.domain.images import MmsImage, check_image_bytes
 from contiple_tui.domain.phone import format_phone
 from contiple_tui.domain.sms_models import Template
+from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.errors import ValidationError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
-from contiple_tui.domain import sms_rules as rules
-from contiple_tui.domain.images import MmsImage, check_image_bytes
-from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.widgets.image_picker import ImagePicker
-from contiple_tui.widgets.safe import cut, options as safe_options
+from contiple_tui.widgets.safe import cut
+from contiple_tui.widgets.safe import options as safe_options
 from contiple_tui.widgets.sms_text import SmsTextField
 from contiple_tui.widgets.tickbox import TickBox
 
@@ -39,20 +40,31 @@ def _stored_image(name: str, data: bytes) -> MmsImage:
 class TemplateForm(Vertical):
     def compose(self) -> ComposeResult:
         types = [(t(f"st.type.{kind}"), str(kind)) for kind in SendType]
-        yield form_row(t("st.field.type"),
-                       Select(types, value=str(SendType.SMS), allow_blank=False, id="st-type", compact=True))
-        yield form_row("", TickBox(t("st.field.in_use"), True, id="st-tpl-in-use", compact=True),
-                       TickBox(t("st.field.editable"), True, id="st-editable", compact=True))
+        yield form_row(
+            t("st.field.type"),
+            Select(types, value=str(SendType.SMS), allow_blank=False, id="st-type", compact=True),
+        )
+        yield form_row(
+            "",
+            TickBox(t("st.field.in_use"), True, id="st-tpl-in-use", compact=True),
+            TickBox(t("st.field.editable"), True, id="st-editable", compact=True),
+        )
         yield Static(id="st-inherited", markup=False)
-        yield form_row(t("st.field.template_name"),
-                       Input(id="st-tpl-name", compact=True, max_length=sms.NAME_MAX))
-        yield form_row(t("st.field.description"),
-                       Input(id="st-description", compact=True, max_length=sms.DESCRIPTION_MAX))
-        yield form_row(t("st.field.sender"),
-                       Select([], prompt=t("st.sender.none"), id="st-sender", compact=True))
-        yield form_row(t("st.field.title"),
-                       SmsTextField(rules.MMS_TITLE_LIMIT, single_line=True, compact=True, id="st-title"),
-                       id="st-title-row")
+        yield form_row(
+            t("st.field.template_name"), Input(id="st-tpl-name", compact=True, max_length=sms.NAME_MAX)
+        )
+        yield form_row(
+            t("st.field.description"),
+            Input(id="st-description", compact=True, max_length=sms.DESCRIPTION_MAX),
+        )
+        yield form_row(
+            t("st.field.sender"), Select([], prompt=t("st.sender.none"), id="st-sender", compact=True)
+        )
+        yield form_row(
+            t("st.field.title"),
+            SmsTextField(rules.MMS_TITLE_LIMIT, single_line=True, compact=True, id="st-title"),
+            id="st-title-row",
+        )
         yield form_row(t("st.field.body"), SmsTextField(rules.SMS_BODY_LIMIT, compact=True, id="st-body"))
         with Horizontal(classes="st-row", id="st-images-box"):
             yield Label(t("st.field.images"), classes="st-label", markup=False)

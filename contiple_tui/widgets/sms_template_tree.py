@@ -59,13 +59,20 @@ class TemplateTree(Tree[Key]):
         self.clear()
         nodes: dict[Key, TreeNode[Key]] = {}
         for top in tops:
-            top_node = self.root.add(category_label(top, None), data=("cat", top.id),
-                                     expand=("cat", top.id) not in self._collapsed, allow_expand=bool(top.children))
+            top_node = self.root.add(
+                category_label(top, None),
+                data=("cat", top.id),
+                expand=("cat", top.id) not in self._collapsed,
+                allow_expand=bool(top.children),
+            )
             nodes[("cat", top.id)] = top_node
             for sub in top.children:
-                sub_node = top_node.add(category_label(sub, top), data=("cat", sub.id),
-                                        expand=("cat", sub.id) not in self._collapsed,
-                                        allow_expand=bool(sub.templates))
+                sub_node = top_node.add(
+                    category_label(sub, top),
+                    data=("cat", sub.id),
+                    expand=("cat", sub.id) not in self._collapsed,
+                    allow_expand=bool(sub.templates),
+                )
                 nodes[("cat", sub.id)] = sub_node
                 for tpl in sub.templates:
                     nodes[("tpl", tpl.id)] = sub_node.add_leaf(template_label(tpl), data=("tpl", tpl.id))

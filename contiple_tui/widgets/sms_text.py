@@ -13,8 +13,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
-from contiple_tui.i18n import t
 from contiple_tui.domain.sms_rules import ENCODING, TextCheck, check_text
+from contiple_tui.i18n import t
 
 BAD_STYLE = "bold reverse red"  # reverse shows on 16-colour and NO_COLOR terminals too
 
@@ -84,8 +84,17 @@ class SmsTextField(Vertical):
             super().__init__()
             self.area = area
 
-    def __init__(self, limit: int, *, text: str = "", single_line: bool = False, read_only: bool = False,
-                 compact: bool = False, id: str | None = None, classes: str = "") -> None:
+    def __init__(
+        self,
+        limit: int,
+        *,
+        text: str = "",
+        single_line: bool = False,
+        read_only: bool = False,
+        compact: bool = False,
+        id: str | None = None,
+        classes: str = "",
+    ) -> None:
         super().__init__(id=id, classes=classes + (" -single" if single_line else ""))
         self._compact = compact
         self._limit = limit
@@ -95,9 +104,15 @@ class SmsTextField(Vertical):
         self._check = check_text(text, limit)
 
     def compose(self) -> ComposeResult:
-        yield Cp949TextArea(self._initial, single_line=self._single, read_only=self._read_only,
-                            soft_wrap=not self._single, show_line_numbers=False, tab_behavior="focus",
-                            compact=self._compact)
+        yield Cp949TextArea(
+            self._initial,
+            single_line=self._single,
+            read_only=self._read_only,
+            soft_wrap=not self._single,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            compact=self._compact,
+        )
         yield Static(self._counter_text(), classes="sms-counter", markup=False)
 
     @property

@@ -61,8 +61,15 @@ class StatusChart:
     Drawn line by line at the width Rich gives it (a rich Table of a year of days re-measures every
     cell and takes seconds; this takes milliseconds)."""
 
-    def __init__(self, rows: list[cb.StatusRow], done_style: Style, open_style: Style, *,
-                 short_labels: bool, header_lines: int = 1) -> None:
+    def __init__(
+        self,
+        rows: list[cb.StatusRow],
+        done_style: Style,
+        open_style: Style,
+        *,
+        short_labels: bool,
+        header_lines: int = 1,
+    ) -> None:
         self.rows = rows
         self.done_style, self.open_style = done_style, open_style
         self.short_labels = short_labels
@@ -71,8 +78,13 @@ class StatusChart:
 
     def legend(self) -> Text:
         return Text.assemble(
-            (DONE, self.done_style), " ", t("cs.col.completed"), "   ",
-            (OPEN, self.open_style), " ", t("cs.col.not_processed"),
+            (DONE, self.done_style),
+            " ",
+            t("cs.col.completed"),
+            "   ",
+            (OPEN, self.open_style),
+            " ",
+            t("cs.col.not_processed"),
         )
 
     def lines(self, width: int) -> list[Text]:
@@ -115,9 +127,18 @@ class StatusChart:
             yield Segment.line()
 
 
-def chart_renderable(rows: list[cb.StatusRow], done_color: str | None, open_color: str | None, *,
-                     short_labels: bool, header_lines: int = 1) -> StatusChart:
+def chart_renderable(
+    rows: list[cb.StatusRow],
+    done_color: str | None,
+    open_color: str | None,
+    *,
+    short_labels: bool,
+    header_lines: int = 1,
+) -> StatusChart:
     return StatusChart(
-        rows, Style.parse(done_color) if done_color else Style(), Style.parse(open_color) if open_color else Style(),
-        short_labels=short_labels, header_lines=header_lines,
+        rows,
+        Style.parse(done_color) if done_color else Style(),
+        Style.parse(open_color) if open_color else Style(),
+        short_labels=short_labels,
+        header_lines=header_lines,
     )

@@ -24,26 +24,35 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
 from contiple_tui.core import wallboard as wb
-from contiple_tui.domain.models import Service, Thresholds
 from contiple_tui.cti.client import CtiClient, LinkState
+from contiple_tui.domain.models import Service, Thresholds
 from contiple_tui.i18n import t
+from contiple_tui.safe_text import clean
 from contiple_tui.widgets.big_board import BigBoard
 from contiple_tui.widgets.live_board import LiveBoard
-from contiple_tui.safe_text import clean
 from contiple_tui.widgets.safe import cut
 
 # (key, label, minimum width): sized so both boards fit an 80-column terminal.
 # Widths hold the widest value each can take: "◆9:59:59", "◆100.0%", 999,999 calls.
 SERVICE_COLUMNS = [
-    ("name", "wb.col.service", 8), ("waiting", "wb.col.waiting", 5), ("inbound", "wb.col.inbound", 6),
-    ("answered", "wb.col.answered", 6), ("abandoned", "wb.col.abandoned", 6),
-    ("answer_rate", "wb.col.answer_rate", 6), ("service_level", "wb.col.service_level", 7),
+    ("name", "wb.col.service", 8),
+    ("waiting", "wb.col.waiting", 5),
+    ("inbound", "wb.col.inbound", 6),
+    ("answered", "wb.col.answered", 6),
+    ("abandoned", "wb.col.abandoned", 6),
+    ("answer_rate", "wb.col.answer_rate", 6),
+    ("service_level", "wb.col.service_level", 7),
     ("longest_wait", "wb.col.longest_wait", 8),
 ]
 AGENT_COLUMNS = [
-    ("name", "wb.col.service", 8), ("waiting", "wb.col.waiting", 5), ("login", "wb.col.login", 5),
-    ("ready", "wb.col.ready", 4), ("talking", "wb.col.talking", 4), ("outbound", "wb.col.outbound", 3),
-    ("break_acw", "wb.col.break_acw", 4), ("answer_rate", "wb.col.answer_rate", 6),
+    ("name", "wb.col.service", 8),
+    ("waiting", "wb.col.waiting", 5),
+    ("login", "wb.col.login", 5),
+    ("ready", "wb.col.ready", 4),
+    ("talking", "wb.col.talking", 4),
+    ("outbound", "wb.col.outbound", 3),
+    ("break_acw", "wb.col.break_acw", 4),
+    ("answer_rate", "wb.col.answer_rate", 6),
     ("service_level", "wb.col.service_level", 7),
 ]
 VIEWS = ("services", "agents")
@@ -73,7 +82,9 @@ def _num(value: int | str, level: wb.Level = wb.Level.OK) -> Text:
 
 @lru_cache(maxsize=256)
 def _name(text: str, bold: bool = False) -> Text:
-    return Text(clean(text, 200), style="bold" if bold else "", no_wrap=True, overflow="ellipsis")  # plain: never markup
+    return Text(
+        clean(text, 200), style="bold" if bold else "", no_wrap=True, overflow="ellipsis"
+    )  # plain: never markup
 
 
 @dataclass
@@ -116,7 +127,8 @@ class WallboardPanel(Vertical):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        self.scalable = scalable and not SMALL_BOARD  # the boards grow to big numbers when they fit (the kiosk)
+        # The boards grow to big numbers when they fit (the kiosk).
+        self.scalable = scalable and not SMALL_BOARD
         self.big = False
         self.client = client
         self.scope = scope
@@ -159,7 +171,9 @@ class WallboardPanel(Vertical):
 
     def _feed_changed(self, client, what) -> None:
         if self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(COALESCE_S, self._flush, context=self._loop_context)
+            self._pending = asyncio.get_running_loop().call_later(
+                COALESCE_S, self._flush, context=self._loop_context
+            )
 
     def _flush(self) -> None:
         self._pending = None
@@ -240,7 +254,12 @@ class WallboardPanel(Vertical):
         live = client is not None and client.boards_live
         version = client.model.version if client else 0
         second = int(time.monotonic())
-        if not force and version == self._drawn_version and live == self._drawn_live and second == self._drawn_second:
+        if (
+            not force
+            and version == self._drawn_version
+            and live == self._drawn_live
+            and second == self._drawn_second
+        ):
             return
         self._drawn_version, self._drawn_live, self._drawn_second = version, live, second
         self._banner(live)
@@ -288,19 +307,21 @@ class WallboardPanel(Vertical):
             for metric, level in zip(("waiting", "service_level", "longest_wait"), levels):
                 if level is wb.Level.CRIT:
                     critical.add((row.service, metric))
-            table_rows.append((
-                TOTAL_KEY if total else row.service,
+            table_rows.append(
                 (
-                    _name(t("wb.total") if total else row.name, bold=total),
-                    _num(row.waiting, levels[0]),
-                    _num(row.inbound),
-                    _num(row.answered),
-                    _num(row.abandoned),
-                    _num(wb.format_rate(row.answer_rate)),
-                    _num(wb.format_rate(row.service_level), levels[1]),
-                    _num(wb.format_duration(row.longest_wait_s), levels[2]),
-                ),
-            ))
+                    TOTAL_KEY if total else row.service,
+                    (
+                        _name(t("wb.total") if total else row.name, bold=total),
+                        _num(row.waiting, levels[0]),
+                        _num(row.inbound),
+                        _num(row.answered),
+                        _num(row.abandoned),
+                        _num(wb.format_rate(row.answer_rate)),
+                        _num(wb.format_rate(row.service_level), levels[1]),
+                        _num(wb.format_duration(row.longest_wait_s), levels[2]),
+                    ),
+                )
+            )
         rows = table_rows if self.shown == "services" else self._agent_table(model)
         self.query_one(f"#{self.shown}", LiveBoard).set_rows(rows)
         if self.scalable:
@@ -319,23 +340,25 @@ class WallboardPanel(Vertical):
         for row in arows + ([wb.agent_totals(arows, model)] if arows else []):
             total = row.service == ""
             limits = scope.thresholds.get(row.service, Thresholds())
-            agent_table.append((
-                TOTAL_KEY if total else row.service,
+            agent_table.append(
                 (
-                    _name(t("wb.total") if total else row.name, bold=total),
-                    _num(row.waiting, wb.Level.OK if total else wb.waiting_alert(limits, row.waiting)),
-                    _num(row.login),
-                    _num(row.ready),
-                    _num(row.talking),
-                    _num(row.outbound),
-                    _num(row.break_acw),
-                    _num(wb.format_rate(row.answer_rate)),
-                    _num(
-                        wb.format_rate(row.service_level),
-                        wb.Level.OK if total else wb.service_level_alert(limits, row.service_level),
+                    TOTAL_KEY if total else row.service,
+                    (
+                        _name(t("wb.total") if total else row.name, bold=total),
+                        _num(row.waiting, wb.Level.OK if total else wb.waiting_alert(limits, row.waiting)),
+                        _num(row.login),
+                        _num(row.ready),
+                        _num(row.talking),
+                        _num(row.outbound),
+                        _num(row.break_acw),
+                        _num(wb.format_rate(row.answer_rate)),
+                        _num(
+                            wb.format_rate(row.service_level),
+                            wb.Level.OK if total else wb.service_level_alert(limits, row.service_level),
+                        ),
                     ),
-                ),
-            ))
+                )
+            )
         return agent_table
 
     def _caption(self) -> None:
@@ -352,7 +375,11 @@ class WallboardPanel(Vertical):
             listing = ", ".join(f"{cut(name, 30)} {seconds}s" for name, seconds in thresholds.items())
             parts.append(t("wb.sl_thresholds", list=listing))
         if self.view == "overview":
-            parts.append(t("wb.rotation_every", seconds=f"{self.interval:g}") if self.rotating else t("wb.rotation_paused"))
+            parts.append(
+                t("wb.rotation_every", seconds=f"{self.interval:g}")
+                if self.rotating
+                else t("wb.rotation_paused")
+            )
         parts.append(t("wb.legend"))
         _update(self.query_one("#wb-caption", Static), Text(" · ".join(parts)))
 

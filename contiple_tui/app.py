@@ -10,11 +10,9 @@ import gc
 import json
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -26,18 +24,15 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, OptionList
 
 from contiple_tui.config import Config
-from contiple_tui.core import callbacks as cb
+from contiple_tui.core.console import ConsoleService, Notice
 from contiple_tui.core.dialer import CallbackDialer
-from contiple_tui.core.feed_intake import POSITION_KEY, FeedIntake, Point, stored_position  # noqa: F401 - imported from here too
 from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S
+from contiple_tui.core.feed_intake import FeedIntake, Point, stored_position
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.cti.protocol import Event, EventMessage
-from contiple_tui.domain import permissions
 from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
-from contiple_tui.domain.models import CallbackStatus
-from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import ConfigError, ContipleError, IdentityError
+from contiple_tui.export import jobs
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
@@ -48,6 +43,7 @@ from contiple_tui.screens.callback_unassign import CallbackUnassignView
 from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
 from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.home import HomeView
+from contiple_tui.screens.messages import DialRequested, ExportRequested
 from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.screens.sms_compose import SmsComposeView
@@ -67,11 +63,6 @@ log = logging.getLogger(__name__)
 # Below this width a board or list takes the menu's columns too (F3 brings the menu back): the callback
 # list needs about 115 for every column whole (IVR names, status words and headers, in English).
 WIDE_ENOUGH_FOR_NAV = 130
-# New callbacks are toasted at most this often: a request slower than that gets its own toast; a busy
-# stream one toast with its count and the latest every NEW_TOAST_S (each toast mounts and lays out the
-# screen twice: at one request a second, toasts every 5 s were half of an idle admin console's CPU).
-NEW_TOAST_S = 15.0
-NEW_TOAST_SHOWN_S = 5.0  # how long one is shown
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
 VIEW_CLASSES: dict[str, type[MenuView]] = (
     {
@@ -91,9 +82,6 @@ FULL_WIDTH_GROUPS = (
     "callbacks",
     "sms",
 )  # boards and lists want every column of a narrow terminal
-# After a board left the screen, the feed keeps the boards' events this long (back and forth is free),
-# then narrows to what the other views use (CtiClient.want_boards: a fraction of the frames).
-BOARD_EVENTS_KEPT_S = 10.0
 
 
 def _now() -> datetime:
@@ -127,11 +115,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self.clock = clock
         self.exit_message: str | None = None
         self._nav_auto_hidden = False
-        self._board_left_at: float | None = None  # monotonic time the last board left the screen
         self._header: ConsoleHeader | None = None
         self._nav: NavMenu | None = None
         self._switcher: ContentSwitcher | None = None
-        self._watcher = self.store.watcher()
         # The CTI feed: given (tests, demo) or from the configured address; None when not configured.
         if cti is None and config.cti_url:
             cti = CtiClient(
@@ -143,18 +129,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self.cti = cti
         self.wallboard_interval = config.wallboard_interval
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
-        # Notifications: what was already there at start is not news.
-        self._seen_callback = self.store.callbacks.last_callback_id()
-        self._seen_history = self.store.callbacks.last_history_id()
-        # New callbacks not toasted yet (at most one toast per NEW_TOAST_S), and the latest of them.
-        self._unannounced = 0
-        self._latest_new: tuple[int, int, str] | None = None
-        self._last_new_toast = -NEW_TOAST_S
-        self._new_toast_timer = None
-        # Callback requests from the feed into the store and the feed position: by the one console of the
-        # data directory that holds the intake lease (core/feed_intake.py); the others keep what they
-        # receive for a takeover and only read.
-        self.feed = FeedIntake(self.store, on_refused=self._intake_failed) if cti is not None else None
+        # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
+        self.console_service = ConsoleService(session, cti, on_notice=self._show_notice)
+        self._held_notice_timer = None  # a held-back "new callback" notice is due then
         self.reloads = 0  # views reloaded because the store changed (diagnostics, benchmarks)
         self._store_fault: str | None = None  # the last store fault said by check_store_changes
         for theme in BUILTIN_THEMES:
@@ -166,7 +143,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             raise ConfigError("err.theme_unknown", theme=config.theme, known=known)
         self.theme = config.theme
         if not config.theme_chosen:  # nothing set it: the theme this user last picked in the palette
-            picked = self._picked_theme()
+            picked = self.console_service.picked_theme()
             if picked in self.available_themes:
                 self.theme = picked
         self._theme_at_start = self.theme
@@ -186,26 +163,12 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                 )
         self.set_keymap(keymap)
 
-    # -- the theme picked in the palette, remembered per user (a meta row: no view reloads for it) --
-
-    def _theme_key(self) -> str:
-        return f"ui.theme.{self.session.user.login}"
-
-    def _picked_theme(self) -> str | None:
-        try:
-            return self.store.get_meta(self._theme_key())
-        except ContipleError:
-            return None  # a store fault is said elsewhere; the default theme will do
-
     def _remember_theme(self, theme) -> None:
-        name = getattr(theme, "name", None)
-        picked = self._picked_theme()
-        if not name or name == picked or (picked is None and name == self._theme_at_start):
-            return  # nothing new (the start's own theme is no pick)
-        try:
-            self.store.db.run_write(lambda conn: self.store.set_meta(conn, self._theme_key(), name))
-        except ContipleError as exc:  # e.g. the disk is full: the pick holds for this session
-            log.warning("theme not remembered: %s", exc)
+        self.console_service.remember_theme(getattr(theme, "name", None) or "", self._theme_at_start)
+
+    @property
+    def feed(self) -> FeedIntake | None:
+        return self.console_service.feed
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(DEFAULT_VARIABLES)
@@ -244,16 +207,10 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     @work(thread=True, exclusive=True, group="sms-refresh", exit_on_error=False)
     def _refresh_sms(self) -> None:
         """Reservations fall due and NHN statuses move on whether or not the history is open."""
-        from contiple_tui.core import sms
         from contiple_tui.sms.factory import gateway_by_name
 
-        session = self.session
-        if not permissions.may_view_sms(session.user, session.service):
-            return
-        sms.refresh(
-            session.store,
-            lambda service, name: gateway_by_name(self.config.sms, service, name),
-            [session.service],
+        self.console_service.refresh_sms(
+            lambda service, name: gateway_by_name(self.config.sms, service, name)
         )
 
     # -- menus and views ----------------------------------------------------------------------
@@ -308,7 +265,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             if view.stale:  # its data changed while it was hidden
                 view.stale = False
                 self._reload_view(view)
-        self._board_on_screen(menu.group == "wallboard")
+        self.console_service.board_on_screen(menu.group == "wallboard")
         nav = self.query_one(NavMenu)
         nav.select_menu(menu_id)
         # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
@@ -361,14 +318,9 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self.notify(message, severity=severity)  # type: ignore[arg-type]
 
     def _on_cti(self, client: CtiClient, what: object) -> None:
-        if (
-            isinstance(what, EventMessage)
-            and what.event is Event.CALLBACK_REQUESTED
-            and client.epoch is not None
-        ):
-            # Every console keeps the request for a takeover; the lease holder takes it in now.
-            if self.feed is not None and self.feed.received(client.epoch, what.seq, what.data):
-                self._intake((client.epoch, what.seq), what.data, self.feed_point())
+        taken = self.console_service.received(client, what)  # every console keeps a request for a takeover
+        if taken is not None:  # this one holds the lease: it takes the request in now
+            self._intake(*taken)
         # The header lives on the base screen, which may sit under a dialog.
         header = self._header
         if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
@@ -379,138 +331,56 @@ class ContipleApp(SafeNotify, Localized, App[None]):
 
     @work(thread=True, group="intake", exit_on_error=False)
     def _intake(self, key: tuple[str, int], data: dict, point: Point) -> None:
-        """The lease holder takes a CTI callback request in; the store keeps each request exactly once.
-
-        The feed position moves past a request only once it is committed (or refused by a rule:
-        unknown service, callback feature off). A request the store cannot take (disk full, damaged…)
-        stays pending with its data: the position stays before it, the failure is logged and shown,
-        and the periodic tick tries it again until the store takes it (docs/cti-protocol.md, "Feed
-        position")."""
-        if self.feed is not None:
-            self.feed.take_in(key, data, point)
-
-    def _intake_failed(self, data: dict, exc: Exception) -> None:
-        """A toast, once per refused request, for those who receive intake notifications."""
-        service = next((s for s in self.session.services if s.code == data.get("service")), None)
-        if service is not None and permissions.receives_intake_notifications(self.session.user, service):
-            error = exc.message() if isinstance(exc, ContipleError) else type(exc).__name__
-            self.notify(
-                t("feed.intake_failed", request=clean(data.get("request_id", "?"), 80), error=error),
-                severity="error",
-                timeout=30,
-            )
+        self.console_service.take_in(key, data, point)
 
     def feed_point(self) -> Point:
-        """(epoch, seq) this console's feed has applied up to (read on the UI thread, where it moves)."""
-        client = self.cti
-        return (client.epoch, client.model.seq) if client is not None else (None, None)
-
-    def _board_on_screen(self, shown: bool) -> None:
-        """Boards need every event of the feed; the other views only some (see BOARD_EVENTS_KEPT_S)."""
-        if self.cti is None:
-            return
-        if shown:
-            self._board_left_at = None
-            self.cti.want_boards(True)
-        elif self._board_left_at is None:  # (narrowing twice is nothing: want_boards sees it is so)
-            self._board_left_at = time.monotonic()
+        return self.console_service.feed_point()
 
     def _feed_tick(self) -> None:
-        """Every 2 seconds: the lease holder renews its lease and saves the position, then retries what the
-        store refused; the others read the lease and take it over when its holder is gone. And the feed
-        narrows once no board was on screen for a while."""
-        left = self._board_left_at
-        if self.cti is not None and left is not None and time.monotonic() - left >= BOARD_EVENTS_KEPT_S:
-            self._board_left_at = None
-            self.cti.want_boards(False)
-        if self.feed is not None:
-            self._run_feed_tick(self.feed_point())
+        """Every 2 seconds: the feed narrows once no board was on screen for a while, and the lease
+        holder's work (or the others' watch on the lease) runs in a worker."""
+        self.console_service.narrow_feed()
+        if self.console_service.feed is not None:
+            self._run_feed_tick(self.console_service.feed_point())
 
     @work(thread=True, group="intake-tick", exit_on_error=False)
     def _run_feed_tick(self, point: Point) -> None:
-        if self.feed is not None:
-            self.feed.tick(point)
+        self.console_service.feed_tick(point)
 
     def _save_position(self) -> None:
-        """Now, on this thread: the lease holder renews its lease and saves the feed position (never past
-        a request of the current epoch that is not in the store yet); nothing for the other consoles. A
-        store fault leaves it for the next tick."""
-        if self.feed is None:
-            return
-        try:
-            self.feed.save_position(self.feed_point())
-        except ContipleError as exc:  # e.g. the disk is full: kept for the next tick, the console stays up
-            log.debug("feed position not saved: %s", exc)
+        self.console_service.save_position()
 
     def _announce(self) -> None:
-        """Toasts for new callbacks (admins and phone agents of the service) and for callbacks assigned
-        to this user, whichever console took them in or assigned them."""
-        user = self.session.user
-        services = {
-            s.id: s for s in self.session.services if permissions.receives_intake_notifications(user, s)
-        }
-        fresh = self.store.callbacks.new_since(self._seen_callback, list(services))
-        if fresh:
-            self._seen_callback = fresh[-1][0]
-            self._unannounced += len(fresh)
-            self._latest_new = fresh[-1]
-            self._announce_new(services)
-        assigned = cb.assignments_for(self.store, user.id, self._seen_history)
-        if assigned:
-            self._seen_history = assigned[-1][0]
-            self._alert(t("cb.assigned_to_you", count=len(assigned)))
+        """News since the last look (core/console.py says what), then the badge."""
+        self._hold_notice(self.console_service.announce())
         self._update_badge()
 
-    def _announce_new(self, services: dict | None = None) -> None:
-        """At most one "new callback" toast per NEW_TOAST_S: a busy center's stream of requests becomes
-        one toast with the count and the latest, instead of a stack covering the screen."""
-        now = time.monotonic()
-        if not self._unannounced or self._latest_new is None:
-            return
-        wait = self._last_new_toast + NEW_TOAST_S - now
-        if wait > 0:
-            if self._new_toast_timer is None:
-                self._new_toast_timer = self.set_timer(wait, self._announce_new_later)
-            return
-        if services is None:
-            user = self.session.user
-            services = {
-                s.id: s for s in self.session.services if permissions.receives_intake_notifications(user, s)
-            }
-        _, service_id, phone = self._latest_new
-        service = services.get(service_id)
-        name = service.name if service is not None else "?"
-        if self._unannounced == 1:
-            self._alert(t("cb.new", phone=format_phone(phone), service=name), timeout=NEW_TOAST_SHOWN_S)
-        else:
-            self._alert(
-                t("cb.new_many", count=self._unannounced, phone=format_phone(phone), service=name),
-                timeout=NEW_TOAST_SHOWN_S,
-            )
-        self._unannounced = 0
-        self._last_new_toast = now
+    def _hold_notice(self, wait: float | None) -> None:
+        if wait is not None and self._held_notice_timer is None:
+            self._held_notice_timer = self.set_timer(wait, self._announce_held)
 
-    def _announce_new_later(self) -> None:
-        self._new_toast_timer = None
-        self._announce_new()
+    def _announce_held(self) -> None:
+        self._held_notice_timer = None
+        self._hold_notice(self.console_service.announce_held())
 
-    def _alert(self, message: str, timeout: float | None = None) -> None:
-        if timeout is None:
-            self.notify(message, title=t("brand.notification"))
-        else:
-            self.notify(message, title=t("brand.notification"), timeout=timeout)
+    def _show_notice(self, notice: Notice) -> None:
+        """A notice of the console service: a toast, and for news the bell and a desktop notification
+        when the configuration asks for them."""
+        title = t("brand.notification") if notice.alert else ""
+        self.notify(notice.message, title=title, severity=notice.severity, timeout=notice.timeout)
+        if not notice.alert:
+            return
         if self.config.bell:
             self.bell()
         if self.config.desktop_notifications and self._driver is not None:
-            text = "".join(ch for ch in clean(message) if ch.isprintable())
+            text = "".join(ch for ch in clean(notice.message) if ch.isprintable())
             # OSC 777 and OSC 9: desktop notifications many terminals show, even over SSH.
             self._driver.write(f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
 
     def _update_badge(self) -> None:
-        user, service = self.session.user, self.session.service
-        if not permissions.may_view_callbacks(user, service):
+        mine = self.console_service.assigned_to_me()
+        if mine is None:
             return
-        mine = self.store.callbacks.count_by_status(service.id, user.id)[CallbackStatus.ASSIGNED]
         nav = self._nav
         if nav is not None and nav.is_mounted:  # gone while the app is closing
             nav.set_badge("callback_list", mine)
@@ -523,60 +393,34 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     # -- Excel -----------------------------------------------------------------------------------
 
     def _export_path(self, kind: str) -> Path:
-        # The service's time, as every time the user sees (the host's zone is often UTC).
-        stamp = self.clock().astimezone(ZoneInfo(self.session.service.timezone)).strftime("%Y%m%d-%H%M%S")
-        return self.config.exports_dir / f"{kind}-{self.session.service.code}-{stamp}.xlsx"
-
-    def _export(self, kind: str, write) -> None:
-        """An Excel file to the exports folder with a progress screen; ``write(path, lang, progress)``."""
-        path = self._export_path(kind)
-        lang = get_language()
-
-        def job(progress) -> int:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                from contiple_tui.export import ExportPathError
-
-                raise ExportPathError(path, exc) from None
-            return write(path, lang, progress)
-
-        self.push_screen(ExportScreen(path, job))
+        return jobs.export_path(self.config.exports_dir, kind, self.session, self.clock())
 
     def export_callbacks(self, query) -> None:
         """Every row matching the current search (not only the screen) to the exports folder."""
-        from contiple_tui.export import export_callbacks
-
-        s = self.session
-        self._export(
-            "callbacks",
-            lambda path, lang, progress: export_callbacks(
-                s.store, s.user, s.service, query, path, lang=lang, progress=progress
-            ),
-        )
+        path = self._export_path("callbacks")
+        self.push_screen(ExportScreen(path, jobs.callbacks_job(self.session, query, path, get_language())))
 
     def export_processing_status(self, first, last, monthly: bool) -> None:
-        from contiple_tui.export import export_processing_status
-
-        s = self.session
-        self._export(
-            "callback-status",
-            lambda path, lang, progress: export_processing_status(
-                s.store, s.user, s.service, first, last, monthly, path, lang=lang
-            ),
-        )
+        path = self._export_path("callback-status")
+        job = jobs.processing_status_job(self.session, first, last, monthly, path, get_language())
+        self.push_screen(ExportScreen(path, job))
 
     def export_sms_history(self, f) -> None:
-        """Every recipient of every send matching the history's filter (``core.sms.history_filter``)."""
-        from contiple_tui.export import export_sms_history
+        path = self._export_path("sms-history")
+        self.push_screen(ExportScreen(path, jobs.sms_history_job(self.session, f, path, get_language())))
 
-        s = self.session
-        self._export(
-            "sms-history",
-            lambda path, lang, progress: export_sms_history(
-                s.store, s.user, s.service, f, path, lang=lang, progress=progress
-            ),
-        )
+    @on(ExportRequested)
+    def _export_requested(self, message: ExportRequested) -> None:
+        export = {
+            "callbacks": self.export_callbacks,
+            "callback-status": self.export_processing_status,
+            "sms-history": self.export_sms_history,
+        }[message.kind]
+        export(*message.args)
+
+    @on(DialRequested)
+    def _dial_requested(self, message: DialRequested) -> None:
+        self.dialer.connect(message.callback)
 
     def wallboard_command(self, view: str) -> list[str]:
         url = self.cti.url if self.cti is not None else None
@@ -610,16 +454,14 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         Only the topics of data that changed count (the feed position or the intake lease change none):
         the view on screen reloads when it shows one of them; hidden views are marked stale and reload
         when shown again."""
-        topics = self._watcher.changes()
-        if not topics:
+        changes = self.console_service.changes()
+        if changes is None:
             return False
-        if "directory" in topics:
-            before = (self.session.user, self.session.services, self.session.service)
-            self.session.reload()
-            if before != (self.session.user, self.session.services, self.session.service):
-                self.query_one(ConsoleHeader).refresh_identity()
-                self.rebuild_menus()
-                return True
+        topics = changes.topics
+        if changes.identity:
+            self.query_one(ConsoleHeader).refresh_identity()
+            self.rebuild_menus()
+            return True
         fault: ContipleError | None = None
         if "callbacks" in topics:
             try:
@@ -717,10 +559,8 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         yield SystemCommand(t("key.quit"), t("palette.quit"), self.action_quit)
 
     async def on_unmount(self) -> None:
-        self._watcher.close()
+        self.console_service.close()
         if self.cti is not None:
-            if self.feed is not None:  # the holder saves the position and releases the lease
-                self.feed.close(self.feed_point())
             await self.cti.stop()
         self._write_stats()
 

@@ -340,7 +340,7 @@ async def test_excel_from_the_list_has_every_matching_row(demo_store, tmp_path):
 async def test_requests_made_while_no_console_ran_arrive_when_one_connects(demo_store):
     """The position in the feed is kept in the store; the next console resumes from it and takes in
     the callback requests it missed, then gets a snapshot for the live picture."""
-    from contiple_tui.app import POSITION_KEY
+    from contiple_tui.core.feed_intake import POSITION_KEY
 
     demo_store.db.run_write(lambda conn: demo_store.set_meta(conn, POSITION_KEY, "test-1:10"))
     server = ScriptedCti()

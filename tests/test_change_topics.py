@@ -62,11 +62,11 @@ async def test_a_change_of_callbacks_reloads_the_view_on_screen_and_marks_hidden
 
 async def test_a_stream_of_new_callbacks_is_one_toast_at_a_time(demo_store, monkeypatch):
     """A busy center's requests (another console takes them in) do not stack toasts over the screen: the
-    first is toasted, the ones that follow within NEW_TOAST_S come as one toast with their count."""
-    from contiple_tui import app as app_module
+    first is toasted, the ones that follow within NEW_NOTICE_S come as one toast with their count."""
     from contiple_tui.core import callbacks as cb
+    from contiple_tui.core import console as console_module
 
-    monkeypatch.setattr(app_module, "NEW_TOAST_S", 1.0)
+    monkeypatch.setattr(console_module, "NEW_NOTICE_S", 1.0)
     app = make_app(demo_store, "admin", lang="en", refresh_seconds=0.2)
     cs = demo_store.services.get_by_code("cs")
 

@@ -161,11 +161,11 @@ async def test_the_server_replays_only_subscribed_events_on_resume(sim):
 async def test_the_console_narrows_its_feed_away_from_boards_and_widens_on_a_board(
     demo_store, sim, monkeypatch
 ):
-    from contiple_tui import app as app_module
+    from contiple_tui.core import console as console_module
 
     from .apphelpers import make_app
 
-    monkeypatch.setattr(app_module, "BOARD_EVENTS_KEPT_S", 0.3)
+    monkeypatch.setattr(console_module, "BOARD_EVENTS_KEPT_S", 0.3)
     client = CtiClient(f"ws://127.0.0.1:{sim.port}", backoff_initial=0.05)
     app = make_app(demo_store, "admin", lang="en", cti=client)
     async with app.run_test(size=(120, 40)) as pilot:

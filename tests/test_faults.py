@@ -575,7 +575,7 @@ async def test_console_damaged_page_is_said_not_an_empty_list(demo_dir):
 async def test_callback_request_on_a_full_disk_is_kept_for_replay(tmpfs, demo_template):
     """The phone system's callback request cannot be stored: said on screen, and the position in the
     feed that the console saves stays before it, so the next console takes it in (nothing lost)."""
-    from contiple_tui.app import POSITION_KEY
+    from contiple_tui.core.feed_intake import POSITION_KEY
 
     from .apphelpers import make_app, workers_done
     from .ctidata import event

@@ -15,8 +15,14 @@ import sqlite3
 import subprocess
 import sys
 
-from contiple_tui.app import POSITION_KEY
-from contiple_tui.core.feed_intake import LEASE_NAME, LEASE_TTL_S, RENEW_S, FeedIntake, holder_gone
+from contiple_tui.core.feed_intake import (
+    LEASE_NAME,
+    LEASE_TTL_S,
+    POSITION_KEY,
+    RENEW_S,
+    FeedIntake,
+    holder_gone,
+)
 from contiple_tui.cti import protocol
 from contiple_tui.store import DB_FILENAME, Store
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from contiple_tui.app import POSITION_KEY
+from contiple_tui.core.feed_intake import POSITION_KEY
 from contiple_tui.store import Store
 
 from .apphelpers import make_app, until

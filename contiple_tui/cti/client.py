@@ -150,6 +150,11 @@ class CtiClient:
         """The subscription in effect leaves the board events out."""
         return self._narrow
 
+    @property
+    def wants_boards(self) -> bool:
+        """What this console last asked for with :meth:`want_boards` (the server may not have answered)."""
+        return self._want_boards
+
     def want_boards(self, wanted: bool) -> None:
         """Whether this console needs the services' numbers (a board is on screen, or soon may be).
 

@@ -22,6 +22,7 @@ from contiple_tui.domain.models import CallbackStatus, Perm
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import TableView
+from contiple_tui.screens.messages import DialRequested, ExportRequested
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, Column, callback_columns
 from contiple_tui.widgets.safe import options
 
@@ -370,10 +371,7 @@ class CallbackListView(TableView):
         if callback is None:
             self.app.notify(t("err.cb_none_selected"), severity="warning")
             return
-        dialer = getattr(self.app, "dialer", None)
-        if dialer is None:
-            return
-        dialer.connect(callback)
+        self.post_message(DialRequested(self, callback))
 
     def action_register_history(self) -> None:
         from contiple_tui.screens.history_form import HistoryFormScreen
@@ -382,6 +380,4 @@ class CallbackListView(TableView):
         self.app.push_screen(HistoryFormScreen(self.session, table.current))
 
     def action_export(self) -> None:
-        exporter = getattr(self.app, "export_callbacks", None)
-        if exporter is not None:
-            exporter(self._query)
+        self.post_message(ExportRequested(self, "callbacks", self._query))

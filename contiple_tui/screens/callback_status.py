@@ -26,6 +26,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.callback_list import parse_day
+from contiple_tui.screens.messages import ExportRequested
 from contiple_tui.widgets.board import BoardTable
 from contiple_tui.widgets.safe import cut
 from contiple_tui.widgets.status_chart import DONE, OPEN, _n, bar_cells, chart_renderable, period_label  # noqa: F401
@@ -429,6 +430,8 @@ class CallbackStatusView(MenuView):
     # -- actions -------------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        exporter = getattr(self.app, "export_processing_status", None)
-        if exporter is not None and self._applied is not None:
-            exporter(self._applied.first, self._applied.last, self._applied.monthly)
+        applied = self._applied
+        if applied is not None:
+            self.post_message(
+                ExportRequested(self, "callback-status", applied.first, applied.last, applied.monthly)
+            )

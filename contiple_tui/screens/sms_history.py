@@ -26,6 +26,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import TableView
 from contiple_tui.screens.callback_list import parse_day
+from contiple_tui.screens.messages import ExportRequested
 from contiple_tui.screens.sms_cancel import ConfirmCancelScreen
 from contiple_tui.screens.sms_detail import SmsDetailScreen
 from contiple_tui.sms.factory import gateway_by_name, gateway_name
@@ -497,9 +498,7 @@ class SmsHistoryView(TableView):
         if f is None:
             self.app.notify(self._error or t("err.date_range_reversed"), severity="error")
             return
-        exporter = getattr(self.app, "export_sms_history", None)
-        if exporter is not None:
-            exporter(f)
+        self.post_message(ExportRequested(self, "sms-history", f))
 
     # -- keeping statuses current -----------------------------------------------------------------
 

@@ -11,18 +11,18 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.app import ComposeResult, SystemCommand
 from textual.command import CommandPalette
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, OptionList
 
+from contiple_tui.app_base import CONSOLE_BINDINGS, BaseApp, utc_now
 from contiple_tui.config import Config
 from contiple_tui.core.console import ConsoleService, Notice
 from contiple_tui.core.dialer import CallbackDialer
@@ -31,7 +31,7 @@ from contiple_tui.core.feed_intake import FeedIntake, Point, stored_position
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
-from contiple_tui.errors import ConfigError, ContipleError, IdentityError
+from contiple_tui.errors import ContipleError, IdentityError
 from contiple_tui.export import jobs
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
@@ -48,16 +48,12 @@ from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.screens.sms_compose import SmsComposeView
 from contiple_tui.screens.sms_history import SmsHistoryView
-from contiple_tui.screens.sms_preview import SmsPreviewScreen
 from contiple_tui.screens.sms_templates import SmsTemplatesView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
-from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
-from contiple_tui.widgets.bindings import Localized, localize_bindings
+from contiple_tui.widgets.bindings import localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.nav import NavMenu
-from contiple_tui.widgets.safe import SafeNotify
-from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
 log = logging.getLogger(__name__)
 # Below this width a board or list takes the menu's columns too (F3 brings the menu back): the callback
@@ -84,49 +80,35 @@ FULL_WIDTH_GROUPS = (
 )  # boards and lists want every column of a narrow terminal
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ContipleApp(SafeNotify, Localized, App[None]):
+class ContipleApp(BaseApp):
     TITLE = "Contiple"
-    CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    BINDINGS = [
-        Binding("ctrl+q", "quit", "key.quit", id="app.quit", priority=True),
-        Binding("f1", "toggle_help", "key.help", id="app.help"),
-        Binding("f2", "switch_service", "key.switch_service", id="app.switch_service"),
-        Binding("f3", "toggle_nav", "key.toggle_nav", id="app.toggle_nav"),
-        Binding("ctrl+p", "command_palette", "key.palette", id="app.palette", priority=True, show=False),
-    ]
+    BINDINGS = CONSOLE_BINDINGS
 
     def __init__(
         self,
         *,
         session: Session,
         config: Config,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = utc_now,
         cti: CtiClient | None = None,
     ) -> None:
-        super().__init__()
-        self.store = session.store
-        self.session = session
-        self.config = config
-        self.clock = clock
-        self.exit_message: str | None = None
-        self._nav_auto_hidden = False
-        self._header: ConsoleHeader | None = None
-        self._nav: NavMenu | None = None
-        self._switcher: ContentSwitcher | None = None
         # The CTI feed: given (tests, demo) or from the configured address; None when not configured.
         if cti is None and config.cti_url:
             cti = CtiClient(
                 config.cti_url,
                 token=config.cti_token,
                 user=session.user.login,
-                resume_from=stored_position(self.store),
+                resume_from=stored_position(session.store),
             )
-        self.cti = cti
+        super().__init__(config=config, cti=cti, clock=clock)
+        self.store = session.store
+        self.session = session
+        self.exit_message: str | None = None
+        self._nav_auto_hidden = False
+        self._header: ConsoleHeader | None = None
+        self._nav: NavMenu | None = None
+        self._switcher: ContentSwitcher | None = None
         self.wallboard_interval = config.wallboard_interval
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
         # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
@@ -134,34 +116,13 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         self._held_notice_timer = None  # a held-back "new callback" notice is due then
         self.reloads = 0  # views reloaded because the store changed (diagnostics, benchmarks)
         self._store_fault: str | None = None  # the last store fault said by check_store_changes
-        for theme in BUILTIN_THEMES:
-            self.register_theme(theme)
-        for path in config.theme_files:
-            self.register_theme(load_theme_file(path))
-        if config.theme not in self.available_themes:
-            known = ", ".join(sorted(n for n in self.available_themes if n != "textual-ansi"))
-            raise ConfigError("err.theme_unknown", theme=config.theme, known=known)
-        self.theme = config.theme
         if not config.theme_chosen:  # nothing set it: the theme this user last picked in the palette
             picked = self.console_service.picked_theme()
             if picked in self.available_themes:
                 self.theme = picked
         self._theme_at_start = self.theme
-        self._apply_keymap(config.keymap)
 
     # -- set-up -------------------------------------------------------------------------------
-
-    def _apply_keymap(self, keymap: dict[str, str]) -> None:
-        known = all_binding_ids()
-        for binding_id in keymap:
-            if binding_id not in known:
-                raise ConfigError(
-                    "err.keymap_unknown",
-                    file=str(self.config.config_file),
-                    key=f"keymap.{binding_id}",
-                    known=", ".join(sorted(known)),
-                )
-        self.set_keymap(keymap)
 
     def _remember_theme(self, theme) -> None:
         self.console_service.remember_theme(getattr(theme, "name", None) or "", self._theme_at_start)
@@ -169,9 +130,6 @@ class ContipleApp(SafeNotify, Localized, App[None]):
     @property
     def feed(self) -> FeedIntake | None:
         return self.console_service.feed
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(DEFAULT_VARIABLES)
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader(self.session, self.clock, id="header")
@@ -190,8 +148,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
             self.cti.subscribe(self._on_cti)
             self._header.set_cti_state(self.cti.state)
             self.cti.want_boards(False)  # the first menu says otherwise when it is a board
-            if self.cti._task is None:
-                self.cti.start()
+            self.start_cti()
         self.rebuild_menus()
         self._update_badge()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
@@ -385,11 +342,6 @@ class ContipleApp(SafeNotify, Localized, App[None]):
         if nav is not None and nav.is_mounted:  # gone while the app is closing
             nav.set_badge("callback_list", mine)
 
-    @on(WallboardPanel.TurnedCritical)
-    def _critical(self) -> None:
-        if self.config.bell:
-            self.bell()
-
     # -- Excel -----------------------------------------------------------------------------------
 
     def _export_path(self, kind: str) -> Path:
@@ -560,8 +512,7 @@ class ContipleApp(SafeNotify, Localized, App[None]):
 
     async def on_unmount(self) -> None:
         self.console_service.close()
-        if self.cti is not None:
-            await self.cti.stop()
+        await self.stop_cti()
         self._write_stats()
 
     def _write_stats(self) -> None:
@@ -582,46 +533,6 @@ class ContipleApp(SafeNotify, Localized, App[None]):
                 out.write(line + "\n")
         except OSError as exc:
             log.warning("could not write the stats file %s: %s", target, exc)
-
-
-def all_binding_ids() -> set[str]:
-    """Every binding id a keymap may name (ours; Textual's widgets keep their defaults)."""
-    ids: set[str] = set()
-    from contiple_tui.screens.agent_detail import AgentDetailScreen
-    from contiple_tui.screens.callback_assign import CallbackAssignView
-    from contiple_tui.screens.callback_unassign import CallbackUnassignView
-    from contiple_tui.screens.history_form import HistoryFormScreen
-    from contiple_tui.screens.sms_history import KEYMAP_CLASSES as SMS_HISTORY_CLASSES
-    from contiple_tui.screens.sms_templates import KEYMAP_CLASSES as SMS_TEMPLATES_CLASSES
-    from contiple_tui.screens.wallboard import PopoutScreen
-    from contiple_tui.widgets.agent_picker import AgentPicker
-    from contiple_tui.widgets.callback_table import CallbackTable
-    from contiple_tui.widgets.image_picker import ImagePicker
-
-    for cls in (
-        ContipleApp,
-        ServiceSwitchScreen,
-        WallboardView,
-        PopoutScreen,
-        AgentDetailScreen,
-        CallbackListView,
-        CallbackAssignView,
-        CallbackUnassignView,
-        CallbackStatusView,
-        CallbackTable,
-        HistoryFormScreen,
-        ExportScreen,
-        AgentPicker,
-        *SMS_HISTORY_CLASSES,
-        *SMS_TEMPLATES_CLASSES,
-        SmsComposeView,
-        SmsPreviewScreen,
-        ImagePicker,
-    ):
-        for binding in cls.BINDINGS:
-            if isinstance(binding, Binding) and binding.id:
-                ids.add(binding.id)
-    return ids
 
 
 def _freeze_startup_objects() -> None:

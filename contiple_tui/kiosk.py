@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Static
 
+from contiple_tui.app_base import BaseApp, utc_now
 from contiple_tui.config import Config
 from contiple_tui.core import wallboard as wb
 from contiple_tui.cti.client import CtiClient
@@ -25,10 +25,8 @@ from contiple_tui.domain.models import Service
 from contiple_tui.i18n import t
 from contiple_tui.screens.wallboard import WallboardControls
 from contiple_tui.store import Store
-from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
-from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.key_footer import KeyFooter
-from contiple_tui.widgets.safe import SafeNotify, cut
+from contiple_tui.widgets.safe import cut
 from contiple_tui.widgets.wallboard_panel import BoardScope, WallboardPanel
 
 QUIT_PRESSES = 3
@@ -37,8 +35,7 @@ HEADLINE_MIN_SIZE = (60, 18)  # a wall TV in a thin terminal still shows the thr
 HEADLINE_KEYS = ("waiting", "service_level", "answer_rate")
 
 
-class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
-    CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
+class WallboardApp(WallboardControls, BaseApp):
     # `text-opacity` is not inherited: the theme's dimming of the stale headline box has to reach the
     # widgets that draw the text.
     CSS = """
@@ -61,16 +58,14 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
         interval: float = 5.0,
         kiosk: bool = False,
         per_service: bool = False,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__()
+        super().__init__(config=config, cti=client, clock=clock)
         if kiosk:
             self.use_command_palette = False  # no way around the deliberate quit sequence
         self.store = store  # the agent detail shows the names the store knows
-        self.client = client
         self.services = services
-        self.config = config
         self.view = view
         self.interval = interval
         self.kiosk = kiosk
@@ -79,18 +74,8 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
         # interval when the view is fixed.
         self.per_service = per_service and len(services) > 1
         self.page = 0
-        self.clock = clock
         self.monotonic = monotonic
         self._quit_presses: list[float] = []
-        for theme in BUILTIN_THEMES:
-            self.register_theme(theme)
-        for path in config.theme_files:
-            self.register_theme(load_theme_file(path))
-        self.theme = config.theme if config.theme in self.available_themes else "contiple-dark"
-        self.set_keymap(config.keymap)
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(DEFAULT_VARIABLES)
 
     @property
     def page_services(self) -> list[Service]:
@@ -112,7 +97,7 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
                     yield Static(t(f"wb.headline.{key}"), classes="headline-label")
                     yield Digits("—", id=f"headline-{key}")
         yield WallboardPanel(
-            self.client,
+            self.cti,
             BoardScope.from_services(self.page_services),
             view=self.view,
             interval=self.interval,
@@ -124,8 +109,7 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
             yield KeyFooter()
 
     def on_mount(self) -> None:
-        if self.client is not None and self.client._task is None:
-            self.client.start()
+        self.start_cti()
         width, height = self.size
         self.query_one("#kiosk-headline").display = (
             width >= HEADLINE_MIN_SIZE[0] and height >= HEADLINE_MIN_SIZE[1]
@@ -169,7 +153,7 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
             clock_widget._shown = clock  # type: ignore[attr-defined]
             # Same width as before (always, once it is shown): no layout of the whole screen each second.
             clock_widget.update(clock, layout=shown is None or len(shown) != len(clock))
-        client = self.client
+        client = self.cti
         live = client is not None and client.boards_live
         version = (client.model.version, client.model.has_data) if client is not None else None
         if version != self._headline_version:  # the headline numbers do not depend on the time
@@ -203,10 +187,5 @@ class WallboardApp(SafeNotify, WallboardControls, Localized, App[None]):
         else:
             self.notify(t("wb.kiosk.quit_hint", count=left), timeout=QUIT_WINDOW_S)
 
-    def on_wallboard_panel_turned_critical(self) -> None:
-        if self.config.bell:
-            self.bell()
-
     async def on_unmount(self) -> None:
-        if self.client is not None:
-            await self.client.stop()
+        await self.stop_cti()

@@ -2,6 +2,7 @@
 
 import pytest
 
+from contiple_tui import config
 from contiple_tui.errors import ConfigError
 from contiple_tui.themes import BUILTIN_THEMES, load_theme_file
 
@@ -53,3 +54,32 @@ async def test_no_color_is_honoured(demo_store, monkeypatch):
     app = make_app(demo_store, "admin")
     async with app.run_test(size=(80, 24)):
         assert app.no_color
+
+
+def _kiosk(store, **settings):
+    from contiple_tui.kiosk import WallboardApp
+
+    cfg = config.load(data_dir=store.path.parent, environ={}, lang="en")
+    for name, value in settings.items():
+        setattr(cfg, name, value)
+    services = store.services.list()
+    return WallboardApp(store=store, client=None, services=services, config=cfg, kiosk=True)
+
+
+def test_the_kiosk_and_the_console_refuse_the_same_unknown_theme(demo_store):
+    """One configuration file for both: an unknown theme is refused by each, with the known names."""
+    for build in (
+        lambda: _kiosk(demo_store, theme="nope"),
+        lambda: make_app(demo_store, "admin", theme="nope"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            build()
+        assert "nope" in err.value.message("en") and "contiple-dark" in err.value.message("en")
+
+
+def test_the_kiosk_checks_the_keymap_against_every_binding_id(demo_store):
+    with pytest.raises(ConfigError) as err:
+        _kiosk(demo_store, keymap={"app.fly": "f9"})
+    assert "keymap.app.fly" in err.value.message("en")
+    # A console key in the shared file is no error for the kiosk, nor a wallboard key for the console.
+    assert _kiosk(demo_store, keymap={"app.switch_service": "f5", "wallboard.flip": "x"}) is not None

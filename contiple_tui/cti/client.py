@@ -151,6 +151,11 @@ class CtiClient:
         return self._narrow
 
     @property
+    def started(self) -> bool:
+        """Whether :meth:`start` ran (the client then connects and reconnects until :meth:`stop`)."""
+        return self._task is not None
+
+    @property
     def wants_boards(self) -> bool:
         """What this console last asked for with :meth:`want_boards` (the server may not have answered)."""
         return self._want_boards

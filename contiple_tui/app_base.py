@@ -1,0 +1,128 @@
+"""What the console (app.py) and the stand-alone wallboard (kiosk.py) share, so they cannot drift:
+the stylesheet and themes (built-in and from files; an unknown theme is refused with the known names),
+the keymap (every id checked against one set of the ids a keymap may name: both read one configuration
+file), the clock, the CTI client started once, and the bell when a value turns critical."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+
+from contiple_tui.config import Config
+from contiple_tui.cti.client import CtiClient
+from contiple_tui.errors import ConfigError
+from contiple_tui.themes import BUILTIN_THEMES, DEFAULT_VARIABLES, load_theme_file
+from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.safe import SafeNotify
+from contiple_tui.widgets.wallboard_panel import WallboardPanel
+
+# The console's own keys (the kiosk has app.quit too, with its own action).
+CONSOLE_BINDINGS = [
+    Binding("ctrl+q", "quit", "key.quit", id="app.quit", priority=True),
+    Binding("f1", "toggle_help", "key.help", id="app.help"),
+    Binding("f2", "switch_service", "key.switch_service", id="app.switch_service"),
+    Binding("f3", "toggle_nav", "key.toggle_nav", id="app.toggle_nav"),
+    Binding("ctrl+p", "command_palette", "key.palette", id="app.palette", priority=True, show=False),
+]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id a keymap may name (ours; Textual's widgets keep their defaults)."""
+    from contiple_tui.screens.agent_detail import AgentDetailScreen
+    from contiple_tui.screens.callback_assign import CallbackAssignView
+    from contiple_tui.screens.callback_list import CallbackListView
+    from contiple_tui.screens.callback_status import CallbackStatusView
+    from contiple_tui.screens.callback_unassign import CallbackUnassignView
+    from contiple_tui.screens.export_progress import ExportScreen
+    from contiple_tui.screens.history_form import HistoryFormScreen
+    from contiple_tui.screens.service_switch import ServiceSwitchScreen
+    from contiple_tui.screens.sms_compose import SmsComposeView
+    from contiple_tui.screens.sms_history import KEYMAP_CLASSES as SMS_HISTORY_CLASSES
+    from contiple_tui.screens.sms_preview import SmsPreviewScreen
+    from contiple_tui.screens.sms_templates import KEYMAP_CLASSES as SMS_TEMPLATES_CLASSES
+    from contiple_tui.screens.wallboard import PopoutScreen, WallboardControls, WallboardView
+    from contiple_tui.widgets.agent_picker import AgentPicker
+    from contiple_tui.widgets.callback_table import CallbackTable
+    from contiple_tui.widgets.image_picker import ImagePicker
+
+    ids = {binding.id for binding in CONSOLE_BINDINGS if binding.id}
+    for cls in (
+        ServiceSwitchScreen,
+        WallboardView,
+        WallboardControls,
+        PopoutScreen,
+        AgentDetailScreen,
+        CallbackListView,
+        CallbackAssignView,
+        CallbackUnassignView,
+        CallbackStatusView,
+        CallbackTable,
+        HistoryFormScreen,
+        ExportScreen,
+        AgentPicker,
+        *SMS_HISTORY_CLASSES,
+        *SMS_TEMPLATES_CLASSES,
+        SmsComposeView,
+        SmsPreviewScreen,
+        ImagePicker,
+    ):
+        for binding in cls.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
+    return ids
+
+
+class BaseApp(SafeNotify, Localized, App[None]):
+    CSS_PATH = Path(__file__).parent / "themes" / "app.tcss"
+
+    def __init__(
+        self, *, config: Config, cti: CtiClient | None, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.cti = cti
+        self.clock = clock
+        for theme in BUILTIN_THEMES:
+            self.register_theme(theme)
+        for path in config.theme_files:
+            self.register_theme(load_theme_file(path))
+        if config.theme not in self.available_themes:
+            known = ", ".join(sorted(n for n in self.available_themes if n != "textual-ansi"))
+            raise ConfigError("err.theme_unknown", theme=config.theme, known=known)
+        self.theme = config.theme
+        known = all_binding_ids()
+        for binding_id in config.keymap:
+            if binding_id not in known:
+                raise ConfigError(
+                    "err.keymap_unknown",
+                    file=str(config.config_file),
+                    key=f"keymap.{binding_id}",
+                    known=", ".join(sorted(known)),
+                )
+        self.set_keymap(config.keymap)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(DEFAULT_VARIABLES)
+
+    def start_cti(self) -> None:
+        """Start the CTI client unless it runs already (tests and the demo hand over a started one)."""
+        if self.cti is not None and not self.cti.started:
+            self.cti.start()
+
+    async def stop_cti(self) -> None:
+        if self.cti is not None:
+            await self.cti.stop()
+
+    @on(WallboardPanel.TurnedCritical)
+    def _critical(self) -> None:
+        if self.config.bell:
+            self.bell()

@@ -54,6 +54,7 @@ from contiple_tui.widgets.bindings import localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.nav import NavMenu
+from contiple_tui.widgets.textual_gaps import write_to_terminal
 
 log = logging.getLogger(__name__)
 # Below this width a board or list takes the menu's columns too (F3 brings the menu back): the callback
@@ -329,10 +330,10 @@ class ContipleApp(BaseApp):
             return
         if self.config.bell:
             self.bell()
-        if self.config.desktop_notifications and self._driver is not None:
+        if self.config.desktop_notifications:
             text = "".join(ch for ch in clean(notice.message) if ch.isprintable())
             # OSC 777 and OSC 9: desktop notifications many terminals show, even over SSH.
-            self._driver.write(f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
+            write_to_terminal(self, f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
 
     def _update_badge(self) -> None:
         mine = self.console_service.assigned_to_me()

@@ -31,6 +31,7 @@ from contiple_tui.safe_text import clean
 from contiple_tui.widgets.big_board import BigBoard
 from contiple_tui.widgets.live_board import LiveBoard
 from contiple_tui.widgets.safe import cut
+from contiple_tui.widgets.textual_gaps import fail_app
 
 # (key, label, minimum width): sized so both boards fit an 80-column terminal.
 # Widths hold the widest value each can take: "◆9:59:59", "◆100.0%", 999,999 calls.
@@ -181,7 +182,7 @@ class WallboardPanel(Vertical):
             if self._displayed():
                 self.redraw()
         except Exception as error:  # noqa: BLE001 - as in a Textual handler: the app shows it and exits
-            self.app._handle_exception(error)
+            fail_app(self.app, error)
 
     def _displayed(self) -> bool:
         """Whether the panel is part of its screen's picture: it and every container above it displayed.
@@ -194,7 +195,7 @@ class WallboardPanel(Vertical):
         while not isinstance(node, Screen):
             if node is None or not node.display:
                 return False
-            node = node._parent
+            node = node.parent
         return node.is_attached
 
     def on_show(self) -> None:

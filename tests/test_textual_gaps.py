@@ -1,0 +1,46 @@
+"""The two private parts of Textual the console relies on, wrapped in widgets/textual_gaps.py: these
+tests fail when a Textual upgrade changes them."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App
+
+from contiple_tui.widgets.textual_gaps import fail_app, write_to_terminal
+
+from .ptyrun import PtyProgram
+
+
+class _Blank(App[None]):
+    pass
+
+
+async def test_fail_app_shows_the_error_and_exits_as_a_handler_error_would():
+    app = _Blank()
+    with pytest.raises(RuntimeError, match="boom"):
+        async with app.run_test() as pilot:
+            fail_app(app, RuntimeError("boom"))
+            await pilot.pause()
+    assert app.return_code == 1
+
+
+async def test_nothing_is_written_without_a_terminal():
+    app = _Blank()
+    async with app.run_test():
+        assert write_to_terminal(app, "\x1b]9;x\x07") is False  # headless
+
+
+def test_a_desktop_notification_reaches_the_real_terminal(tmp_path):
+    """The demo's first callback (about 12 s after start) as the admin, with desktop notifications on:
+    the terminal receives OSC 777 and OSC 9 with the notice's text."""
+    (tmp_path / "config.toml").write_text("[notifications]\ndesktop = true\n")
+    program = PtyProgram(["--data-dir", str(tmp_path), "--lang", "en", "demo", "--callbacks", "20"], env={})
+    try:
+        assert program.read_until(b"\x1b]777;notify;Contiple;New callback", timeout=60), bytes(
+            program.output[-2000:]
+        ).decode(errors="replace")
+        assert b"\x1b]9;New callback" in program.output
+        program.send(b"\x11")
+        assert program.wait() == 0
+    finally:
+        program.close()

@@ -77,6 +77,9 @@ class WallboardApp(WallboardControls, BaseApp):
         self.monotonic = monotonic
         self._quit_presses: list[float] = []
 
+    def agent_names(self) -> dict[str, str]:
+        return {u.cti_agent_id: u.name for u in self.store.users.list() if u.cti_agent_id}
+
     @property
     def page_services(self) -> list[Service]:
         return [self.services[self.page]] if self.per_service else self.services

@@ -1,7 +1,7 @@
 """Issue 9 §5: the core refuses what the rules refuse, whatever a console still believes.
 
 A console loads its user once; an administrator may disable the user or take rights away from another
-process. Every core action re-reads the user (core.session.acting), so the next action is refused, in
+process. Every core action re-reads the user (core.identity.acting), so the next action is refused, in
 whichever process it runs. Tested on one real SQLite file with two connections or a CLI subprocess.
 """
 

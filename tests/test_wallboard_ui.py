@@ -185,6 +185,39 @@ async def test_agent_detail_from_the_agent_board(demo_store, cti):
         assert not isinstance(app.screen, AgentDetailScreen)
 
 
+async def test_agent_detail_in_the_kiosk_and_the_popout_names_agents(demo_store, cti, monkeypatch):
+    """The kiosk knows names from its store, a board popped out of the console from the session's
+    directory: both show the agents by name, not by CTI id."""
+    server, client = cti
+    set_language("ko")
+    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="ko")
+    kiosk = WallboardApp(
+        store=demo_store, client=client, services=demo_store.services.list(), config=cfg, view="agents"
+    )
+    async with kiosk.run_test(size=(120, 40)) as pilot:
+        await wait_live(pilot, client)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(kiosk.screen, AgentDetailScreen)
+        assert {r[0] for r in table_text(kiosk.screen.query_one(BoardTable))} >= {"한지민", "서서윤"}
+    await client.stop()
+    monkeypatch.delenv("TMUX", raising=False)  # a full-screen popout, not a tmux window
+    console_client = CtiClient(server.url, backoff_initial=0.05, backoff_max=0.2)
+    app = make_app(demo_store, "admin", lang="ko", cti=console_client)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.show_menu("wallboard_agents")
+            await wait_live(pilot, console_client)
+            app.query_one("#view-wallboard_agents").action_popout()
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            assert isinstance(app.screen, AgentDetailScreen)
+            assert {r[0] for r in table_text(app.screen.query_one(BoardTable))} >= {"한지민", "서서윤"}
+    finally:
+        await console_client.stop()
+
+
 async def test_kiosk_needs_three_ctrl_q(demo_store, cti):
     server, client = cti
     set_language("en")

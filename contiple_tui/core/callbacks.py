@@ -1,6 +1,6 @@
 """Callback management (콜백 관리): intake, search, connect/complete, assignment, processing status.
 
-Every action a person performs re-reads its user and service from the store (core.session.acting: a
+Every action a person performs re-reads its user and service from the store (core.identity.acting: a
 user disabled in another process is refused at the next action), checks PRODUCT.md's permission rules
 (core.permissions) and is one transaction;
 read-modify-write runs under ``BEGIN IMMEDIATE`` so two consoles never both win.
@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from contiple_tui.core.session import acting
+from contiple_tui.core.identity import acting
 from contiple_tui.domain import permissions as perm
 from contiple_tui.domain.models import CallbackStatus, OutboundTicketMode, Service, User
 from contiple_tui.domain.queries import CallbackQuery

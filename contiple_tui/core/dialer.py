@@ -48,9 +48,7 @@ class CallbackDialer:
             self.notify(t("cb.cti_down" if client is not None else "cb.no_cti"), "error")
             return
         try:
-            dialled = cb.begin_dial(
-                session.store, session.user, session.service, callback.id, self.cti_logged_in()
-            )
+            dialled = session.callbacks.begin_dial(callback.id, self.cti_logged_in())
         except ContipleError as exc:
             self.notify(exc.message(), "error")
             return
@@ -71,7 +69,7 @@ class CallbackDialer:
             )
         except (CommandRejected, ConnectionError) as exc:
             try:
-                cb.end_dial(session.store, session.user, session.service, callback.id)
+                session.callbacks.end_dial(callback.id)
             except ContipleError as refused:  # disabled meanwhile: the dial guard lapses by itself
                 log.warning("dial end not recorded: %s", refused)
             reason = exc.reason if isinstance(exc, CommandRejected) else "disconnected"
@@ -81,7 +79,7 @@ class CallbackDialer:
         if call_id:
             self.calls[call_id] = callback.id
         try:  # accepted: now the attempt counts
-            callback = cb.dial_accepted(session.store, session.user, session.service, callback.id)
+            callback = session.callbacks.dial_accepted(callback.id)
         except ContipleError as exc:  # disabled meanwhile, or the store refused: the call goes on
             log.warning("dial attempt not recorded: %s", exc)
         self.notify(
@@ -99,10 +97,10 @@ class CallbackDialer:
         session = self.session
         try:
             if what.event is Event.OUTBOUND_CONNECTED:
-                cb.dial_answered(session.store, session.user, session.service, callback_id)
+                session.callbacks.dial_answered(callback_id)
             elif what.event in (Event.OUTBOUND_FAILED, Event.OUTBOUND_ENDED):
                 self.calls.pop(str(call_id), None)
-                cb.end_dial(session.store, session.user, session.service, callback_id)
+                session.callbacks.end_dial(callback_id)
                 if what.event is Event.OUTBOUND_FAILED:
                     reason = str(what.data.get("reason", ""))
                     self.notify(t("cb.dial_failed", reason=t(f"cti.reason.{reason}")), "warning")

@@ -1,11 +1,10 @@
-"""Who is at the terminal and which service they work in (현재 접속 중인 서비스)."""
+"""Who is at the terminal and which service they work in (현재 접속 중인 서비스), and what they may ask
+for: ``session.callbacks``, ``session.sms`` and ``session.directory`` (core/services.py) hold the store,
+the user and the service in use; screens and widgets call those, never the store."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Concatenate, ParamSpec, TypeVar
-
+from contiple_tui.core.services import CallbackService, DirectoryService, SmsService
 from contiple_tui.domain.models import Service, User
 from contiple_tui.errors import IdentityError, NotFound
 from contiple_tui.store import Store
@@ -23,44 +22,6 @@ def resolve_user(store: Store, login: str) -> User:
     return user
 
 
-def current_identity(store: Store, user: User, service: Service) -> tuple[User, Service]:
-    """The user and the service as the store has them now, not as a console loaded them.
-
-    A console keeps its User for hours; an administrator may disable the user, take a permission away
-    or change the services meanwhile, from another process. Every core action that a person performs
-    goes through here first (see :func:`acting`), so the permission rules judge the current record:
-    a disabled or removed user is refused with IdentityError, a lost permission or membership with
-    PermissionDenied by the rule itself. Costs a few indexed reads.
-    """
-    fresh = store.users.get(user.id)
-    if fresh is None or fresh.login != user.login:
-        raise IdentityError("err.unknown_user", login=user.login)
-    if fresh.disabled:
-        raise IdentityError("err.disabled_user", login=user.login)
-    fresh_service = store.services.get(service.id)
-    if fresh_service is None:
-        raise NotFound("err.not_member", service=service.code)
-    return fresh, fresh_service
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def acting(
-    fn: Callable[Concatenate[Store, User, Service, P], R],
-) -> Callable[Concatenate[Store, User, Service, P], R]:
-    """Decorates a core action ``fn(store, user, service, ...)``: it runs with the user and service
-    re-read from the store (:func:`current_identity`), in whichever process it is called."""
-
-    @functools.wraps(fn)
-    def action(store: Store, user: User, service: Service, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        user, service = current_identity(store, user, service)
-        return fn(store, user, service, *args, **kwargs)
-
-    return action
-
-
 class Session:
     """The signed-in user, their services and the service in use."""
 
@@ -69,6 +30,9 @@ class Session:
         self.user = user
         self.services: list[Service] = []
         self.service: Service
+        self.callbacks = CallbackService(self)
+        self.sms = SmsService(self)
+        self.directory = DirectoryService(self)
         self._load_services()
         self.service = self.services[0]
         if service_code:

@@ -19,9 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from contiple_tui.core.session import (
-    acting,
-)  # every action re-reads its user: one disabled meanwhile is refused
+from contiple_tui.core.identity import acting  # every action re-reads its user and service
 from contiple_tui.domain import permissions as perms
 from contiple_tui.domain import safe_input
 from contiple_tui.domain import sms_rules as rules

@@ -122,9 +122,9 @@ class CallbackAssignView(TableView):
     def _load(self, query: cb.CallbackQuery, logged_in_only: bool) -> None:
         session = self.session
         try:
-            rows = cb.search(session.store, session.user, session.service, query, limit=PAGE, assigning=True)
-            totals = cb.assignment_totals(session.store, session.user, session.service, query)
-            agents = cb.assignable_agents(session.store, session.user, session.service)
+            rows = session.callbacks.search(query, limit=PAGE, assigning=True)
+            totals = session.callbacks.assignment_totals(query)
+            agents = session.callbacks.assignable_agents()
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
             return
@@ -132,9 +132,7 @@ class CallbackAssignView(TableView):
 
     def _fetch(self, query: cb.CallbackQuery):
         session = self.session
-        return lambda after, limit: cb.search(
-            session.store, session.user, session.service, query, after=after, limit=limit, assigning=True
-        )
+        return lambda after, limit: session.callbacks.search(query, after=after, limit=limit, assigning=True)
 
     def _cti_state(self, cti_agent_id: str | None) -> AgentState | None:
         client = getattr(self.app, "cti", None)
@@ -183,9 +181,9 @@ class CallbackAssignView(TableView):
         table = self.query_one(CallbackTable)
         callback_ids = table.chosen_ids() if table.selected else []
         agent_ids = list(self.query_one(AgentPicker).selected)
-        action = cb.assign_manual if manual else cb.assign_equal
+        action = session.callbacks.assign_manual if manual else session.callbacks.assign_equal
         try:
-            result = action(session.store, session.user, session.service, callback_ids, agent_ids)
+            result = action(callback_ids, agent_ids)
         except ContipleError as exc:
             self._say(exc.message(), error=True)
             self.app.notify(exc.message(), severity="error")

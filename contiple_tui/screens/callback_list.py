@@ -89,9 +89,7 @@ class CallbackListView(TableView):
     def compose(self) -> ComposeResult:
         today = self.today()
         first = today - timedelta(days=DEFAULT_DAYS - 1)
-        self._names.update(
-            {u.id: u.name for u in self.session.store.users.list()}
-        )  # the columns hold this dict
+        self._names.update(self.session.directory.names())  # the columns hold this dict
         # The Selects (several widgets each) join these rows of fixed height once the first rows are drawn
         # (_mount_choices): the rows do not wait for them, and nothing moves when they come.
         with Horizontal(classes="cb-filters", id="cb-filters-period"):
@@ -144,7 +142,7 @@ class CallbackListView(TableView):
             Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True),
         )
         if user.is_admin:
-            users = self.session.store.users.list(service.id)
+            users = self.session.directory.service_users()
             agents = [(u.name, u.id) for u in users if permissions.may_receive_assignment(u, service)]
             assigners = [
                 (u.name, u.id) for u in users if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"
@@ -251,7 +249,7 @@ class CallbackListView(TableView):
         session = self.session
         worker = get_current_worker()
         try:
-            rows = cb.search(session.store, session.user, session.service, query, limit=PAGE)
+            rows = session.callbacks.search(query, limit=PAGE)
             # The rows first: counting a large period takes longer than finding its newest page.
             self.app.call_from_thread(self._show, query, rows, None)
             deadline = time.monotonic() + count_wait
@@ -259,7 +257,7 @@ class CallbackListView(TableView):
                 time.sleep(0.01)  # typing: the count waits for a pause (see COUNT_WAIT_S)
             if worker.is_cancelled:
                 return  # a newer search replaced this one: its count is not wanted (it holds the store)
-            total = cb.count(session.store, session.user, session.service, query)
+            total = session.callbacks.count(query)
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
             return
@@ -269,7 +267,7 @@ class CallbackListView(TableView):
         session = self.session
 
         def fetch(after, limit):
-            return cb.search(session.store, session.user, session.service, query, after=after, limit=limit)
+            return session.callbacks.search(query, after=after, limit=limit)
 
         return fetch
 
@@ -326,8 +324,8 @@ class CallbackListView(TableView):
     def _refresh_total(self, query: cb.CallbackQuery) -> None:
         session = self.session
         try:
-            names = {u.id: u.name for u in session.store.users.list()}
-            total = cb.count(session.store, session.user, session.service, query)
+            names = session.directory.names()
+            total = session.callbacks.count(query)
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
             return
@@ -357,7 +355,7 @@ class CallbackListView(TableView):
             self.app.notify(t("err.cb_none_selected"), severity="warning")
             return
         try:
-            changed = cb.complete(self.session.store, self.session.user, self.session.service, ids)
+            changed = self.session.callbacks.complete(ids)
         except ContipleError as exc:
             self.app.notify(exc.message(), severity="error")
             return

@@ -203,7 +203,7 @@ class CallbackStatusView(MenuView):
 
     def _agent_columns(self) -> list[tuple[str, str, int]]:
         # Column widths are fixed (numbers never make them jump): as wide as the longest name here.
-        names = [cut(u.name, MAX_NAME) for u in self.session.store.users.list(self.session.service.id)]
+        names = [cut(u.name, MAX_NAME) for u in self.session.directory.service_users()]
         name = min(MAX_NAME, max([10, cell_len(t("cs.unknown_agent")), *map(cell_len, names)]))
         return [
             ("name", t("cs.col.agent"), name),
@@ -322,8 +322,8 @@ class CallbackStatusView(MenuView):
     def _load(self, query: StatusQuery) -> None:
         session = self.session
         try:
-            periods, agents = cb.processing_status(
-                session.store, session.user, session.service, query.first, query.last, monthly=query.monthly
+            periods, agents = session.callbacks.processing_status(
+                query.first, query.last, monthly=query.monthly
             )
         except ContipleError as exc:  # not an admin: the core refuses
             self.app.call_from_thread(self._refused, query, exc.message())

@@ -32,7 +32,7 @@ class CallbackUnassignView(TableView):
         self._names: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
-        self._names = {u.id: u.name for u in self.session.store.users.list()}
+        self._names = self.session.directory.names()
         columns = callback_columns(
             self.session.service, self._names, ("requested", "phone", "assignee", "attempts")
         )
@@ -54,10 +54,8 @@ class CallbackUnassignView(TableView):
     def _load(self, agent: int | None) -> None:
         session = self.session
         try:
-            agents = cb.assignable_agents(session.store, session.user, session.service)
-            rows = cb.search(
-                session.store, session.user, session.service, self._query(agent), limit=PAGE, assigning=True
-            )
+            agents = session.callbacks.assignable_agents()
+            rows = session.callbacks.search(self._query(agent), limit=PAGE, assigning=True)
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
             return
@@ -79,9 +77,7 @@ class CallbackUnassignView(TableView):
         query = self._query(agent)
         table = self.query_one(CallbackTable)
         table.show_from_top(
-            lambda after, limit: cb.search(
-                session.store, session.user, session.service, query, after=after, limit=limit, assigning=True
-            ),
+            lambda after, limit: session.callbacks.search(query, after=after, limit=limit, assigning=True),
             rows,
         )
 
@@ -103,7 +99,7 @@ class CallbackUnassignView(TableView):
         table = self.query_one(CallbackTable)
         ids = table.chosen_ids()
         try:
-            result = cb.unassign(session.store, session.user, session.service, ids)
+            result = session.callbacks.unassign(ids)
         except ContipleError as exc:
             self._say(exc.message(), error=True)
             self.app.notify(exc.message(), severity="error")

@@ -75,10 +75,7 @@ class HistoryFormScreen(Localized, ModalScreen[int | None]):
     def action_save(self) -> None:
         session = self.session
         try:
-            ticket = cb.register_history(
-                session.store,
-                session.user,
-                session.service,
+            ticket = session.callbacks.register_history(
                 subject=self.query_one("#history-subject", Input).value,
                 memo=self.query_one("#history-memo", TextArea).text,
                 phone=self.query_one("#history-phone", Input).value or None,

@@ -44,7 +44,7 @@ class HomeView(MenuView):
         if identity == self._shown_identity:
             # A change of callbacks (the usual one, from the CTI feed): only the counts may differ.
             if permissions.may_view_callbacks(user, service):
-                self._load_counts(service.id, None if user.is_admin else user.id)
+                self._load_counts()
             return
         self._shown_identity = identity
         self._shown_counts = None
@@ -80,15 +80,15 @@ class HomeView(MenuView):
         if permissions.may_view_callbacks(user, service):
             box.display = True
             box.border_title = t("home.callbacks_all" if user.is_admin else "home.callbacks_mine")
-            self._load_counts(service.id, None if user.is_admin else user.id)
+            self._load_counts()
         else:
             box.display = False
 
-    def _load_counts(self, service_id: int, assignee_id: int | None) -> None:
+    def _load_counts(self) -> None:
         # Kept counts (a few rows of callback_totals, well under a millisecond): read here, without a
         # worker thread per change of callbacks.
         try:
-            counts = self.session.store.callbacks.count_by_status(service_id, assignee_id)
+            counts = self.session.callbacks.status_counts()
         except ContipleError as exc:  # a damaged page: said where the numbers would be
             self._show_error(exc.message())
             return

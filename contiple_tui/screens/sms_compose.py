@@ -164,7 +164,7 @@ class SmsComposeView(MenuView):
     def _load_templates(self) -> None:
         session = self.session
         try:
-            usable = sms.usable_templates(session.store, session.user, session.service)
+            usable = session.sms.usable_templates()
         except ContipleError:
             usable = []
         options = [
@@ -345,7 +345,7 @@ class SmsComposeView(MenuView):
         session = self.session
         error = self.query_one("#sms-error", Static)
         try:
-            prepared = sms.prepare(session.store, session.user, session.service, self.draft(), self._now())
+            prepared = session.sms.prepare(self.draft(), self._now())
         except ContipleError as exc:
             error.update(plain("⚠ " + exc.message()))
             return
@@ -366,7 +366,7 @@ class SmsComposeView(MenuView):
         try:
             gateway = gateway_for(cfg.sms, session.service)
             try:
-                outcome = sms.send(session.store, session.user, session.service, prepared, gateway, now)
+                outcome = session.sms.send(prepared, gateway, now)
             finally:
                 gateway.close()
         except SendUnknown as exc:  # it may have gone out: never offered again as if it had failed

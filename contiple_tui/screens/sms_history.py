@@ -233,9 +233,9 @@ class SmsHistoryView(TableView):
     def _load(self, f: HistoryFilter, seq: int) -> None:
         session = self.session
         try:
-            rows = sms.history(session.store, session.user, session.service, f, limit=PAGE)
+            rows = session.sms.history(f, limit=PAGE)
             self.app.call_from_thread(self._show, seq, rows)  # the rows first, then the count
-            total = sms.history_count(session.store, session.user, session.service, f)
+            total = session.sms.history_count(f)
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
             return
@@ -245,7 +245,7 @@ class SmsHistoryView(TableView):
         session = self.session
 
         def fetch(after, limit):
-            return sms.history(session.store, session.user, session.service, f, after=after, limit=limit)
+            return session.sms.history(f, after=after, limit=limit)
 
         return fetch
 
@@ -311,7 +311,7 @@ class SmsHistoryView(TableView):
         if f is None:
             return
         try:
-            total = sms.history_count(session.store, session.user, session.service, f)
+            total = session.sms.history_count(f)
         except ContipleError:
             return
         self.app.call_from_thread(self._set_total, f, total)
@@ -387,7 +387,7 @@ class SmsHistoryView(TableView):
 
     @work(thread=True, exclusive=True, group="smsh-recipients", exit_on_error=False)
     def _load_recipients(self, msg: Message | None, asked: int) -> None:
-        rows = [] if msg is None else self.session.store.sms.recipients(msg.id, limit=RECIPIENTS_MAX)
+        rows = [] if msg is None else self.session.sms.recipients(msg.id, limit=RECIPIENTS_MAX)
         self.app.call_from_thread(self._show_recipients, msg, rows, asked)
 
     def _show_recipients(self, msg: Message | None, rows: list[Recipient], asked: int) -> None:
@@ -429,15 +429,15 @@ class SmsHistoryView(TableView):
     def _open_detail(self, message_id: int, recipient_id: int | None) -> None:
         session = self.session
         try:
-            msg = sms.message(session.store, session.user, session.service, message_id)
+            msg = session.sms.message(message_id)
         except ContipleError as exc:
             self.app.call_from_thread(self.app.notify, exc.message(), severity="error")
             return
-        recipients = session.store.sms.recipients(msg.id, limit=RECIPIENTS_MAX)
+        recipients = session.sms.recipients(msg.id, limit=RECIPIENTS_MAX)
         recipient = next(
             (r for r in recipients if r.id == recipient_id), recipients[0] if recipients else None
         )
-        images = session.store.sms.images(msg.id)
+        images = session.sms.images(msg.id)
         self.app.call_from_thread(self._push_detail, msg, recipient, images)
 
     def _push_detail(self, msg: Message, recipient: Recipient | None, images: list[MessageImage]) -> None:
@@ -475,7 +475,7 @@ class SmsHistoryView(TableView):
         try:
             gateway = gateway_by_name(self.app.config.sms, session.service, msg.gateway)
             try:
-                count = sms.cancel_reservation(session.store, session.user, session.service, msg.id, gateway)
+                count = session.sms.cancel_reservation(msg.id, gateway)
             finally:
                 gateway.close()
         except ContipleError as exc:
@@ -517,11 +517,8 @@ class SmsHistoryView(TableView):
         """Due sandbox reservations become sent; NHN Cloud is asked about open sends (network I/O)."""
         session, config = self.session, self.app.config
         try:
-            changed = sms.refresh(
-                session.store,
-                lambda s, name: gateway_by_name(config.sms, s, name),
-                [session.service],
-                now=_now(self),
+            changed = session.sms.refresh(
+                lambda s, name: gateway_by_name(config.sms, s, name), now=_now(self)
             )
         except ContipleError as exc:
             if manual:

@@ -164,7 +164,7 @@ class SmsTemplatesView(MenuView):
     def _load(self) -> None:
         session = self.session
         try:
-            tree = sms.template_tree(session.store, session.user, session.service)
+            tree = session.sms.template_tree()
         except ContipleError as exc:
             self.app.call_from_thread(self._say, exc.message(), True)
             return
@@ -444,24 +444,20 @@ class SmsTemplatesView(MenuView):
             self._say(t("st.nothing_selected"), error=True)
             return
         session = self.session
-        store, user, service = session.store, session.user, session.service
         try:
             if mode[0] in ("cat", "new_cat"):
                 name = self.query_one("#st-cat-name", Input).value
                 in_use = self.query_one("#st-cat-in-use", Checkbox).value
                 if mode[0] == "cat":
-                    sms.update_category(store, user, service, mode[1], name, in_use)
+                    session.sms.update_category(mode[1], name, in_use)
                     key: Key = ("cat", mode[1])
                 else:
-                    key = (
-                        "cat",
-                        sms.add_category(store, user, service, name, parent_id=mode[1], in_use=in_use),
-                    )
+                    key = ("cat", session.sms.add_category(name, parent_id=mode[1], in_use=in_use))
                 done = t("st.saved.category", name=cut(" ".join(name.split()), 60))
             else:
                 draft = self._draft(mode)
-                template_id = sms.save_template(
-                    store, user, service, draft, template_id=mode[1] if mode[0] == "tpl" else None
+                template_id = session.sms.save_template(
+                    draft, template_id=mode[1] if mode[0] == "tpl" else None
                 )
                 key = ("tpl", template_id)
                 done = t("st.saved.template", name=cut(" ".join(draft.name.split()), 60))
@@ -515,7 +511,7 @@ class SmsTemplatesView(MenuView):
         if kind == "cat":
             cat = self._cats.get(ident)
             try:
-                subs, templates = sms.category_contents(session.store, session.user, session.service, ident)
+                subs, templates = session.sms.category_contents(ident)
             except ContipleError as exc:
                 self._say(exc.message(), error=True)
                 return
@@ -539,10 +535,10 @@ class SmsTemplatesView(MenuView):
         kind, ident = key
         try:
             if kind == "cat":
-                subs, templates = sms.delete_category(session.store, session.user, session.service, ident)
+                subs, templates = session.sms.delete_category(ident)
                 done = t("st.deleted.category", name=name, subs=subs, templates=templates)
             else:
-                sms.delete_template(session.store, session.user, session.service, ident)
+                session.sms.delete_template(ident)
                 done = t("st.deleted.template", name=name)
         except ContipleError as exc:
             self._say(exc.message(), error=True)

@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -51,6 +52,10 @@ class WallboardControls:
     def action_flip(self) -> None:
         self.panel.flip()
 
+    def agent_names(self) -> dict[str, str]:
+        """Names by CTI agent id, for the agent detail: each host knows where they come from."""
+        raise NotImplementedError
+
     def action_agent_detail(self) -> None:
         panel = self.panel
         client = panel.client
@@ -62,13 +67,16 @@ class WallboardControls:
             key = table.key_at(table.cursor_row)
             code = key if key in panel.scope.codes else None
         code = code or panel.scope.codes[0]
-        names = {u.cti_agent_id: u.name for u in self.app.store.users.list() if u.cti_agent_id}  # type: ignore[attr-defined]
+        names = self.agent_names()
         self.app.push_screen(AgentDetailScreen(client, code, panel.scope.names.get(code, code), names))  # type: ignore[attr-defined]
 
 
 class WallboardView(WallboardControls, MenuView):
     TOPICS = frozenset({"directory"})
     BINDINGS = WallboardControls.BINDINGS + [Binding("p", "popout", "key.popout", id="wallboard.popout")]
+
+    def agent_names(self) -> dict[str, str]:
+        return self.session.directory.agent_names()
 
     def __init__(self, menu: Menu, session: Session) -> None:
         super().__init__(menu, session)
@@ -96,7 +104,11 @@ class WallboardView(WallboardControls, MenuView):
             title = t(f"menu.{self.menu.id}")
             subprocess.run(["tmux", "new-window", "-n", title, shlex.join(command)], check=False)
             return
-        self.app.push_screen(PopoutScreen(self.panel.client, self.panel.scope, view, self.panel.interval))
+        panel = self.panel
+        directory = self.session.directory
+        self.app.push_screen(
+            PopoutScreen(panel.client, panel.scope, view, panel.interval, directory.agent_names)
+        )
 
 
 class PopoutScreen(WallboardControls, Localized, Screen[None]):
@@ -104,9 +116,12 @@ class PopoutScreen(WallboardControls, Localized, Screen[None]):
         Binding("escape", "app.pop_screen", "key.close", id="popout.close")
     ]
 
-    def __init__(self, client, scope: BoardScope, view: str, interval: float) -> None:
+    def __init__(
+        self, client, scope: BoardScope, view: str, interval: float, agent_names: Callable[[], dict[str, str]]
+    ) -> None:
         super().__init__()
         self._args = (client, scope, view, interval)
+        self.agent_names = agent_names  # type: ignore[method-assign]  # the console's directory
 
     def compose(self) -> ComposeResult:
         client, scope, view, interval = self._args

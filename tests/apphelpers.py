@@ -63,6 +63,16 @@ async def workers_done(app) -> None:
             continue
 
 
+async def settle(pilot, rounds: int = 1, pause: float | None = None) -> None:
+    """The app's workers done and what they posted handled: a turn of the event loop first (a key's
+    handler may start a worker), then ``rounds`` times (a worker's result may start another) the
+    workers awaited and a pause (one turn of the loop unless ``pause`` seconds are given)."""
+    await pilot.pause()
+    for _ in range(rounds):
+        await workers_done(pilot.app)
+        await pilot.pause(pause)
+
+
 async def until(pilot, condition, timeout: float = 20.0) -> None:
     """Wait for a condition, generously: CI machines are slow and busy (the time only counts on failure)."""
     for _ in range(int(timeout / 0.05)):

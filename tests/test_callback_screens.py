@@ -14,21 +14,15 @@ from contiple_tui.screens.history_form import HistoryFormScreen
 from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import CallbackTable
 
-from .apphelpers import make_app, static_text, until, workers_done
+from .apphelpers import make_app, settle, static_text, until, workers_done
 from .ctidata import event
 from .ctiserver import ScriptedCti
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await workers_done(pilot.app)
-        await pilot.pause(0.3)
 
 
 async def open_table(pilot, menu: str) -> CallbackTable:
     """Open a callback screen, wait for its rows, and give its table the keys."""
     pilot.app.show_menu(menu)
-    await settle(pilot)
+    await settle(pilot, rounds=3, pause=0.3)
     table = pilot.app.query_one(CallbackTable)
     table.focus()
     return table
@@ -49,7 +43,7 @@ async def test_agent_sees_only_own_callbacks_and_filters(demo_store):
     app = make_app(demo_store, "agent02", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         table = app.query_one(CallbackTable)
         me = users_of(demo_store)["agent02"].id
         assert table.row_count > 0 and all(c.assignee_id == me for c in table.rows_by_key.values())
@@ -57,16 +51,16 @@ async def test_agent_sees_only_own_callbacks_and_filters(demo_store):
         some = next(iter(table.rows_by_key.values()))
         app.query_one("#cb-phone", Input).value = some.customer_phone[3:9]
         await pilot.pause(0.4)
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         assert some.id in {c.id for c in table.rows_by_key.values()}
         app.query_one("#cb-from", Input).value = "2026-13-45"
         await pilot.pause(0.4)
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         assert "2026-13-45" in static_text(app.query_one("#cb-status-line"))
         app.query_one("#cb-from", Input).value = "2026-11-20"
         app.query_one("#cb-to", Input).value = "2026-11-01"
         await pilot.pause(0.4)
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         assert "reversed" in static_text(app.query_one("#cb-status-line"))
 
 
@@ -77,12 +71,12 @@ async def test_a_filter_changed_before_the_view_is_ready_is_not_lost(demo_store)
     app = make_app(demo_store, "agent02", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         view = app.query_one("#view-callback_list")
         view._ready = False  # the window between mount and the first refresh, held open
         app.query_one("#cb-from", Input).value = "2026-11-20"
         await pilot.pause(0.4)
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         store, user = demo_store, users_of(demo_store)["agent02"]
         service = store.services.get_by_code("cs")
         expected = cb.count(
@@ -97,7 +91,7 @@ async def test_complete_from_the_list(demo_store):
         table = await open_table(pilot, "callback_list")
         target = point_at_assigned(table)
         await pilot.press("d")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         assert (
             cb.get(
                 demo_store, users_of(demo_store)["agent02"], demo_store.services.get_by_code("cs"), target.id
@@ -176,7 +170,7 @@ async def test_equal_split_from_the_assignment_screen(demo_store):
     app = make_app(demo_store, "agent01", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_assign")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         table = app.query_one(CallbackTable)
         assert all(c.status is CallbackStatus.UNASSIGNED for c in table.rows_by_key.values())
         assert "Unassigned" in static_text(app.query_one("#as-totals"))
@@ -191,7 +185,7 @@ async def test_equal_split_from_the_assignment_screen(demo_store):
         await pilot.press("space", "down", "space")
         assert "☑" in str(agents.get_option_at_index(0).prompt)  # shown by a symbol, not colour
         await pilot.press("e")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         cs = demo_store.services.get_by_code("cs")
         admin = users_of(demo_store)["admin"]
         assigned = [cb.get(demo_store, admin, cs, i) for i in picked]
@@ -226,7 +220,7 @@ async def test_cancel_assignment(demo_store):
     app = make_app(demo_store, "admin", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_unassign")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         table = app.query_one(CallbackTable)
         assert table.row_count and all(
             c.status is CallbackStatus.ASSIGNED for c in table.rows_by_key.values()
@@ -234,7 +228,7 @@ async def test_cancel_assignment(demo_store):
         table.focus()
         first = table.current
         await pilot.press("space", "u")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         cs = demo_store.services.get_by_code("cs")
         back = cb.get(demo_store, users_of(demo_store)["admin"], cs, first.id)
         assert back.status is CallbackStatus.UNASSIGNED and back.assignee_id is None
@@ -315,7 +309,7 @@ async def test_excel_from_the_list_has_every_matching_row(demo_store, tmp_path):
     app.config.data_dir = tmp_path  # exports go to DATA_DIR/exports
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         view = app.query_one("#view-callback_list")
         expected = cb.count(
             demo_store, users_of(demo_store)["admin"], demo_store.services.get_by_code("cs"), view._query
@@ -386,7 +380,7 @@ async def test_list_shows_assignee_names(demo_store):
     app = make_app(demo_store, "agent02", lang="ko")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         table = app.query_one(CallbackTable)
         row = table.get_row_at(0)
         assert users_of(demo_store)["agent02"].name in [str(getattr(c, "plain", c)) for c in row]
@@ -404,7 +398,7 @@ async def test_phone_filter_searches_at_once_after_a_pause_and_once_after_typing
     app = make_app(demo_store, "admin", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         view = app.query_one(callback_list.CallbackListView)
         phone = app.query_one("#cb-phone", Input)
         searches = []
@@ -492,7 +486,7 @@ async def test_opening_the_list_searches_once_and_the_choices_follow(demo_store,
     app = make_app(demo_store, "admin", lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=3, pause=0.3)
         view = app.query_one(callback_list.CallbackListView)
         assert [s.id for s in view.query(Select)] == ["cb-status", "cb-ivr", "cb-assignee", "cb-assigner"]
         assert len(searched) == 1 and view._ready

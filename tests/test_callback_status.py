@@ -28,7 +28,7 @@ from contiple_tui.screens.callback_status import (
 )
 from contiple_tui.widgets.board import BoardTable
 
-from .apphelpers import SCREEN_SIZES, make_app, size_id, static_text, workers_done
+from .apphelpers import SCREEN_SIZES, make_app, settle, size_id, static_text
 
 NOV_1, NOV_25 = date(2026, 11, 1), date(2026, 11, 25)
 SIZES = SCREEN_SIZES
@@ -38,11 +38,6 @@ SIZES = SCREEN_SIZES
 def registered(monkeypatch):
     """Until app.py lists the view in VIEW_CLASSES, the tests register it themselves."""
     monkeypatch.setitem(contiple_tui.app.VIEW_CLASSES, "callback_status", CallbackStatusView)
-
-
-async def settle(pilot) -> None:
-    await workers_done(pilot.app)
-    await pilot.pause()
 
 
 async def open_view(pilot) -> CallbackStatusView:

@@ -20,6 +20,8 @@ from contiple_tui.domain.models import CallbackStatus, IvrRoute, Service
 from contiple_tui.i18n import set_language
 from contiple_tui.widgets.callback_table import AHEAD_ZONE, PAGE, CallbackTable, callback_columns
 
+from .apphelpers import settle
+
 SERVICE = Service(id=1, code="cs", name="고객센터", ivr_routes=(IvrRoute("1", "주문/결제 문의"),))
 KEYS = ("requested", "phone", "name", "ivr", "status", "assignee", "attempts", "requests")
 
@@ -101,13 +103,6 @@ def start_after(callback: Callback) -> tuple[int, int]:
     return (callback.requested_at, callback.id)
 
 
-async def settled(pilot) -> None:
-    """The table's workers (reading ahead, re-reading) done and their results handled."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 @pytest.fixture(autouse=True)
 def english():
     set_language("en")
@@ -117,7 +112,7 @@ async def test_pages_on_at_the_ends_and_back():
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await settled(pilot)
+        await settle(pilot)
         assert table.row_count == PAGE and table.cursor_row == 0 and app.messages == [(1, PAGE)]
         assert [c.id for c in table._page_rows] == [c.id for c in app.rows[:PAGE]]
         assert app.ui_fetches == [None]  # the first page (given by the host); the next one was read ahead
@@ -128,7 +123,7 @@ async def test_pages_on_at_the_ends_and_back():
         assert [c.id for c in table._page_rows] == [c.id for c in app.rows[PAGE : 2 * PAGE]]
         assert table.cursor_row == 0 and table.scroll_y == 0 and app.messages[-1] == (PAGE + 1, PAGE)
         assert table.current is app.rows[PAGE]
-        await settled(pilot)
+        await settle(pilot)
         await pilot.press("up")  # above the first row: the page before, the cursor on its last row
         await pilot.pause()
         assert table.current is app.rows[PAGE - 1] and table.cursor_row == PAGE - 1
@@ -138,11 +133,11 @@ async def test_pages_on_at_the_ends_and_back():
         shown = line(table, table.header_height + table.cursor_row - int(table.scroll_y))
         assert f"010-1234-{app.rows[PAGE - 1].id:04d}" in shown
         await pilot.press("down")  # below the last row: the next page again
-        await settled(pilot)
+        await settle(pilot)
         await pilot.press("ctrl+end", "down")
-        await settled(pilot)
+        await settle(pilot)
         await pilot.press("ctrl+end", "pagedown")  # pages 3, then nothing after 250
-        await settled(pilot)
+        await settle(pilot)
         assert app.messages[-1] == (2 * PAGE + 1, 50) and table.row_count == 50
         fetched = len(app.fetches)
         await pilot.press("pagedown")  # a short page is the last one: no more fetching
@@ -158,13 +153,13 @@ async def test_page_down_shows_the_page_read_ahead_without_fetching_on_the_ui_th
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await settled(pilot)
+        await settle(pilot)
         assert app.worker_fetches == []  # the cursor at the top of the page: nothing read ahead
         table.move_cursor(row=PAGE - AHEAD_ZONE - 1)
-        await settled(pilot)
+        await settle(pilot)
         assert app.worker_fetches == []  # not yet near the end
         table.move_cursor(row=PAGE - AHEAD_ZONE)
-        await settled(pilot)
+        await settle(pilot)
         assert app.worker_fetches == [start_after(app.rows[PAGE - 1])]  # in the second half: read ahead
         fetch = table.fetch
         calls: list[bool] = []
@@ -177,15 +172,15 @@ async def test_page_down_shows_the_page_read_ahead_without_fetching_on_the_ui_th
         table.move_cursor(row=PAGE - 1)
         table.action_next_page()
         assert calls == [] and table.current is app.rows[PAGE]  # shown from memory, synchronously
-        await settled(pilot)
+        await settle(pilot)
         assert calls == []  # at the top of page 2: the page before is the one kept, the next not needed yet
         table.move_cursor(row=PAGE - 1)
-        await settled(pilot)
+        await settle(pilot)
         assert calls == [False]  # near its end: the page after it read ahead, in a worker
         table.move_cursor(row=0)
         table.action_previous_page()  # the page just left was kept
         assert calls == [False] and table.current is app.rows[PAGE - 1]
-        await settled(pilot)
+        await settle(pilot)
         table.move_cursor(row=PAGE - 1)
         table.action_next_page()
         assert calls == [False] and table.current is app.rows[PAGE]
@@ -197,7 +192,7 @@ async def test_the_page_read_ahead_is_drawn_ahead_and_looks_the_same():
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await settled(pilot)
+        await settle(pilot)
         cut_on_ui: list[int] = []
         cut = table._cut
 
@@ -209,7 +204,7 @@ async def test_the_page_read_ahead_is_drawn_ahead_and_looks_the_same():
         table._cut = counting
         table.move_cursor(row=PAGE - 1)
         await pilot.pause()
-        await settled(pilot)
+        await settle(pilot)
         cut_on_ui.clear()
         table.action_next_page()
         await pilot.pause()
@@ -226,16 +221,16 @@ async def test_a_page_kept_while_left_shows_the_selection_as_it_is_now():
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await settled(pilot)
+        await settle(pilot)
         table.move_cursor(row=PAGE - 1)
-        await settled(pilot)
+        await settle(pilot)
         table.action_next_page()
-        await settled(pilot)
+        await settle(pilot)
         table.action_toggle_select()  # the first row of page 2
         assert line(table, 1).startswith(" ✔ ")
         table.move_cursor(row=0)
         table.action_previous_page()  # page 2 is kept, drawn with its mark
-        await settled(pilot)
+        await settle(pilot)
         table.clear_selection()
         table.move_cursor(row=PAGE - 1)
         table.action_next_page()
@@ -257,7 +252,7 @@ async def test_a_key_faster_than_the_reading_ahead_fetches_at_once():
         app.gate.set()
         await pilot.pause()
         assert table.current is app.rows[PAGE] and app.messages[-1] == (PAGE + 1, PAGE)
-        await settled(pilot)
+        await settle(pilot)
         assert table.current is app.rows[PAGE] and app.messages[-1] == (PAGE + 1, PAGE)
 
 
@@ -265,9 +260,9 @@ async def test_a_new_search_drops_the_pages_read_ahead():
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await settled(pilot)
+        await settle(pilot)
         table.move_cursor(row=PAGE - 1)
-        await settled(pilot)
+        await settle(pilot)
         assert table._ahead  # the second page, read ahead for the first search
         other = [dataclasses.replace(c, customer_phone="01099998888") for c in made_up(250)]
 
@@ -291,7 +286,7 @@ async def test_a_new_search_drops_the_pages_read_ahead():
         await pilot.pause()  # its reading ahead has started and waits at the gate
         table.show_from_top(search, search(None, PAGE))
         app.gate.set()
-        await settled(pilot)
+        await settle(pilot)
         table.move_cursor(row=PAGE - 1)
         table.action_next_page()
         assert all(c.customer_phone == "01099998888" for c in table._page_rows)
@@ -303,7 +298,7 @@ async def test_a_reread_redraws_only_what_changed():
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await settled(pilot)
+        await settle(pilot)
         table.move_cursor(row=5)
         table.selected.add(app.rows[7].id)
         await pilot.pause()
@@ -318,7 +313,7 @@ async def test_a_reread_redraws_only_what_changed():
         hooked, messages, ui_fetches = app.hooked, list(app.messages), list(app.ui_fetches)
 
         table.refresh_page()  # the same rows: nothing is drawn, the status hook is not called
-        await settled(pilot)
+        await settle(pilot)
         assert drawn == [] and app.hooked == hooked and app.messages == messages
         assert app.ui_fetches == ui_fetches  # read in a worker
         assert table.cursor_row == 5 and table.selected == {app.rows[7].id}
@@ -326,7 +321,7 @@ async def test_a_reread_redraws_only_what_changed():
         # One callback's status changed: that line alone is drawn again.
         app.rows[3] = dataclasses.replace(app.rows[3], status=CallbackStatus.COMPLETED)
         table.refresh_page()
-        await settled(pilot)
+        await settle(pilot)
         assert set(drawn) == {table.header_height + 3} and app.hooked == hooked and app.messages == messages
         assert "Complete" in line(table, table.header_height + 3)
         assert table.cursor_row == 5 and table.selected == {app.rows[7].id}
@@ -335,7 +330,7 @@ async def test_a_reread_redraws_only_what_changed():
         current = table.current
         del app.rows[2]
         table.refresh_page()
-        await settled(pilot)
+        await settle(pilot)
         assert table.current is current and table.cursor_row == 4 and table.selected == {app.rows[6].id}
         assert app.hooked == hooked + 1 and app.messages[-1] == (1, PAGE)
         assert app.ui_fetches == ui_fetches
@@ -346,7 +341,7 @@ async def test_a_change_of_the_data_drops_the_pages_read_ahead():
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await settled(pilot)
+        await settle(pilot)
         app.rows[PAGE + 1] = dataclasses.replace(app.rows[PAGE + 1], status=CallbackStatus.COMPLETED)
         app.gate = threading.Event()  # the re-read and the new reading ahead wait
         table.refresh_page()
@@ -355,7 +350,7 @@ async def test_a_change_of_the_data_drops_the_pages_read_ahead():
         assert app.ui_fetches[-1] == start_after(app.rows[PAGE - 1])
         assert table._page_rows[1].status is CallbackStatus.COMPLETED
         app.gate.set()
-        await settled(pilot)
+        await settle(pilot)
         assert table.current is app.rows[PAGE] and app.messages[-1] == (PAGE + 1, PAGE)
 
 
@@ -452,13 +447,13 @@ async def test_a_list_left_at_its_top_reads_nothing_ahead_when_the_data_changes(
     app = Host(made_up(250))
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(CallbackTable)
-        await settled(pilot)
+        await settle(pilot)
         for _ in range(3):
             table.refresh_page()
-            await settled(pilot)
+            await settle(pilot)
         assert app.worker_fetches == [None, None, None]
         table.move_cursor(row=PAGE - 1)  # the user pages on: the next page is read ahead again
-        await settled(pilot)
+        await settle(pilot)
         assert app.worker_fetches[-1] == start_after(app.rows[PAGE - 1])
 
 

@@ -56,7 +56,7 @@ async def from_the_palette(app, pilot, menu_id: str) -> None:
     await pilot.press("enter")
 
 
-async def settle(app, pilot, menu_id: str) -> None:
+async def settle_focus(app, pilot, menu_id: str) -> None:
     await until(
         pilot,
         lambda: (
@@ -85,11 +85,11 @@ async def test_every_menu_takes_the_focus_however_it_is_opened(demo_store, login
             ):
                 # The worst start: the focus in a field of another view, about to be hidden.
                 app.show_menu("callback_list")
-                await settle(app, pilot, "callback_list")
+                await settle_focus(app, pilot, "callback_list")
                 await pilot.press("slash")
                 assert isinstance(app.screen.focused, Input)
             await way(app, pilot, menu_id)
-            await settle(app, pilot, menu_id)
+            await settle_focus(app, pilot, menu_id)
             focus_is_where_the_eye_is(app, menu_id)
 
 
@@ -97,17 +97,17 @@ async def test_keys_typed_after_the_palette_never_reach_a_hidden_view(demo_store
     app = make_app(demo_store, "admin")
     async with app.run_test(size=(120, 30)) as pilot:
         await from_the_menu(app, pilot, "callback_list")
-        await settle(app, pilot, "callback_list")
+        await settle_focus(app, pilot, "callback_list")
         await pilot.press("slash")  # the phone filter has the focus
         phone = app.screen.focused
         assert isinstance(phone, Input)
         await from_the_palette(app, pilot, "wallboard_services")
-        await settle(app, pilot, "wallboard_services")
+        await settle_focus(app, pilot, "wallboard_services")
         await pilot.press("0", "1", "0", "1")
         assert phone.value == ""  # the hidden list's filter got nothing
         focus_is_where_the_eye_is(app, "wallboard_services")
         await from_the_palette(app, pilot, "callback_list")
-        await settle(app, pilot, "callback_list")
+        await settle_focus(app, pilot, "callback_list")
         await pilot.press("x")  # the list's keys work when it came from the palette
         await until(
             pilot,
@@ -123,20 +123,20 @@ async def test_a_service_switch_shows_the_same_menu_or_home_never_an_empty_area(
     app = make_app(demo_store, "admin")
     async with app.run_test(size=size) as pilot:
         await from_the_menu(app, pilot, "callback_list")
-        await settle(app, pilot, "callback_list")
+        await settle_focus(app, pilot, "callback_list")
         await pilot.press("f2", "down", "enter")  # cs → sales
         await until(pilot, lambda: app.session.service.code == "sales")
-        await settle(app, pilot, "callback_list")
+        await settle_focus(app, pilot, "callback_list")
         view = visible_view(app)
         assert view.children and view.session.service.code == "sales"
         assert app.query_one(ContentSwitcher).current == "view-callback_list"
         assert len(app.query_one(ContentSwitcher).children) == 1  # the old views are gone
         focus_is_where_the_eye_is(app, "callback_list")
         await from_the_menu(app, pilot, "sms_compose")
-        await settle(app, pilot, "sms_compose")
+        await settle_focus(app, pilot, "sms_compose")
         await pilot.press("f2", "down", "enter")  # sales → care, which has no SMS: Home
         await until(pilot, lambda: app.session.service.code == "care")
-        await settle(app, pilot, "home")
+        await settle_focus(app, pilot, "home")
         assert visible_view(app).children
         focus_is_where_the_eye_is(app, "home")
 

@@ -18,7 +18,7 @@ from rich.text import Text
 from contiple_tui.safe_text import MAX_CHARS, clean, unsafe_chars
 from contiple_tui.widgets.safe import cut, fit, options, plain
 
-from .apphelpers import make_app, static_text, until, workers_done
+from .apphelpers import make_app, settle, static_text, until
 from .conftest import FIXED_NOW, run_cli
 from .hostile import FORBIDDEN_BYTES, HOSTILE, label, seed_hostile
 
@@ -85,12 +85,6 @@ def test_toasts_are_plain_text_whatever_the_caller_asks():
 # -- every screen that shows data --------------------------------------------------------------------
 
 
-async def settle(pilot, rounds: int = 2) -> None:
-    for _ in range(rounds):
-        await workers_done(pilot.app)
-        await pilot.pause(0.2)
-
-
 def text_of(widget) -> str:
     """The text a widget draws, as the widget itself renders it (markup or not, as it decides)."""
     visual = widget.render()
@@ -137,7 +131,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
 
     app = make_app(hostile_store, "admin", lang="en")
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         # Home and the header: the names are shown literally, the markup in them does nothing.
         assert "[@click=app.bell]beep[/" in text_of(app.query_one("#who"))
         assert "[@click=app.quit]" in text_of(app.query_one("#service"))
@@ -145,7 +139,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         assert "[@click=app.bell]" in text_of(app.query_one("#home-profile"))
 
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         table = app.query_one(CallbackTable)
         assert table.row_count
         _rows_keep_their_columns(table)
@@ -169,7 +163,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
             "sms_compose",
         ):
             app.show_menu(menu)
-            await settle(pilot)
+            await settle(pilot, rounds=2, pause=0.2)
             _alive(app)
             for table in app.screen.query(CallbackTable).results():
                 if table.display and table.size.height:
@@ -181,7 +175,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         from contiple_tui.widgets.sms_template_tree import TemplateTree
 
         app.show_menu("sms_templates")
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         tree = app.query_one(TemplateTree)
         tree.focus()
         for _ in range(8):
@@ -191,7 +185,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
             title = text_of(app.query_one("#st-editor-title"))
             assert not BAD & set(title.replace("\n", ""))
         app.show_menu("sms_compose")
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
 
         # The composer: pick each hostile template; its texts go into the editors cleaned.
         select = app.query_one("#sms-template", Select)
@@ -203,7 +197,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
             assert not BAD & set(body.replace("\n", ""))
 
         app.show_menu("sms_history")
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         sends = app.query_one(SendTable)
         assert sends.row_count >= 10
         _cells_fit_their_columns(sends)
@@ -211,7 +205,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         for _ in range(8):  # walk down the sends: each one's recipients are drawn
             await pilot.press("down")
             await pilot.pause(0.05)
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         await pilot.press("enter")  # Enter on a send: its recipients take the keys
         recipients = app.query_one(RecipientTable)
         for _ in range(40):
@@ -233,7 +227,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
 
         for menu in ("wallboard_overview", "wallboard_services", "wallboard_agents", "home"):
             app.show_menu(menu)
-            await settle(pilot)
+            await settle(pilot, rounds=2, pause=0.2)
             _alive(app)
 
 
@@ -243,7 +237,7 @@ async def test_clickable_markup_in_a_phone_does_nothing(hostile_store, lang="ko"
     app = make_app(hostile_store, "admin", lang=lang)
     async with app.run_test(size=(120, 32)) as pilot:
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         table = app.query_one(CallbackTable)
         for y in range(1, min(table.row_count, 8) + 1):
             await pilot.click(CallbackTable, offset=(20, y))  # the phone column
@@ -305,7 +299,7 @@ async def test_cti_callback_with_hostile_phone_keeps_the_console_up(demo_store, 
             reader.close()
             assert len(rows) == 1 and "\x1b" not in (rows[0][1] or "")  # stored once, cleaned
             app.show_menu("callback_list")
-            await settle(pilot)
+            await settle(pilot, rounds=2, pause=0.2)
             _alive(app)
     finally:
         await client.stop()
@@ -619,7 +613,7 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
     app = make_app(hostile_store, "admin", lang="ko")
     async with app.run_test(size=(100, 36)) as pilot:
         app.show_menu("callback_list")
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         table = app.query_one(CallbackTable)
         table.focus()
         for _ in range(3):
@@ -638,7 +632,7 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
         _alive(app)
 
         app.show_menu("sms_compose")
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         view = app.query_one("#view-sms_compose")
         app.query_one("#sms-type").value = "MMS"
         await pilot.pause(0.1)
@@ -807,7 +801,7 @@ async def test_hostile_image_file_names_are_text(demo_store, tmp_path):
     app = make_app(demo_store, "admin", lang="en")
     async with app.run_test(size=(100, 40)) as pilot:
         app.show_menu("sms_compose")
-        await settle(pilot)
+        await settle(pilot, rounds=2, pause=0.2)
         app.query_one("#sms-type").value = "MMS"
         await pilot.pause(0.1)
         picker = app.query_one("#sms-images", ImagePicker)

@@ -5,14 +5,9 @@ Review new snapshots with `pytest --snapshot-report` before accepting them (`--s
 
 import pytest
 
-from .apphelpers import SCREEN_SIZES, make_app, size_id, workers_done
+from .apphelpers import SCREEN_SIZES, make_app, settle, size_id
 
 SIZES = SCREEN_SIZES
-
-
-async def _settle(pilot):
-    await workers_done(pilot.app)
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
@@ -20,7 +15,7 @@ async def _settle(pilot):
 @pytest.mark.parametrize("login", ["admin", "agent02"])
 def test_shell(snap_compare, demo_store, login, lang, size):
     app = make_app(demo_store, login, lang=lang)
-    assert snap_compare(app, terminal_size=size, run_before=_settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
@@ -28,7 +23,7 @@ def test_service_switcher(snap_compare, demo_store, lang):
     app = make_app(demo_store, "agent01", lang=lang)
 
     async def open_switcher(pilot):
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("f2")
         await pilot.pause()
 
@@ -40,7 +35,7 @@ def test_composer_with_key_help(snap_compare, demo_store, lang):
     app = make_app(demo_store, "admin", lang=lang)
 
     async def open_menu(pilot):
-        await _settle(pilot)
+        await settle(pilot)
         pilot.app.show_menu("sms_compose")
         await pilot.press("f1")
         await pilot.pause()

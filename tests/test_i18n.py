@@ -7,7 +7,9 @@ import pytest
 from contiple_tui.domain.menus import GROUPS, MENUS
 from contiple_tui.domain.models import CallbackStatus, OutboundTicketMode, Perm, Role
 from contiple_tui.domain.permissions import Action
-from contiple_tui.i18n import detect_language, en, ko, set_language, t
+from contiple_tui.i18n import AREAS, CATALOGS, detect_language, set_language, t
+
+EN, KO = CATALOGS["en"], CATALOGS["ko"]
 
 
 def _fields(text: str) -> set[str]:
@@ -15,18 +17,25 @@ def _fields(text: str) -> set[str]:
 
 
 def test_same_keys_in_both_languages():
-    assert set(ko.MESSAGES) == set(en.MESSAGES)
+    assert set(KO) == set(EN)
+    for area in AREAS:  # and area by area: each module keeps its two languages side by side
+        assert set(area.KO) == set(area.EN), area.__name__
 
 
-@pytest.mark.parametrize("key", sorted(en.MESSAGES))
+def test_a_key_belongs_to_one_area():
+    keys = [key for area in AREAS for key in area.EN]
+    assert len(keys) == len(set(keys)) == len(EN)
+
+
+@pytest.mark.parametrize("key", sorted(EN))
 def test_same_placeholders(key):
-    assert _fields(ko.MESSAGES[key]) == _fields(en.MESSAGES[key]), key
+    assert _fields(KO[key]) == _fields(EN[key]), key
 
 
 def test_korean_catalog_is_korean():
-    """Guard against copying English into ko.py: most Korean messages contain Hangul."""
-    hangul = [k for k, v in ko.MESSAGES.items() if any("\uac00" <= ch <= "\ud7a3" for ch in v)]
-    assert len(hangul) > 0.8 * len(ko.MESSAGES)
+    """Guard against copying English into a KO dict: most Korean messages contain Hangul."""
+    hangul = [k for k, v in KO.items() if any("\uac00" <= ch <= "\ud7a3" for ch in v)]
+    assert len(hangul) > 0.8 * len(KO)
 
 
 def test_dynamic_keys_exist():
@@ -36,7 +45,7 @@ def test_dynamic_keys_exist():
     keys += [f"action.{a}" for a in Action]
     keys += [f"cti.{s}" for s in ("connected", "connecting", "offline", "stale")]
     for key in keys:
-        assert key in en.MESSAGES and key in ko.MESSAGES, key
+        assert key in EN and key in KO, key
 
 
 @pytest.mark.parametrize(

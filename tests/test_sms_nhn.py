@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from contiple_tui.domain.sms_rules import SendType
-from contiple_tui.i18n import en, ko, set_language
+from contiple_tui.i18n import CATALOGS, set_language
 from contiple_tui.sim.nhn_server import NhnServer
 from contiple_tui.sms.gateway import GatewayError, OutgoingImage, RecipientState, SendRequest
 from contiple_tui.sms.nhn import GatewayRefused, NhnGateway, upload_name
@@ -256,11 +256,11 @@ def test_refusals_are_explained_in_korean_and_english(server, gateway, code):
     error = caught.value
     assert isinstance(error, GatewayRefused)
     assert (error.key, error.code, error.maybe_sent) == ("sms.err.gateway_refused", code, False)
-    assert error.message("en") == en.MESSAGES["sms.err.gateway_refused"].format(
-        code=code, reason=en.MESSAGES[f"sms.code.{code}"]
+    assert error.message("en") == CATALOGS["en"]["sms.err.gateway_refused"].format(
+        code=code, reason=CATALOGS["en"][f"sms.code.{code}"]
     )
-    assert error.message("ko") == ko.MESSAGES["sms.err.gateway_refused"].format(
-        code=code, reason=ko.MESSAGES[f"sms.code.{code}"]
+    assert error.message("ko") == CATALOGS["ko"]["sms.err.gateway_refused"].format(
+        code=code, reason=CATALOGS["ko"][f"sms.code.{code}"]
     )
     set_language("ko")
     assert str(error) == error.message("ko")
@@ -285,7 +285,7 @@ def test_server_refuses_what_nhn_refuses(server, gateway, overrides, code):
     with pytest.raises(GatewayRefused) as caught:
         gateway.send(request)
     assert caught.value.code == code
-    assert en.MESSAGES[f"sms.code.{code}"] in caught.value.message("en")
+    assert CATALOGS["en"][f"sms.code.{code}"] in caught.value.message("en")
     assert server.find(request.grouping_key) == []
 
 
@@ -305,8 +305,8 @@ def test_wrong_keys_are_refused(server, which):
         gateway.sender_numbers()
     gateway.close()
     assert (caught.value.key, caught.value.code) == ("sms.err.gateway_refused_request", -1000)
-    assert en.MESSAGES["sms.code.-1000"] in caught.value.message("en")
-    assert ko.MESSAGES["sms.code.-1000"] in caught.value.message("ko")
+    assert CATALOGS["en"]["sms.code.-1000"] in caught.value.message("en")
+    assert CATALOGS["ko"]["sms.code.-1000"] in caught.value.message("ko")
 
 
 def test_a_refused_upload_refuses_the_send(server, gateway):
@@ -321,7 +321,7 @@ def test_a_refused_upload_refuses_the_send(server, gateway):
         -2005,
         False,
     )
-    assert ko.MESSAGES["sms.code.-2005"] in caught.value.message("ko")
+    assert CATALOGS["ko"]["sms.code.-2005"] in caught.value.message("ko")
     assert server.sends() == []
 
 

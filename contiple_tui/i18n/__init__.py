@@ -1,19 +1,35 @@
 """Messages in Korean and English.
 
-Every user-visible string goes through :func:`t`. The catalogs are plain dicts so the headless core can
-produce messages without importing any UI code. One process serves one person, so the language is a
-process-wide setting.
+Every user-visible string goes through :func:`t`. One layout for every catalog: a module per area of
+the product with its ``EN`` and ``KO`` dicts side by side (console.py, sms.py, sms_templates.py, ...),
+merged here into ``CATALOGS``; a key belongs to one area (tests/test_i18n.py checks that, and that both
+languages have the same keys and placeholders). Plain dicts, so the headless core can produce messages
+without importing any UI code. One process serves one person, so the language is a process-wide setting.
 """
 
 from __future__ import annotations
 
 import os
 
-from contiple_tui.i18n import en, ko
+from contiple_tui.i18n import (
+    console,
+    faults,
+    feed_rules,
+    safety,
+    sms,
+    sms_history,
+    sms_outcome,
+    sms_templates,
+)
 from contiple_tui.i18n.particles import FORMATTER, PAIRS
 
 LANGUAGES = ("ko", "en")
-_CATALOGS = {"ko": ko.MESSAGES, "en": en.MESSAGES}
+AREAS = (console, sms, sms_templates, sms_history, sms_outcome, safety, faults, feed_rules)
+CATALOGS: dict[str, dict[str, str]] = {
+    "en": {key: text for area in AREAS for key, text in area.EN.items()},
+    "ko": {key: text for area in AREAS for key, text in area.KO.items()},
+}
+_CATALOGS = CATALOGS
 _current = "en"
 
 
@@ -68,4 +84,4 @@ def _has_particles(text: str) -> bool:
 
 def both(key: str) -> tuple[str, str]:
     """The Korean and English text of ``key`` (for search in either language)."""
-    return ko.MESSAGES.get(key, key), en.MESSAGES.get(key, key)
+    return CATALOGS["ko"].get(key, key), CATALOGS["en"].get(key, key)

@@ -1,4 +1,4 @@
-"""Messages of faults (read-only, disk full, damaged, newer database) and the terminal (no tty, signals): English and Korean side by side. Merged into the catalogs by en.py and ko.py."""
+"""Messages of faults (read-only, disk full, damaged, newer database) and the terminal (no tty, signals): English and Korean side by side. Merged into the catalogs by __init__.py."""
 
 EN: dict[str, str] = {
     "err.disk_full": "The disk holding {path} is full; nothing was saved. Free some space and try again.",

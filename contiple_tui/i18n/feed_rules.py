@@ -1,4 +1,4 @@
-"""Messages of the core's refusals (dial permissions, disabled users) and the CTI feed's rules: English and Korean side by side. Merged into the catalogs by en.py and ko.py."""
+"""Messages of the core's refusals (dial permissions, disabled users) and the CTI feed's rules: English and Korean side by side. Merged into the catalogs by __init__.py."""
 
 EN: dict[str, str] = {
     "feed.intake_failed": "A callback request from the phone system could not be saved ({request}: {error}). "

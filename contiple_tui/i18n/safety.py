@@ -1,4 +1,4 @@
-"""Messages of text safety (data shown as text; input refused at the door): English and Korean side by side. Merged into the catalogs by en.py and ko.py."""
+"""Messages of text safety (data shown as text; input refused at the door): English and Korean side by side. Merged into the catalogs by __init__.py."""
 
 EN: dict[str, str] = {
     "err.unsafe_text": "{field} must not contain control or bidirectional characters (found {chars}).",

@@ -1,4 +1,4 @@
-"""Messages of menu 2-3 (SMS history): English and Korean side by side. Merged into the catalogs by en.py and ko.py."""
+"""Messages of menu 2-3 (SMS history): English and Korean side by side. Merged into the catalogs by __init__.py."""
 
 EN: dict[str, str] = {
     # -- filters --

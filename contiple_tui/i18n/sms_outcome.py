@@ -1,4 +1,4 @@
-"""Messages of SMS sends whose outcome is unknown, and the core's own re-checks of a send: English and Korean side by side. Merged into the catalogs by en.py and ko.py."""
+"""Messages of SMS sends whose outcome is unknown, and the core's own re-checks of a send: English and Korean side by side. Merged into the catalogs by __init__.py."""
 
 EN: dict[str, str] = {
     # `sms send` exit code 3, the composer, the history: the request went out, the answer did not come back

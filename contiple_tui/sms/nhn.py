@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from contiple_tui.domain.sms_rules import SendType
-from contiple_tui.i18n import en, t
+from contiple_tui.i18n import CATALOGS, t
 from contiple_tui.safe_text import clean
 from contiple_tui.sms.gateway import (
     Gateway,
@@ -90,7 +90,7 @@ NEVER_LEFT = (
 def explain_code(code: int | str | None, gateway_message: str = "", lang: str | None = None) -> str:
     """The user's-language explanation of an NHN API result code, else the gateway's own message."""
     key = f"sms.code.{code}"
-    if key in en.MESSAGES:
+    if key in CATALOGS["en"]:
         return t(key, lang)
     if gateway_message:
         return t("sms.code.unknown", lang, message=gateway_message)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,39 +19,104 @@ APP_NAME = "contiple-tui"
 CONFIG_FILENAME = "config.toml"
 ENV_PREFIX = "CONTIPLE_TUI_"
 
-# section -> key -> (type, allowed values or None). The [keymap] section is free-form (binding ids).
-SCHEMA: dict[str, dict[str, tuple[type, tuple | None]]] = {
-    "ui": {
-        "lang": (str, ("ko", "en")),
-        "theme": (str, None),
-        "theme_files": (list, None),
-        "mouse": (bool, None),
-        "refresh_seconds": (float, None),
-        "service": (str, None),
-    },
-    "cti": {"url": (str, None), "token": (str, None)},
-    "wallboard": {"interval": (float, None)},
-    "notifications": {"bell": (bool, None), "desktop": (bool, None)},
-    "sms": {
-        "gateway": (str, ("auto", "nhn", "sandbox")),
-        "base_url": (str, None),
-        "timeout": (float, None),
-        "request_timezone": (str, None),
-        "services": (dict, None),  # [sms.services.<code>] app_key, secret_key
-    },
-}
 SMS_SERVICE_KEYS = ("app_key", "secret_key")
 NHN_DEFAULT_BASE_URL = "https://sms.api.nhncloudservice.com"
-# Environment variables that override the file (flags override both).
-ENV_KEYS = {
-    "LANG": ("ui", "lang"),
-    "THEME": ("ui", "theme"),
-    "CTI_URL": ("cti", "url"),
-    "CTI_TOKEN": ("cti", "token"),
-    "SMS_GATEWAY": ("sms", "gateway"),
-    "NHN_BASE_URL": ("sms", "base_url"),
-}
 _TYPE_NAMES = {str: "string", bool: "boolean", float: "number", list: "list", dict: "table"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of config.toml: where it lives, its type, default, allowed values or range, its own
+    check, and what else may set it (a ``CONTIPLE_TUI_*`` variable, a flag). The one declaration read by
+    the validation, :class:`Config`'s defaults, :func:`load` and the JSON schema (:func:`json_schema`);
+    its help text is the message ``config.help.<section>.<key>`` in both languages."""
+
+    section: str
+    key: str
+    kind: type
+    default: Any
+    attr: str | None = None  # the Config attribute it fills (the [sms] settings fill Config.sms)
+    allowed: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    check: Callable[[str, str, Any], None] | None = None  # (file, name, value): raises ConfigError
+    env: str | None = None  # CONTIPLE_TUI_<env> overrides the file
+    flag: str | None = None  # and this flag overrides both
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+
+def _check_base_url(file: str, name: str, value: str) -> None:
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(
+            "err.config_value_bad", file=file, key=name, reason=t("sms.err.base_url", url=value)
+        )
+
+
+def _check_zone(file: str, name: str, value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "err.config_value_bad", file=file, key=name, reason=t("err.timezone_unknown", zone=value)
+        ) from None
+
+
+def _check_cti_url(file: str, name: str, value: str) -> None:
+    if not _websocket_url_ok(value):
+        raise ConfigError(
+            "err.config_value_bad", file=file, key=name, reason=t("err.cti_url_invalid", url=value)
+        )
+
+
+def _check_sms_services(file: str, name: str, table: dict) -> None:
+    for code, keys in table.items():
+        if not isinstance(keys, dict):
+            raise ConfigError(
+                "err.config_type", file=file, key=f"{name}.{code}", expected="table", got=type(keys).__name__
+            )
+        for key, value in keys.items():
+            if key not in SMS_SERVICE_KEYS:
+                raise ConfigError("err.config_unknown_key", file=file, key=f"{name}.{code}.{key}")
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(
+                    "err.config_type",
+                    file=file,
+                    key=f"{name}.{code}.{key}",
+                    expected="string",
+                    got=type(value).__name__,
+                )
+        if set(keys) != set(SMS_SERVICE_KEYS):
+            missing = next(k for k in SMS_SERVICE_KEYS if k not in keys)
+            raise ConfigError("err.config_missing_key", file=file, key=f"{name}.{code}.{missing}")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ui", "lang", str, None, "lang", allowed=("ko", "en"), env="LANG", flag="--lang"),
+    Setting("ui", "theme", str, "contiple-dark", "theme", env="THEME", flag="--theme"),
+    Setting("ui", "theme_files", list, (), "theme_files"),
+    Setting("ui", "mouse", bool, True, "mouse"),
+    # A change from another console shows within about half a second.
+    Setting("ui", "refresh_seconds", float, 0.5, "refresh_seconds", low=0.2, high=60),
+    Setting("ui", "service", str, None, "service"),
+    Setting("cti", "url", str, None, "cti_url", check=_check_cti_url, env="CTI_URL", flag="--cti-url"),
+    Setting("cti", "token", str, None, "cti_token", env="CTI_TOKEN"),
+    Setting("wallboard", "interval", float, 5.0, "wallboard_interval", low=1, high=3600),
+    Setting("notifications", "bell", bool, False, "bell"),
+    Setting("notifications", "desktop", bool, False, "desktop_notifications"),
+    Setting("sms", "gateway", str, "auto", allowed=("auto", "nhn", "sandbox"), env="SMS_GATEWAY"),
+    Setting("sms", "base_url", str, NHN_DEFAULT_BASE_URL, check=_check_base_url, env="NHN_BASE_URL"),
+    Setting("sms", "timeout", float, 10.0, low=0.5, high=120),
+    Setting("sms", "request_timezone", str, "Asia/Seoul", check=_check_zone),  # NHN's requestDate zone
+    Setting("sms", "services", dict, {}, check=_check_sms_services),  # [sms.services.<code>] the keys
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+SECTIONS = tuple(dict.fromkeys(setting.section for setting in SETTINGS))
+_DEFAULT = {setting.attr: setting.default for setting in SETTINGS if setting.attr}
 
 
 @dataclass(frozen=True)
@@ -61,10 +127,10 @@ class NhnKeys:
 
 @dataclass
 class SmsSettings:
-    gateway: str = "auto"  # auto: NHN for a service with keys, the sandbox otherwise
-    base_url: str = NHN_DEFAULT_BASE_URL
-    timeout: float = 10.0
-    request_timezone: str = "Asia/Seoul"  # NHN's requestDate zone (UNCONFIRMED by NHN's docs)
+    gateway: str = BY_NAME["sms.gateway"].default  # auto: NHN for a service with keys, the sandbox otherwise
+    base_url: str = BY_NAME["sms.base_url"].default
+    timeout: float = BY_NAME["sms.timeout"].default
+    request_timezone: str = BY_NAME["sms.request_timezone"].default  # NHN's requestDate zone (UNCONFIRMED)
     keys: dict[str, NhnKeys] = field(default_factory=dict, repr=False)  # by service code
     env_keys: NhnKeys | None = field(default=None, repr=False)  # CONTIPLE_TUI_NHN_*: every service
 
@@ -74,22 +140,24 @@ class SmsSettings:
 
 @dataclass
 class Config:
+    """The settings in effect; defaults from :data:`SETTINGS`."""
+
     data_dir: Path
     config_file: Path
-    lang: str = "en"
-    theme: str = "contiple-dark"
+    lang: str = "en"  # unset in the file: from the locale (load)
+    theme: str = _DEFAULT["theme"]
     theme_chosen: bool = (
         False  # set by a flag, the environment or the config file (else the user's last pick)
     )
     theme_files: list[Path] = field(default_factory=list)
-    mouse: bool = True
-    refresh_seconds: float = 0.5  # a change from another console shows within about half a second
-    service: str | None = None
-    cti_url: str | None = None
-    cti_token: str | None = field(default=None, repr=False)  # never displayed
-    bell: bool = False
-    desktop_notifications: bool = False
-    wallboard_interval: float = 5.0
+    mouse: bool = _DEFAULT["mouse"]
+    refresh_seconds: float = _DEFAULT["refresh_seconds"]
+    service: str | None = _DEFAULT["service"]
+    cti_url: str | None = _DEFAULT["cti_url"]
+    cti_token: str | None = field(default=_DEFAULT["cti_token"], repr=False)  # never displayed
+    bell: bool = _DEFAULT["bell"]
+    desktop_notifications: bool = _DEFAULT["desktop_notifications"]
+    wallboard_interval: float = _DEFAULT["wallboard_interval"]
     keymap: dict[str, str] = field(default_factory=dict)
     sms: SmsSettings = field(default_factory=SmsSettings)
 
@@ -118,13 +186,15 @@ def config_path(data_dir: Path | None, explicit_data_dir: bool, environ: dict[st
 
 
 def _check(file: str, section: str, key: str, value: Any) -> Any:
-    if section not in SCHEMA:
+    """``value`` for ``section.key`` as its :class:`Setting` declares it, or a ConfigError naming the file
+    (or variable, or flag) and the key."""
+    if section not in SECTIONS:
         raise ConfigError("err.config_unknown_key", file=file, key=section)
-    spec = SCHEMA[section].get(key)
     name = f"{section}.{key}"
-    if spec is None:
+    setting = BY_NAME.get(name)
+    if setting is None:
         raise ConfigError("err.config_unknown_key", file=file, key=name)
-    typ, allowed = spec
+    typ = setting.kind
     ok = isinstance(value, typ) and not (typ is not bool and isinstance(value, bool))
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
@@ -134,64 +204,16 @@ def _check(file: str, section: str, key: str, value: Any) -> Any:
         raise ConfigError(
             "err.config_type", file=file, key=name, expected=_TYPE_NAMES[typ], got=type(value).__name__
         )
-    if allowed is not None and value not in allowed:
-        raise ConfigError("err.config_value", file=file, key=name, value=value, allowed=", ".join(allowed))
-    if key == "refresh_seconds" and not 0.2 <= value <= 60:
-        raise ConfigError("err.config_range", file=file, key=name, low=0.2, high=60)
-    if key == "interval" and not 1 <= value <= 3600:
-        raise ConfigError("err.config_range", file=file, key=name, low=1, high=3600)
-    if key == "timeout" and not 0.5 <= value <= 120:
-        raise ConfigError("err.config_range", file=file, key=name, low=0.5, high=120)
-    if section == "sms" and key == "base_url" and not value.startswith(("http://", "https://")):
+    if setting.allowed is not None and value not in setting.allowed:
         raise ConfigError(
-            "err.config_value_bad", file=file, key=name, reason=t("sms.err.base_url", url=value)
+            "err.config_value", file=file, key=name, value=value, allowed=", ".join(setting.allowed)
         )
-    if section == "sms" and key == "request_timezone":
-        _check_zone(file, name, value)
-    if section == "sms" and key == "services":
-        _check_sms_services(file, value)
-    if section == "cti" and key == "url" and not _websocket_url_ok(value):
-        raise ConfigError(
-            "err.config_value_bad", file=file, key=name, reason=t("err.cti_url_invalid", url=value)
-        )
+    if setting.low is not None and setting.high is not None and not setting.low <= value <= setting.high:
+        low, high = (int(x) if x == int(x) else x for x in (setting.low, setting.high))
+        raise ConfigError("err.config_range", file=file, key=name, low=low, high=high)
+    if setting.check is not None:
+        setting.check(file, name, value)
     return value
-
-
-def _check_zone(file: str, name: str, value: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            "err.config_value_bad", file=file, key=name, reason=t("err.timezone_unknown", zone=value)
-        ) from None
-
-
-def _check_sms_services(file: str, table: dict) -> None:
-    for code, keys in table.items():
-        if not isinstance(keys, dict):
-            raise ConfigError(
-                "err.config_type",
-                file=file,
-                key=f"sms.services.{code}",
-                expected="table",
-                got=type(keys).__name__,
-            )
-        for key, value in keys.items():
-            if key not in SMS_SERVICE_KEYS:
-                raise ConfigError("err.config_unknown_key", file=file, key=f"sms.services.{code}.{key}")
-            if not isinstance(value, str) or not value.strip():
-                raise ConfigError(
-                    "err.config_type",
-                    file=file,
-                    key=f"sms.services.{code}.{key}",
-                    expected="string",
-                    got=type(value).__name__,
-                )
-        if set(keys) != set(SMS_SERVICE_KEYS):
-            missing = next(k for k in SMS_SERVICE_KEYS if k not in keys)
-            raise ConfigError("err.config_missing_key", file=file, key=f"sms.services.{code}.{missing}")
 
 
 def _check_secret_mode(path: Path, settings: dict) -> None:
@@ -235,7 +257,7 @@ def read_file(path: Path) -> dict[str, dict[str, Any]]:
         raise ConfigError("err.config_syntax", file=file, reason=str(exc)) from None
     result: dict[str, dict[str, Any]] = {}
     for section, table in data.items():
-        if section != "keymap" and section not in SCHEMA:
+        if section != "keymap" and section not in SECTIONS:
             raise ConfigError("err.config_unknown_key", file=file, key=section)
         if not isinstance(table, dict):
             raise ConfigError(
@@ -272,41 +294,35 @@ def load(
     settings = read_file(cfg_file)
     _check_secret_mode(cfg_file, settings)
 
-    for suffix, (section, key) in ENV_KEYS.items():
-        value = env.get(ENV_PREFIX + suffix)
-        if value:
-            settings.setdefault(section, {})[key] = _check(ENV_PREFIX + suffix, section, key, value)
-    flags = {
-        "--lang": ("ui", "lang", lang),
-        "--theme": ("ui", "theme", theme),
-        "--cti-url": ("cti", "url", cti_url),
-    }
-    for flag, (section, key, value) in flags.items():
-        if value is not None:
-            settings.setdefault(section, {})[key] = _check(flag, section, key, value)
+    given = {"--lang": lang, "--theme": theme, "--cti-url": cti_url}
+    for setting in SETTINGS:  # the environment overrides the file, a flag overrides both
+        sources = (
+            [(ENV_PREFIX + setting.env, env.get(ENV_PREFIX + setting.env) or None)] if setting.env else []
+        )
+        if setting.flag:
+            sources.append((setting.flag, given[setting.flag]))  # an empty flag is checked, not ignored
+        for source, value in sources:
+            if value is not None:
+                settings.setdefault(setting.section, {})[setting.key] = _check(
+                    source, setting.section, setting.key, value
+                )
 
     from contiple_tui.i18n import detect_language
 
-    ui = settings.get("ui", {})
-    cti = settings.get("cti", {})
-    notes = settings.get("notifications", {})
+    values = {
+        setting.attr: settings.get(setting.section, {}).get(setting.key, setting.default)
+        for setting in SETTINGS
+        if setting.attr
+    }
+    values["lang"] = values["lang"] or detect_language(env)
+    values["theme_files"] = [(cfg_file.parent / Path(p).expanduser()) for p in values["theme_files"]]
     return Config(
         data_dir=ddir,
         config_file=cfg_file,
-        lang=ui.get("lang") or detect_language(env),
-        theme=ui.get("theme", "contiple-dark"),
-        theme_chosen="theme" in ui,
-        theme_files=[(cfg_file.parent / Path(p).expanduser()) for p in ui.get("theme_files", [])],
-        mouse=ui.get("mouse", True),
-        refresh_seconds=ui.get("refresh_seconds", 0.5),
-        service=ui.get("service"),
-        cti_url=cti.get("url"),
-        cti_token=cti.get("token"),
-        bell=notes.get("bell", False),
-        desktop_notifications=notes.get("desktop", False),
-        wallboard_interval=settings.get("wallboard", {}).get("interval", 5.0),
+        theme_chosen="theme" in settings.get("ui", {}),
         keymap=settings.get("keymap", {}),
         sms=_sms_settings(settings.get("sms", {}), env),
+        **values,
     )
 
 
@@ -316,10 +332,58 @@ def _sms_settings(sms: dict[str, Any], env: dict[str, str]) -> SmsSettings:
         missing = "NHN_SECRET_KEY" if app else "NHN_APP_KEY"
         raise ConfigError("err.config_missing_key", file="environment", key=ENV_PREFIX + missing)
     return SmsSettings(
-        gateway=sms.get("gateway", "auto"),
-        base_url=sms.get("base_url", NHN_DEFAULT_BASE_URL).rstrip("/"),
-        timeout=sms.get("timeout", 10.0),
-        request_timezone=sms.get("request_timezone", "Asia/Seoul"),
+        gateway=sms.get("gateway", BY_NAME["sms.gateway"].default),
+        base_url=sms.get("base_url", BY_NAME["sms.base_url"].default).rstrip("/"),
+        timeout=sms.get("timeout", BY_NAME["sms.timeout"].default),
+        request_timezone=sms.get("request_timezone", BY_NAME["sms.request_timezone"].default),
         keys={code: NhnKeys(v["app_key"], v["secret_key"]) for code, v in sms.get("services", {}).items()},
         env_keys=NhnKeys(app, secret) if app and secret else None,
     )
+
+
+_JSON_TYPES = {str: "string", bool: "boolean", float: "number"}
+
+
+def json_schema(lang: str | None = None) -> dict[str, Any]:
+    """The JSON schema of config.toml (for editors: Taplo, VS Code's Even Better TOML), from SETTINGS;
+    descriptions in ``lang``. docs/config.schema.json is this in English (a test keeps it current)."""
+    sections: dict[str, Any] = {}
+    for setting in SETTINGS:
+        prop: dict[str, Any] = {"description": t(f"config.help.{setting.name}", lang)}
+        if setting.kind is list:
+            prop |= {"type": "array", "items": {"type": "string"}}
+        elif setting.kind is dict:
+            keys = {key: {"type": "string", "minLength": 1} for key in SMS_SERVICE_KEYS}
+            prop |= {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": keys,
+                    "required": list(SMS_SERVICE_KEYS),
+                    "additionalProperties": False,
+                },
+            }
+        else:
+            prop["type"] = _JSON_TYPES[setting.kind]
+        if setting.allowed is not None:
+            prop["enum"] = list(setting.allowed)
+        if setting.low is not None:
+            prop |= {"minimum": setting.low, "maximum": setting.high}
+        if setting.default not in (None, (), {}):
+            prop["default"] = setting.default
+        section = sections.setdefault(
+            setting.section, {"type": "object", "additionalProperties": False, "properties": {}}
+        )
+        section["properties"][setting.key] = prop
+    sections["keymap"] = {
+        "type": "object",
+        "description": t("config.help.keymap", lang),
+        "additionalProperties": {"type": "string", "minLength": 1},
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "contiple-tui config.toml",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": sections,
+    }

@@ -76,3 +76,74 @@ def test_invalid_env_value_names_variable(tmp_path):
     with pytest.raises(ConfigError) as err:
         config.load(data_dir=tmp_path, environ={"CONTIPLE_TUI_LANG": "de"})
     assert "CONTIPLE_TUI_LANG" in err.value.message("en")
+
+
+# -- one declaration: SETTINGS, and the JSON schema made from it ------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _readme_example() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("```toml\n[ui]") + len("```toml\n")
+    return text[start : text.index("```", start)]
+
+
+def test_the_published_schema_is_the_one_the_program_makes():
+    import json
+
+    assert json.loads(
+        (ROOT / "docs" / "config.schema.json").read_text(encoding="utf-8")
+    ) == config.json_schema("en")
+
+
+def test_the_schema_and_the_validation_agree_on_the_readme_example(tmp_path):
+    """Every key of README's example is in the schema, with its type; and the file loads as it is."""
+    import tomllib
+
+    schema = config.json_schema("en")["properties"]
+    example = tomllib.loads(_readme_example())
+    for section, table in example.items():
+        props = schema[section].get("properties")
+        for key, value in table.items():
+            if props is None:  # keymap: free-form
+                assert isinstance(value, str)
+                continue
+            prop = props[key]
+            expected = {"string": str, "boolean": bool, "number": (int, float), "array": list, "object": dict}
+            assert isinstance(value, expected[prop["type"]]), (section, key)
+            if "enum" in prop:
+                assert value in prop["enum"]
+    path = _write(tmp_path, _readme_example().replace('token = "..."', 'token = "t"'))
+    path.chmod(0o600)
+    assert config.read_file(path)["wallboard"]["interval"] == 5.0
+
+
+def test_defaults_and_ranges_come_from_the_declaration(tmp_path):
+    cfg = config.load(data_dir=tmp_path, environ={})
+    for setting in config.SETTINGS:
+        if setting.attr and setting.default is not None and setting.attr != "theme_files":
+            assert getattr(cfg, setting.attr) == setting.default, setting.name
+    _write(tmp_path, "[wallboard]\ninterval = 0.5\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(data_dir=tmp_path, environ={})
+    assert "wallboard.interval" in err.value.message("en") and "3600" in err.value.message("en")
+
+
+def test_every_setting_is_explained_in_both_languages():
+    from contiple_tui.i18n import t
+
+    for setting in config.SETTINGS:
+        for lang in ("ko", "en"):
+            key = f"config.help.{setting.name}"
+            assert t(key, lang) != key, (key, lang)
+
+
+def test_config_schema_command_prints_the_schema_in_the_users_language(tmp_path):
+    import json
+
+    from .conftest import run_cli
+
+    out = run_cli("--data-dir", str(tmp_path), "--lang", "ko", "config", "schema")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == config.json_schema("ko")

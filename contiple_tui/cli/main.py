@@ -182,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help=t("cli.config"), description=t("cli.config"))
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     config_sub.add_parser("path", help=t("cli.config.path"))
+    config_sub.add_parser("schema", help=t("cli.config.schema"))
     return parser
 
 
@@ -217,6 +218,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     set_language(cfg.lang)
 
     if args.command == "config":
+        if args.action == "schema":
+            import json
+
+            print(json.dumps(config_mod.json_schema(), ensure_ascii=False, indent=2))
+            return 0
         print(clean(cfg.config_file, None))  # the path comes from --data-dir or the environment
         return 0
 

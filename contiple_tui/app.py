@@ -7,9 +7,7 @@ app receives ready-made (so tests build it with a temporary store and a frozen c
 from __future__ import annotations
 
 import gc
-import json
 import logging
-import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ from textual.command import CommandPalette
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, OptionList
+from textual.widgets import OptionList
 
 from contiple_tui.app_base import CONSOLE_BINDINGS, BaseApp, utc_now
 from contiple_tui.config import Config
@@ -36,20 +34,12 @@ from contiple_tui.export import jobs
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import MenuView
-from contiple_tui.screens.callback_assign import CallbackAssignView
-from contiple_tui.screens.callback_list import CallbackListView
-from contiple_tui.screens.callback_status import CallbackStatusView
-from contiple_tui.screens.callback_unassign import CallbackUnassignView
 from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
 from contiple_tui.screens.export_progress import ExportScreen
-from contiple_tui.screens.home import HomeView
+from contiple_tui.screens.menu_views import MenuViews
 from contiple_tui.screens.messages import DialRequested, ExportRequested
-from contiple_tui.screens.pending import PendingView
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
-from contiple_tui.screens.sms_compose import SmsComposeView
-from contiple_tui.screens.sms_history import SmsHistoryView
-from contiple_tui.screens.sms_templates import SmsTemplatesView
-from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView, wallboard_argv
+from contiple_tui.screens.wallboard import wallboard_argv
 from contiple_tui.widgets.bindings import localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.key_footer import KeyFooter
@@ -61,19 +51,6 @@ log = logging.getLogger(__name__)
 # list needs about 115 for every column whole (IVR names, status words and headers, in English).
 WIDE_ENOUGH_FOR_NAV = 130
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
-VIEW_CLASSES: dict[str, type[MenuView]] = (
-    {
-        "home": HomeView,
-        "callback_list": CallbackListView,
-        "callback_assign": CallbackAssignView,
-        "callback_unassign": CallbackUnassignView,
-        "callback_status": CallbackStatusView,
-    }
-    | {"sms_compose": SmsComposeView}
-    | {"sms_templates": SmsTemplatesView}
-    | {"sms_history": SmsHistoryView}
-    | {m: WallboardView for m in VIEW_OF_MENU}
-)
 FULL_WIDTH_GROUPS = (
     "wallboard",
     "callbacks",
@@ -109,13 +86,12 @@ class ContipleApp(BaseApp):
         self._nav_auto_hidden = False
         self._header: ConsoleHeader | None = None
         self._nav: NavMenu | None = None
-        self._switcher: ContentSwitcher | None = None
+        self._switcher: MenuViews | None = None
         self.wallboard_interval = config.wallboard_interval
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
         # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
         self.console_service = ConsoleService(session, cti, on_notice=self._show_notice)
         self._held_notice_timer = None  # a held-back "new callback" notice is due then
-        self.reloads = 0  # views reloaded because the store changed (diagnostics, benchmarks)
         self._store_fault: str | None = None  # the last store fault said by check_store_changes
         if not config.theme_chosen:  # nothing set it: the theme this user last picked in the palette
             picked = self.console_service.picked_theme()
@@ -136,7 +112,7 @@ class ContipleApp(BaseApp):
         yield ConsoleHeader(self.session, self.clock, id="header")
         with Horizontal(id="body"):
             yield NavMenu(id="nav")
-            yield ContentSwitcher(id="content")
+            yield MenuViews(id="content")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -144,7 +120,7 @@ class ContipleApp(BaseApp):
         self._header = self.query_one(ConsoleHeader)
         # Kept: the change poll uses them on every change, and a query walks the whole screen.
         self._nav = self.query_one(NavMenu)
-        self._switcher = self.query_one(ContentSwitcher)
+        self._switcher = self.query_one(MenuViews)
         if self.cti is not None:
             self.cti.subscribe(self._on_cti)
             self._header.set_cti_state(self.cti.state)
@@ -183,7 +159,7 @@ class ContipleApp(BaseApp):
         current = self.current_menu_id
         menus = self.menus
         self.query_one(NavMenu).set_menus(menus)
-        switcher = self.query_one(ContentSwitcher)
+        switcher = self.query_one(MenuViews)
         ids = [m.id for m in menus]
         target = current if current in ids else "home"
         if not switcher.children:
@@ -201,8 +177,12 @@ class ContipleApp(BaseApp):
 
     @property
     def current_menu_id(self) -> str | None:
-        current = self.query_one(ContentSwitcher).current
-        return current.removeprefix("view-") if current else None
+        return self.query_one(MenuViews).current_menu_id
+
+    @property
+    def reloads(self) -> int:
+        """Views reloaded because the store changed (diagnostics, benchmarks)."""
+        return self._switcher.reloads if self._switcher is not None else 0
 
     def show_menu(self, menu_id: str, focus: bool = True) -> None:
         """Show a menu's view (however it was asked for: the menu, the palette, a service switch) and,
@@ -211,18 +191,7 @@ class ContipleApp(BaseApp):
         if not menu.visible(self.session.user, self.session.service):
             self.notify(t("err.menu_hidden", menu=t(f"menu.{menu_id}")), severity="warning")
             return
-        switcher = self.query_one(ContentSwitcher)
-        view_id = f"view-{menu_id}"
-        existing = switcher.query(f"#{view_id}")
-        if not existing:
-            view_cls = VIEW_CLASSES.get(menu_id, PendingView)
-            switcher.mount(view_cls(menu, self.session))
-        switcher.current = view_id
-        if existing:
-            view = existing.first(MenuView)
-            if view.stale:  # its data changed while it was hidden
-                view.stale = False
-                self._reload_view(view)
+        self.query_one(MenuViews).show(menu, self.session)
         self.console_service.board_on_screen(menu.group == "wallboard")
         nav = self.query_one(NavMenu)
         nav.select_menu(menu_id)
@@ -256,8 +225,8 @@ class ContipleApp(BaseApp):
             return  # closing
         if switcher is None or nav is None or self.screen is not switcher.screen:
             return  # a dialog is open: it has the keys (the focus comes back to the view when it closes)
-        view = switcher.visible_content
-        if not isinstance(view, MenuView):
+        view = switcher.visible_view
+        if view is None:
             return
         focused = self.screen.focused
         if focused is not None and view in focused.ancestors:
@@ -421,24 +390,11 @@ class ContipleApp(BaseApp):
                 self._announce()
             except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
                 fault = exc
-        switcher = self._switcher
-        if switcher is None:
-            return True
-        current = switcher.current
-        for view in switcher.children:
-            if not isinstance(view, MenuView) or not view.TOPICS & topics:
-                continue
-            if view.id == current:
-                self._reload_view(view)
-            else:
-                view.stale = True
+        if self._switcher is not None:
+            self._switcher.data_changed(topics)
         if fault is not None:
             raise fault
         return True
-
-    def _reload_view(self, view: MenuView) -> None:
-        self.reloads += 1
-        view.reload()
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -514,26 +470,7 @@ class ContipleApp(BaseApp):
     async def on_unmount(self) -> None:
         self.console_service.close()
         await self.stop_cti()
-        self._write_stats()
-
-    def _write_stats(self) -> None:
-        """With CONTIPLE_TUI_STATS_FILE set (benchmarks), one JSON line of what this console did."""
-        target = os.environ.get("CONTIPLE_TUI_STATS_FILE")
-        if not target:
-            return
-        line = json.dumps(
-            {
-                "pid": os.getpid(),
-                "user": self.session.user.login,
-                "commits": self.store.db.commits,
-                "reloads": self.reloads,
-            }
-        )
-        try:
-            with open(target, "a", encoding="utf-8") as out:
-                out.write(line + "\n")
-        except OSError as exc:
-            log.warning("could not write the stats file %s: %s", target, exc)
+        self.console_service.write_stats(self.reloads)
 
 
 def _freeze_startup_objects() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from textual.widgets import ContentSwitcher, Input, Select, Static
 
-import contiple_tui.app
+import contiple_tui.screens.menu_views
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core.wallboard import format_rate
 from contiple_tui.domain.menus import MENU_BY_ID
@@ -36,8 +36,8 @@ SIZES = SCREEN_SIZES
 
 @pytest.fixture(autouse=True)
 def registered(monkeypatch):
-    """Until app.py lists the view in VIEW_CLASSES, the tests register it themselves."""
-    monkeypatch.setitem(contiple_tui.app.VIEW_CLASSES, "callback_status", CallbackStatusView)
+    """Until the content area lists the view in VIEW_CLASSES, the tests register it themselves."""
+    monkeypatch.setitem(contiple_tui.screens.menu_views.VIEW_CLASSES, "callback_status", CallbackStatusView)
 
 
 async def open_view(pilot) -> CallbackStatusView:

@@ -188,3 +188,15 @@ def test_a_directory_change_says_the_identity_changed(demo_store):
     changes = console.changes()
     assert changes is not None and "directory" in changes.topics and not changes.identity
     assert console.changes() is None  # nothing since
+
+
+def test_the_stats_line_for_benchmarks(demo_store, tmp_path, monkeypatch):
+    import json
+
+    console, _ = _service(demo_store, "agent01")
+    console.write_stats(reloads=3)  # no CONTIPLE_TUI_STATS_FILE: nothing written anywhere
+    target = tmp_path / "stats.jsonl"
+    monkeypatch.setenv("CONTIPLE_TUI_STATS_FILE", str(target))
+    console.write_stats(reloads=3)
+    line = json.loads(target.read_text())
+    assert line["user"] == "agent01" and line["reloads"] == 3 and line["commits"] >= 0

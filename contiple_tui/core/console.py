@@ -18,7 +18,9 @@ The app calls it from its timers and workers; blocking calls (``take_in``, ``fee
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -171,6 +173,25 @@ class ConsoleService:
         self._watcher.close()
         if self.feed is not None:
             self.feed.close(self.feed_point())
+
+    def write_stats(self, reloads: int) -> None:
+        """With CONTIPLE_TUI_STATS_FILE set (benchmarks), one JSON line of what this console did."""
+        target = os.environ.get("CONTIPLE_TUI_STATS_FILE")
+        if not target:
+            return
+        line = json.dumps(
+            {
+                "pid": os.getpid(),
+                "user": self.session.user.login,
+                "commits": self.store.db.commits,
+                "reloads": reloads,
+            }
+        )
+        try:
+            with open(target, "a", encoding="utf-8") as out:
+                out.write(line + "\n")
+        except OSError as exc:
+            log.warning("could not write the stats file %s: %s", target, exc)
 
     # -- what changed ----------------------------------------------------------------------------
 

@@ -33,13 +33,12 @@ from contiple_tui.errors import ContipleError, IdentityError
 from contiple_tui.export import jobs
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
-from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.base import MenuView, ViewContext
 from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
 from contiple_tui.screens.export_progress import ExportScreen
 from contiple_tui.screens.menu_views import MenuViews
 from contiple_tui.screens.messages import DialRequested, ExportRequested
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
-from contiple_tui.screens.wallboard import wallboard_argv
 from contiple_tui.widgets.bindings import localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.key_footer import KeyFooter
@@ -87,7 +86,6 @@ class ContipleApp(BaseApp):
         self._header: ConsoleHeader | None = None
         self._nav: NavMenu | None = None
         self._switcher: MenuViews | None = None
-        self.wallboard_interval = config.wallboard_interval
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
         # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
         self.console_service = ConsoleService(session, cti, on_notice=self._show_notice)
@@ -112,7 +110,7 @@ class ContipleApp(BaseApp):
         yield ConsoleHeader(self.session, self.clock, id="header")
         with Horizontal(id="body"):
             yield NavMenu(id="nav")
-            yield MenuViews(id="content")
+            yield MenuViews(ViewContext(self.clock, self.config, self.cti), id="content")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -343,10 +341,6 @@ class ContipleApp(BaseApp):
     @on(DialRequested)
     def _dial_requested(self, message: DialRequested) -> None:
         self.dialer.connect(message.callback)
-
-    def wallboard_command(self, view: str) -> list[str]:
-        url = self.cti.url if self.cti is not None else None
-        return wallboard_argv(str(self.config.data_dir), self.session.user.login, url, view)
 
     # -- live data ----------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,16 +12,34 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 
+from contiple_tui.config import Config, SmsSettings
 from contiple_tui.core.session import Session
+from contiple_tui.cti.client import CtiClient
 from contiple_tui.domain.menus import Menu
 from contiple_tui.i18n import t
 from contiple_tui.widgets.bindings import Localized
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """What a menu's view gets from the console besides its session, handed down by the content area
+    (screens/menu_views.py) so that a view never looks the app up: the clock (frozen in tests), the
+    configuration (None: a view's defaults) and the CTI client (None: no phone system)."""
+
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    config: Config | None = None
+    cti: CtiClient | None = None
 
 
 class MenuView(Localized, VerticalScroll):
     """A pane in the console's content area. Subclasses override :meth:`reload`."""
 
     can_focus = False
+    context = ViewContext()  # the content area sets the console's
 
     def __init__(self, menu: Menu, session: Session) -> None:
         super().__init__(id=f"view-{menu.id}", classes="menu-view")
@@ -49,9 +69,12 @@ class MenuView(Localized, VerticalScroll):
 
     def now(self) -> datetime:
         """Now by the app's clock (frozen in tests), in the service's time zone."""
-        clock = getattr(self.app, "clock", None)
-        now = clock() if callable(clock) else datetime.now(UTC)
-        return now.astimezone(ZoneInfo(self.session.service.timezone))
+        return self.context.clock().astimezone(ZoneInfo(self.session.service.timezone))
+
+    def _sms_settings(self) -> SmsSettings:
+        """The SMS gateway settings in effect (the defaults without a configuration: the sandbox)."""
+        config = self.context.config
+        return config.sms if config is not None else SmsSettings()
 
     def today(self) -> date:
         """Today in the service's time zone, by the app's clock: default periods follow it."""

@@ -135,7 +135,7 @@ class CallbackAssignView(TableView):
         return lambda after, limit: session.callbacks.search(query, after=after, limit=limit, assigning=True)
 
     def _cti_state(self, cti_agent_id: str | None) -> AgentState | None:
-        client = getattr(self.app, "cti", None)
+        client = self.context.cti
         if client is None or not client.live or not cti_agent_id:
             return None
         agent = client.model.agents.get(cti_agent_id)

@@ -9,7 +9,7 @@ from textual.widgets import ContentSwitcher
 
 from contiple_tui.core.session import Session
 from contiple_tui.domain.menus import Menu
-from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.base import MenuView, ViewContext
 from contiple_tui.screens.callback_assign import CallbackAssignView
 from contiple_tui.screens.callback_list import CallbackListView
 from contiple_tui.screens.callback_status import CallbackStatusView
@@ -36,8 +36,9 @@ VIEW_CLASSES: dict[str, type[MenuView]] = {
 class MenuViews(ContentSwitcher):
     """``reloads`` counts the views reloaded because data changed (diagnostics, benchmarks)."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, context: ViewContext, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.context = context
         self.reloads = 0
 
     @property
@@ -55,7 +56,9 @@ class MenuViews(ContentSwitcher):
         view_id = f"view-{menu.id}"
         existing = self.query(f"#{view_id}")
         if not existing:
-            self.mount(VIEW_CLASSES.get(menu.id, PendingView)(menu, session))
+            view = VIEW_CLASSES.get(menu.id, PendingView)(menu, session)
+            view.context = self.context
+            self.mount(view)
         self.current = view_id
         if existing:
             view = existing.first(MenuView)

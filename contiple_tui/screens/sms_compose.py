@@ -153,7 +153,7 @@ class SmsComposeView(MenuView):
     # -- live state ---------------------------------------------------------------------------------
 
     def _gateway_name(self) -> str:
-        return gateway_name(self.app.config.sms, self.session.service)
+        return gateway_name(self._sms_settings(), self.session.service)
 
     def _show_gateway(self) -> None:
         badge = self.query_one("#sms-gateway", Static)
@@ -320,7 +320,7 @@ class SmsComposeView(MenuView):
         status.remove_class("-error")
 
     def _now(self):
-        return self.app.clock().astimezone(sms.service_now(self.session.service).tzinfo)
+        return self.context.clock().astimezone(sms.service_now(self.session.service).tzinfo)
 
     # -- sending ------------------------------------------------------------------------------------------
 
@@ -361,10 +361,10 @@ class SmsComposeView(MenuView):
 
     @work(thread=True, exclusive=True, group="sms-send")
     def _send(self, prepared: sms.Prepared) -> None:
-        session, cfg, now = self.session, self.app.config, self._now()
+        session, settings, now = self.session, self._sms_settings(), self._now()
         self.app.call_from_thread(self._sending, True)
         try:
-            gateway = gateway_for(cfg.sms, session.service)
+            gateway = gateway_for(settings, session.service)
             try:
                 outcome = session.sms.send(prepared, gateway, now)
             finally:

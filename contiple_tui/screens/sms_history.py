@@ -162,7 +162,7 @@ class SmsHistoryView(TableView):
     @property
     def sandbox(self) -> bool:
         """New sends of this service go through the sandbox (no NHN Cloud keys)."""
-        config = getattr(self.app, "config", None)
+        config = self.context.config
         return config is None or gateway_name(config.sms, self.session.service) == "sandbox"
 
     # -- search ---------------------------------------------------------------------------------
@@ -473,7 +473,7 @@ class SmsHistoryView(TableView):
         """Cancel at the gateway the send went through (network I/O: never on the UI thread), then here."""
         session = self.session
         try:
-            gateway = gateway_by_name(self.app.config.sms, session.service, msg.gateway)
+            gateway = gateway_by_name(self._sms_settings(), session.service, msg.gateway)
             try:
                 count = session.sms.cancel_reservation(msg.id, gateway)
             finally:
@@ -515,11 +515,9 @@ class SmsHistoryView(TableView):
     @work(thread=True, group="smsh-refresh", exit_on_error=False)
     def _refresh_statuses(self, manual: bool) -> None:
         """Due sandbox reservations become sent; NHN Cloud is asked about open sends (network I/O)."""
-        session, config = self.session, self.app.config
+        session, settings = self.session, self._sms_settings()
         try:
-            changed = session.sms.refresh(
-                lambda s, name: gateway_by_name(config.sms, s, name), now=_now(self)
-            )
+            changed = session.sms.refresh(lambda s, name: gateway_by_name(settings, s, name), now=_now(self))
         except ContipleError as exc:
             if manual:
                 self.app.call_from_thread(

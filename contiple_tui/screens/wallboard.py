@@ -84,11 +84,12 @@ class WallboardView(WallboardControls, MenuView):
 
     def compose(self) -> ComposeResult:
         scope = BoardScope.from_services(wallboard_services(self.session))
+        config = self.context.config
         yield WallboardPanel(
-            getattr(self.app, "cti", None),
+            self.context.cti,
             scope,
             view=VIEW_OF_MENU[self.menu.id],
-            interval=getattr(self.app, "wallboard_interval", 5.0),
+            interval=config.wallboard_interval if config is not None else 5.0,
         )
 
     def reload(self) -> None:
@@ -99,7 +100,9 @@ class WallboardView(WallboardControls, MenuView):
     def action_popout(self) -> None:
         """팝업: inside tmux, a new tmux window running the wallboard; elsewhere, a full screen."""
         view = VIEW_OF_MENU[self.menu.id]
-        command = self.app.wallboard_command(view)  # type: ignore[attr-defined]
+        cti, config = self.context.cti, self.context.config
+        url = cti.url if cti is not None else None
+        command = wallboard_argv(str(config.data_dir), self.session.user.login, url, view) if config else None
         if os.environ.get("TMUX") and command:
             title = t(f"menu.{self.menu.id}")
             subprocess.run(["tmux", "new-window", "-n", title, shlex.join(command)], check=False)

@@ -145,7 +145,8 @@ async def test_pages_on_at_the_ends_and_back():
         await pilot.press("pageup", "ctrl+home", "pageup")
         await pilot.pause()
         assert app.messages[-1] == (PAGE + 1, PAGE) and table.cursor_row == PAGE - 1
-        assert app.hooked == len(app.messages)  # the hook saw every page, before its message
+        # The hook saw every page at once; a PageShown still waiting gives way to a newer one.
+        assert app.hooked >= len(app.messages) and app.messages
         assert app.ui_fetches == [None]  # every key found its page at hand: none waited for a fetch
 
 
@@ -486,3 +487,20 @@ def test_columns_fit_the_width_they_get():
     agent = callback_columns(service, {1: "서서윤"}, keys, drop_first="assignee")
     assert "assignee" not in {k for k, w in zip(keys, fit_columns(agent, 71)) if w}
     assert "ivr" in {k for k, w in zip(keys, fit_columns(agent, 71)) if w}
+
+
+async def test_a_flood_of_page_messages_is_handled_as_its_latest():
+    """Held Page Down: PageShown messages still waiting are replaced by newer ones (can_replace), so
+    the handlers see the latest page, not a backlog; another table's messages are never merged."""
+    app = Host(made_up(250))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CallbackTable)
+        await settle(pilot)
+        before = len(app.messages)
+        for first in range(1, 51):
+            table.post_message(CallbackTable.PageShown(table, first, PAGE))
+        await pilot.pause()
+        handled = app.messages[before:]
+        assert handled[-1] == (50, PAGE) and len(handled) < 50
+        other = CallbackTable(callback_columns(SERVICE, {}, KEYS))
+        assert not CallbackTable.PageShown(table, 1, 1).can_replace(CallbackTable.PageShown(other, 2, 1))

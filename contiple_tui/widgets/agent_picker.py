@@ -17,7 +17,10 @@ class AgentPicker(Localized, OptionList):
     BINDINGS = [Binding("space", "toggle", "key.select", id="agents.toggle")]
 
     class Changed(Message):
-        pass
+        """The picked agents changed (read them from ``selected``); replaces one waiting."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, AgentPicker.Changed)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

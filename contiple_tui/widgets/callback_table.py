@@ -322,7 +322,8 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
     ]
 
     class PageShown(Message):
-        """A page is on screen: ``first`` is its 1-based position in the result."""
+        """A page is on screen: ``first`` is its 1-based position in the result, ``rows`` its length.
+        Only the latest counts: one still waiting is replaced by a newer one (a held Page Down)."""
 
         def __init__(self, table: CallbackTable, first: int, rows: int) -> None:
             super().__init__()
@@ -330,10 +331,26 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
             self.first = first
             self.rows = rows
 
+        @property
+        def control(self) -> CallbackTable:
+            return self.table
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, CallbackTable.PageShown) and message.table is self.table
+
     class SelectionChanged(Message):
+        """The selection of ``table`` changed (read it from ``table.selected``); replaces one waiting."""
+
         def __init__(self, table: CallbackTable) -> None:
             super().__init__()
             self.table = table
+
+        @property
+        def control(self) -> CallbackTable:
+            return self.table
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, CallbackTable.SelectionChanged) and message.table is self.table
 
     def __init__(self, columns: Sequence[Column], **kwargs) -> None:
         super().__init__(**kwargs)

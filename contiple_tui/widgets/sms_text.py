@@ -77,6 +77,9 @@ class SmsTextField(Vertical):
         def control(self) -> SmsTextField:
             return self.field
 
+        def can_replace(self, message: Message) -> bool:  # typing fast: only the latest check counts
+            return isinstance(message, SmsTextField.Changed) and message.field is self.field
+
     class Submitted(Message):
         """Enter in a single-line field."""
 

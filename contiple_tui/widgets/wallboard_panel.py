@@ -114,7 +114,10 @@ class WallboardPanel(Vertical):
             self.view = view
 
     class TurnedCritical(Message):
-        """A value crossed into critical (the app may ring the bell)."""
+        """A value crossed into critical (the app may ring the bell): one waiting is enough."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, WallboardPanel.TurnedCritical)
 
     def __init__(
         self,

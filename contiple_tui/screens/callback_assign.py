@@ -20,6 +20,7 @@ from contiple_tui.screens.base import TableView
 from contiple_tui.screens.callback_list import DEFAULT_DAYS, parse_day
 from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, callback_columns
+from contiple_tui.widgets.date_input import date_input
 from contiple_tui.widgets.safe import cut, options
 
 
@@ -41,22 +42,10 @@ class CallbackAssignView(TableView):
         today = self.today()
         routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
         with Horizontal(classes="cb-filters"):
-            yield Input(
-                str(today - timedelta(days=DEFAULT_DAYS - 1)),
-                id="as-from",
-                compact=True,
-                max_length=10,
-                restrict=r"[0-9-]*",
-                tooltip=t("cb.filter.from"),
+            yield date_input(
+                today - timedelta(days=DEFAULT_DAYS - 1), id="as-from", tooltip=t("cb.filter.from")
             )
-            yield Input(
-                str(today),
-                id="as-to",
-                compact=True,
-                max_length=10,
-                restrict=r"[0-9-]*",
-                tooltip=t("cb.filter.to"),
-            )
+            yield date_input(today, id="as-to", tooltip=t("cb.filter.to"))
             yield Select(options(routes), prompt=t("cb.filter.ivr"), id="as-ivr", compact=True)
             yield Input(
                 placeholder=t("cb.filter.phone"),

@@ -24,6 +24,7 @@ from contiple_tui.i18n import t
 from contiple_tui.screens.base import TableView
 from contiple_tui.screens.messages import DialRequested, ExportRequested
 from contiple_tui.widgets.callback_table import PAGE, CallbackTable, Column, callback_columns
+from contiple_tui.widgets.date_input import date_input
 from contiple_tui.widgets.safe import options
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -93,24 +94,8 @@ class CallbackListView(TableView):
         # The Selects (several widgets each) join these rows of fixed height once the first rows are drawn
         # (_mount_choices): the rows do not wait for them, and nothing moves when they come.
         with Horizontal(classes="cb-filters", id="cb-filters-period"):
-            yield Input(
-                str(first),
-                placeholder="YYYY-MM-DD",
-                id="cb-from",
-                compact=True,
-                max_length=10,
-                restrict=r"[0-9-]*",
-                tooltip=t("cb.filter.from"),
-            )
-            yield Input(
-                str(today),
-                placeholder="YYYY-MM-DD",
-                id="cb-to",
-                compact=True,
-                max_length=10,
-                restrict=r"[0-9-]*",
-                tooltip=t("cb.filter.to"),
-            )
+            yield date_input(first, id="cb-from", tooltip=t("cb.filter.from"))
+            yield date_input(today, id="cb-to", tooltip=t("cb.filter.to"))
         with Horizontal(classes="cb-filters", id="cb-filters-people"):
             yield Input(
                 placeholder=t("cb.filter.phone"),

@@ -28,6 +28,7 @@ from contiple_tui.screens.base import MenuView
 from contiple_tui.screens.callback_list import parse_day
 from contiple_tui.screens.messages import ExportRequested
 from contiple_tui.widgets.board import BoardTable
+from contiple_tui.widgets.date_input import date_input
 from contiple_tui.widgets.safe import cut
 from contiple_tui.widgets.status_chart import DONE, OPEN, _n, bar_cells, chart_renderable, period_label  # noqa: F401
 
@@ -155,25 +156,9 @@ class CallbackStatusView(MenuView):
         with Vertical(id="cs-head"):
             with Horizontal(id="cs-filters"):
                 yield Label(t("cs.filter.period"))
-                yield Input(
-                    str(first),
-                    placeholder="YYYY-MM-DD",
-                    id="cs-from",
-                    compact=True,
-                    max_length=10,
-                    restrict=r"[0-9-]*",
-                    tooltip=t("cs.filter.from"),
-                )
+                yield date_input(first, id="cs-from", tooltip=t("cs.filter.from"))
                 yield Label("~")
-                yield Input(
-                    str(last),
-                    placeholder="YYYY-MM-DD",
-                    id="cs-to",
-                    compact=True,
-                    max_length=10,
-                    restrict=r"[0-9-]*",
-                    tooltip=t("cs.filter.to"),
-                )
+                yield date_input(last, id="cs-to", tooltip=t("cs.filter.to"))
                 yield Select(
                     [(t("cs.daily"), "day"), (t("cs.monthly"), "month")],
                     value="day",

@@ -30,6 +30,7 @@ from contiple_tui.screens.messages import ExportRequested
 from contiple_tui.screens.sms_cancel import ConfirmCancelScreen
 from contiple_tui.screens.sms_detail import SmsDetailScreen
 from contiple_tui.sms.factory import gateway_by_name, gateway_name
+from contiple_tui.widgets.date_input import date_input
 from contiple_tui.widgets.sms_send_table import PAGE, Fetch, RecipientTable, SendTable, short_time
 
 RECIPIENTS_MAX = 1000  # a send has at most 1,000 recipients: all of them fit the pane
@@ -92,24 +93,10 @@ class SmsHistoryView(TableView):
     def compose(self) -> ComposeResult:
         today = datetime.fromtimestamp(_now(self), self.zone).date()
         with Horizontal(classes="smsh-filters"):
-            yield Input(
-                str(today - timedelta(days=DEFAULT_DAYS - 1)),
-                placeholder="YYYY-MM-DD",
-                id="smsh-from",
-                compact=True,
-                max_length=10,
-                restrict=r"[0-9-]*",
-                tooltip=t("smsh.filter.from"),
+            yield date_input(
+                today - timedelta(days=DEFAULT_DAYS - 1), id="smsh-from", tooltip=t("smsh.filter.from")
             )
-            yield Input(
-                str(today),
-                placeholder="YYYY-MM-DD",
-                id="smsh-to",
-                compact=True,
-                max_length=10,
-                restrict=r"[0-9-]*",
-                tooltip=t("smsh.filter.to"),
-            )
+            yield date_input(today, id="smsh-to", tooltip=t("smsh.filter.to"))
             yield Select(
                 [(str(s), s) for s in SendType], prompt=t("smsh.filter.type"), id="smsh-type", compact=True
             )

@@ -77,28 +77,39 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def kiosk_cmd(data_dir: str, port: int) -> list[str]:
+    """The real kiosk as a wall TV runs it: user tv, the simulator's address, full screen."""
+    return [sys.executable, "-m", "contiple_tui", "--data-dir", data_dir, "--user", "tv"] + [
+        "--cti-url",
+        f"ws://127.0.0.1:{port}",
+        "wallboard",
+        "--kiosk",
+    ]
+
+
 def short_mode() -> bool:
     """BENCH_SHORT=1: shorter runs for a quick check (the figures in docs come from full runs)."""
     return os.environ.get("BENCH_SHORT") == "1"
 
 
-def seed_demo(tmp: str, env: dict[str, str]) -> str:
-    """Seed the demo store (100 callbacks; services cs/sales/care, user `tv`); returns its data dir."""
-    timed_run(
-        [
-            sys.executable,
-            "-m",
-            "contiple_tui",
-            "--data-dir",
-            tmp,
-            "demo",
-            "--seed-only",
-            "--callbacks",
-            "100",
-        ],
-        env=env,
-        cwd=tmp,
-    )
+def seed_cmd(tmp: str, callbacks: int) -> list[str]:
+    """`contiple-tui --data-dir TMP demo --seed-only --callbacks N`: the demo store in TMP/demo."""
+    return [
+        sys.executable,
+        "-m",
+        "contiple_tui",
+        "--data-dir",
+        tmp,
+        "demo",
+        "--seed-only",
+        "--callbacks",
+        str(callbacks),
+    ]
+
+
+def seed_demo(tmp: str, env: dict[str, str], callbacks: int = 100, timeout: float = 600) -> str:
+    """Seed the demo store (services cs/sales/care, user `tv`), untimed; returns its data dir."""
+    timed_run(seed_cmd(tmp, callbacks), env=env, cwd=tmp, timeout=timeout)
     return os.path.join(tmp, "demo")
 
 

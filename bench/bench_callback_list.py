@@ -117,6 +117,7 @@ from _common import (
     log,
     median,
     rss_mb,
+    seed_cmd,
     short_mode,
     timed_run,
 )
@@ -987,22 +988,7 @@ def main() -> int:
                 del os.environ[key]
         os.environ["CONTIPLE_TUI_HOME"] = tmp
         count = 100_000 if short_mode() else 1_000_000
-        seed_time, _ = timed_run(
-            [
-                sys.executable,
-                "-m",
-                "contiple_tui",
-                "--data-dir",
-                tmp,
-                "demo",
-                "--seed-only",
-                "--callbacks",
-                str(count),
-            ],
-            env=env,
-            cwd=tmp,
-            timeout=900,
-        )
+        seed_time, _ = timed_run(seed_cmd(tmp, count), env=env, cwd=tmp, timeout=900)
         db_path = Path(tmp) / "demo" / "contiple.sqlite3"
         log(f"seeded {count:,} callbacks in {seed_time:.1f} s (not timed); load average {load()}")
         number, direct = full_number(db_path)

@@ -105,6 +105,7 @@ from _common import (
     emit,
     log,
     median,
+    seed_cmd,
     short_mode,
     timed_run,
 )
@@ -848,22 +849,7 @@ def main() -> int:
     try:
         env = bench_env(tmp)
         t = time.monotonic()
-        timed_run(
-            [
-                sys.executable,
-                "-m",
-                "contiple_tui",
-                "--data-dir",
-                tmp,
-                "demo",
-                "--seed-only",
-                "--callbacks",
-                str(args.seed_callbacks),
-            ],
-            env=env,
-            cwd=tmp,
-            timeout=1800,
-        )
+        timed_run(seed_cmd(tmp, args.seed_callbacks), env=env, cwd=tmp, timeout=1800)
         log(f"seeded {args.seed_callbacks:,} callbacks in {time.monotonic() - t:.0f} s (untimed)")
         data_dir = os.path.join(tmp, "demo")
         store_path = os.path.join(data_dir, "contiple.sqlite3")

@@ -22,7 +22,7 @@ import tempfile
 import time
 import zipfile
 
-from _common import bench_env, emit, log, short_mode, timed_run
+from _common import bench_env, emit, log, seed_cmd, short_mode, timed_run
 
 CALLBACKS = 20_000 if short_mode() else 100_000
 TARGET_S = 15.0
@@ -96,22 +96,7 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="contiple-bench-export-")
     try:
         env = bench_env(tmp)
-        seed_s, _ = timed_run(
-            [
-                sys.executable,
-                "-m",
-                "contiple_tui",
-                "--data-dir",
-                tmp,
-                "demo",
-                "--seed-only",
-                "--callbacks",
-                str(CALLBACKS),
-            ],
-            env=env,
-            cwd=tmp,
-            timeout=900,
-        )
+        seed_s, _ = timed_run(seed_cmd(tmp, CALLBACKS), env=env, cwd=tmp, timeout=900)
         log(f"seeded {CALLBACKS} callbacks in {seed_s:.1f} s (untimed)")
         data = os.path.join(tmp, "demo")
         xlsx = os.path.join(tmp, "callbacks.xlsx")

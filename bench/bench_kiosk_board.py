@@ -36,6 +36,7 @@ from _common import (
     bench_env,
     cpu_seconds,
     emit,
+    kiosk_cmd,
     log,
     seed_demo,
     short_mode,
@@ -67,19 +68,7 @@ def main() -> int:
         )
         port = sim.start()
         for kind, extra in KINDS.items():
-            cmd = [
-                sys.executable,
-                "-m",
-                "contiple_tui",
-                "--data-dir",
-                data_dir,
-                "--user",
-                "tv",
-                "--cti-url",
-                f"ws://127.0.0.1:{port}",
-                "wallboard",
-                "--kiosk",
-            ]
+            cmd = kiosk_cmd(data_dir, port)
             kiosks[kind] = PtyProc(cmd, env={**env, **extra}, cwd=tmp, size=SIZE)
         deadline = time.monotonic() + 60
         while not (sim.status and sim.status[-1].get("clients", 0) >= len(KINDS)):

@@ -40,6 +40,7 @@ from _common import (
     bench_env,
     cpu_seconds,
     emit,
+    kiosk_cmd,
     log,
     rss_mb,
     seed_demo,
@@ -51,22 +52,6 @@ WARMUP_S = 5.0
 TARGET_CPU = 5.0
 TARGET_RSS_MB = 10.0
 RSS_WARMUP_EVENTS = 50_000
-
-
-def kiosk_cmd(data_dir: str, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "contiple_tui",
-        "--data-dir",
-        data_dir,
-        "--user",
-        "tv",
-        "--cti-url",
-        f"ws://127.0.0.1:{port}",
-        "wallboard",
-        "--kiosk",
-    ]
 
 
 def wait_connected(sim: SimProcess, kiosk: PtyProc, timeout: float = 30.0) -> None:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from _common import bench_env, emit, log, timed_run
+from _common import bench_env, emit, log, seed_cmd, timed_run
 
 CALLBACKS = 1_000_000
 TARGET = 60.0
@@ -36,17 +36,7 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="contiple-bench-seed-")
     try:
         env = bench_env(tmp)
-        cmd = [
-            sys.executable,
-            "-m",
-            "contiple_tui",
-            "--data-dir",
-            tmp,
-            "demo",
-            "--seed-only",
-            "--callbacks",
-            str(CALLBACKS),
-        ]
+        cmd = seed_cmd(tmp, CALLBACKS)
         value, out = timed_run(cmd, env=env, cwd=tmp, timeout=900)
         db = os.path.join(tmp, "demo", "contiple.sqlite3")
         log(f"seed: {value:.2f} s, printed {out.strip()!r}, db {os.path.getsize(db) / 1e6:.0f} MB")

@@ -35,6 +35,7 @@ from _common import (
     bench_env,
     cpu_seconds,
     emit,
+    kiosk_cmd,
     log,
     seed_demo,
     short_mode,
@@ -54,19 +55,7 @@ def run(tmp: str, env: dict[str, str], data_dir: str, store: str, duration: floa
     kiosk = None
     try:
         port = sim.start()
-        cmd = [
-            sys.executable,
-            "-m",
-            "contiple_tui",
-            "--data-dir",
-            data_dir,
-            "--user",
-            "tv",
-            "--cti-url",
-            f"ws://127.0.0.1:{port}",
-            "wallboard",
-            "--kiosk",
-        ]
+        cmd = kiosk_cmd(data_dir, port)
         kiosk = PtyProc(cmd, env=env, cwd=tmp, size=SIZE)
         deadline = time.monotonic() + 30
         while not (sim.status and sim.status[-1].get("clients", 0) >= 1):

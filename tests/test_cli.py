@@ -102,13 +102,9 @@ def test_assign_without_phone_is_refused_and_changes_nothing(tmp_path):
     assert sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0] == before
 
 
-def test_unknown_and_disabled_user(tmp_path):
-    _seed_service(tmp_path)
-    result = run_cli("--data-dir", str(tmp_path), "--user", "ghost")
-    _one_line_error(result, "Unknown user 'ghost'")
-    result = run_cli("--data-dir", str(tmp_path), "--user", "ghost", env={"LANG": "ko_KR.UTF-8"})
-    _one_line_error(result, "알 수 없는 사용자 'ghost'")
-    run_cli(
+def _add_kim(tmp_path):
+    """An agent of service cs, as an operator adds one."""
+    return run_cli(
         "--data-dir",
         str(tmp_path),
         "users",
@@ -122,6 +118,15 @@ def test_unknown_and_disabled_user(tmp_path):
         "--service",
         "cs",
     )
+
+
+def test_unknown_and_disabled_user(tmp_path):
+    _seed_service(tmp_path)
+    result = run_cli("--data-dir", str(tmp_path), "--user", "ghost")
+    _one_line_error(result, "Unknown user 'ghost'")
+    result = run_cli("--data-dir", str(tmp_path), "--user", "ghost", env={"LANG": "ko_KR.UTF-8"})
+    _one_line_error(result, "알 수 없는 사용자 'ghost'")
+    _add_kim(tmp_path)
     run_cli("--data-dir", str(tmp_path), "users", "disable", "kim")
     _one_line_error(run_cli("--data-dir", str(tmp_path), "--user", "kim"), "disabled")
 
@@ -190,20 +195,7 @@ def test_demo_seed_only_and_reuse(tmp_path):
 
 def test_service_flag_must_name_one_of_the_users_services(tmp_path):
     _seed_service(tmp_path)
-    run_cli(
-        "--data-dir",
-        str(tmp_path),
-        "users",
-        "add",
-        "--login",
-        "kim",
-        "--name",
-        "김",
-        "--role",
-        "agent",
-        "--service",
-        "cs",
-    )
+    _add_kim(tmp_path)
     _one_line_error(run_cli("--data-dir", str(tmp_path), "--user", "kim", "--service", "sales"), "'sales'")
 
 

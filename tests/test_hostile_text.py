@@ -690,6 +690,22 @@ async def test_wallboard_app_with_hostile_service_names(hostile_store, kiosk):
         assert not BAD & set(shown.replace("\n", ""))
 
 
+def _nhn_env(server) -> dict[str, str]:
+    """The console configured for a local NHN-compatible server (keys app-1 / secret-1)."""
+    return {
+        "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+        "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+        "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
+        "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
+    }
+
+
+def _send_as_agent02(demo_dir, env):
+    """`sms send` of one SMS to 010-1234-5678, as agent02, in English."""
+    args = ("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "send")
+    return run_cli(*args, "--to", "01012345678", "--body", "안내", env=env)
+
+
 # -- a gateway's answer ------------------------------------------------------------------------------
 
 
@@ -708,28 +724,9 @@ def test_gateway_result_message_is_plain_text(demo_dir, monkeypatch, answer):
     with NhnServer(
         app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")
     ) as server:
-        env = {
-            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
-            "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-            "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
-            "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
-        }
+        env = _nhn_env(server)
         server.fail_next(-7777, endpoint="POST /sender")
-        sent = run_cli(
-            "--data-dir",
-            str(demo_dir),
-            "--user",
-            "agent02",
-            "--lang",
-            "en",
-            "sms",
-            "send",
-            "--to",
-            "01012345678",
-            "--body",
-            "안내",
-            env=env,
-        )
+        sent = _send_as_agent02(demo_dir, env)
         assert sent.returncode == 2, (sent.stdout, sent.stderr)
         _no_terminal_tricks(sent.stdout + sent.stderr)
         assert len(sent.stderr.strip().splitlines()) == 1, sent.stderr
@@ -755,27 +752,8 @@ def test_gateway_answer_with_lone_surrogates_is_stored_replaced(demo_dir, monkey
     with NhnServer(
         app_key="app-1", secret_key="secret-1", sender_numbers=("15880001", "0212345678")
     ) as server:
-        env = {
-            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
-            "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-            "CONTIPLE_TUI_NHN_APP_KEY": "app-1",
-            "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-1",
-        }
-        sent = run_cli(
-            "--data-dir",
-            str(demo_dir),
-            "--user",
-            "agent02",
-            "--lang",
-            "en",
-            "sms",
-            "send",
-            "--to",
-            "01012345678",
-            "--body",
-            "안내",
-            env=env,
-        )
+        env = _nhn_env(server)
+        sent = _send_as_agent02(demo_dir, env)
         assert sent.returncode == 0, (sent.stdout, sent.stderr)
         assert server.requests["POST /sender/sms"] == 1
         conn = sqlite3.connect(demo_dir / DB_FILENAME)

@@ -163,22 +163,16 @@ async def test_the_console_narrows_its_feed_away_from_boards_and_widens_on_a_boa
 ):
     from contiple_tui.core import console as console_module
 
-    from .apphelpers import make_app
+    from .apphelpers import make_app, until
 
     monkeypatch.setattr(console_module, "BOARD_EVENTS_KEPT_S", 0.3)
     client = CtiClient(f"ws://127.0.0.1:{sim.port}", backoff_initial=0.05)
     app = make_app(demo_store, "admin", lang="en", cti=client)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(100):
-            if client.live:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: client.live)
         assert client.narrow  # Home shows no board: the first hello asked for no board events
         app.show_menu("wallboard_services")
-        for _ in range(100):
-            if client.boards_live:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: client.boards_live)
         assert client.boards_live and not client.narrow
         await exact(client, sim)
         app.show_menu("home")

@@ -208,17 +208,11 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         await settle(pilot, rounds=2, pause=0.2)
         await pilot.press("enter")  # Enter on a send: its recipients take the keys
         recipients = app.query_one(RecipientTable)
-        for _ in range(40):
-            if recipients.has_focus and recipients.row_count:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: recipients.has_focus and recipients.row_count)
         assert recipients.has_focus
         _cells_fit_their_columns(recipients)
         await pilot.press("enter")
-        for _ in range(40):
-            if isinstance(app.screen, SmsDetailScreen):
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: isinstance(app.screen, SmsDetailScreen))
         assert isinstance(app.screen, SmsDetailScreen)
         body = text_of(app.screen.query_one("#smsh-detail-body"))
         assert "\x1b" not in body
@@ -618,10 +612,7 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
         table.focus()
         for _ in range(3):
             await pilot.press("h")
-            for _ in range(40):
-                if isinstance(app.screen, HistoryFormScreen):
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: isinstance(app.screen, HistoryFormScreen))
             assert isinstance(app.screen, HistoryFormScreen)
             assert not BAD & set(text_of(app.screen.query_one("#history-title")).rstrip("\n"))
             for field in app.screen.query(Input).results():
@@ -641,10 +632,7 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
         app.query_one("#sms-recipients", Input).value = "01012345678"
         await pilot.pause(0.2)
         view.action_preview()
-        for _ in range(60):
-            if isinstance(app.screen, SmsPreviewScreen):
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: isinstance(app.screen, SmsPreviewScreen))
         assert isinstance(app.screen, SmsPreviewScreen), text_of(app.query_one("#sms-error"))
         await pilot.pause(0.2)
         shown = " ".join(text_of(s) for s in app.screen.query("Static").results())
@@ -656,10 +644,7 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
         from contiple_tui.screens.service_switch import ServiceSwitchScreen
 
         await pilot.press("f2")  # the service switch lists the services by name
-        for _ in range(40):
-            if isinstance(app.screen, ServiceSwitchScreen):
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: isinstance(app.screen, ServiceSwitchScreen))
         assert isinstance(app.screen, ServiceSwitchScreen)
         await pilot.pause(0.1)
         await pilot.press("escape")

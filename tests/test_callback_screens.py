@@ -191,7 +191,7 @@ async def test_equal_split_from_the_assignment_screen(demo_store):
         assigned = [cb.get(demo_store, admin, cs, i) for i in picked]
         assert all(c.status is CallbackStatus.ASSIGNED for c in assigned)
         assert len({c.assignee_id for c in assigned}) == 2
-        assert "3 callback(s) assigned to 2 agent(s)" in static_text(app.query_one("#as-status"))
+        assert "3 callbacks assigned to 2 agents" in static_text(app.query_one("#as-status"))
 
 
 async def test_manual_needs_exactly_one_agent(demo_store):
@@ -295,7 +295,7 @@ async def test_assignment_in_another_process_notifies_the_agent(demo_store):
             await pilot.pause(0.1)
             if any("assigned to you" in n.message for n in app._notifications):
                 break
-        assert any("1 callback(s) were assigned to you" in n.message for n in app._notifications)
+        assert any("1 callback was assigned to you" in n.message for n in app._notifications)
         nav_label = str(app.query_one("#nav").get_option("callback_list").prompt)
         assert f"({badge_before[CallbackStatus.ASSIGNED] + 1})" in nav_label
 

@@ -139,7 +139,7 @@ def test_an_assignment_is_news_for_the_agent_and_counts_on_the_badge(demo_store)
     callback_id = _new_callback(demo_store, "svc-assign-1", "01077778888")
     cb.assign_manual(demo_store, admin, cs, [callback_id], [agent.id])
     agent_console.announce()
-    assert [n.message for n in notices][-1] == "1 callback(s) were assigned to you."
+    assert [n.message for n in notices][-1] == "1 callback was assigned to you."
     assert agent_console.assigned_to_me() == before + 1
 
 

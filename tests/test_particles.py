@@ -70,3 +70,13 @@ def test_messages_choose_them_and_no_catalog_falls_back_to_both_forms():
 
 def test_other_format_specs_still_work():
     assert t("err.cb_completed", "en", id=7) == t("err.cb_completed", "en", id="7")
+
+
+def test_english_plurals_follow_the_number():
+    assert t("cb.completed", "en", count=1) == "1 callback completed."
+    assert t("cb.completed", "en", count=3) == "3 callbacks completed."
+    assert t("cb.assigned_to_you", "en", count=1) == "1 callback was assigned to you."
+    assert t("cb.assigned_to_you", "en", count=0) == "0 callbacks were assigned to you."
+    assert t("assign.done", "en", count=5, agents=1) == "5 callbacks assigned to 1 agent."
+    assert t("assign.done", "ko", count=5, agents=1) == "콜백 5건을 상담원 1명에게 할당했습니다."
+    assert "(s)" not in "".join(t(k, "en") for k in ("cb.completed", "assign.done", "unassign.done"))

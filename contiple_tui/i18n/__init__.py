@@ -78,7 +78,7 @@ def _has_particles(text: str) -> bool:
     """Whether a message names a particle after a placeholder (``{name:을}``; i18n/particles.py)."""
     found = _particles_in.get(text)
     if found is None:
-        found = _particles_in[text] = any(spec in text for spec in _PARTICLE_SPECS)
+        found = _particles_in[text] = any(spec in text for spec in _PARTICLE_SPECS) or "|" in text
     return found
 
 

@@ -5,6 +5,9 @@ the second; 으로/로 takes 로 after a final ㄹ too. Digits and Latin letters
 them (``#81`` is 팔십일: 을; ``fake.jpg`` ends in 지: 는; ``10`` is 십: 은). Messages use them as a format
 spec on the placeholder, so the catalogs never fall back to "을(를)": ``"{name:을} 읽을 수 없습니다"``; with
 a quote first the word is quoted: ``{login:'을}`` gives ``'agent01'을``.
+
+English plurals are a spec too, the singular and the plural after the number: ``{count:callback was|callbacks
+were}`` gives ``1 callback was`` and ``3 callbacks were`` (never "callback(s)").
 """
 
 from __future__ import annotations
@@ -80,6 +83,9 @@ class ParticleFormatter(string.Formatter):
         if format_spec[:1] == "'" and format_spec[1:] in PAIRS:  # {login:'을} -> 'agent01'을
             word = format(value)
             return f"'{word}'{particle(word, format_spec[1:])}"
+        if "|" in format_spec:  # {count:callback|callbacks} -> 1 callback, 3 callbacks
+            one, many = format_spec.split("|", 1)
+            return f"{value} {one if value == 1 else many}"
         return super().format_field(value, format_spec)
 
 

@@ -216,15 +216,19 @@ def _check(file: str, section: str, key: str, value: Any) -> Any:
     return value
 
 
-def _check_secret_mode(path: Path, settings: dict) -> None:
-    """A file holding SMS secret keys must be readable by its owner only (mode 0600)."""
-    if not settings.get("sms", {}).get("services"):
-        return
+def _check_file_mode(path: Path, settings: dict) -> None:
+    """A configuration others may change is refused (it names the CTI server, the gateways, the keys);
+    one holding secrets (SMS keys, the CTI token) must be readable by its owner only (0600)."""
     try:
         mode = path.stat().st_mode
     except OSError:
         return
-    if os.name == "posix" and mode & 0o077:
+    if os.name != "posix":
+        return
+    if mode & 0o022:
+        raise ConfigError("err.config_shared", file=str(path), mode=f"{mode & 0o777:o}")
+    secrets = settings.get("sms", {}).get("services") or settings.get("cti", {}).get("token")
+    if secrets and mode & 0o077:
         raise ConfigError("err.config_secret_mode", file=str(path), mode=f"{mode & 0o777:o}")
 
 
@@ -292,7 +296,7 @@ def load(
     ddir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir(env)
     cfg_file = config_path(ddir, explicit, env)
     settings = read_file(cfg_file)
-    _check_secret_mode(cfg_file, settings)
+    _check_file_mode(cfg_file, settings)
 
     given = {"--lang": lang, "--theme": theme, "--cti-url": cti_url}
     for setting in SETTINGS:  # the environment overrides the file, a flag overrides both

@@ -9,8 +9,10 @@ from contiple_tui.errors import ConfigError
 
 
 def _write(tmp_path: Path, text: str) -> Path:
+    """config.toml as docs/deployment.md says to keep it: the service account's alone (0600)."""
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
     return path
 
 
@@ -147,3 +149,24 @@ def test_config_schema_command_prints_the_schema_in_the_users_language(tmp_path)
     out = run_cli("--data-dir", str(tmp_path), "--lang", "ko", "config", "schema")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == config.json_schema("ko")
+
+
+def test_a_configuration_others_may_change_is_refused(tmp_path):
+    path = _write(tmp_path, '[ui]\nlang = "en"\n')
+    path.chmod(0o666)
+    with pytest.raises(ConfigError) as err:
+        config.load(data_dir=tmp_path, environ={})
+    message = err.value.message("en")
+    assert str(path) in message and "chmod 600" in message and "666" in message
+    path.chmod(0o644)
+    assert config.load(data_dir=tmp_path, environ={}).lang == "en"  # readable by others: fine without secrets
+
+
+def test_the_cti_token_needs_the_file_to_be_private(tmp_path):
+    path = _write(tmp_path, '[cti]\nurl = "ws://127.0.0.1:8765"\ntoken = "s3cret"\n')
+    path.chmod(0o644)
+    with pytest.raises(ConfigError) as err:
+        config.load(data_dir=tmp_path, environ={})
+    assert "chmod 600" in err.value.message("en") and "s3cret" not in err.value.message("en")
+    path.chmod(0o600)
+    assert config.load(data_dir=tmp_path, environ={}).cti_token == "s3cret"

@@ -57,3 +57,17 @@ def test_a_folder_that_cannot_be_made_is_an_export_path_error(demo_store, tmp_pa
     with pytest.raises(ExportPathError) as caught:
         job(lambda done, total: None)
     assert str(blocker) in caught.value.message("en")
+
+
+def test_an_export_and_its_folder_are_private_whatever_the_umask(demo_store, tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "exports" / "callbacks.xlsx"
+    old = os.umask(0)
+    try:
+        jobs.callbacks_job(_session(demo_store), CallbackQuery(), path, "en")(lambda done, total: None)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -213,3 +214,35 @@ def test_two_processes_migrate_the_same_new_file(tmp_path):
     assert store.db.schema_version() == SCHEMA_VERSION
     assert store.get_meta("counter") == "15"
     store.close()
+
+
+# -- file modes: the data is the service account's alone ----------------------------------------------
+
+
+def test_a_new_store_is_private_whatever_the_umask(tmp_path):
+    import stat
+
+    old = os.umask(0)  # the most permissive umask an operator's shell could have
+    try:
+        data = tmp_path / "new" / "data"
+        store = Store.in_dir(data)
+        store.db.run_write(lambda conn: store.set_meta(conn, "k", "v"))  # the WAL and its index exist now
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+        store.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert modes[DB_FILENAME] == 0o600
+    assert all(mode == 0o600 for name, mode in modes.items() if name.startswith(DB_FILENAME)), modes
+
+
+def test_a_database_others_may_change_is_refused_and_untouched(tmp_path):
+    path = tmp_path / DB_FILENAME
+    Store(path).close()
+    path.chmod(0o664)
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    message = err.value.message("en")
+    assert str(path) in message and "chmod 600" in message and "664" in message
+    assert path.read_bytes() == before and not Path(f"{path}-wal").exists()

@@ -21,6 +21,7 @@ from contiple_tui.export.xlsx import (
     export_processing_status,
     export_sms_history,
 )
+from contiple_tui.store.connection import private_dir
 
 Job = Callable[[Progress], int]
 
@@ -36,7 +37,7 @@ def export_path(exports_dir: Path, kind: str, session: Session, now: datetime) -
 def _job(path: Path, write: Callable[[Path, Any], int]) -> Job:
     def job(progress: Progress) -> int:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
         except OSError as exc:
             raise ExportPathError(path, exc) from None
         return write(path, progress)

@@ -298,8 +298,9 @@ def _status_values(wb: Workbook, row: cb.StatusRow, rate_style: int) -> list:
 def _atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A new temporary file beside ``path``, renamed over it when the block succeeds.
 
-    Created with mode 0666 less the umask, like any file the user writes. Any OSError (missing
-    directory, no permission, disk full, a directory in the way) becomes one clear message.
+    Readable by its owner only (0600, whatever the umask): an export holds customers' numbers. Any
+    OSError (missing directory, no permission, disk full, a directory in the way) becomes one clear
+    message.
     """
     target = Path(path)
     if target.is_dir():
@@ -309,10 +310,13 @@ def _atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
         for _ in range(100):
             candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
             try:
-                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:
                 continue
-            os.close(fd)
+            try:
+                os.fchmod(fd, 0o600)
+            finally:
+                os.close(fd)
             tmp = candidate
             break
         else:

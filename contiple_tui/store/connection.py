@@ -148,11 +148,15 @@ class Database:
             # Refused before SQLite opens it, even to look: a reader would leave -wal and -shm files
             # of its own beside it, which can lock the file's owner out.
             raise StoreError("err.db_read_only", path=str(self.path), reason=os.strerror(errno.EACCES))
+        if existed:
+            refuse_shared_file(self.path)
         if existed and self.path.stat().st_size > 0:
             inspect_file(self.path)
         self._lock = threading.RLock()
         self.commits = 0  # write transactions committed by this connection (diagnostics, benchmarks)
         try:
+            if not existed:
+                _create_private_file(self.path)
             self.conn = connect(self.path)
         except sqlite3.Error as exc:
             self._forget_new_file(existed)
@@ -353,10 +357,38 @@ def inserted_id(cur: sqlite3.Cursor) -> int:
     return rowid
 
 
-def ensure_writable_dir(path: Path) -> None:
-    """Create the data directory if needed and prove we can write there."""
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) readable by its owner only (0700), whatever the umask; an
+    existing directory keeps the mode its administrator gave it."""
+    if path.is_dir():
+        return
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+
+
+def refuse_shared_file(path: Path) -> None:
+    """A database others may write is refused, as OpenSSH refuses such a key: one line with the fix."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: said where it is opened
+    if os.name == "posix" and mode & 0o022:
+        raise StoreError("err.db_shared", path=str(path), mode=f"{mode & 0o777:o}")
+
+
+def _create_private_file(path: Path) -> None:
+    """An empty database file, 0600 whatever the umask (SQLite gives its -wal and -shm files the same)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def ensure_writable_dir(path: Path) -> None:
+    """Create the data directory if needed (0700) and prove we can write there."""
+    try:
+        private_dir(path)
         probe = path / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -67,6 +68,24 @@ def run_demo(args: argparse.Namespace, cfg) -> int:
         store.close()
 
 
+def sim_token(args: argparse.Namespace, environ: dict[str, str] | None = None) -> str | None:
+    """The token the simulator asks of clients: --token, else the first line of --token-file (kept off the
+    command line, where `ps` shows it), else CONTIPLE_TUI_CTI_TOKEN (the consoles' own), else none."""
+    if args.token:
+        return args.token
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            reason = getattr(exc, "strerror", None) or t("err.token_file_empty")
+            raise ContipleError("err.token_file", file=args.token_file, reason=reason) from None
+        if not token:
+            raise ContipleError("err.token_file", file=args.token_file, reason=t("err.token_file_empty"))
+        return token
+    env = os.environ if environ is None else environ
+    return env.get("CONTIPLE_TUI_CTI_TOKEN") or None
+
+
 def run_cti_sim(args: argparse.Namespace, store) -> int:
     import asyncio
 
@@ -78,7 +97,7 @@ def run_cti_sim(args: argparse.Namespace, store) -> int:
     options = dict(
         seed=args.seed,
         speed=args.speed,
-        token=args.token,
+        token=sim_token(args),
         stats_file=args.stats_file,
         heartbeat_s=args.heartbeat,
     )

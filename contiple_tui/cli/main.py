@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help=t("cli.cti_sim.seed"))
     sim.add_argument("--speed", type=_ranged(float, 0.01, 10_000), default=1.0, help=t("cli.cti_sim.speed"))
     sim.add_argument("--token", help=t("cli.cti_sim.token"))
+    sim.add_argument("--token-file", metavar="FILE", help=t("cli.cti_sim.token_file"))
     sim.add_argument("--stats-file", metavar="FILE", help=t("cli.cti_sim.stats_file"))
     sim.add_argument(
         "--heartbeat", type=_ranged(float, 0.05, 300), default=5.0, metavar="SECONDS", help=argparse.SUPPRESS

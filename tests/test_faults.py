@@ -440,7 +440,9 @@ def test_unknown_user_changes_an_existing_store_in_nothing(demo_dir):
     before, files = digest(db), listing(demo_dir)
     code, err = run_console("--data-dir", str(demo_dir), "--user", "ghost")
     one_line(err, 2, code, "Unknown user 'ghost'")
-    assert digest(db) == before and listing(demo_dir) == files
+    assert digest(db) == before and listing(demo_dir) - {"logs"} == files
+    log = (demo_dir / "logs" / "contiple.log").read_text()
+    assert "refused: Unknown user 'ghost'" in log  # the attempt, for the administrator
 
 
 # -- a crash is never exit 0 ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,8 @@ from contiple_tui.cli.common import PROG
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import LANGUAGES, detect_language, set_language, t
 from contiple_tui.safe_text import clean
+
+log = logging.getLogger(__name__)
 
 
 def _early_language(argv: Sequence[str]) -> str:
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", metavar="DIR", help=t("cli.opt.data_dir"))
     parser.add_argument("--user", metavar="LOGIN", help=t("cli.opt.user"))
     parser.add_argument("--lang", choices=LANGUAGES, help=t("cli.opt.lang"))
+    parser.add_argument("--debug", action="store_true", help=t("cli.opt.debug"))
     parser.add_argument("--theme", metavar="NAME", help=t("cli.opt.theme"))
     parser.add_argument("--cti-url", metavar="URL", help=t("cli.opt.cti_url"))
     parser.add_argument("--service", metavar="CODE", help=t("cli.opt.service"))
@@ -194,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except ContipleError as exc:
+        log.warning("refused: %s", exc.message("en"))  # in English for whoever reads the log
         print(f"{PROG}: {clean(exc.message())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -202,7 +207,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _crashed(exc)
 
 
+def debugging(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "debug", False) or os.environ.get("CONTIPLE_TUI_DEBUG"))
+
+
+def command_line(args: argparse.Namespace) -> list[str]:
+    """What ran, for the log: the command and the user, never a token or a message body."""
+    words = [args.command or "console"]
+    if getattr(args, "action", None):
+        words.append(str(args.action))
+    return words + [f"user={args.user or getpass.getuser()}"]
+
+
 def _crashed(exc: BaseException) -> int:
+    log.error("unexpected error", exc_info=exc)
     if os.environ.get("CONTIPLE_TUI_DEBUG"):
         import traceback
 
@@ -246,6 +264,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         require_tty()
     store = Store.in_dir(cfg.data_dir)
+    from contiple_tui.cli import logs
+
+    logs.setup(cfg.data_dir, debug=debugging(args))
+    log.info("%s %s", PROG, " ".join(clean(a, 200) for a in command_line(args)))
     try:
         if args.command == "users":
             from contiple_tui.cli.directory import run_users

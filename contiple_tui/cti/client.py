@@ -174,6 +174,7 @@ class CtiClient:
         if wanted:
             self._resyncing = True
             self._resync_since = time.monotonic()
+            log.info("CTI resync: the boards' numbers asked for again")
             self._notify(self.state)  # not live until the snapshot: views dim at once
         self._send_in_background(p.subscribe(self._subscription()))
 
@@ -275,6 +276,12 @@ class CtiClient:
             if welcome.epoch != self.epoch or not welcome.resume:
                 # A new server run (or no resume): only a snapshot can place what follows.
                 self.model.clear()
+            log.info(
+                "CTI connected to %s (epoch %s, %s)",
+                self.url,
+                welcome.epoch,
+                "resumed" if welcome.resume else "fresh",
+            )
             self.epoch = welcome.epoch
             self._resyncing = False
             self._resume_from = None
@@ -408,6 +415,7 @@ class CtiClient:
         self._resyncing = True
         self._resync_since = time.monotonic()
         self.stats.gaps += 1
+        log.info("CTI resync: a gap in the feed after seq %d", self.model.seq)
         self._notify(self.state)  # not live until the snapshot: views dim at once
         self._send_in_background(p.resync())
 

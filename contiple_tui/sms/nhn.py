@@ -13,10 +13,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -76,6 +77,7 @@ DELIVERED = "1000"  # handset result code in the lists: delivered
 # (LocalProtocolError; httpcore raises it only there for HTTP/1.1). Every other error of a send (read or
 # write errors and timeouts, the server closing the connection, an answer that cannot be decoded) comes
 # after bytes were written: the send may have been taken (``maybe_sent``).
+log = logging.getLogger(__name__)
 NEVER_LEFT = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
@@ -441,32 +443,36 @@ class NhnGateway(Gateway):
         content = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
         try:
             response = self._client.request(method, self._prefix + path, content=content, params=params)
-        except NEVER_LEFT as exc:
-            # Raised before a byte of the request was written: nothing can have been sent.
-            key = (
-                "sms.err.gateway_timeout"
-                if isinstance(exc, httpx.TimeoutException)
-                else "sms.err.gateway_unreachable"
-            )
-            raise GatewayError(key, reason=self._reason(exc)) from None
-        except httpx.TimeoutException:  # a read or write timeout: the request may have arrived
-            raise GatewayError("sms.err.gateway_timeout", maybe_sent=sending) from None
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            # Read/write errors, or the server closed the connection: the request may have arrived.
-            raise GatewayError(
-                "sms.err.gateway_dropped", maybe_sent=sending, reason=self._reason(exc)
-            ) from None
-        except httpx.HTTPError as exc:
-            # Anything else happened after the request was written (an answer that cannot be decoded,
-            # e.g. a broken gzip body; redirects): the gateway may have taken it.
-            raise GatewayError(
-                "sms.err.gateway_broken", maybe_sent=sending, reason=self._reason(exc)
-            ) from None
+        except httpx.HTTPError as exc:  # the log names the call, never the keys (they are in the prefix)
+            log.warning("NHN %s %s: no answer (%s)", method, path, type(exc).__name__)
+            self._raise_for(exc, sending)
         try:
             answer = response.json()
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
             answer = None
         header = answer.get("header") if isinstance(answer, dict) else None
+        code = header.get("resultCode") if isinstance(header, dict) else None
+        log.info("NHN %s %s: HTTP %d, resultCode %s", method, path, response.status_code, _text(code) or "-")
+        return self._answer(response, answer, header, sending, part_of_send)
+
+    def _raise_for(self, exc: httpx.HTTPError, sending: bool) -> NoReturn:
+        """The GatewayError of a call that got no answer: ``maybe_sent`` unless nothing left the machine."""
+        if isinstance(exc, NEVER_LEFT):  # raised before a byte of the request was written: nothing sent
+            timeout = isinstance(exc, httpx.TimeoutException)
+            key = "sms.err.gateway_timeout" if timeout else "sms.err.gateway_unreachable"
+            raise GatewayError(key, reason=self._reason(exc)) from None
+        if isinstance(exc, httpx.TimeoutException):  # a read or write timeout: the request may have arrived
+            raise GatewayError("sms.err.gateway_timeout", maybe_sent=sending) from None
+        if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError)):
+            # Read/write errors, or the server closed the connection: the request may have arrived.
+            raise GatewayError(
+                "sms.err.gateway_dropped", maybe_sent=sending, reason=self._reason(exc)
+            ) from None
+        # Anything else happened after the request was written (an answer that cannot be decoded, e.g. a
+        # broken gzip body; redirects): the gateway may have taken it.
+        raise GatewayError("sms.err.gateway_broken", maybe_sent=sending, reason=self._reason(exc)) from None
+
+    def _answer(self, response: httpx.Response, answer, header, sending: bool, part_of_send: bool) -> dict:
         if not isinstance(header, dict) or not isinstance(header.get("isSuccessful"), bool):
             if response.status_code >= 400:
                 raise GatewayError(

@@ -1,0 +1,70 @@
+"""The log file (DATA_DIR/logs/contiple.log, cli/logs.py): the real command line in a process of its
+own; operator commands, gateway calls with their result codes, never keys or message bodies; private."""
+
+from __future__ import annotations
+
+import stat
+
+from contiple_tui.cli.logs import LOG_DIRNAME, LOG_FILENAME
+from contiple_tui.sim.nhn_server import NhnServer
+
+from .conftest import run_cli
+
+
+def _log(data_dir) -> str:
+    return (data_dir / LOG_DIRNAME / LOG_FILENAME).read_text(encoding="utf-8")
+
+
+def test_operator_commands_are_logged_in_a_private_file(demo_dir):
+    args = ("users", "add", "--login", "kim", "--name", "김", "--role", "agent", "--service", "cs")
+    added = run_cli("--data-dir", str(demo_dir), *args)
+    assert added.returncode == 0, added.stderr
+    assert run_cli("--data-dir", str(demo_dir), "--debug", "users", "disable", "kim").returncode == 0
+    text = _log(demo_dir)
+    assert "users add kim (role agent" in text and "users disable kim" in text and "operator " in text
+    path = demo_dir / LOG_DIRNAME / LOG_FILENAME
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_gateway_calls_are_logged_with_result_codes_never_keys_or_bodies(demo_dir):
+    with NhnServer(app_key="app-key-7f3", secret_key="secret-9c1", sender_numbers=("15880001",)) as server:
+        env = {
+            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+            "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
+            "CONTIPLE_TUI_NHN_APP_KEY": "app-key-7f3",
+            "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-9c1",
+        }
+        args = ("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "send")
+        sent = run_cli(*args, "--to", "01012345678", "--body", "배송 안내 본문", env=env)
+        assert sent.returncode == 0, sent.stderr
+        server.fail_next(-9999, endpoint="POST /sender")
+        refused = run_cli(*args, "--to", "01012345678", "--body", "두 번째", env=env)
+        assert refused.returncode == 2, refused.stderr
+    text = _log(demo_dir)
+    assert "NHN POST /sender/sms: HTTP 200, resultCode 0" in text
+    assert "resultCode -9999" in text
+    for secret in ("app-key-7f3", "secret-9c1", "배송 안내 본문", "두 번째"):
+        assert secret not in text
+
+
+def test_an_unexpected_error_is_one_line_on_screen_and_its_traceback_in_the_log(
+    demo_dir, monkeypatch, capsys
+):
+    """A bug (here: the users listing raising RuntimeError) ends the command with exit 1 and one line;
+    the log keeps the traceback for whoever investigates."""
+    from contiple_tui.cli import directory, logs
+    from contiple_tui.cli.main import main
+
+    def broken(args, store):
+        raise RuntimeError("a bug in the listing")
+
+    monkeypatch.setattr(directory, "run_users", broken)
+    try:
+        code = main(["--data-dir", str(demo_dir), "--lang", "en", "users", "list"])
+    finally:
+        logs.close()
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "a bug in the listing" in err
+    text = _log(demo_dir)
+    assert "Traceback" in text and "RuntimeError: a bug in the listing" in text

@@ -42,6 +42,7 @@ from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.bindings import localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.key_footer import KeyFooter
+from contiple_tui.widgets.link_reason import link_reason
 from contiple_tui.widgets.nav import NavMenu
 from contiple_tui.widgets.textual_gaps import write_to_terminal
 
@@ -121,7 +122,7 @@ class ContipleApp(BaseApp):
         self._switcher = self.query_one(MenuViews)
         if self.cti is not None:
             self.cti.subscribe(self._on_cti)
-            self._header.set_cti_state(self.cti.state)
+            self._header.set_cti_state(self.cti.state, link_reason(self.cti))
             self.cti.want_boards(False)  # the first menu says otherwise when it is a board
             self.start_cti()
         self.rebuild_menus()
@@ -250,7 +251,7 @@ class ContipleApp(BaseApp):
         header = self._header
         if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
             try:
-                header.set_cti_state(what)
+                header.set_cti_state(what, link_reason(client))
             except NoMatches:  # the app is closing
                 pass
 

@@ -17,6 +17,8 @@ import itertools
 import logging
 import os
 import random
+import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, WebSocketException
 
 from contiple_tui import __version__
 from contiple_tui.cti import protocol as p
@@ -35,6 +37,37 @@ from contiple_tui.safe_text import clean
 log = logging.getLogger(__name__)
 
 STALE_PERIODS = 2  # heartbeat periods without good data before the numbers are marked stale
+Why = tuple[str, dict[str, object]]  # why the link is down: a message key under cti.why. and its values
+
+
+def why_down(exc: BaseException) -> Why:
+    """Why a connection attempt or a session ended, in words the header and the banner can say."""
+    if isinstance(exc, p.ProtocolError) and str(exc).startswith("refused: "):
+        reason = str(exc).removeprefix("refused: ")
+        return (
+            ("unauthorized", {})
+            if reason == "unauthorized"
+            else ("refused_by_server", {"reason": clean(reason, 80)})
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused", {}
+    if isinstance(exc, socket.gaierror):
+        return "unknown_host", {}
+    if isinstance(exc, ssl.SSLError):
+        return "tls", {}
+    if isinstance(exc, TimeoutError):
+        return "timeout", {}
+    if isinstance(exc, InvalidHandshake):
+        return "not_cti", {}
+    if isinstance(exc, ConnectionClosed):
+        return "closed", {}
+    if isinstance(exc, p.ProtocolError):
+        return "protocol", {}
+    if isinstance(exc, OSError):
+        return "network", {"reason": clean(exc.strerror or type(exc).__name__, 80)}
+    return "error", {"kind": type(exc).__name__}
+
+
 SILENT_PERIODS = 6  # heartbeat periods without a valid frame before the connection is dropped and redone
 
 
@@ -92,6 +125,7 @@ class CtiClient:
         self._resync_since = 0.0
         self._background: set[asyncio.Task] = set()
         self.last_error: str | None = None
+        self.down_reason: Why | None = None  # why the link is down (None: up, or never tried)
         self._sync_mono = 0.0  # monotonic time when server_time was last learned
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -222,13 +256,17 @@ class CtiClient:
             self._set_state(LinkState.CONNECTING)
             try:
                 await self._session()
+                self.down_reason = self.down_reason or ("closed", {})  # the server ended the session
             except asyncio.CancelledError:
                 raise
             except (TimeoutError, OSError, WebSocketException, p.ProtocolError) as exc:
                 self.last_error = str(exc)
+                if not (isinstance(exc, ConnectionClosed) and self.down_reason):  # "silent" says more
+                    self.down_reason = why_down(exc)
                 log.info("CTI connection failed: %s", exc)
             except Exception as exc:  # noqa: BLE001 - a bad address or a library surprise: retry, never die
                 self.last_error = str(exc)
+                self.down_reason = why_down(exc)
                 log.exception("CTI client error")
             finally:
                 self._ws = None
@@ -266,6 +304,7 @@ class CtiClient:
                 raise p.ProtocolError(f"unsupported protocol {welcome.protocol}")
             self._welcomed = True  # a working server: the next reconnect starts from a short delay
             self.last_error = None
+            self.down_reason = None
             self.stats.connects += 1
             self.heartbeat_s = welcome.heartbeat_s
             self.time_scale = welcome.time_scale
@@ -319,6 +358,8 @@ class CtiClient:
             silent = now - self._last_frame > SILENT_PERIODS * period
             stuck = self._resyncing and now - self._resync_since > STALE_PERIODS * period + 1
             if (silent or stuck) and self._ws is not None:
+                self.down_reason = ("silent", {"seconds": round(now - self._last_frame)})
+                log.info("CTI link silent for %.0f s: reconnecting", now - self._last_frame)
                 await self._ws.close()  # reconnect rather than wait forever
             wait = period / 2
             if self.state is LinkState.CONNECTED and stale_at > now:

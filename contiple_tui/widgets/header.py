@@ -52,12 +52,14 @@ class ConsoleHeader(Horizontal):
         self.query_one("#who", Static).update(plain(f"{cut(session.user.name, 30)} · {role}", no_wrap=True))
         self.set_cti_state(self.cti_state)
 
-    def set_cti_state(self, state: str) -> None:
-        """``state`` is connected | connecting | offline | stale. Each has a symbol, not only a colour."""
+    def set_cti_state(self, state: str, why: str | None = None) -> None:
+        """``state`` is connected | connecting | offline | stale, each with a symbol, not only a colour;
+        ``why`` says why the link is down (widgets/link_reason.py)."""
         self.cti_state = state
         symbol = {"connected": "●", "connecting": "◐", "stale": "◌"}.get(state, "○")
         cti = self.query_one("#cti", Static)
-        cti.update(f"{symbol} {t('header.cti')} {t(f'cti.{state}')}")
+        reason = f" · {cut(why, 40)}" if why and state != "connected" else ""
+        cti.update(plain(f"{symbol} {t('header.cti')} {t(f'cti.{state}')}{reason}", no_wrap=True))
         cti.set_classes(f"cti-{state}")
 
     def tick(self) -> None:

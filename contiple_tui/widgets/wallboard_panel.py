@@ -29,6 +29,7 @@ from contiple_tui.domain.models import Service, Thresholds
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 from contiple_tui.widgets.big_board import BigBoard
+from contiple_tui.widgets.link_reason import link_reason
 from contiple_tui.widgets.live_board import LiveBoard
 from contiple_tui.widgets.safe import cut
 from contiple_tui.widgets.textual_gaps import fail_app
@@ -409,4 +410,7 @@ def disconnected_text(client: CtiClient | None, timezone: str) -> Text:
         reason = t("wb.last_data", time=client.last_good.astimezone(zone).strftime("%H:%M:%S"))
     if client is not None and client.state is LinkState.STALE:
         reason = f"{t('wb.stale')} · {reason}"
-    return Text(f"⚠ {t('wb.disconnected')} — {reason}", style="bold")
+    why = link_reason(client)
+    if why:
+        reason = f"{why} · {reason}"
+    return Text(f"⚠ {t('wb.disconnected')} — {clean(reason, 300)}", style="bold")

@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help=t("cli.config"), description=t("cli.config"))
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     config_sub.add_parser("path", help=t("cli.config.path"))
+    sub.add_parser("doctor", help=t("cli.doctor"), description=t("cli.doctor"))
     config_sub.add_parser("schema", help=t("cli.config.schema"))
     return parser
 
@@ -233,6 +234,10 @@ def _crashed(exc: BaseException) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from contiple_tui import config as config_mod
 
+    if args.command == "doctor":  # reads the configuration itself: a bad one is a finding, not a stop
+        from contiple_tui.cli.doctor import run_doctor
+
+        return run_doctor(args)
     cfg = config_mod.load(data_dir=args.data_dir, lang=args.lang, theme=args.theme, cti_url=args.cti_url)
     set_language(cfg.lang)
 

@@ -188,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     config_sub.add_parser("path", help=t("cli.config.path"))
     sub.add_parser("doctor", help=t("cli.doctor"), description=t("cli.doctor"))
+    completion = sub.add_parser("completion", help=t("cli.completion"), description=t("cli.completion"))
+    completion.add_argument("shell", choices=("bash", "zsh"))
     config_sub.add_parser("schema", help=t("cli.config.schema"))
     return parser
 
@@ -234,6 +236,12 @@ def _crashed(exc: BaseException) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from contiple_tui import config as config_mod
 
+    if args.command == "completion":
+        from contiple_tui.cli.completion import bash_script, zsh_script
+
+        make = bash_script if args.shell == "bash" else zsh_script
+        print(make(build_parser(), PROG), end="")
+        return 0
     if args.command == "doctor":  # reads the configuration itself: a bad one is a finding, not a stop
         from contiple_tui.cli.doctor import run_doctor
 

@@ -36,48 +36,24 @@ def utc_now() -> datetime:
 
 
 def all_binding_ids() -> set[str]:
-    """Every binding id a keymap may name (ours; Textual's widgets keep their defaults)."""
-    from contiple_tui.screens.agent_detail import AgentDetailScreen
-    from contiple_tui.screens.callback_assign import CallbackAssignView
-    from contiple_tui.screens.callback_list import CallbackListView
-    from contiple_tui.screens.callback_status import CallbackStatusView
-    from contiple_tui.screens.callback_unassign import CallbackUnassignView
-    from contiple_tui.screens.export_progress import ExportScreen
-    from contiple_tui.screens.history_form import HistoryFormScreen
-    from contiple_tui.screens.service_switch import ServiceSwitchScreen
-    from contiple_tui.screens.sms_compose import SmsComposeView
-    from contiple_tui.screens.sms_history import KEYMAP_CLASSES as SMS_HISTORY_CLASSES
-    from contiple_tui.screens.sms_preview import SmsPreviewScreen
-    from contiple_tui.screens.sms_templates import KEYMAP_CLASSES as SMS_TEMPLATES_CLASSES
-    from contiple_tui.screens.wallboard import PopoutScreen, WallboardControls, WallboardView
-    from contiple_tui.widgets.agent_picker import AgentPicker
-    from contiple_tui.widgets.callback_table import CallbackTable
-    from contiple_tui.widgets.image_picker import ImagePicker
+    """Every binding id a keymap may name: the console's own keys and those of every class in the
+    screens and widgets packages (found there, so a new screen's keys cannot be forgotten here)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import contiple_tui.screens
+    import contiple_tui.widgets
 
     ids = {binding.id for binding in CONSOLE_BINDINGS if binding.id}
-    for cls in (
-        ServiceSwitchScreen,
-        WallboardView,
-        WallboardControls,
-        PopoutScreen,
-        AgentDetailScreen,
-        CallbackListView,
-        CallbackAssignView,
-        CallbackUnassignView,
-        CallbackStatusView,
-        CallbackTable,
-        HistoryFormScreen,
-        ExportScreen,
-        AgentPicker,
-        *SMS_HISTORY_CLASSES,
-        *SMS_TEMPLATES_CLASSES,
-        SmsComposeView,
-        SmsPreviewScreen,
-        ImagePicker,
-    ):
-        for binding in cls.BINDINGS:
-            if isinstance(binding, Binding) and binding.id:
-                ids.add(binding.id)
+    for package in (contiple_tui.screens, contiple_tui.widgets):
+        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            module = importlib.import_module(info.name)
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                for klass in cls.__mro__:  # its own BINDINGS and those it inherits (TableView's Tab, ...)
+                    for binding in klass.__dict__.get("BINDINGS", ()):
+                        if isinstance(binding, Binding) and binding.id:
+                            ids.add(binding.id)
     return ids
 
 

@@ -220,13 +220,17 @@ def _check_file_mode(path: Path, settings: dict) -> None:
     """A configuration others may change is refused (it names the CTI server, the gateways, the keys);
     one holding secrets (SMS keys, the CTI token) must be readable by its owner only (0600)."""
     try:
-        mode = path.stat().st_mode
+        st = path.stat()
     except OSError:
         return
     if os.name != "posix":
         return
+    mode = st.st_mode
     if mode & 0o022:
         raise ConfigError("err.config_shared", file=str(path), mode=f"{mode & 0o777:o}")
+    uid = os.geteuid()
+    if uid != 0 and st.st_uid not in (uid, 0):  # another account could point the gateways elsewhere
+        raise ConfigError("err.config_owner", file=str(path), uid=st.st_uid)
     secrets = settings.get("sms", {}).get("services") or settings.get("cti", {}).get("token")
     if secrets and mode & 0o077:
         raise ConfigError("err.config_secret_mode", file=str(path), mode=f"{mode & 0o777:o}")

@@ -274,6 +274,28 @@ def test_immutable_database_file_is_refused_even_for_root(shared_tmp, demo_templ
         subprocess.run(["chattr", "-i", str(db)], check=False)
 
 
+# -- another account's configuration -------------------------------------------------------------------
+
+
+def test_a_configuration_of_another_account_is_refused(nobody, shared_tmp, demo_template):
+    """nobody's console, with a config.toml of the daemon account (0644: nobody may read it, not change
+    it): that account could point the gateways or the CTI elsewhere, so it is refused, as OpenSSH refuses
+    such a key (a file of root's or one's own is trusted)."""
+    data = shared_tmp / "data"
+    copy_demo(demo_template, data)
+    shutil.chown(data, user="nobody")
+    db = data / DB_FILENAME
+    shutil.chown(db, user="nobody")
+    config_file = data / "config.toml"
+    config_file.write_text('[ui]\nlang = "en"\n')
+    config_file.chmod(0o644)
+    shutil.chown(config_file, user="daemon")
+    result = run("--data-dir", str(data), "--user", "admin", "users", "list", prefix=nobody)
+    refused(result, "belongs to another account", str(config_file), "chown")
+    shutil.chown(config_file, user="nobody")
+    assert run("--data-dir", str(data), "--user", "admin", "users", "list", prefix=nobody).returncode == 0
+
+
 # -- read-only data directory ----------------------------------------------------------------------
 
 

@@ -68,3 +68,34 @@ def test_an_unexpected_error_is_one_line_on_screen_and_its_traceback_in_the_log(
     assert code == 1 and len(err.strip().splitlines()) == 1 and "a bug in the listing" in err
     text = _log(demo_dir)
     assert "Traceback" in text and "RuntimeError: a bug in the listing" in text
+
+
+def test_many_writers_rotate_once_and_keep_the_history(tmp_path):
+    """Eight handlers on one file, as eight consoles have, writing in turn: one rotates at a time under
+    the lock and the others reopen the new file instead of rotating again, so the history the file and
+    its five backups can hold is all kept (Python's own handler lost most of it here)."""
+    import logging
+
+    from contiple_tui.cli import logs
+
+    path = tmp_path / "c.log"
+    handlers = [
+        logs._SharedRotatingFileHandler(path, maxBytes=4_000, backupCount=5, encoding="utf-8")
+        for _ in range(8)
+    ]
+    loggers = []
+    for n, handler in enumerate(handlers):
+        logger = logging.getLogger(f"rotation-test-{n}")
+        logger.propagate = False
+        logger.addHandler(handler)
+        loggers.append(logger)
+    try:
+        for i in range(300):  # about 18 kB: the file and five backups of 4 kB hold it all
+            loggers[i % 8].warning("line %03d %s", i, "x" * 48)
+    finally:
+        for logger, handler in zip(loggers, handlers):
+            logger.removeHandler(handler)
+            handler.close()
+    text = "".join(p.read_text() for p in tmp_path.glob("c.log*") if not p.name.endswith(".lock"))
+    assert [i for i in range(300) if f"line {i:03d} " in text] == list(range(300))
+    assert len(list(tmp_path.glob("c.log.*"))) <= 5 + 1  # five backups (and the lock file)

@@ -246,3 +246,23 @@ def test_a_database_others_may_change_is_refused_and_untouched(tmp_path):
     message = err.value.message("en")
     assert str(path) in message and "chmod 600" in message and "664" in message
     assert path.read_bytes() == before and not Path(f"{path}-wal").exists()
+
+
+def test_a_database_created_by_another_process_a_moment_ago_is_opened(tmp_path, monkeypatch):
+    """Two consoles start at once on a new data directory: the second finds the file the first just
+    made (between its look and its create) and opens it instead of failing."""
+    from contiple_tui.store import connection
+
+    path = tmp_path / DB_FILENAME
+    real = connection._create_private_file
+
+    def first_one_wins(p):
+        real(p)  # "the other process" creates it ...
+        real(p)  # ... and this one's own O_EXCL create then finds it there
+
+    monkeypatch.setattr(connection, "_create_private_file", first_one_wins)
+    store = Store(path)
+    try:
+        assert store.db.schema_version() == SCHEMA_VERSION
+    finally:
+        store.close()

@@ -83,3 +83,18 @@ def test_the_kiosk_checks_the_keymap_against_every_binding_id(demo_store):
     assert "keymap.app.fly" in err.value.message("en")
     # A console key in the shared file is no error for the kiosk, nor a wallboard key for the console.
     assert _kiosk(demo_store, keymap={"app.switch_service": "f5", "wallboard.flip": "x"}) is not None
+
+
+def test_every_documented_key_id_may_be_remapped(demo_store):
+    """Ids of inherited bindings (the lists' Tab) and of every screen (F1's Esc) are known to both apps."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"\| `([a-z_]+\.[a-z_0-9]+)` \|", readme))
+    assert "view.tab_table" in documented
+    from contiple_tui.app_base import all_binding_ids
+
+    assert documented <= all_binding_ids()
+    make_app(demo_store, "admin", keymap={"view.tab_table": "ctrl+t", "help.close": "q"})
+    assert _kiosk(demo_store, keymap={"board.up": "k"}) is not None

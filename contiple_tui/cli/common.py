@@ -6,12 +6,23 @@ import textual.
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Callable, Sequence
 
 from contiple_tui.errors import NotFound, PermissionDenied
 from contiple_tui.safe_text import clean
 
 PROG = "contiple-tui"
+
+
+def os_login() -> str:
+    """Who runs the command, for the log: the OS login, or ``uid=N`` where there is none (a container's
+    arbitrary uid with no passwd entry and no USER or LOGNAME)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid={os.getuid()}"
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

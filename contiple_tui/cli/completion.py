@@ -2,7 +2,7 @@
 never drifts from the commands and options there are.
 
     contiple-tui completion bash > /etc/bash_completion.d/contiple-tui
-    contiple-tui completion zsh > "${fpath[1]}/_contiple-tui"    # or: eval "$(contiple-tui completion zsh)"
+    eval "$(contiple-tui completion zsh)"      # in ~/.zshrc
 """
 
 from __future__ import annotations
@@ -10,7 +10,17 @@ from __future__ import annotations
 import argparse
 
 # Options whose value is a path: the shell completes file names for them.
-PATH_OPTIONS = ("--data-dir", "-o", "--output", "--token-file", "--stats-file", "--image")
+PATH_OPTIONS = ("--data-dir", "-o", "--output", "--token-file", "--stats-file", "--image", "--body-file")
+
+
+def _positional_choices(parser: argparse.ArgumentParser) -> list[str]:
+    return [
+        str(c)
+        for a in parser._actions
+        if not a.option_strings and a.choices and a.nargs != 0
+        for c in a.choices
+        if not isinstance(a, argparse._SubParsersAction)
+    ]
 
 
 def _options(parser: argparse.ArgumentParser) -> list[str]:
@@ -59,7 +69,8 @@ def bash_script(parser: argparse.ArgumentParser, prog: str) -> str:
             for action_name, action in actions.items():
                 cases.append(f'        "{name} {action_name}") words="{" ".join(_options(action))}" ;;')
         else:
-            cases.append(f'        "{name} "*) words="{" ".join(_options(command))}" ;;')
+            words = _positional_choices(command) + _options(command)
+            cases.append(f'        "{name} "*) words="{" ".join(words)}" ;;')
     values = [
         f'        {option}) COMPREPLY=($(compgen -W "{" ".join(v)}" -- "$cur")); return ;;'
         for option, v in sorted(_choices(parser).items())

@@ -81,7 +81,10 @@ def sim_token(args: argparse.Namespace, environ: dict[str, str] | None = None) -
         try:
             token = Path(args.token_file).read_text(encoding="utf-8").splitlines()[0].strip()
         except (OSError, UnicodeDecodeError, IndexError) as exc:
-            reason = getattr(exc, "strerror", None) or t("err.token_file_empty")
+            if isinstance(exc, UnicodeDecodeError):
+                reason = t("err.token_file_not_text")
+            else:
+                reason = getattr(exc, "strerror", None) or t("err.token_file_empty")
             raise ContipleError("err.token_file", file=args.token_file, reason=reason) from None
         if not token:
             raise ContipleError("err.token_file", file=args.token_file, reason=t("err.token_file_empty"))

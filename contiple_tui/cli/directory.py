@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 
-from contiple_tui.cli.common import print_table
+from contiple_tui.cli.common import os_login, print_table
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 
 log = logging.getLogger(__name__)
-
-
-def _operator() -> str:
-    """Who ran the command: the account's login (an SSH forced command names no other)."""
-    return getpass.getuser()
 
 
 def run_users(args: argparse.Namespace, store) -> int:
@@ -33,7 +27,7 @@ def run_users(args: argparse.Namespace, store) -> int:
         )
         log.info(
             "operator %s: users add %s (role %s, services %s)",
-            _operator(),
+            os_login(),
             user.login,
             user.role,
             args.services,
@@ -42,7 +36,7 @@ def run_users(args: argparse.Namespace, store) -> int:
         return 0
     if args.action in ("disable", "enable"):
         directory.set_user_disabled(store, args.login, args.action == "disable")
-        log.info("operator %s: users %s %s", _operator(), args.action, args.login)
+        log.info("operator %s: users %s %s", os_login(), args.action, args.login)
         print(clean(t(f"cli.users.{args.action}d", login=args.login)))
         return 0
     codes = {s.id: s.code for s in store.services.list()}
@@ -81,7 +75,7 @@ def run_services(args: argparse.Namespace, store) -> int:
             sender_numbers=args.sender,
             ivr_routes=args.ivr,
         )
-        log.info("operator %s: services add %s", _operator(), service.code)
+        log.info("operator %s: services add %s", os_login(), service.code)
         print(clean(t("cli.services.added", code=service.code)))
         return 0
     yes, no = t("word.on"), t("word.off")

@@ -118,9 +118,19 @@ def check_data(data_dir: Path, db_path: Path) -> list[Finding]:
         found.append(
             Finding(False, t("doctor.db.newer", found=version, known=SCHEMA_VERSION), t("doctor.fix.upgrade"))
         )
+    elif version < SCHEMA_VERSION:  # it would be upgraded on opening: said, not done (doctor changes nothing)
+        found.append(Finding(True, t("doctor.db.older", version=version, known=SCHEMA_VERSION)))
     else:
         found.append(Finding(True, t("doctor.db.ok", version=version, journal=journal)))
     return found
+
+
+def _schema_version(db_path: Path) -> int:
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def check_cti(url: str | None, token: str | None) -> list[Finding]:
@@ -201,7 +211,10 @@ def run_doctor(args: argparse.Namespace) -> int:
     findings += data
     findings.append(Finding(True, t("doctor.config.ok", file=cfg.config_file)))
     findings += check_cti(cfg.cti_url, cfg.cti_token)
-    if db_path.exists() and all(f.ok for f in data):
+    from contiple_tui.store.migrations import SCHEMA_VERSION
+
+    # The NHN check reads the services through the store, which would upgrade an older database.
+    if db_path.exists() and all(f.ok for f in data) and _schema_version(db_path) == SCHEMA_VERSION:
         try:
             store = Store(db_path)
         except ContipleError as exc:

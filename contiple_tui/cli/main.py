@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contiple_tui import __version__
-from contiple_tui.cli.common import PROG
+from contiple_tui.cli.common import PROG, os_login
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import LANGUAGES, detect_language, set_language, t
 from contiple_tui.safe_text import clean
@@ -219,7 +219,7 @@ def command_line(args: argparse.Namespace) -> list[str]:
     words = [args.command or "console"]
     if getattr(args, "action", None):
         words.append(str(args.action))
-    return words + [f"user={args.user or getpass.getuser()}"]
+    return words + [f"user={args.user or os_login()}", f"by={os_login()}"]
 
 
 def _crashed(exc: BaseException) -> int:

@@ -77,11 +77,13 @@ def service_now(service: Service, now: float | None = None) -> datetime:
 # -- templates (2-1) ------------------------------------------------------------------------------
 
 
+@acting
 def template_tree(store: Store, user: User, service: Service) -> list[Category]:
     perms.require_manage_sms_templates(user, service)
     return store.sms.tree(service.id)
 
 
+@acting
 def usable_templates(store: Store, user: User, service: Service) -> list[tuple[Category, Category, Template]]:
     """For the composer: templates in use under categories in use, as (top, sub, template)."""
     perms.require_send_sms(user, service)
@@ -139,6 +141,7 @@ def update_category(
     store.db.run_write(write)
 
 
+@acting
 def category_contents(store: Store, user: User, service: Service, category_id: int) -> tuple[int, int]:
     """(sub-categories, templates) below a category: what the delete confirmation names."""
     perms.require_manage_sms_templates(user, service)
@@ -635,6 +638,7 @@ def _is_theirs(user: User, msg: Message) -> bool:
     return user.is_admin or msg.user_id == user.id
 
 
+@acting
 def message(store: Store, user: User, service: Service, message_id: int) -> Message:
     """A send the user may see. A missing id raises NotFound, another user's send PermissionDenied."""
     msg = _stored_message(store, user, service, message_id)

@@ -40,6 +40,13 @@ STALE_PERIODS = 2  # heartbeat periods without good data before the numbers are 
 Why = tuple[str, dict[str, object]]  # why the link is down: a message key under cti.why. and its values
 
 
+def _without_userinfo(url: str) -> str:
+    """The address for the log, without a user name or password it may carry (ws://user:pass@host)."""
+    scheme, sep, rest = url.partition("://")
+    host, at, path = rest.partition("@") if "@" in rest.split("/", 1)[0] else ("", "", rest)
+    return f"{scheme}{sep}{path}" if at else url
+
+
 def why_down(exc: BaseException) -> Why:
     """Why a connection attempt or a session ended, in words the header and the banner can say."""
     if isinstance(exc, p.ProtocolError) and str(exc).startswith("refused: "):
@@ -126,6 +133,7 @@ class CtiClient:
         self._background: set[asyncio.Task] = set()
         self.last_error: str | None = None
         self.down_reason: Why | None = None  # why the link is down (None: up, or never tried)
+        self._gave_up: Why | None = None
         self._sync_mono = 0.0  # monotonic time when server_time was last learned
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -254,15 +262,18 @@ class CtiClient:
         attempt = 0
         while not self._stop.is_set():
             self._set_state(LinkState.CONNECTING)
+            self._gave_up = None  # why the watchdog closed this session, if it does
             try:
                 await self._session()
-                self.down_reason = self.down_reason or ("closed", {})  # the server ended the session
+                self.down_reason = self._gave_up or ("closed", {})  # the server, or the watchdog, ended it
             except asyncio.CancelledError:
                 raise
             except (TimeoutError, OSError, WebSocketException, p.ProtocolError) as exc:
                 self.last_error = str(exc)
-                if not (isinstance(exc, ConnectionClosed) and self.down_reason):  # "silent" says more
-                    self.down_reason = why_down(exc)
+                # A close the watchdog made is better said by its reason ("no heartbeat for 12 s").
+                self.down_reason = (
+                    self._gave_up if isinstance(exc, ConnectionClosed) and self._gave_up else why_down(exc)
+                )
                 log.info("CTI connection failed: %s", exc)
             except Exception as exc:  # noqa: BLE001 - a bad address or a library surprise: retry, never die
                 self.last_error = str(exc)
@@ -317,7 +328,7 @@ class CtiClient:
                 self.model.clear()
             log.info(
                 "CTI connected to %s (epoch %s, %s)",
-                self.url,
+                _without_userinfo(self.url),
                 welcome.epoch,
                 "resumed" if welcome.resume else "fresh",
             )
@@ -358,8 +369,11 @@ class CtiClient:
             silent = now - self._last_frame > SILENT_PERIODS * period
             stuck = self._resyncing and now - self._resync_since > STALE_PERIODS * period + 1
             if (silent or stuck) and self._ws is not None:
-                self.down_reason = ("silent", {"seconds": round(now - self._last_frame)})
-                log.info("CTI link silent for %.0f s: reconnecting", now - self._last_frame)
+                if silent:
+                    self._gave_up = ("silent", {"seconds": round(now - self._last_frame)})
+                else:
+                    self._gave_up = ("resync_stuck", {"seconds": round(now - self._resync_since)})
+                log.info("CTI link given up (%s): reconnecting", self._gave_up[0])
                 await self._ws.close()  # reconnect rather than wait forever
             wait = period / 2
             if self.state is LinkState.CONNECTED and stale_at > now:

@@ -47,11 +47,11 @@ def _job(path: Path, write: Callable[[Path, Any], int]) -> Job:
 
 def callbacks_job(session: Session, query: CallbackQuery, path: Path, lang: str) -> Job:
     """Every callback matching the list's search (not only the screen)."""
-    s = session
+    store, user, service = session.store, session.user, session.service  # as asked: the name says it
     return _job(
         path,
         lambda out, progress: export_callbacks(
-            s.store, s.user, s.service, query, out, lang=lang, progress=progress
+            store, user, service, query, out, lang=lang, progress=progress
         ),
     )
 
@@ -59,21 +59,19 @@ def callbacks_job(session: Session, query: CallbackQuery, path: Path, lang: str)
 def processing_status_job(
     session: Session, first: date, last: date, monthly: bool, path: Path, lang: str
 ) -> Job:
-    s = session
+    store, user, service = session.store, session.user, session.service  # as asked: the name says it
     return _job(
         path,
         lambda out, progress: export_processing_status(
-            s.store, s.user, s.service, first, last, monthly, out, lang=lang
+            store, user, service, first, last, monthly, out, lang=lang
         ),
     )
 
 
 def sms_history_job(session: Session, f: HistoryFilter, path: Path, lang: str) -> Job:
     """Every recipient of every send matching the history's filter (``core.sms.history_filter``)."""
-    s = session
+    store, user, service = session.store, session.user, session.service  # as asked: the name says it
     return _job(
         path,
-        lambda out, progress: export_sms_history(
-            s.store, s.user, s.service, f, out, lang=lang, progress=progress
-        ),
+        lambda out, progress: export_sms_history(store, user, service, f, out, lang=lang, progress=progress),
     )

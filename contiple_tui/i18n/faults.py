@@ -2,6 +2,7 @@
 
 EN: dict[str, str] = {
     "err.disk_full": "The disk holding {path} is full; nothing was saved. Free some space and try again.",
+    "err.db_owner": "The database {path} belongs to another account (uid {uid}); it was not opened. Run the console as that account, or: chown $(id -u) {path}",
     "err.db_shared": "The database {path} can be changed by other users (mode {mode}); it was not opened. Run: chmod 600 {path}",
     "err.db_read_only": "The database {path} is read-only for you; nothing was changed. Ask an administrator for write access.",
     "err.db_io": "The database {path} cannot be read or written ({reason}); nothing was changed.",
@@ -13,6 +14,7 @@ EN: dict[str, str] = {
 
 KO: dict[str, str] = {
     "err.disk_full": "{path:이} 있는 디스크가 가득 찼습니다. 아무것도 저장하지 않았습니다. 공간을 확보한 뒤 다시 시도하세요.",
+    "err.db_owner": "데이터베이스 {path:은} 다른 계정(uid {uid})의 것이라 열지 않았습니다. 그 계정으로 콘솔을 실행하거나 실행하세요: chown $(id -u) {path}",
     "err.db_shared": "데이터베이스 {path:은} 다른 사용자도 바꿀 수 있어 열지 않았습니다 (권한 {mode}). 실행하세요: chmod 600 {path}",
     "err.db_read_only": "데이터베이스 {path:은} 읽기 전용이라 쓸 수 없습니다. 아무것도 변경하지 않았습니다. 관리자에게 쓰기 권한을 요청하세요.",
     "err.db_io": "데이터베이스 {path:을} 읽거나 쓸 수 없습니다({reason}). 아무것도 변경하지 않았습니다.",

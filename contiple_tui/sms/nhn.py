@@ -443,7 +443,7 @@ class NhnGateway(Gateway):
         content = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
         try:
             response = self._client.request(method, self._prefix + path, content=content, params=params)
-        except httpx.HTTPError as exc:  # the log names the call, never the keys (they are in the prefix)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # logged by the call, never the keys (the prefix)
             log.warning("NHN %s %s: no answer (%s)", method, path, type(exc).__name__)
             self._raise_for(exc, sending)
         try:
@@ -455,7 +455,7 @@ class NhnGateway(Gateway):
         log.info("NHN %s %s: HTTP %d, resultCode %s", method, path, response.status_code, _text(code) or "-")
         return self._answer(response, answer, header, sending, part_of_send)
 
-    def _raise_for(self, exc: httpx.HTTPError, sending: bool) -> NoReturn:
+    def _raise_for(self, exc: Exception, sending: bool) -> NoReturn:
         """The GatewayError of a call that got no answer: ``maybe_sent`` unless nothing left the machine."""
         if isinstance(exc, NEVER_LEFT):  # raised before a byte of the request was written: nothing sent
             timeout = isinstance(exc, httpx.TimeoutException)

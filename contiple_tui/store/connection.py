@@ -154,9 +154,17 @@ class Database:
             inspect_file(self.path)
         self._lock = threading.RLock()
         self.commits = 0  # write transactions committed by this connection (diagnostics, benchmarks)
-        try:
-            if not existed:
+        if not existed:
+            try:
                 _create_private_file(self.path)
+            except FileExistsError:  # another process created it a moment ago: open it as it is
+                existed = True
+                refuse_shared_file(self.path)
+            except OSError as exc:  # no permission, no space, a quota: said, nothing created
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise StoreError("err.disk_full", path=str(self.path)) from None
+                raise StoreError("err.db_io", path=str(self.path), reason=exc.strerror or str(exc)) from None
+        try:
             self.conn = connect(self.path)
         except sqlite3.Error as exc:
             self._forget_new_file(existed)
@@ -366,14 +374,25 @@ def private_dir(path: Path) -> None:
     os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
 
 
+def foreign_owner(st: os.stat_result) -> bool:
+    """Owned by neither this account nor root (root itself trusts any owner), as OpenSSH checks keys."""
+    uid = os.geteuid()
+    return uid != 0 and st.st_uid not in (uid, 0)
+
+
 def refuse_shared_file(path: Path) -> None:
-    """A database others may write is refused, as OpenSSH refuses such a key: one line with the fix."""
+    """A database others may write, or another account's, is refused, as OpenSSH refuses such a key: one
+    line with the fix."""
     try:
-        mode = path.stat().st_mode
+        st = path.stat()
     except OSError:
         return  # missing or unreadable: said where it is opened
-    if os.name == "posix" and mode & 0o022:
-        raise StoreError("err.db_shared", path=str(path), mode=f"{mode & 0o777:o}")
+    if os.name != "posix":
+        return
+    if st.st_mode & 0o022:
+        raise StoreError("err.db_shared", path=str(path), mode=f"{st.st_mode & 0o777:o}")
+    if foreign_owner(st):
+        raise StoreError("err.db_owner", path=str(path), uid=st.st_uid)
 
 
 def _create_private_file(path: Path) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
+from contiple_tui.cli import ssh_keys
 from contiple_tui.cli.common import os_login, print_table
+from contiple_tui.errors import NotFound, ValidationError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 
@@ -15,7 +18,12 @@ log = logging.getLogger(__name__)
 def run_users(args: argparse.Namespace, store) -> int:
     from contiple_tui.core import directory
 
+    if args.action == "keys":
+        return _run_keys(args, store)
     if args.action == "add":
+        key = (
+            _read_key(args.ssh_key) if args.ssh_key else None
+        )  # a bad key file is said before anything is added
         user = directory.add_user(
             store,
             login=args.login,
@@ -33,11 +41,16 @@ def run_users(args: argparse.Namespace, store) -> int:
             args.services,
         )
         print(clean(t("cli.users.added", login=user.login)))
+        if key is not None:
+            _add_key(args, store, user.login, key)
         return 0
     if args.action in ("disable", "enable"):
         directory.set_user_disabled(store, args.login, args.action == "disable")
         log.info("operator %s: users %s %s", os_login(), args.action, args.login)
         print(clean(t(f"cli.users.{args.action}d", login=args.login)))
+        changed = ssh_keys.set_keys_enabled(_keys_path(args), args.login, args.action == "enable")
+        if changed:
+            print(clean(t(f"cli.users.keys.{args.action}d", count=changed, file=_keys_path(args))))
         return 0
     codes = {s.id: s.code for s in store.services.list()}
     rows = [
@@ -96,4 +109,51 @@ def run_services(args: argparse.Namespace, store) -> int:
     ]
     cols = ("code", "name", "callback", "sms", "cti", "outbound", "sl", "tz", "senders", "ivr")
     print_table([t(f"col.{c}") for c in cols], rows)
+    return 0
+
+
+def _keys_path(args: argparse.Namespace) -> Path:
+    given = getattr(args, "authorized_keys", None)
+    return Path(given).expanduser() if given else ssh_keys.default_path()
+
+
+def _read_key(file: str) -> ssh_keys.PublicKey:
+    try:
+        text = Path(file).expanduser().read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ValidationError("err.ssh_key_unreadable", file=file, reason=exc.strerror or str(exc)) from None
+    return ssh_keys.parse_public_key(text)
+
+
+def _add_key(args: argparse.Namespace, store, login: str, key: ssh_keys.PublicKey) -> None:
+    from contiple_tui.domain.models import Role
+
+    user = store.users.get_by_login(login)
+    if user is None:
+        raise NotFound("err.unknown_user", login=login)
+    path = _keys_path(args)
+    kiosk = user.role is Role.WALLBOARD
+    ssh_keys.add_key(path, key, store.path.parent, login, kiosk)
+    log.info("operator %s: users keys add %s %s", os_login(), login, key.fingerprint)
+    what = t("cli.users.keys.kiosk" if kiosk else "cli.users.keys.console")
+    print(clean(t("cli.users.keys.added", fingerprint=key.fingerprint, login=login, what=what, file=path)))
+
+
+def _run_keys(args: argparse.Namespace, store) -> int:
+    path = _keys_path(args)
+    if args.keys_action == "add":
+        _add_key(args, store, args.login, _read_key(args.key_file))
+        return 0
+    if args.keys_action == "remove":
+        removed = ssh_keys.remove_keys(path, args.login, args.fingerprint)
+        if not removed:
+            raise NotFound("err.ssh_key_none", login=args.login, file=path)
+        log.info("operator %s: users keys remove %s (%d)", os_login(), args.login, removed)
+        print(clean(t("cli.users.keys.removed", count=removed, login=args.login)))
+        return 0
+    rows = [
+        (login, fingerprint, t("state.active") if enabled else t("state.disabled"))
+        for login, fingerprint, enabled in ssh_keys.keys_of(path, args.login)
+    ]
+    print_table([t("col.login"), t("col.fingerprint"), t("col.state")], rows)
     return 0

@@ -90,10 +90,25 @@ def build_parser() -> argparse.ArgumentParser:
         help=t("cli.users.service"),
     )
     add.add_argument("--cti-id", metavar="ID", help=t("cli.users.cti_id"))
+    add.add_argument("--ssh-key", metavar="FILE", help=t("cli.users.ssh_key"))
+    add.add_argument("--authorized-keys", metavar="FILE", help=t("cli.users.authorized_keys"))
     users_sub.add_parser("list", help=t("cli.users.list"))
     for action in ("disable", "enable"):
         p = users_sub.add_parser(action, help=t(f"cli.users.{action}"))
         p.add_argument("login")
+        p.add_argument("--authorized-keys", metavar="FILE", help=t("cli.users.authorized_keys"))
+    keys = users_sub.add_parser("keys", help=t("cli.users.keys"), description=t("cli.users.keys"))
+    keys_sub = keys.add_subparsers(dest="keys_action", metavar="ACTION", required=True, parser_class=_Parser)
+    kadd = keys_sub.add_parser("add", help=t("cli.users.keys.add"))
+    kadd.add_argument("login")
+    kadd.add_argument("key_file", metavar="FILE.pub")
+    klist = keys_sub.add_parser("list", help=t("cli.users.keys.list"))
+    klist.add_argument("login", nargs="?")
+    kremove = keys_sub.add_parser("remove", help=t("cli.users.keys.remove"))
+    kremove.add_argument("login")
+    kremove.add_argument("--fingerprint", metavar="SHA256:...", help=t("cli.users.keys.fingerprint"))
+    for p in (kadd, klist, kremove):
+        p.add_argument("--authorized-keys", metavar="FILE", help=t("cli.users.authorized_keys"))
 
     services = sub.add_parser("services", help=t("cli.services"), description=t("cli.services"))
     services_sub = services.add_subparsers(

@@ -99,3 +99,44 @@ def test_a_bad_key_file_is_refused_before_the_user_is_added(demo_dir, tmp_path):
     result = _cli(demo_dir, auth, *args[:-1], good)
     assert result.returncode == 0 and fingerprint in result.stdout
     assert auth.read_text().rstrip().endswith("contiple-tui:kim")
+
+
+# -- what a person may ask for over SSH (the key's forced command fixes the rest) ---------------------
+
+
+def test_over_ssh_only_the_language_and_the_view_may_be_chosen():
+    from contiple_tui.cli.main import ssh_request
+    from contiple_tui.errors import ValidationError
+
+    console = ["--data-dir", "/srv/d", "--user", "kim"]
+    kiosk = ["--data-dir", "/srv/d", "--user", "tv", "wallboard", "--kiosk"]
+    assert ssh_request(console, {}) == console  # no SSH_ORIGINAL_COMMAND: as it is
+    assert ssh_request(console, {"SSH_ORIGINAL_COMMAND": "--lang en"}) == ["--lang", "en", *console]
+    assert ssh_request(kiosk, {"SSH_ORIGINAL_COMMAND": "contiple-tui --view=agents --lang ko"}) == [
+        "--lang",
+        "ko",
+        *kiosk,
+        "--view",
+        "agents",
+    ]
+    for asked in (
+        "--user admin",
+        "--data-dir /tmp",
+        "users add --login x",
+        "--lang fr",
+        "--view agents",
+        "sh",
+    ):
+        with pytest.raises(ValidationError):
+            ssh_request(console, {"SSH_ORIGINAL_COMMAND": asked})
+
+
+def test_a_forced_console_refuses_another_identity_in_one_line_before_anything(demo_dir):
+    asked = {"SSH_ORIGINAL_COMMAND": "--user admin"}
+    result = run_cli("--data-dir", str(demo_dir), "--user", "agent02", env=asked)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "'--user' is not allowed" in result.stderr
+    chosen = run_cli(
+        "--data-dir", str(demo_dir), "--user", "agent02", env={"SSH_ORIGINAL_COMMAND": "--lang ko"}
+    )
+    assert chosen.returncode == 2 and "터미널" in chosen.stderr  # the language applied; no pty in this test

@@ -10,13 +10,14 @@ import argparse
 import getpass
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from contiple_tui import __version__
 from contiple_tui.cli.common import PROG, os_login
-from contiple_tui.errors import ContipleError
+from contiple_tui.errors import ContipleError, ValidationError
 from contiple_tui.i18n import LANGUAGES, detect_language, set_language, t
 from contiple_tui.safe_text import clean
 
@@ -209,8 +210,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a person may ask for over SSH, where the key's forced command fixes everything else.
+SSH_CHOICES = {"--lang": LANGUAGES, "--view": ("overview", "services", "agents")}
+
+
+def ssh_request(argv: list[str], environ: dict[str, str] | None = None) -> list[str]:
+    """``argv`` with the harmless options the SSH client asked for (``ssh contiple@host -- --lang en``).
+
+    Under a key's forced command sshd puts the client's own command line in SSH_ORIGINAL_COMMAND. Only
+    the language and, on a wallboard, its view may be chosen there; another user, another data
+    directory or an operator command is refused in one line (ValidationError), whatever is asked."""
+    env = os.environ if environ is None else environ
+    asked = env.get("SSH_ORIGINAL_COMMAND")
+    if not asked or not asked.strip():
+        return argv
+    try:
+        words = shlex.split(asked)
+    except ValueError:
+        words = asked.split()
+    if words and words[0] in (PROG, "contiple_tui"):
+        words = words[1:]
+    chosen: dict[str, str] = {}
+    while words:
+        option, *rest = words
+        value = None
+        if "=" in option:
+            option, value = option.split("=", 1)
+        elif rest:
+            value = rest.pop(0)
+        if option not in SSH_CHOICES or value not in SSH_CHOICES[option]:
+            raise ValidationError("err.ssh_choice", word=clean(words[0], 60))
+        chosen[option] = value
+        words = rest
+    out = list(argv)
+    if "--lang" in chosen:
+        out = ["--lang", chosen["--lang"], *out]  # a global option: before the command
+    if "--view" in chosen:
+        if "wallboard" not in out:
+            raise ValidationError("err.ssh_choice", word="--view")
+        out += ["--view", chosen["--view"]]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        argv = ssh_request(argv)
+    except ContipleError as exc:
+        set_language(_early_language(argv))
+        print(f"{PROG}: {clean(exc.message())}", file=sys.stderr)
+        return exc.exit_code
     set_language(_early_language(argv))
     args = build_parser().parse_args(argv)
     try:

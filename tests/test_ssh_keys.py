@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,34 @@ def test_a_forced_console_refuses_another_identity_in_one_line_before_anything(d
         "--data-dir", str(demo_dir), "--user", "agent02", env={"SSH_ORIGINAL_COMMAND": "--lang ko"}
     )
     assert chosen.returncode == 2 and "터미널" in chosen.stderr  # the language applied; no pty in this test
+
+
+def test_operator_commands_are_in_the_audit_trail(demo_dir, tmp_path):
+    """Who (the person behind sudo), when and what, listed by `audit`; a key by its fingerprint only."""
+    auth = tmp_path / "authorized_keys"
+    env = {"CONTIPLE_TUI_AUTHORIZED_KEYS": str(auth), "SUDO_USER": "opkim"}
+    pub, fingerprint = _keypair(tmp_path, "lee")
+    add = (
+        "users",
+        "add",
+        "--login",
+        "lee",
+        "--name",
+        "이",
+        "--role",
+        "agent",
+        "--service",
+        "cs",
+        "--ssh-key",
+        pub,
+    )
+    for args in (add, ("users", "disable", "lee"), ("services", "add", "--code", "vip", "--name", "VIP")):
+        result = run_cli("--data-dir", str(demo_dir), *args, env=env)
+        assert result.returncode == 0, result.stderr
+    listed = run_cli("--data-dir", str(demo_dir), "--lang", "en", "audit", "--limit", "10").stdout
+    lines = [line for line in listed.splitlines() if "opkim (sudo)" in line]
+    assert len(lines) == 4, listed  # newest first
+    assert "services add" in lines[0] and "vip" in lines[0]
+    assert "users disable" in lines[1] and "users keys add" in lines[2] and fingerprint in lines[2]
+    assert "users add" in lines[3] and "lee role=agent services=cs" in lines[3]
+    assert Path(pub).read_text().split()[1] not in listed  # never the key itself

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from contiple_tui.cli import ssh_keys
 from contiple_tui.cli.common import os_login, print_table
-from contiple_tui.errors import NotFound, ValidationError
+from contiple_tui.errors import ContipleError, NotFound, ValidationError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 
@@ -33,20 +36,14 @@ def run_users(args: argparse.Namespace, store) -> int:
             services=args.services,
             cti_agent_id=args.cti_id,
         )
-        log.info(
-            "operator %s: users add %s (role %s, services %s)",
-            os_login(),
-            user.login,
-            user.role,
-            args.services,
-        )
+        _record(store, "users add", f"{user.login} role={user.role} services={','.join(args.services)}")
         print(clean(t("cli.users.added", login=user.login)))
         if key is not None:
             _add_key(args, store, user.login, key)
         return 0
     if args.action in ("disable", "enable"):
         directory.set_user_disabled(store, args.login, args.action == "disable")
-        log.info("operator %s: users %s %s", os_login(), args.action, args.login)
+        _record(store, f"users {args.action}", args.login)
         print(clean(t(f"cli.users.{args.action}d", login=args.login)))
         changed = ssh_keys.set_keys_enabled(_keys_path(args), args.login, args.action == "enable")
         if changed:
@@ -88,7 +85,7 @@ def run_services(args: argparse.Namespace, store) -> int:
             sender_numbers=args.sender,
             ivr_routes=args.ivr,
         )
-        log.info("operator %s: services add %s", os_login(), service.code)
+        _record(store, "services add", service.code)
         print(clean(t("cli.services.added", code=service.code)))
         return 0
     yes, no = t("word.on"), t("word.off")
@@ -134,7 +131,7 @@ def _add_key(args: argparse.Namespace, store, login: str, key: ssh_keys.PublicKe
     path = _keys_path(args)
     kiosk = user.role is Role.WALLBOARD
     ssh_keys.add_key(path, key, store.path.parent, login, kiosk)
-    log.info("operator %s: users keys add %s %s", os_login(), login, key.fingerprint)
+    _record(store, "users keys add", f"{login} {key.fingerprint}")
     what = t("cli.users.keys.kiosk" if kiosk else "cli.users.keys.console")
     print(clean(t("cli.users.keys.added", fingerprint=key.fingerprint, login=login, what=what, file=path)))
 
@@ -148,7 +145,7 @@ def _run_keys(args: argparse.Namespace, store) -> int:
         removed = ssh_keys.remove_keys(path, args.login, args.fingerprint)
         if not removed:
             raise NotFound("err.ssh_key_none", login=args.login, file=path)
-        log.info("operator %s: users keys remove %s (%d)", os_login(), args.login, removed)
+        _record(store, "users keys remove", f"{args.login} ({removed})")
         print(clean(t("cli.users.keys.removed", count=removed, login=args.login)))
         return 0
     rows = [
@@ -156,4 +153,30 @@ def _run_keys(args: argparse.Namespace, store) -> int:
         for login, fingerprint, enabled in ssh_keys.keys_of(path, args.login)
     ]
     print_table([t("col.login"), t("col.fingerprint"), t("col.state")], rows)
+    return 0
+
+
+def operator() -> str:
+    """Who ran an operator command: the person behind sudo (SUDO_USER), else the OS login."""
+    sudo = os.environ.get("SUDO_USER")
+    return f"{sudo} (sudo)" if sudo else os_login()
+
+
+def _record(store, action: str, detail: str) -> None:
+    """The audit trail (who, when, what) and the log; the change itself is already committed."""
+    who = operator()
+    log.info("operator %s: %s %s", who, action, detail)
+    try:
+        store.audit.add(int(time.time()), who, action, detail)
+    except ContipleError as exc:  # e.g. the disk filled up right after the change: said in the log
+        log.error("audit not recorded (%s %s): %s", action, detail, exc)
+
+
+def run_audit(args: argparse.Namespace, store) -> int:
+    """``audit [--limit N]``: the operator commands, newest first, in UTC."""
+    rows = [
+        (datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S"), who, action, detail)
+        for at, who, action, detail in store.audit.recent(args.limit)
+    ]
+    print_table([t("col.when_utc"), t("col.operator"), t("col.action"), t("col.detail")], rows)
     return 0

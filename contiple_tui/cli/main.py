@@ -111,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (kadd, klist, kremove):
         p.add_argument("--authorized-keys", metavar="FILE", help=t("cli.users.authorized_keys"))
 
+    audit = sub.add_parser("audit", help=t("cli.audit"), description=t("cli.audit"))
+    audit.add_argument(
+        "--limit", type=_ranged(int, 1, 100_000), default=50, metavar="N", help=t("cli.audit.limit")
+    )
     services = sub.add_parser("services", help=t("cli.services"), description=t("cli.services"))
     services_sub = services.add_subparsers(
         dest="action", metavar="ACTION", required=True, parser_class=_Parser
@@ -350,6 +354,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from contiple_tui.cli.directory import run_users
 
             return run_users(args, store)
+        if args.command == "audit":
+            from contiple_tui.cli.directory import run_audit
+
+            return run_audit(args, store)
         if args.command == "services":
             from contiple_tui.cli.directory import run_services
 

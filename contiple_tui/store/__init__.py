@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from contiple_tui.store.audit import AuditRepo
 from contiple_tui.store.callbacks import CallbackRepo
 from contiple_tui.store.connection import ChangeWatcher, Database, ensure_writable_dir
 from contiple_tui.store.directory import ServiceRepo, UserRepo
@@ -31,6 +32,7 @@ class Store:
         self.callbacks = CallbackRepo(self.db)
         self.sms = SmsRepo(self.db)
         self.leases = LeaseRepo(self.db)
+        self.audit = AuditRepo(self.db)
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:

@@ -394,4 +394,17 @@ def _changes_and_counters() -> str:
 # trigram index, and one console at a time taking the CTI feed in (built from the tables above).
 MIGRATIONS.append(_changes_and_counters())
 
+# 9: the audit trail of operator commands (issue 13). No change topic: no console shows it.
+MIGRATIONS.append(
+    """
+    CREATE TABLE audit (
+        id       INTEGER PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        operator TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        detail   TEXT NOT NULL DEFAULT ''
+    );
+    """
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

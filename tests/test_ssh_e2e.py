@@ -182,7 +182,9 @@ def test_keys_are_the_identity_over_a_real_sshd(demo_dir, sshd, tmp_path):
     session = sshd.session(agent_key)
     try:
         assert session.read_until("서서윤".encode())
-        pattern = f"contiple_tui --data-dir {demo_dir.resolve()} --user agent02$"  # this test's console only
+        pattern = (
+            f"contiple[-_]tui --data-dir {demo_dir.resolve()} --user agent02$"  # this test's console only
+        )
         found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
         pids = [int(pid) for pid in found.stdout.split()]
         assert pids, found

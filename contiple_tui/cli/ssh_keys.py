@@ -2,7 +2,7 @@
 
 A key line this program writes (one line in the file)::
 
-    command="/srv/contiple/venv/bin/python -m contiple_tui --data-dir /srv/contiple/data --user agent02",
+    command="/srv/contiple/venv/bin/contiple-tui --data-dir /srv/contiple/data --user agent02",
     restrict,pty ssh-ed25519 AAAA... contiple-tui:agent02
 
 The forced command fixes the user and the data directory whatever the client asks; ``restrict`` turns
@@ -70,6 +70,12 @@ def parse_public_key(text: str) -> PublicKey:
 
 
 def forced_command(data_dir: Path, login: str, kiosk: bool) -> str:
+    """The installed ``contiple-tui`` beside this interpreter (its processes are then named so, which
+    `pkill -x contiple-tui` finds at an upgrade), else this interpreter with ``-m contiple_tui``."""
+    script = Path(sys.executable).with_name("contiple-tui")
+    if script.exists():
+        argv = [str(script), "--data-dir", str(Path(data_dir).resolve()), "--user", login]
+        return shlex.join(argv + (["wallboard", "--kiosk"] if kiosk else []))
     argv = [
         sys.executable,
         "-m",

@@ -21,7 +21,7 @@ def test_operator_commands_are_logged_in_a_private_file(demo_dir):
     assert added.returncode == 0, added.stderr
     assert run_cli("--data-dir", str(demo_dir), "--debug", "users", "disable", "kim").returncode == 0
     text = _log(demo_dir)
-    assert "users add kim (role agent" in text and "users disable kim" in text and "operator " in text
+    assert "users add kim role=agent" in text and "users disable kim" in text and "operator " in text
     path = demo_dir / LOG_DIRNAME / LOG_FILENAME
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

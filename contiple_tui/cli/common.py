@@ -16,6 +16,11 @@ from contiple_tui.safe_text import clean
 PROG = "contiple-tui"
 
 
+def debugging(args) -> bool:
+    """--debug or CONTIPLE_TUI_DEBUG=1: the log in detail."""
+    return bool(getattr(args, "debug", False) or os.environ.get("CONTIPLE_TUI_DEBUG"))
+
+
 def os_login() -> str:
     """Who runs the command, for the log: the OS login, or ``uid=N`` where there is none (a container's
     arbitrary uid with no passwd entry and no USER or LOGNAME)."""

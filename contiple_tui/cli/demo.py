@@ -32,7 +32,7 @@ def run_demo(args: argparse.Namespace, cfg) -> int:
     demo_dir = cfg.data_dir / "demo"
     ensure_writable_dir(demo_dir)
     from contiple_tui.cli import logs
-    from contiple_tui.cli.main import debugging
+    from contiple_tui.cli.common import debugging
 
     logs.setup(demo_dir, debug=debugging(args))
     db_path = demo_dir / DB_FILENAME

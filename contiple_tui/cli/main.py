@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contiple_tui import __version__
-from contiple_tui.cli.common import PROG, os_login
+from contiple_tui.cli.common import PROG, debugging, os_login
 from contiple_tui.errors import ContipleError, ValidationError
 from contiple_tui.i18n import LANGUAGES, detect_language, set_language, t
 from contiple_tui.safe_text import clean
@@ -276,10 +276,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - a crash is one line and exit 1, never a traceback or 0
         return _crashed(exc)
-
-
-def debugging(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "debug", False) or os.environ.get("CONTIPLE_TUI_DEBUG"))
 
 
 def command_line(args: argparse.Namespace) -> list[str]:

@@ -231,7 +231,7 @@ def test_a_new_store_is_private_whatever_the_umask(tmp_path):
         store.close()
     finally:
         os.umask(old)
-    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE(data.stat().st_mode) == stat.S_IMODE(data.parent.stat().st_mode) == 0o700  # both new
     assert modes[DB_FILENAME] == 0o600
     assert all(mode == 0o600 for name, mode in modes.items() if name.startswith(DB_FILENAME)), modes
 

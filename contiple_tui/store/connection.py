@@ -366,12 +366,18 @@ def inserted_id(cur: sqlite3.Cursor) -> int:
 
 
 def private_dir(path: Path) -> None:
-    """Create ``path`` (and missing parents) readable by its owner only (0700), whatever the umask; an
-    existing directory keeps the mode its administrator gave it."""
-    if path.is_dir():
-        return
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+    """Create ``path`` and every missing folder above it readable by their owner only (0700), whatever
+    the umask; a directory that exists keeps the mode its administrator gave it."""
+    missing = []
+    folder = path
+    while not folder.is_dir():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
 
 
 def foreign_owner(st: os.stat_result) -> bool:

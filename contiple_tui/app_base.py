@@ -75,7 +75,8 @@ class BaseApp(SafeNotify, Localized, App[None]):
             known = ", ".join(sorted(n for n in self.available_themes if n != "textual-ansi"))
             raise ConfigError("err.theme_unknown", theme=config.theme, known=known)
         self.theme = config.theme
-        known = all_binding_ids()
+        # Only with a keymap to check: finding every id imports every screen (the kiosk would not).
+        known = all_binding_ids() if config.keymap else set()
         for binding_id in config.keymap:
             if binding_id not in known:
                 raise ConfigError(

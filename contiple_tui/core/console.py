@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.core import sms
 from contiple_tui.core.feed_intake import FeedIntake, Key, Point
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient
@@ -267,10 +266,7 @@ class ConsoleService:
 
     def refresh_sms(self, gateway_by_name: Callable[[Service, str], Gateway]) -> int:
         """Blocking. Reservations fall due and NHN statuses move on whether or not the history is open."""
-        session = self.session
-        if not permissions.may_view_sms(session.user, session.service):
-            return 0
-        return sms.refresh(session.store, gateway_by_name, [session.service])
+        return self.session.sms.refresh(gateway_by_name)
 
     # -- the theme picked in the palette, remembered per user (a meta row: no view reloads for it) --
 

@@ -211,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     completion = sub.add_parser("completion", help=t("cli.completion"), description=t("cli.completion"))
     completion.add_argument("shell", choices=("bash", "zsh"))
     config_sub.add_parser("schema", help=t("cli.config.schema"))
+
+    serve = sub.add_parser("serve", help=t("cli.serve"), description=t("cli.serve.description"))
+    serve.add_argument("--host", default="127.0.0.1", help=t("cli.serve.host"))
+    serve.add_argument("--port", type=_ranged(int, 1, 65535), default=8000, help=t("cli.serve.port"))
+    serve.add_argument("--public-url", metavar="URL", help=t("cli.serve.public_url"))
+    serve.add_argument("--wallboard", action="store_true", help=t("cli.serve.wallboard"))
+    serve.add_argument(
+        "--view", choices=("overview", "services", "agents"), default="overview", help=t("cli.wallboard.view")
+    )
     return parser
 
 
@@ -328,7 +337,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from contiple_tui.cli.demo import run_demo
 
         return run_demo(args, cfg)
-    if args.command in (None, "export", "sms", "wallboard") and not (cfg.data_dir / DB_FILENAME).exists():
+    if (
+        args.command in (None, "export", "sms", "wallboard", "serve")
+        and not (cfg.data_dir / DB_FILENAME).exists()
+    ):
         # No database, so no users: the refusal creates neither a data directory nor a database.
         from contiple_tui.errors import IdentityError
 
@@ -370,6 +382,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from contiple_tui.cli.sms import run_sms
 
             return run_sms(args, cfg, store, args.user or getpass.getuser())
+        if args.command == "serve":
+            from contiple_tui.cli.serve import run_serve
+
+            return run_serve(args, cfg, store, args.user or getpass.getuser())
         if args.command == "wallboard":
             from contiple_tui.cli.console import run_wallboard
 

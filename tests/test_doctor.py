@@ -94,3 +94,57 @@ def test_wrong_nhn_keys_are_a_problem_with_the_fix(tmp_path):
     assert code == 1, out
     assert "NHN Cloud keys of cs:" in flat and "app_key and secret_key" in flat
     assert "wrong-secret" not in flat
+
+
+def _doctor_at_a_terminal(data, cells: dict[str, int]) -> tuple[int | None, str]:
+    """doctor in a pty whose other side plays a terminal: it answers each cursor position request
+    (CSI 6n) with the column the character drawn since the carriage return leaves the cursor at,
+    giving each character the cells in ``cells`` (a terminal set to draw ambiguous characters wide,
+    say). The edge faked here is the terminal emulator itself."""
+    program = PtyProgram(["--data-dir", str(data), "--lang", "en", "doctor"], env={}, size=(120, 40))
+    answered = 0
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and b" found." not in program.output:
+            if b"All is well." in program.output:
+                break
+            program.read_until(b"\x00never", timeout=0.05)
+            queries = program.output.count(b"\x1b[6n")
+            while answered < queries:
+                before = bytes(program.output).split(b"\x1b[6n")[answered]
+                drawn = before.rsplit(b"\r", 1)[-1].decode()
+                column = 1 + sum(cells.get(char, 1) for char in drawn)
+                program.send(f"\x1b[1;{column}R".encode())
+                answered += 1
+        code = program.wait(30)
+        return code, bytes(program.output).decode(errors="replace")
+    finally:
+        program.close()
+
+
+def test_a_terminal_with_narrow_ambiguous_width_draws_hangul_and_lines(tmp_path):
+    code, out = _doctor_at_a_terminal(_seed(tmp_path), {"가": 2, "─": 1, "○": 1})
+    assert "Hangul is 2 cells wide, box lines and symbols 1" in out, out
+    assert out.count("\x1b[6n") == 3
+    assert code == 0, out
+
+
+def test_a_terminal_drawing_ambiguous_characters_wide_is_a_problem_with_the_fix(tmp_path):
+    code, out = _doctor_at_a_terminal(_seed(tmp_path), {"가": 2, "─": 2, "○": 2})
+    flat = " ".join(out.split())
+    assert code == 1, out
+    assert "ambiguous characters (box lines ─, symbols ○) two cells wide" in flat
+    assert "Treat CJK ambiguous characters as wide" in flat  # the PuTTY fix
+
+
+def test_a_terminal_that_gives_hangul_one_cell_is_a_problem_with_the_fix(tmp_path):
+    code, out = _doctor_at_a_terminal(_seed(tmp_path), {"가": 1})
+    flat = " ".join(out.split())
+    assert code == 1, out
+    assert "gives Hangul 1 cell instead of 2" in flat and "a font that has Hangul" in flat
+
+
+def test_a_terminal_that_does_not_answer_is_told_what_to_set(tmp_path):
+    code, out = _doctor(_seed(tmp_path), (100, 30))  # this pty never answers
+    assert "widths were not measured" in out
+    assert code == 0, out

@@ -1,6 +1,7 @@
 """``doctor``: checks what a deployment needs and says, for each problem, how to fix it.
 
-The terminal (a tty, its size, UTF-8, colours), the data directory (its mode, free space), the database
+The terminal (a tty, its size, UTF-8, colours, the cells it gives Hangul and East-Asian ambiguous
+characters), the data directory (its mode, free space), the database
 (opened read-only: schema, integrity, WAL), the configuration, the CTI feed (reachable, token accepted,
 clock skew) and each service's NHN Cloud keys (a read-only call: the sender numbers). Changes nothing.
 Exit 0 when all is well, 1 with a summary otherwise.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -60,10 +62,69 @@ def check_terminal(environ: dict[str, str] | None = None) -> list[Finding]:
         if "256" in env.get("TERM", "")
         else "16"
     )
-    found.append(
-        Finding(True, t("doctor.term.colours", colours=colours) + " · " + t("doctor.term.ambiguous"))
-    )
+    found.append(Finding(True, t("doctor.term.colours", colours=colours)))
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        found.append(width_finding(measure_widths(sys.stdin.fileno(), sys.stdout.fileno())))
     return found
+
+
+# What the terminal is asked to draw, each at the start of the line, and how many cells it should take:
+# Hangul is wide; a box line and a symbol are East-Asian "ambiguous" and must be narrow, as the console
+# lays them out.
+WIDTH_PROBES = (("hangul", "가", 2), ("box", "─", 1), ("symbol", "○", 1))
+CURSOR_ANSWER = re.compile(rb"\x1b\[(\d+);(\d+)R")
+
+
+def measure_widths(fd_in: int, fd_out: int, timeout: float = 1.0) -> dict[str, int] | None:
+    """The cells the terminal gives each probe: it draws the character at the start of the line and
+    says where its cursor went (the cursor position report, CSI 6n, which terminals answer on their
+    input). None when the terminal does not answer in time. The line is cleared afterwards."""
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd_in)
+    widths: dict[str, int] = {}
+    try:
+        tty.setcbreak(fd_in, termios.TCSANOW)  # the answer is read at once and not echoed
+        for name, char, _ in WIDTH_PROBES:
+            os.write(fd_out, f"\r{char}\x1b[6n".encode())
+            column = _cursor_column(fd_in, timeout)
+            if column is None:
+                return None
+            widths[name] = column - 1
+        return widths
+    finally:
+        os.write(fd_out, b"\r\x1b[K")
+        termios.tcflush(fd_in, termios.TCIFLUSH)  # a late answer must not reach the shell
+        termios.tcsetattr(fd_in, termios.TCSADRAIN, saved)
+
+
+def _cursor_column(fd: int, timeout: float) -> int | None:
+    import select
+
+    answer = b""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            break
+        chunk = os.read(fd, 64)
+        if not chunk:
+            break
+        answer += chunk
+        if match := CURSOR_ANSWER.search(answer):
+            return int(match.group(2))
+    return None
+
+
+def width_finding(widths: dict[str, int] | None) -> Finding:
+    if widths is None:
+        return Finding(True, t("doctor.term.no_answer"))
+    if widths["hangul"] != 2:
+        return Finding(False, t("doctor.term.hangul", cells=widths["hangul"]), t("doctor.fix.hangul"))
+    if widths["box"] != 1 or widths["symbol"] != 1:
+        return Finding(False, t("doctor.term.ambiguous_wide"), t("doctor.fix.ambiguous"))
+    return Finding(True, t("doctor.term.widths_ok"))
 
 
 def check_data(data_dir: Path, db_path: Path) -> list[Finding]:

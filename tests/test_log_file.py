@@ -4,6 +4,7 @@ own; operator commands, gateway calls with their result codes, never keys or mes
 from __future__ import annotations
 
 import stat
+import time
 
 from contiple_tui.cli.logs import LOG_DIRNAME, LOG_FILENAME
 from contiple_tui.sim.nhn_server import NhnServer
@@ -99,3 +100,39 @@ def test_many_writers_rotate_once_and_keep_the_history(tmp_path):
     text = "".join(p.read_text() for p in tmp_path.glob("c.log*") if not p.name.endswith(".lock"))
     assert [i for i in range(300) if f"line {i:03d} " in text] == list(range(300))
     assert len(list(tmp_path.glob("c.log.*"))) <= 5 + 1  # five backups (and the lock file)
+
+
+def test_a_crash_inside_the_console_keeps_its_traceback_in_the_log(demo_dir):
+    """Textual prints a crash's traceback on the terminal, gone once the person closes it; the log keeps
+    it. The crash: a row another program wrote with a status this one cannot read, met when the person
+    opens the callback list."""
+    import sqlite3
+
+    from contiple_tui.store import DB_FILENAME
+
+    from .ptyrun import PtyProgram
+
+    conn = sqlite3.connect(demo_dir / DB_FILENAME)
+    conn.execute("PRAGMA ignore_check_constraints = ON")
+    conn.execute(  # requested now: inside the list's default period, whatever today is
+        "UPDATE callbacks SET status = 'bogus', requested_at = ?, last_requested_at = ?"
+        " WHERE id = (SELECT max(id) FROM callbacks WHERE service_id ="
+        " (SELECT id FROM services WHERE code = 'cs'))",  # admin's first service, the one shown
+        (int(time.time()), int(time.time())),
+    )
+    conn.commit()
+    conn.close()
+    program = PtyProgram(["--data-dir", str(demo_dir), "--user", "admin", "--lang", "en"], env={})
+    try:
+        assert program.read_until(b"Callback list", timeout=60)
+        program.send(b"\x1b[B")  # Down: the Callbacks group
+        time.sleep(0.3)
+        program.send(b"\x1b[B")  # Down: Callback list
+        time.sleep(0.3)
+        program.send(b"\r")
+        assert program.wait(60) == 1
+    finally:
+        program.close()
+    text = _log(demo_dir)
+    assert "the ContipleApp crashed" in text and "Traceback" in text
+    assert "ValueError: 'bogus' is not a valid CallbackStatus" in text

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from contiple_tui.cli.common import PROG, user_services
 from contiple_tui.errors import ContipleError
 from contiple_tui.safe_text import clean
+
+log = logging.getLogger(__name__)
+
+
+def _log_crash(app) -> None:
+    """A crash inside the screen: Textual printed the traceback on the terminal, which is gone once the
+    person closes it; the log keeps it for the administrator."""
+    from contiple_tui.widgets.textual_gaps import app_error
+
+    error = app_error(app)
+    if error is not None:
+        log.error("the %s crashed", type(app).__name__, exc_info=error)
 
 
 def run_console(cfg, store, login: str, service: str | None = None) -> int:
@@ -27,6 +40,7 @@ def run_console(cfg, store, login: str, service: str | None = None) -> int:
 
     app = ContipleApp(session=session, config=cfg)
     code = run_app(app, mouse=cfg.mouse)
+    _log_crash(app)
     if code is not None:  # a signal, or the terminal went away (codes: contiple_tui/terminal.py)
         return code
     if app.exit_message:
@@ -75,6 +89,7 @@ def run_wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
         per_service=args.per_service,
     )
     code = run_app(app, mouse=not args.kiosk and cfg.mouse)
+    _log_crash(app)
     if code is not None:
         return code  # a signal or a hang-up
     return app.return_code or 0  # 1 after a crash, never 0

@@ -1,4 +1,4 @@
-"""The two things we need that Textual has no public API for, each wrapped here and nowhere else;
+"""The three things we need that Textual has no public API for, each wrapped here and nowhere else;
 tests/test_textual_gaps.py fails when a Textual upgrade changes what they rely on. (driver.py, a
 subclass of Textual's Linux driver, necessarily builds on that driver's own modules.)"""
 
@@ -21,3 +21,9 @@ def fail_app(app: App, error: Exception) -> None:
     """An error in a callback Textual did not call (a plain event-loop timer): shown and the app exits,
     exactly as for an error in a message handler."""
     app._handle_exception(error)
+
+
+def app_error(app: App) -> BaseException | None:
+    """The unhandled error that ended the app (Textual printed its traceback on the terminal), if any:
+    the command logs it with its traceback for the administrator."""
+    return app._exception

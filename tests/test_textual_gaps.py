@@ -1,4 +1,4 @@
-"""The two private parts of Textual the console relies on, wrapped in widgets/textual_gaps.py: these
+"""The three private parts of Textual the console relies on, wrapped in widgets/textual_gaps.py: these
 tests fail when a Textual upgrade changes them."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App
 
-from contiple_tui.widgets.textual_gaps import fail_app, write_to_terminal
+from contiple_tui.widgets.textual_gaps import app_error, fail_app, write_to_terminal
 
 from .ptyrun import PtyProgram
 
@@ -22,6 +22,15 @@ async def test_fail_app_shows_the_error_and_exits_as_a_handler_error_would():
             fail_app(app, RuntimeError("boom"))
             await pilot.pause()
     assert app.return_code == 1
+    error = app_error(app)
+    assert isinstance(error, RuntimeError) and str(error) == "boom"
+
+
+async def test_an_app_that_ended_well_has_no_error():
+    app = _Blank()
+    async with app.run_test() as pilot:
+        await pilot.exit(None)
+    assert app_error(app) is None
 
 
 async def test_nothing_is_written_without_a_terminal():

@@ -184,3 +184,19 @@ def test_only_loopback_addresses_count_as_this_machine() -> None:
     assert loopback("127.0.0.1") and loopback("127.3.2.1") and loopback("::1") and loopback("localhost")
     assert not loopback("0.0.0.0") and not loopback("::") and not loopback("192.0.2.7")
     assert not loopback("console.example.com")
+
+
+@pytest.mark.skipif(not HAVE_SERVE, reason="needs textual-serve (the web extra)")
+def test_the_page_points_its_websocket_at_the_public_address(demo_dir: Path) -> None:
+    """Behind a reverse proxy the page must open its websocket through the proxy: the address given with
+    --public-url (a trailing slash or not), not the port serve listens on."""
+    import urllib.request
+
+    served = Served(demo_dir, "--user", "admin", serve=("--public-url", "https://console.example.com/lee/"))
+    try:
+        with urllib.request.urlopen(served.url, timeout=10) as answer:
+            page = answer.read().decode()
+    finally:
+        assert served.stop() == 0
+    assert 'data-session-websocket-url="wss://console.example.com/lee/ws"' in page
+    assert "https://console.example.com/lee/static/js/textual.js" in page

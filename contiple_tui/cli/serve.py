@@ -82,7 +82,8 @@ def run_serve(args: argparse.Namespace, cfg, store, login: str) -> int:
         from textual_serve.server import Server
     except ImportError:
         raise ContipleError("err.serve_missing") from None
-    public_url = args.public_url or f"http://{args.host}:{args.port}"
+    # textual-serve appends "/ws" and "/static/..." to the public address: no trailing slash.
+    public_url = (args.public_url or "").rstrip("/") or f"http://{args.host}:{args.port}"
     what = t("serve.board") if args.wallboard else t("serve.console")
     print(t("serve.serving", what=what, login=clean(login), url=clean(public_url)))
     print(t("serve.no_auth"), file=sys.stderr)
@@ -90,11 +91,7 @@ def run_serve(args: argparse.Namespace, cfg, store, login: str) -> int:
         print(f"{PROG}: {t('serve.not_loopback', host=clean(args.host))}", file=sys.stderr)
     title = f"Contiple · {login}"
     server = _closing_server(Server)(
-        served_command(args, cfg, login),
-        host=args.host,
-        port=args.port,
-        title=title,
-        public_url=args.public_url or None,
+        served_command(args, cfg, login), host=args.host, port=args.port, title=title, public_url=public_url
     )
     server.serve(debug=False)
     return 0

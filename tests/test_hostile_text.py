@@ -148,11 +148,11 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
                 continue
             select.focus()
             select.expanded = True
-            await pilot.pause(0.2)
+            await settle(pilot)
             _alive(app)
             select.expanded = False
         await pilot.click(CallbackTable, offset=(10, 3))  # a click on a row with "[@click=app.quit]"
-        await pilot.pause(0.2)
+        await settle(pilot)
         _alive(app)
 
         for menu in (
@@ -180,7 +180,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         tree.focus()
         for _ in range(8):
             await pilot.press("down")
-            await pilot.pause(0.1)
+            await settle(pilot)
             _alive(app)
             title = text_of(app.query_one("#st-editor-title"))
             assert not BAD & set(title.replace("\n", ""))
@@ -191,7 +191,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         select = app.query_one("#sms-template", Select)
         for _, value in list(select._options)[1:6]:
             select.value = value
-            await pilot.pause(0.1)
+            await settle(pilot)
             _alive(app)
             body = app.query_one("#sms-body").text
             assert not BAD & set(body.replace("\n", ""))
@@ -204,7 +204,7 @@ async def test_every_data_screen_survives_hostile_text(hostile_store):
         sends.focus()
         for _ in range(8):  # walk down the sends: each one's recipients are drawn
             await pilot.press("down")
-            await pilot.pause(0.05)
+            await settle(pilot)
         await settle(pilot, rounds=2, pause=0.2)
         await pilot.press("enter")  # Enter on a send: its recipients take the keys
         recipients = app.query_one(RecipientTable)
@@ -236,7 +236,7 @@ async def test_clickable_markup_in_a_phone_does_nothing(hostile_store, lang="ko"
         for y in range(1, min(table.row_count, 8) + 1):
             await pilot.click(CallbackTable, offset=(20, y))  # the phone column
             await pilot.click(CallbackTable, offset=(35, y))  # the name column
-        await pilot.pause(0.2)
+        await settle(pilot)
         _alive(app)
 
 
@@ -277,10 +277,8 @@ async def test_cti_callback_with_hostile_phone_keeps_the_console_up(demo_store, 
             await server.send(
                 json.dumps(frame, ensure_ascii=True)
             )  # a lone surrogate as a JSON "\ud800" escape
-            for _ in range(60):  # lone surrogates too: the intake keeps them replaced by U+FFFD
-                await pilot.pause(0.1)
-                if any("New callback" in n.message for n in app._notifications):
-                    break
+            # lone surrogates too: the intake keeps them replaced by U+FFFD
+            await until(pilot, lambda: any("New callback" in n.message for n in app._notifications))
             _alive(app)
             toast = next(n for n in app._notifications if "New callback" in n.message)
             assert not toast.markup and "\x1b" not in toast.message and "\ud800" not in toast.message
@@ -550,7 +548,7 @@ async def test_wallboard_shows_hostile_feed_names_as_text(demo_store, first, mon
                         assert not BAD & set("".join(strip.text for strip in lines))
                         assert len({strip.cell_length for strip in lines}) == 1
             await pilot.press("a")  # the agents of the highlighted service, by name from the feed
-            await pilot.pause(0.3)
+            await settle(pilot)
             _alive(app)
     finally:
         await client.stop()
@@ -618,7 +616,7 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
             for field in app.screen.query(Input).results():
                 assert not BAD & set(field.value)
             await pilot.press("escape")
-            await pilot.pause(0.1)
+            await until(pilot, lambda: not isinstance(app.screen, HistoryFormScreen))
             await pilot.press("down")
         _alive(app)
 
@@ -626,19 +624,19 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
         await settle(pilot, rounds=2, pause=0.2)
         view = app.query_one("#view-sms_compose")
         app.query_one("#sms-type").value = "MMS"
-        await pilot.pause(0.1)
+        await settle(pilot)
         app.query_one("#sms-title", SmsTextField).text = "[link=file:///etc/passwd]제목[/link]"
         app.query_one("#sms-body", SmsTextField).text = "[/x][@click=app.quit]본문\n" + "가" * 40
         app.query_one("#sms-recipients", Input).value = "01012345678"
-        await pilot.pause(0.2)
+        await settle(pilot)
         view.action_preview()
         await until(pilot, lambda: isinstance(app.screen, SmsPreviewScreen))
         assert isinstance(app.screen, SmsPreviewScreen), text_of(app.query_one("#sms-error"))
-        await pilot.pause(0.2)
+        await settle(pilot)
         shown = " ".join(text_of(s) for s in app.screen.query("Static").results())
         assert "[@click=app.quit]본문" in shown and "[link=file:///etc/passwd]" in shown  # literally
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: not isinstance(app.screen, SmsPreviewScreen))
         _alive(app)
 
         from contiple_tui.screens.service_switch import ServiceSwitchScreen
@@ -646,7 +644,7 @@ async def test_dialogs_show_hostile_text_as_text(hostile_store):
         await pilot.press("f2")  # the service switch lists the services by name
         await until(pilot, lambda: isinstance(app.screen, ServiceSwitchScreen))
         assert isinstance(app.screen, ServiceSwitchScreen)
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pilot.press("escape")
         _alive(app)
 
@@ -667,9 +665,9 @@ async def test_wallboard_app_with_hostile_service_names(hostile_store, kiosk):
         clock=lambda: FIXED_NOW,
     )
     async with app.run_test(size=(120, 32)) as pilot:
-        await pilot.pause(0.3)
+        await settle(pilot)
         await pilot.press("v")
-        await pilot.pause(0.2)
+        await settle(pilot)
         _alive(app)
         shown = " ".join(text_of(s) for s in app.screen.query("Static").results())
         assert not BAD & set(shown.replace("\n", ""))
@@ -766,11 +764,11 @@ async def test_hostile_image_file_names_are_text(demo_store, tmp_path):
         app.show_menu("sms_compose")
         await settle(pilot, rounds=2, pause=0.2)
         app.query_one("#sms-type").value = "MMS"
-        await pilot.pause(0.1)
+        await settle(pilot)
         picker = app.query_one("#sms-images", ImagePicker)
         assert picker.add_path(str(photo))
         assert not picker.add_path(str(tmp_path / "[/y]" / "\x1b[5;31;47mmissing.jpg"))
-        await pilot.pause(0.2)
+        await settle(pilot)
         _alive(app)
         options = picker.query_one("#image-list")
         prompt = options.get_option_at_index(0).prompt

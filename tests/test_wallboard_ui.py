@@ -15,7 +15,7 @@ from contiple_tui.widgets.board import BoardTable
 from contiple_tui.widgets.live_board import LiveBoard
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
-from .apphelpers import SCREEN_SIZES, make_app, size_id, static_text
+from .apphelpers import SCREEN_SIZES, make_app, settle, size_id, static_text, until
 from .conftest import FIXED_NOW
 from .ctidata import T0, event
 from .ctiserver import ScriptedCti, ThreadedCti
@@ -30,12 +30,9 @@ class FakeMonotonic:
 
 
 async def wait_live(pilot, client, timeout=15.0):
-    for _ in range(int(timeout / 0.05)):
-        if client.live:
-            await pilot.pause(0.1)
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("client never went live")
+    """The client live and what it brought handled by the screen."""
+    await until(pilot, lambda: client.live, timeout)
+    await settle(pilot)
 
 
 @pytest.fixture
@@ -151,10 +148,7 @@ async def test_banner_on_disconnect_and_gone_on_reconnect(demo_store, cti):
         assert not banner.display and not panel.has_class("-stale")
         port = server.port
         await server.stop()
-        for _ in range(200):  # generous: CI machines are slow and busy
-            await pilot.pause(0.05)
-            if banner.display:
-                break
+        await until(pilot, lambda: banner.display)
         assert banner.display and panel.has_class("-stale")
         text = static_text(banner)
         assert "연결 끊김" in text and "10:30:00" in text  # last good data, in the service's time zone
@@ -164,8 +158,7 @@ async def test_banner_on_disconnect_and_gone_on_reconnect(demo_store, cti):
         assert "연결 안 됨" in header or "연결 중" in header
         await server.start(port)
         await wait_live(pilot, client)
-        await pilot.pause(0.2)
-        assert not banner.display and not panel.has_class("-stale")
+        await until(pilot, lambda: not banner.display and not panel.has_class("-stale"))
 
 
 async def test_agent_detail_from_the_agent_board(demo_store, cti):
@@ -232,10 +225,8 @@ async def test_kiosk_needs_three_ctrl_q(demo_store, cti):
     )
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_live(pilot, client)
-        for _ in range(100):  # the headline refreshes twice a second
-            await pilot.pause(0.05)
-            if app.query_one("#headline-waiting", Digits).value == "2":
-                break
+        # the headline refreshes twice a second
+        await until(pilot, lambda: app.query_one("#headline-waiting", Digits).value == "2")
         assert app.query_one("#kiosk-headline").display
         assert app.query_one("#headline-waiting", Digits).value == "2"
         await pilot.press("ctrl+q")
@@ -244,14 +235,6 @@ async def test_kiosk_needs_three_ctrl_q(demo_store, cti):
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert not app.is_running
-
-
-async def wait_for(pilot, condition, timeout=15.0):
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def test_kiosk_board_is_big_when_it_fits_and_small_when_not(demo_store, cti):
@@ -265,7 +248,7 @@ async def test_kiosk_board_is_big_when_it_fits_and_small_when_not(demo_store, ct
         await wait_live(pilot, client)
         panel = app.query_one(WallboardPanel)
         switcher = app.query_one("#wb-switcher", ContentSwitcher)
-        await wait_for(pilot, lambda: switcher.current == "services-big")
+        await until(pilot, lambda: switcher.current == "services-big")
         board = app.query_one("#services-big", BigBoard)
         name, waiting, service_level = (
             board.query_one(f".big-{key}") for key in ("name", "waiting", "service_level")
@@ -283,15 +266,15 @@ async def test_kiosk_board_is_big_when_it_fits_and_small_when_not(demo_store, ct
             "▲▲▲" in service_level.render_line(first + 1).text
         )  # the warning mark, big: it reads without colour
         await server.send(event(11, "call_queued", service="cs", call_id="n1", enqueued_at=T0))
-        await wait_for(pilot, lambda: waiting.render_line(first).text.strip() == "╶─╮")  # 3
+        await until(pilot, lambda: waiting.render_line(first).text.strip() == "╶─╮")  # 3
         live = _colours(waiting.render_lines(Region(0, first, waiting.size.width, 3)))
         await server.stop()  # the big numbers dim with the banner, as the small board's do
-        await wait_for(pilot, lambda: app.query_one("#wb-banner").display)
+        await until(pilot, lambda: app.query_one("#wb-banner").display)
         await pilot.pause()
         dimmed = waiting.render_lines(Region(0, first, waiting.size.width, 3))
         assert "─┤" in dimmed[1].text and _colours(dimmed).isdisjoint(live)  # still 3, dimmed
         await pilot.resize_terminal(80, 24)
-        await wait_for(pilot, lambda: switcher.current == "services")
+        await until(pilot, lambda: switcher.current == "services")
         assert not panel.big and table_text(app.query_one("#services", LiveBoard))[0][1] == "3"
         assert app.query_one("#kiosk-headline").display
 
@@ -315,13 +298,13 @@ async def test_kiosk_can_show_one_service_per_page(demo_store, cti):
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_live(pilot, client)
         board = app.query_one("#services", LiveBoard)
-        await wait_for(pilot, lambda: board.row_count >= 1)
+        await until(pilot, lambda: board.row_count >= 1)
         assert (
             table_text(board)[0][0] == services[0].name and board.row_count == 2
         )  # the service and its total
         assert f"(1/{len(services)})" in static_text(app.query_one("#kiosk-title"))
         app.next_page()
-        await wait_for(pilot, lambda: table_text(board)[0][0] != services[0].name)
+        await until(pilot, lambda: table_text(board)[0][0] != services[0].name)
         assert f"(2/{len(services)})" in static_text(app.query_one("#kiosk-title"))
 
 
@@ -353,7 +336,7 @@ async def test_board_rotated_in_shows_what_changed_while_it_was_away(demo_store,
         agents = app.query_one("#agents", LiveBoard)
         assert table_text(services)[0][1] == "2"
         await server.send(event(11, "call_queued", service="cs", call_id="n1", enqueued_at=T0))
-        await wait_for(pilot, lambda: table_text(services)[0][1] == "3")
+        await until(pilot, lambda: table_text(services)[0][1] == "3")
         clock.now += 5.1
         app.query_one(WallboardPanel).tick()
         assert app.query_one(WallboardPanel).shown == "agents"
@@ -372,16 +355,16 @@ async def test_board_in_a_hidden_menu_does_no_work(demo_store, cti):
         original = panel._fill
         panel._fill = lambda c: (fills.append(c.model.seq), original(c))
         await server.send(event(11, "call_queued", service="cs", call_id="n1", enqueued_at=T0))
-        await wait_for(pilot, lambda: 11 in fills)
+        await until(pilot, lambda: 11 in fills)
         app.show_menu("home")
         await pilot.pause()
         fills.clear()
         await server.send(event(12, "call_queued", service="cs", call_id="n2", enqueued_at=T0))
-        await wait_for(pilot, lambda: client.model.seq == 12)
+        await until(pilot, lambda: client.model.seq == 12)
         await pilot.pause(1.2)  # a tick of the longest wait, too
         assert fills == []
         app.show_menu("wallboard_services")
-        await wait_for(pilot, lambda: 12 in fills)
+        await until(pilot, lambda: 12 in fills)
         assert table_text(app.query_one("#services", LiveBoard))[0][1] == "4"
 
 
@@ -398,7 +381,7 @@ async def test_numbers_dim_while_disconnected(demo_store, cti):
         board = app.query_one("#services", LiveBoard)
         digits = app.query_one("#headline-waiting", Digits)
         headline = app.query_one("#kiosk-headline")
-        await wait_for(pilot, lambda: digits.value == "2" and not headline.has_class("-stale"))
+        await until(pilot, lambda: digits.value == "2" and not headline.has_class("-stale"))
         await pilot.pause()
         row = board.region.height - 1  # the total
 
@@ -411,7 +394,7 @@ async def test_numbers_dim_while_disconnected(demo_store, cti):
         live_board, live_digits = _colours(board_row()), _colours(headline_digits())
         assert "2" in board_row()[0].text
         await server.stop()
-        await wait_for(pilot, lambda: app.query_one("#wb-banner").display and headline.has_class("-stale"))
+        await until(pilot, lambda: app.query_one("#wb-banner").display and headline.has_class("-stale"))
         await pilot.pause()
         assert "2" in board_row()[0].text  # still shown, dimmed
         assert _colours(board_row()).isdisjoint(live_board)

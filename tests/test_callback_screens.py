@@ -50,18 +50,12 @@ async def test_agent_sees_only_own_callbacks_and_filters(demo_store):
         assert "of" in static_text(app.query_one("#cb-status-line"))
         some = next(iter(table.rows_by_key.values()))
         app.query_one("#cb-phone", Input).value = some.customer_phone[3:9]
-        await pilot.pause(0.4)
-        await settle(pilot, rounds=3, pause=0.3)
-        assert some.id in {c.id for c in table.rows_by_key.values()}
+        await until(pilot, lambda: some.id in {c.id for c in table.rows_by_key.values()})
         app.query_one("#cb-from", Input).value = "2026-13-45"
-        await pilot.pause(0.4)
-        await settle(pilot, rounds=3, pause=0.3)
-        assert "2026-13-45" in static_text(app.query_one("#cb-status-line"))
+        await until(pilot, lambda: "2026-13-45" in static_text(app.query_one("#cb-status-line")))
         app.query_one("#cb-from", Input).value = "2026-11-20"
         app.query_one("#cb-to", Input).value = "2026-11-01"
-        await pilot.pause(0.4)
-        await settle(pilot, rounds=3, pause=0.3)
-        assert "reversed" in static_text(app.query_one("#cb-status-line"))
+        await until(pilot, lambda: "reversed" in static_text(app.query_one("#cb-status-line")))
 
 
 async def test_a_filter_changed_before_the_view_is_ready_is_not_lost(demo_store):
@@ -75,14 +69,12 @@ async def test_a_filter_changed_before_the_view_is_ready_is_not_lost(demo_store)
         view = app.query_one("#view-callback_list")
         view._ready = False  # the window between mount and the first refresh, held open
         app.query_one("#cb-from", Input).value = "2026-11-20"
-        await pilot.pause(0.4)
-        await settle(pilot, rounds=3, pause=0.3)
         store, user = demo_store, users_of(demo_store)["agent02"]
         service = store.services.get_by_code("cs")
         expected = cb.count(
             store, user, service, cb.CallbackQuery(date_from=date(2026, 11, 20), date_to=date(2026, 11, 25))
         )
-        assert f"of {expected:,}" in static_text(app.query_one("#cb-status-line"))
+        await until(pilot, lambda: f"of {expected:,}" in static_text(app.query_one("#cb-status-line")))
 
 
 async def test_complete_from_the_list(demo_store):
@@ -133,9 +125,8 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
             assert dial["agent_id"] == "1002" and dial["number"] == target.customer_phone
             assert cb.get(demo_store, agent, cs, target.id).dialing_since is not None
             await pilot.press("c")  # a double press: refused, not dialled again
-            await pilot.pause(0.3)
+            await until(pilot, lambda: any("being dialled" in n.message for n in app._notifications))
             assert sum(1 for m in server.received if m.get("command") == "dial") == 1
-            assert any("being dialled" in n.message for n in app._notifications)
             await server.send(event(11, "outbound_ended", agent_id="1002", call_id="o-1"))
             await until(pilot, lambda: cb.get(demo_store, agent, cs, target.id).dialing_since is None)
             after = cb.get(demo_store, agent, cs, target.id)
@@ -255,10 +246,7 @@ async def test_intake_from_the_cti_and_notification(demo_store):
             )
             await server.send(request)
             await server.send({**request, "seq": 12, "request_id": "cb-x-2"})  # same number again: merged
-            for _ in range(40):
-                await pilot.pause(0.1)
-                if any("010-1234-0000" in n.message for n in app._notifications):
-                    break
+            await until(pilot, lambda: any("010-1234-0000" in n.message for n in app._notifications))
             assert any("New callback: 010-1234-0000" in n.message for n in app._notifications)
             rows = demo_store.db.conn.execute(
                 "SELECT request_count FROM callbacks WHERE customer_phone = '01012340000'"
@@ -291,10 +279,7 @@ async def test_assignment_in_another_process_notifies_the_agent(demo_store):
             "cb.assign_manual(s, u['admin'], svc, [int(sys.argv[2])], [u['agent02'].id])\n"
         )
         subprocess.run([sys.executable, "-c", code, str(demo_store.path), str(cid)], check=True, timeout=60)
-        for _ in range(30):
-            await pilot.pause(0.1)
-            if any("assigned to you" in n.message for n in app._notifications):
-                break
+        await until(pilot, lambda: any("assigned to you" in n.message for n in app._notifications))
         assert any("1 callback was assigned to you" in n.message for n in app._notifications)
         nav_label = str(app.query_one("#nav").get_option("callback_list").prompt)
         assert f"({badge_before[CallbackStatus.ASSIGNED] + 1})" in nav_label
@@ -319,10 +304,7 @@ async def test_excel_from_the_list_has_every_matching_row(demo_store, tmp_path):
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ExportScreen)
-        for _ in range(100):
-            await pilot.pause(0.1)
-            if app.screen.done:
-                break
+        await until(pilot, lambda: app.screen.done)
         path = app.screen.path
         assert path.parent == tmp_path / "exports" and path.exists()
         assert "저장했습니다" in static_text(app.screen.query_one("#export-message"))
@@ -360,14 +342,14 @@ async def test_requests_made_while_no_console_ran_arrive_when_one_connects(demo_
             hello = server.hellos[0]
             assert (hello["epoch"], hello["last_seq"]) == ("test-1", 10)
             assert any(m.get("type") == "resync" for m in server.received)
-            for _ in range(40):
-                await pilot.pause(0.05)
-                row = demo_store.db.conn.execute(
+
+            def missed() -> tuple | None:
+                return demo_store.db.conn.execute(
                     "SELECT customer_name FROM callbacks WHERE cti_request_id = 'cb-missed-1'"
                 ).fetchone()
-                if row:
-                    break
-            assert row == ("김민준",)
+
+            await until(pilot, lambda: missed() is not None)
+            assert missed() == ("김민준",)
             await workers_done(app)
             await pilot.pause()
             app._save_position()

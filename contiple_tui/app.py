@@ -1,4 +1,5 @@
-"""The console: header, navigation of the menus this user may see, one view per menu, footer.
+"""The console: its frame (screens/console_shell.py: header, navigation of the menus this user may see,
+one view per menu, footer) wired to the store's changes, the CTI feed and the console's own keys.
 
 The app only presents; every rule and every query lives in the headless core and store, which the
 app receives ready-made (so tests build it with a temporary store and a frozen clock).
@@ -15,10 +16,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.command import CommandPalette
-from textual.containers import Horizontal
-from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import OptionList
 
 from contiple_tui.app_base import CONSOLE_BINDINGS, BaseApp, utc_now
 from contiple_tui.config import Config
@@ -28,34 +26,22 @@ from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S
 from contiple_tui.core.feed_intake import FeedIntake, Point, stored_position
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
 from contiple_tui.errors import ContipleError, IdentityError
 from contiple_tui.export import jobs
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.safe_text import clean
-from contiple_tui.screens.base import MenuView, ViewContext
+from contiple_tui.screens.base import ViewContext
 from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
+from contiple_tui.screens.console_shell import ConsoleShell
 from contiple_tui.screens.export_progress import ExportScreen
-from contiple_tui.screens.menu_views import MenuViews
 from contiple_tui.screens.messages import DialRequested, ExportRequested
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.bindings import localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
-from contiple_tui.widgets.key_footer import KeyFooter
-from contiple_tui.widgets.link_reason import link_reason
-from contiple_tui.widgets.nav import NavMenu
 from contiple_tui.widgets.textual_gaps import write_to_terminal
 
 log = logging.getLogger(__name__)
-# Below this width a board or list takes the menu's columns too (F3 brings the menu back): the callback
-# list needs about 115 for every column whole (IVR names, status words and headers, in English).
-WIDE_ENOUGH_FOR_NAV = 130
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
-FULL_WIDTH_GROUPS = (
-    "wallboard",
-    "callbacks",
-    "sms",
-)  # boards and lists want every column of a narrow terminal
 
 
 class ContipleApp(BaseApp):
@@ -83,10 +69,6 @@ class ContipleApp(BaseApp):
         self.store = session.store
         self.session = session
         self.exit_message: str | None = None
-        self._nav_auto_hidden = False
-        self._header: ConsoleHeader | None = None
-        self._nav: NavMenu | None = None
-        self._switcher: MenuViews | None = None
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
         # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
         self.console_service = ConsoleService(session, cti, on_notice=self._show_notice)
@@ -108,24 +90,18 @@ class ContipleApp(BaseApp):
         return self.console_service.feed
 
     def compose(self) -> ComposeResult:
-        yield ConsoleHeader(self.session, self.clock, id="header")
-        with Horizontal(id="body"):
-            yield NavMenu(id="nav")
-            yield MenuViews(ViewContext(self.clock, self.config, self.cti), id="content")
-        yield KeyFooter()
+        context = ViewContext(self.clock, self.config, self.cti)
+        self.shell = ConsoleShell(self.session, context, on_board=self.console_service.board_on_screen)
+        yield self.shell
 
     def on_mount(self) -> None:
         localize_bindings(self.screen)  # the default screen's keys (tab, copy…) in the user's language
-        self._header = self.query_one(ConsoleHeader)
-        # Kept: the change poll uses them on every change, and a query walks the whole screen.
-        self._nav = self.query_one(NavMenu)
-        self._switcher = self.query_one(MenuViews)
         if self.cti is not None:
             self.cti.subscribe(self._on_cti)
-            self._header.set_cti_state(self.cti.state, link_reason(self.cti))
+            self.shell.show_link(self.cti, self.cti.state)
             self.cti.want_boards(False)  # the first menu says otherwise when it is a board
             self.start_cti()
-        self.rebuild_menus()
+        self.shell.rebuild_menus()
         self._update_badge()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         if self.cti is not None:
@@ -133,7 +109,7 @@ class ContipleApp(BaseApp):
             self._feed_tick()  # the first console takes the lease at once, not a tick later
         self.set_interval(SMS_REFRESH_S, self._refresh_sms)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.query_one(NavMenu).focus()
+        self.shell.nav.focus()
         if not self.is_headless:  # not under tests: one process runs hundreds of apps there
             self.call_after_refresh(_freeze_startup_objects)
 
@@ -146,97 +122,19 @@ class ContipleApp(BaseApp):
             lambda service, name: gateway_by_name(self.config.sms, service, name)
         )
 
-    # -- menus and views ----------------------------------------------------------------------
+    # -- menus and views (screens/console_shell.py) ---------------------------------------------
 
-    @property
-    def menus(self) -> list[Menu]:
-        return visible_menus(self.session.user, self.session.service)
-
-    def rebuild_menus(self) -> None:
-        """After start, a service switch or a change of the user's rights: menus and views anew, showing
-        the same menu (Home when the new menus lack it), with the focus in it."""
-        current = self.current_menu_id
-        menus = self.menus
-        self.query_one(NavMenu).set_menus(menus)
-        switcher = self.query_one(MenuViews)
-        ids = [m.id for m in menus]
-        target = current if current in ids else "home"
-        if not switcher.children:
-            self.show_menu(target, focus=False)  # the start: the menu keeps the focus
-            return
-        # The old views go first: until they are gone a new view could not take their ids, and showing
-        # the old one then would leave the content area empty once it is removed.
-        removal = switcher.remove_children()
-
-        async def show_when_removed() -> None:
-            await removal
-            self.show_menu(target)
-
-        self.call_next(show_when_removed)
+    def show_menu(self, menu_id: str, focus: bool = True) -> None:
+        self.shell.show_menu(menu_id, focus)
 
     @property
     def current_menu_id(self) -> str | None:
-        return self.query_one(MenuViews).current_menu_id
+        return self.shell.current_menu_id
 
     @property
     def reloads(self) -> int:
         """Views reloaded because the store changed (diagnostics, benchmarks)."""
-        return self._switcher.reloads if self._switcher is not None else 0
-
-    def show_menu(self, menu_id: str, focus: bool = True) -> None:
-        """Show a menu's view (however it was asked for: the menu, the palette, a service switch) and,
-        once it is composed, give the focus to its primary widget."""
-        menu = MENU_BY_ID[menu_id]
-        if not menu.visible(self.session.user, self.session.service):
-            self.notify(t("err.menu_hidden", menu=t(f"menu.{menu_id}")), severity="warning")
-            return
-        self.query_one(MenuViews).show(menu, self.session)
-        self.console_service.board_on_screen(menu.group == "wallboard")
-        nav = self.query_one(NavMenu)
-        nav.select_menu(menu_id)
-        # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
-        # back) and returns by itself on the next menu.
-        if menu.group in FULL_WIDTH_GROUPS and self.size.width < WIDE_ENOUGH_FOR_NAV:
-            # Still stepped aside from an earlier board or list: it still returns by itself.
-            self._nav_auto_hidden = self._nav_auto_hidden or nav.display
-            nav.display = False
-        elif self._nav_auto_hidden:
-            nav.display = True
-            self._nav_auto_hidden = False
-        if focus:
-            # After the view is composed: its keys work at once; Tab or Shift+Tab returns to the menu.
-            self.call_after_refresh(self.focus_view)
-
-    @on(MenuView.FocusWhileHidden)
-    def _focus_while_hidden(self) -> None:
-        self.call_after_refresh(self.focus_view)
-
-    @on(OptionList.OptionSelected, "#nav")
-    def _nav_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.show_menu(event.option.id)
-
-    def focus_view(self, tries: int = 10) -> None:
-        """The focus to the visible view's primary widget; to the menu when the view has none (Home). A
-        hidden view never keeps it (MenuView hands it on here)."""
-        switcher, nav = self._switcher, self._nav
-        if not self.is_running or not self.screen_stack:
-            return  # closing
-        if switcher is None or nav is None or self.screen is not switcher.screen:
-            return  # a dialog is open: it has the keys (the focus comes back to the view when it closes)
-        view = switcher.visible_view
-        if view is None:
-            return
-        focused = self.screen.focused
-        if focused is not None and view in focused.ancestors:
-            return  # already in it (the user clicked or tabbed in meanwhile, or opened a dropdown)
-        target = view.focus_target
-        if target is not None:
-            target.focus()
-        elif tries:
-            self.set_timer(0.05, lambda: self.focus_view(tries - 1))  # still being composed
-        elif nav.display:  # nothing to focus in it (Home): the menu
-            nav.focus()
+        return self.shell.reloads
 
     # -- CTI -----------------------------------------------------------------------------------
 
@@ -247,13 +145,8 @@ class ContipleApp(BaseApp):
         taken = self.console_service.received(client, what)  # every console keeps a request for a takeover
         if taken is not None:  # this one holds the lease: it takes the request in now
             self._intake(*taken)
-        # The header lives on the base screen, which may sit under a dialog.
-        header = self._header
-        if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
-            try:
-                header.set_cti_state(what, link_reason(client))
-            except NoMatches:  # the app is closing
-                pass
+        if isinstance(what, LinkState):
+            self.shell.show_link(client, what)
 
     @work(thread=True, group="intake", exit_on_error=False)
     def _intake(self, key: tuple[str, int], data: dict, point: Point) -> None:
@@ -304,12 +197,7 @@ class ContipleApp(BaseApp):
             write_to_terminal(self, f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
 
     def _update_badge(self) -> None:
-        mine = self.console_service.assigned_to_me()
-        if mine is None:
-            return
-        nav = self._nav
-        if nav is not None and nav.is_mounted:  # gone while the app is closing
-            nav.set_badge("callback_list", mine)
+        self.shell.set_badge(self.console_service.assigned_to_me())
 
     # -- Excel -----------------------------------------------------------------------------------
 
@@ -376,8 +264,7 @@ class ContipleApp(BaseApp):
             return False
         topics = changes.topics
         if changes.identity:
-            self.query_one(ConsoleHeader).refresh_identity()
-            self.rebuild_menus()
+            self.shell.identity_changed()
             return True
         fault: ContipleError | None = None
         if "callbacks" in topics:
@@ -385,8 +272,7 @@ class ContipleApp(BaseApp):
                 self._announce()
             except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
                 fault = exc
-        if self._switcher is not None:
-            self._switcher.data_changed(topics)
+        self.shell.data_changed(topics)
         if fault is not None:
             raise fault
         return True
@@ -398,21 +284,14 @@ class ContipleApp(BaseApp):
             self.screen.dismiss(None)
             return
         screen = self.screen
-        view = None
-        if self._switcher is not None and screen is self._switcher.screen:
-            content = self._switcher.visible_content
-            view = content if isinstance(content, MenuView) else None
+        view = self.shell.visible_view if screen is self.shell.screen else None
         title = view.title if view is not None else t("help.dialog")
         bindings = [binding for _, binding, _, _ in screen.active_bindings.values()]
         notes = view.help_notes() if view is not None else []
         self.push_screen(CheatSheet(title, sheet_lines(bindings, self.get_key_display), notes))
 
     def action_toggle_nav(self) -> None:
-        nav = self.query_one(NavMenu)
-        nav.display = not nav.display
-        self._nav_auto_hidden = False
-        if nav.display:
-            nav.focus()
+        self.shell.toggle_nav()
 
     def action_help_quit(self) -> None:
         self.notify(t("app.quit_hint"), title=t("key.quit"))
@@ -434,8 +313,7 @@ class ContipleApp(BaseApp):
         def switched(code: str | None) -> None:
             if code and code != self.session.service.code:
                 self.session.switch_service(code)
-                self.query_one(ConsoleHeader).refresh_identity()
-                self.rebuild_menus()
+                self.shell.identity_changed()
                 self.notify(t("switch.done", service=self.session.service.name))
 
         self.push_screen(ServiceSwitchScreen(self.session), switched)
@@ -447,7 +325,7 @@ class ContipleApp(BaseApp):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every menu by its Korean and its English name, then the console's own commands."""
         lang = get_language()
-        for menu in self.menus:
+        for menu in self.shell.menus:
             ko, en = both(f"menu.{menu.id}")
             if menu.group != "home":  # the group's name finds its views too ("wallboard", "전광판")
                 group_ko, group_en = both(f"group.{menu.group}")

@@ -20,7 +20,7 @@ from textual.screen import Screen
 
 from contiple_tui.app_base import CONSOLE_BINDINGS, BaseApp, utc_now
 from contiple_tui.config import Config
-from contiple_tui.core.console import ConsoleService, Notice
+from contiple_tui.core.console import ConsoleService
 from contiple_tui.core.dialer import CallbackDialer
 from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S
 from contiple_tui.core.feed_intake import FeedIntake, Point, stored_position
@@ -29,7 +29,6 @@ from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.errors import ContipleError, IdentityError
 from contiple_tui.export import jobs
 from contiple_tui.i18n import both, get_language, t
-from contiple_tui.safe_text import clean
 from contiple_tui.screens.base import ViewContext
 from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
 from contiple_tui.screens.console_shell import ConsoleShell
@@ -38,7 +37,7 @@ from contiple_tui.screens.messages import DialRequested, ExportRequested
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.bindings import localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
-from contiple_tui.widgets.textual_gaps import write_to_terminal
+from contiple_tui.widgets.notices import ConsoleNotices
 
 log = logging.getLogger(__name__)
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
@@ -70,9 +69,9 @@ class ContipleApp(BaseApp):
         self.session = session
         self.exit_message: str | None = None
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
+        self.notices = ConsoleNotices(self, config)  # toasts, the bell, desktop notifications
         # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
-        self.console_service = ConsoleService(session, cti, on_notice=self._show_notice)
-        self._held_notice_timer = None  # a held-back "new callback" notice is due then
+        self.console_service = ConsoleService(session, cti, on_notice=self.notices.show)
         self._store_fault: str | None = None  # the last store fault said by check_store_changes
         if not config.theme_chosen:  # nothing set it: the theme this user last picked in the palette
             picked = self.console_service.picked_theme()
@@ -171,30 +170,8 @@ class ContipleApp(BaseApp):
 
     def _announce(self) -> None:
         """News since the last look (core/console.py says what), then the badge."""
-        self._hold_notice(self.console_service.announce())
+        self.notices.hold(self.console_service.announce(), self.console_service.announce_held)
         self._update_badge()
-
-    def _hold_notice(self, wait: float | None) -> None:
-        if wait is not None and self._held_notice_timer is None:
-            self._held_notice_timer = self.set_timer(wait, self._announce_held)
-
-    def _announce_held(self) -> None:
-        self._held_notice_timer = None
-        self._hold_notice(self.console_service.announce_held())
-
-    def _show_notice(self, notice: Notice) -> None:
-        """A notice of the console service: a toast, and for news the bell and a desktop notification
-        when the configuration asks for them."""
-        title = t("brand.notification") if notice.alert else ""
-        self.notify(notice.message, title=title, severity=notice.severity, timeout=notice.timeout)
-        if not notice.alert:
-            return
-        if self.config.bell:
-            self.bell()
-        if self.config.desktop_notifications:
-            text = "".join(ch for ch in clean(notice.message) if ch.isprintable())
-            # OSC 777 and OSC 9: desktop notifications many terminals show, even over SSH.
-            write_to_terminal(self, f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
 
     def _update_badge(self) -> None:
         self.shell.set_badge(self.console_service.assigned_to_me())

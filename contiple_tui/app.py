@@ -11,7 +11,6 @@ import gc
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -27,12 +26,11 @@ from contiple_tui.core.feed_intake import FeedIntake, Point, stored_position
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.errors import ContipleError, IdentityError
-from contiple_tui.export import jobs
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.screens.base import ViewContext
 from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
 from contiple_tui.screens.console_shell import ConsoleShell
-from contiple_tui.screens.export_progress import ExportScreen
+from contiple_tui.screens.exports import Exports
 from contiple_tui.screens.messages import DialRequested, ExportRequested
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.bindings import localize_bindings
@@ -69,6 +67,7 @@ class ContipleApp(BaseApp):
         self.session = session
         self.exit_message: str | None = None
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
+        self.exports = Exports(self, session, config, clock)
         self.notices = ConsoleNotices(self, config)  # toasts, the bell, desktop notifications
         # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
         self.console_service = ConsoleService(session, cti, on_notice=self.notices.show)
@@ -176,33 +175,11 @@ class ContipleApp(BaseApp):
     def _update_badge(self) -> None:
         self.shell.set_badge(self.console_service.assigned_to_me())
 
-    # -- Excel -----------------------------------------------------------------------------------
-
-    def _export_path(self, kind: str) -> Path:
-        return jobs.export_path(self.config.exports_dir, kind, self.session, self.clock())
-
-    def export_callbacks(self, query) -> None:
-        """Every row matching the current search (not only the screen) to the exports folder."""
-        path = self._export_path("callbacks")
-        self.push_screen(ExportScreen(path, jobs.callbacks_job(self.session, query, path, get_language())))
-
-    def export_processing_status(self, first, last, monthly: bool) -> None:
-        path = self._export_path("callback-status")
-        job = jobs.processing_status_job(self.session, first, last, monthly, path, get_language())
-        self.push_screen(ExportScreen(path, job))
-
-    def export_sms_history(self, f) -> None:
-        path = self._export_path("sms-history")
-        self.push_screen(ExportScreen(path, jobs.sms_history_job(self.session, f, path, get_language())))
+    # -- what views ask for (screens/messages.py) ---------------------------------------------------
 
     @on(ExportRequested)
     def _export_requested(self, message: ExportRequested) -> None:
-        export = {
-            "callbacks": self.export_callbacks,
-            "callback-status": self.export_processing_status,
-            "sms-history": self.export_sms_history,
-        }[message.kind]
-        export(*message.args)
+        self.exports.requested(message)
 
     @on(DialRequested)
     def _dial_requested(self, message: DialRequested) -> None:

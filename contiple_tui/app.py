@@ -8,7 +8,6 @@ app receives ready-made (so tests build it with a temporary store and a frozen c
 from __future__ import annotations
 
 import gc
-import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -25,19 +24,18 @@ from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S
 from contiple_tui.core.feed_intake import FeedIntake, Point, stored_position
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.errors import ContipleError, IdentityError
 from contiple_tui.i18n import both, get_language, t
 from contiple_tui.screens.base import ViewContext
 from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
 from contiple_tui.screens.console_shell import ConsoleShell
 from contiple_tui.screens.exports import Exports
+from contiple_tui.screens.live_refresh import LiveRefresh
 from contiple_tui.screens.messages import DialRequested, ExportRequested
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.bindings import localize_bindings
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.notices import ConsoleNotices
 
-log = logging.getLogger(__name__)
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
 
 
@@ -71,7 +69,6 @@ class ContipleApp(BaseApp):
         self.notices = ConsoleNotices(self, config)  # toasts, the bell, desktop notifications
         # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
         self.console_service = ConsoleService(session, cti, on_notice=self.notices.show)
-        self._store_fault: str | None = None  # the last store fault said by check_store_changes
         if not config.theme_chosen:  # nothing set it: the theme this user last picked in the palette
             picked = self.console_service.picked_theme()
             if picked in self.available_themes:
@@ -90,6 +87,9 @@ class ContipleApp(BaseApp):
     def compose(self) -> ComposeResult:
         context = ViewContext(self.clock, self.config, self.cti)
         self.shell = ConsoleShell(self.session, context, on_board=self.console_service.board_on_screen)
+        self.live = LiveRefresh(
+            self, self.console_service, self.shell, self.notices, signed_out=self._signed_out
+        )
         yield self.shell
 
     def on_mount(self) -> None:
@@ -100,7 +100,7 @@ class ContipleApp(BaseApp):
             self.cti.want_boards(False)  # the first menu says otherwise when it is a board
             self.start_cti()
         self.shell.rebuild_menus()
-        self._update_badge()
+        self.live.update_badge()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         if self.cti is not None:
             self.set_interval(FEED_TICK_S, self._feed_tick)
@@ -167,14 +167,6 @@ class ContipleApp(BaseApp):
     def _save_position(self) -> None:
         self.console_service.save_position()
 
-    def _announce(self) -> None:
-        """News since the last look (core/console.py says what), then the badge."""
-        self.notices.hold(self.console_service.announce(), self.console_service.announce_held)
-        self._update_badge()
-
-    def _update_badge(self) -> None:
-        self.shell.set_badge(self.console_service.assigned_to_me())
-
     # -- what views ask for (screens/messages.py) ---------------------------------------------------
 
     @on(ExportRequested)
@@ -185,51 +177,16 @@ class ContipleApp(BaseApp):
     def _dial_requested(self, message: DialRequested) -> None:
         self.dialer.connect(message.callback)
 
-    # -- live data ----------------------------------------------------------------------------
+    # -- live data (screens/live_refresh.py) ----------------------------------------------------
 
     def check_store_changes(self) -> None:
-        """Poll PRAGMA data_version: another console's commit shows here within a refresh period.
+        """Poll PRAGMA data_version: another console's commit shows here within a refresh period."""
+        self.live.check()
 
-        A disabled or removed user ends the console (IdentityError). A fault of the store (I/O error,
-        damaged page, full disk) is said on screen once, not on every poll, and the console stays up."""
-        try:
-            read = self._check_store_changes()
-        except IdentityError as exc:  # disabled or removed while signed in
-            self.exit_message = exc.message()
-            self.exit()
-        except ContipleError as exc:  # a StoreError: the disk is full, a page is damaged, an I/O error
-            message = exc.message()
-            if message != self._store_fault:
-                self._store_fault = message
-                log.error("store fault while checking for changes: %s", exc)
-                self.notify(message, severity="error")
-        else:
-            if read:
-                self._store_fault = None  # the store answered again: a new fault is news
-
-    def _check_store_changes(self) -> bool:
-        """True when the store changed and was read without a fault.
-
-        Only the topics of data that changed count (the feed position or the intake lease change none):
-        the view on screen reloads when it shows one of them; hidden views are marked stale and reload
-        when shown again."""
-        changes = self.console_service.changes()
-        if changes is None:
-            return False
-        topics = changes.topics
-        if changes.identity:
-            self.shell.identity_changed()
-            return True
-        fault: ContipleError | None = None
-        if "callbacks" in topics:
-            try:
-                self._announce()
-            except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
-                fault = exc
-        self.shell.data_changed(topics)
-        if fault is not None:
-            raise fault
-        return True
+    def _signed_out(self, message: str) -> None:
+        """The user was disabled or removed while signed in: the console ends, saying why."""
+        self.exit_message = message
+        self.exit()
 
     # -- actions ------------------------------------------------------------------------------
 

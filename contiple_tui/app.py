@@ -24,16 +24,14 @@ from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S
 from contiple_tui.core.feed_intake import FeedIntake, Point, stored_position
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.i18n import both, get_language, t
+from contiple_tui.i18n import t
 from contiple_tui.screens.base import ViewContext
 from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
 from contiple_tui.screens.console_shell import ConsoleShell
 from contiple_tui.screens.exports import Exports
 from contiple_tui.screens.live_refresh import LiveRefresh
 from contiple_tui.screens.messages import DialRequested, ExportRequested
-from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.bindings import localize_bindings
-from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.notices import ConsoleNotices
 
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
@@ -217,32 +215,11 @@ class ContipleApp(BaseApp):
         return True
 
     def action_switch_service(self) -> None:
-        if len(self.session.services) < 2:
-            self.notify(t("switch.only_one"), severity="information")
-            return
-
-        def switched(code: str | None) -> None:
-            if code and code != self.session.service.code:
-                self.session.switch_service(code)
-                self.shell.identity_changed()
-                self.notify(t("switch.done", service=self.session.service.name))
-
-        self.push_screen(ServiceSwitchScreen(self.session), switched)
-
-    @on(ConsoleHeader.SwitchServiceRequested)
-    def _header_switch(self) -> None:
-        self.action_switch_service()
+        self.shell.switch_service()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every menu by its Korean and its English name, then the console's own commands."""
-        lang = get_language()
-        for menu in self.shell.menus:
-            ko, en = both(f"menu.{menu.id}")
-            if menu.group != "home":  # the group's name finds its views too ("wallboard", "전광판")
-                group_ko, group_en = both(f"group.{menu.group}")
-                ko, en = f"{group_ko} › {ko}", f"{group_en} › {en}"
-            title = f"{ko} · {en}" if lang == "ko" else f"{en} · {ko}"
-            yield SystemCommand(title, t("palette.open_menu"), lambda m=menu.id: self.show_menu(m))
+        """Every menu (the shell's), then the console's own commands."""
+        yield from self.shell.menu_commands()
         if len(self.session.services) > 1:
             yield SystemCommand(
                 t("key.switch_service"), t("palette.switch_service"), self.action_switch_service

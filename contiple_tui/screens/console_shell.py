@@ -2,7 +2,8 @@
 per menu, screens/menu_views.py) and the footer of keys.
 
 The shell decides which view is on screen and where the focus goes, however a menu is opened (the
-navigation, the palette, a service switch); the app wires it to the store's changes and the CTI feed.
+navigation, the palette, a service switch), and switches the service in use (F2, the palette or a click
+on the service's name). The app wires it to the store's changes and the CTI feed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import OptionList
@@ -18,9 +19,10 @@ from textual.widgets import OptionList
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
-from contiple_tui.i18n import t
+from contiple_tui.i18n import both, get_language, t
 from contiple_tui.screens.base import MenuView, ViewContext
 from contiple_tui.screens.menu_views import MenuViews
+from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.link_reason import link_reason
@@ -127,6 +129,37 @@ class ConsoleShell(Vertical):
         if focus:
             # After the view is composed: its keys work at once; Tab or Shift+Tab returns to the menu.
             app.call_after_refresh(self.focus_view)
+
+    def menu_commands(self) -> Iterable[SystemCommand]:
+        """The palette's commands: every menu by its Korean and its English name."""
+        lang = get_language()
+        for menu in self.menus:
+            ko, en = both(f"menu.{menu.id}")
+            if menu.group != "home":  # the group's name finds its views too ("wallboard", "전광판")
+                group_ko, group_en = both(f"group.{menu.group}")
+                ko, en = f"{group_ko} › {ko}", f"{group_en} › {en}"
+            title = f"{ko} · {en}" if lang == "ko" else f"{en} · {ko}"
+            yield SystemCommand(title, t("palette.open_menu"), lambda m=menu.id: self.show_menu(m))
+
+    def switch_service(self) -> None:
+        """F2, the palette or a click on the service's name: the switcher, then the header and menus of
+        the service picked."""
+        app, session = self.app, self.session
+        if len(session.services) < 2:
+            app.notify(t("switch.only_one"), severity="information")
+            return
+
+        def switched(code: str | None) -> None:
+            if code and code != session.service.code:
+                session.switch_service(code)
+                self.identity_changed()
+                app.notify(t("switch.done", service=session.service.name))
+
+        app.push_screen(ServiceSwitchScreen(session), switched)
+
+    @on(ConsoleHeader.SwitchServiceRequested)
+    def _header_switch(self) -> None:
+        self.switch_service()
 
     def toggle_nav(self) -> None:
         nav = self.nav

@@ -26,7 +26,7 @@ from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import ViewContext
-from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
+from contiple_tui.screens.cheat_sheet import CheatSheet
 from contiple_tui.screens.console_shell import ConsoleShell
 from contiple_tui.screens.exports import Exports
 from contiple_tui.screens.live_refresh import LiveRefresh
@@ -192,12 +192,8 @@ class ContipleApp(BaseApp):
         if isinstance(self.screen, CheatSheet):
             self.screen.dismiss(None)
             return
-        screen = self.screen
-        view = self.shell.visible_view if screen is self.shell.screen else None
-        title = view.title if view is not None else t("help.dialog")
-        bindings = [binding for _, binding, _, _ in screen.active_bindings.values()]
-        notes = view.help_notes() if view is not None else []
-        self.push_screen(CheatSheet(title, sheet_lines(bindings, self.get_key_display), notes))
+        view = self.shell.visible_view if self.screen is self.shell.screen else None
+        self.push_screen(CheatSheet.of(self.screen, view, self.get_key_display))
 
     def action_toggle_nav(self) -> None:
         self.shell.toggle_nav()

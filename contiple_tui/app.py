@@ -118,7 +118,7 @@ class ContipleApp(BaseApp):
             lambda service, name: gateway_by_name(self.config.sms, service, name)
         )
 
-    # -- menus and views (screens/console_shell.py) ---------------------------------------------
+    # -- menus and views (screens/console_shell.py) -------------------------------------------
 
     def show_menu(self, menu_id: str, focus: bool = True) -> None:
         self.shell.show_menu(menu_id, focus)
@@ -132,7 +132,7 @@ class ContipleApp(BaseApp):
         """Views reloaded because the store changed (diagnostics, benchmarks)."""
         return self.shell.reloads
 
-    # -- CTI -----------------------------------------------------------------------------------
+    # -- CTI ----------------------------------------------------------------------------------
 
     def _notify_from_core(self, message: str, severity: str) -> None:
         self.notify(message, severity=severity)  # type: ignore[arg-type]
@@ -148,9 +148,6 @@ class ContipleApp(BaseApp):
     def _intake(self, key: tuple[str, int], data: dict, point: Point) -> None:
         self.console_service.take_in(key, data, point)
 
-    def feed_point(self) -> Point:
-        return self.console_service.feed_point()
-
     def _feed_tick(self) -> None:
         """Every 2 seconds: the feed narrows once no board was on screen for a while, and the lease
         holder's work (or the others' watch on the lease) runs in a worker."""
@@ -165,7 +162,7 @@ class ContipleApp(BaseApp):
     def _save_position(self) -> None:
         self.console_service.save_position()
 
-    # -- what views ask for (screens/messages.py) ---------------------------------------------------
+    # -- what views ask for (screens/messages.py) ---------------------------------------------
 
     @on(ExportRequested)
     def _export_requested(self, message: ExportRequested) -> None:
@@ -175,7 +172,7 @@ class ContipleApp(BaseApp):
     def _dial_requested(self, message: DialRequested) -> None:
         self.dialer.connect(message.callback)
 
-    # -- live data (screens/live_refresh.py) ----------------------------------------------------
+    # -- live data (screens/live_refresh.py) --------------------------------------------------
 
     def check_store_changes(self) -> None:
         """Poll PRAGMA data_version: another console's commit shows here within a refresh period."""

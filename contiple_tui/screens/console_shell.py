@@ -57,7 +57,7 @@ class ConsoleShell(Vertical):
             yield self.views
         yield KeyFooter()
 
-    # -- menus and views ------------------------------------------------------------------------
+    # -- menus and views ----------------------------------------------------------------------
 
     @property
     def menus(self) -> list[Menu]:
@@ -199,7 +199,7 @@ class ConsoleShell(Vertical):
         elif self.nav.display:  # nothing to focus in it (Home): the menu
             self.nav.focus()
 
-    # -- what the app tells the frame -----------------------------------------------------------
+    # -- what the app tells the frame ---------------------------------------------------------
 
     def show_link(self, client: CtiClient, state: LinkState) -> None:
         """The CTI link's state in the header (which may sit under a dialog, or be gone at exit)."""

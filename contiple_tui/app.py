@@ -1,4 +1,5 @@
-"""The console: header, navigation of the menus this user may see, one view per menu, footer.
+"""The console: its frame (screens/console_shell.py: header, navigation of the menus this user may see,
+one view per menu, footer) wired to the store's changes, the CTI feed and the console's own keys.
 
 The app only presents; every rule and every query lives in the headless core and store, which the
 app receives ready-made (so tests build it with a temporary store and a frozen clock).
@@ -7,55 +8,33 @@ app receives ready-made (so tests build it with a temporary store and a frozen c
 from __future__ import annotations
 
 import gc
-import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.command import CommandPalette
-from textual.containers import Horizontal
-from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import OptionList
 
 from contiple_tui.app_base import CONSOLE_BINDINGS, BaseApp, utc_now
 from contiple_tui.config import Config
-from contiple_tui.core.console import ConsoleService, Notice
+from contiple_tui.core.console import ConsoleService
 from contiple_tui.core.dialer import CallbackDialer
 from contiple_tui.core.feed_intake import TICK_S as FEED_TICK_S
 from contiple_tui.core.feed_intake import FeedIntake, Point, stored_position
 from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
-from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
-from contiple_tui.errors import ContipleError, IdentityError
-from contiple_tui.export import jobs
-from contiple_tui.i18n import both, get_language, t
-from contiple_tui.safe_text import clean
-from contiple_tui.screens.base import MenuView, ViewContext
-from contiple_tui.screens.cheat_sheet import CheatSheet, sheet_lines
-from contiple_tui.screens.export_progress import ExportScreen
-from contiple_tui.screens.menu_views import MenuViews
+from contiple_tui.i18n import t
+from contiple_tui.screens.base import ViewContext
+from contiple_tui.screens.cheat_sheet import CheatSheet
+from contiple_tui.screens.console_shell import ConsoleShell
+from contiple_tui.screens.exports import Exports
+from contiple_tui.screens.live_refresh import LiveRefresh
 from contiple_tui.screens.messages import DialRequested, ExportRequested
-from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.bindings import localize_bindings
-from contiple_tui.widgets.header import ConsoleHeader
-from contiple_tui.widgets.key_footer import KeyFooter
-from contiple_tui.widgets.link_reason import link_reason
-from contiple_tui.widgets.nav import NavMenu
-from contiple_tui.widgets.textual_gaps import write_to_terminal
+from contiple_tui.widgets.notices import ConsoleNotices
 
-log = logging.getLogger(__name__)
-# Below this width a board or list takes the menu's columns too (F3 brings the menu back): the callback
-# list needs about 115 for every column whole (IVR names, status words and headers, in English).
-WIDE_ENOUGH_FOR_NAV = 130
 SMS_REFRESH_S = 30.0  # how often a console brings its service's open SMS sends up to date
-FULL_WIDTH_GROUPS = (
-    "wallboard",
-    "callbacks",
-    "sms",
-)  # boards and lists want every column of a narrow terminal
 
 
 class ContipleApp(BaseApp):
@@ -83,15 +62,11 @@ class ContipleApp(BaseApp):
         self.store = session.store
         self.session = session
         self.exit_message: str | None = None
-        self._nav_auto_hidden = False
-        self._header: ConsoleHeader | None = None
-        self._nav: NavMenu | None = None
-        self._switcher: MenuViews | None = None
         self.dialer = CallbackDialer(session, cti, self._notify_from_core)
+        self.exports = Exports(self, session, config, clock)
+        self.notices = ConsoleNotices(self, config)  # toasts, the bell, desktop notifications
         # Intake, the feed position, news, SMS refresh, the badge, the theme: headless (core/console.py).
-        self.console_service = ConsoleService(session, cti, on_notice=self._show_notice)
-        self._held_notice_timer = None  # a held-back "new callback" notice is due then
-        self._store_fault: str | None = None  # the last store fault said by check_store_changes
+        self.console_service = ConsoleService(session, cti, on_notice=self.notices.show)
         if not config.theme_chosen:  # nothing set it: the theme this user last picked in the palette
             picked = self.console_service.picked_theme()
             if picked in self.available_themes:
@@ -108,32 +83,29 @@ class ContipleApp(BaseApp):
         return self.console_service.feed
 
     def compose(self) -> ComposeResult:
-        yield ConsoleHeader(self.session, self.clock, id="header")
-        with Horizontal(id="body"):
-            yield NavMenu(id="nav")
-            yield MenuViews(ViewContext(self.clock, self.config, self.cti), id="content")
-        yield KeyFooter()
+        context = ViewContext(self.clock, self.config, self.cti)
+        self.shell = ConsoleShell(self.session, context, on_board=self.console_service.board_on_screen)
+        self.live = LiveRefresh(
+            self, self.console_service, self.shell, self.notices, signed_out=self._signed_out
+        )
+        yield self.shell
 
     def on_mount(self) -> None:
         localize_bindings(self.screen)  # the default screen's keys (tab, copy…) in the user's language
-        self._header = self.query_one(ConsoleHeader)
-        # Kept: the change poll uses them on every change, and a query walks the whole screen.
-        self._nav = self.query_one(NavMenu)
-        self._switcher = self.query_one(MenuViews)
         if self.cti is not None:
             self.cti.subscribe(self._on_cti)
-            self._header.set_cti_state(self.cti.state, link_reason(self.cti))
+            self.shell.show_link(self.cti, self.cti.state)
             self.cti.want_boards(False)  # the first menu says otherwise when it is a board
             self.start_cti()
-        self.rebuild_menus()
-        self._update_badge()
+        self.shell.rebuild_menus()
+        self.live.update_badge()
         self.set_interval(self.config.refresh_seconds, self.check_store_changes)
         if self.cti is not None:
             self.set_interval(FEED_TICK_S, self._feed_tick)
             self._feed_tick()  # the first console takes the lease at once, not a tick later
         self.set_interval(SMS_REFRESH_S, self._refresh_sms)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.query_one(NavMenu).focus()
+        self.shell.nav.focus()
         if not self.is_headless:  # not under tests: one process runs hundreds of apps there
             self.call_after_refresh(_freeze_startup_objects)
 
@@ -146,99 +118,21 @@ class ContipleApp(BaseApp):
             lambda service, name: gateway_by_name(self.config.sms, service, name)
         )
 
-    # -- menus and views ----------------------------------------------------------------------
+    # -- menus and views (screens/console_shell.py) -------------------------------------------
 
-    @property
-    def menus(self) -> list[Menu]:
-        return visible_menus(self.session.user, self.session.service)
-
-    def rebuild_menus(self) -> None:
-        """After start, a service switch or a change of the user's rights: menus and views anew, showing
-        the same menu (Home when the new menus lack it), with the focus in it."""
-        current = self.current_menu_id
-        menus = self.menus
-        self.query_one(NavMenu).set_menus(menus)
-        switcher = self.query_one(MenuViews)
-        ids = [m.id for m in menus]
-        target = current if current in ids else "home"
-        if not switcher.children:
-            self.show_menu(target, focus=False)  # the start: the menu keeps the focus
-            return
-        # The old views go first: until they are gone a new view could not take their ids, and showing
-        # the old one then would leave the content area empty once it is removed.
-        removal = switcher.remove_children()
-
-        async def show_when_removed() -> None:
-            await removal
-            self.show_menu(target)
-
-        self.call_next(show_when_removed)
+    def show_menu(self, menu_id: str, focus: bool = True) -> None:
+        self.shell.show_menu(menu_id, focus)
 
     @property
     def current_menu_id(self) -> str | None:
-        return self.query_one(MenuViews).current_menu_id
+        return self.shell.current_menu_id
 
     @property
     def reloads(self) -> int:
         """Views reloaded because the store changed (diagnostics, benchmarks)."""
-        return self._switcher.reloads if self._switcher is not None else 0
+        return self.shell.reloads
 
-    def show_menu(self, menu_id: str, focus: bool = True) -> None:
-        """Show a menu's view (however it was asked for: the menu, the palette, a service switch) and,
-        once it is composed, give the focus to its primary widget."""
-        menu = MENU_BY_ID[menu_id]
-        if not menu.visible(self.session.user, self.session.service):
-            self.notify(t("err.menu_hidden", menu=t(f"menu.{menu_id}")), severity="warning")
-            return
-        self.query_one(MenuViews).show(menu, self.session)
-        self.console_service.board_on_screen(menu.group == "wallboard")
-        nav = self.query_one(NavMenu)
-        nav.select_menu(menu_id)
-        # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
-        # back) and returns by itself on the next menu.
-        if menu.group in FULL_WIDTH_GROUPS and self.size.width < WIDE_ENOUGH_FOR_NAV:
-            # Still stepped aside from an earlier board or list: it still returns by itself.
-            self._nav_auto_hidden = self._nav_auto_hidden or nav.display
-            nav.display = False
-        elif self._nav_auto_hidden:
-            nav.display = True
-            self._nav_auto_hidden = False
-        if focus:
-            # After the view is composed: its keys work at once; Tab or Shift+Tab returns to the menu.
-            self.call_after_refresh(self.focus_view)
-
-    @on(MenuView.FocusWhileHidden)
-    def _focus_while_hidden(self) -> None:
-        self.call_after_refresh(self.focus_view)
-
-    @on(OptionList.OptionSelected, "#nav")
-    def _nav_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.show_menu(event.option.id)
-
-    def focus_view(self, tries: int = 10) -> None:
-        """The focus to the visible view's primary widget; to the menu when the view has none (Home). A
-        hidden view never keeps it (MenuView hands it on here)."""
-        switcher, nav = self._switcher, self._nav
-        if not self.is_running or not self.screen_stack:
-            return  # closing
-        if switcher is None or nav is None or self.screen is not switcher.screen:
-            return  # a dialog is open: it has the keys (the focus comes back to the view when it closes)
-        view = switcher.visible_view
-        if view is None:
-            return
-        focused = self.screen.focused
-        if focused is not None and view in focused.ancestors:
-            return  # already in it (the user clicked or tabbed in meanwhile, or opened a dropdown)
-        target = view.focus_target
-        if target is not None:
-            target.focus()
-        elif tries:
-            self.set_timer(0.05, lambda: self.focus_view(tries - 1))  # still being composed
-        elif nav.display:  # nothing to focus in it (Home): the menu
-            nav.focus()
-
-    # -- CTI -----------------------------------------------------------------------------------
+    # -- CTI ----------------------------------------------------------------------------------
 
     def _notify_from_core(self, message: str, severity: str) -> None:
         self.notify(message, severity=severity)  # type: ignore[arg-type]
@@ -247,20 +141,12 @@ class ContipleApp(BaseApp):
         taken = self.console_service.received(client, what)  # every console keeps a request for a takeover
         if taken is not None:  # this one holds the lease: it takes the request in now
             self._intake(*taken)
-        # The header lives on the base screen, which may sit under a dialog.
-        header = self._header
-        if isinstance(what, LinkState) and header is not None and header.is_mounted and self.is_running:
-            try:
-                header.set_cti_state(what, link_reason(client))
-            except NoMatches:  # the app is closing
-                pass
+        if isinstance(what, LinkState):
+            self.shell.show_link(client, what)
 
     @work(thread=True, group="intake", exit_on_error=False)
     def _intake(self, key: tuple[str, int], data: dict, point: Point) -> None:
         self.console_service.take_in(key, data, point)
-
-    def feed_point(self) -> Point:
-        return self.console_service.feed_point()
 
     def _feed_tick(self) -> None:
         """Every 2 seconds: the feed narrows once no board was on screen for a while, and the lease
@@ -276,120 +162,26 @@ class ContipleApp(BaseApp):
     def _save_position(self) -> None:
         self.console_service.save_position()
 
-    def _announce(self) -> None:
-        """News since the last look (core/console.py says what), then the badge."""
-        self._hold_notice(self.console_service.announce())
-        self._update_badge()
-
-    def _hold_notice(self, wait: float | None) -> None:
-        if wait is not None and self._held_notice_timer is None:
-            self._held_notice_timer = self.set_timer(wait, self._announce_held)
-
-    def _announce_held(self) -> None:
-        self._held_notice_timer = None
-        self._hold_notice(self.console_service.announce_held())
-
-    def _show_notice(self, notice: Notice) -> None:
-        """A notice of the console service: a toast, and for news the bell and a desktop notification
-        when the configuration asks for them."""
-        title = t("brand.notification") if notice.alert else ""
-        self.notify(notice.message, title=title, severity=notice.severity, timeout=notice.timeout)
-        if not notice.alert:
-            return
-        if self.config.bell:
-            self.bell()
-        if self.config.desktop_notifications:
-            text = "".join(ch for ch in clean(notice.message) if ch.isprintable())
-            # OSC 777 and OSC 9: desktop notifications many terminals show, even over SSH.
-            write_to_terminal(self, f"\x1b]777;notify;Contiple;{text}\x07\x1b]9;{text}\x07")
-
-    def _update_badge(self) -> None:
-        mine = self.console_service.assigned_to_me()
-        if mine is None:
-            return
-        nav = self._nav
-        if nav is not None and nav.is_mounted:  # gone while the app is closing
-            nav.set_badge("callback_list", mine)
-
-    # -- Excel -----------------------------------------------------------------------------------
-
-    def _export_path(self, kind: str) -> Path:
-        return jobs.export_path(self.config.exports_dir, kind, self.session, self.clock())
-
-    def export_callbacks(self, query) -> None:
-        """Every row matching the current search (not only the screen) to the exports folder."""
-        path = self._export_path("callbacks")
-        self.push_screen(ExportScreen(path, jobs.callbacks_job(self.session, query, path, get_language())))
-
-    def export_processing_status(self, first, last, monthly: bool) -> None:
-        path = self._export_path("callback-status")
-        job = jobs.processing_status_job(self.session, first, last, monthly, path, get_language())
-        self.push_screen(ExportScreen(path, job))
-
-    def export_sms_history(self, f) -> None:
-        path = self._export_path("sms-history")
-        self.push_screen(ExportScreen(path, jobs.sms_history_job(self.session, f, path, get_language())))
+    # -- what views ask for (screens/messages.py) ---------------------------------------------
 
     @on(ExportRequested)
     def _export_requested(self, message: ExportRequested) -> None:
-        export = {
-            "callbacks": self.export_callbacks,
-            "callback-status": self.export_processing_status,
-            "sms-history": self.export_sms_history,
-        }[message.kind]
-        export(*message.args)
+        self.exports.requested(message)
 
     @on(DialRequested)
     def _dial_requested(self, message: DialRequested) -> None:
         self.dialer.connect(message.callback)
 
-    # -- live data ----------------------------------------------------------------------------
+    # -- live data (screens/live_refresh.py) --------------------------------------------------
 
     def check_store_changes(self) -> None:
-        """Poll PRAGMA data_version: another console's commit shows here within a refresh period.
+        """Poll PRAGMA data_version: another console's commit shows here within a refresh period."""
+        self.live.check()
 
-        A disabled or removed user ends the console (IdentityError). A fault of the store (I/O error,
-        damaged page, full disk) is said on screen once, not on every poll, and the console stays up."""
-        try:
-            read = self._check_store_changes()
-        except IdentityError as exc:  # disabled or removed while signed in
-            self.exit_message = exc.message()
-            self.exit()
-        except ContipleError as exc:  # a StoreError: the disk is full, a page is damaged, an I/O error
-            message = exc.message()
-            if message != self._store_fault:
-                self._store_fault = message
-                log.error("store fault while checking for changes: %s", exc)
-                self.notify(message, severity="error")
-        else:
-            if read:
-                self._store_fault = None  # the store answered again: a new fault is news
-
-    def _check_store_changes(self) -> bool:
-        """True when the store changed and was read without a fault.
-
-        Only the topics of data that changed count (the feed position or the intake lease change none):
-        the view on screen reloads when it shows one of them; hidden views are marked stale and reload
-        when shown again."""
-        changes = self.console_service.changes()
-        if changes is None:
-            return False
-        topics = changes.topics
-        if changes.identity:
-            self.query_one(ConsoleHeader).refresh_identity()
-            self.rebuild_menus()
-            return True
-        fault: ContipleError | None = None
-        if "callbacks" in topics:
-            try:
-                self._announce()
-            except ContipleError as exc:  # said by the caller; the views still refresh (they say their own)
-                fault = exc
-        if self._switcher is not None:
-            self._switcher.data_changed(topics)
-        if fault is not None:
-            raise fault
-        return True
+    def _signed_out(self, message: str) -> None:
+        """The user was disabled or removed while signed in: the console ends, saying why."""
+        self.exit_message = message
+        self.exit()
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -397,22 +189,11 @@ class ContipleApp(BaseApp):
         if isinstance(self.screen, CheatSheet):
             self.screen.dismiss(None)
             return
-        screen = self.screen
-        view = None
-        if self._switcher is not None and screen is self._switcher.screen:
-            content = self._switcher.visible_content
-            view = content if isinstance(content, MenuView) else None
-        title = view.title if view is not None else t("help.dialog")
-        bindings = [binding for _, binding, _, _ in screen.active_bindings.values()]
-        notes = view.help_notes() if view is not None else []
-        self.push_screen(CheatSheet(title, sheet_lines(bindings, self.get_key_display), notes))
+        view = self.shell.visible_view if self.screen is self.shell.screen else None
+        self.push_screen(CheatSheet.of(self.screen, view, self.get_key_display))
 
     def action_toggle_nav(self) -> None:
-        nav = self.query_one(NavMenu)
-        nav.display = not nav.display
-        self._nav_auto_hidden = False
-        if nav.display:
-            nav.focus()
+        self.shell.toggle_nav()
 
     def action_help_quit(self) -> None:
         self.notify(t("app.quit_hint"), title=t("key.quit"))
@@ -427,33 +208,11 @@ class ContipleApp(BaseApp):
         return True
 
     def action_switch_service(self) -> None:
-        if len(self.session.services) < 2:
-            self.notify(t("switch.only_one"), severity="information")
-            return
-
-        def switched(code: str | None) -> None:
-            if code and code != self.session.service.code:
-                self.session.switch_service(code)
-                self.query_one(ConsoleHeader).refresh_identity()
-                self.rebuild_menus()
-                self.notify(t("switch.done", service=self.session.service.name))
-
-        self.push_screen(ServiceSwitchScreen(self.session), switched)
-
-    @on(ConsoleHeader.SwitchServiceRequested)
-    def _header_switch(self) -> None:
-        self.action_switch_service()
+        self.shell.switch_service()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every menu by its Korean and its English name, then the console's own commands."""
-        lang = get_language()
-        for menu in self.menus:
-            ko, en = both(f"menu.{menu.id}")
-            if menu.group != "home":  # the group's name finds its views too ("wallboard", "전광판")
-                group_ko, group_en = both(f"group.{menu.group}")
-                ko, en = f"{group_ko} › {ko}", f"{group_en} › {en}"
-            title = f"{ko} · {en}" if lang == "ko" else f"{en} · {ko}"
-            yield SystemCommand(title, t("palette.open_menu"), lambda m=menu.id: self.show_menu(m))
+        """Every menu (the shell's), then the console's own commands."""
+        yield from self.shell.menu_commands()
         if len(self.session.services) > 1:
             yield SystemCommand(
                 t("key.switch_service"), t("palette.switch_service"), self.action_switch_service

@@ -310,7 +310,7 @@ async def test_export_file_names_carry_the_service_time_not_the_hosts(demo_store
     app = make_app(demo_store, "admin")
     async with app.run_test():
         # FIXED_NOW is 2026-11-25 10:30 in Seoul (01:30 UTC); cs is in Asia/Seoul.
-        assert app._export_path("callbacks").name == "callbacks-cs-20261125-103000.xlsx"
+        assert app.exports.path("callbacks").name == "callbacks-cs-20261125-103000.xlsx"
 
 
 @pytest.mark.parametrize("lang, query", [("en", "wallboard"), ("ko", "전광판"), ("en", "전광판")])

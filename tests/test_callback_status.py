@@ -402,7 +402,7 @@ def test_every_day_is_a_row_even_without_requests():
 async def test_x_exports_the_period_on_screen(demo_store):
     app = make_app(demo_store, "admin")
     calls = []
-    app.export_processing_status = lambda first, last, monthly: calls.append((first, last, monthly))
+    app.exports.processing_status = lambda first, last, monthly: calls.append((first, last, monthly))
     async with app.run_test(size=(120, 40)) as pilot:
         view = await open_view(pilot)
         await set_filters(pilot, "2026-10-01", "2026-11-25", "month")

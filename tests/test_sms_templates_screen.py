@@ -128,7 +128,7 @@ def message(view: SmsTemplatesView) -> str:
 
 async def take_in_last_change(pilot) -> None:
     """Let the console see its own last write now, not from a timer while the test closes the app
-    (ContipleApp._update_badge cannot find the menu once the app is being torn down)."""
+    (LiveRefresh.update_badge cannot find the menu once the app is being torn down)."""
     pilot.app.check_store_changes()
     await pilot.pause()
 

@@ -14,10 +14,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from contiple_tui.i18n import t
+from contiple_tui.screens.base import MenuView
 from contiple_tui.widgets.bindings import Localized
 from contiple_tui.widgets.safe import plain
 
@@ -141,6 +142,15 @@ class CheatSheet(Localized, ModalScreen[None]):
         self.sheet_title = title
         self.lines = lines
         self.notes = notes
+
+    @classmethod
+    def of(cls, screen: Screen, view: MenuView | None, key_display: Callable[[Binding], str]) -> CheatSheet:
+        """The sheet of the keys active on ``screen``, titled and noted by the menu's ``view`` on it
+        (None: a dialog's keys)."""
+        title = view.title if view is not None else t("help.dialog")
+        bindings = [binding for _, binding, _, _ in screen.active_bindings.values()]
+        notes = view.help_notes() if view is not None else []
+        return cls(title, sheet_lines(bindings, key_display), notes)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):

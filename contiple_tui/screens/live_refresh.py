@@ -44,6 +44,8 @@ class LiveRefresh:
     def check(self) -> None:
         """A fault of the store (I/O error, damaged page, full disk) is said on screen once, not on every
         poll, and the console stays up."""
+        if not self.app.is_running:  # shutting down: the views are being taken apart under the timer
+            return
         try:
             read = self._read_changes()
         except IdentityError as exc:  # disabled or removed while signed in

@@ -80,3 +80,45 @@ async def until(pilot, condition, timeout: float = 20.0) -> None:
             return
         await pilot.pause(0.05)
     raise AssertionError("condition not reached in time")
+
+
+class StorePolls:
+    """Counts the console's looks at the store for changes (each call of ConsoleService.changes), so a
+    test waits for polls to have happened instead of for a time: "after two polls nothing reloaded"."""
+
+    def __init__(self, app) -> None:
+        self.count = 0
+        service = app.console_service
+        original = service.changes
+
+        def counted():
+            try:
+                return original()
+            finally:
+                self.count += 1
+
+        service.changes = counted
+
+    async def passed(self, pilot, polls: int = 2) -> None:
+        """``polls`` more looks at the store, the first of which began after this call (hence 2 by
+        default: one may be under way)."""
+        target = self.count + polls
+        await until(pilot, lambda: self.count >= target)
+
+
+async def palette_offers(pilot, title: str) -> None:
+    """The command palette's search has finished with ``title`` highlighted (Enter opens it)."""
+    from textual.command import CommandList, CommandPalette
+
+    def offered() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, CommandPalette):
+            return False
+        results = screen.query_one(CommandList)
+        option = results.highlighted_option
+        return (
+            option is not None
+            and title.lower() in str(getattr(option.prompt, "plain", option.prompt)).lower()
+        )
+
+    await until(pilot, offered)

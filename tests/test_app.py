@@ -10,10 +10,11 @@ import pytest
 from textual.widgets import Static
 
 from contiple_tui.errors import ConfigError
+from contiple_tui.i18n import t
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.header import ConsoleHeader
 
-from .apphelpers import make_app, nav_ids, static_text, until, workers_done
+from .apphelpers import make_app, nav_ids, palette_offers, settle, static_text, until, workers_done
 
 ALL_MENUS = [
     "home",
@@ -135,13 +136,12 @@ async def test_navigation_opens_views(demo_store):
 async def test_palette_opens_menus_by_korean_or_english_name(demo_store, lang, query):
     app = make_app(demo_store, "admin", lang=lang)
     async with app.run_test(size=(100, 30)) as pilot:
+        expected = "callback_status" if "status" in query else "callback_list"
         await pilot.press("ctrl+p")
         await pilot.press(*query)
-        await pilot.pause(0.5)
+        await palette_offers(pilot, t(f"menu.{expected}"))
         await pilot.press("enter")
-        await pilot.pause()
-        expected = "callback_status" if "status" in query else "callback_list"
-        assert app.current_menu_id == expected
+        await until(pilot, lambda: app.current_menu_id == expected)
 
 
 async def test_palette_hides_menus_the_user_may_not_see(demo_store):
@@ -188,10 +188,9 @@ async def test_f1_toggles_the_cheat_sheet_of_the_view(demo_store):
     app = make_app(demo_store, "admin", lang="ko")
     async with app.run_test(size=(120, 30)) as pilot:
         app.show_menu("callback_list")
-        await pilot.pause(0.3)
+        await settle(pilot)
         await pilot.press("f1")
-        await pilot.pause()
-        assert isinstance(app.screen, CheatSheet)
+        await until(pilot, lambda: isinstance(app.screen, CheatSheet))
         text = " ".join(static_text(s) for s in app.screen.query(Static))
         assert "1-2 콜백 리스트 단축키" in text
         for group in ("이동", "선택", "작업", "검색", "콘솔"):
@@ -253,11 +252,7 @@ async def test_change_in_another_process_shows_within_two_seconds(demo_store):
         assert "Not processed" in before
         _complete_in_other_process(str(demo_store.path), "agent02")
         started = time.monotonic()
-        while time.monotonic() - started < 2.0:
-            await pilot.pause(0.1)
-            await workers_done(app)
-            if static_text(box) != before:
-                break
+        await until(pilot, lambda: static_text(box) != before)
         after = static_text(box)
         assert after != before
         assert time.monotonic() - started < 2.0
@@ -282,10 +277,7 @@ async def test_disabled_while_signed_in_is_signed_out(demo_store):
             check=True,
             timeout=30,
         )
-        for _ in range(30):
-            await pilot.pause(0.1)
-            if app.exit_message:
-                break
+        await until(pilot, lambda: app.exit_message)
     assert app.exit_message and "disabled" in app.exit_message
 
 
@@ -298,10 +290,7 @@ async def test_rights_changed_in_another_process_update_menus(demo_store):
             "c.execute(\"UPDATE users SET perm_callback_assign = 1 WHERE login = 'agent02'\"); c.commit()"
         )
         subprocess.run([sys.executable, "-c", code, str(demo_store.path)], check=True, timeout=30)
-        for _ in range(30):
-            await pilot.pause(0.1)
-            if "callback_assign" in nav_ids(app):
-                break
+        await until(pilot, lambda: "callback_assign" in nav_ids(app))
         assert "callback_assign" in nav_ids(app)
 
 

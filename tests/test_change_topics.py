@@ -8,7 +8,7 @@ import sqlite3
 
 from contiple_tui.screens.home import HomeView
 
-from .apphelpers import make_app, until
+from .apphelpers import StorePolls, make_app, until
 
 
 def _commit_elsewhere(db, sql: str, *args) -> None:
@@ -20,8 +20,9 @@ def _commit_elsewhere(db, sql: str, *args) -> None:
 
 async def test_commits_of_no_data_reload_nothing(demo_store):
     app = make_app(demo_store, "admin", lang="en", refresh_seconds=0.2)
+    polls = StorePolls(app)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(0.5)
+        await polls.passed(pilot)
         before = app.reloads
         for n in range(5):  # what the intake lease holder writes every 2 s, and another console's
             _commit_elsewhere(
@@ -31,19 +32,20 @@ async def test_commits_of_no_data_reload_nothing(demo_store):
                 f"e:{n}",
             )
             demo_store.leases.acquire("cti-intake", "someone", 1000.0 + n, 6.0)
-            await pilot.pause(0.3)
+            await polls.passed(pilot)
         assert app.reloads == before
 
 
 async def test_a_change_of_callbacks_reloads_the_view_on_screen_and_marks_hidden_ones(demo_store):
     app = make_app(demo_store, "admin", lang="en", refresh_seconds=0.2)
+    polls = StorePolls(app)
     async with app.run_test(size=(120, 30)) as pilot:
         app.show_menu("callback_list")
-        await pilot.pause(0.5)
+        await polls.passed(pilot)
         app.show_menu("sms_history")  # composed, then hidden
-        await pilot.pause(0.5)
+        await polls.passed(pilot)
         app.show_menu("callback_list")
-        await pilot.pause(0.5)
+        await polls.passed(pilot)
         home = app.query_one(HomeView)
         before = app.reloads
         _commit_elsewhere(
@@ -54,7 +56,7 @@ async def test_a_change_of_callbacks_reloads_the_view_on_screen_and_marks_hidden
         assert home.stale and not home.display
         history = app.query_one("#view-sms_history")
         assert not history.stale  # SMS sends did not change
-        await pilot.pause(0.5)
+        await polls.passed(pilot)
         assert app.reloads == before + 1
         app.show_menu("home")  # the hidden view catches up when shown
         await until(pilot, lambda: not home.stale and app.reloads == before + 2)
@@ -73,8 +75,9 @@ async def test_a_stream_of_new_callbacks_is_one_toast_at_a_time(demo_store, monk
     def toasts() -> list[str]:
         return [n.message for n in app._notifications if "new callback" in n.message.lower()]
 
+    polls = StorePolls(app)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(0.3)
+        await polls.passed(pilot)
         cb.intake(
             demo_store,
             cs,
@@ -96,7 +99,7 @@ async def test_a_stream_of_new_callbacks_is_one_toast_at_a_time(demo_store, monk
                 ivr_route=None,
                 requested_at=app.clock(),
             )
-            await pilot.pause(0.25)
+            await pilot.pause(0.25)  # requests arriving over time, within the pacing's NEW_NOTICE_S
         await until(pilot, lambda: any("4 new callbacks" in m for m in toasts()))
         assert "latest 010-7000-0004" in toasts()[-1]
         assert len(toasts()) <= 2

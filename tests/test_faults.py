@@ -27,7 +27,7 @@ import pytest
 from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
 
-from .apphelpers import until
+from .apphelpers import StorePolls, until
 from .conftest import run_cli
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -668,14 +668,15 @@ async def test_console_store_fault_while_polling_is_said_once_and_the_console_st
 
     try:
         app = make_app(store, "admin", lang="en", refresh_seconds=0.2)
+        polls = StorePolls(app)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause(0.5)
+            await polls.passed(pilot)
             damage(db, "users")
             commit_elsewhere("1")
             await until(pilot, lambda: any("damaged" in m for m in _messages(app)))
             for value in ("2", "3", "4"):
                 commit_elsewhere(value)
-                await pilot.pause(0.6)  # three polls each
+                await polls.passed(pilot, 3)
             assert app.is_running and app.exit_message is None
             assert sum("damaged" in m for m in _messages(app)) == 1
     finally:

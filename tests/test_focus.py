@@ -12,7 +12,7 @@ from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
 from contiple_tui.widgets.nav import NavMenu
 
-from .apphelpers import make_app, nav_ids, until
+from .apphelpers import make_app, nav_ids, palette_offers, until
 
 
 def visible_view(app) -> MenuView:
@@ -52,7 +52,7 @@ async def from_the_menu(app, pilot, menu_id: str) -> None:
 async def from_the_palette(app, pilot, menu_id: str) -> None:
     await pilot.press("ctrl+p")
     await pilot.press(*t(f"menu.{menu_id}"))
-    await pilot.pause(0.4)
+    await palette_offers(pilot, t(f"menu.{menu_id}"))
     await pilot.press("enter")
 
 
@@ -67,7 +67,7 @@ async def settle_focus(app, pilot, menu_id: str) -> None:
             )
         ),
     )
-    await pilot.pause(0.6)  # and it stays there (a late focus restore would move it)
+    await pilot.pause(0.6)  # a window in which the focus must stay (a late focus restore would move it)
 
 
 @pytest.mark.parametrize("login", ["admin", "agent02"])
@@ -149,7 +149,7 @@ async def test_the_table_is_one_tab_away_from_every_field(demo_store, menu, logi
     app = make_app(demo_store, login)
     async with app.run_test(size=(160, 45)) as pilot:
         app.show_menu(menu)
-        await pilot.pause(0.5)
+        await until(pilot, lambda: app.query(f"#view-{menu} {table_type}"))
         view = app.query_one(f"#view-{menu}")
         table = view.query_one(table_type)
         # Some filters are mounted after the first refresh (the list's status, IVR and people choices):

@@ -24,12 +24,12 @@ async def _open(pilot, menu: str, inputs: tuple[str, str] | None) -> None:
     view = pilot.app.query_one(f"#view-{menu}")
     for _ in range(100):
         await workers_done(pilot.app)
-        await pilot.pause(0.2)
+        await pilot.pause(0.2)  # the capture: the last redraw lands
         # (the callback list clears its _debounce when the timer fires; the other views search directly)
         pending = menu == "callback_list" and view._debounce is not None
         if not pending and all(w.is_finished for w in pilot.app.workers):
             break
-    await pilot.pause(0.2)
+    await pilot.pause(0.2)  # the capture: the last redraw lands
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)

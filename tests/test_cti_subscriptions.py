@@ -185,7 +185,7 @@ async def test_the_console_narrows_its_feed_away_from_boards_and_widens_on_a_boa
         app.show_menu("home")
         app._feed_tick()
         assert not client.narrow  # kept a while: back and forth costs nothing
-        await pilot.pause(0.4)
+        await pilot.pause(0.4)  # the product's hold before narrowing passes
         app._feed_tick()
         assert client.narrow
     await client.stop()

@@ -706,6 +706,6 @@ def test_snapshot(snap_compare, demo_store, lang, size):
         await open_history(pilot, expected=4)
         await point_at(pilot, 3)  # the reservation: its cancel button shows
         await workers_done(pilot.app)
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # the capture: the last redraw lands
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -4,7 +4,7 @@ emoji, so the counter, the flagged character and the MMS offer show), and of the
 import pytest
 from textual.widgets import Input
 
-from .apphelpers import SCREEN_SIZES, make_app, size_id
+from .apphelpers import SCREEN_SIZES, make_app, size_id, until
 
 SIZES = SCREEN_SIZES
 
@@ -40,10 +40,7 @@ def test_preview(snap_compare, demo_store, lang):
         app.query_one("#sms-body").text = "[고객센터] 주문하신 상품이 오늘 출발했습니다."
         await pilot.pause()
         app.query_one("#view-sms_compose").action_preview()
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if app.screen.query("#preview-send"):
-                break
+        await until(pilot, lambda: app.screen.query("#preview-send"))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

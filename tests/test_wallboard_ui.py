@@ -436,7 +436,7 @@ def test_wallboard_snapshots(snap_compare, demo_store, menu, lang, size):
         async def run_before(pilot):
             pilot.app.show_menu(menu)
             await wait_live(pilot, client)
-            await pilot.pause(0.2)
+            await pilot.pause(0.2)  # the capture: the coalesced redraw lands
 
         assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -460,7 +460,7 @@ def test_kiosk_snapshot(snap_compare, demo_store, lang, size):
 
         async def run_before(pilot):
             await wait_live(pilot, client)
-            await pilot.pause(0.4)
+            await pilot.pause(0.4)  # the capture: the coalesced redraw lands
 
         assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -471,6 +471,6 @@ def test_disconnected_snapshot(snap_compare, demo_store):
 
     async def run_before(pilot):
         pilot.app.show_menu("wallboard_services")
-        await pilot.pause(0.2)
+        await pilot.pause(0.2)  # the capture: the banner drawn
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

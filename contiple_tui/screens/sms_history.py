@@ -328,49 +328,19 @@ class SmsHistoryView(TableView):
 
     def _update_head(self, msg: Message | None) -> None:
         title = self.query_one("#smsh-rcpt-title", Static)
+        self.query_one("#smsh-cancel").display = self.may_cancel(msg)
         if msg is None:
             title.update(Text(t("smsh.no_send")))
-        elif msg.reserved_for is not None and msg.status is MessageStatus.RESERVED:
-            title.update(
-                Text(
-                    t(
-                        "smsh.recipients_reserved",
-                        id=msg.id,
-                        type=str(msg.send_type),
-                        count=f"{msg.recipient_count:,}",
-                        at=short_time(msg.reserved_for, self.zone),
-                    ),
-                    no_wrap=True,
-                    overflow="ellipsis",
-                )
-            )
+            return
+        extra: dict[str, str] = {}
+        if msg.reserved_for is not None and msg.status is MessageStatus.RESERVED:
+            key, extra = "smsh.recipients_reserved", {"at": short_time(msg.reserved_for, self.zone)}
         elif msg.status is MessageStatus.UNKNOWN:
-            title.update(
-                Text(
-                    t(
-                        "sms.outcome.recipients_unknown",
-                        id=msg.id,
-                        type=str(msg.send_type),
-                        count=f"{msg.recipient_count:,}",
-                    ),
-                    no_wrap=True,
-                    overflow="ellipsis",
-                )
-            )
+            key = "sms.outcome.recipients_unknown"
         else:
-            title.update(
-                Text(
-                    t(
-                        "smsh.recipients",
-                        id=msg.id,
-                        type=str(msg.send_type),
-                        count=f"{msg.recipient_count:,}",
-                    ),
-                    no_wrap=True,
-                    overflow="ellipsis",
-                )
-            )
-        self.query_one("#smsh-cancel").display = self.may_cancel(msg)
+            key = "smsh.recipients"
+        head = t(key, id=msg.id, type=str(msg.send_type), count=f"{msg.recipient_count:,}", **extra)
+        title.update(Text(head, no_wrap=True, overflow="ellipsis"))
 
     @work(thread=True, exclusive=True, group="smsh-recipients", exit_on_error=False)
     def _load_recipients(self, msg: Message | None, asked: int) -> None:

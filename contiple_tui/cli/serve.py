@@ -50,7 +50,8 @@ def served_command(args: argparse.Namespace, cfg, login: str) -> str:
 def _closing_server(server_class):
     """textual-serve's Server, closing the browsers' websockets when it stops (SIGTERM, Ctrl+C): each
     tab's console then gets its normal quit at once, instead of when aiohttp's shutdown gives up
-    waiting for the open connections (tens of seconds)."""
+    waiting for the open connections (tens of seconds). It builds on textual-serve 1.1's
+    ``Server._process_messages``; tests/test_serve.py (SIGTERM with a tab open) fails if that changes."""
 
     class ClosingServer(server_class):
         def __init__(self, *args, **kwargs) -> None:

@@ -38,13 +38,7 @@ FLAGS = [
 ]
 
 # Key events for the keys the test types: (key, code, windowsVirtualKeyCode, text).
-KEYS = {
-    "Enter": ("Enter", "Enter", 13, "\r"),
-    "Escape": ("Escape", "Escape", 27, ""),
-    "Tab": ("Tab", "Tab", 9, "\t"),
-    "ArrowDown": ("ArrowDown", "ArrowDown", 40, ""),
-    "F1": ("F1", "F1", 112, ""),
-}
+KEYS = {"F1": ("F1", "F1", 112, "")}
 
 
 class Browser:

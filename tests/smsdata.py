@@ -46,3 +46,13 @@ def png_bytes(width: int = 100, height: int = 100) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (200, 10, 10)).save(out, "PNG")
     return out.getvalue()
+
+
+def nhn_env(base_url: str, app_key: str, secret_key: str) -> dict[str, str]:
+    """The environment that points a console or command at an NHN-compatible server with these keys."""
+    return {
+        "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
+        "CONTIPLE_TUI_NHN_BASE_URL": base_url,
+        "CONTIPLE_TUI_NHN_APP_KEY": app_key,
+        "CONTIPLE_TUI_NHN_SECRET_KEY": secret_key,
+    }

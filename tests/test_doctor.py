@@ -13,6 +13,7 @@ from contiple_tui.sim.nhn_server import NhnServer
 
 from .conftest import run_cli
 from .ptyrun import PtyProgram
+from .smsdata import nhn_env
 
 
 def _free_port() -> int:
@@ -65,12 +66,7 @@ def test_a_broken_deployment_is_named_problem_by_problem_with_each_fix(tmp_path)
     data = _seed(tmp_path)
     (data / "contiple.sqlite3").chmod(0o666)
     with NhnServer(app_key="real-app", secret_key="real-secret", sender_numbers=("15880001",)) as server:
-        env = {
-            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
-            "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-            "CONTIPLE_TUI_NHN_APP_KEY": "wrong-app",
-            "CONTIPLE_TUI_NHN_SECRET_KEY": "wrong-secret",
-        }
+        env = nhn_env(server.base_url, "wrong-app", "wrong-secret")
         code, out = _doctor(data, (40, 10), env, "--cti-url", f"ws://127.0.0.1:{_free_port()}")
     assert code == 1, out
     flat = " ".join(out.split())  # the 40-column terminal wraps the lines
@@ -83,12 +79,7 @@ def test_a_broken_deployment_is_named_problem_by_problem_with_each_fix(tmp_path)
 def test_wrong_nhn_keys_are_a_problem_with_the_fix(tmp_path):
     data = _seed(tmp_path)
     with NhnServer(app_key="real-app", secret_key="real-secret", sender_numbers=("15880001",)) as server:
-        env = {
-            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
-            "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-            "CONTIPLE_TUI_NHN_APP_KEY": "wrong-app",
-            "CONTIPLE_TUI_NHN_SECRET_KEY": "wrong-secret",
-        }
+        env = nhn_env(server.base_url, "wrong-app", "wrong-secret")
         code, out = _doctor(data, (120, 40), env)
     flat = " ".join(out.split())
     assert code == 1, out

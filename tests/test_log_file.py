@@ -10,6 +10,7 @@ from contiple_tui.cli.logs import LOG_DIRNAME, LOG_FILENAME
 from contiple_tui.sim.nhn_server import NhnServer
 
 from .conftest import run_cli
+from .smsdata import nhn_env
 
 
 def _log(data_dir) -> str:
@@ -30,12 +31,7 @@ def test_operator_commands_are_logged_in_a_private_file(demo_dir):
 
 def test_gateway_calls_are_logged_with_result_codes_never_keys_or_bodies(demo_dir):
     with NhnServer(app_key="app-key-7f3", secret_key="secret-9c1", sender_numbers=("15880001",)) as server:
-        env = {
-            "CONTIPLE_TUI_SMS_GATEWAY": "nhn",
-            "CONTIPLE_TUI_NHN_BASE_URL": server.base_url,
-            "CONTIPLE_TUI_NHN_APP_KEY": "app-key-7f3",
-            "CONTIPLE_TUI_NHN_SECRET_KEY": "secret-9c1",
-        }
+        env = nhn_env(server.base_url, "app-key-7f3", "secret-9c1")
         args = ("--data-dir", str(demo_dir), "--user", "agent02", "--lang", "en", "sms", "send")
         sent = run_cli(*args, "--to", "01012345678", "--body", "배송 안내 본문", env=env)
         assert sent.returncode == 0, sent.stderr

@@ -73,6 +73,20 @@ def _check_cti_url(file: str, name: str, value: str) -> None:
         )
 
 
+def _check_db_url(file: str, name: str, value: str) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+        raise ConfigError(
+            "err.config_value_bad", file=file, key=name, reason=t("err.db_url_invalid", url=value)
+        )
+
+
 def _check_sms_services(file: str, name: str, table: dict) -> None:
     for code, keys in table.items():
         if not isinstance(keys, dict):
@@ -103,6 +117,7 @@ SETTINGS: tuple[Setting, ...] = (
     # A change from another console shows within about half a second.
     Setting("ui", "refresh_seconds", float, 0.5, "refresh_seconds", low=0.2, high=60),
     Setting("ui", "service", str, None, "service"),
+    Setting("store", "url", str, None, "db_url", check=_check_db_url, env="DB_URL", flag="--db"),
     Setting("cti", "url", str, None, "cti_url", check=_check_cti_url, env="CTI_URL", flag="--cti-url"),
     Setting("cti", "token", str, None, "cti_token", env="CTI_TOKEN"),
     Setting("wallboard", "interval", float, 5.0, "wallboard_interval", low=1, high=3600),
@@ -154,6 +169,7 @@ class Config:
     refresh_seconds: float = _DEFAULT["refresh_seconds"]
     service: str | None = _DEFAULT["service"]
     cti_url: str | None = _DEFAULT["cti_url"]
+    db_url: str | None = field(default=_DEFAULT["db_url"], repr=False)  # may hold a password
     cti_token: str | None = field(default=_DEFAULT["cti_token"], repr=False)  # never displayed
     bell: bool = _DEFAULT["bell"]
     desktop_notifications: bool = _DEFAULT["desktop_notifications"]
@@ -231,7 +247,11 @@ def _check_file_mode(path: Path, settings: dict) -> None:
     uid = os.geteuid()
     if uid != 0 and st.st_uid not in (uid, 0):  # another account could point the gateways elsewhere
         raise ConfigError("err.config_owner", file=str(path), uid=st.st_uid)
-    secrets = settings.get("sms", {}).get("services") or settings.get("cti", {}).get("token")
+    secrets = (
+        settings.get("sms", {}).get("services")
+        or settings.get("cti", {}).get("token")
+        or "@" in str(settings.get("store", {}).get("url", ""))  # a user, perhaps a password
+    )
     if secrets and mode & 0o077:
         raise ConfigError("err.config_secret_mode", file=str(path), mode=f"{mode & 0o777:o}")
 
@@ -293,6 +313,7 @@ def load(
     lang: str | None = None,
     theme: str | None = None,
     cti_url: str | None = None,
+    db_url: str | None = None,
     environ: dict[str, str] | None = None,
 ) -> Config:
     env = dict(os.environ if environ is None else environ)
@@ -302,7 +323,7 @@ def load(
     settings = read_file(cfg_file)
     _check_file_mode(cfg_file, settings)
 
-    given = {"--lang": lang, "--theme": theme, "--cti-url": cti_url}
+    given = {"--lang": lang, "--theme": theme, "--cti-url": cti_url, "--db": db_url}
     for setting in SETTINGS:  # the environment overrides the file, a flag overrides both
         sources = (
             [(ENV_PREFIX + setting.env, env.get(ENV_PREFIX + setting.env) or None)] if setting.env else []

@@ -21,7 +21,7 @@ def make_app(store, login: str = "admin", lang: str = "en", cti=None, **settings
     from contiple_tui.app import ContipleApp
 
     set_language(lang)
-    cfg = config.load(data_dir=store.path.parent, environ={}, lang=lang)
+    cfg = config.load(data_dir=store.data_dir, environ={}, lang=lang)
     for name, value in settings.items():
         setattr(cfg, name, value)
     session = Session(store, resolve_user(store, login))

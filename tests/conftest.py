@@ -1,4 +1,6 @@
-"""Shared fixtures: a real SQLite store in a temporary directory, seeded with the demo world."""
+"""Shared fixtures: a real store, seeded with the demo world: a SQLite file in a temporary directory, or,
+for the tests marked ``both_engines``, also a database of a real PostgreSQL server the tests start
+(tests/pgserver.py)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,124 @@ for _var in (
     os.environ.pop(f"CONTIPLE_TUI_{_var}", None)
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_engines: run the test's store fixtures on SQLite and on PostgreSQL"
+    )
+    config.addinivalue_line("markers", "sqlite_only: SQLite's own behaviour (its planner, its file)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marks = metafunc.definition
+    if (
+        "engine" in metafunc.fixturenames
+        and marks.get_closest_marker("both_engines")
+        and not marks.get_closest_marker("sqlite_only")
+    ):
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+def integrity_errors() -> tuple[type[Exception], ...]:
+    """What either engine raises when the schema itself refuses a row."""
+    import sqlite3
+
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+def scalar(store: Store, sql: str, args: tuple = ()) -> object:
+    """One value read from the store, on either engine."""
+    with store.db.read() as conn:
+        return conn.execute(sql, args).fetchone()[0]
+
+
+def store_args(store: Store) -> list[str]:
+    """The command line's options that open ``store``: its data directory, and its database's URL."""
+    return ["--data-dir", str(store.data_dir)] + (["--db", store.url] if store.url else [])
+
+
+def write_elsewhere(store: Store, *statements: tuple[str, tuple], foreign_keys: bool = True) -> None:
+    """``statements`` committed by another connection, as another process (or a person with psql) would."""
+    if store.url is not None:
+        import psycopg
+
+        with psycopg.connect(store.url) as conn:  # one transaction, committed on leaving
+            if not foreign_keys:
+                conn.execute("SET session_replication_role = replica")  # the tests' server: a superuser
+            for sql, args in statements:
+                conn.execute(sql.replace("?", "%s"), args)
+        return
+    import sqlite3
+
+    assert store.path is not None
+    conn = sqlite3.connect(store.path)
+    if not foreign_keys:
+        conn.execute("PRAGMA foreign_keys = OFF")
+    for sql, args in statements:
+        conn.execute(sql, args)
+    conn.commit()
+    conn.close()
+
+
+def read_elsewhere(store: Store, sql: str, args: tuple = ()) -> tuple | None:
+    """One row read by another connection, as another process would read it."""
+    if store.url is not None:
+        import psycopg
+
+        with psycopg.connect(store.url) as conn:
+            return conn.execute(sql.replace("?", "%s"), args).fetchone()
+    import sqlite3
+
+    assert store.path is not None
+    conn = sqlite3.connect(store.path)
+    try:
+        return conn.execute(sql, args).fetchone()
+    finally:
+        conn.close()
+
+
+def location(store: Store) -> str:
+    """What another process opens to reach the same database: the SQLite file or the PostgreSQL URL."""
+    return store.url or str(store.path)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine of ``demo_store`` / ``empty_store``: SQLite, or each of the two for ``both_engines``."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server of this test process (skipped when none can start here, unless CI requires it)."""
+    from tests.pgserver import REQUIRED_ENV, PgServer, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get(REQUIRED_ENV) == "1":
+            pytest.fail(f"PostgreSQL is required ({REQUIRED_ENV}=1) but {reason}")
+        pytest.skip(f"PostgreSQL tests not run: {reason}")
+    server = PgServer().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template_pg(pg_server) -> str:
+    """The demo world in a PostgreSQL database, seeded once per test process; tests get copies."""
+    url = pg_server.create_database("demo_template")
+    store = Store(url)
+    demo.seed(store, callbacks=400, agents=12, now=FIXED_NOW.timestamp(), sms=False)
+    store.close()
+    return url.rsplit("/", 1)[1]
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo database seeded once per test session; tests get copies."""
@@ -58,15 +178,33 @@ def demo_dir(tmp_path: Path, demo_template: Path) -> Path:
 
 
 @pytest.fixture
-def demo_store(demo_dir: Path):
-    store = Store(demo_dir / DB_FILENAME)
+def demo_store(engine: str, request: pytest.FixtureRequest):
+    if engine == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        url = server.create_database(template=request.getfixturevalue("demo_template_pg"))
+        store = Store(url)
+        store.data_dir = request.getfixturevalue("tmp_path")  # config, logs and exports
+        yield store
+        store.close()
+        server.drop_database(url)
+        return
+    store = Store(request.getfixturevalue("demo_dir") / DB_FILENAME)
     yield store
     store.close()
 
 
 @pytest.fixture
-def empty_store(tmp_path: Path):
-    store = Store(tmp_path / DB_FILENAME)
+def empty_store(engine: str, request: pytest.FixtureRequest):
+    if engine == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        url = server.create_database()
+        store = Store(url)
+        store.data_dir = request.getfixturevalue("tmp_path")
+        yield store
+        store.close()
+        server.drop_database(url)
+        return
+    store = Store(request.getfixturevalue("tmp_path") / DB_FILENAME)
     yield store
     store.close()
 

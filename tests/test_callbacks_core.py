@@ -14,7 +14,9 @@ from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.errors import PermissionDenied, ValidationError
 from contiple_tui.store import Store
 
-from .conftest import FIXED_NOW
+from .conftest import FIXED_NOW, location, scalar
+
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
 
 NOW = datetime.now(UTC)
 
@@ -90,15 +92,13 @@ def test_intake_exactly_once_across_processes(world):
     store, users, cs = world
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_intake_worker, args=(str(store.path), "cs", barrier)) for _ in range(4)]
+    procs = [ctx.Process(target=_intake_worker, args=(location(store), "cs", barrier)) for _ in range(4)]
     for proc in procs:
         proc.start()
     for proc in procs:
         proc.join(60)
         assert proc.exitcode == 0
-    count = store.db.conn.execute(
-        "SELECT count(*) FROM callbacks WHERE cti_request_id LIKE 'race-%'"
-    ).fetchone()[0]
+    count = scalar(store, "SELECT count(*) FROM callbacks WHERE cti_request_id LIKE 'race-%'")
     assert count == 50
 
 
@@ -360,7 +360,7 @@ def test_eight_processes_assign_each_callback_exactly_once(world):
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(8), ctx.Queue()
     procs = [
-        ctx.Process(target=_assign_worker, args=(str(store.path), ids, agents, barrier, out))
+        ctx.Process(target=_assign_worker, args=(location(store), ids, agents, barrier, out))
         for _ in range(8)
     ]
     for proc in procs:
@@ -371,10 +371,11 @@ def test_eight_processes_assign_each_callback_exactly_once(world):
         assert proc.exitcode == 0  # no "database is locked" reached anyone
     assert sum(r[0] for r in results) == 1000
     assert all(r[0] + r[1] == 1000 for r in results)
-    history = store.db.conn.execute(
+    history = scalar(
+        store,
         "SELECT count(*) FROM callback_history WHERE action = 'assign' AND callback_id IN "
-        "(SELECT id FROM callbacks WHERE cti_request_id LIKE 'm-%')"
-    ).fetchone()[0]
+        "(SELECT id FROM callbacks WHERE cti_request_id LIKE 'm-%')",
+    )
     assert history == 1000
 
 

@@ -4,18 +4,18 @@ stale, and a hidden view catches up when it is shown (issue 10: idle consoles co
 
 from __future__ import annotations
 
-import sqlite3
+import pytest
 
 from contiple_tui.screens.home import HomeView
 
 from .apphelpers import StorePolls, make_app, until
+from .conftest import write_elsewhere
+
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
 
 
-def _commit_elsewhere(db, sql: str, *args) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute(sql, args)
-    conn.commit()
-    conn.close()
+def _commit_elsewhere(store, sql: str, *args) -> None:
+    write_elsewhere(store, (sql, args))
 
 
 async def test_commits_of_no_data_reload_nothing(demo_store):
@@ -26,7 +26,7 @@ async def test_commits_of_no_data_reload_nothing(demo_store):
         before = app.reloads
         for n in range(5):  # what the intake lease holder writes every 2 s, and another console's
             _commit_elsewhere(
-                demo_store.path,
+                demo_store,
                 "INSERT INTO meta (key, value) VALUES ('cti_position', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 f"e:{n}",
@@ -49,7 +49,7 @@ async def test_a_change_of_callbacks_reloads_the_view_on_screen_and_marks_hidden
         home = app.query_one(HomeView)
         before = app.reloads
         _commit_elsewhere(
-            demo_store.path,
+            demo_store,
             "UPDATE callbacks SET attempts = attempts + 1 WHERE id = (SELECT max(id) FROM callbacks)",
         )
         await until(pilot, lambda: app.reloads == before + 1)  # the list on screen, once

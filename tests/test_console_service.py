@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from contiple_tui.core import callbacks as cb
 from contiple_tui.core.console import BOARD_EVENTS_KEPT_S, NEW_NOTICE_S, ConsoleService, Notice
 from contiple_tui.core.feed_intake import POSITION_KEY
@@ -14,7 +16,10 @@ from contiple_tui.cti import protocol
 from contiple_tui.cti.client import CtiClient
 from contiple_tui.i18n import set_language
 
+from .conftest import scalar
 from .ctidata import dumps, event
+
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
 
 
 class _Clock:
@@ -78,9 +83,7 @@ def test_the_lease_holder_takes_a_request_in_once_and_moves_the_position(demo_st
     client.model.seq = 11
     console.take_in(*taken)
     console.take_in(*taken)  # a second delivery of the same request is the same callback
-    count = demo_store.db.conn.execute(
-        "SELECT count(*) FROM callback_requests WHERE request_id = 'cb-svc-1'"
-    ).fetchone()[0]
+    count = scalar(demo_store, "SELECT count(*) FROM callback_requests WHERE request_id = 'cb-svc-1'")
     assert count == 1
     console.save_position()
     assert demo_store.get_meta(POSITION_KEY) == "test-1:11"

@@ -7,6 +7,10 @@ from contiple_tui.core.session import Session, resolve_user
 from contiple_tui.domain.models import Perm, Role
 from contiple_tui.errors import IdentityError, NotFound, ValidationError
 
+from .conftest import integrity_errors
+
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
+
 
 @pytest.fixture
 def store(empty_store):
@@ -42,10 +46,8 @@ def test_callback_assign_requires_phone(store):
 
 def test_database_also_refuses_assign_without_phone(store):
     """Defence in depth: even SQL that bypasses the core cannot store the forbidden combination."""
-    import sqlite3
-
-    with pytest.raises(sqlite3.IntegrityError):
-        store.db.conn.execute(
+    with pytest.raises(integrity_errors()), store.db.write() as conn:
+        conn.execute(
             "INSERT INTO users (login, name, role, perm_phone, perm_callback_assign, created_at) "
             "VALUES ('x', 'x', 'agent', 0, 1, 0)"
         )

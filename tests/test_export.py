@@ -27,6 +27,8 @@ from contiple_tui.store import DB_FILENAME, Store
 
 from .conftest import FIXED_NOW, run_cli
 
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
+
 SEOUL = ZoneInfo("Asia/Seoul")
 HEADERS = {
     "en": [

@@ -15,6 +15,8 @@ from contiple_tui.domain.queries import CallbackQuery
 from contiple_tui.export import jobs
 from contiple_tui.export.xlsx import ExportPathError
 
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
+
 
 def _session(store, login: str = "admin") -> Session:
     return Session(store, resolve_user(store, login), "cs")

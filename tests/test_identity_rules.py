@@ -7,7 +7,6 @@ whichever process it runs. Tested on one real SQLite file with two connections o
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -22,6 +21,10 @@ from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.errors import IdentityError, PermissionDenied, ValidationError
 from contiple_tui.export import export_callbacks
 from contiple_tui.store import Store
+
+from .conftest import location, store_args, write_elsewhere
+
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
 
 NOW = datetime.now(UTC)
 
@@ -47,16 +50,7 @@ def _assigned(store, users, service, login, request_id, phone="01033334444"):
 
 def _cli_disable(store, login):
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "contiple_tui",
-            "--data-dir",
-            str(store.path.parent),
-            "users",
-            "disable",
-            login,
-        ],
+        [sys.executable, "-m", "contiple_tui", *store_args(store), "users", "disable", login],
         check=True,
         timeout=60,
         capture_output=True,
@@ -94,7 +88,7 @@ def test_admin_disabled_through_another_connection_cannot_assign_export_or_send(
     cid = _request(store, cs, "id-2", "01055556666")
     assigned = _assigned(store, users, cs, "agent05", "id-3", "01077778888")
     category = sms.add_category(store, admin, cs, "Before")
-    other = Store(store.path)  # a second process's view of the same file
+    other = Store(location(store))  # a second process's view of the same database
     try:
         set_user_disabled(other, "admin")
     finally:
@@ -131,10 +125,7 @@ def test_rights_taken_away_in_another_process_are_refused(world):
     second = _assigned(store, users, cs, "agent02", "id-5", "01011113333")
 
     def change(sql: str) -> None:
-        conn = sqlite3.connect(store.path)
-        conn.execute(sql, (agent.id,))
-        conn.commit()
-        conn.close()
+        write_elsewhere(store, (sql, (agent.id,)))
 
     change("UPDATE users SET perm_phone = 0 WHERE id = ?")
     with pytest.raises(PermissionDenied):
@@ -151,10 +142,7 @@ def test_callback_feature_turned_off_meanwhile_is_refused(world):
     store, users, services = world
     cs = services["cs"]
     cid = _assigned(store, users, cs, "agent02", "id-6")
-    conn = sqlite3.connect(store.path)
-    conn.execute("UPDATE services SET callback_enabled = 0 WHERE id = ?", (cs.id,))
-    conn.commit()
-    conn.close()
+    write_elsewhere(store, ("UPDATE services SET callback_enabled = 0 WHERE id = ?", (cs.id,)))
     with pytest.raises(PermissionDenied):
         cb.complete(store, users["agent02"], cs, [cid])  # the Service object still says enabled
 
@@ -185,11 +173,11 @@ def test_removed_user_is_refused(world):
     store, users, services = world
     cs = services["cs"]
     agent = users["agent11"]
-    conn = sqlite3.connect(store.path)
-    conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("DELETE FROM user_services WHERE user_id = ?", (agent.id,))
-    conn.execute("DELETE FROM users WHERE id = ?", (agent.id,))
-    conn.commit()
-    conn.close()
+    write_elsewhere(
+        store,
+        ("DELETE FROM user_services WHERE user_id = ?", (agent.id,)),
+        ("DELETE FROM users WHERE id = ?", (agent.id,)),
+        foreign_keys=False,
+    )
     with pytest.raises(IdentityError):
         cb.register_history(store, agent, cs, subject="x")

@@ -12,6 +12,8 @@ from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.domain.queries import CallbackQuery
 from contiple_tui.errors import NotFound, PermissionDenied
 
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
+
 
 def _session(store, login: str, service: str = "cs") -> Session:
     return Session(store, resolve_user(store, login), service)

@@ -15,7 +15,10 @@ from contiple_tui.domain.sms_rules import SendType
 from contiple_tui.errors import NotFound, PermissionDenied, ValidationError
 from contiple_tui.sms.gateway import RecipientState, SandboxGateway
 
+from .conftest import integrity_errors
 from .smsdata import jpeg_bytes
+
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
 
 
 @pytest.fixture
@@ -67,9 +70,7 @@ def test_two_level_categories_and_templates(world):
 def test_the_database_itself_refuses_a_third_level(world):
     store, cs, admin, *_ = world
     _, sub = _tree(store, admin, cs)
-    import sqlite3
-
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_errors()):
         with store.db.write() as conn:
             conn.execute(
                 "INSERT INTO sms_categories (service_id, parent_id, name, created_at) VALUES (?, ?, 'x', 0)",

@@ -19,6 +19,8 @@ from contiple_tui.sms.nhn import NhnGateway
 from .conftest import run_cli
 from .smsdata import jpeg_bytes, png_bytes
 
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
+
 
 @pytest.fixture
 def server():

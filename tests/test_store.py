@@ -16,6 +16,10 @@ from contiple_tui.errors import StoreError
 from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
 from contiple_tui.store.migrations import APPLICATION_ID
 
+from .conftest import location
+
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
+
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -161,7 +165,7 @@ def test_change_by_another_process_is_detected(tmp_path):
 def test_own_commits_are_seen_by_the_watcher(empty_store):
     watcher = empty_store.watcher()
     directory.add_service(empty_store, code="cs", name="고객센터")
-    assert watcher.changed()
+    assert _changes_within(watcher)
     watcher.close()
 
 
@@ -171,18 +175,36 @@ def test_the_watcher_names_the_topics_that_changed_and_ignores_the_rest(demo_sto
     watcher = demo_store.watcher()
     demo_store.db.run_write(lambda conn: demo_store.set_meta(conn, "cti.feed_position", "e:5"))
     assert demo_store.leases.acquire("intake", "me", 1000.0, 6.0)
-    assert watcher.changes() == frozenset()
-    other = sqlite3.connect(demo_store.path)
-    other.execute("UPDATE callbacks SET attempts = attempts + 1 WHERE id = (SELECT min(id) FROM callbacks)")
-    other.commit()
-    assert watcher.changes() == {"callbacks"}
+    other = Store(location(demo_store))
+    other.db.run_write(
+        lambda c: c.execute(
+            "UPDATE callbacks SET attempts = attempts + 1 WHERE id = (SELECT min(id) FROM callbacks)"
+        )
+    )
+    # PostgreSQL's NOTIFY reaches the listening connection a moment after the commit.
+    assert _changes_within(watcher) == {"callbacks"}
     assert watcher.changes() == frozenset()  # reported once
-    other.execute("UPDATE users SET name = name WHERE login = 'admin'")
-    other.execute("INSERT INTO sms_categories (service_id, name, created_at) VALUES (1, 'x', 0)")
-    other.commit()
-    assert watcher.changes() == {"directory", "sms_templates"}
+    time.sleep(0.1)
+    assert watcher.changes() == frozenset()
+
+    def two(conn):
+        conn.execute("UPDATE users SET name = name WHERE login = 'admin'")
+        conn.execute("INSERT INTO sms_categories (service_id, name, created_at) VALUES (1, 'x', 0)")
+
+    other.db.run_write(two)
+    assert _changes_within(watcher) == {"directory", "sms_templates"}
     other.close()
     watcher.close()
+
+
+def _changes_within(watcher, seconds: float = 2.0) -> frozenset[str]:
+    """The topics the watcher reports first, waiting for them up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = watcher.changes()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.01)
 
 
 def test_a_lease_is_held_by_one_until_it_expires_is_released_or_its_holder_is_gone(empty_store):

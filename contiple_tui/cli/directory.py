@@ -130,7 +130,7 @@ def _add_key(args: argparse.Namespace, store, login: str, key: ssh_keys.PublicKe
         raise NotFound("err.unknown_user", login=login)
     path = _keys_path(args)
     kiosk = user.role is Role.WALLBOARD
-    ssh_keys.add_key(path, key, store.path.parent, login, kiosk)
+    ssh_keys.add_key(path, key, store.data_dir, login, kiosk)
     _record(store, "users keys add", f"{login} {key.fingerprint}")
     what = t("cli.users.keys.kiosk" if kiosk else "cli.users.keys.console")
     print(clean(t("cli.users.keys.added", fingerprint=key.fingerprint, login=login, what=what, file=path)))

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help=t("cli.opt.debug"))
     parser.add_argument("--theme", metavar="NAME", help=t("cli.opt.theme"))
     parser.add_argument("--cti-url", metavar="URL", help=t("cli.opt.cti_url"))
+    parser.add_argument("--db", metavar="URL", help=t("cli.opt.db"))
     parser.add_argument("--service", metavar="CODE", help=t("cli.opt.service"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -319,7 +320,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from contiple_tui.cli.doctor import run_doctor
 
         return run_doctor(args)
-    cfg = config_mod.load(data_dir=args.data_dir, lang=args.lang, theme=args.theme, cti_url=args.cti_url)
+    cfg = config_mod.load(
+        data_dir=args.data_dir, lang=args.lang, theme=args.theme, cti_url=args.cti_url, db_url=args.db
+    )
     set_language(cfg.lang)
 
     if args.command == "config":
@@ -331,7 +334,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(clean(cfg.config_file, None))  # the path comes from --data-dir or the environment
         return 0
 
-    from contiple_tui.store import DB_FILENAME, Store
+    from contiple_tui.store import DB_FILENAME, Store, ensure_writable_dir
 
     if args.command == "demo":
         from contiple_tui.cli.demo import run_demo
@@ -339,20 +342,28 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_demo(args, cfg)
     if (
         args.command in (None, "export", "sms", "wallboard", "serve")
+        and not cfg.db_url
         and not (cfg.data_dir / DB_FILENAME).exists()
     ):
         # No database, so no users: the refusal creates neither a data directory nor a database.
         from contiple_tui.errors import IdentityError
 
         raise IdentityError("err.unknown_user", login=args.user or getpass.getuser())
-    if args.command in (None, "wallboard") and _opening_would_change(cfg.data_dir / DB_FILENAME):
+    if args.command in (None, "wallboard") and (
+        cfg.db_url is None and _opening_would_change(cfg.data_dir / DB_FILENAME)
+    ):
         # A full-screen command without a terminal is refused before the store is created or migrated
         # (README "Usage": before touching anything). Opening a store at the current schema changes
         # nothing, so there the refusals of the store and the identity still come first.
         from contiple_tui.terminal import require_tty
 
         require_tty()
-    store = Store.in_dir(cfg.data_dir)
+    if cfg.db_url:
+        ensure_writable_dir(cfg.data_dir)  # logs and exports stay in the data directory
+        store = Store(cfg.db_url)
+    else:
+        store = Store.in_dir(cfg.data_dir)
+    store.data_dir = cfg.data_dir
     from contiple_tui.cli import logs
 
     logs.setup(cfg.data_dir, debug=debugging(args))

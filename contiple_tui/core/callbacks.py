@@ -9,7 +9,6 @@ read-modify-write runs under ``BEGIN IMMEDIATE`` so two consoles never both win.
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from contiple_tui.domain.models import CallbackStatus, OutboundTicketMode, Servi
 from contiple_tui.domain.queries import CallbackQuery
 from contiple_tui.errors import ValidationError
 from contiple_tui.safe_text import clean
-from contiple_tui.store import Store
+from contiple_tui.store import Conn, Store
 
 MAX_FEED_TEXT = 200  # names and routes from the feed (the protocol's own limit)
 DIAL_GUARD_S = 120  # a dial not reported back within this is considered over
@@ -99,7 +98,7 @@ def intake(
     name: str | None,
     ivr_route: str | None,
     requested_at: datetime,
-    also: Callable[[sqlite3.Connection], None] | None = None,
+    also: Callable[[Conn], None] | None = None,
 ) -> tuple[IntakeOutcome, int]:
     """Take one CTI callback request in, exactly once, however often and by however many consoles.
 
@@ -116,7 +115,7 @@ def intake(
     request_id = clean(request_id, MAX_FEED_TEXT)
     at = int(requested_at.timestamp())
 
-    def write(conn: sqlite3.Connection) -> tuple[IntakeOutcome, int]:
+    def write(conn: Conn) -> tuple[IntakeOutcome, int]:
         known = store.callbacks.request_owner(conn, service.id, request_id)
         if known is not None:
             return IntakeOutcome.DUPLICATE, known
@@ -132,7 +131,7 @@ def intake(
         store.callbacks.record_request(conn, service.id, request_id, callback_id, at)
         return outcome, callback_id
 
-    def write_all(conn: sqlite3.Connection) -> tuple[IntakeOutcome, int]:
+    def write_all(conn: Conn) -> tuple[IntakeOutcome, int]:
         result = write(conn)
         if also is not None:
             also(conn)
@@ -213,7 +212,7 @@ def begin_dial(store: Store, user: User, service: Service, callback_id: int, cti
     """
     now = int(time.time())
 
-    def write(conn: sqlite3.Connection) -> Callback:
+    def write(conn: Conn) -> Callback:
         row = store.callbacks.get_for_update(conn, callback_id, service.id)
         if row is None:
             raise ValidationError("err.cb_not_found", id=callback_id)
@@ -235,7 +234,7 @@ def dial_accepted(store: Store, user: User, service: Service, callback_id: int) 
     outbound ticket. Only for a callback of this service that the user may dial."""
     now = int(time.time())
 
-    def write(conn: sqlite3.Connection) -> Callback:
+    def write(conn: Conn) -> Callback:
         callback = _dial_outcome_target(conn, store, user, service, callback_id)
         store.callbacks.count_attempt(conn, callback_id, now)
         store.callbacks.add_history(conn, callback_id, now, user.id, "dial", None, None, None, None)
@@ -254,7 +253,7 @@ def dial_answered(store: Store, user: User, service: Service, callback_id: int) 
     """
     now = int(time.time())
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Conn) -> None:
         callback = _dial_outcome_target(conn, store, user, service, callback_id)
         if service.outbound_ticket_mode is OutboundTicketMode.ON_CONNECT:
             _outbound_ticket(conn, store, user, service, callback, now)
@@ -263,7 +262,7 @@ def dial_answered(store: Store, user: User, service: Service, callback_id: int) 
 
 
 def _dial_outcome_target(
-    conn: sqlite3.Connection, store: Store, user: User, service: Service, callback_id: int
+    conn: Conn, store: Store, user: User, service: Service, callback_id: int
 ) -> Callback:
     """Inside a write: the callback a dial's outcome is about, if the user may record it."""
     row = store.callbacks.get_for_update(conn, callback_id, service.id)
@@ -275,7 +274,7 @@ def _dial_outcome_target(
 
 
 def _outbound_ticket(
-    conn: sqlite3.Connection, store: Store, user: User, service: Service, callback: Callback, now: int
+    conn: Conn, store: Store, user: User, service: Service, callback: Callback, now: int
 ) -> None:
     store.callbacks.insert_ticket(
         conn,
@@ -298,7 +297,7 @@ def end_dial(store: Store, user: User, service: Service, callback_id: int) -> No
     Only for a callback of this service that the user may dial (its assignee, or an admin, with phone).
     """
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Conn) -> None:
         _dial_outcome_target(conn, store, user, service, callback_id)
         store.callbacks.stop_dial(conn, callback_id)
 
@@ -310,7 +309,7 @@ def complete(store: Store, user: User, service: Service, callback_ids: Sequence[
     """Complete (완료): allowed without dialling; pressing it twice is harmless. Returns how many changed."""
     now = int(time.time())
 
-    def write(conn: sqlite3.Connection) -> int:
+    def write(conn: Conn) -> int:
         changed = 0
         for callback_id in callback_ids:
             row = store.callbacks.get_for_update(conn, callback_id, service.id)
@@ -362,7 +361,7 @@ def register_history(
         raise ValidationError("err.cb_not_found", id=callback_id)
     digits = normalize_phone(phone)[0] if phone else None
 
-    def write(conn: sqlite3.Connection) -> int:
+    def write(conn: Conn) -> int:
         return store.callbacks.insert_ticket(
             conn, service.id, direction, digits, name, subject, memo, user.id, callback_id, int(time.time())
         )
@@ -422,7 +421,7 @@ def _assign(
     now = int(time.time())
     wanted = list(dict.fromkeys(callback_ids))
 
-    def write(conn: sqlite3.Connection) -> AssignResult:
+    def write(conn: Conn) -> AssignResult:
         # Under the write lock (BEGIN IMMEDIATE): what is unassigned now stays so until we commit.
         # Only that is dealt out: another supervisor may have taken the rest meanwhile.
         free = store.callbacks.unassigned_among(conn, service.id, wanted)
@@ -451,7 +450,7 @@ def unassign(store: Store, user: User, service: Service, callback_ids: Sequence[
         raise ValidationError("err.cb_none_selected")
     now = int(time.time())
 
-    def write(conn: sqlite3.Connection) -> AssignResult:
+    def write(conn: Conn) -> AssignResult:
         result = AssignResult()
         for callback_id in dict.fromkeys(callback_ids):
             previous = store.callbacks.unassign_if_assigned(conn, callback_id, service.id)

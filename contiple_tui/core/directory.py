@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contiple_tui.domain import safe_input
 from contiple_tui.domain.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
 from contiple_tui.errors import NotFound, ValidationError
-from contiple_tui.store import Store
+from contiple_tui.store import Conn, Store
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 SERVICE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -75,7 +74,7 @@ def add_user(
         raise ValidationError("err.user_needs_service")
     cti_agent_id = (cti_agent_id or "").strip() or None
 
-    def insert(conn: sqlite3.Connection) -> int:
+    def insert(conn: Conn) -> int:
         if store.users.login_exists(conn, login):
             raise ValidationError("err.login_exists", login=login)
         if cti_agent_id and (owner := store.users.cti_id_owner(conn, cti_agent_id)):
@@ -105,7 +104,7 @@ def add_user(
 def set_user_disabled(store: Store, login: str, disabled: bool = True) -> None:
     safe_input.check("login", login)
 
-    def update(conn: sqlite3.Connection) -> None:
+    def update(conn: Conn) -> None:
         if not store.users.set_disabled(conn, login, disabled):
             raise NotFound("err.unknown_user", login=login)
 
@@ -171,7 +170,7 @@ def add_service(
     for route in routes:
         safe_input.check("ivr", f"{route.code}={route.name}")
 
-    def insert(conn: sqlite3.Connection) -> int:
+    def insert(conn: Conn) -> int:
         if conn.execute("SELECT 1 FROM services WHERE code = ?", (code,)).fetchone():
             raise ValidationError("err.service_code_exists", code=code)
         return store.services.insert(

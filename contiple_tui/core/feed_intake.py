@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +29,7 @@ from uuid import uuid4
 from contiple_tui.core import callbacks as cb
 from contiple_tui.errors import ContipleError, StoreError
 from contiple_tui.store import Store
+from contiple_tui.store.engine import database_errors
 from contiple_tui.store.leases import LeaseRepo
 
 log = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ class FeedIntake:
             key[0],
             key[1],
             exc,
-            exc_info=not isinstance(exc, (StoreError, sqlite3.Error)),
+            exc_info=not isinstance(exc, database_errors(StoreError)),
         )
         if self._on_refused is not None:
             self._on_refused(data, exc)
@@ -291,7 +291,7 @@ class FeedIntake:
             if self._holding and self._monotonic() - self._renewed_at > RENEW_S:
                 try:
                     self.save_position(point)
-                except (ContipleError, sqlite3.Error) as exc:
+                except database_errors(ContipleError) as exc:
                     self._say_fault(exc)
             if not self.take_in(key, data):
                 with self._lock:
@@ -378,7 +378,7 @@ class FeedIntake:
                         self._check_still_held()
                 else:
                     self._look(point)
-            except (ContipleError, sqlite3.Error) as exc:  # disk full, damaged, locked too long: next tick
+            except database_errors(ContipleError) as exc:  # disk full, damaged, locked too long: next tick
                 self._say_fault(exc)
             else:
                 self._fault = None
@@ -408,7 +408,7 @@ class FeedIntake:
             return
         try:
             took = self.store.leases.acquire(LEASE_NAME, self.holder_id, now, self._ttl, self._gone)
-        except (ContipleError, sqlite3.Error) as exc:
+        except database_errors(ContipleError) as exc:
             self._block(exc)
             raise
         self._blocked = None
@@ -500,9 +500,8 @@ class FeedIntake:
                 held = self.save_position(point)
                 if held:
                     self.store.leases.release(LEASE_NAME, self.holder_id)
-            except (
-                ContipleError,
-                sqlite3.Error,
+            except database_errors(
+                ContipleError
             ) as exc:  # e.g. the disk is full: the lease runs out by itself
                 log.error("feed intake: could not save the position or release the lease at exit: %s", exc)
             with self._lock:

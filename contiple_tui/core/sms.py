@@ -10,7 +10,6 @@ window say it never arrived (then it failed, and only the user may send it again
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -49,6 +48,7 @@ from contiple_tui.sms.gateway import (
     SendResult,
     SendUnknown,
 )
+from contiple_tui.store.engine import database_errors
 
 if TYPE_CHECKING:
     from contiple_tui.store import Store
@@ -489,7 +489,7 @@ def send(
     result = _deliver(store, message_id, gateway, request)
     try:
         status = _record(store, message_id, result)
-    except (sqlite3.Error, StoreError) as exc:
+    except database_errors(StoreError) as exc:
         # It went out (the gateway answered) but cannot be written down (disk full, read-only): the
         # stored row still has its grouping key, so the next refresh finds it at the gateway.
         raise SendUnknown(
@@ -534,7 +534,7 @@ def _fail(store: Store, message_id: int, exc: GatewayError) -> None:
 
     try:
         store.db.run_write(write)
-    except (sqlite3.Error, StoreError):
+    except database_errors(StoreError):
         pass  # kept as pending with its key: the look-ups find nothing and settle it as not sent
 
 
@@ -544,7 +544,7 @@ def _mark_unknown(store: Store, message_id: int, exc: GatewayError) -> None:
 
     try:
         store.db.run_write(write)
-    except (sqlite3.Error, StoreError):
+    except database_errors(StoreError):
         pass  # kept as pending with its key: refresh looks it up all the same
 
 
@@ -723,7 +723,7 @@ def refresh(
             for msg in store.sms.open_messages(service.id):
                 try:
                     changed += _refresh_one(store, gateway_for, gateways, service, msg, now)
-                except (sqlite3.Error, StoreError) as exc:
+                except database_errors(StoreError) as exc:
                     # This send alone cannot be looked up or recorded now: each write is one transaction,
                     # so it is kept as it was and the next refresh tries it again. The others go on.
                     log.warning("SMS send #%s not refreshed: %s", msg.id, clean(exc, 300))

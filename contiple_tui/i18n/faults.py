@@ -6,6 +6,9 @@ EN: dict[str, str] = {
     "err.db_shared": "The database {path} can be changed by other users (mode {mode}); it was not opened. Run: chmod 600 {path}",
     "err.db_read_only": "The database {path} is read-only for you; nothing was changed. Ask an administrator for write access.",
     "err.db_io": "The database {path} cannot be read or written ({reason}); nothing was changed.",
+    "err.pg_unreachable": "The database server {url} cannot be reached ({reason}); nothing was changed. The console tries again by itself.",
+    "err.pg_driver_missing": "A postgresql:// database needs the PostgreSQL driver: pip install 'contiple-tui[postgres]'",
+    "err.db_url_invalid": "'{url}' is not a PostgreSQL address (postgresql://user@host:port/database).",
     "err.unexpected": "An unexpected error stopped the program ({kind}: {reason}). Run it again with CONTIPLE_TUI_DEBUG=1 to see the details.",
     # -- the terminal (no tty) ------------------------------------------------------------------
     "err.no_tty": "no terminal: this full-screen command needs one (connect with ssh -t, or allow a pty "
@@ -18,6 +21,9 @@ KO: dict[str, str] = {
     "err.db_shared": "데이터베이스 {path:은} 다른 사용자도 바꿀 수 있어 열지 않았습니다 (권한 {mode}). 실행하세요: chmod 600 {path}",
     "err.db_read_only": "데이터베이스 {path:은} 읽기 전용이라 쓸 수 없습니다. 아무것도 변경하지 않았습니다. 관리자에게 쓰기 권한을 요청하세요.",
     "err.db_io": "데이터베이스 {path:을} 읽거나 쓸 수 없습니다({reason}). 아무것도 변경하지 않았습니다.",
+    "err.pg_unreachable": "데이터베이스 서버 {url}에 연결할 수 없습니다({reason}). 아무것도 변경하지 않았습니다. 콘솔이 스스로 다시 시도합니다.",
+    "err.pg_driver_missing": "postgresql:// 데이터베이스에는 PostgreSQL 드라이버가 필요합니다: pip install 'contiple-tui[postgres]'",
+    "err.db_url_invalid": "{url:'은} PostgreSQL 주소가 아닙니다 (postgresql://사용자@호스트:포트/데이터베이스).",
     "err.unexpected": "예기치 않은 오류로 프로그램이 멈췄습니다({kind}: {reason}). 자세한 내용은 CONTIPLE_TUI_DEBUG=1로 다시 실행해 보세요.",
     # -- the terminal (no tty) ------------------------------------------------------------------
     "err.no_tty": "터미널이 없습니다: 이 전체 화면 명령에는 터미널이 필요합니다(ssh -t로 접속하거나 키에 pty를 "

@@ -7,13 +7,12 @@ with ``executemany`` in one transaction (see bench/bench_seed.py).
 from __future__ import annotations
 
 import random
-import sqlite3
 import time
 from dataclasses import dataclass
 
 from contiple_tui.core import directory
 from contiple_tui.domain.models import CallbackStatus, IvrRoute, OutboundTicketMode, Perm, Role
-from contiple_tui.store import Store
+from contiple_tui.store import Conn, Store
 
 DAY = 86_400
 BATCH = 50_000
@@ -220,7 +219,7 @@ def _seed_callbacks(store: Store, rng: random.Random, count: int, now_s: int) ->
                 )
             )
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Conn) -> None:
         with store.callbacks.bulk_load(conn):
             for first in range(1, count + 1, BATCH):
                 batch: list[tuple] = []

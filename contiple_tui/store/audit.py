@@ -3,11 +3,11 @@ themselves, only their fingerprints."""
 
 from __future__ import annotations
 
-from contiple_tui.store.connection import Database
+from contiple_tui.store.engine import Engine
 
 
 class AuditRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     def add(self, at: int, operator: str, action: str, detail: str) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from contiple_tui.domain.models import CallbackStatus
-from contiple_tui.store.connection import Database, _split_sql, inserted_id
+from contiple_tui.store.connection import _split_sql
+from contiple_tui.store.engine import Conn, Dialect, Engine, inserted_id
 from contiple_tui.store.migrations import REBUILD_DERIVED
+from contiple_tui.store.pg_schema import REBUILD_DERIVED as PG_REBUILD_DERIVED
 
 CALLBACK_INSERT_COLUMNS = (
     "id",
@@ -56,10 +57,14 @@ CALLBACK_COLUMNS = (
 # The partial index on open callbacks by phone finds the few matches; left to itself the planner walks a
 # service-wide list index instead (0.04-1 s instead of under 1 ms at a million rows).
 OPEN_FOR_PHONE_SQL = (
-    "SELECT id FROM callbacks INDEXED BY callbacks_active_phone "
+    "SELECT id FROM {table} "
     "WHERE service_id = ? AND customer_phone = ? AND status != 'completed' ORDER BY requested_at LIMIT 1"
 )
 
+
+# A count of the rows that meet a condition, in both engines (PostgreSQL does not sum booleans).
+COUNT_IF = "sum(CASE WHEN {} THEN 1 ELSE 0 END)"
+COMPLETED_COUNT = COUNT_IF.format("status = 'completed'")
 
 DAY_S = 86400
 # A phone part with at most this many callbacks holding it (all services, all time) is searched through the
@@ -80,6 +85,7 @@ def _where(
     lo: int | None,
     hi: int | None,
     sparse: bool = False,
+    postgres: bool = False,
 ):
     clauses: list[str] = ["service_id = ?"]
     args: list[object] = [service_id]
@@ -100,7 +106,11 @@ def _where(
         args.append(query.ivr_route)
     digits = phone_digits(query)
     if digits:
-        if sparse:
+        if postgres:
+            # The trigram index (pg_trgm) when the planner finds the part selective, else the list index.
+            clauses.append("customer_phone LIKE ?")
+            args.append(f"%{digits}%")
+        elif sparse:
             # The trigram index finds the few callbacks whose number holds the digits, in any period.
             clauses.append("id IN (SELECT rowid FROM callbacks_phone WHERE callbacks_phone MATCH ?)")
             args.append(f'"{digits}"')
@@ -116,17 +126,21 @@ def _where(
     return " AND ".join(clauses), args
 
 
-def _table(query: CallbackQuery, sparse: bool) -> str:
+def _table(query: CallbackQuery, sparse: bool, dialect: Dialect) -> str:
     # A sparse phone part: the callbacks are looked up by the rowids the trigram index gives. Left to
-    # itself the planner walks the period in the list index testing each row against them (70 ms instead
-    # of 3 at a million callbacks).
-    return "callbacks NOT INDEXED" if sparse and phone_digits(query) else "callbacks"
+    # itself SQLite's planner walks the period in the list index testing each row against them (70 ms
+    # instead of 3 at a million callbacks).
+    return dialect.not_indexed("callbacks") if sparse and phone_digits(query) else "callbacks"
 
 
 class CallbackRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
+        self._dialect = db.dialect
         self._sparse: dict[str, bool] = {}  # phone part → searched through the trigram index
+        self._open_for_phone = OPEN_FOR_PHONE_SQL.format(
+            table=db.dialect.indexed_by("callbacks", "callbacks_active_phone")
+        )
 
     def count_by_status(self, service_id: int, assignee_id: int | None = None) -> dict[CallbackStatus, int]:
         """Callbacks per status in a service, or only those assigned to ``assignee_id`` (kept counts)."""
@@ -147,9 +161,9 @@ class CallbackRepo:
                 counts[CallbackStatus(status)] = n
             return counts
 
-    def _is_sparse(self, conn: sqlite3.Connection, digits: str) -> bool:
+    def _is_sparse(self, conn: Conn, digits: str) -> bool:
         """Whether few enough callbacks hold ``digits`` for the trigram index to be the way in."""
-        if len(digits) < TRIGRAM:
+        if len(digits) < TRIGRAM or self._dialect.postgres:  # PostgreSQL's planner weighs it by itself
             return False
         known = self._sparse.get(digits)
         if known is None:
@@ -164,16 +178,19 @@ class CallbackRepo:
             self._sparse[digits] = known
         return known
 
-    def max_id(self, conn: sqlite3.Connection) -> int:
+    def max_id(self, conn: Conn) -> int:
         return conn.execute("SELECT coalesce(max(id), 0) FROM callbacks").fetchone()[0]
 
     @contextmanager
-    def bulk_load(self, conn: sqlite3.Connection) -> Iterator[None]:
+    def bulk_load(self, conn: Conn) -> Iterator[None]:
         """Drop the secondary indexes for a large load and rebuild them after (several times faster).
 
-        Runs inside the caller's transaction: DDL is transactional in SQLite, so a crash leaves the
+        Runs inside the caller's transaction: DDL is transactional in both engines, so a crash leaves the
         indexes as they were.
         """
+        if self._dialect.postgres:
+            yield from self._bulk_load_pg(conn)
+            return
         indexes = conn.execute(
             "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL "
             "AND tbl_name IN ('callbacks', 'callback_history')"
@@ -191,9 +208,21 @@ class CallbackRepo:
         conn.execute("UPDATE change_versions SET version = version + 1 WHERE topic = 'callbacks'")
         conn.execute("PRAGMA cache_size = -2000")
 
-    def bulk_insert(
-        self, conn: sqlite3.Connection, callbacks: Iterable[tuple], history: Iterable[tuple]
-    ) -> None:
+    def _bulk_load_pg(self, conn: Conn) -> Iterator[None]:
+        # The counting trigger is off for the load; the counts are computed once for the lot.
+        conn.execute("ALTER TABLE callbacks DISABLE TRIGGER callbacks_count")
+        yield
+        conn.execute("ALTER TABLE callbacks ENABLE TRIGGER callbacks_count")
+        for statement in _split_sql(PG_REBUILD_DERIVED):
+            conn.execute(statement)
+        for table in ("callbacks", "callback_history"):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )
+        conn.execute("ANALYZE callbacks")
+
+    def bulk_insert(self, conn: Conn, callbacks: Iterable[tuple], history: Iterable[tuple]) -> None:
         """Insert prepared rows (columns as CALLBACK_INSERT_COLUMNS / HISTORY_INSERT_COLUMNS)."""
         marks = ", ".join("?" * len(CALLBACK_INSERT_COLUMNS))
         conn.executemany(
@@ -206,7 +235,7 @@ class CallbackRepo:
 
     # -- intake --------------------------------------------------------------------------------
 
-    def request_owner(self, conn: sqlite3.Connection, service_id: int, request_id: str) -> int | None:
+    def request_owner(self, conn: Conn, service_id: int, request_id: str) -> int | None:
         row = conn.execute(
             "SELECT callback_id FROM callback_requests WHERE service_id = ? AND request_id = ?",
             (service_id, request_id),
@@ -218,20 +247,21 @@ class CallbackRepo:
             ).fetchone()
         return row[0] if row else None
 
-    def open_callback_for_phone(self, conn: sqlite3.Connection, service_id: int, phone: str) -> int | None:
-        row = conn.execute(OPEN_FOR_PHONE_SQL, (service_id, phone)).fetchone()
+    def open_callback_for_phone(self, conn: Conn, service_id: int, phone: str) -> int | None:
+        row = conn.execute(self._open_for_phone, (service_id, phone)).fetchone()
         return row[0] if row else None
 
-    def merge_request(self, conn: sqlite3.Connection, callback_id: int, at: int) -> None:
+    def merge_request(self, conn: Conn, callback_id: int, at: int) -> None:
         conn.execute(
             "UPDATE callbacks SET request_count = request_count + 1, "
-            "last_requested_at = max(last_requested_at, ?) WHERE id = ?",
-            (at, callback_id),
+            "last_requested_at = CASE WHEN last_requested_at > ? THEN last_requested_at ELSE ? END "
+            "WHERE id = ?",
+            (at, at, callback_id),
         )
 
     def insert_request(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         service_id: int,
         request_id: str,
         phone: str,
@@ -242,14 +272,12 @@ class CallbackRepo:
     ) -> int:
         cur = conn.execute(
             "INSERT INTO callbacks (service_id, cti_request_id, customer_phone, customer_name, phone_valid, "
-            "ivr_route, requested_at, last_requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "ivr_route, requested_at, last_requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (service_id, request_id, phone, name, int(valid), ivr_route, at, at),
         )
         return inserted_id(cur)
 
-    def record_request(
-        self, conn: sqlite3.Connection, service_id: int, request_id: str, callback_id: int, at: int
-    ) -> None:
+    def record_request(self, conn: Conn, service_id: int, request_id: str, callback_id: int, at: int) -> None:
         conn.execute(
             "INSERT INTO callback_requests (service_id, request_id, callback_id, requested_at) VALUES (?, ?, "
             "?, ?)",
@@ -278,8 +306,8 @@ class CallbackRepo:
             sql, args = self._search_sql(service_id, assignee_scope, query, lo, hi, after, limit, sparse)
             return conn.execute(sql, args).fetchall()
 
-    @staticmethod
     def _search_sql(
+        self,
         service_id: int,
         assignee_scope: int | None,
         query: CallbackQuery,
@@ -293,12 +321,12 @@ class CallbackRepo:
             # The keyset position as the range's upper bound, so page n starts where page n-1 ended
             # instead of re-walking the n-1 pages before it.
             hi = after[0] + 1 if hi is None else min(hi, after[0] + 1)
-        where, args = _where(service_id, assignee_scope, query, lo, hi, sparse)
+        where, args = _where(service_id, assignee_scope, query, lo, hi, sparse, self._dialect.postgres)
         if after is not None:
             where += " AND (requested_at < ? OR id < ?)"
             args += [after[0], after[1]]
         sql = (
-            f"SELECT {CALLBACK_COLUMNS} FROM {_table(query, sparse)} WHERE {where} "
+            f"SELECT {CALLBACK_COLUMNS} FROM {_table(query, sparse, self._dialect)} WHERE {where} "
             "ORDER BY requested_at DESC, id DESC LIMIT ?"
         )
         return sql, [*args, limit]
@@ -320,7 +348,7 @@ class CallbackRepo:
 
     def _count_kept(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         service_id: int,
         assignee_scope: int | None,
         query: CallbackQuery,
@@ -381,8 +409,8 @@ class CallbackRepo:
                 plans.append([row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)])
         return plans[0], plans[1]
 
-    @staticmethod
     def _count_sql(
+        self,
         service_id: int,
         assignee_scope: int | None,
         query: CallbackQuery,
@@ -390,8 +418,8 @@ class CallbackRepo:
         hi: int | None,
         sparse: bool = False,
     ) -> tuple[str, list]:
-        where, args = _where(service_id, assignee_scope, query, lo, hi, sparse)
-        return f"SELECT count(*) FROM {_table(query, sparse)} WHERE {where}", args
+        where, args = _where(service_id, assignee_scope, query, lo, hi, sparse, self._dialect.postgres)
+        return f"SELECT count(*) FROM {_table(query, sparse, self._dialect)} WHERE {where}", args
 
     def get(self, callback_id: int) -> tuple | None:
         with self._db.read() as conn:
@@ -399,7 +427,7 @@ class CallbackRepo:
                 f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)
             ).fetchone()
 
-    def get_for_update(self, conn: sqlite3.Connection, callback_id: int, service_id: int) -> tuple | None:
+    def get_for_update(self, conn: Conn, callback_id: int, service_id: int) -> tuple | None:
         return conn.execute(
             f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ? AND service_id = ?",
             (callback_id, service_id),
@@ -407,19 +435,19 @@ class CallbackRepo:
 
     # -- changes -------------------------------------------------------------------------------
 
-    def start_dial(self, conn: sqlite3.Connection, callback_id: int, now: int) -> None:
+    def start_dial(self, conn: Conn, callback_id: int, now: int) -> None:
         conn.execute("UPDATE callbacks SET dialing_since = ? WHERE id = ?", (now, callback_id))
 
-    def count_attempt(self, conn: sqlite3.Connection, callback_id: int, now: int) -> None:
+    def count_attempt(self, conn: Conn, callback_id: int, now: int) -> None:
         conn.execute(
             "UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
             (now, callback_id),
         )
 
-    def stop_dial(self, conn: sqlite3.Connection, callback_id: int) -> None:
+    def stop_dial(self, conn: Conn, callback_id: int) -> None:
         conn.execute("UPDATE callbacks SET dialing_since = NULL WHERE id = ?", (callback_id,))
 
-    def set_completed(self, conn: sqlite3.Connection, callback_id: int, now: int, by: int) -> None:
+    def set_completed(self, conn: Conn, callback_id: int, now: int, by: int) -> None:
         conn.execute(
             "UPDATE callbacks SET status = 'completed', completed_at = ?, completed_by = ?, dialing_since = "
             "NULL "
@@ -427,9 +455,7 @@ class CallbackRepo:
             (now, by, callback_id),
         )
 
-    def unassigned_among(
-        self, conn: sqlite3.Connection, service_id: int, callback_ids: list[int]
-    ) -> set[int]:
+    def unassigned_among(self, conn: Conn, service_id: int, callback_ids: list[int]) -> set[int]:
         """Which of these callbacks of the service are unassigned now (read under the write lock)."""
         found: set[int] = set()
         for start in range(0, len(callback_ids), 500):
@@ -445,9 +471,7 @@ class CallbackRepo:
             )
         return found
 
-    def assign_many(
-        self, conn: sqlite3.Connection, service_id: int, plan: list[tuple[int, int]], by: int, now: int
-    ) -> int:
+    def assign_many(self, conn: Conn, service_id: int, plan: list[tuple[int, int]], by: int, now: int) -> int:
         """Assign each (callback id, agent id) of ``plan`` that is still unassigned, with its history row
         (in plan order); how many were assigned.
 
@@ -462,31 +486,31 @@ class CallbackRepo:
             "CREATE TEMP TABLE IF NOT EXISTS assign_plan "
             "(id INTEGER PRIMARY KEY, position INTEGER NOT NULL, agent INTEGER NOT NULL)"
         )
-        conn.execute("DELETE FROM temp.assign_plan")
+        conn.execute("DELETE FROM assign_plan")
         try:
             conn.executemany(
-                "INSERT INTO temp.assign_plan (id, position, agent) VALUES (?, ?, ?)",
+                "INSERT INTO assign_plan (id, position, agent) VALUES (?, ?, ?)",
                 [(callback_id, position, agent) for position, (callback_id, agent) in enumerate(plan)],
             )
             changed = conn.execute(
                 "UPDATE callbacks SET status = 'assigned', "
-                "assignee_id = (SELECT agent FROM temp.assign_plan AS p WHERE p.id = callbacks.id), "
+                "assignee_id = (SELECT agent FROM assign_plan AS p WHERE p.id = callbacks.id), "
                 "assigned_by = ?, assigned_at = ? "
-                "WHERE id IN (SELECT id FROM temp.assign_plan) AND service_id = ? AND status = 'unassigned'",
+                "WHERE id IN (SELECT id FROM assign_plan) AND service_id = ? AND status = 'unassigned'",
                 (by, now, service_id),
             ).rowcount
             if changed == len(plan):
                 conn.execute(
                     f"INSERT INTO callback_history ({', '.join(HISTORY_INSERT_COLUMNS)}) "
-                    "SELECT id, ?, ?, 'assign', 'unassigned', 'assigned', NULL, agent FROM temp.assign_plan "
+                    "SELECT id, ?, ?, 'assign', 'unassigned', 'assigned', NULL, agent FROM assign_plan "
                     "ORDER BY position",
                     (now, by),
                 )
             return changed
         finally:
-            conn.execute("DELETE FROM temp.assign_plan")
+            conn.execute("DELETE FROM assign_plan")
 
-    def unassign_if_assigned(self, conn: sqlite3.Connection, callback_id: int, service_id: int) -> int | None:
+    def unassign_if_assigned(self, conn: Conn, callback_id: int, service_id: int) -> int | None:
         row = conn.execute(
             "SELECT assignee_id FROM callbacks WHERE id = ? AND service_id = ? AND status = 'assigned'",
             (callback_id, service_id),
@@ -502,7 +526,7 @@ class CallbackRepo:
 
     def add_history(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         callback_id: int,
         at: int,
         actor: int | None,
@@ -530,7 +554,7 @@ class CallbackRepo:
 
     def insert_ticket(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         service_id: int,
         direction: str,
         phone: str | None,
@@ -544,7 +568,7 @@ class CallbackRepo:
         cur = conn.execute(
             "INSERT INTO tickets (service_id, channel, direction, customer_phone, customer_name, subject, "
             "memo, "
-            "creator_id, callback_id, created_at) VALUES (?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?)",
+            "creator_id, callback_id, created_at) VALUES (?, 'phone', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (service_id, direction, phone, name, subject, memo, creator, callback_id, now),
         )
         return inserted_id(cur)
@@ -591,20 +615,19 @@ class CallbackRepo:
         self, service_id: int, lo: int, hi: int, offset_s: int, monthly: bool
     ) -> list[tuple]:
         """(period, requested, assigned, completed) per local day or month of request."""
-        fmt = "%Y-%m" if monthly else "%Y-%m-%d"
         with self._db.read() as conn:
             return conn.execute(
-                "SELECT strftime(?, requested_at + ?, 'unixepoch') AS period, count(*), "
-                "sum(status != 'unassigned'), sum(status = 'completed') FROM callbacks "
+                f"SELECT {self._dialect.period(monthly)} AS period, count(*), "
+                f"{COUNT_IF.format('status != ?')}, {COUNT_IF.format('status = ?')} FROM callbacks "
                 "WHERE service_id = ? AND requested_at >= ? AND requested_at < ? GROUP BY period ORDER BY "
                 "period",
-                (fmt, offset_s, service_id, lo, hi),
+                (offset_s, "unassigned", "completed", service_id, lo, hi),
             ).fetchall()
 
     def status_by_agent(self, service_id: int, lo: int, hi: int) -> list[tuple]:
         with self._db.read() as conn:
             return conn.execute(
-                "SELECT assignee_id, count(*), sum(status = 'completed') FROM callbacks "
+                f"SELECT assignee_id, count(*), {COMPLETED_COUNT} FROM callbacks "
                 "WHERE service_id = ? AND requested_at >= ? AND requested_at < ? AND assignee_id IS NOT NULL "
                 "GROUP BY assignee_id ORDER BY count(*) DESC",
                 (service_id, lo, hi),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from contiple_tui.errors import StoreError
+from contiple_tui.store.engine import SQLITE
 from contiple_tui.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 T = TypeVar("T")
@@ -139,10 +140,13 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 class Database:
-    """One connection, guarded by a lock so UI thread workers can share it."""
+    """A SQLite file: one connection, guarded by a lock so UI thread workers can share it."""
+
+    dialect = SQLITE
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.location = str(self.path)
         existed = self.path.exists()
         if existed and not os.access(self.path, os.W_OK):
             # Refused before SQLite opens it, even to look: a reader would leave -wal and -shm files
@@ -355,14 +359,6 @@ class ChangeWatcher:
 
     def close(self) -> None:
         self._conn.close()
-
-
-def inserted_id(cur: sqlite3.Cursor) -> int:
-    """The rowid of the row an INSERT just added (always set after a successful INSERT)."""
-    rowid = cur.lastrowid
-    if rowid is None:
-        raise RuntimeError("no row was inserted")
-    return rowid
 
 
 def private_dir(path: Path) -> None:

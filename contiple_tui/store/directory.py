@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 
 from contiple_tui.domain.models import IvrRoute, OutboundTicketMode, Perm, Role, Service, Thresholds, User
-from contiple_tui.store.connection import Database, inserted_id
+from contiple_tui.store.engine import Conn, Engine, inserted_id
 
 _SERVICE_COLS = (
     "id, code, name, callback_enabled, sms_enabled, cti_enabled, outbound_ticket_mode, "
@@ -17,10 +16,10 @@ _USER_COLS = "id, login, name, role, perm_phone, perm_callback_assign, cti_agent
 
 
 class ServiceRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
-    def _load(self, conn: sqlite3.Connection, rows: Iterable[tuple]) -> list[Service]:
+    def _load(self, conn: Conn, rows: Iterable[tuple]) -> list[Service]:
         services = []
         for row in rows:
             sid = row[0]
@@ -73,7 +72,7 @@ class ServiceRepo:
 
     def insert(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         *,
         code: str,
         name: str,
@@ -91,7 +90,7 @@ class ServiceRepo:
             "INSERT INTO services (code, name, callback_enabled, sms_enabled, cti_enabled, "
             "outbound_ticket_mode, sl_threshold_s, timezone, created_at, sl_warn_pct, sl_crit_pct, "
             "waiting_warn, waiting_crit, wait_warn_s, wait_crit_s) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 code,
                 name,
@@ -121,9 +120,7 @@ class ServiceRepo:
         )
         return sid
 
-    def replace_sender_numbers(
-        self, conn: sqlite3.Connection, service_id: int, numbers: Sequence[str]
-    ) -> None:
+    def replace_sender_numbers(self, conn: Conn, service_id: int, numbers: Sequence[str]) -> None:
         conn.execute("DELETE FROM sender_numbers WHERE service_id = ?", (service_id,))
         conn.executemany(
             "INSERT INTO sender_numbers (service_id, number, position) VALUES (?, ?, ?)",
@@ -132,11 +129,11 @@ class ServiceRepo:
 
 
 class UserRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     @staticmethod
-    def _build(conn: sqlite3.Connection, row: tuple) -> User:
+    def _build(conn: Conn, row: tuple) -> User:
         perms = set()
         if row[4]:
             perms.add(Perm.PHONE)
@@ -181,16 +178,16 @@ class UserRepo:
                 ).fetchall()
             return [self._build(conn, row) for row in rows]
 
-    def login_exists(self, conn: sqlite3.Connection, login: str) -> bool:
+    def login_exists(self, conn: Conn, login: str) -> bool:
         return conn.execute("SELECT 1 FROM users WHERE login = ?", (login,)).fetchone() is not None
 
-    def cti_id_owner(self, conn: sqlite3.Connection, cti_agent_id: str) -> str | None:
+    def cti_id_owner(self, conn: Conn, cti_agent_id: str) -> str | None:
         row = conn.execute("SELECT login FROM users WHERE cti_agent_id = ?", (cti_agent_id,)).fetchone()
         return row[0] if row else None
 
     def insert(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         *,
         login: str,
         name: str,
@@ -201,7 +198,7 @@ class UserRepo:
     ) -> int:
         cur = conn.execute(
             "INSERT INTO users (login, name, role, perm_phone, perm_callback_assign, cti_agent_id, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 login,
                 name,
@@ -219,6 +216,6 @@ class UserRepo:
         )
         return uid
 
-    def set_disabled(self, conn: sqlite3.Connection, login: str, disabled: bool) -> bool:
+    def set_disabled(self, conn: Conn, login: str, disabled: bool) -> bool:
         cur = conn.execute("UPDATE users SET disabled = ? WHERE login = ?", (int(disabled), login))
         return cur.rowcount > 0

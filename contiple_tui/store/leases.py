@@ -7,14 +7,13 @@ Reading who holds it is a plain read, so consoles that do not hold it never writ
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
-from contiple_tui.store.connection import Database
+from contiple_tui.store.engine import Conn, Engine
 
 
 class LeaseRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self._db = db
 
     def holder(self, name: str) -> tuple[str, float] | None:
@@ -25,7 +24,7 @@ class LeaseRepo:
 
     @staticmethod
     def take(
-        conn: sqlite3.Connection,
+        conn: Conn,
         name: str,
         holder: str,
         now: float,

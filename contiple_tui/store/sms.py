@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 from contiple_tui.domain.queries import HistoryFilter
@@ -16,7 +15,7 @@ from contiple_tui.domain.sms_models import (
     TemplateImage,
 )
 from contiple_tui.domain.sms_rules import SendType
-from contiple_tui.store.connection import Database, inserted_id
+from contiple_tui.store.engine import Conn, Engine, inserted_id
 
 _TEMPLATE_COLUMNS = (
     "t.id, t.service_id, t.category_id, t.name, t.description, t.send_type, t.in_use, t.editable, "
@@ -76,7 +75,7 @@ def _message(row: tuple) -> Message:
 
 
 class SmsRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Engine) -> None:
         self.db = db
 
     # -- categories and templates -----------------------------------------------------------------
@@ -88,13 +87,13 @@ class SmsRepo:
                 Category(r[0], r[1], r[2], r[3], bool(r[4]))
                 for r in conn.execute(
                     "SELECT id, service_id, parent_id, name, in_use FROM sms_categories "
-                    "WHERE service_id = ? ORDER BY name COLLATE NOCASE, id",
+                    "WHERE service_id = ? ORDER BY lower(name), id",
                     (service_id,),
                 )
             ]
             rows = conn.execute(
                 f"SELECT {_TEMPLATE_COLUMNS} FROM sms_templates t WHERE t.service_id = ? "
-                "ORDER BY t.name COLLATE NOCASE, t.id",
+                "ORDER BY lower(t.name), t.id",
                 (service_id,),
             ).fetchall()
             images = self._template_images(conn, [r[0] for r in rows])
@@ -113,7 +112,7 @@ class SmsRepo:
         return top
 
     @staticmethod
-    def _template_images(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[TemplateImage, ...]]:
+    def _template_images(conn: Conn, ids: list[int]) -> dict[int, tuple[TemplateImage, ...]]:
         if not ids:
             return {}
         result: dict[int, list[TemplateImage]] = {}
@@ -129,34 +128,28 @@ class SmsRepo:
                 result.setdefault(tid, []).append(TemplateImage(name, data))
         return {k: tuple(v) for k, v in result.items()}
 
-    def category(self, conn: sqlite3.Connection, category_id: int) -> Category | None:
+    def category(self, conn: Conn, category_id: int) -> Category | None:
         row = conn.execute(
             "SELECT id, service_id, parent_id, name, in_use FROM sms_categories WHERE id = ?", (category_id,)
         ).fetchone()
         return Category(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
 
     def insert_category(
-        self,
-        conn: sqlite3.Connection,
-        service_id: int,
-        parent_id: int | None,
-        name: str,
-        in_use: bool,
-        now: int,
+        self, conn: Conn, service_id: int, parent_id: int | None, name: str, in_use: bool, now: int
     ) -> int:
         cur = conn.execute(
             "INSERT INTO sms_categories (service_id, parent_id, name, in_use, created_at) VALUES (?, ?, ?, "
-            "?, ?)",
+            "?, ?) RETURNING id",
             (service_id, parent_id, name, int(in_use), now),
         )
         return inserted_id(cur)
 
-    def update_category(self, conn: sqlite3.Connection, category_id: int, name: str, in_use: bool) -> None:
+    def update_category(self, conn: Conn, category_id: int, name: str, in_use: bool) -> None:
         conn.execute(
             "UPDATE sms_categories SET name = ?, in_use = ? WHERE id = ?", (name, int(in_use), category_id)
         )
 
-    def category_contents(self, conn: sqlite3.Connection, category_id: int) -> tuple[int, int]:
+    def category_contents(self, conn: Conn, category_id: int) -> tuple[int, int]:
         """(sub-categories, templates) that deleting the category deletes with it."""
         subs = conn.execute(
             "SELECT count(*) FROM sms_categories WHERE parent_id = ?", (category_id,)
@@ -168,10 +161,10 @@ class SmsRepo:
         ).fetchone()[0]
         return subs, templates
 
-    def delete_category(self, conn: sqlite3.Connection, category_id: int) -> None:
+    def delete_category(self, conn: Conn, category_id: int) -> None:
         conn.execute("DELETE FROM sms_categories WHERE id = ?", (category_id,))  # cascades
 
-    def template(self, conn: sqlite3.Connection, template_id: int) -> Template | None:
+    def template(self, conn: Conn, template_id: int) -> Template | None:
         row = conn.execute(
             f"SELECT {_TEMPLATE_COLUMNS}, c.in_use, COALESCE(p.in_use, 1) FROM sms_templates t "
             "JOIN sms_categories c ON c.id = t.category_id "
@@ -185,7 +178,7 @@ class SmsRepo:
 
     def save_template(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         template_id: int | None,
         service_id: int,
         category_id: int,
@@ -208,7 +201,7 @@ class SmsRepo:
                 "INSERT INTO sms_templates (name, description, send_type, in_use, editable, sender_no, "
                 "title, body, "
                 "service_id, category_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?)",
+                "?) RETURNING id",
                 (*values, service_id, category_id, now, now),
             )
             template_id = inserted_id(cur)
@@ -228,14 +221,14 @@ class SmsRepo:
             )
         return template_id
 
-    def delete_template(self, conn: sqlite3.Connection, template_id: int) -> None:
+    def delete_template(self, conn: Conn, template_id: int) -> None:
         conn.execute("DELETE FROM sms_templates WHERE id = ?", (template_id,))
 
     # -- messages -------------------------------------------------------------------------------
 
     def insert_message(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         *,
         service_id: int,
         user_id: int,
@@ -257,7 +250,7 @@ class SmsRepo:
             "sender_no, title, "
             "body, reserved_for, created_at, gateway, grouping_key, status, recipient_count, "
             "first_recipient) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
             (
                 service_id,
                 user_id,
@@ -288,7 +281,7 @@ class SmsRepo:
         )
         return message_id
 
-    def message(self, conn: sqlite3.Connection, message_id: int) -> Message | None:
+    def message(self, conn: Conn, message_id: int) -> Message | None:
         row = conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM sms_messages m LEFT JOIN users u ON u.id = m.user_id WHERE m.id "
             "= ?",
@@ -302,7 +295,7 @@ class SmsRepo:
 
     def set_request(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         message_id: int,
         request_id: str | None,
         status: MessageStatus,
@@ -315,9 +308,7 @@ class SmsRepo:
             (request_id, str(status), result_code, result_message, message_id),
         )
 
-    def note_lookup(
-        self, conn: sqlite3.Connection, message_id: int, now: int, *, empty_counted: bool
-    ) -> tuple[int, int]:
+    def note_lookup(self, conn: Conn, message_id: int, now: int, *, empty_counted: bool) -> tuple[int, int]:
         """A successful look-up by grouping key that found nothing; ``empty_counted``: it was made after
         the visibility window and counts towards "never arrived". Returns (empty look-ups counted, when
         the first of them was made)."""
@@ -335,12 +326,12 @@ class SmsRepo:
         ).fetchone()
         return (row[0], row[1]) if row else (0, now)
 
-    def set_status(self, conn: sqlite3.Connection, message_id: int, status: MessageStatus) -> None:
+    def set_status(self, conn: Conn, message_id: int, status: MessageStatus) -> None:
         conn.execute("UPDATE sms_messages SET status = ? WHERE id = ?", (str(status), message_id))
 
     def update_recipients(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         message_id: int,
         results: Iterable[tuple[str, int | None, str, str | None, str]],
         now: int,
@@ -367,7 +358,7 @@ class SmsRepo:
 
     def set_all_recipients(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         message_id: int,
         state: str,
         code: str | None,
@@ -385,7 +376,7 @@ class SmsRepo:
             args.append(only_state)
         return conn.execute(sql, args).rowcount
 
-    def recipient_states(self, conn: sqlite3.Connection, message_id: int) -> dict[str, int]:
+    def recipient_states(self, conn: Conn, message_id: int) -> dict[str, int]:
         return dict(
             conn.execute(
                 "SELECT state, count(*) FROM sms_recipients WHERE message_id = ? GROUP BY state",
@@ -405,7 +396,7 @@ class SmsRepo:
                 )
             ]
 
-    def reserved_seqs(self, conn: sqlite3.Connection, message_id: int) -> list[int]:
+    def reserved_seqs(self, conn: Conn, message_id: int) -> list[int]:
         return [
             r[0]
             for r in conn.execute(

@@ -136,13 +136,9 @@ def engine(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def pg_server():
     """A PostgreSQL server of this test process (skipped when none can start here, unless CI requires it)."""
-    from tests.pgserver import REQUIRED_ENV, PgServer, unavailable_reason
+    from tests.pgserver import PgServer, skip_unless_available
 
-    reason = unavailable_reason()
-    if reason is not None:
-        if os.environ.get(REQUIRED_ENV) == "1":
-            pytest.fail(f"PostgreSQL is required ({REQUIRED_ENV}=1) but {reason}")
-        pytest.skip(f"PostgreSQL tests not run: {reason}")
+    skip_unless_available()
     server = PgServer().start()
     yield server
     server.close()

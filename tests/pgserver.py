@@ -47,6 +47,19 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def skip_unless_available() -> None:
+    """Skip the calling test when no PostgreSQL can start here, saying why, or fail it when CI requires
+    PostgreSQL (REQUIRED_ENV=1): the PostgreSQL half of the suite never passes by not running."""
+    import pytest
+
+    reason = unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get(REQUIRED_ENV) == "1":
+        pytest.fail(f"PostgreSQL is required ({REQUIRED_ENV}=1) but {reason}")
+    pytest.skip(f"PostgreSQL tests not run: {reason}")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

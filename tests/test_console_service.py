@@ -4,6 +4,7 @@ CTI frames, a real (unconnected) CTI client; only the monotonic clock is ours.""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -114,11 +115,20 @@ def test_frames_other_than_callback_requests_are_not_taken_in(demo_store):
     console.close()
 
 
+def _changes(console, seconds: float = 2.0):
+    """The console's first report of changes, waited for: PostgreSQL's NOTIFY arrives a moment after the
+    commit (SQLite's data_version at once)."""
+    deadline = time.monotonic() + seconds
+    while (changes := console.changes()) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return changes
+
+
 def test_new_callbacks_become_one_notice_at_most_every_interval(demo_store):
     clock = _Clock()
     console, notices = _service(demo_store, "admin", clock)
     _new_callback(demo_store, "svc-new-1", "01011112222")
-    changes = console.changes()
+    changes = _changes(console)
     assert changes is not None and "callbacks" in changes.topics and not changes.identity
     assert console.announce() is None
     assert [(n.message, n.alert) for n in notices] == [("New callback: 010-1111-2222 · 고객센터", True)]
@@ -188,7 +198,7 @@ def test_a_directory_change_says_the_identity_changed(demo_store):
     directory.add_service(
         demo_store, code="extra", name="추가 서비스"
     )  # the admin is not in it: same identity
-    changes = console.changes()
+    changes = _changes(console)
     assert changes is not None and "directory" in changes.topics and not changes.identity
     assert console.changes() is None  # nothing since
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from datetime import date, timedelta
@@ -27,7 +28,10 @@ from contiple_tui.widgets.callback_table import PAGE, CallbackTable, Column, cal
 from contiple_tui.widgets.date_input import date_input
 from contiple_tui.widgets.safe import options
 
+log = logging.getLogger(__name__)
+
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PEOPLE_RETRY_S = 2.0  # the assignee and assigner choices, read again after a fault of the store
 DEFAULT_DAYS = 30
 # Typing searches DEBOUNCE_S after the last key, or at once after a quiet moment (see _typed). Keys typed at
 # a person's pace (100-200 ms apart) each search at once; faster bursts search once, DEBOUNCE_S after the
@@ -127,16 +131,29 @@ class CallbackListView(TableView):
             Select(options(routes), prompt=t("cb.filter.ivr"), id="cb-ivr", compact=True),
         )
         if user.is_admin:
-            users = self.session.directory.service_users()
-            agents = [(u.name, u.id) for u in users if permissions.may_receive_assignment(u, service)]
-            assigners = [
-                (u.name, u.id) for u in users if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"
-            ]
-            self.query_one("#cb-filters-people").mount(
-                Select(options(agents), prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True),
-                Select(options(assigners), prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True),
-            )
+            self._mount_people()
         self.call_after_refresh(self._arm)  # the search started in compose covers the filters' first values
+
+    def _mount_people(self) -> None:
+        """The assignee and assigner choices. When the store cannot be read (the database server is
+        restarting), the list still works without them: said once, tried again a little later."""
+        if not self.is_attached or self.query("#cb-assignee"):
+            return
+        service = self.session.service
+        try:
+            users = self.session.directory.service_users()
+        except ContipleError as exc:
+            log.warning("callback list: the people choices wait for the store: %s", exc)
+            self.set_timer(PEOPLE_RETRY_S, self._mount_people)
+            return
+        agents = [(u.name, u.id) for u in users if permissions.may_receive_assignment(u, service)]
+        assigners = [
+            (u.name, u.id) for u in users if u.has(Perm.CALLBACK_ASSIGN) and u.role.value != "wallboard"
+        ]
+        self.query_one("#cb-filters-people").mount(
+            Select(options(agents), prompt=t("cb.filter.assignee"), id="cb-assignee", compact=True),
+            Select(options(assigners), prompt=t("cb.filter.assigner"), id="cb-assigner", compact=True),
+        )
 
     def _columns(self) -> list[Column]:
         return callback_columns(

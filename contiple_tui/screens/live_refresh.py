@@ -17,7 +17,7 @@ from textual.app import App
 from contiple_tui.core.console import ConsoleService
 from contiple_tui.errors import ContipleError, IdentityError
 from contiple_tui.screens.console_shell import ConsoleShell
-from contiple_tui.widgets.notices import ConsoleNotices
+from contiple_tui.widgets.notices import ConsoleNotices, say_store_fault, store_answered
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ class LiveRefresh:
         self.shell = shell
         self.notices = notices
         self.signed_out = signed_out
-        self._store_fault: str | None = None  # the last store fault said
 
     def check(self) -> None:
         """A fault of the store (I/O error, damaged page, full disk) is said on screen once, not on every
@@ -50,15 +49,13 @@ class LiveRefresh:
             read = self._read_changes()
         except IdentityError as exc:  # disabled or removed while signed in
             self.signed_out(exc.message())
-        except ContipleError as exc:  # a StoreError: the disk is full, a page is damaged, an I/O error
-            message = exc.message()
-            if message != self._store_fault:
-                self._store_fault = message
+        except ContipleError as exc:  # a StoreError: the disk is full, a page is damaged, an I/O error,
+            # the database server is away. Said once per kind of fault, whatever its details of the moment.
+            if say_store_fault(self.app, exc):
                 log.error("store fault while checking for changes: %s", exc)
-                self.app.notify(message, severity="error")
         else:
             if read:
-                self._store_fault = None  # the store answered again: a new fault is news
+                store_answered(self.app)  # a new fault is news
 
     def _read_changes(self) -> bool:
         """True when the store changed and was read without a fault."""

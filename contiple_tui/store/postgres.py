@@ -31,7 +31,6 @@ from contiple_tui.store.pg_schema import CHANNEL, PG_MIGRATIONS, SCHEMA_TABLE
 try:
     import psycopg
     from psycopg.adapt import Loader
-    from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError:  # pragma: no cover - the default install
     psycopg = None  # type: ignore[assignment]
 
@@ -40,7 +39,13 @@ T = TypeVar("T")
 # pg_advisory_xact_lock key of the one writer at a time ("CNTP", as SQLite's application id).
 WRITE_LOCK = 0x434E5450
 CONNECT_TIMEOUT_S = 5
-POOL_MAX = 4  # the UI thread and its workers; a console rarely uses more than two at once
+POOL_MAX = 4  # idle connections kept: the UI thread and its workers rarely use more than two at once
+
+_WRITE_BEGIN = (
+    ("BEGIN ISOLATION LEVEL READ COMMITTED", ()),
+    ("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,)),
+)
+_READ_BEGIN = (("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", ()),)
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")
 
@@ -70,6 +75,12 @@ def redacted(url: str) -> str:
         host = f"{host}:{parts.port}"
     user = f"{parts.username}@" if parts.username else ""
     return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def short_reason(exc: BaseException) -> str:
+    """The first line of a driver's error, for a message of one line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def require_driver() -> None:
@@ -110,8 +121,79 @@ class PgConn:
         return cur
 
 
+class ConnectionPool:
+    """Idle connections kept for reuse; a new one made when none is idle, none waited for.
+
+    Not psycopg_pool: its background reconnection backs off exponentially, so after a server restart
+    every read of a console waited up to its timeout (10 s here) and recovered seconds after the
+    server was back. Here a call while the server is down fails at once (connection refused) and the
+    first call after it is back succeeds."""
+
+    def __init__(self, url: str, keep: int = POOL_MAX) -> None:
+        self.url = url
+        self.keep = keep
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _new(self) -> Any:
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        _configure(conn)
+        return conn
+
+    @contextmanager
+    def connection(self, begin: Sequence[tuple[str, tuple]] = ()) -> Iterator[Any]:
+        """A connection, on which ``begin`` (a transaction's first statements) has run. An idle one whose
+        server restarted since fails there, before anything was done: it is replaced by a new one
+        once, so the first action after a restart works instead of failing on a dead connection."""
+        conn = self._checkout(begin)
+        try:
+            yield conn
+        except psycopg.OperationalError:
+            conn.close()  # lost (the server restarted): never handed out again
+            raise
+        except BaseException:
+            if conn.broken:
+                conn.close()
+            else:
+                self._release(conn)
+            raise
+        self._release(conn)
+
+    def _checkout(self, begin: Sequence[tuple[str, tuple]]) -> Any:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is not None and not (conn.closed or conn.broken):
+            try:
+                for sql, args in begin:
+                    conn.execute(sql, args)
+                return conn
+            except psycopg.OperationalError:
+                conn.close()
+        conn = self._new()
+        try:
+            for sql, args in begin:
+                conn.execute(sql, args)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _release(self, conn: Any) -> None:
+        with self._lock:
+            if len(self._idle) < self.keep and not conn.closed:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
 class PgDatabase:
-    """A PostgreSQL database: a small pool of connections, transactions, the schema."""
+    """A PostgreSQL database: connections, transactions, the schema."""
 
     dialect = POSTGRES
 
@@ -121,22 +203,7 @@ class PgDatabase:
         self.location = redacted(url)
         self.commits = 0
         self._lock = threading.Lock()
-        self.pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=POOL_MAX,
-            open=False,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
-            configure=_configure,
-            check=ConnectionPool.check_connection,
-            timeout=CONNECT_TIMEOUT_S * 2,
-            name="contiple",
-        )
-        try:
-            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
-        except PoolTimeout as exc:
-            self.pool.close()
-            raise self._unreachable(exc) from None
+        self.pool = ConnectionPool(url)
         try:
             self._migrate()
         except BaseException:
@@ -144,25 +211,39 @@ class PgDatabase:
             raise
 
     def _unreachable(self, exc: BaseException) -> StoreError:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return StoreError("err.pg_unreachable", url=self.location, reason=reason)
+        return StoreError("err.pg_unreachable", url=self.location, reason=short_reason(exc))
 
     @contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _connection(self, begin: Sequence[tuple[str, tuple]] = ()) -> Iterator[Any]:
         try:
-            with self.pool.connection() as conn:
+            with self.pool.connection(begin) as conn:
                 yield conn
-        except (psycopg.OperationalError, PoolTimeout) as exc:
+        except psycopg.OperationalError as exc:
             raise self._unreachable(exc) from None
 
     # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
+    def _transaction(self, begin: Sequence[tuple[str, tuple]]) -> Iterator[PgConn]:
+        """``begin``, the caller's statements, COMMIT; ROLLBACK on any error (the connection is dropped
+        when the error was the server's going away)."""
+        with self._connection(begin) as conn:
+            try:
+                yield PgConn(conn)
+            except BaseException:
+                if not conn.broken:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except psycopg.Error:
+                        conn.close()  # not to be handed out again in an unknown state
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
     def write(self) -> Iterator[PgConn]:
         """One user action = one transaction, behind the one writer lock; rolled back on any error."""
-        with self._connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            yield PgConn(conn)
+        with self._transaction(_WRITE_BEGIN) as conn:
+            yield conn
         with self._lock:
             self.commits += 1
 
@@ -173,9 +254,8 @@ class PgDatabase:
     @contextmanager
     def read(self) -> Iterator[PgConn]:
         """A consistent snapshot for several SELECTs."""
-        with self._connection() as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield PgConn(conn)
+        with self._transaction(_READ_BEGIN) as conn:
+            yield conn
 
     def close(self) -> None:
         self.pool.close()
@@ -195,9 +275,9 @@ class PgDatabase:
         return row[0] if row else 0
 
     def _migrate(self) -> None:
-        with self._connection() as conn, conn.transaction():
-            # Behind the writer lock: another console may be migrating the same database right now.
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        # Behind the writer lock: another console may be migrating the same database right now.
+        with self._transaction(_WRITE_BEGIN) as pg:
+            conn = pg.raw
             current = self._version(conn)
             if current > SCHEMA_VERSION:
                 raise StoreError("err.db_newer", path=self.location, found=current, known=SCHEMA_VERSION)
@@ -228,14 +308,15 @@ class PgDatabase:
 class PgChangeWatcher:
     """Which topics changed since the last look, from NOTIFY: no query while nothing changes.
 
-    A lost connection (the server restarted) is opened again; what changed meanwhile is then found by
-    comparing the topics' versions with those last seen."""
+    While the server cannot be reached, each look raises the same StoreError (said once on screen); the
+    first look that reaches it again reports every topic changed, since what others wrote meanwhile was
+    announced to nobody listening."""
 
     def __init__(self, url: str) -> None:
         require_driver()
         self._url = url
         self._conn: Any = None
-        self._seen: dict[str, int] = {}
+        self._down: StoreError | None = None
         self._connect()
 
     def _connect(self) -> None:
@@ -243,30 +324,24 @@ class PgChangeWatcher:
         conn.execute(f"LISTEN {CHANNEL}")
         self._conn = conn
 
-    def _versions(self) -> dict[str, int]:
-        return dict(self._conn.execute("SELECT topic, version FROM change_versions").fetchall())
-
     def changes(self) -> frozenset[str]:
+        if self._conn is None:
+            try:
+                self._connect()
+            except psycopg.OperationalError as exc:
+                raise self._fault(exc) from None
+            self._down = None
+            return TOPICS
         try:
-            if self._conn is None or self._conn.closed:
-                return self._reconnected()
-            if not self._seen:
-                self._seen = self._versions()
             return frozenset(n.payload for n in self._conn.notifies(timeout=0) if n.payload in TOPICS)
-        except psycopg.OperationalError:
+        except psycopg.OperationalError as exc:
             self._drop()
-            return frozenset()
+            raise self._fault(exc) from None
 
-    def _reconnected(self) -> frozenset[str]:
-        try:
-            self._connect()
-            versions = self._versions()
-        except psycopg.OperationalError:
-            self._drop()
-            return frozenset()
-        changed = frozenset(t for t, v in versions.items() if self._seen.get(t) != v)
-        self._seen = versions
-        return changed
+    def _fault(self, exc: BaseException) -> StoreError:
+        if self._down is None:  # the first reason stays for the whole outage: one line on screen
+            self._down = StoreError("err.pg_unreachable", url=redacted(self._url), reason=short_reason(exc))
+        return self._down
 
     def _drop(self) -> None:
         if self._conn is not None:

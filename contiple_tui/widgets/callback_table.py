@@ -48,6 +48,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.notices import say_store_fault
 from contiple_tui.widgets.safe import plain
 
 PAGE = 100
@@ -660,7 +661,7 @@ class CallbackTable(Localized, ScrollView, can_focus=True, inherit_bindings=Fals
         try:
             rows = fetch(start, PAGE)
         except ContipleError as exc:
-            self.app.call_from_thread(self.app.notify, exc.message(), severity="error")
+            self.app.call_from_thread(say_store_fault, self.app, exc)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._reread_done, generation, start, rows)

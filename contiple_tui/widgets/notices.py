@@ -8,12 +8,14 @@ falls due.
 from __future__ import annotations
 
 from collections.abc import Callable
+from weakref import WeakKeyDictionary
 
 from textual.app import App
 from textual.timer import Timer
 
 from contiple_tui.config import Config
 from contiple_tui.core.console import Notice
+from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 from contiple_tui.widgets.textual_gaps import write_to_terminal
@@ -49,3 +51,23 @@ class ConsoleNotices:
     def _due(self, again: Callable[[], float | None]) -> None:
         self._held = None
         self.hold(again(), again)
+
+
+# The kinds of store fault already said per console, until the store answers again.
+_FAULTS_SAID: WeakKeyDictionary[App, set[str]] = WeakKeyDictionary()
+
+
+def say_store_fault(app: App, exc: ContipleError) -> bool:
+    """A fault of the store (a full disk, the database server away) in a toast, once per kind however
+    many polls and re-reads meet it, until :func:`store_answered`. On the UI thread. True when said."""
+    said = _FAULTS_SAID.setdefault(app, set())
+    if exc.key in said:
+        return False
+    said.add(exc.key)
+    app.notify(exc.message(), severity="error")
+    return True
+
+
+def store_answered(app: App) -> None:
+    """The store was read again: a new fault is news."""
+    _FAULTS_SAID.pop(app, None)

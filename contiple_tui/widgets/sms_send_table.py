@@ -20,6 +20,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.notices import say_store_fault
 from contiple_tui.widgets.safe import fit
 
 PAGE = 100  # sends on screen at a time (keyset pages)
@@ -244,7 +245,7 @@ class SendTable(Localized, DataTable):
         try:
             rows = fetch(after, PAGE)
         except ContipleError as exc:
-            self.app.call_from_thread(self.app.notify, exc.message(), severity="error")
+            self.app.call_from_thread(say_store_fault, self.app, exc)
             return
         self.app.call_from_thread(self._loaded, token, after, how, rows)
 

@@ -73,7 +73,8 @@ def _check_cti_url(file: str, name: str, value: str) -> None:
         )
 
 
-def _check_db_url(file: str, name: str, value: str) -> None:
+def check_db_url(file: str, name: str, value: str) -> None:
+    """A postgresql:// URL with a database name (ConfigError naming ``file`` and ``name`` if not)."""
     from urllib.parse import urlsplit
 
     try:
@@ -117,7 +118,7 @@ SETTINGS: tuple[Setting, ...] = (
     # A change from another console shows within about half a second.
     Setting("ui", "refresh_seconds", float, 0.5, "refresh_seconds", low=0.2, high=60),
     Setting("ui", "service", str, None, "service"),
-    Setting("store", "url", str, None, "db_url", check=_check_db_url, env="DB_URL", flag="--db"),
+    Setting("store", "url", str, None, "db_url", check=check_db_url, env="DB_URL", flag="--db"),
     Setting("cti", "url", str, None, "cti_url", check=_check_cti_url, env="CTI_URL", flag="--cti-url"),
     Setting("cti", "token", str, None, "cti_token", env="CTI_TOKEN"),
     Setting("wallboard", "interval", float, 5.0, "wallboard_interval", low=1, high=3600),

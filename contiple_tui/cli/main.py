@@ -205,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("message_id", type=_ranged(int, 1, 2**62), metavar="ID", help=t("cli.sms.id"))
     cancel.add_argument("--service", dest="sms_service", metavar="CODE", help=t("cli.sms.service"))
 
+    storep = sub.add_parser("store", help=t("cli.store"), description=t("cli.store"))
+    store_sub = storep.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    store_sub.add_parser("migrate", help=t("cli.store.migrate"), description=t("cli.store.migrate"))
+    scopy = store_sub.add_parser(
+        "copy", help=t("cli.store.copy"), description=t("cli.store.copy.description")
+    )
+    scopy.add_argument("--to", required=True, metavar="URL", help=t("cli.store.to"))
+
     config = sub.add_parser("config", help=t("cli.config"), description=t("cli.config"))
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
     config_sub.add_parser("path", help=t("cli.config.path"))
@@ -381,6 +389,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from contiple_tui.cli.directory import run_services
 
             return run_services(args, store)
+        if args.command == "store":
+            from contiple_tui.cli.store import run_store
+
+            return run_store(args, store)
         if args.command == "cti-sim":
             from contiple_tui.cli.demo import run_cti_sim
 

@@ -9,6 +9,9 @@ EN: dict[str, str] = {
     "err.pg_unreachable": "The database server {url} cannot be reached ({reason}); nothing was changed. The console tries again by itself.",
     "err.pg_driver_missing": "A postgresql:// database needs the PostgreSQL driver: pip install 'contiple-tui[postgres]'",
     "err.db_url_invalid": "'{url}' is not a PostgreSQL address (postgresql://user@host:port/database).",
+    "err.copy_direction": "store copy copies a SQLite store into PostgreSQL: run it with the data directory of the SQLite store, without --db.",
+    "err.copy_target_not_empty": "The PostgreSQL database is not empty (table {table} has rows); nothing was copied. Give store copy a new, empty database.",
+    "err.copy_mismatch": "The copy of {table} differs from the original ({rows} rows there, {copied} copied); the copy was undone and the database is empty again.",
     "err.unexpected": "An unexpected error stopped the program ({kind}: {reason}). Run it again with CONTIPLE_TUI_DEBUG=1 to see the details.",
     # -- the terminal (no tty) ------------------------------------------------------------------
     "err.no_tty": "no terminal: this full-screen command needs one (connect with ssh -t, or allow a pty "
@@ -24,6 +27,9 @@ KO: dict[str, str] = {
     "err.pg_unreachable": "데이터베이스 서버 {url}에 연결할 수 없습니다({reason}). 아무것도 변경하지 않았습니다. 콘솔이 스스로 다시 시도합니다.",
     "err.pg_driver_missing": "postgresql:// 데이터베이스에는 PostgreSQL 드라이버가 필요합니다: pip install 'contiple-tui[postgres]'",
     "err.db_url_invalid": "{url:'은} PostgreSQL 주소가 아닙니다 (postgresql://사용자@호스트:포트/데이터베이스).",
+    "err.copy_direction": "store copy는 SQLite 저장소를 PostgreSQL로 복사합니다: --db 없이 SQLite 저장소의 데이터 디렉터리로 실행하세요.",
+    "err.copy_target_not_empty": "PostgreSQL 데이터베이스가 비어 있지 않습니다({table} 테이블에 행이 있음). 아무것도 복사하지 않았습니다. 새로 만든 빈 데이터베이스를 지정하세요.",
+    "err.copy_mismatch": "{table}의 복사본이 원본과 다릅니다(원본 {rows}행, 복사 {copied}행). 복사를 되돌려 데이터베이스는 다시 비어 있습니다.",
     "err.unexpected": "예기치 않은 오류로 프로그램이 멈췄습니다({kind}: {reason}). 자세한 내용은 CONTIPLE_TUI_DEBUG=1로 다시 실행해 보세요.",
     # -- the terminal (no tty) ------------------------------------------------------------------
     "err.no_tty": "터미널이 없습니다: 이 전체 화면 명령에는 터미널이 필요합니다(ssh -t로 접속하거나 키에 pty를 "

@@ -90,8 +90,10 @@ def write_elsewhere(store: Store, *statements: tuple[str, tuple], foreign_keys: 
         with psycopg.connect(store.url) as conn:  # one transaction, committed on leaving
             if not foreign_keys:
                 conn.execute("SET session_replication_role = replica")  # the tests' server: a superuser
+            from contiple_tui.store.postgres import to_pg
+
             for sql, args in statements:
-                conn.execute(sql.replace("?", "%s"), args)
+                conn.execute(to_pg(sql), args)
         return
     import sqlite3
 
@@ -110,8 +112,10 @@ def read_elsewhere(store: Store, sql: str, args: tuple = ()) -> tuple | None:
     if store.url is not None:
         import psycopg
 
+        from contiple_tui.store.postgres import to_pg
+
         with psycopg.connect(store.url) as conn:
-            return conn.execute(sql.replace("?", "%s"), args).fetchone()
+            return conn.execute(to_pg(sql), args).fetchone()
     import sqlite3
 
     assert store.path is not None

@@ -148,6 +148,21 @@ def pg_server():
     server.close()
 
 
+@pytest.fixture
+def cli(engine: str, request: pytest.FixtureRequest):
+    """``run_cli`` on the test's engine: the data directory's SQLite file, or (``both_engines``) a fresh
+    PostgreSQL database given as CONTIPLE_TUI_DB_URL, as an operator's environment would give it."""
+    extra: dict[str, str] = {}
+    if engine == "postgresql":
+        extra["CONTIPLE_TUI_DB_URL"] = request.getfixturevalue("pg_server").create_database()
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return run_cli(*args, env={**extra, **(env or {})})
+
+    run.db_url = extra.get("CONTIPLE_TUI_DB_URL")  # type: ignore[attr-defined]
+    return run
+
+
 @pytest.fixture(scope="session")
 def demo_template_pg(pg_server) -> str:
     """The demo world in a PostgreSQL database, seeded once per test process; tests get copies."""

@@ -4,13 +4,15 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION
+import pytest
+
+from contiple_tui.store import DB_FILENAME, SCHEMA_VERSION, Store
 
 from .conftest import run_cli
 
 
-def _seed_service(data: Path) -> None:
-    result = run_cli(
+def _seed_service(data: Path, cli=run_cli) -> None:
+    result = cli(
         "--data-dir",
         str(data),
         "services",
@@ -27,6 +29,14 @@ def _seed_service(data: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def _user_count(data: Path, cli) -> int:
+    store = Store(cli.db_url or data / DB_FILENAME)
+    try:
+        return len(store.users.list())
+    finally:
+        store.close()
+
+
 def _one_line_error(result, *needles: str) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -41,9 +51,10 @@ def test_version():
     assert result.returncode == 0 and result.stdout.startswith("contiple-tui ")
 
 
-def test_users_and_services_round_trip(tmp_path):
-    _seed_service(tmp_path)
-    result = run_cli(
+@pytest.mark.both_engines
+def test_users_and_services_round_trip(tmp_path, cli):
+    _seed_service(tmp_path, cli)
+    result = cli(
         "--data-dir",
         str(tmp_path),
         "users",
@@ -62,25 +73,25 @@ def test_users_and_services_round_trip(tmp_path):
         "1001",
     )
     assert result.returncode == 0, result.stderr
-    listing = run_cli("--data-dir", str(tmp_path), "--lang", "ko", "users", "list")
+    listing = cli("--data-dir", str(tmp_path), "--lang", "ko", "users", "list")
     assert listing.returncode == 0
     row = next(line for line in listing.stdout.splitlines() if line.startswith("kim"))
     assert "김민준" in row and "상담원" in row and "callback_assign,phone" in row and "1001" in row
-    services = run_cli("--data-dir", str(tmp_path), "services", "list")
+    services = cli("--data-dir", str(tmp_path), "services", "list")
     assert (
         "고객센터" in services.stdout and "15880001" in services.stdout and "1=상품 문의" in services.stdout
     )
-    assert run_cli("--data-dir", str(tmp_path), "users", "disable", "kim").returncode == 0
-    listing = run_cli("--data-dir", str(tmp_path), "users", "list")
+    assert cli("--data-dir", str(tmp_path), "users", "disable", "kim").returncode == 0
+    listing = cli("--data-dir", str(tmp_path), "users", "list")
     assert "disabled" in next(line for line in listing.stdout.splitlines() if line.startswith("kim"))
 
 
-def test_assign_without_phone_is_refused_and_changes_nothing(tmp_path):
-    _seed_service(tmp_path)
-    db = tmp_path / DB_FILENAME
-    before = sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0]
+@pytest.mark.both_engines
+def test_assign_without_phone_is_refused_and_changes_nothing(tmp_path, cli):
+    _seed_service(tmp_path, cli)
+    before = _user_count(tmp_path, cli)
     for lang, needle in (("en", "only be granted together with phone"), ("ko", "전화 권한(phone)과 함께만")):
-        result = run_cli(
+        result = cli(
             "--data-dir",
             str(tmp_path),
             "--lang",
@@ -99,12 +110,12 @@ def test_assign_without_phone_is_refused_and_changes_nothing(tmp_path):
             "cs",
         )
         _one_line_error(result, needle)
-    assert sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0] == before
+    assert _user_count(tmp_path, cli) == before
 
 
-def _add_kim(tmp_path):
+def _add_kim(tmp_path, cli=run_cli):
     """An agent of service cs, as an operator adds one."""
-    return run_cli(
+    return cli(
         "--data-dir",
         str(tmp_path),
         "users",
@@ -120,15 +131,16 @@ def _add_kim(tmp_path):
     )
 
 
-def test_unknown_and_disabled_user(tmp_path):
-    _seed_service(tmp_path)
-    result = run_cli("--data-dir", str(tmp_path), "--user", "ghost")
+@pytest.mark.both_engines
+def test_unknown_and_disabled_user(tmp_path, cli):
+    _seed_service(tmp_path, cli)
+    result = cli("--data-dir", str(tmp_path), "--user", "ghost")
     _one_line_error(result, "Unknown user 'ghost'")
-    result = run_cli("--data-dir", str(tmp_path), "--user", "ghost", env={"LANG": "ko_KR.UTF-8"})
+    result = cli("--data-dir", str(tmp_path), "--user", "ghost", env={"LANG": "ko_KR.UTF-8"})
     _one_line_error(result, "알 수 없는 사용자 'ghost'")
-    _add_kim(tmp_path)
-    run_cli("--data-dir", str(tmp_path), "users", "disable", "kim")
-    _one_line_error(run_cli("--data-dir", str(tmp_path), "--user", "kim"), "disabled")
+    _add_kim(tmp_path, cli)
+    cli("--data-dir", str(tmp_path), "users", "disable", "kim")
+    _one_line_error(cli("--data-dir", str(tmp_path), "--user", "kim"), "disabled")
 
 
 def test_data_dir_not_writable(tmp_path):
@@ -193,15 +205,17 @@ def test_demo_seed_only_and_reuse(tmp_path):
     assert "admin" in listing.stdout and "tv" in listing.stdout and "agent01" in listing.stdout
 
 
-def test_service_flag_must_name_one_of_the_users_services(tmp_path):
-    _seed_service(tmp_path)
-    _add_kim(tmp_path)
-    _one_line_error(run_cli("--data-dir", str(tmp_path), "--user", "kim", "--service", "sales"), "'sales'")
+@pytest.mark.both_engines
+def test_service_flag_must_name_one_of_the_users_services(tmp_path, cli):
+    _seed_service(tmp_path, cli)
+    _add_kim(tmp_path, cli)
+    _one_line_error(cli("--data-dir", str(tmp_path), "--user", "kim", "--service", "sales"), "'sales'")
 
 
-def test_bad_role_is_explained_in_korean(tmp_path):
-    _seed_service(tmp_path)
-    result = run_cli(
+@pytest.mark.both_engines
+def test_bad_role_is_explained_in_korean(tmp_path, cli):
+    _seed_service(tmp_path, cli)
+    result = cli(
         "--data-dir",
         str(tmp_path),
         "--lang",

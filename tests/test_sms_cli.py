@@ -7,44 +7,42 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contiple_tui.store import DB_FILENAME, Store
-
-from .conftest import run_cli
+from .conftest import run_cli, store_args
 from .smsdata import jpeg_bytes, png_bytes
 
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same commands, the same rules
 
-def sms(demo_dir, *args, user="agent02", lang="en", env=None):
-    return run_cli("--data-dir", str(demo_dir), "--user", user, "--lang", lang, "sms", *args, env=env)
+
+def sms(store, *args, user="agent02", lang="en", env=None):
+    """The command as an operator runs it on the store's host: its data directory (and its database)."""
+    return run_cli(*store_args(store), "--user", user, "--lang", lang, "sms", *args, env=env)
 
 
 def _ahead(**delta) -> str:
     return (datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(**delta)).strftime("%Y-%m-%d %H:%M")
 
 
-def test_send_sms_now(demo_dir):
-    result = sms(demo_dir, "send", "--to", "01012345678,01012345678,0212345678", "--body", "안녕하세요")
+def test_send_sms_now(demo_store):
+    result = sms(demo_store, "send", "--to", "01012345678,01012345678,0212345678", "--body", "안녕하세요")
     assert result.returncode == 0, result.stderr
     assert "1 duplicate" in result.stdout and "SANDBOX" in result.stdout
     assert "SMS #1 to 2 recipients: Sent." in result.stdout
-    store = Store(demo_dir / DB_FILENAME)
-    try:
-        msg = store.sms.get_message(1)
-        assert (msg.send_type, msg.sender_no, msg.body, msg.recipient_count) == (
-            "SMS",
-            "15880001",
-            "안녕하세요",
-            2,
-        )
-    finally:
-        store.close()
+    store = demo_store
+    msg = store.sms.get_message(1)
+    assert (msg.send_type, msg.sender_no, msg.body, msg.recipient_count) == (
+        "SMS",
+        "15880001",
+        "안녕하세요",
+        2,
+    )
 
 
-def test_mms_with_image_reserved_then_found_and_cancelled(demo_dir, tmp_path):
+def test_mms_with_image_reserved_then_found_and_cancelled(demo_store, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(jpeg_bytes(320, 240))
     at = _ahead(hours=2)
     sent = sms(
-        demo_dir,
+        demo_store,
         "send",
         "--to",
         "01012345678",
@@ -59,13 +57,13 @@ def test_mms_with_image_reserved_then_found_and_cancelled(demo_dir, tmp_path):
     )
     assert sent.returncode == 0, sent.stderr
     assert f"MMS #1 reserved for {at} (Asia/Seoul), 1 recipients." in sent.stdout
-    listing = sms(demo_dir, "history", lang="ko")
+    listing = sms(demo_store, "history", lang="ko")
     assert listing.returncode == 0 and "예약" in listing.stdout and "0212345678" in listing.stdout
-    cancelled = sms(demo_dir, "cancel", "1")
+    cancelled = sms(demo_store, "cancel", "1")
     assert cancelled.returncode == 0 and "cancelled for 1 recipients" in cancelled.stdout
-    again = sms(demo_dir, "cancel", "1")
+    again = sms(demo_store, "cancel", "1")
     assert again.returncode == 2 and "Only a reservation" in again.stderr
-    assert "Cancelled" in sms(demo_dir, "history").stdout
+    assert "Cancelled" in sms(demo_store, "history").stdout
 
 
 @pytest.mark.parametrize(
@@ -85,19 +83,16 @@ def test_mms_with_image_reserved_then_found_and_cancelled(demo_dir, tmp_path):
         (["--to", "01012345678", "--body", "hi", "--from", "0299999999"], "not a registered sender"),
     ],
 )
-def test_rule_violations_exit_2_and_send_nothing(demo_dir, args, needle):
+def test_rule_violations_exit_2_and_send_nothing(demo_store, args, needle):
     args = [
         _ahead(minutes=29) if a == "__29m" else _ahead(days=1, minutes=1) if a == "__1d1m" else a
         for a in args
     ]
-    result = sms(demo_dir, "send", *args)
+    result = sms(demo_store, "send", *args)
     assert result.returncode == 2, result.stdout
     assert needle in result.stderr
-    store = Store(demo_dir / DB_FILENAME)
-    try:
-        assert store.sms.history_count(store.services.get_by_code("cs").id, _all()) == 0
-    finally:
-        store.close()
+    store = demo_store
+    assert store.sms.history_count(store.services.get_by_code("cs").id, _all()) == 0
 
 
 def _all():
@@ -106,47 +101,44 @@ def _all():
     return HistoryFilter()
 
 
-def test_bad_images_exit_2(demo_dir, tmp_path):
+def test_bad_images_exit_2(demo_store, tmp_path):
     fake = tmp_path / "fake.jpg"
     fake.write_bytes(png_bytes())
-    result = sms(demo_dir, "send", "--to", "01012345678", "--body", "hi", "--image", str(fake), lang="ko")
+    result = sms(demo_store, "send", "--to", "01012345678", "--body", "hi", "--image", str(fake), lang="ko")
     assert result.returncode == 2 and "JPEG 이미지가 아닙니다" in result.stderr
     good = tmp_path / "good.jpg"
     good.write_bytes(jpeg_bytes())
-    result = sms(demo_dir, "send", "--to", "01012345678", "--body", "hi", *(["--image", str(good)] * 4))
+    result = sms(demo_store, "send", "--to", "01012345678", "--body", "hi", *(["--image", str(good)] * 4))
     assert result.returncode == 2 and "at most 3" in result.stderr
 
 
-def test_body_file_and_auto_type(demo_dir, tmp_path):
+def test_body_file_and_auto_type(demo_store, tmp_path):
     body = tmp_path / "body.txt"
     body.write_text("첫 줄 제목\n" + "가" * 50 + "\n", encoding="utf-8")
-    result = sms(demo_dir, "send", "--to", "01012345678", "--body-file", str(body))
+    result = sms(demo_store, "send", "--to", "01012345678", "--body-file", str(body))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("MMS #1 to 1 recipients: Sent.")
-    store = Store(demo_dir / DB_FILENAME)
-    try:
-        assert store.sms.get_message(1).title == "첫 줄 제목"
-    finally:
-        store.close()
-    missing = sms(demo_dir, "send", "--to", "01012345678", "--body-file", str(tmp_path / "nope.txt"))
+    store = demo_store
+    assert store.sms.get_message(1).title == "첫 줄 제목"
+    missing = sms(demo_store, "send", "--to", "01012345678", "--body-file", str(tmp_path / "nope.txt"))
     assert missing.returncode == 2 and "Cannot read" in missing.stderr
 
 
-def test_who_may_send(demo_dir):
-    tv = sms(demo_dir, "send", "--to", "01012345678", "--body", "hi", user="tv")
+def test_who_may_send(demo_store):
+    tv = sms(demo_store, "send", "--to", "01012345678", "--body", "hi", user="tv")
     assert tv.returncode == 2 and "not allowed" in tv.stderr.lower()
-    care = sms(demo_dir, "send", "--to", "01012345678", "--body", "hi", "--service", "care", user="admin")
+    care = sms(demo_store, "send", "--to", "01012345678", "--body", "hi", "--service", "care", user="admin")
     assert care.returncode == 2
-    no_phone = sms(demo_dir, "send", "--to", "01012345678", "--body", "hi", user="agent11")
+    no_phone = sms(demo_store, "send", "--to", "01012345678", "--body", "hi", user="agent11")
     assert no_phone.returncode == 0, no_phone.stderr  # SMS does not need the phone permission
 
 
-def test_agents_history_shows_only_their_own(demo_dir):
-    assert sms(demo_dir, "send", "--to", "01012345678", "--body", "by agent02").returncode == 0
-    assert sms(demo_dir, "send", "--to", "01012345678", "--body", "by admin", user="admin").returncode == 0
-    own = sms(demo_dir, "history")
+def test_agents_history_shows_only_their_own(demo_store):
+    assert sms(demo_store, "send", "--to", "01012345678", "--body", "by agent02").returncode == 0
+    assert sms(demo_store, "send", "--to", "01012345678", "--body", "by admin", user="admin").returncode == 0
+    own = sms(demo_store, "history")
     assert "by agent02" in own.stdout and "by admin" not in own.stdout
-    everyone = sms(demo_dir, "history", user="admin")
+    everyone = sms(demo_store, "history", user="admin")
     assert "by agent02" in everyone.stdout and "by admin" in everyone.stdout
-    refused = sms(demo_dir, "cancel", "2")
+    refused = sms(demo_store, "cancel", "2")
     assert refused.returncode == 2

@@ -77,12 +77,9 @@ def check_db_url(file: str, name: str, value: str) -> None:
     """A postgresql:// URL with a database name (ConfigError naming ``file`` and ``name`` if not)."""
     from urllib.parse import urlsplit
 
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+    # Not parts.port: libpq's URL may list several hosts (db1:5432,db2:5432) for a failover.
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
         raise ConfigError(
             "err.config_value_bad", file=file, key=name, reason=t("err.db_url_invalid", url=value)
         )

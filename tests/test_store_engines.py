@@ -93,6 +93,8 @@ def test_placeholders_and_percent_signs_reach_postgresql_as_written():
     assert to_pg("SELECT 'what?' , ?") == "SELECT 'what?' , %s"
     assert to_pg("SELECT 'it''s ?', 5 % 2") == "SELECT 'it''s ?', 5 %% 2"
     assert redacted("postgresql://u:pw@db.example:5432/cc") == "postgresql://u@db.example:5432/cc"
+    assert redacted("postgresql://u:p%40w@db1:5432,db2:5432/cc") == "postgresql://u@db1:5432,db2:5432/cc"
+    assert redacted("postgresql://db1/cc?sslmode=require") == "postgresql://db1/cc?sslmode=require"
 
 
 def test_the_command_line_works_on_a_postgresql_database(tmp_path, pg_server):

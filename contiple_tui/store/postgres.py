@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from contiple_tui.errors import StoreError
 from contiple_tui.store.engine import POSTGRES
@@ -47,6 +46,7 @@ _WRITE_BEGIN = (
 )
 _READ_BEGIN = (("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", ()),)
 
+_PASSWORD = re.compile(r"^(\w+://[^:/@]*):[^@]*@")
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")
 
 
@@ -66,15 +66,9 @@ def to_pg(sql: str) -> str:
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    """The URL without its password, for messages and logs (several hosts, libpq's failover list,
+    included: ``postgresql://u:pw@db1:5432,db2:5432/cc``)."""
+    return _PASSWORD.sub(r"\1@", url)
 
 
 def short_reason(exc: BaseException) -> str:

@@ -164,3 +164,29 @@ def test_store_copy_moves_a_center_to_postgresql_ids_and_all(tmp_path, pg_server
     again = run_cli("--data-dir", str(data), "store", "copy", "--to", url)
     assert again.returncode == 2
     assert "not empty" in again.stderr
+
+
+def test_the_demo_seeds_a_postgresql_database(tmp_path, pg_server):
+    url = pg_server.create_database()
+    seeded = run_cli("--data-dir", str(tmp_path), "--db", url, "demo", "--seed-only", "--callbacks", "300")
+    assert seeded.returncode == 0, seeded.stderr
+    assert seeded.stdout.strip() == url  # where the demo is (a password would not be shown)
+    store = Store(url)
+    try:
+        cs = store.services.get_by_code("cs")
+        assert cs is not None and store.users.get_by_login("admin") is not None
+        with store.db.read() as conn:
+            assert conn.execute("SELECT count(*) FROM callbacks").fetchone()[0] == 300
+        # The kept counts and the ids' continuation were rebuilt after the bulk load.
+        assert (
+            sum(
+                store.callbacks.count_by_status(s.id)[status]
+                for s in store.services.list()
+                for status in store.callbacks.count_by_status(s.id)
+            )
+            == 300
+        )
+    finally:
+        store.close()
+    reset = run_cli("--data-dir", str(tmp_path), "--db", url, "demo", "--reset", "--seed-only")
+    assert reset.returncode == 2 and "dropdb" in reset.stderr

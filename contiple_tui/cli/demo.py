@@ -36,17 +36,23 @@ def run_demo(args: argparse.Namespace, cfg) -> int:
 
     logs.setup(demo_dir, debug=debugging(args))
     db_path = demo_dir / DB_FILENAME
+    # --db: the demo world in a PostgreSQL database (it must be new, or hold the demo already).
+    location: Path | str = cfg.db_url or db_path
     if args.reset:
+        if cfg.db_url:
+            print(f"{PROG}: {t('err.demo_reset_pg')}", file=sys.stderr)
+            return 2
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    store = Store(db_path)
+    store = Store(location)
+    store.data_dir = demo_dir
     keeper = None
     try:
         if not demo.is_seeded(store):
             print(t("cli.demo.seeding", callbacks=f"{args.callbacks:,}"), file=sys.stderr, flush=True)
             demo.seed(store, callbacks=args.callbacks, agents=args.agents)
         if args.seed_only:
-            print(clean(db_path, None))
+            print(clean(store.location, None))
             return 0
         cfg.data_dir = demo_dir
         if not args.cti_url:
@@ -59,11 +65,11 @@ def run_demo(args: argparse.Namespace, cfg) -> int:
                 arrival_scale=DEMO_ARRIVAL_SCALE, callback_rate=DEMO_CALLBACK_RATE, warmup_s=DEMO_WARMUP_S
             )
             try:
-                cfg.cti_url = join_or_start(demo_dir, db_path, **options)
+                cfg.cti_url = join_or_start(demo_dir, location, **options)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ContipleError("err.sim_start", reason=str(exc)) from None
             cfg.cti_token = None
-            keeper = Keeper(demo_dir, db_path, cfg.cti_url, **options)
+            keeper = Keeper(demo_dir, location, cfg.cti_url, **options)
             keeper.start()
         return run_console(cfg, store, args.user or args.demo_user, args.service)
     finally:

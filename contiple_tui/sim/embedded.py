@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from contiple_tui.store.engine import is_database_url
+
 SIM_FILE = "cti-sim.json"
 LOCK_FILE = "cti-sim.lock"
 LOG_FILE = "cti-sim.log"
@@ -78,7 +80,7 @@ def running_simulator_url(data_dir: Path) -> str | None:
 
 def join_or_start(
     data_dir: Path,
-    store_path: Path,
+    store_path: Path | str,
     *,
     port: int | None = None,
     idle_exit_s: float | None = None,
@@ -98,18 +100,30 @@ def join_or_start(
         return _spawn(data_dir, store_path, wanted, idle_exit_s, options)
 
 
-def _spawn(data_dir: Path, store_path: Path, port: int, idle_exit_s: float | None, options: dict) -> str:
+# A PostgreSQL store reaches the simulator's process through its environment, not its command line,
+# where `ps` would show the URL (and a password in it).
+STORE_FROM_ENV = "-"
+STORE_ENV = "CONTIPLE_TUI_DEMO_STORE"
+
+
+def _spawn(
+    data_dir: Path, store_path: Path | str, port: int, idle_exit_s: float | None, options: dict
+) -> str:
     idle = (
         idle_exit_s
         if idle_exit_s is not None
         else float(os.environ.get("CONTIPLE_TUI_DEMO_SIM_IDLE_S", IDLE_EXIT_S))
     )
+    env = dict(os.environ)
+    store_arg = str(store_path)
+    if is_database_url(store_arg):
+        env[STORE_ENV], store_arg = store_arg, STORE_FROM_ENV
     command = [
         sys.executable,
         "-m",
         "contiple_tui.sim.embedded",
         str(data_dir),
-        str(store_path),
+        store_arg,
         "--port",
         str(port),
         "--idle-exit",
@@ -126,6 +140,7 @@ def _spawn(data_dir: Path, store_path: Path, port: int, idle_exit_s: float | Non
             stderr=log,
             start_new_session=True,
             close_fds=True,
+            env=env,
         )  # no terminal: it outlives ours
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -150,7 +165,7 @@ def _last_line(path: Path) -> str:
 class Keeper:
     """While a demo console runs: starts the simulator again (same port) when it is gone."""
 
-    def __init__(self, data_dir: Path, store_path: Path, url: str, **options: Any) -> None:
+    def __init__(self, data_dir: Path, store_path: Path | str, url: str, **options: Any) -> None:
         self.data_dir, self.store_path, self.options = data_dir, store_path, options
         self.port = int(url.rsplit(":", 1)[1])
         self._stop = threading.Event()
@@ -181,7 +196,9 @@ DEMO_FIRST_CALLBACK_S = 12.0
 # -- the simulator's own process -----------------------------------------------------------------------
 
 
-async def serve_demo(data_dir: Path, store_path: Path, port: int, idle_exit_s: float, **options: Any) -> None:
+async def serve_demo(
+    data_dir: Path, store_path: Path | str, port: int, idle_exit_s: float, **options: Any
+) -> None:
     """Serve until no client was connected for ``idle_exit_s`` (or SIGTERM); the marker names this
     process while it serves."""
     from contiple_tui.sim.engine import load_directory
@@ -231,7 +248,7 @@ async def serve_demo(data_dir: Path, store_path: Path, port: int, idle_exit_s: f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m contiple_tui.sim.embedded")
     parser.add_argument("data_dir", type=Path)
-    parser.add_argument("store", type=Path)
+    parser.add_argument("store")  # the SQLite file, or "-": the PostgreSQL URL in STORE_ENV
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--idle-exit", type=float, default=IDLE_EXIT_S)
     parser.add_argument("--arrival-scale", type=float)
@@ -247,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if value is not None
     }
-    asyncio.run(serve_demo(args.data_dir, args.store, args.port, args.idle_exit, **options))
+    store = os.environ[STORE_ENV] if args.store == STORE_FROM_ENV else Path(args.store)
+    asyncio.run(serve_demo(args.data_dir, store, args.port, args.idle_exit, **options))
     return 0
 
 

@@ -209,9 +209,21 @@ class CallbackRepo:
         conn.execute("PRAGMA cache_size = -2000")
 
     def _bulk_load_pg(self, conn: Conn) -> Iterator[None]:
-        # The counting trigger is off for the load; the counts are computed once for the lot.
+        # As on SQLite: the secondary indexes are built once after the load (a GIN trigram index kept row
+        # by row is the slowest part of a million-row load), the counting trigger is off for the load and
+        # the counts are computed once for the lot. Constraints' indexes stay.
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename IN ('callbacks', 'callback_history') "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")
         conn.execute("ALTER TABLE callbacks DISABLE TRIGGER callbacks_count")
         yield
+        conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _, sql in indexes:
+            conn.execute(sql)
         conn.execute("ALTER TABLE callbacks ENABLE TRIGGER callbacks_count")
         for statement in _split_sql(PG_REBUILD_DERIVED):
             conn.execute(statement)
@@ -221,9 +233,21 @@ class CallbackRepo:
                 f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
             )
         conn.execute("ANALYZE callbacks")
+        conn.execute("ANALYZE callback_history")
 
     def bulk_insert(self, conn: Conn, callbacks: Iterable[tuple], history: Iterable[tuple]) -> None:
-        """Insert prepared rows (columns as CALLBACK_INSERT_COLUMNS / HISTORY_INSERT_COLUMNS)."""
+        """Insert prepared rows (columns as CALLBACK_INSERT_COLUMNS / HISTORY_INSERT_COLUMNS); PostgreSQL
+        takes them by COPY (a million callbacks in seconds)."""
+        if self._dialect.postgres:
+            raw = conn.raw  # type: ignore[attr-defined]
+            for table, columns, rows in (
+                ("callbacks", CALLBACK_INSERT_COLUMNS, callbacks),
+                ("callback_history", HISTORY_INSERT_COLUMNS, history),
+            ):
+                with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            return
         marks = ", ".join("?" * len(CALLBACK_INSERT_COLUMNS))
         conn.executemany(
             f"INSERT INTO callbacks ({', '.join(CALLBACK_INSERT_COLUMNS)}) VALUES ({marks})", callbacks

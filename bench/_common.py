@@ -370,3 +370,51 @@ class OtherLoad:
             f"(our own processes: {own_cpu_seconds / wall:.2f})"
         )
         return other
+
+
+# -- the engine under test -------------------------------------------------------------------------------
+
+ENGINE = os.environ.get("BENCH_ENGINE", "sqlite")  # "postgresql": the same bench on a real PostgreSQL
+
+
+def engine_suffix() -> str:
+    """Appended to each result's name when the bench runs on PostgreSQL (bench/bench_postgres.py)."""
+    return "_pg" if ENGINE == "postgresql" else ""
+
+
+class Engine:
+    """Where the bench's store lives. SQLite: the demo's file in the data directory. PostgreSQL: a
+    database of a throw-away server (tests/pgserver.py: Debian's PostgreSQL, as an unprivileged user),
+    given to every console and command through CONTIPLE_TUI_DB_URL in ``env``."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.server = None
+        self.url: str | None = None
+        if ENGINE == "postgresql":
+            sys.path.insert(0, os.path.dirname(HERE))
+            from tests.pgserver import PgServer  # noqa: PLC0415 - only for this engine
+
+            self.server = PgServer().start()
+            self.url = self.server.create_database("bench")
+            env["CONTIPLE_TUI_DB_URL"] = self.url
+            log(f"engine: PostgreSQL {self.url}")
+
+    def location(self, data_dir: str) -> str:
+        """The store as Store() takes it: the URL, or the SQLite file of ``data_dir``."""
+        return self.url or os.path.join(data_dir, "contiple.sqlite3")
+
+    def transactions(self) -> int | None:
+        """Transactions the PostgreSQL database committed or rolled back so far (None on SQLite)."""
+        if self.url is None:
+            return None
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+            ).fetchone()
+            return int(row[0])
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()

@@ -108,7 +108,9 @@ from datetime import UTC
 from pathlib import Path
 
 from _common import (
+    ENGINE,
     CodeState,
+    Engine,
     OtherLoad,
     PtyProc,
     bench_env,
@@ -131,6 +133,8 @@ PHONE_TARGET = 0.15
 STATUS_TARGET = 0.1
 TOTAL_TARGET = 0.3
 RSS_TARGET = 200.0
+# Issue 14 on PostgreSQL (BENCH_ENGINE=postgresql): first rows, phone part and status filter.
+PG_FIRST_ROWS_TARGET, PG_PHONE_TARGET, PG_STATUS_TARGET = 0.5, 0.1, 0.3
 PHONES = ["1234", "5678", "2468", "9753", "3141"]
 NO_SIM_RUNS = 3
 STATUSES = ["unassigned", "assigned", "completed", "unassigned", "assigned"]
@@ -646,7 +650,7 @@ def default_query(store, service):
     return cb.CallbackQuery(date_from=today - timedelta(days=DEFAULT_DAYS - 1), date_to=today)
 
 
-def full_number(db_path: Path) -> tuple[str, dict[str, float]]:
+def full_number(db_path: Path | str) -> tuple[str, dict[str, float]]:
     """A phone number of the default list whose last digit narrows the rows (fewer callbacks match it than
     its first ten digits), so that its rows differ from those of the key before; and the direct first-page
     search time of each typed number (the baseline)."""
@@ -774,7 +778,7 @@ async def workers_done(app) -> None:
             continue
 
 
-async def in_process(db_path: Path) -> dict:
+async def in_process(db_path: Path | str, data_dir: Path) -> dict:
     from datetime import date
 
     from textual.widgets import Input, Select, Static
@@ -791,7 +795,7 @@ async def in_process(db_path: Path) -> dict:
 
     store = Store(db_path)
     set_language("en")
-    cfg = config.load(data_dir=db_path.parent, environ={}, lang="en")
+    cfg = config.load(data_dir=data_dir, environ={}, lang="en")
     session = Session(store, resolve_user(store, "admin"))
     app = ContipleApp(session=session, config=cfg)  # the real clock, no CTI
     out: dict = {"debounce": DEBOUNCE_S}
@@ -972,6 +976,27 @@ def summary(name: str, values: list[float]) -> str:
     )
 
 
+def emit_pg(alone: dict, inproc: dict, direct_number: float) -> None:
+    """The list at 1,000,000 callbacks on PostgreSQL (issue 14's targets); baselines: the SQL alone."""
+    pages = alone["pages"]
+    emit("callback_list_first_rows_pg", alone["first_rows"], PG_FIRST_ROWS_TARGET, inproc["open"])
+    emit("callback_list_pagedown_pty_pg", median(pages), PAGE_TARGET, median(inproc["sql"]))
+    emit("callback_list_pagedown_p95_pg", p95(pages), PAGE_TARGET, median(pages))
+    emit("callback_list_pagedown_max_pg", max(pages), PAGE_MAX_TARGET, median(pages))
+    emit("callback_list_page_sql_pg", median(inproc["sql"]), PAGE_TARGET, None)
+    emit("callback_filter_phone_typed_pg", max(alone["typed"]), PG_PHONE_TARGET, direct_number)
+    emit("callback_filter_phone_pg", median(inproc["phone"]), PG_PHONE_TARGET, median(inproc["phone_sql"]))
+    emit(
+        "callback_filter_status_pg", median(inproc["status"]), PG_STATUS_TARGET, median(inproc["status_sql"])
+    )
+    emit(
+        "callback_filter_status_total_pg",
+        median(inproc["status_total"]),
+        PG_STATUS_TARGET,
+        median(inproc["status_sql_total"]),
+    )
+
+
 def main() -> int:
     code = CodeState()
 
@@ -981,24 +1006,28 @@ def main() -> int:
     log(f"load average {load()}")
     tmp = tempfile.mkdtemp(prefix="contiple-bench-cblist-")
     others: OtherConsoles | None = None
+    engine: Engine | None = None
+    pg = ENGINE == "postgresql"
     try:
         env = bench_env(tmp)
+        engine = Engine(env)  # BENCH_ENGINE=postgresql: the consoles and the seed on one PostgreSQL
         for key in list(os.environ):  # the in-process app: no user settings either
             if key.startswith(("CONTIPLE_TUI_", "TEXTUAL")):
                 del os.environ[key]
         os.environ["CONTIPLE_TUI_HOME"] = tmp
         count = 100_000 if short_mode() else 1_000_000
         seed_time, _ = timed_run(seed_cmd(tmp, count), env=env, cwd=tmp, timeout=900)
-        db_path = Path(tmp) / "demo" / "contiple.sqlite3"
+        db_path = engine.location(str(Path(tmp) / "demo"))
         log(f"seeded {count:,} callbacks in {seed_time:.1f} s (not timed); load average {load()}")
         number, direct = full_number(db_path)
         typed = TYPED_PTY + [number]
 
-        baseline = run_baseline(tmp, env)
-        log(
-            f"baseline DataTable, 100,000 rows: add_rows + paint {baseline['seconds']:.3f} s, "
-            f"VmRSS {baseline['rss_mb']:.1f} MB"
-        )
+        baseline = run_baseline(tmp, env) if not pg else {"seconds": None, "rss_mb": None}
+        if not pg:
+            log(
+                f"baseline DataTable, 100,000 rows: add_rows + paint {baseline['seconds']:.3f} s, "
+                f"VmRSS {baseline['rss_mb']:.1f} MB"
+            )
 
         runs = 3 if short_mode() else 5
         window, own = OtherLoad(), own_cpu()
@@ -1012,7 +1041,7 @@ def main() -> int:
         )
 
         window, own = OtherLoad(), own_cpu()
-        inproc = asyncio.run(in_process(db_path))
+        inproc = asyncio.run(in_process(db_path, Path(tmp) / "demo"))
         window.report("in-process runs", own_cpu() - own)
         log(f"in-process: open the list to status line {inproc['open']:.3f} s")
         log(
@@ -1025,6 +1054,11 @@ def main() -> int:
             log(summary(f"{key} filter change to total shown", inproc[f"{key}_total"]))
             log(summary(f"{key} filter, direct search", inproc[f"{key}_sql"]))
             log(summary(f"{key} filter, direct search+count", inproc[f"{key}_sql_total"]))
+
+        if pg:  # issue 14's figures: the list alone on PostgreSQL, next to SQLite's from the same run
+            emit_pg(alone, inproc, direct[number])
+            code.check()
+            return 0
 
         # (f) while 20 other consoles are open
         others = OtherConsoles(tmp, env, OTHER_CONSOLES)
@@ -1080,6 +1114,8 @@ def main() -> int:
     finally:
         if others is not None:
             others.stop()
+        if engine is not None:
+            engine.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

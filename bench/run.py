@@ -3,7 +3,7 @@
 Usage: python bench/run.py [NAME ...]
 
 NAME: version, first_paint, seed, wallboard_latency, kiosk_cpu, kiosk_board, wallboard_traffic,
-reconnect, export, callback_list, assign, split_crash, sms, consoles; default: all.
+reconnect, export, callback_list, assign, split_crash, sms, consoles, postgres; default: all.
 
 Each script runs as a subprocess with this interpreter. Every result line gets "ok": value <= target, or
 value >= target for a line that says "better": "higher". BENCH_SHORT=1 in the environment makes the
@@ -35,6 +35,7 @@ SCRIPTS = [
     "bench_split_crash.py",
     "bench_sms.py",
     "bench_consoles.py",
+    "bench_postgres.py",
 ]
 
 

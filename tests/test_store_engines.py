@@ -190,3 +190,25 @@ def test_the_demo_seeds_a_postgresql_database(tmp_path, pg_server):
         store.close()
     reset = run_cli("--data-dir", str(tmp_path), "--db", url, "demo", "--reset", "--seed-only")
     assert reset.returncode == 2 and "dropdb" in reset.stderr
+
+
+def test_postgresql_finds_a_phone_part_through_the_trigram_index(pg_server, demo_template_pg):
+    """The query shape the list runs for a phone part can use pg_trgm's index (the planner chooses it for
+    a selective part at scale: bench/bench_postgres.py); at the tests' few hundred rows a sequential scan
+    is cheaper, so it is switched off here to ask whether the index applies at all."""
+    from contiple_tui.domain.queries import CallbackQuery
+    from contiple_tui.store.postgres import to_pg
+
+    url = pg_server.create_database(template=demo_template_pg)
+    store = Store(url)
+    try:
+        cs = store.services.get_by_code("cs")
+        assert cs is not None
+        sql, args = store.callbacks._count_sql(cs.id, None, CallbackQuery(phone="671401"), None, None)
+        with psycopg.connect(url) as conn:
+            conn.execute("SET enable_seqscan = off")
+            plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + to_pg(sql), args))
+        assert "callbacks_phone_trgm" in plan, plan
+    finally:
+        store.close()
+        pg_server.drop_database(url)

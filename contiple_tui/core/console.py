@@ -37,6 +37,7 @@ from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
 from contiple_tui.sms.gateway import Gateway
+from contiple_tui.store.migrations import LEASE_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ class ConsoleService:
         # the data directory that holds the intake lease; the others keep what they receive for a
         # takeover and only read.
         if feed is None and cti is not None:
-            feed = FeedIntake(self.store, on_refused=self._refused)
+            # PostgreSQL announces each change of the lease: the others need not read it every tick.
+            feed = FeedIntake(self.store, on_refused=self._refused, announced=self.store.postgres)
         self.feed = feed
         self._board_left_at: float | None = None
         # What was already there at start is not news.
@@ -199,6 +201,10 @@ class ConsoleService:
         none), None when nothing did. A directory change re-reads the session (IdentityError when the user
         was disabled or removed meanwhile)."""
         topics = self._watcher.changes()
+        if LEASE_TOPIC in topics:
+            if self.feed is not None:
+                self.feed.lease_changed()
+            topics = topics - {LEASE_TOPIC}
         if not topics:
             return None
         identity = False

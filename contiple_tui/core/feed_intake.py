@@ -42,6 +42,12 @@ LEASE_NAME = "cti-intake"
 LEASE_TTL_S = 30.0
 RENEW_S = 10.0  # the holder's tick renews (and saves the position) when nothing else did for this long
 TICK_S = 2.0  # how often the app calls tick(): the holder retries, the others look
+# Where the store announces every change of the lease's holder (PostgreSQL's NOTIFY: ``lease_changed``),
+# the others look only when told, when the lease they saw is about to run out (its holder's renewals are
+# not announced: read again then, they show it renewed), when its holder's process is gone, or at the
+# latest this often; the holder checks only when told. An idle console then asks the database nothing
+# tick after tick.
+QUIET_LOOK_S = 30.0
 BUFFER_MAX = 20_000  # requests a console keeps in memory for a takeover (far more than a minute of any feed)
 # Requests of a server run the console is no longer connected to: kept this long.
 FOREIGN_EPOCH_AGE_S = 15 * 60
@@ -117,8 +123,15 @@ class FeedIntake:
         buffer_max: int = BUFFER_MAX,
         foreign_epoch_age_s: float = FOREIGN_EPOCH_AGE_S,
         gone: Callable[[str], bool] = holder_gone,
+        announced: bool = False,
     ) -> None:
+        """``announced``: the store tells of every change of the lease (``lease_changed``), so the others
+        need not read it on every tick."""
         self.store = store
+        self._announced = announced
+        self._seen_lease: tuple[str, float] | None = None  # the lease as last read, by a non-holder
+        self._looked_at: float | None = None  # monotonic time of that read
+        self._lease_news = True  # the lease changed since that read (or nothing was read yet)
         self.holder_id = holder_id or new_holder_id()
         self._on_refused = on_refused
         self._clock = clock
@@ -374,7 +387,8 @@ class FeedIntake:
                     # a console starting after them all replays them, which changes nothing.
                     if self._position_due or self._monotonic() - self._renewed_at >= RENEW_S:
                         self.save_position(point)
-                    else:
+                    elif not self._announced or self._lease_news:
+                        self._lease_news = False
                         self._check_still_held()
                 else:
                     self._look(point)
@@ -399,9 +413,31 @@ class FeedIntake:
             self._fault = message
             log.error("feed intake: the store refused the lease or the position: %s", exc)
 
+    def lease_changed(self) -> None:
+        """The store announced a change of the lease (taken, renewed, released): look at the next tick."""
+        self._lease_news = True
+
+    def _may_skip_look(self, now: float) -> bool:
+        """Whether the lease as last read still holds without asking the store (announced stores only)."""
+        seen, looked = self._seen_lease, self._looked_at
+        return (
+            self._announced
+            and not self._lease_news
+            and seen is not None
+            and looked is not None
+            and seen[0] != self.holder_id
+            and seen[1] - now > 2 * TICK_S  # not about to run out
+            and self._monotonic() - looked < QUIET_LOOK_S
+            and not self._gone(seen[0])
+        )
+
     def _look(self, point: Point) -> None:
         now = self._clock()
+        if self._may_skip_look(now):
+            return
+        self._lease_news = False
         lease = self.store.leases.holder(LEASE_NAME)
+        self._seen_lease, self._looked_at = lease, self._monotonic()
         if lease is not None and lease[0] != self.holder_id and lease[1] > now and not self._gone(lease[0]):
             self._blocked = None
             self._prune(stored_position(self.store), point[0])  # someone holds it: read only

@@ -275,6 +275,9 @@ TOPIC_TABLES: dict[str, tuple[str, ...]] = {
     "sms_sends": ("sms_messages", "sms_recipients", "sms_message_images"),
 }
 TOPICS = frozenset(TOPIC_TABLES)
+# Not data a view shows: the intake lease changed (taken, renewed, released). Only PostgreSQL's watcher
+# reports it (a NOTIFY); the feed intake then looks at the lease instead of reading it every tick.
+LEASE_TOPIC = "leases"
 
 # The counts of callbacks kept by triggers: per (service, status, assignee) for Home and the assign
 # screen, and per UTC day of request as well for the list's count over a period (core of the count: whole

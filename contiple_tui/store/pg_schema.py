@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from contiple_tui.store.migrations import MIGRATIONS, TOPIC_TABLES
+from contiple_tui.store.migrations import LEASE_TOPIC, MIGRATIONS, TOPIC_TABLES
 
 CHANNEL = "contiple_changes"  # NOTIFY channel: the payload is the topic that changed
 SCHEMA_TABLE = "contiple_schema"  # PRAGMA user_version's place: the number of migrations applied
@@ -75,6 +75,23 @@ def _topic_triggers() -> str:
                     f"EXECUTE FUNCTION contiple_changed('{topic}');\n"
                 )
     return "".join(parts)
+
+
+def _lease_triggers() -> str:
+    """A change of the lease's holder announced (taken, taken over, released; not its holder's renewals,
+    which only move its expiry on), so consoles that do not hold it need not read it on every tick."""
+    return f"""
+    CREATE FUNCTION contiple_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{CHANNEL}', TG_ARGV[0]);
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER leases_taken_or_released AFTER INSERT OR DELETE ON leases
+        FOR EACH ROW EXECUTE FUNCTION contiple_announce('{LEASE_TOPIC}');
+    CREATE TRIGGER leases_taken_over AFTER UPDATE ON leases
+        FOR EACH ROW WHEN (OLD.holder IS DISTINCT FROM NEW.holder)
+        EXECUTE FUNCTION contiple_announce('{LEASE_TOPIC}');
+    """
 
 
 # Counts kept as SQLite's COUNTER_TRIGGERS keep them (assignee_key 0 = nobody).
@@ -164,6 +181,7 @@ def _migration_8() -> str:
         holder     TEXT NOT NULL,
         expires_at DOUBLE PRECISION NOT NULL
     );
+    {_lease_triggers()}
     """
 
 

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from contiple_tui.errors import StoreError
 from contiple_tui.store.engine import POSTGRES
-from contiple_tui.store.migrations import SCHEMA_VERSION, TOPICS
+from contiple_tui.store.migrations import LEASE_TOPIC, SCHEMA_VERSION, TOPICS
 from contiple_tui.store.pg_schema import CHANNEL, PG_MIGRATIONS, SCHEMA_TABLE
 
 try:
@@ -37,6 +37,7 @@ T = TypeVar("T")
 
 # pg_advisory_xact_lock key of the one writer at a time ("CNTP", as SQLite's application id).
 WRITE_LOCK = 0x434E5450
+ANNOUNCED = TOPICS | {LEASE_TOPIC}  # what a NOTIFY may name
 CONNECT_TIMEOUT_S = 5
 POOL_MAX = 4  # idle connections kept: the UI thread and its workers rarely use more than two at once
 
@@ -325,9 +326,9 @@ class PgChangeWatcher:
             except psycopg.OperationalError as exc:
                 raise self._fault(exc) from None
             self._down = None
-            return TOPICS
+            return ANNOUNCED
         try:
-            return frozenset(n.payload for n in self._conn.notifies(timeout=0) if n.payload in TOPICS)
+            return frozenset(n.payload for n in self._conn.notifies(timeout=0) if n.payload in ANNOUNCED)
         except psycopg.OperationalError as exc:
             self._drop()
             raise self._fault(exc) from None

@@ -984,7 +984,7 @@ def emit_pg(alone: dict, inproc: dict, direct_number: float) -> None:
     emit("callback_list_pagedown_p95_pg", p95(pages), PAGE_TARGET, median(pages))
     emit("callback_list_pagedown_max_pg", max(pages), PAGE_MAX_TARGET, median(pages))
     emit("callback_list_page_sql_pg", median(inproc["sql"]), PAGE_TARGET, None)
-    emit("callback_filter_phone_typed_pg", max(alone["typed"]), PG_PHONE_TARGET, direct_number)
+    emit("callback_filter_phone_typed_pg", max(alone["typed"]), PHONE_TARGET, direct_number)
     emit("callback_filter_phone_pg", median(inproc["phone"]), PG_PHONE_TARGET, median(inproc["phone_sql"]))
     emit(
         "callback_filter_status_pg", median(inproc["status"]), PG_STATUS_TARGET, median(inproc["status_sql"])

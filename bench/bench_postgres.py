@@ -10,11 +10,12 @@
    (`callback_list_pagedown_*_pg`, 0.05 s / max 0.1 s), the phone part typed and set
    (`callback_filter_phone_typed_pg`, `callback_filter_phone_pg`, 0.1 s), the status filter
    (`callback_filter_status_pg`, rows; `callback_filter_status_total_pg`, with the total: 0.3 s).
-3. A host of consoles on one PostgreSQL: bench_consoles.py with BENCH_ENGINE=postgresql, idle and
-   propagation phases (counts 1, 10, 50), the simulator's traffic without callback requests (nothing
-   happens to the data): `consoles_idle_db_tps_N_pg`, the transactions per second the database ran while
-   the N consoles sat idle (pg_stat_database; target 0.2 per console), `consoles_idle_N_pg` (their CPU),
-   and `change_propagation_p95_pg` (target 1 s) with the 50.
+3. A host of consoles on one PostgreSQL: bench_consoles.py with BENCH_ENGINE=postgresql. The idle
+   phase (counts 1, 10, 50) with the simulator's traffic but no callback requests (nothing happens to
+   the data): `consoles_idle_db_tps_N_pg`, the transactions per second the database ran while the N
+   consoles sat idle (pg_stat_database; target 0.2 per console), `consoles_idle_N_pg` (their CPU). Then
+   the propagation phase with the simulator's usual mix and the 50 consoles:
+   `change_propagation_p95_pg` (target 1 s) and `_max_pg` (2 s).
 
 BENCH_SHORT=1: 100,000 callbacks and the short modes of the two scripts.
 """
@@ -76,9 +77,14 @@ def main() -> int:
     seed_figures()
     failed = run_on_postgres("bench_callback_list.py")
     counts = "1,10" if short_mode() else "1,10,50"
-    # Nothing happens to the data: the simulator's traffic (about 20 events/s) without callback requests.
+    # Idle: nothing happens to the data, the simulator's traffic (about 20 events/s) without callback
+    # requests. Propagation: its usual mix, whose new callbacks keep open rows at the top of the lists
+    # that the drivers complete (without them the drivers run out of open rows).
     failed |= run_on_postgres(
-        "bench_consoles.py", "--counts", counts, "--phases", "idle,propagation", "--callback-rate", "0"
+        "bench_consoles.py", "--counts", counts, "--phases", "idle", "--callback-rate", "0"
+    )
+    failed |= run_on_postgres(
+        "bench_consoles.py", "--counts", counts.rsplit(",", 1)[-1], "--phases", "propagation"
     )
     return 1 if failed else 0
 

@@ -82,6 +82,14 @@ def _pause(programs, seconds: float) -> None:
             program.read_until(b"\x00never", timeout=min(left, 0.01))
 
 
+def quit_all(programs) -> None:
+    """Ctrl+Q in each console; each ends with 0."""
+    for program in programs:
+        program.send(b"\x11")
+    for program in programs:
+        assert program.wait(20) == 0
+
+
 def test_killing_the_intake_lease_holder_loses_and_doubles_no_request(demo_dir, tmp_path):
     db = demo_dir / DB_FILENAME
     stats = tmp_path / "stats.jsonl"
@@ -158,10 +166,7 @@ def test_killing_the_intake_lease_holder_loses_and_doubles_no_request(demo_dir, 
             assert dict(counts) == {rid: 1 for rid in expected}
             _until(survivors, lambda: _position(db) == f"test-1:{seq}", 20, "the position moved on")
 
-            for program in survivors:
-                program.send(b"\x11")  # Ctrl+Q
-            for program in survivors:
-                assert program.wait(20) == 0
+            quit_all(survivors)
         finally:
             for program in programs:
                 program.close()

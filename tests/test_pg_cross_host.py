@@ -28,7 +28,7 @@ from .conftest import read_elsewhere
 from .ctidata import event
 from .ctiserver import ThreadedCti
 from .ptyrun import PtyProgram
-from .test_intake_lease import _pause, _until
+from .test_intake_lease import _pause, _until, quit_all
 
 LOGINS = ("admin", "admin", "agent02")  # host 1, 2, 3
 LOCK_HELD_SQL = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ?"
@@ -170,10 +170,7 @@ def test_three_hosts_share_one_database_feed_and_changes(shared, tmp_path):
                 url, "SELECT cti_request_id, request_count FROM callbacks WHERE cti_request_id LIKE 'host-%'"
             )
             assert dict(counts) == expected  # one callback per request, none merged twice
-            for program in survivors:
-                program.send(b"\x11")  # Ctrl+Q
-            for program in survivors:
-                assert program.wait(20) == 0
+            quit_all(survivors)
         finally:
             for program in programs:
                 program.close()

@@ -10,6 +10,7 @@ from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.store.connection import _split_sql
 from contiple_tui.store.engine import Conn, Dialect, Engine, inserted_id
 from contiple_tui.store.migrations import REBUILD_DERIVED
+from contiple_tui.store.pg_schema import CHANNEL
 from contiple_tui.store.pg_schema import REBUILD_DERIVED as PG_REBUILD_DERIVED
 
 CALLBACK_INSERT_COLUMNS = (
@@ -209,29 +210,15 @@ class CallbackRepo:
         conn.execute("PRAGMA cache_size = -2000")
 
     def _bulk_load_pg(self, conn: Conn) -> Iterator[None]:
-        # As on SQLite: the secondary indexes are built once after the load (a GIN trigram index kept row
-        # by row is the slowest part of a million-row load), the counting trigger is off for the load and
-        # the counts are computed once for the lot. Constraints' indexes stay.
-        indexes = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename IN ('callbacks', 'callback_history') "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
-        ).fetchall()
-        for name, _ in indexes:
-            conn.execute(f"DROP INDEX {name}")
-        conn.execute("ALTER TABLE callbacks DISABLE TRIGGER callbacks_count")
-        yield
-        conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _, sql in indexes:
-            conn.execute(sql)
-        conn.execute("ALTER TABLE callbacks ENABLE TRIGGER callbacks_count")
+        from contiple_tui.store.postgres import loading, reset_identities
+
+        with loading(conn, ("callbacks", "callback_history")):
+            yield
         for statement in _split_sql(PG_REBUILD_DERIVED):
             conn.execute(statement)
-        for table in ("callbacks", "callback_history"):
-            conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-            )
+        reset_identities(conn, ("callbacks", "callback_history"))
+        conn.execute("UPDATE change_versions SET version = version + 1 WHERE topic = 'callbacks'")
+        conn.execute(f"SELECT pg_notify('{CHANNEL}', 'callbacks')")
         conn.execute("ANALYZE callbacks")
         conn.execute("ANALYZE callback_history")
 

@@ -18,6 +18,7 @@ from contiple_tui.errors import StoreError
 from contiple_tui.store.connection import _split_sql
 from contiple_tui.store.engine import Conn, Engine
 from contiple_tui.store.pg_schema import REBUILD_DERIVED
+from contiple_tui.store.postgres import loading, reset_identities
 
 # In an order that keeps every foreign key pointing at rows already there (categories by id: a parent
 # is always older than its children).
@@ -118,8 +119,7 @@ def copy_to_postgres(
             if raw.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0] and table != "meta":
                 raise StoreError("err.copy_target_not_empty", table=table)
         raw.execute("DELETE FROM meta")
-        raw.execute("ALTER TABLE callbacks DISABLE TRIGGER callbacks_count")
-        with source.read() as lite:
+        with source.read() as lite, loading(raw, COPIED_TABLES):
             for table, columns, key, _ in plan:
                 names = ", ".join(columns)
                 order = ", ".join(key)
@@ -129,14 +129,9 @@ def copy_to_postgres(
                         copy.write_row(row)
                         count += 1
                 progress(table, count)
-        raw.execute("ALTER TABLE callbacks ENABLE TRIGGER callbacks_count")
         for statement in _split_sql(REBUILD_DERIVED):
             raw.execute(statement)
-        for table in WITH_IDS:
-            raw.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-            )
+        reset_identities(raw, WITH_IDS)
         raw.execute("UPDATE change_versions SET version = version + 1")
         # Verified inside the same transaction: a difference rolls the whole copy back.
         with source.read() as lite:

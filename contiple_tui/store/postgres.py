@@ -98,6 +98,46 @@ def _configure(conn: Any) -> None:
     conn.adapters.register_loader("numeric", _WholeNumberLoader)
 
 
+@contextmanager
+def loading(conn: Any, tables: Sequence[str]) -> Iterator[None]:
+    """Inside the caller's transaction, load ``tables`` as pg_restore does: their secondary indexes
+    built once after the load (a GIN trigram index kept row by row is the slowest part of a million
+    rows), their foreign keys checked once for the lot when added back, their triggers off (the caller
+    rebuilds the kept counts and announces the change). A failure leaves everything as it was."""
+    names = ", ".join(f"'{table}'" for table in tables)
+    indexes = conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        f"AND tablename IN ({names}) AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+    ).fetchall()
+    foreign = conn.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        f"WHERE contype = 'f' AND conrelid::regclass::text IN ({names})"
+    ).fetchall()
+    for table, name, _ in foreign:
+        conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
+    for table in tables:
+        conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    yield
+    for table in tables:
+        conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, sql in indexes:
+        conn.execute(sql)
+    for table, name, definition in foreign:
+        conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+
+
+def reset_identities(conn: Any, tables: Iterable[str]) -> None:
+    """After rows were inserted with their ids given: identities continue after the largest id."""
+    for table in tables:
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+        )
+
+
 class PgConn:
     """A psycopg connection inside a transaction, taking the SQL the repositories write."""
 
@@ -289,15 +329,6 @@ class PgDatabase:
             for number in range(current, SCHEMA_VERSION):
                 conn.execute(PG_MIGRATIONS[number])
             conn.execute(f"UPDATE {SCHEMA_TABLE} SET version = %s", (SCHEMA_VERSION,))
-
-    def reset_sequences(self, conn: PgConn, tables: Iterable[str]) -> None:
-        """After rows were inserted with their ids given (a bulk load, a copy): identities continue
-        after the largest id."""
-        for table in tables:
-            conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-            )
 
 
 class PgChangeWatcher:

@@ -213,3 +213,26 @@ def test_the_stats_line_for_benchmarks(demo_store, tmp_path, monkeypatch):
     console.write_stats(reloads=3)
     line = json.loads(target.read_text())
     assert line["user"] == "agent01" and line["reloads"] == 3 and line["commits"] >= 0
+
+
+def test_requests_refused_while_the_database_server_is_away_are_said_once_per_outage(demo_store):
+    """Every request fails alike while PostgreSQL's server is away (each is kept and taken in later): one
+    notice for the outage, not one a second. Other faults stay one notice per request."""
+    from contiple_tui.errors import StoreError
+
+    console, notices = _service(demo_store, "admin")
+    away = StoreError("err.pg_unreachable", url="postgresql://db.example/cc", reason="Connection refused")
+    for n in range(3):
+        console._refused({"service": "cs", "request_id": f"away-{n}"}, away)
+    assert [n.message for n in notices] == [
+        "A callback request from the phone system could not be saved (away-0: The database server "
+        "postgresql://db.example/cc cannot be reached (Connection refused); nothing was changed. The console "
+        "tries again by itself.). It is kept and tried again every 2 seconds until the store takes it."
+    ]
+    console.changes()  # the store answered: the next outage is news
+    console._refused({"service": "cs", "request_id": "away-9"}, away)
+    assert len(notices) == 2
+    full = StoreError("err.disk_full", path="/srv/contiple/contiple.sqlite3")
+    console._refused({"service": "cs", "request_id": "full-1"}, full)
+    console._refused({"service": "cs", "request_id": "full-2"}, full)
+    assert len(notices) == 4

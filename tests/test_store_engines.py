@@ -97,6 +97,20 @@ def test_placeholders_and_percent_signs_reach_postgresql_as_written():
     assert redacted("postgresql://db1/cc?sslmode=require") == "postgresql://db1/cc?sslmode=require"
 
 
+def test_the_reason_libpq_gives_is_said_without_the_address_it_tried():
+    from contiple_tui.store.postgres import short_reason
+
+    refused = (
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: Connection refused\n\tIs…'
+    )
+    assert short_reason(Exception(refused)) == "Connection refused"
+    lost = "consuming input failed: server closed the connection unexpectedly"
+    assert short_reason(Exception(lost)) == "server closed the connection unexpectedly"
+    denied = 'connection failed: ... failed: FATAL:  password authentication failed for user "cc"'
+    assert short_reason(Exception(denied)) == 'password authentication failed for user "cc"'
+    assert short_reason(Exception("")) == "Exception"
+
+
 def test_the_command_line_works_on_a_postgresql_database(tmp_path, pg_server):
     url = pg_server.create_database()
     added = run_cli(

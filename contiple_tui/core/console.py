@@ -39,6 +39,9 @@ from contiple_tui.safe_text import clean
 from contiple_tui.sms.gateway import Gateway
 from contiple_tui.store.migrations import LEASE_TOPIC
 
+# Faults that refuse every request alike until they pass (PostgreSQL's server away).
+OUTAGE_KEYS = frozenset({"err.pg_unreachable"})
+
 log = logging.getLogger(__name__)
 
 # New callbacks are said at most this often: a request slower than that gets its own notice; a busy
@@ -86,6 +89,7 @@ class ConsoleService:
         self.on_notice = on_notice  # may be called from a worker thread (a request the store refused)
         self._monotonic = monotonic
         self._watcher = self.store.watcher()
+        self._outage_said = False  # a request refused because the database server was away was said
         # Callback requests from the feed into the store and the feed position: by the one console of
         # the data directory that holds the intake lease; the others keep what they receive for a
         # takeover and only read.
@@ -128,10 +132,16 @@ class ConsoleService:
             self.feed.take_in(key, data, point)
 
     def _refused(self, data: dict, exc: Exception) -> None:
-        """A notice, once per refused request, for those who receive intake notifications."""
+        """A notice, once per refused request, for those who receive intake notifications. While the
+        database server cannot be reached, once for the outage: every request then fails the same way,
+        and each is kept and taken in when the server is back."""
         service = next((s for s in self.session.services if s.code == data.get("service")), None)
         if service is None or not permissions.receives_intake_notifications(self.session.user, service):
             return
+        if isinstance(exc, ContipleError) and exc.key in OUTAGE_KEYS:
+            if self._outage_said:
+                return
+            self._outage_said = True
         error = exc.message() if isinstance(exc, ContipleError) else type(exc).__name__
         message = t("feed.intake_failed", request=clean(data.get("request_id", "?"), 80), error=error)
         self.on_notice(Notice(message, severity="error", timeout=30))
@@ -201,6 +211,7 @@ class ConsoleService:
         none), None when nothing did. A directory change re-reads the session (IdentityError when the user
         was disabled or removed meanwhile)."""
         topics = self._watcher.changes()
+        self._outage_said = False  # the store answered: the next outage is news
         if LEASE_TOPIC in topics:
             if self.feed is not None:
                 self.feed.lease_changed()

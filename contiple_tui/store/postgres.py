@@ -73,9 +73,15 @@ def redacted(url: str) -> str:
 
 
 def short_reason(exc: BaseException) -> str:
-    """The first line of a driver's error, for a message of one line."""
+    """What libpq says went wrong, without the address it already tried (the message names the server):
+    "Connection refused", "server closed the connection unexpectedly", "password authentication failed
+    for user ...". For a message of one line."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    line = text.splitlines()[0]
+    reason = line.rsplit(": ", 1)[-1].removeprefix("FATAL:").strip()
+    return reason or line
 
 
 def require_driver() -> None:

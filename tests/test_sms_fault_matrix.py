@@ -21,6 +21,8 @@ from contiple_tui.sms.nhn import NhnGateway
 
 from .conftest import run_cli
 
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: an SMS is never sent twice on either
+
 SENDERS = ("15880001", "0212345678")
 TIMEOUT = 0.4  # the gateway's per-request timeout in these tests (seconds)
 
@@ -214,6 +216,7 @@ class _DiskFills:
         return getattr(self._conn, name)
 
 
+@pytest.mark.sqlite_only  # the full disk is SQLite's connection failing its writes
 def test_answer_that_cannot_be_stored_is_found_by_the_next_history(world, server, demo_dir):
     store, cs, agent = world
     disk = _DiskFills(store.db.conn)

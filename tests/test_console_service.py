@@ -226,8 +226,9 @@ def test_requests_refused_while_the_database_server_is_away_are_said_once_per_ou
         console._refused({"service": "cs", "request_id": f"away-{n}"}, away)
     assert [n.message for n in notices] == [
         "A callback request from the phone system could not be saved (away-0: The database server "
-        "postgresql://db.example/cc cannot be reached (Connection refused); nothing was changed. The console "
-        "tries again by itself.). It is kept and tried again every 2 seconds until the store takes it."
+        "postgresql://db.example/cc cannot be reached (Connection refused); nothing was changed. Check that "
+        "it is running and that this host may connect to it.). It is kept and tried again every 2 seconds "
+        "until the store takes it."
     ]
     console.changes()  # the store answered: the next outage is news
     console._refused({"service": "cs", "request_id": "away-9"}, away)

@@ -12,7 +12,7 @@ from contiple_tui.store.audit import AuditRepo
 from contiple_tui.store.callbacks import CallbackRepo
 from contiple_tui.store.connection import ChangeWatcher, Database, ensure_writable_dir
 from contiple_tui.store.directory import ServiceRepo, UserRepo
-from contiple_tui.store.engine import Conn, Engine, is_database_url
+from contiple_tui.store.engine import Conn, Engine, Watcher, is_database_url
 from contiple_tui.store.leases import LeaseRepo
 from contiple_tui.store.migrations import SCHEMA_VERSION
 from contiple_tui.store.sms import SmsRepo
@@ -61,11 +61,11 @@ class Store:
     def postgres(self) -> bool:
         return self.url is not None
 
-    def watcher(self) -> ChangeWatcher:
+    def watcher(self) -> Watcher:
         if self.url is not None:
             from contiple_tui.store.postgres import PgChangeWatcher
 
-            return PgChangeWatcher(self.url)  # type: ignore[return-value]
+            return PgChangeWatcher(self.url)
         assert self.path is not None
         return ChangeWatcher(self.path)
 

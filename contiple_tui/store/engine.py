@@ -56,6 +56,16 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+class Watcher(Protocol):
+    """Which topics of data changed since the last look (SQLite: ``data_version``; PostgreSQL: NOTIFY)."""
+
+    def changes(self) -> frozenset[str]: ...
+
+    def changed(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
 class Dialect:
     """The SQL that differs between the engines."""
 

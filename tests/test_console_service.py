@@ -31,11 +31,25 @@ class _Clock:
         return self.now
 
 
+_OPEN: list[ConsoleService] = []
+
+
+@pytest.fixture(autouse=True)
+def _closed_after_each_test():
+    """Each console service closed after its test, as the app closes it: its change watcher is a
+    connection of its own (PostgreSQL's listens on the server)."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def _service(store, login: str, clock=None, cti=None) -> tuple[ConsoleService, list[Notice]]:
     set_language("en")
     notices: list[Notice] = []
     session = Session(store, resolve_user(store, login), "cs")
-    return ConsoleService(session, cti, on_notice=notices.append, monotonic=clock or _Clock()), notices
+    console = ConsoleService(session, cti, on_notice=notices.append, monotonic=clock or _Clock())
+    _OPEN.append(console)
+    return console, notices
 
 
 def _client() -> CtiClient:

@@ -96,9 +96,15 @@ class Browser:
     def received(self) -> bytes:
         return b"".join(self.frames)
 
-    def wait_for(self, needle: bytes, timeout: float = 30) -> bool:
-        """Until the page's websockets have brought ``needle`` (after the frames seen so far)."""
-        start = len(self.received())
+    def mark(self) -> int:
+        """Where the frames received so far end: ``wait_for(..., since=mark)`` looks after it."""
+        return len(self.received())
+
+    def wait_for(self, needle: bytes, timeout: float = 30, since: int | None = None) -> bool:
+        """Until the page's websockets have brought ``needle`` after ``since`` (default: the frames seen so
+        far). Take the mark before the key that should bring it: a call to the browser reads the frames
+        that arrive while it waits for its answer."""
+        start = len(self.received()) if since is None else since
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if needle in self.received()[start:]:

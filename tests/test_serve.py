@@ -101,8 +101,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _open_console(browser, url: str, needle: bytes) -> None:
+    mark = browser.mark()
     browser.call("Page.navigate", url=url)
-    assert browser.wait_for(needle, 60), "the console did not draw in the browser"
+    assert browser.wait_for(needle, 60, since=mark), "the console did not draw in the browser"
     # The terminal in the page takes keys once it has the focus, as after a click into it.
     assert browser.evaluate(
         "(() => { const t = document.querySelector('.xterm-helper-textarea');"
@@ -117,8 +118,9 @@ def test_the_console_draws_in_chromium_and_takes_keys(demo_dir: Path, browser) -
         _open_console(browser, served.url, b"Callback list")
         assert "-first-byte" in browser.evaluate("document.body.className")
         assert len(_consoles(demo_dir)) >= 1, "one console process for the tab"
+        mark = browser.mark()
         browser.key("F1")
-        assert browser.wait_for(b"Keys of Home", 20), "F1 did not open the key help"
+        assert browser.wait_for(b"Keys of Home", 20, since=mark), "F1 did not open the key help"
         assert browser.screenshot().startswith(b"\x89PNG")
         browser.key("q", modifiers=2)  # Ctrl+Q: the console ends, the page says the session ended
         assert _wait(lambda: "-closed" in browser.evaluate("document.body.className"))

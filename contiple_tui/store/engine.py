@@ -7,7 +7,7 @@ hints, the phone-part search, date formatting) ask the ``Dialect``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
@@ -19,16 +19,6 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 def is_database_url(location: object) -> bool:
     """Whether ``location`` names a PostgreSQL database (a ``postgresql://`` URL) rather than a file."""
     return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
-
-
-class Cursor(Protocol):
-    rowcount: int
-
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
 
 
 class Conn(Protocol):

@@ -9,9 +9,10 @@ own process (bench/_simproc.py: the real `Simulator`, speed 1, heartbeat 5 s, it
 second, as on a wall TV), runs on the slave side of a 160x45 pseudo-terminal (TERM=xterm-256color);
 a thread reads the master all the time and counts every byte the program writes.
 
-Two runs, one after the other, each with a fresh simulator and kiosk: normal, and with
-CONTIPLE_TUI_BENCH_FULL_REPAINT=1 (WallboardPanel then calls `screen.refresh(repaint=True,
-layout=True)` on every redraw: the whole screen is repainted on each update). In each, once the
+Two runs, one after the other, each with a fresh simulator and kiosk: normal (as shipped: one picture
+a second, on the beat), and with CONTIPLE_TUI_BENCH_FULL_REPAINT=1 and `--refresh 0` (WallboardPanel
+then redraws on every update of the feed and calls `screen.refresh(repaint=True, layout=True)` each
+time: the whole screen is repainted on each update, the naive kiosk). In each, once the
 simulator reports the kiosk connected, 5 s of warm-up, then the bytes written in the next 30 s.
 
 Results: `wallboard_traffic` (bytes/s, normal run; baseline: the full-repaint run; the target shown
@@ -55,7 +56,7 @@ def run(tmp: str, env: dict[str, str], data_dir: str, store: str, duration: floa
     kiosk = None
     try:
         port = sim.start()
-        cmd = kiosk_cmd(data_dir, port)
+        cmd = kiosk_cmd(data_dir, port) + (["--refresh", "0"] if full else [])
         kiosk = PtyProc(cmd, env=env, cwd=tmp, size=SIZE)
         deadline = time.monotonic() + 30
         while not (sim.status and sim.status[-1].get("clients", 0) >= 1):

@@ -119,6 +119,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cti", "url", str, None, "cti_url", check=_check_cti_url, env="CTI_URL", flag="--cti-url"),
     Setting("cti", "token", str, None, "cti_token", env="CTI_TOKEN"),
     Setting("wallboard", "interval", float, 5.0, "wallboard_interval", low=1, high=3600),
+    # A wall TV's picture changes once a second, like its clock; 0 follows every update of the feed.
+    Setting("wallboard", "kiosk_refresh", float, 1.0, "kiosk_refresh", low=0, high=60),
     Setting("notifications", "bell", bool, False, "bell"),
     Setting("notifications", "desktop", bool, False, "desktop_notifications"),
     Setting("sms", "gateway", str, "auto", allowed=("auto", "nhn", "sandbox"), env="SMS_GATEWAY"),
@@ -172,6 +174,7 @@ class Config:
     bell: bool = _DEFAULT["bell"]
     desktop_notifications: bool = _DEFAULT["desktop_notifications"]
     wallboard_interval: float = _DEFAULT["wallboard_interval"]
+    kiosk_refresh: float = _DEFAULT["kiosk_refresh"]
     keymap: dict[str, str] = field(default_factory=dict)
     sms: SmsSettings = field(default_factory=SmsSettings)
 

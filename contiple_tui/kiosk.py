@@ -1,11 +1,15 @@
 """The wallboard on its own (`contiple-tui wallboard`), and kiosk mode for wall TVs (`--kiosk`).
 
 Kiosk: no header, footer or menus; big digits for the headline numbers when the terminal is large
-enough; a clock; needs no keyboard; quitting takes Ctrl+Q three times within three seconds.
+enough; a clock; needs no keyboard; quitting takes Ctrl+Q three times within three seconds. Its
+picture changes once a second by default (``refresh``), on the second: the numbers, the waits and the
+clock step together, and a TV across the room costs a fraction of a board redrawn on every event.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -27,6 +31,7 @@ from contiple_tui.screens.wallboard import WallboardControls
 from contiple_tui.store import Store
 from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.safe import cut
+from contiple_tui.widgets.textual_gaps import fail_app
 from contiple_tui.widgets.wallboard_panel import BoardScope, WallboardPanel
 
 QUIT_PRESSES = 3
@@ -58,6 +63,7 @@ class WallboardApp(WallboardControls, BaseApp):
         interval: float = 5.0,
         kiosk: bool = False,
         per_service: bool = False,
+        refresh: float = 0.0,
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -75,6 +81,8 @@ class WallboardApp(WallboardControls, BaseApp):
         self.per_service = per_service and len(services) > 1
         self.page = 0
         self.monotonic = monotonic
+        self.refresh_s = refresh  # > 0: one picture every refresh_s seconds, on the wall clock's beat
+        self._frame_handle: asyncio.TimerHandle | None = None
         self._quit_presses: list[float] = []
 
     def agent_names(self) -> dict[str, str]:
@@ -106,6 +114,7 @@ class WallboardApp(WallboardControls, BaseApp):
             interval=self.interval,
             clock=self.monotonic,
             scalable=self.kiosk,
+            pace=self.refresh_s,
             id="kiosk-panel",
         )
         if not self.kiosk:
@@ -123,10 +132,33 @@ class WallboardApp(WallboardControls, BaseApp):
         self._digits = {key: self.query_one(f"#headline-{key}", Digits) for key in HEADLINE_KEYS}
         self._headline_version: tuple[int, bool] | None = None
         self._tick()
-        self.set_interval(0.5, self._tick)
+        if self.refresh_s:
+            # A plain event-loop timer in this app's context: the frame must land on the second, and a
+            # Textual timer drifts by its callback's time every beat.
+            self._frame_context = contextvars.copy_context()
+            self._schedule_frame()
+        else:
+            self.set_interval(0.5, self._tick)
         self.query_one(WallboardPanel).focus()
         if self.per_service and self.view != "overview":
             self.set_interval(self.interval, self.next_page)
+
+    def _schedule_frame(self) -> None:
+        pace = self.refresh_s
+        delay = pace - time.time() % pace + 0.003  # just past the beat, so the clock shows the new second
+        self._frame_handle = asyncio.get_running_loop().call_later(
+            delay, self._frame, context=self._frame_context
+        )
+
+    def _frame(self) -> None:
+        """One picture: the clock, the headline and the board (and its rotation) change together."""
+        try:
+            self._tick()
+            self.query_one(WallboardPanel).tick()
+        except Exception as error:  # noqa: BLE001 - as in a Textual handler: the app shows it and exits
+            fail_app(self, error)
+            return
+        self._schedule_frame()
 
     def on_wallboard_panel_view_changed(self, event: WallboardPanel.ViewChanged) -> None:
         if self.per_service and event.view == "services":
@@ -191,4 +223,6 @@ class WallboardApp(WallboardControls, BaseApp):
             self.notify(t("wb.kiosk.quit_hint", count=left), timeout=QUIT_WINDOW_S)
 
     async def on_unmount(self) -> None:
+        if self._frame_handle is not None:
+            self._frame_handle.cancel()
         await self.stop_cti()

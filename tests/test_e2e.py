@@ -134,6 +134,9 @@ def test_wallboard_refusals(tmp_path):
     data = str(tmp_path / "demo")
     bad = run_cli("--data-dir", data, "--user", "tv", "wallboard", "--interval", "0")
     assert bad.returncode == 2 and "--interval" in bad.stderr and "Traceback" not in bad.stderr
+    for value in ("-1", "61", "soon"):
+        bad = run_cli("--data-dir", data, "--user", "tv", "wallboard", "--kiosk", "--refresh", value)
+        assert bad.returncode == 2 and "--refresh" in bad.stderr and "Traceback" not in bad.stderr
     bad = run_cli("--data-dir", data, "--user", "agent02", "--lang", "ko", "wallboard", "--service", "care")
     assert bad.returncode == 2 and "'care'" in bad.stderr
     port = _free_port()

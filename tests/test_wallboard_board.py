@@ -1,9 +1,10 @@
-"""The wallboard's LiveBoard: its fast way of drawing a row gives exactly what the general one gives."""
+"""The wallboard's boards: their fast ways of drawing give exactly what the general ones give."""
 
 from __future__ import annotations
 
 import random
 
+import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -127,3 +128,62 @@ async def test_a_board_wider_than_the_terminal_scrolls_sideways():
         board.scroll_to(x=board.line_width, animate=False)
         await pilot.pause()
         assert _line_text_and_reverse(board, row)[0].rstrip().endswith(f" {len(AGENT_COLUMNS) - 1}")
+
+
+class BigBoardApp(App[None]):
+    AUTO_FOCUS = None
+    CSS = "#wrap.-stale BigColumn { text-opacity: 50%; }"  # as the wallboard dims a stale board
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Vertical
+
+        from contiple_tui.widgets.big_board import BigBoard
+
+        with Vertical(id="wrap"):
+            yield BigBoard([(key, label) for key, label, _ in SERVICE_COLUMNS])
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+async def test_big_columns_draw_what_the_styles_cache_draws(monkeypatch, no_color):
+    """`BigColumn.render_lines` skips Textual's styles cache; live and stale (text opacity), in
+    colour and with NO_COLOR (a line filter), whole and cut, its lines are the general path's."""
+    from textual.widget import Widget
+
+    from contiple_tui.widgets.big_board import BigBoard, BigColumn
+
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    rng = random.Random(20261206)
+    app = BigBoardApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        board = app.query_one(BigBoard)
+        for stale in (False, True, False):
+            app.query_one("#wrap").set_class(stale, "-stale")
+            for _ in range(5):
+                rows = [
+                    (
+                        f"s{i}",
+                        (Text(f"서비스{i}"),)
+                        + tuple(
+                            Text(str(rng.randrange(0, 10 ** rng.randrange(1, 5))), style=rng.choice(STYLES))
+                            for _ in SERVICE_COLUMNS[1:]
+                        ),
+                    )
+                    for i in range(3)
+                ]
+                assert board.show_rows(rows, app.size)
+                await pilot.pause()
+                for column in app.query(BigColumn):
+                    width, height = column.size
+                    for crop in (Region(0, 0, width, height), Region(1, 2, max(1, width - 2), height - 3)):
+                        assert column.render_lines(crop) == Widget.render_lines(column, crop), (stale, crop)
+        # The opacity is really applied: the same rows look different once the board is stale.
+        looks = []
+        for stale in (False, True):
+            app.query_one("#wrap").set_class(stale, "-stale")
+            await pilot.pause()
+            column = app.query(BigColumn)[1]
+            looks.append(column.render_lines(Region(0, 0, *column.size)))
+        assert looks[0] != looks[1]

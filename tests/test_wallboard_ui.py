@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 import pytest
 from textual.geometry import Region
 from textual.widgets import ContentSwitcher, Digits
@@ -277,6 +280,47 @@ async def test_kiosk_board_is_big_when_it_fits_and_small_when_not(demo_store, ct
         await until(pilot, lambda: switcher.current == "services")
         assert not panel.big and table_text(app.query_one("#services", LiveBoard))[0][1] == "3"
         assert app.query_one("#kiosk-headline").display
+
+
+async def test_paced_kiosk_draws_one_picture_a_second_on_the_beat(demo_store, cti):
+    """The kiosk as shipped (refresh 1 s): a change of the feed waits for the next beat of the wall
+    clock; then the board, the headline and the clock change together."""
+    from contiple_tui.widgets.big_board import BigBoard
+
+    server, client = cti
+    set_language("en")
+    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
+    assert cfg.kiosk_refresh == 1.0
+    app = WallboardApp(
+        store=demo_store,
+        client=client,
+        services=demo_store.services.list(),
+        config=cfg,
+        view="services",
+        kiosk=True,
+        refresh=cfg.kiosk_refresh,
+    )  # the real clock: the test looks only at when it changes
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_live(pilot, client)
+        board = app.query_one("#services-big", BigBoard)
+        waiting = board.query_one(".big-waiting")
+        middle = board.header_height + 1
+        digits = app.query_one("#headline-waiting", Digits)
+        clock = app.query_one("#kiosk-clock")
+        await until(pilot, lambda: waiting.render_line(middle).text.strip() == "┌─┘")  # 2 waiting
+        assert digits.value == "2"
+        await until(pilot, lambda: 0.05 < time.time() % 1 < 0.5)  # the next beat most of a second away
+        beat = math.floor(time.time()) + 1
+        seq = client.model.seq
+        await server.send(event(11, "call_queued", service="cs", call_id="n1", enqueued_at=T0))
+        await until(pilot, lambda: client.model.seq != seq)  # taken in by the client
+        before = str(clock.render())
+        if time.time() < beat - 0.1:  # (a busy machine may have passed the beat already)
+            assert digits.value == "2" and waiting.render_line(middle).text.strip() == "┌─┘"
+        await until(pilot, lambda: digits.value == "3", timeout=5)
+        assert time.time() >= beat  # drawn on the beat, not before
+        assert waiting.render_line(middle).text.strip() == "─┤"  # the board in the same picture
+        assert str(clock.render()) != before  # and the clock
 
 
 async def test_kiosk_can_show_one_service_per_page(demo_store, cti):

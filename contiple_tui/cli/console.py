@@ -87,6 +87,7 @@ def run_wallboard(args: argparse.Namespace, cfg, store, login: str) -> int:
         interval=interval,
         kiosk=args.kiosk,
         per_service=args.per_service,
+        refresh=(args.refresh if args.refresh is not None else cfg.kiosk_refresh) if args.kiosk else 0.0,
     )
     code = run_app(app, mouse=not args.kiosk and cfg.mouse)
     _log_crash(app)

@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=t("cli.wallboard.service"),
     )
     board.add_argument("--per-service", action="store_true", help=t("cli.wallboard.per_service"))
+    board.add_argument(
+        "--refresh", type=_ranged(float, 0, 60), metavar="SECONDS", help=t("cli.wallboard.refresh")
+    )
 
     sim = sub.add_parser("cti-sim", help=t("cli.cti_sim"), description=t("cli.cti_sim"))
     sim.add_argument("--host", default="127.0.0.1", help=t("cli.cti_sim.host"))

@@ -146,6 +146,10 @@ EN: dict[str, str] = {
     "config.help.store.url": "A PostgreSQL database (postgresql://user@host:port/db) shared by consoles on several hosts; unset: the SQLite file in the data directory.",
     "config.help.cti.token": "The CTI feed's token (never displayed; the file must then be readable by its owner only).",
     "config.help.wallboard.interval": "Seconds between the two boards of the wallboard overview.",
+    "config.help.wallboard.kiosk_refresh": (
+        "Seconds between two pictures of the kiosk (numbers, clock and waits change together);"
+        " 0 redraws on every update of the feed."
+    ),
     "config.help.notifications.bell": "Ring the terminal bell when a wallboard value turns critical, and for news.",
     "config.help.notifications.desktop": "Desktop notifications (OSC 777 and OSC 9) for new and assigned callbacks.",
     "config.help.sms.gateway": "auto (NHN Cloud for a service with keys, the sandbox otherwise), nhn or sandbox.",
@@ -495,6 +499,9 @@ EN: dict[str, str] = {
     "cli.wallboard.kiosk": "kiosk mode: no menus, big digits, a clock, needs no keyboard",
     "cli.wallboard.view": "which board: overview (rotates), services or agents",
     "cli.wallboard.interval": "seconds between the two boards of the overview (default 5)",
+    "cli.wallboard.refresh": (
+        "kiosk: seconds between two pictures (default 1; 0 = on every update of the feed)"
+    ),
     "cli.wallboard.per_service": "one service per page, in turn (centers with many services)",
     "cli.wallboard.service": "show only this service (repeat for several)",
     "cli.cti_sim": "run the phone-system simulator (CTI feed) on this machine",
@@ -739,6 +746,9 @@ KO: dict[str, str] = {
     "config.help.store.url": "여러 호스트의 콘솔이 함께 쓰는 PostgreSQL 데이터베이스 (postgresql://사용자@호스트:포트/db). 비워 두면 데이터 디렉터리의 SQLite 파일.",
     "config.help.cti.token": "CTI 피드 토큰 (표시하지 않으며, 이때 파일은 소유자만 읽을 수 있어야 합니다).",
     "config.help.wallboard.interval": "전광판 종합 현황의 두 화면이 바뀌는 간격(초).",
+    "config.help.wallboard.kiosk_refresh": (
+        "키오스크 화면을 다시 그리는 간격(초, 숫자·시계·대기 시간이 함께 바뀜). 0이면 수신할 때마다 그립니다."
+    ),
     "config.help.notifications.bell": "전광판 값이 위험 단계가 되거나 새 소식이 있을 때 터미널 벨을 울립니다.",
     "config.help.notifications.desktop": "새 콜백과 할당된 콜백의 데스크톱 알림 (OSC 777, OSC 9).",
     "config.help.sms.gateway": "auto (키가 있는 서비스는 NHN Cloud, 없으면 샌드박스), nhn 또는 sandbox.",
@@ -1088,6 +1098,7 @@ KO: dict[str, str] = {
     "cli.wallboard.kiosk": "키오스크 모드: 메뉴 없음, 큰 숫자, 시계, 키보드 없이 동작",
     "cli.wallboard.view": "보여줄 화면: overview(번갈아), services, agents",
     "cli.wallboard.interval": "종합 현황에서 두 화면을 바꾸는 간격(초, 기본값 5)",
+    "cli.wallboard.refresh": "키오스크: 화면을 다시 그리는 간격(초, 기본값 1, 0이면 수신할 때마다)",
     "cli.wallboard.per_service": "한 화면에 서비스 하나씩 차례로 표시(서비스가 많은 센터)",
     "cli.wallboard.service": "이 서비스만 표시 (여러 개면 반복)",
     "cli.cti_sim": "이 컴퓨터에서 전화 시스템 시뮬레이터(CTI 피드)를 실행합니다",

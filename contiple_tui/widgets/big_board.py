@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.geometry import Region, Size
+from textual.renderables.text_opacity import TextOpacity
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -62,6 +63,7 @@ class BigColumn(Widget):
         self.row_height = HEIGHT + 1
         self._strips: dict[int, Strip] = {}
         self._styles: dict[str, Style] = {}
+        self._shown: dict[int, Strip] = {}  # lines as they go to the screen (the text opacity applied)
 
     def need(self, cells: Sequence[Cell]) -> int:
         """The inner width these cells need."""
@@ -73,6 +75,7 @@ class BigColumn(Widget):
         if (inner, row_height) != (self.inner, self.row_height):
             self.inner, self.row_height = inner, row_height
             self._strips.clear()
+            self._shown.clear()
             self.refresh(layout=True)
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
@@ -85,6 +88,7 @@ class BigColumn(Widget):
         old, self.cells = self.cells, list(cells)
         if len(old) != len(cells):
             self._strips.clear()
+            self._shown.clear()
             self.refresh(layout=True)
             return
         for index, (new, was) in enumerate(zip(cells, old)):
@@ -93,15 +97,52 @@ class BigColumn(Widget):
             y = self.header_height + index * self.row_height
             for line in range(y, y + HEIGHT):
                 self._strips.pop(line, None)
+                self._shown.pop(line, None)
             self.refresh(Region(0, y, self.inner + 2, HEIGHT))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
         self._styles.clear()
+        self._shown.clear()
         self.refresh()
 
-    def _rich(self, style: str) -> Style:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The styles cache's path, without its work per line (most of a big board's frame).
+
+        A column has no padding, border, tint or opacity of its own and its lines carry its full
+        style, so what that path adds is the text opacity of a stale board and the app's line filters:
+        done here on this column's cached lines. A test compares the two paths segment for segment.
+        """
+        styles = self.styles
+        if styles.opacity != 1 or styles.tint.a or styles.padding or styles.border.spacing:
+            return super().render_lines(crop)
+        shown, opacity = self._shown, styles.text_opacity
+        filters = self.get_line_filters()
+        background = self.background_colors[1] if filters else None
+        strips = []
+        for y in crop.line_range:
+            strip = shown.get(y)
+            if strip is None:
+                strip = self.render_line(y)
+                if opacity != 1:
+                    app = self.app
+                    segments = TextOpacity.process_segments(
+                        strip, opacity, app.ansi_theme, app.native_ansi_color
+                    )
+                    strip = Strip(segments, strip.cell_length)
+                shown[y] = strip
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
+        if crop.column_span != (0, self.size.width):
+            x1, x2 = crop.column_span
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
+
+    def _rich(self, style: str = "") -> Style:
+        """The column's own style ("") or it with ``style`` on top; cached until the styles change
+        (``rich_style`` walks every ancestor's styles: a frame of a big board asked it hundreds of times)."""
         rich = self._styles.get(style)
         if rich is None:
             base = self.rich_style
@@ -126,7 +167,7 @@ class BigColumn(Widget):
             return Strip([Segment(f" {text} ", style)], width)
         index, line = divmod(y - self.header_height, self.row_height)
         if index >= len(self.cells) or line >= HEIGHT:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._rich())
         cell = self.cells[index]
         if self.left:
             text = Text(_plain(cell) if line == 1 else "", no_wrap=True, overflow="ellipsis")
@@ -134,7 +175,7 @@ class BigColumn(Widget):
             return Strip([Segment(f" {text.plain} ", self._rich(_style(cell) or "bold"))], width)
         glyphs = big(_plain(cell))[line]
         text = " " * max(0, self.inner - cell_len(glyphs)) + glyphs
-        plain = self.rich_style
+        plain = self._rich()
         return Strip(
             [Segment(" ", plain), Segment(text, self._rich(_style(cell))), Segment(" ", plain)], width
         )

@@ -1,8 +1,9 @@
 """The wallboard (전광판): 3-2 by service and 3-3 by agent, live from the CTI model.
 
 Redraws at most 20 times a second and only when the model changed (or once a second, for the ticking
-longest wait); shows a "Disconnected" banner with the time of the last good data and dims the numbers
-whenever the feed is down or stale, so a wall TV never shows frozen numbers as if they were live.
+longest wait), or, paced (the kiosk), only when its owner calls ``tick``; shows a "Disconnected" banner
+with the time of the last good data and dims the numbers whenever the feed is down or stale, so a wall
+TV never shows frozen numbers as if they were live.
 """
 
 from __future__ import annotations
@@ -129,9 +130,13 @@ class WallboardPanel(Vertical):
         interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         scalable: bool = False,
+        pace: float = 0.0,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        # Paced: the owner calls ``tick`` every ``pace`` seconds and nothing else redraws (a wall TV's
+        # picture changes once a second, all at once); 0: the feed's updates redraw, coalesced.
+        self.pace = pace
         # The boards grow to big numbers when they fit (the kiosk).
         self.scalable = scalable and not SMALL_BOARD
         self.big = False
@@ -160,8 +165,11 @@ class WallboardPanel(Vertical):
 
     def on_mount(self) -> None:
         self.redraw(force=True)
-        self.set_interval(TICK_S, self.tick)
         self._pending: asyncio.TimerHandle | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        if self.pace:
+            return
+        self.set_interval(TICK_S, self.tick)
         # The coalescing timer is a plain event-loop timer run in this widget's context: a Textual
         # `set_timer` per redraw costs a task, a message and two signature inspections each time.
         self._loop_context = contextvars.copy_context()
@@ -214,7 +222,8 @@ class WallboardPanel(Vertical):
     # -- rotation ------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        if self.rotating and self.clock() - self._switched_at >= self.interval:
+        # Paced ticks come on the second: a turn due a hair after one is made at it, not a pace later.
+        if self.rotating and self.clock() - self._switched_at >= self.interval - self.pace / 2:
             self.flip()
         if self._displayed():  # a board in a hidden menu does no work
             self.redraw()

@@ -12,8 +12,9 @@ millisecond resolution (truncated), which adds at most 1 ms to every latency.
 In this process the real `WallboardApp` (kiosk layout: headline digits, clock, the services board;
 `refresh` 0: redrawn on every update of the feed, as the console's wallboard is, not paced to one picture
 a second as a kiosk on a wall TV is by default) runs under Textual's test harness,
-`app.run_test(size=(160, 45))`: the full message loop, layout and compositor, but a headless driver, so the last step (turning the compositor's update into escape
-sequences and writing them to a terminal) is not done; bench_wallboard_traffic covers real output.
+`app.run_test(size=(160, 45))`: the full message loop, layout and compositor, but a headless driver,
+so the last step (turning the compositor's update into escape sequences and writing them to a
+terminal) is not done; bench_wallboard_traffic covers real output.
 It is connected by a real `CtiClient` over a real websocket. The board is fixed on the services view
 (no rotation), where every burst event changes numbers on screen (inbound and abandoned counts); on
 the agents board these events change little or nothing, so "the screen update that shows the event"

@@ -10,6 +10,7 @@ from textual.geometry import Region
 from textual.widgets import ContentSwitcher, Digits
 
 from contiple_tui import config
+from contiple_tui.app_base import utc_now
 from contiple_tui.cti.client import CtiClient
 from contiple_tui.i18n import set_language
 from contiple_tui.kiosk import WallboardApp
@@ -216,16 +217,7 @@ async def test_agent_detail_in_the_kiosk_and_the_popout_names_agents(demo_store,
 
 async def test_kiosk_needs_three_ctrl_q(demo_store, cti):
     server, client = cti
-    set_language("en")
-    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
-    app = WallboardApp(
-        store=demo_store,
-        client=client,
-        services=demo_store.services.list(),
-        config=cfg,
-        kiosk=True,
-        clock=lambda: FIXED_NOW,
-    )
+    app = kiosk_app(demo_store, client)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_live(pilot, client)
         # the headline refreshes twice a second
@@ -288,18 +280,9 @@ async def test_paced_kiosk_draws_one_picture_a_second_on_the_beat(demo_store, ct
     from contiple_tui.widgets.big_board import BigBoard
 
     server, client = cti
-    set_language("en")
-    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
-    assert cfg.kiosk_refresh == 1.0
-    app = WallboardApp(
-        store=demo_store,
-        client=client,
-        services=demo_store.services.list(),
-        config=cfg,
-        view="services",
-        kiosk=True,
-        refresh=cfg.kiosk_refresh,
-    )  # the real clock: the test looks only at when it changes
+    app = kiosk_app(demo_store, client, view="services", refresh=1.0, clock=utc_now)
+    assert app.config.kiosk_refresh == app.refresh_s  # the shipped default
+    # (the real wall clock: the test looks only at when the clock's text changes)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_live(pilot, client)
         board = app.query_one("#services-big", BigBoard)
@@ -325,20 +308,8 @@ async def test_paced_kiosk_draws_one_picture_a_second_on_the_beat(demo_store, ct
 
 async def test_kiosk_can_show_one_service_per_page(demo_store, cti):
     server, client = cti
-    set_language("en")
-    cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
     services = demo_store.services.list()
-    app = WallboardApp(
-        store=demo_store,
-        client=client,
-        services=services,
-        config=cfg,
-        view="services",
-        interval=3600,
-        kiosk=True,
-        per_service=True,
-        clock=lambda: FIXED_NOW,
-    )
+    app = kiosk_app(demo_store, client, view="services", interval=3600, per_service=True)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_live(pilot, client)
         board = app.query_one("#services", LiveBoard)
@@ -352,20 +323,20 @@ async def test_kiosk_can_show_one_service_per_page(demo_store, cti):
         assert f"(2/{len(services)})" in static_text(app.query_one("#kiosk-title"))
 
 
-def kiosk_app(demo_store, client, clock=None, view="overview"):
+def kiosk_app(demo_store, client, monotonic=None, view="overview", **options):
+    """The kiosk in English on a fixed wall clock (``options`` override, e.g. ``refresh``, ``clock``)."""
     set_language("en")
     cfg = config.load(data_dir=demo_store.path.parent, environ={}, lang="en")
-    extra = {} if clock is None else {"monotonic": clock}
+    extra = {} if monotonic is None else {"monotonic": monotonic}
+    settings = {"interval": 5, "clock": lambda: FIXED_NOW} | extra | options
     return WallboardApp(
         store=demo_store,
         client=client,
         services=demo_store.services.list(),
         config=cfg,
         view=view,
-        interval=5,
         kiosk=True,
-        clock=lambda: FIXED_NOW,
-        **extra,
+        **settings,
     )
 
 

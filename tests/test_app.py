@@ -130,13 +130,18 @@ async def test_navigation_opens_views(demo_store):
 
 
 @pytest.mark.parametrize(
-    "lang, query",
-    [("ko", "콜백 리스트"), ("ko", "Callback list"), ("en", "콜백 리스트"), ("en", "processing status")],
+    "lang, query, expected",
+    [
+        ("ko", "콜백 리스트", "callback_list"),
+        ("ko", "Callback list", "callback_list"),
+        ("en", "콜백 리스트", "callback_list"),
+        ("en", "processing status", "callback_status"),
+        ("ko", "SMS 발송", "sms_compose"),  # named as its group: it, not the group's first view
+    ],
 )
-async def test_palette_opens_menus_by_korean_or_english_name(demo_store, lang, query):
+async def test_palette_opens_menus_by_korean_or_english_name(demo_store, lang, query, expected):
     app = make_app(demo_store, "admin", lang=lang)
     async with app.run_test(size=(100, 30)) as pilot:
-        expected = "callback_status" if "status" in query else "callback_list"
         await pilot.press("ctrl+p")
         await pilot.press(*query)
         await palette_offers(pilot, t(f"menu.{expected}"))
@@ -196,6 +201,9 @@ async def test_f1_toggles_the_cheat_sheet_of_the_view(demo_store):
         for group in ("이동", "선택", "작업", "검색", "콘솔"):
             assert group in text
         assert "연결" in text and "완료" in text  # the list's own keys, in Korean
+        # Tab said once: the list's own line, then Shift+Tab alone
+        assert "목록으로, 다시 누르면 다음 입력 칸" in text and "다음 / 이전 입력 칸" not in text
+        assert "이전 입력 칸" in text
         assert "화면이 좁으면 이 순서로 열을 숨깁니다: IVR → 요청 → 고객명 → 담당자 → 시도" in text
         await pilot.press("f1")
         await pilot.pause()
@@ -205,6 +213,31 @@ async def test_f1_toggles_the_cheat_sheet_of_the_view(demo_store):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, CheatSheet)
+
+
+def test_every_key_of_textuals_widgets_has_a_line_in_both_languages():
+    """F1 lists the keys of whatever has the focus, Textual's own widgets included (an Input's, a
+    TextArea's): each of their descriptions is in both catalogs, so a Korean sheet has no English."""
+    from textual import containers, widgets
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.widgets._select import SelectOverlay
+
+    from contiple_tui.i18n import _CATALOGS
+
+    classes = [widgets.Input, widgets.TextArea, widgets.DataTable, widgets.Select, SelectOverlay]
+    classes += [widgets.Checkbox, widgets.Button, widgets.OptionList, widgets.Switch, widgets.Tree]
+    classes += [containers.VerticalScroll, Screen, App]
+    missing = set()
+    for cls in classes:
+        for klass in cls.__mro__:
+            for binding in getattr(klass, "BINDINGS", None) or []:
+                description = (binding if isinstance(binding, Binding) else Binding(*binding)).description
+                for lang in ("en", "ko"):
+                    if description and f"tx.{description}" not in _CATALOGS[lang]:
+                        missing.add((lang, description))
+    assert sorted(missing) == []
 
 
 async def test_footer_and_bindings_are_translated(demo_store):

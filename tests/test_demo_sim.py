@@ -130,3 +130,31 @@ def test_an_agent_whose_person_is_at_a_console_is_theirs_to_drive(demo_store):
     engine.attend("agent02", -1)  # the console left: the agent takes calls again
     later = engine.advance(start + 6 * 3600)
     assert [e for e in later if e["event"] == Event.CALL_RINGING and e["agent_id"] == mine.agent_id]
+
+
+def test_a_person_sitting_down_finishes_the_call_their_agent_was_on(demo_store):
+    """The demo: an agent busy on a call when its person's console connects is free to dial within
+    seconds (it would otherwise talk on for minutes and refuse every Connect)."""
+    from contiple_tui.cti.protocol import AgentState
+    from contiple_tui.sim.engine import ATTEND_WRAP_S, DIALABLE, SimEngine, load_directory
+
+    from .conftest import FIXED_NOW
+
+    directory = load_directory(demo_store)
+    logins = {a.agent_id: a.login for a in directory.agents if a.login}
+    start = FIXED_NOW.timestamp()
+    engine = SimEngine(directory, start=start, seed=5, arrival_scale=3.0)
+    now, talking = start, []
+    while not talking:  # a busy moment: some agent with a login is on a call
+        now += 60
+        engine.advance(now)
+        states = {a["agent_id"]: a["state"] for a in engine.snapshot()["agents"]}
+        talking = [
+            agent for agent, state in states.items() if state == AgentState.TALKING and agent in logins
+        ]
+        assert now < start + 4 * 3600
+    agent = talking[0]
+    engine.attend(logins[agent], +1)
+    engine.advance(now + ATTEND_WRAP_S + 0.5)
+    state = {a["agent_id"]: a["state"] for a in engine.snapshot()["agents"]}[agent]
+    assert AgentState(state) in DIALABLE

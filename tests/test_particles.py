@@ -66,6 +66,13 @@ def test_messages_choose_them_and_no_catalog_falls_back_to_both_forms():
     assert t("sms.cli.cancelled", "ko", id=81, count=3) == "예약 #81을 취소했습니다. 수신자 3명."
     both = re.compile(r"을\(를\)|이\(가\)|은\(는\)|\(으\)로|과\(와\)")
     assert [key for key, text in _CATALOGS["ko"].items() if both.search(text)] == []
+    # A particle written after a placeholder is right for some values only: it must be a spec.
+    fixed = re.compile(r"\}'?(은|는|이|가|을|를|과|와|으로|로)(?![가-힣])")
+    assert [key for key, text in _CATALOGS["ko"].items() if fixed.search(text)] == []
+    assert t("sms.err.recipient_length", "ko", number="02123", digits=5, low=8, high=11).startswith(
+        "'02123'은 5자리"
+    )
+    assert t("sms.err.recipient_length", "ko", number="0212", digits=4, low=8, high=11).startswith("'0212'는")
 
 
 def test_other_format_specs_still_work():

@@ -119,6 +119,7 @@ async def test_recipients_typed_or_pasted_with_live_check_and_the_numbers_shown(
         field.value = "010-9999-8888 02123"  # pasted: a space separates, and the short number is said
         await pilot.pause()
         assert "'02123' has 5 digits" in text_of(app, "#sms-recipients-status")
+        assert "read as 2 numbers: 010-9999-8888, 02123" in text_of(app, "#sms-recipients-status")
 
 
 async def test_reservation_validated_as_typed(demo_store):

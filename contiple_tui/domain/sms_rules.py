@@ -152,10 +152,15 @@ class Recipients:
     duplicates: int  # how many repeated numbers were removed
 
 
+def split_recipients(text: str) -> list[str]:
+    """The numbers as typed, separated (shown beside a refusal: how the input was read)."""
+    return [part for part in RECIPIENT_SEPARATORS.split(text) if part]
+
+
 def parse_recipients(text: str) -> Recipients:
     """Numbers separated by commas, spaces or new lines, hyphens allowed between digits; each number
     10–13 digits; duplicates removed; at most 1,000."""
-    parts = [part for part in RECIPIENT_SEPARATORS.split(text) if part]
+    parts = split_recipients(text)
     for part in parts:
         bad = next((ch for ch in part if not (ch.isascii() and (ch.isdigit() or ch == "-"))), None)
         if bad is not None:

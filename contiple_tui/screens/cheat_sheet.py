@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.widgets.bindings import Localized, translate_description
 from contiple_tui.widgets.safe import plain
 
 GROUPS = ("move", "select", "act", "find", "console")
@@ -88,14 +88,20 @@ def sheet_lines(
                 (f"{key_display(by_action[first])} {key_display(by_action[second])}", t(key))
             )
             paired |= {first, second}
-    lines["move"].append(("Tab ⇧Tab", t("help.fields")))
+    if "tab_table" in by_action:  # the view's own Tab has its line: only Shift+Tab is left to say
+        lines["move"].append(("⇧Tab", t("help.previous_field")))
+    else:
+        lines["move"].append(("Tab ⇧Tab", t("help.fields")))
     for action, binding in by_action.items():
         if action in paired or action in SKIPPED:
             continue
         description = binding.description
         if not description or description == action:
             continue
-        lines[ACTION_GROUP.get(action, "act")].append((key_display(binding), description))
+        # Textual's own widgets (an Input's keys, say) are not all localized where they are built.
+        lines[ACTION_GROUP.get(action, "act")].append(
+            (key_display(binding), translate_description(description))
+        )
     return {group: rows for group, rows in lines.items() if rows}
 
 

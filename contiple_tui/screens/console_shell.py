@@ -133,11 +133,19 @@ class ConsoleShell(Vertical):
     def menu_commands(self) -> Iterable[SystemCommand]:
         """The palette's commands: every menu by its Korean and its English name."""
         lang = get_language()
-        for menu in self.menus:
-            ko, en = both(f"menu.{menu.id}")
+
+        # A view named as its group (SMS 발송 › SMS 발송) first: the palette keeps the order of equal
+        # matches, and typing that name must open that view, not the group's first.
+        def namesake(menu) -> bool:
+            return any(n == g for n, g in zip(both(f"menu.{menu.id}"), both(f"group.{menu.group}")))
+
+        menus = sorted(self.menus, key=lambda menu: not namesake(menu))
+        for menu in menus:
+            names = both(f"menu.{menu.id}")
             if menu.group != "home":  # the group's name finds its views too ("wallboard", "전광판")
-                group_ko, group_en = both(f"group.{menu.group}")
-                ko, en = f"{group_ko} › {ko}", f"{group_en} › {en}"
+                groups = both(f"group.{menu.group}")
+                names = tuple(n if n == g else f"{g} › {n}" for n, g in zip(names, groups))
+            ko, en = names
             title = f"{ko} · {en}" if lang == "ko" else f"{en} · {ko}"
             yield SystemCommand(title, t("palette.open_menu"), lambda m=menu.id: self.show_menu(m))
 

@@ -263,7 +263,13 @@ class SmsComposeView(MenuView):
         try:
             parsed = rules.parse_recipients(event.value)
         except ContipleError as exc:
-            status.update(plain("⚠ " + exc.message()))
+            # With how the input was read: "010-9999-8888 02123" is two numbers, the second too short.
+            parts = rules.split_recipients(event.value)
+            read = ", ".join(parts[:RECIPIENTS_SHOWN]) + (", …" if len(parts) > RECIPIENTS_SHOWN else "")
+            message = "⚠ " + exc.message()
+            if len(parts) > 1:
+                message += " · " + t("sms.compose.recipients_read", count=len(parts), numbers=read)
+            status.update(plain(message))
             status.add_class("-error")
             return
         # The numbers as they will be sent (separated and without hyphens), so a mistake shows at once.

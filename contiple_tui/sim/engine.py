@@ -28,6 +28,8 @@ from contiple_tui.store import Store
 RING_S = (2.0, 8.0)  # uniform
 TALK_MIN_S, TALK_MEAN_S = 20.0, 180.0
 ACW_MIN_S, ACW_MEAN_S = 5.0, 30.0
+# A person sitting down at a console while their agent is on a call finishes it within this time (demo).
+ATTEND_WRAP_S = 3.0
 PATIENCE_MEAN_S = 90.0
 CALLBACK_OFFER_AFTER_S = 30.0  # the voice menu offers a callback to callers still waiting then
 CALLBACK_TAKE_RATE = 0.15
@@ -438,8 +440,9 @@ class SimEngine:
     def attend(self, login: str, delta: int) -> list[dict[str, Any]]:
         """A console of ``login`` connected (+1) or left (-1). While one is connected, that person's agent
         is theirs to drive: no inbound call rings it and it takes no break by itself, so Connect on a
-        callback finds it free (the demo). A person sitting down ends a break or a logout. Returns the
-        events that caused."""
+        callback finds it free (the demo). A person sitting down ends a break or a logout, and finishes
+        within seconds a call the agent was on (Connect then dials at once, from the after-call work).
+        Returns the events that caused."""
         agent = next((a for a in self._agents.values() if login and a.info.login == login), None)
         if agent is None:
             return []
@@ -448,6 +451,8 @@ class SimEngine:
             self._attended[agent.info.agent_id] = count
             if agent.state in (AgentState.BREAK, AgentState.LOGGED_OUT):
                 self._set_state(agent, AgentState.READY)
+            elif agent.state is AgentState.TALKING and isinstance(agent.call, _Call):
+                self._at(self.now + ATTEND_WRAP_S, self._hang_up, agent.call)
         else:
             self._attended.pop(agent.info.agent_id, None)
         return self._flush()
@@ -496,10 +501,14 @@ class SimEngine:
         )
         self._set_state(agent, AgentState.TALKING)
         talk = TALK_MIN_S + self._rng.expovariate(1 / (TALK_MEAN_S - TALK_MIN_S))
+        if agent.info.agent_id in self._attended:  # it rang before its person sat down
+            talk = ATTEND_WRAP_S
         self._at(self.now + talk, self._hang_up, call)
 
     def _hang_up(self, call: _Call) -> None:
         agent = call.agent
+        if agent is None or agent.call is not call:
+            return  # already ended (its person finished it early: attend)
         agent.call = None
         self._emit(Event.CALL_ENDED, service=call.service, call_id=call.call_id, agent_id=agent.info.agent_id)
         self._start_acw(agent)

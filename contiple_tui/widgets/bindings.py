@@ -14,7 +14,8 @@ from textual.dom import DOMNode
 from contiple_tui.i18n import t
 
 
-def _translate(text: str) -> str:
+def translate_description(text: str) -> str:
+    """A binding's description in the user's language: a message key, or Textual's English."""
     if not text:
         return text
     if text.startswith("key."):
@@ -28,7 +29,10 @@ def localize_bindings(node: DOMNode) -> None:
     keys: dict[str, list[Binding]] = {}
     for key, bindings in node._bindings.key_to_bindings.items():
         keys[key] = [
-            replace(b, description=_translate(b.description), tooltip=_translate(b.tooltip)) for b in bindings
+            replace(
+                b, description=translate_description(b.description), tooltip=translate_description(b.tooltip)
+            )
+            for b in bindings
         ]
     node._bindings = BindingsMap.from_keys(keys)
 

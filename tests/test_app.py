@@ -240,6 +240,30 @@ def test_every_key_of_textuals_widgets_has_a_line_in_both_languages():
     assert sorted(missing) == []
 
 
+@pytest.mark.parametrize("menu", ["sms_compose", "sms_templates", "callback_list"])
+async def test_the_cheat_sheet_scrolls_to_its_last_line_in_a_small_terminal(demo_store, menu):
+    from textual.containers import VerticalScroll
+
+    from contiple_tui.screens.cheat_sheet import CheatSheet
+
+    app = make_app(demo_store, "admin", lang="ko")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show_menu(menu)
+        await settle(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, CheatSheet))
+        await pilot.pause()
+        dialog, body = (
+            app.screen.query_one("#help-dialog"),
+            app.screen.query_one("#help-body", VerticalScroll),
+        )
+        assert body.region.bottom <= dialog.content_region.bottom  # the body is not cut by the dialog
+        body.scroll_end(animate=False)
+        await pilot.pause()
+        last = body.children[-1]
+        assert last.region.bottom <= body.region.bottom  # its last line can be brought into view
+
+
 async def test_footer_and_bindings_are_translated(demo_store):
     app = make_app(demo_store, "admin", lang="ko")
     async with app.run_test():

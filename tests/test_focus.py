@@ -4,15 +4,25 @@ switch never leaves the content area empty."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.widgets import ContentSwitcher, Input
 
 from contiple_tui.domain.menus import MENU_BY_ID
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
+from contiple_tui.screens.menu_views import MenuViews
 from contiple_tui.widgets.nav import NavMenu
 
 from .apphelpers import make_app, nav_ids, palette_offers, until
+
+
+def content_shown(app) -> bool:
+    """One content area on screen, showing a composed view."""
+    shown = [views for views in app.query(MenuViews) if views.display]
+    view = shown[0].visible_view if len(shown) == 1 else None
+    return view is not None and view.display and bool(view.children)
 
 
 def visible_view(app) -> MenuView:
@@ -124,7 +134,15 @@ async def test_a_service_switch_shows_the_same_menu_or_home_never_an_empty_area(
     async with app.run_test(size=size) as pilot:
         await from_the_menu(app, pilot, "callback_list")
         await settle_focus(app, pilot, "callback_list")
-        await pilot.press("f2", "down", "enter")  # cs → sales
+        await pilot.press("f2")
+        app.screen.dismiss("sales")  # as Enter on sales does, without waiting for the switch to end
+        # Never an empty content area: the old view stays until the new one is composed. Looked at
+        # after every step of the event loop (a pause would let the whole switch happen between looks).
+        for _ in range(20_000):
+            assert content_shown(app)
+            if app.session.service.code == "sales" and len(app.query(MenuViews)) == 1:
+                break
+            await asyncio.sleep(0)
         await until(pilot, lambda: app.session.service.code == "sales")
         await settle_focus(app, pilot, "callback_list")
         view = visible_view(app)
@@ -177,3 +195,21 @@ async def test_the_table_is_one_tab_away_from_every_field(demo_store, menu, logi
             await until(pilot, lambda: app.focused is not table)
             visited.append(app.focused)
         assert visited == fields[1:] + fields[:1]
+
+
+async def test_the_menu_steps_aside_in_a_narrow_terminal_and_comes_back_when_it_grows(demo_store):
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        nav = app.query_one(NavMenu)
+        await from_the_palette(app, pilot, "callback_list")
+        await settle_focus(app, pilot, "callback_list")
+        assert not nav.display  # the list takes the menu's columns
+        await from_the_palette(app, pilot, "sms_templates")
+        await settle_focus(app, pilot, "sms_templates")
+        assert not nav.display  # a list again
+        await pilot.resize_terminal(160, 45)
+        await until(pilot, lambda: nav.display)  # wide enough now: back by itself
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: not nav.display)
+        await pilot.press("f3")
+        await until(pilot, lambda: nav.display)  # F3 brings it back at any width

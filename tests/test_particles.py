@@ -69,6 +69,9 @@ def test_messages_choose_them_and_no_catalog_falls_back_to_both_forms():
     # A particle written after a placeholder is right for some values only: it must be a spec.
     fixed = re.compile(r"\}'?(은|는|이|가|을|를|과|와|으로|로)(?![가-힣])")
     assert [key for key, text in _CATALOGS["ko"].items() if fixed.search(text)] == []
+    # A quoted value has its quote inside the spec ({char:'은}), else the closing quote is lost.
+    quote_outside = re.compile(r"'\{\w+:(은|는|이|가|을|를|과|와|으로|로)\}")
+    assert [key for key, text in _CATALOGS["ko"].items() if quote_outside.search(text)] == []
     assert t("sms.err.recipient_length", "ko", number="02123", digits=5, low=8, high=11).startswith(
         "'02123'은 5자리"
     )

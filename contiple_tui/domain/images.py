@@ -45,7 +45,9 @@ def check_image_bytes(file_name: str, data: bytes) -> MmsImage:
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.format != "JPEG":
-                raise ValidationError("sms.err.image_not_jpeg", name=name, found=img.format or "?")
+                if not img.format:
+                    raise ValidationError("sms.err.image_not_jpeg_unknown", name=name)
+                raise ValidationError("sms.err.image_not_jpeg", name=name, found=img.format)
             width, height = img.size
             # Before decoding: a huge header must not make us decode a huge image.
             if width > MAX_SIDE or height > MAX_SIDE:
@@ -56,7 +58,7 @@ def check_image_bytes(file_name: str, data: bytes) -> MmsImage:
     except ValidationError:
         raise
     except UnidentifiedImageError:
-        raise ValidationError("sms.err.image_not_jpeg", name=name, found="?") from None
+        raise ValidationError("sms.err.image_not_jpeg_unknown", name=name) from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValidationError(
             "sms.err.image_broken", name=name, reason=str(exc) or type(exc).__name__

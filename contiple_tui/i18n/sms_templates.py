@@ -19,7 +19,7 @@ EN: dict[str, str] = {
     # -- the tree --
     "st.tree.title": "Categories and templates",
     "st.tree.empty": "No category yet: press c to add a first-level category.",
-    "st.tree.summary": "{categories} categories · {templates} templates",
+    "st.tree.summary": "{categories:category|categories} · {templates:template|templates}",
     "st.mark.off": "(not in use)",
     "st.mark.off_inherited": "(not in use: category)",
     # -- the editor --
@@ -51,14 +51,14 @@ EN: dict[str, str] = {
     # -- outcomes --
     "st.saved.category": "Category '{name}' saved.",
     "st.saved.template": "Template '{name}' saved.",
-    "st.deleted.category": "Category '{name}' deleted with {subs} sub-categories and {templates} templates.",
+    "st.deleted.category": "Category '{name}' deleted with {subs:sub-category|sub-categories} and {templates:template|templates}.",
     "st.deleted.template": "Template '{name}' deleted.",
     "st.unsaved_kept": "Not saved yet: the form keeps your changes (Ctrl+S saves them).",
     "st.need_top": "Select a first-level category: the sub-category is added under it.",
     "st.nothing_selected": "Select a category or a template first.",
     # -- dialogs --
     "st.confirm.title": "Confirm deletion",
-    "st.confirm.category": "Delete category '{name}'?\nIts {subs} sub-categories and {templates} templates are deleted with it.",
+    "st.confirm.category": "Delete category '{name}'?\nIts {subs:sub-category|sub-categories} and {templates:template|templates} are deleted with it.",
     "st.confirm.template": "Delete template '{name}'?",
     "st.discard.title": "Unsaved changes",
     "st.discard.body": "Discard what you changed in: {what}?",

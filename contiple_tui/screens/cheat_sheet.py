@@ -131,7 +131,9 @@ class CheatSheet(Localized, ModalScreen[None]):
     }
     #help-body {
         height: auto;
-        max-height: 100%;
+        /* Of the screen, not of the dialog: the title above takes one or two lines of the dialog's 90 %,
+           and a body as tall as the dialog was cut at the bottom, its last lines out of reach. */
+        max-height: 70vh;
     }
     .help-group {
         text-style: bold;

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.widget import AwaitMount
 from textual.widgets import OptionList
 
 from contiple_tui.core.session import Session
@@ -48,7 +49,7 @@ class ConsoleShell(Vertical):
         # Kept: the change poll uses them on every change, and a query walks the whole screen.
         self.header = ConsoleHeader(session, context.clock, id="header")
         self.nav = NavMenu(id="nav")
-        self.views = MenuViews(context, id="content")
+        self.views = MenuViews(context)
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -95,40 +96,40 @@ class ConsoleShell(Vertical):
         if not self.views.children:
             self.show_menu(target, focus=False)  # the start: the menu keeps the focus
             return
-        # The old views go first: until they are gone a new view could not take their ids, and showing
-        # the old one then would leave the content area empty once it is removed.
-        removal = self.views.remove_children()
+        # The new views go into a container of their own beside the old one, hidden until the view is
+        # composed: the old view stays on screen meanwhile, so the content area is never empty.
+        old, new = self.views, MenuViews(self.views.context)
+        new.display = False
+        self.views = new
+        mounted = self.query_one("#body").mount(new, after=old)
 
-        async def show_when_removed() -> None:
-            await removal
-            self.show_menu(target)
+        async def swap() -> None:
+            await mounted
+            composed = self.show_menu(target, focus=False)
+            if composed is not None:
+                await composed
+            new.display = True
+            await old.remove()
+            self.app.call_after_refresh(self.focus_view)
 
-        self.app.call_next(show_when_removed)
+        self.app.call_next(swap)
 
-    def show_menu(self, menu_id: str, focus: bool = True) -> None:
+    def show_menu(self, menu_id: str, focus: bool = True) -> AwaitMount | None:
         """Show a menu's view (however it was asked for: the menu, the palette, a service switch) and,
         once it is composed, give the focus to its primary widget."""
         app = self.app
         menu = MENU_BY_ID[menu_id]
         if not menu.visible(self.session.user, self.session.service):
             app.notify(t("err.menu_hidden", menu=t(f"menu.{menu_id}")), severity="warning")
-            return
-        self.views.show(menu, self.session)
+            return None
+        composed = self.views.show(menu, self.session)
         self.on_board(menu.group == "wallboard")
-        nav = self.nav
-        nav.select_menu(menu_id)
-        # A wallboard needs the whole width of a narrow terminal: the menu steps aside (F3 brings it
-        # back) and returns by itself on the next menu.
-        if menu.group in FULL_WIDTH_GROUPS and app.size.width < WIDE_ENOUGH_FOR_NAV:
-            # Still stepped aside from an earlier board or list: it still returns by itself.
-            self._nav_auto_hidden = self._nav_auto_hidden or nav.display
-            nav.display = False
-        elif self._nav_auto_hidden:
-            nav.display = True
-            self._nav_auto_hidden = False
+        self.nav.select_menu(menu_id)
+        self._fit_nav()
         if focus:
             # After the view is composed: its keys work at once; Tab or Shift+Tab returns to the menu.
             app.call_after_refresh(self.focus_view)
+        return composed
 
     def menu_commands(self) -> Iterable[SystemCommand]:
         """The palette's commands: every menu by its Korean and its English name."""
@@ -168,6 +169,22 @@ class ConsoleShell(Vertical):
     @on(ConsoleHeader.SwitchServiceRequested)
     def _header_switch(self) -> None:
         self.switch_service()
+
+    def _fit_nav(self) -> None:
+        """A board or list in a narrow terminal takes the menu's columns too: the menu steps aside (F3
+        brings it back) and returns by itself on the next menu or when the terminal grows wide."""
+        nav, menu_id = self.nav, self.current_menu_id
+        wants_width = menu_id is not None and MENU_BY_ID[menu_id].group in FULL_WIDTH_GROUPS
+        if wants_width and self.app.size.width < WIDE_ENOUGH_FOR_NAV:
+            # Still stepped aside from an earlier board or list: it still returns by itself.
+            self._nav_auto_hidden = self._nav_auto_hidden or nav.display
+            nav.display = False
+        elif self._nav_auto_hidden:
+            nav.display = True
+            self._nav_auto_hidden = False
+
+    def on_resize(self) -> None:
+        self._fit_nav()
 
     def toggle_nav(self) -> None:
         nav = self.nav

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual.widget import AwaitMount
 from textual.widgets import ContentSwitcher
 
 from contiple_tui.core.session import Session
@@ -50,21 +51,23 @@ class MenuViews(ContentSwitcher):
         view = self.visible_content
         return view if isinstance(view, MenuView) else None
 
-    def show(self, menu: Menu, session: Session) -> None:
-        """The menu's view on screen: composed the first time, reloaded first if its data changed while
-        it was hidden."""
+    def show(self, menu: Menu, session: Session) -> AwaitMount | None:
+        """The menu's view on screen: composed the first time (awaiting the result waits for that),
+        reloaded first if its data changed while it was hidden."""
         view_id = f"view-{menu.id}"
         existing = self.query(f"#{view_id}")
+        mounted = None
         if not existing:
             view = VIEW_CLASSES.get(menu.id, PendingView)(menu, session)
             view.context = self.context
-            self.mount(view)
+            mounted = self.mount(view)
         self.current = view_id
         if existing:
             view = existing.first(MenuView)
             if view.stale:
                 view.stale = False
                 self._reload(view)
+        return mounted
 
     def data_changed(self, topics: Iterable[str]) -> None:
         """The view on screen reloads when it shows one of ``topics``; hidden ones are marked stale."""

@@ -14,6 +14,7 @@ import sys
 import termios
 import threading
 import time
+from typing import NamedTuple
 
 
 def log(*args: object) -> None:
@@ -249,11 +250,19 @@ class PtyProc:
                 return
             if not data:
                 return
-            with self._lock:
-                self.total += len(data)
-                self.tail += data
-                if len(self.tail) > 1 << 20:
-                    del self.tail[: len(self.tail) - (1 << 19)]
+            self._took(data)
+
+    def _took(self, data: bytes) -> None:
+        """A chunk the drain thread read; subclasses keep other things of it."""
+        with self._lock:
+            self.total += len(data)
+            self._keep_tail(data)
+
+    def _keep_tail(self, data: bytes) -> None:
+        """Add to the tail, cut back to its last 512 KiB past 1 MiB (with the lock held)."""
+        self.tail += data
+        if len(self.tail) > 1 << 20:
+            del self.tail[: len(self.tail) - (1 << 19)]
 
     def bytes_read(self) -> int:
         with self._lock:
@@ -286,6 +295,26 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of proc(5)
+
+
+class KioskSample(NamedTuple):
+    """A kiosk and its simulator at one moment: a window's figures are the differences of two."""
+
+    at: float  # time.monotonic()
+    kiosk_cpu: float
+    sim_cpu: float
+    bytes_read: int  # the kiosk's output so far
+    seq: int  # the simulator's last event
+
+
+def kiosk_sample(kiosk: PtyProc, sim: SimProcess) -> KioskSample:
+    return KioskSample(
+        time.monotonic(),
+        cpu_seconds(kiosk.proc.pid),
+        cpu_seconds(sim.pid),
+        kiosk.bytes_read(),
+        sim.last()["seq"],
+    )
 
 
 def rss_mb(pid: int) -> float:

@@ -216,21 +216,12 @@ class RecordingPty(PtyProc):
         self.chunks: list[tuple[float, bytes]] = []
         super().__init__(*args, **kwargs)
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            now = time.perf_counter()
-            with self._lock:
-                self.chunks.append((now, data))
-                self.total += len(data)
-                self.tail += data
-                if len(self.tail) > 1 << 20:
-                    del self.tail[: len(self.tail) - (1 << 19)]
+    def _took(self, data: bytes) -> None:
+        now = time.perf_counter()
+        with self._lock:
+            self.chunks.append((now, data))
+            self.total += len(data)
+            self._keep_tail(data)
 
     def mark(self) -> int:
         with self._lock:

@@ -264,21 +264,14 @@ class Console(PtyProc):
     def kind(self) -> str:
         return f"{'admin' if self.login == 'admin' else 'agent'} {'list' if self.list_open else 'Home'}"
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:  # EIO: the child closed the slave side
-                return
-            if not data:
-                return
-            now = time.perf_counter()
-            with self._lock:
-                self.total += len(data)
-                self._pending.append((now, data))
-                self._pending_bytes += len(data)
-                if self._pending_bytes > 4 << 20:
-                    self._apply_locked(None)
+    def _took(self, data: bytes) -> None:
+        now = time.perf_counter()
+        with self._lock:
+            self.total += len(data)
+            self._pending.append((now, data))
+            self._pending_bytes += len(data)
+            if self._pending_bytes > 4 << 20:
+                self._apply_locked(None)
 
     def _apply_locked(self, check) -> float | None:
         found = None

@@ -41,6 +41,7 @@ from _common import (
     cpu_seconds,
     emit,
     kiosk_cmd,
+    kiosk_sample,
     log,
     rss_mb,
     seed_demo,
@@ -88,23 +89,11 @@ def cpu_phase(tmp: str, env: dict[str, str], data_dir: str, store: str, duration
         log(f"cpu: kiosk {kiosk.proc.pid} connected to simulator {sim.pid}; warming up {WARMUP_S} s")
         time.sleep(WARMUP_S)
         check_alive(kiosk, "warm-up")
-        t0, k0, s0, b0 = (
-            time.monotonic(),
-            cpu_seconds(kiosk.proc.pid),
-            cpu_seconds(sim.pid),
-            kiosk.bytes_read(),
-        )
-        seq0 = sim.last()["seq"]
+        t0, k0, s0, b0, seq0 = kiosk_sample(kiosk, sim)
         load = OtherLoad()
         rss0 = rss_mb(kiosk.proc.pid)
         time.sleep(duration)
-        t1, k1, s1, b1 = (
-            time.monotonic(),
-            cpu_seconds(kiosk.proc.pid),
-            cpu_seconds(sim.pid),
-            kiosk.bytes_read(),
-        )
-        seq1 = sim.last()["seq"]
+        t1, k1, s1, b1, seq1 = kiosk_sample(kiosk, sim)
         load.report("cpu window", k1 - k0 + s1 - s0)
         rss1 = rss_mb(kiosk.proc.pid)
         check_alive(kiosk, "the measurement")

@@ -34,9 +34,9 @@ from _common import (
     PtyProc,
     SimProcess,
     bench_env,
-    cpu_seconds,
     emit,
     kiosk_cmd,
+    kiosk_sample,
     log,
     seed_demo,
     short_mode,
@@ -65,21 +65,11 @@ def run(tmp: str, env: dict[str, str], data_dir: str, store: str, duration: floa
                 raise SystemExit(1)
             time.sleep(0.1)
         time.sleep(WARMUP_S)
-        t0, b0, c0, seq0 = (
-            time.monotonic(),
-            kiosk.bytes_read(),
-            cpu_seconds(kiosk.proc.pid),
-            sim.last()["seq"],
-        )
-        load, s0 = OtherLoad(), cpu_seconds(sim.pid)
+        t0, c0, s0, b0, seq0 = kiosk_sample(kiosk, sim)
+        load = OtherLoad()
         time.sleep(duration)
-        t1, b1, c1, seq1 = (
-            time.monotonic(),
-            kiosk.bytes_read(),
-            cpu_seconds(kiosk.proc.pid),
-            sim.last()["seq"],
-        )
-        load.report(name, c1 - c0 + cpu_seconds(sim.pid) - s0)
+        t1, c1, s1, b1, seq1 = kiosk_sample(kiosk, sim)
+        load.report(name, c1 - c0 + s1 - s0)
         if kiosk.proc.poll() is not None or b"Traceback" in kiosk.tail:
             log(f"FAIL ({name}): the kiosk died or showed a traceback: {bytes(kiosk.tail[-2000:])!r}")
             raise SystemExit(1)

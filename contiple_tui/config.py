@@ -85,6 +85,12 @@ def check_db_url(file: str, name: str, value: str) -> None:
         )
 
 
+def _check_text(file: str, key: str, value: object) -> None:
+    """A string with more than white space in it, or the file's type error for ``key``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("err.config_type", file=file, key=key, expected="string", got=type(value).__name__)
+
+
 def _check_sms_services(file: str, name: str, table: dict) -> None:
     for code, keys in table.items():
         if not isinstance(keys, dict):
@@ -94,14 +100,7 @@ def _check_sms_services(file: str, name: str, table: dict) -> None:
         for key, value in keys.items():
             if key not in SMS_SERVICE_KEYS:
                 raise ConfigError("err.config_unknown_key", file=file, key=f"{name}.{code}.{key}")
-            if not isinstance(value, str) or not value.strip():
-                raise ConfigError(
-                    "err.config_type",
-                    file=file,
-                    key=f"{name}.{code}.{key}",
-                    expected="string",
-                    got=type(value).__name__,
-                )
+            _check_text(file, f"{name}.{code}.{key}", value)
         if set(keys) != set(SMS_SERVICE_KEYS):
             missing = next(k for k in SMS_SERVICE_KEYS if k not in keys)
             raise ConfigError("err.config_missing_key", file=file, key=f"{name}.{code}.{missing}")
@@ -294,14 +293,7 @@ def read_file(path: Path) -> dict[str, dict[str, Any]]:
             )
         if section == "keymap":
             for binding_id, keys in table.items():
-                if not isinstance(keys, str) or not keys.strip():
-                    raise ConfigError(
-                        "err.config_type",
-                        file=file,
-                        key=f"keymap.{binding_id}",
-                        expected="string",
-                        got=type(keys).__name__,
-                    )
+                _check_text(file, f"keymap.{binding_id}", keys)
             result["keymap"] = dict(table)
             continue
         result[section] = {key: _check(file, section, key, value) for key, value in table.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from contiple_tui import config
 from contiple_tui.core.session import Session, resolve_user
 from contiple_tui.i18n import set_language
@@ -26,6 +28,24 @@ def make_app(store, login: str = "admin", lang: str = "en", cti=None, **settings
         setattr(cfg, name, value)
     session = Session(store, resolve_user(store, login))
     return ContipleApp(session=session, config=cfg, clock=lambda: FIXED_NOW, cti=cti)
+
+
+@asynccontextmanager
+async def cti_console(store, server, login: str = "admin", size: tuple[int, int] = (100, 30)):
+    """The console in English with a client of the scripted CTI ``server`` (started here), once live;
+    the client and the server stopped after."""
+    from contiple_tui.cti.client import CtiClient
+
+    await server.start()
+    client = CtiClient(server.url)
+    app = make_app(store, login, lang="en", cti=client)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await until(pilot, lambda: client.live)
+            yield app, pilot
+    finally:
+        await client.stop()
+        await server.stop()
 
 
 def nav_ids(app) -> list[str]:
@@ -80,6 +100,17 @@ async def until(pilot, condition, timeout: float = 20.0) -> None:
             return
         await pilot.pause(0.05)
     raise AssertionError("condition not reached in time")
+
+
+async def open_callback_list(pilot):
+    """Open the callback list and wait for its first rows and the workers behind them; its table."""
+    from contiple_tui.widgets.callback_table import CallbackTable
+
+    app = pilot.app
+    app.show_menu("callback_list")
+    await until(pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0)
+    await workers_done(app)
+    return app.query_one(CallbackTable)
 
 
 class StorePolls:

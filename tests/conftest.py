@@ -192,36 +192,31 @@ def demo_dir(tmp_path: Path, demo_template: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def demo_store(engine: str, request: pytest.FixtureRequest):
+def _store(engine: str, request: pytest.FixtureRequest, demo: bool):
+    """A test's own store on ``engine``, a copy of the demo or empty; closed (its PostgreSQL database
+    dropped) after."""
     if engine == "postgresql":
         server = request.getfixturevalue("pg_server")
-        url = server.create_database(template=request.getfixturevalue("demo_template_pg"))
+        url = server.create_database(template=request.getfixturevalue("demo_template_pg") if demo else None)
         store = Store(url)
         store.data_dir = request.getfixturevalue("tmp_path")  # config, logs and exports
         yield store
         store.close()
         server.drop_database(url)
         return
-    store = Store(request.getfixturevalue("demo_dir") / DB_FILENAME)
+    store = Store(request.getfixturevalue("demo_dir" if demo else "tmp_path") / DB_FILENAME)
     yield store
     store.close()
 
 
 @pytest.fixture
+def demo_store(engine: str, request: pytest.FixtureRequest):
+    yield from _store(engine, request, demo=True)
+
+
+@pytest.fixture
 def empty_store(engine: str, request: pytest.FixtureRequest):
-    if engine == "postgresql":
-        server = request.getfixturevalue("pg_server")
-        url = server.create_database()
-        store = Store(url)
-        store.data_dir = request.getfixturevalue("tmp_path")
-        yield store
-        store.close()
-        server.drop_database(url)
-        return
-    store = Store(request.getfixturevalue("tmp_path") / DB_FILENAME)
-    yield store
-    store.close()
+    yield from _store(engine, request, demo=False)
 
 
 @pytest.fixture(autouse=True)

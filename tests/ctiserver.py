@@ -9,7 +9,7 @@ import json
 import websockets
 from websockets.asyncio.server import ServerConnection, serve
 
-from .ctidata import dumps, snapshot, welcome
+from .ctidata import dumps, event, snapshot, welcome
 
 
 class ScriptedCti:
@@ -104,3 +104,27 @@ class ThreadedCti:
         asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+def replaying_missed_request(store, request_id: str) -> ScriptedCti:
+    """A server (not started yet) holding a callback request (seq 11) and a queued call (12) that the
+    store's consoles missed: the stored feed position is set before them, so the next console resumes
+    and is sent both."""
+    from contiple_tui.core.feed_intake import POSITION_KEY
+
+    store.db.run_write(lambda conn: store.set_meta(conn, POSITION_KEY, "test-1:10"))
+    server = ScriptedCti()
+    request = event(
+        11,
+        "callback_requested",
+        request_id=request_id,
+        service="cs",
+        phone="01099990000",
+        name="김민준",
+        ivr_route="1",
+        requested_at="2026-11-25T01:29:00.000Z",
+    )
+    other = event(12, "call_queued", service="cs", call_id="q9", enqueued_at="2026-11-25T01:29:30.000Z")
+    server.replay = [request, other]
+    server.snapshot = {**server.snapshot, "seq": 12}
+    return server

@@ -8,15 +8,14 @@ import sys
 from textual.widgets import Input
 
 from contiple_tui.core import callbacks as cb
-from contiple_tui.cti.client import CtiClient
 from contiple_tui.domain.models import CallbackStatus
 from contiple_tui.screens.history_form import HistoryFormScreen
 from contiple_tui.widgets.agent_picker import AgentPicker
 from contiple_tui.widgets.callback_table import CallbackTable
 
-from .apphelpers import make_app, settle, static_text, until, workers_done
+from .apphelpers import cti_console, make_app, settle, static_text, until, workers_done
 from .ctidata import event
-from .ctiserver import ScriptedCti
+from .ctiserver import ScriptedCti, replaying_missed_request
 
 
 async def open_table(pilot, menu: str) -> CallbackTable:
@@ -109,31 +108,23 @@ async def test_connect_dials_through_the_cti_and_the_outcome_closes_it(demo_stor
     server = ScriptedCti()
     server.snapshot["agents"][1]["agent_id"] = "1002"  # agent02, ready
     server.snapshot["agents"][1]["state"] = "ready"
-    await server.start()
-    client = CtiClient(server.url)
-    app = make_app(demo_store, "agent02", lang="en", cti=client)
     cs = demo_store.services.get_by_code("cs")
     agent = users_of(demo_store)["agent02"]
-    try:
-        async with app.run_test(size=(100, 30)) as pilot:
-            await until(pilot, lambda: client.live)
-            table = await open_table(pilot, "callback_list")
-            target = point_at_assigned(table)
-            await pilot.press("c")
-            await until(pilot, lambda: any(m.get("command") == "dial" for m in server.received))
-            dial = next(m for m in server.received if m.get("command") == "dial")
-            assert dial["agent_id"] == "1002" and dial["number"] == target.customer_phone
-            assert cb.get(demo_store, agent, cs, target.id).dialing_since is not None
-            await pilot.press("c")  # a double press: refused, not dialled again
-            await until(pilot, lambda: any("being dialled" in n.message for n in app._notifications))
-            assert sum(1 for m in server.received if m.get("command") == "dial") == 1
-            await server.send(event(11, "outbound_ended", agent_id="1002", call_id="o-1"))
-            await until(pilot, lambda: cb.get(demo_store, agent, cs, target.id).dialing_since is None)
-            after = cb.get(demo_store, agent, cs, target.id)
-            assert after.dialing_since is None and after.attempts == target.attempts + 1
-    finally:
-        await client.stop()
-        await server.stop()
+    async with cti_console(demo_store, server, "agent02") as (app, pilot):
+        table = await open_table(pilot, "callback_list")
+        target = point_at_assigned(table)
+        await pilot.press("c")
+        await until(pilot, lambda: any(m.get("command") == "dial" for m in server.received))
+        dial = next(m for m in server.received if m.get("command") == "dial")
+        assert dial["agent_id"] == "1002" and dial["number"] == target.customer_phone
+        assert cb.get(demo_store, agent, cs, target.id).dialing_since is not None
+        await pilot.press("c")  # a double press: refused, not dialled again
+        await until(pilot, lambda: any("being dialled" in n.message for n in app._notifications))
+        assert sum(1 for m in server.received if m.get("command") == "dial") == 1
+        await server.send(event(11, "outbound_ended", agent_id="1002", call_id="o-1"))
+        await until(pilot, lambda: cb.get(demo_store, agent, cs, target.id).dialing_since is None)
+        after = cb.get(demo_store, agent, cs, target.id)
+        assert after.dialing_since is None and after.attempts == target.attempts + 1
 
 
 async def test_register_history_prefilled(demo_store):
@@ -228,33 +219,25 @@ async def test_cancel_assignment(demo_store):
 
 async def test_intake_from_the_cti_and_notification(demo_store):
     server = ScriptedCti()
-    await server.start()
-    client = CtiClient(server.url)
-    app = make_app(demo_store, "admin", lang="en", cti=client)
-    try:
-        async with app.run_test(size=(100, 30)) as pilot:
-            await until(pilot, lambda: client.live)
-            request = event(
-                11,
-                "callback_requested",
-                request_id="cb-x-1",
-                service="cs",
-                phone="01012340000",
-                name=None,
-                ivr_route="2",
-                requested_at="2026-11-25T01:30:00.000Z",
-            )
-            await server.send(request)
-            await server.send({**request, "seq": 12, "request_id": "cb-x-2"})  # same number again: merged
-            await until(pilot, lambda: any("010-1234-0000" in n.message for n in app._notifications))
-            assert any("New callback: 010-1234-0000" in n.message for n in app._notifications)
-            rows = demo_store.db.conn.execute(
-                "SELECT request_count FROM callbacks WHERE customer_phone = '01012340000'"
-            ).fetchall()
-            assert rows == [(2,)]
-    finally:
-        await client.stop()
-        await server.stop()
+    async with cti_console(demo_store, server) as (app, pilot):
+        request = event(
+            11,
+            "callback_requested",
+            request_id="cb-x-1",
+            service="cs",
+            phone="01012340000",
+            name=None,
+            ivr_route="2",
+            requested_at="2026-11-25T01:30:00.000Z",
+        )
+        await server.send(request)
+        await server.send({**request, "seq": 12, "request_id": "cb-x-2"})  # same number again: merged
+        await until(pilot, lambda: any("010-1234-0000" in n.message for n in app._notifications))
+        assert any("New callback: 010-1234-0000" in n.message for n in app._notifications)
+        rows = demo_store.db.conn.execute(
+            "SELECT request_count FROM callbacks WHERE customer_phone = '01012340000'"
+        ).fetchall()
+        assert rows == [(2,)]
 
 
 async def test_assignment_in_another_process_notifies_the_agent(demo_store):
@@ -318,21 +301,7 @@ async def test_requests_made_while_no_console_ran_arrive_when_one_connects(demo_
     the callback requests it missed, then gets a snapshot for the live picture."""
     from contiple_tui.core.feed_intake import POSITION_KEY
 
-    demo_store.db.run_write(lambda conn: demo_store.set_meta(conn, POSITION_KEY, "test-1:10"))
-    server = ScriptedCti()
-    missed = event(
-        11,
-        "callback_requested",
-        request_id="cb-missed-1",
-        service="cs",
-        phone="01099990000",
-        name="김민준",
-        ivr_route="1",
-        requested_at="2026-11-25T01:29:00.000Z",
-    )
-    other = event(12, "call_queued", service="cs", call_id="q9", enqueued_at="2026-11-25T01:29:30.000Z")
-    server.replay = [missed, other]
-    server.snapshot = {**server.snapshot, "seq": 12}
+    server = replaying_missed_request(demo_store, "cb-missed-1")
     await server.start()
     app = make_app(demo_store, "admin", lang="en", cti_url=server.url)  # the client comes from the config
     try:

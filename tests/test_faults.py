@@ -504,21 +504,14 @@ def _messages(app) -> list[str]:
 
 
 async def test_console_complete_on_a_full_disk_says_so_and_stays_up(tmpfs, demo_template):
-    from contiple_tui.widgets.callback_table import CallbackTable
-
-    from .apphelpers import make_app, workers_done
+    from .apphelpers import make_app, open_callback_list
 
     db = copy_demo(demo_template, tmpfs.path / "data")
     store = Store(db)
     try:
         app = make_app(store, "admin", lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
-            app.show_menu("callback_list")
-            await until(
-                pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0
-            )
-            table = app.query_one(CallbackTable)
-            await workers_done(app)
+            table = await open_callback_list(pilot)
             target = next(c for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED)
             table.move_cursor(row=table.row_of(target.id))
             table.focus()
@@ -538,9 +531,8 @@ async def test_console_export_on_a_full_disk_says_so_on_the_export_screen(tmpfs,
     import gc
 
     from contiple_tui.screens.export_progress import ExportScreen
-    from contiple_tui.widgets.callback_table import CallbackTable
 
-    from .apphelpers import make_app, static_text, workers_done
+    from .apphelpers import make_app, open_callback_list, static_text
 
     unraisable = []
     previous_hook = sys.unraisablehook
@@ -549,12 +541,7 @@ async def test_console_export_on_a_full_disk_says_so_on_the_export_screen(tmpfs,
         app = make_app(demo_store, "admin", lang="en")
         app.config.data_dir = tmpfs.path  # exports go to DATA_DIR/exports, on the small disk
         async with app.run_test(size=(100, 30)) as pilot:
-            app.show_menu("callback_list")
-            await until(
-                pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0
-            )
-            table = app.query_one(CallbackTable)
-            await workers_done(app)
+            table = await open_callback_list(pilot)
             table.focus()
             tmpfs.fill(spare=8 * 1024)
             await pilot.press("x")
@@ -602,26 +589,11 @@ async def test_callback_request_on_a_full_disk_is_kept_for_replay(tmpfs, demo_te
     from contiple_tui.core.feed_intake import POSITION_KEY
 
     from .apphelpers import make_app, workers_done
-    from .ctidata import event
-    from .ctiserver import ScriptedCti
+    from .ctiserver import replaying_missed_request
 
     db = copy_demo(demo_template, tmpfs.path / "data")
     store = Store(db)
-    store.db.run_write(lambda conn: store.set_meta(conn, POSITION_KEY, "test-1:10"))
-    server = ScriptedCti()
-    request = event(
-        11,
-        "callback_requested",
-        request_id="cb-full-1",
-        service="cs",
-        phone="01099990000",
-        name="김민준",
-        ivr_route="1",
-        requested_at="2026-11-25T01:29:00.000Z",
-    )
-    other = event(12, "call_queued", service="cs", call_id="q9", enqueued_at="2026-11-25T01:29:30.000Z")
-    server.replay = [request, other]
-    server.snapshot = {**server.snapshot, "seq": 12}
+    server = replaying_missed_request(store, "cb-full-1")
     await server.start()
     try:
         app = make_app(store, "admin", lang="en", cti_url=server.url)

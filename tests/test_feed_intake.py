@@ -30,9 +30,9 @@ from contiple_tui.store import DB_FILENAME, Store
 
 from .apphelpers import make_app, until, workers_done
 from .conftest import read_elsewhere
-from .ctidata import dumps, event
+from .ctidata import dumps
 from .ctiserver import ScriptedCti
-from .test_feed_position import _position  # the stored feed position, read as another process would
+from .test_feed_position import _position, _request  # position: read as another process would
 
 pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: the same rules
 
@@ -43,19 +43,6 @@ SURROGATE_FRAME = (
     '"request_id": "cb-sur-1", "service": "cs", "phone": "010-2222-\\ud8003333", '
     '"name": "\\ud800김민\\udfff", "ivr_route": "\\udc00", "requested_at": "2026-11-25T01:29:00.000Z"}'
 )
-
-
-def _request(seq: int, request_id: str, phone: str) -> dict:
-    return event(
-        seq,
-        "callback_requested",
-        request_id=request_id,
-        service="cs",
-        phone=phone,
-        name="고객",
-        ivr_route="1",
-        requested_at="2026-11-25T01:29:00.000Z",
-    )
 
 
 def _row(store, request_id: str):

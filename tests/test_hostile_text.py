@@ -18,7 +18,7 @@ from rich.text import Text
 from contiple_tui.safe_text import MAX_CHARS, clean, unsafe_chars
 from contiple_tui.widgets.safe import cut, fit, options, plain
 
-from .apphelpers import make_app, settle, static_text, until
+from .apphelpers import cti_console, make_app, settle, static_text, until
 from .conftest import FIXED_NOW, run_cli
 from .hostile import FORBIDDEN_BYTES, HOSTILE, label, seed_hostile
 
@@ -252,50 +252,38 @@ async def test_clickable_markup_in_a_phone_does_nothing(hostile_store, lang="ko"
     ],
 )
 async def test_cti_callback_with_hostile_phone_keeps_the_console_up(demo_store, phone, name):
-    from contiple_tui.cti.client import CtiClient
-
     from .ctidata import event
     from .ctiserver import ScriptedCti
 
     server = ScriptedCti()
-    await server.start()
-    client = CtiClient(server.url)
-    app = make_app(demo_store, "admin", lang="en", cti=client)
-    try:
-        async with app.run_test(size=(100, 30)) as pilot:
-            await until(pilot, lambda: client.live)
-            frame = event(
-                11,
-                "callback_requested",
-                request_id="cb-hostile-1",
-                service="cs",
-                phone=phone,
-                name=name,
-                ivr_route="2",
-                requested_at="2026-11-25T01:30:00.000Z",
-            )
-            await server.send(
-                json.dumps(frame, ensure_ascii=True)
-            )  # a lone surrogate as a JSON "\ud800" escape
-            # lone surrogates too: the intake keeps them replaced by U+FFFD
-            await until(pilot, lambda: any("New callback" in n.message for n in app._notifications))
-            _alive(app)
-            toast = next(n for n in app._notifications if "New callback" in n.message)
-            assert not toast.markup and "\x1b" not in toast.message and "\ud800" not in toast.message
-            if phone == "[/x]":
-                assert "[/x]" in toast.message  # shown literally
-            reader = sqlite3.connect(demo_store.path)
-            rows = reader.execute(
-                "SELECT customer_phone, customer_name FROM callbacks WHERE cti_request_id = 'cb-hostile-1'"
-            ).fetchall()
-            reader.close()
-            assert len(rows) == 1 and "\x1b" not in (rows[0][1] or "")  # stored once, cleaned
-            app.show_menu("callback_list")
-            await settle(pilot, rounds=2, pause=0.2)
-            _alive(app)
-    finally:
-        await client.stop()
-        await server.stop()
+    async with cti_console(demo_store, server) as (app, pilot):
+        frame = event(
+            11,
+            "callback_requested",
+            request_id="cb-hostile-1",
+            service="cs",
+            phone=phone,
+            name=name,
+            ivr_route="2",
+            requested_at="2026-11-25T01:30:00.000Z",
+        )
+        await server.send(json.dumps(frame, ensure_ascii=True))  # a lone surrogate as a JSON "\ud800" escape
+        # lone surrogates too: the intake keeps them replaced by U+FFFD
+        await until(pilot, lambda: any("New callback" in n.message for n in app._notifications))
+        _alive(app)
+        toast = next(n for n in app._notifications if "New callback" in n.message)
+        assert not toast.markup and "\x1b" not in toast.message and "\ud800" not in toast.message
+        if phone == "[/x]":
+            assert "[/x]" in toast.message  # shown literally
+        reader = sqlite3.connect(demo_store.path)
+        rows = reader.execute(
+            "SELECT customer_phone, customer_name FROM callbacks WHERE cti_request_id = 'cb-hostile-1'"
+        ).fetchall()
+        reader.close()
+        assert len(rows) == 1 and "\x1b" not in (rows[0][1] or "")  # stored once, cleaned
+        app.show_menu("callback_list")
+        await settle(pilot, rounds=2, pause=0.2)
+        _alive(app)
 
 
 # -- the command line --------------------------------------------------------------------------------
@@ -516,7 +504,6 @@ def test_console_writes_no_escape_from_the_data_to_the_terminal(demo_dir):
 async def test_wallboard_shows_hostile_feed_names_as_text(demo_store, first, monkeypatch):
     """Service and agent names from the CTI feed (lone surrogates too, which only a feed can carry): the
     seven agents and the service of the snapshot get seven hostile strings each time, all 28 in four."""
-    from contiple_tui.cti.client import CtiClient
     from contiple_tui.widgets.live_board import LiveBoard
 
     from . import ctiserver
@@ -531,28 +518,20 @@ async def test_wallboard_shows_hostile_feed_names_as_text(demo_store, first, mon
     for agent, name in zip(frame["agents"], names):
         agent["name"] = name
     server.snapshot = frame
-    await server.start()
-    client = CtiClient(server.url)
-    app = make_app(demo_store, "admin", lang="en", cti=client)
-    try:
-        async with app.run_test(size=(120, 32)) as pilot:
-            await until(pilot, lambda: client.live)
-            assert client.live
-            for menu in ("wallboard_overview", "wallboard_services", "wallboard_agents"):
-                app.show_menu(menu)
-                await settle(pilot, rounds=1)
-                _alive(app)
-                for board in app.screen.query(LiveBoard).results():
-                    if board.display and board.size.height:
-                        lines = [board.render_line(y) for y in range(min(board.size.height, 12))]
-                        assert not BAD & set("".join(strip.text for strip in lines))
-                        assert len({strip.cell_length for strip in lines}) == 1
-            await pilot.press("a")  # the agents of the highlighted service, by name from the feed
-            await settle(pilot)
+    async with cti_console(demo_store, server, size=(120, 32)) as (app, pilot):
+        assert app.cti.live
+        for menu in ("wallboard_overview", "wallboard_services", "wallboard_agents"):
+            app.show_menu(menu)
+            await settle(pilot, rounds=1)
             _alive(app)
-    finally:
-        await client.stop()
-        await server.stop()
+            for board in app.screen.query(LiveBoard).results():
+                if board.display and board.size.height:
+                    lines = [board.render_line(y) for y in range(min(board.size.height, 12))]
+                    assert not BAD & set("".join(strip.text for strip in lines))
+                    assert len({strip.cell_length for strip in lines}) == 1
+        await pilot.press("a")  # the agents of the highlighted service, by name from the feed
+        await settle(pilot)
+        _alive(app)
 
 
 ARGUMENTS = [

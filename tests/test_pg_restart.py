@@ -12,7 +12,7 @@ from contiple_tui.errors import StoreError
 from contiple_tui.sim import demo
 from contiple_tui.store import Store
 
-from .apphelpers import make_app, workers_done
+from .apphelpers import make_app, open_callback_list
 from .conftest import FIXED_NOW, read_elsewhere, write_elsewhere
 from .pgserver import PgServer, skip_unless_available
 from .test_change_topics import until
@@ -38,8 +38,6 @@ def _status(store: Store, callback_id: int) -> str:
 
 
 async def test_a_console_rides_out_a_server_restart(own_server, tmp_path):
-    from contiple_tui.widgets.callback_table import CallbackTable
-
     url = own_server.create_database()
     store = Store(url)
     store.data_dir = tmp_path
@@ -50,12 +48,7 @@ async def test_a_console_rides_out_a_server_restart(own_server, tmp_path):
     try:
         app = make_app(store, "admin", lang="en", refresh_seconds=0.2)
         async with app.run_test(size=(120, 30)) as pilot:
-            app.show_menu("callback_list")
-            await until(
-                pilot, lambda: app.query(CallbackTable) and app.query_one(CallbackTable).row_count > 0
-            )
-            await workers_done(app)
-            table = app.query_one(CallbackTable)
+            table = await open_callback_list(pilot)
             first, second = [c.id for c in table.rows_by_key.values() if c.status is CallbackStatus.ASSIGNED][
                 :2
             ]

@@ -16,28 +16,19 @@ import pytest
 from contiple_tui.core import sms
 from contiple_tui.domain.sms_models import MessageStatus
 from contiple_tui.domain.sms_rules import SendType
-from contiple_tui.sim.nhn_server import NhnServer
 from contiple_tui.sms.gateway import GatewayError, SendUnknown
 from contiple_tui.sms.nhn import NhnGateway
 
+from . import test_sms_core_nhn
 from .conftest import run_cli
 
 pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL: an SMS is never sent twice on either
 
-SENDERS = ("15880001", "0212345678")
 TIMEOUT = 0.4  # the gateway's per-request timeout in these tests (seconds)
 
-
-@pytest.fixture
-def server():
-    with NhnServer(app_key="app-1", secret_key="secret-1", sender_numbers=SENDERS, timeout_delay=1.5) as srv:
-        yield srv
-
-
-@pytest.fixture
-def world(demo_store):
-    store = demo_store
-    return store, store.services.get_by_code("cs"), store.users.get_by_login("agent02")
+# The same NHN server and demo world as the core's NHN tests.
+server = test_sms_core_nhn.server
+world = test_sms_core_nhn.world
 
 
 def gateway(server) -> NhnGateway:

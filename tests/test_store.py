@@ -121,17 +121,22 @@ def _increment(path: str, times: int, barrier) -> None:
     store.close()
 
 
-def test_processes_read_modify_write_without_lost_updates(tmp_path):
-    path = str(tmp_path / DB_FILENAME)
-    Store(path).close()
+def _increment_at_once(path: str, processes: int, times: int) -> None:
+    """``processes`` processes, started together, each bump the counter ``times`` times; all succeed."""
     ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_increment, args=(path, 150, barrier)) for _ in range(4)]
+    barrier = ctx.Barrier(processes)
+    procs = [ctx.Process(target=_increment, args=(path, times, barrier)) for _ in range(processes)]
     for proc in procs:
         proc.start()
     for proc in procs:
         proc.join(60)
         assert proc.exitcode == 0
+
+
+def test_processes_read_modify_write_without_lost_updates(tmp_path):
+    path = str(tmp_path / DB_FILENAME)
+    Store(path).close()
+    _increment_at_once(path, 4, 150)
     store = Store(path)
     assert store.get_meta("counter") == "600"
     assert store.integrity_ok()
@@ -227,14 +232,7 @@ def test_a_lease_is_held_by_one_until_it_expires_is_released_or_its_holder_is_go
 
 def test_two_processes_migrate_the_same_new_file(tmp_path):
     path = str(tmp_path / DB_FILENAME)
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(3)
-    procs = [ctx.Process(target=_increment, args=(path, 5, barrier)) for _ in range(3)]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join(60)
-        assert proc.exitcode == 0
+    _increment_at_once(path, 3, 5)
     store = Store(path)
     assert store.db.schema_version() == SCHEMA_VERSION
     assert store.get_meta("counter") == "15"

@@ -106,15 +106,18 @@ def _bad_chars(text: str, bad: list[int]) -> str:
     return " ".join(dict.fromkeys(text[i] for i in bad))
 
 
+def _check_text(text: str, empty_key: str, field_key: str) -> None:
+    """Not blank (else ``empty_key``) and every character sendable (else says which, in the field)."""
+    if not text.strip():
+        raise ValidationError(empty_key)
+    bad = unencodable(text)
+    if bad:
+        raise ValidationError("sms.err.unencodable", field_name=t(field_key), chars=_bad_chars(text, bad))
+
+
 def validate_content(send_type: SendType, title: str, body: str, image_count: int) -> None:
     """Every content rule for one send; raises on the first broken one."""
-    if not body.strip():
-        raise ValidationError("sms.err.body_empty")
-    bad = unencodable(body)
-    if bad:
-        raise ValidationError(
-            "sms.err.unencodable", field_name=t("sms.field.body"), chars=_bad_chars(body, bad)
-        )
+    _check_text(body, "sms.err.body_empty", "sms.field.body")
     used = byte_count(body)
     if send_type is SendType.SMS:
         if image_count:
@@ -124,13 +127,7 @@ def validate_content(send_type: SendType, title: str, body: str, image_count: in
         if used > SMS_BODY_LIMIT:
             raise ValidationError("sms.err.sms_too_long", used=used, limit=SMS_BODY_LIMIT)
         return
-    if not title.strip():
-        raise ValidationError("sms.err.title_empty")
-    bad = unencodable(title)
-    if bad:
-        raise ValidationError(
-            "sms.err.unencodable", field_name=t("sms.field.title"), chars=_bad_chars(title, bad)
-        )
+    _check_text(title, "sms.err.title_empty", "sms.field.title")
     title_used = byte_count(title)
     if title_used > MMS_TITLE_LIMIT:
         raise ValidationError("sms.err.title_too_long", used=title_used, limit=MMS_TITLE_LIMIT)

@@ -54,7 +54,7 @@ class PermissionDenied(ContipleError):
         self.reason = reason  # a more precise cause, e.g. "cti_login"
 
     # Reasons that are no matter of rights: said alone, without "Not allowed".
-    NOT_A_RIGHT = frozenset({"cti_login"})
+    NOT_A_RIGHT = frozenset({"cti_login", "no_cti_agent"})
 
     def message(self, lang: str | None = None) -> str:
         if self.reason in self.NOT_A_RIGHT:

@@ -89,11 +89,21 @@ def test_connect_refused_for_someone_elses_callback():
 
 
 def test_connect_refused_when_not_logged_in_to_cti():
+    agent = dataclasses.replace(PHONE, cti_agent_id="1002")
     with pytest.raises(PermissionDenied) as err:
-        p.require_connect_callback(PHONE, SERVICE, assignee_id=PHONE.id, cti_logged_in=False)
+        p.require_connect_callback(agent, SERVICE, assignee_id=PHONE.id, cti_logged_in=False)
     assert err.value.reason == "cti_login"
     assert "CTI" in err.value.message("en") and "CTI" in err.value.message("ko")
-    assert not p.may_connect_callback(PHONE, SERVICE, PHONE.id, False)
+    assert not p.may_connect_callback(agent, SERVICE, PHONE.id, False)
+
+
+def test_connect_refused_to_a_user_with_no_cti_agent_says_so():
+    """Not "logged out of the CTI" (an admin without an agent read that and looked for a login)."""
+    with pytest.raises(PermissionDenied) as err:
+        p.require_connect_callback(ADMIN, SERVICE, assignee_id=PHONE.id, cti_logged_in=False)
+    assert err.value.reason == "no_cti_agent"
+    assert "CTI ID" in err.value.message("en") and "상담원 ID가 없어" in err.value.message("ko")
+    assert "Not allowed" not in err.value.message("en")
 
 
 def test_connect_refused_without_phone():

@@ -67,8 +67,10 @@ def require_connect_callback(
     """Connect (연결): the assignee or an admin, with phone, logged in to the CTI."""
     require(may_view_callbacks(user, service), Action.VIEW_CALLBACKS)
     require(user.is_admin or assignee_id == user.id, Action.CONNECT_CALLBACK)
-    if not cti_logged_in:
-        raise PermissionDenied(Action.CONNECT_CALLBACK, reason="cti_login")
+    if not cti_logged_in:  # a user with no agent in the phone system at all: "logged out" would mislead
+        raise PermissionDenied(
+            Action.CONNECT_CALLBACK, reason="cti_login" if user.cti_agent_id else "no_cti_agent"
+        )
 
 
 def require_dial_outcome(user: User, service: Service, assignee_id: int | None) -> None:

@@ -288,6 +288,7 @@ EN: dict[str, str] = {
     "err.menu_hidden": "'{menu}' is not available to you in this service.",
     "err.permission_denied": "Not allowed: {action}.",
     "deny.cti_login": "Your agent is logged out of the phone system (CTI): log in there first, then connect.",
+    "deny.no_cti_agent": "You have no agent in the phone system (your user has no CTI ID): ask an administrator.",
     # -- guarded actions (for permission messages)
     "action.view_callbacks": "callback menus (needs the callback feature, and admin or phone permission)",
     "action.connect_callback": "calling this callback (only its assignee or an admin)",
@@ -960,6 +961,7 @@ KO: dict[str, str] = {
     "err.menu_hidden": "이 서비스에서는 '{menu}' 메뉴를 사용할 수 없습니다.",
     "err.permission_denied": "권한이 없습니다: {action}.",
     "deny.cti_login": "상담원이 전화 시스템(CTI)에서 로그아웃되어 있습니다. 먼저 로그인한 뒤 연결하세요.",
+    "deny.no_cti_agent": "사용자에게 전화 시스템(CTI) 상담원 ID가 없어 전화를 걸 수 없습니다. 관리자에게 문의하세요.",
     # -- 권한이 필요한 동작
     "action.view_callbacks": "콜백 메뉴 (콜백 기능과 관리자 또는 전화 권한 필요)",
     "action.connect_callback": "이 콜백 연결 (담당 상담원 또는 관리자만)",

@@ -213,3 +213,19 @@ async def test_the_menu_steps_aside_in_a_narrow_terminal_and_comes_back_when_it_
         await until(pilot, lambda: not nav.display)
         await pilot.press("f3")
         await until(pilot, lambda: nav.display)  # F3 brings it back at any width
+
+
+async def test_tab_from_the_assign_list_goes_to_the_agents_first(demo_store):
+    """The agents are what the list is assigned to: one Tab away, not one per filter."""
+    app = make_app(demo_store, "admin", lang="en")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await from_the_menu(app, pilot, "callback_assign")
+        await settle_focus(app, pilot, "callback_assign")
+        table = app.query_one("#as-table")
+        assert app.focused is table
+        await pilot.press("tab")
+        assert app.focused is app.query_one("#as-agents")
+        await pilot.press("tab")
+        assert app.focused is table
+        await pilot.press("tab")  # then the filters, in turn with the list
+        assert app.focused is not table and app.focused is not app.query_one("#as-agents")

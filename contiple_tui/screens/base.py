@@ -103,9 +103,11 @@ class MenuView(Localized, VerticalScroll):
 class TableView(MenuView):
     """A MenuView with filters over a table: the table is one Tab away from anywhere in the
     view. Tab from a field goes to the table; Tab from the table goes on to the field after the one left
-    (so Tab still visits every field, in turn with the table); Shift+Tab walks the fields as usual."""
+    (so Tab still visits every field, in turn with the table), the table's PARTNER first; Shift+Tab
+    walks the fields as usual."""
 
     TABLE = "CallbackTable"  # a selector of the table
+    PARTNER: str | None = None  # a selector of a widget worked with the table (Tab from it goes first)
     BINDINGS = [Binding("tab", "tab_table", "key.tab_table", show=False, id="view.tab_table")]
 
     _left_field = None
@@ -122,6 +124,9 @@ class TableView(MenuView):
             table.focus()
             return
         fields = [w for w in screen.focus_chain if w is not table and self in w.ancestors]
+        if self.PARTNER:  # the assign screen's agents: one Tab from the table, not one per filter
+            partners = set(self.query(self.PARTNER))
+            fields.sort(key=lambda w: w not in partners)
         if not fields:
             return
         after = self._left_field

@@ -27,6 +27,7 @@ from contiple_tui.widgets.safe import cut, options
 class CallbackAssignView(TableView):
     TOPICS = frozenset({"callbacks", "directory"})
     FOCUS = "CallbackTable"  # opened from the menu: the list takes the keys
+    PARTNER = "#as-agents"  # Tab from the list: the agents to assign to, before the filters
     BINDINGS = [
         Binding("e", "equal_split", "key.equal_split", id="assign.equal"),
         Binding("m", "manual", "key.manual", id="assign.manual"),

@@ -873,21 +873,33 @@ async def in_process(db_path: Path | str, data_dir: Path) -> dict:
                     raise SystemExit(f"FAIL: {label}: status line {shown!r}, expected a total of {total:,}")
                 return t1 - t0, t2 - t0
 
+            async def time_filter(name, widget, values, wanted, fits, query_of) -> list[list[float]]:
+                """Each value set in the filter: [rows, total, direct search, direct search + count]
+                lists; every row shown must fit the value."""
+                figures: list[list[float]] = [[], [], [], []]
+                for value in values:
+                    rows_at, total_at = await change(widget, wanted(value))
+                    if not all(fits(c, value) for c in table.rows_by_key.values()):
+                        raise SystemExit(f"FAIL: a row that does not fit {value} after the {name} filter")
+                    direct = verify(query_of(value), value)
+                    for figure, at in zip(figures, (rows_at, total_at, *direct)):
+                        figure.append(at)
+                    log(
+                        f"  {name} filter {value}: rows {rows_at:.3f} s, total {total_at:.3f} s "
+                        f"({status_text(app)[:40]}); direct search {direct[0]:.3f} s, "
+                        f"+count {direct[1]:.3f} s"
+                    )
+                return figures
+
             phone_input = app.query_one("#cb-phone", Input)
-            phone, phone_total, phone_sql, phone_sql_total = [], [], [], []
-            for digits in PHONES:
-                rows_at, total_at = await change(phone_input, digits)
-                phone.append(rows_at)
-                phone_total.append(total_at)
-                if any(digits not in c.customer_phone for c in table.rows_by_key.values()):
-                    raise SystemExit(f"FAIL: a row without {digits} after the phone filter")
-                direct = verify(cb.CallbackQuery(query.date_from, query.date_to, phone=digits), digits)
-                phone_sql.append(direct[0])
-                phone_sql_total.append(direct[1])
-                log(
-                    f"  phone filter {digits}: rows {rows_at:.3f} s, total {total_at:.3f} s "
-                    f"({status_text(app)[:40]}); direct search {direct[0]:.3f} s, +count {direct[1]:.3f} s"
-                )
+            phone, phone_total, phone_sql, phone_sql_total = await time_filter(
+                "phone",
+                phone_input,
+                PHONES,
+                lambda digits: digits,
+                lambda c, digits: digits in c.customer_phone,
+                lambda digits: cb.CallbackQuery(query.date_from, query.date_to, phone=digits),
+            )
             await change(phone_input, "")  # back to no phone filter, untimed
 
             # typing, key by key at a person's pace (diagnostic; the pty figure is (c))
@@ -915,22 +927,14 @@ async def in_process(db_path: Path | str, data_dir: Path) -> dict:
             table.focus()
             await change(phone_input, "")  # back to no phone filter, untimed
 
-            status_select = app.query_one("#cb-status", Select)
-            status, status_total, status_sql, status_sql_total = [], [], [], []
-            for value in STATUSES:
-                wanted = CallbackStatus(value)
-                rows_at, total_at = await change(status_select, wanted)
-                status.append(rows_at)
-                status_total.append(total_at)
-                if any(c.status is not wanted for c in table.rows_by_key.values()):
-                    raise SystemExit(f"FAIL: a row not {value} after the status filter")
-                direct = verify(cb.CallbackQuery(query.date_from, query.date_to, status=wanted), value)
-                status_sql.append(direct[0])
-                status_sql_total.append(direct[1])
-                log(
-                    f"  status filter {value}: rows {rows_at:.3f} s, total {total_at:.3f} s "
-                    f"({status_text(app)[:40]}); direct search {direct[0]:.3f} s, +count {direct[1]:.3f} s"
-                )
+            status, status_total, status_sql, status_sql_total = await time_filter(
+                "status",
+                app.query_one("#cb-status", Select),
+                STATUSES,
+                CallbackStatus,
+                lambda c, value: c.status is CallbackStatus(value),
+                lambda value: cb.CallbackQuery(query.date_from, query.date_to, status=CallbackStatus(value)),
+            )
             out.update(
                 phone=phone,
                 phone_total=phone_total,

@@ -25,6 +25,14 @@ async def open_composer(pilot):
     return pilot.app.query_one("#view-sms_compose")
 
 
+async def pick_template(pilot, template_id: int) -> SmsTextField:
+    """Pick a template in the open composer; its body field, filled."""
+    app = pilot.app
+    app.query_one("#sms-template", Select).value = str(template_id)
+    await pilot.pause()
+    return app.query_one("#sms-body", SmsTextField)
+
+
 def previewing(app) -> bool:
     """The preview is up and laid out (its buttons can be clicked)."""
     if not isinstance(app.screen, SmsPreviewScreen):
@@ -226,9 +234,7 @@ async def test_mms_reserved_with_photo_from_template(demo_store):
     app = make_app(store, "agent02", lang="ko")
     async with app.run_test(size=(100, 40)) as pilot:
         view = await open_composer(pilot)
-        app.query_one("#sms-template", Select).value = str(tid)
-        await pilot.pause()
-        body = app.query_one("#sms-body", SmsTextField)
+        body = await pick_template(pilot, tid)
         assert (
             body.text == "매장 위치입니다." and body.read_only and app.query_one("#sms-type", Select).disabled
         )
@@ -336,9 +342,7 @@ async def test_locked_template_with_old_tabs_and_carriage_returns_is_sent(demo_s
     app = make_app(store, "agent02", lang="en")
     async with app.run_test(size=(100, 40)) as pilot:
         view = await open_composer(pilot)
-        app.query_one("#sms-template", Select).value = str(tid)
-        await pilot.pause()
-        body = app.query_one("#sms-body", SmsTextField)
+        body = await pick_template(pilot, tid)
         assert body.text == "출발 했습니다\n도착예정" and body.read_only
         app.query_one("#sms-recipients", Input).value = "01012345678"
         await pilot.pause()

@@ -229,3 +229,28 @@ async def test_tab_from_the_assign_list_goes_to_the_agents_first(demo_store):
         assert app.focused is table
         await pilot.press("tab")  # then the filters, in turn with the list
         assert app.focused is not table and app.focused is not app.query_one("#as-agents")
+
+
+async def test_two_rebuilds_in_a_row_end_with_one_content_area_and_never_an_empty_one(demo_store):
+    """A second rebuild (the user's rights changed, say) while the first is still composing."""
+    app = make_app(demo_store, "admin")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await from_the_menu(app, pilot, "callback_list")
+        await settle_focus(app, pilot, "callback_list")
+        await pilot.press("f2")
+        app.screen.dismiss("sales")
+        for _ in range(20_000):
+            if app.session.service.code == "sales":
+                break
+            await asyncio.sleep(0)
+        app.session.switch_service("care")
+        app.shell.identity_changed()
+        for _ in range(20_000):
+            assert content_shown(app)
+            if len(app.query(MenuViews)) == 1 and app.current_menu_id == "callback_list":
+                break
+            await asyncio.sleep(0)
+        await settle_focus(app, pilot, "callback_list")
+        assert len(app.query(MenuViews)) == 1
+        assert visible_view(app).session.service.code == "care"
+        focus_is_where_the_eye_is(app, "callback_list")

@@ -98,18 +98,21 @@ class ConsoleShell(Vertical):
             return
         # The new views go into a container of their own beside the old one, hidden until the view is
         # composed: the old view stays on screen meanwhile, so the content area is never empty.
-        old, new = self.views, MenuViews(self.views.context)
+        body, old, new = self.query_one("#body"), self.views, MenuViews(self.views.context)
         new.display = False
         self.views = new
-        mounted = self.query_one("#body").mount(new, after=old)
+        mounted = body.mount(new, after=old)
 
         async def swap() -> None:
             await mounted
+            if self.views is not new:
+                return  # a later rebuild (rights changed meanwhile) took over: its swap clears up
             composed = self.show_menu(target, focus=False)
             if composed is not None:
                 await composed
             new.display = True
-            await old.remove()
+            for other in [views for views in body.query_children(MenuViews) if views is not new]:
+                await other.remove()
             self.app.call_after_refresh(self.focus_view)
 
         self.app.call_next(swap)

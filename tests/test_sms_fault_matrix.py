@@ -419,6 +419,8 @@ async def test_history_shows_an_unknown_send_plainly(world, server, lang):
         table = app.query_one(SendTable)
         await until(pilot, lambda: any(m.id == unknown_id for m in table.sends))
         row = next(i for i, m in enumerate(table.sends) if m.id == unknown_id)
+        # The sends are known before their row is drawn (its columns come with the first layout).
+        await until(pilot, lambda: table.row_count > row and table.get_row_at(row))
         cells = [str(c) for c in table.get_row_at(row)]
         assert {"en": "Unconfirmed", "ko": "미확인"}[lang] in cells
         table.move_cursor(row=row)

@@ -130,6 +130,7 @@ class WallboardApp(WallboardControls, BaseApp):
         self._clock_widget = self.query_one("#kiosk-clock", Static)
         self._headline = self.query_one("#kiosk-headline")
         self._digits = {key: self.query_one(f"#headline-{key}", Digits) for key in HEADLINE_KEYS}
+        self._panel = self.query_one(WallboardPanel)
         self._headline_version: tuple[int, bool] | None = None
         self._tick()
         if self.refresh_s:
@@ -139,7 +140,7 @@ class WallboardApp(WallboardControls, BaseApp):
             self._schedule_frame()
         else:
             self.set_interval(0.5, self._tick)
-        self.query_one(WallboardPanel).focus()
+        self._panel.focus()
         if self.per_service and self.view != "overview":
             self.set_interval(self.interval, self.next_page)
 
@@ -154,7 +155,7 @@ class WallboardApp(WallboardControls, BaseApp):
         """One picture: the clock, the headline and the board (and its rotation) change together."""
         try:
             self._tick()
-            self.query_one(WallboardPanel).tick()
+            self._panel.tick()
         except Exception as error:  # noqa: BLE001 - as in a Textual handler: the app shows it and exits
             fail_app(self, error)
             return
@@ -167,7 +168,7 @@ class WallboardApp(WallboardControls, BaseApp):
     def next_page(self) -> None:
         """The next service's page (per_service)."""
         self.page = (self.page + 1) % len(self.services)
-        panel = self.query_one(WallboardPanel)
+        panel = self._panel
         panel.scope = BoardScope.from_services(self.page_services)
         panel.invalidate()
         self.query_one("#kiosk-title", Static).update(self._title())

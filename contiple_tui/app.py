@@ -181,7 +181,7 @@ class ContipleApp(BaseApp):
     def _signed_out(self, message: str) -> None:
         """The user was disabled or removed while signed in: the console ends, saying why."""
         self.exit_message = message
-        self.exit()
+        self.call_next(self.action_quit)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -194,6 +194,9 @@ class ContipleApp(BaseApp):
 
     def action_toggle_nav(self) -> None:
         self.shell.toggle_nav()
+
+    def composing(self) -> bool:
+        return self.shell.rebuilding or super().composing()
 
     def action_help_quit(self) -> None:
         self.notify(t("app.quit_hint"), title=t("key.quit"))

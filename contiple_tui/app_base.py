@@ -5,6 +5,8 @@ file), the clock, the CTI client started once, and the bell when a value turns c
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,6 +91,20 @@ class BaseApp(SafeNotify, Localized, App[None]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(DEFAULT_VARIABLES)
+
+    SETTLE_LIMIT_S = 2.0
+
+    def composing(self) -> bool:
+        """A widget on screen is still being composed (a menu just opened, a dialog just pushed)."""
+        return not all(widget.is_mounted for widget in self.screen.walk_children())
+
+    async def action_quit(self) -> None:
+        """Quit once nothing is being composed (at most SETTLE_LIMIT_S): a screen taken down under a
+        widget still composing fails that widget's mount handlers, a traceback on the way out."""
+        deadline = time.monotonic() + self.SETTLE_LIMIT_S
+        while self.composing() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        self.exit()
 
     def start_cti(self) -> None:
         """Start the CTI client unless it runs already (tests and the demo hand over a started one)."""

@@ -349,6 +349,7 @@ async def test_rights_changed_in_another_process_update_menus(demo_store):
         subprocess.run([sys.executable, "-c", code, str(demo_store.path)], check=True, timeout=30)
         await until(pilot, lambda: "callback_assign" in nav_ids(app))
         assert "callback_assign" in nav_ids(app)
+        await until(pilot, lambda: not app.composing())  # the views anew too, before the test ends
 
 
 async def test_export_file_names_carry_the_service_time_not_the_hosts(demo_store, monkeypatch):

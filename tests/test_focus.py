@@ -254,3 +254,23 @@ async def test_two_rebuilds_in_a_row_end_with_one_content_area_and_never_an_empt
         assert len(app.query(MenuViews)) == 1
         assert visible_view(app).session.service.code == "care"
         focus_is_where_the_eye_is(app, "callback_list")
+
+
+@pytest.mark.parametrize("menu", ["home", "callback_status", "sms_compose"])
+@pytest.mark.parametrize("yields", [0, 3, 6, 9])
+async def test_quitting_while_the_menus_are_rebuilt_waits_for_them_and_exits_cleanly(
+    demo_store, menu, yields
+):
+    """The rights change in another process and the user quits at once: taken down under a view still
+    being composed, the view's (and Textual's Select's) mount handlers would fail on the way out."""
+    app = make_app(demo_store, "admin")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await from_the_menu(app, pilot, menu)
+        app.shell.identity_changed()
+        assert app.composing()
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        await app.run_action("quit")
+        assert not app.composing()
+        assert len(app.query(MenuViews)) == 1 and content_shown(app)
+    assert app.return_code == 0

@@ -46,6 +46,7 @@ class ConsoleShell(Vertical):
         self.session = session
         self.on_board = on_board
         self._nav_auto_hidden = False
+        self.rebuilding = False  # new views are being composed beside the old ones
         # Kept: the change poll uses them on every change, and a query walks the whole screen.
         self.header = ConsoleHeader(session, context.clock, id="header")
         self.nav = NavMenu(id="nav")
@@ -107,14 +108,23 @@ class ConsoleShell(Vertical):
             await mounted
             if self.views is not new:
                 return  # a later rebuild (rights changed meanwhile) took over: its swap clears up
-            composed = self.show_menu(target, focus=False)
-            if composed is not None:
-                await composed
-            new.display = True
-            for other in [views for views in body.query_children(MenuViews) if views is not new]:
-                await other.remove()
-            self.app.call_after_refresh(self.focus_view)
+            try:
+                if new.closing:
+                    return
+                composed = self.show_menu(target, focus=False)
+                if composed is not None:
+                    await composed
+                if new.closing:
+                    return
+                new.display = True
+                for other in [views for views in body.query_children(MenuViews) if views is not new]:
+                    await other.remove()
+                self.app.call_after_refresh(self.focus_view)
+            finally:
+                if self.views is new:
+                    self.rebuilding = False
 
+        self.rebuilding = True  # until the swap: quitting waits for it (app_base.BaseApp.action_quit)
         self.app.call_next(swap)
 
     def show_menu(self, menu_id: str, focus: bool = True) -> AwaitMount | None:

@@ -10,7 +10,7 @@ from textual.widgets import ContentSwitcher
 
 from contiple_tui.core.session import Session
 from contiple_tui.domain.menus import Menu
-from contiple_tui.screens.base import MenuView, ViewContext
+from contiple_tui.screens.base import MenuView, ViewContext, being_taken_down
 from contiple_tui.screens.callback_assign import CallbackAssignView
 from contiple_tui.screens.callback_list import CallbackListView
 from contiple_tui.screens.callback_status import CallbackStatusView
@@ -51,9 +51,15 @@ class MenuViews(ContentSwitcher):
         view = self.visible_content
         return view if isinstance(view, MenuView) else None
 
+    @property
+    def closing(self) -> bool:
+        return being_taken_down(self)
+
     def show(self, menu: Menu, session: Session) -> AwaitMount | None:
         """The menu's view on screen: composed the first time (awaiting the result waits for that),
         reloaded first if its data changed while it was hidden."""
+        if self.closing:
+            return None
         view_id = f"view-{menu.id}"
         existing = self.query(f"#{view_id}")
         mounted = None
@@ -81,5 +87,7 @@ class MenuViews(ContentSwitcher):
                 view.stale = True
 
     def _reload(self, view: MenuView) -> None:
+        if view.closing:
+            return
         self.reloads += 1
         view.reload()

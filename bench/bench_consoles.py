@@ -73,7 +73,10 @@ count of callback_requested events) are logged for every window.
    script exit 1. `intake_writes_per_request`: each console appends one JSON line `{"pid", "commits", ...}`
    to the stats file when it exits cleanly; the sum of `commits` over the intake consoles divided by the
    number of requests (everything the consoles committed while they ran: start-up, intake, feed position,
-   ...). When the file is missing, empty or lacks a console (a console without that feature), this is
+   ...). `intake_request_writes_per_request` (tx/request, target 1.0): the same sum less the transactions
+   the intake itself counted as carrying no request (`intake_upkeep_commits`: the lease taken, renewed while
+   no request came, given up with the last position), divided by the requests; the upkeep is logged. When
+   the file is missing, empty or lacks a console (a console without that feature), this is
    said on stderr and nothing is emitted for this line. Both baselines are null. (The consoles of 1 and 2
    get the variable too: their commits per console per minute are logged.)
 
@@ -671,8 +674,9 @@ def propagation(consoles: list[Console], reader: StoreReader, reps: int) -> list
 
 def intake(
     fleet: Fleet, tmp: str, store_path: str, reader: StoreReader, n_consoles: int, requests: int, rate: float
-) -> tuple[bool, float | None, int]:
-    """(store check passed, commits per request or None, request rows)."""
+) -> tuple[bool, tuple[float, float] | None, int]:
+    """(store check passed, commits per request (all of them, those less the upkeep) or None, request
+    rows)."""
     stats_file = os.path.join(tmp, "intake-stats.jsonl")
     env = dict(fleet.env, CONTIPLE_TUI_STATS_FILE=stats_file)
     sim = SimProcess(store_path, env=fleet.env, cwd=tmp, heartbeat=5.0, arrival_scale=0, seed=21)
@@ -769,7 +773,7 @@ def read_stats(path: str) -> dict[int, dict]:
     return lines
 
 
-def commits_per_request(path: str, pids: list[int], requests: int) -> float | None:
+def commits_per_request(path: str, pids: list[int], requests: int) -> tuple[float, float] | None:
     stats = read_stats(path)
     if not stats:
         log(
@@ -779,19 +783,27 @@ def commits_per_request(path: str, pids: list[int], requests: int) -> float | No
             "write it (the feature is not in this version); intake_writes_per_request is not emitted"
         )
         return None
-    missing = [p for p in pids if p not in stats or not isinstance(stats[p].get("commits"), int)]
+    missing = [
+        p
+        for p in pids
+        if p not in stats
+        or not isinstance(stats[p].get("commits"), int)
+        or not isinstance(stats[p].get("intake_upkeep_commits"), int)
+    ]
     if missing:
         log(
-            f'intake: {len(missing)} of {len(pids)} consoles wrote no stats line with "commits" '
+            f'intake: {len(missing)} of {len(pids)} consoles wrote no stats line with "commits" and '
+            '"intake_upkeep_commits" '
             f"(pids {missing[:10]}); intake_writes_per_request is not emitted (the sum would be short)"
         )
         return None
     commits = [stats[p]["commits"] for p in pids]
+    upkeep = sum(stats[p]["intake_upkeep_commits"] for p in pids)
     log(
         f"intake: commits per console min {min(commits)}, median {median(commits)}, max {max(commits)}, "
-        f"sum {sum(commits)} for {requests} requests"
+        f"sum {sum(commits)} for {requests} requests; {upkeep} of them carried no request (intake upkeep)"
     )
-    return sum(commits) / requests
+    return sum(commits) / requests, (sum(commits) - upkeep) / requests
 
 
 # -- main ----------------------------------------------------------------------------------------------------
@@ -918,7 +930,15 @@ def main() -> int:
             )
             emit(f"intake_callbacks{suffix}", rows, args.intake_requests, None, unit="callbacks")
             if per_request is not None:
-                emit(f"intake_writes_per_request{suffix}", per_request, TARGET_TX, None, unit="tx/request")
+                whole, requests_only = per_request
+                emit(f"intake_writes_per_request{suffix}", whole, TARGET_TX, None, unit="tx/request")
+                emit(
+                    f"intake_request_writes_per_request{suffix}",
+                    requests_only,
+                    TARGET_TX,
+                    None,
+                    unit="tx/request",
+                )
             if not ok:
                 log("FAIL: the store does not hold exactly one new callback per request")
                 failed = True

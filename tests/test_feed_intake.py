@@ -265,6 +265,12 @@ def test_a_busy_feed_costs_the_holder_one_write_transaction_per_request(demo_dir
         a.tick()  # …then the tick renews the lease (one write every RENEW_S)
         assert a.store.db.commits == 1 + 100 + 1
         assert _requests(db, "busy-") == {f"busy-{seq}": (1, 1) for seq in range(11, 111)}
+        a.event(111, "busy-111", take=False)  # received, not stored yet: the position stays before it
+        a.feed.close((a.epoch, a.seq))  # the last position and the release, in one transaction
+        assert a.store.db.commits == 1 + 100 + 1 + 1
+        assert _lease(db) is None and _position(db) == "test-1:110"
+        # What carried no request, counted by the intake itself: the take, the renewal, the release.
+        assert a.feed.upkeep_writes == 3 == a.store.db.commits - 100
     finally:
         a.close()
 

@@ -177,5 +177,8 @@ def test_killing_the_intake_lease_holder_loses_and_doubles_no_request(demo_dir, 
     # The survivor that never held the lease wrote nothing (at most one write transaction: a takeover it
     # lost to the other survivor, which changes nothing).
     assert lines[second]["commits"] > 0
+    # Its writes without a request: the takeover, renewals while none came, the release with the position.
+    assert 2 <= lines[second]["intake_upkeep_commits"] < lines[second]["commits"]
     (reader,) = [pid for pid in lines if pid != second]
     assert lines[reader]["commits"] <= 1
+    assert lines[reader]["intake_upkeep_commits"] == lines[reader]["commits"]

@@ -195,6 +195,7 @@ class ConsoleService:
                 "pid": os.getpid(),
                 "user": self.session.user.login,
                 "commits": self.store.db.commits,
+                "intake_upkeep_commits": self.feed.upkeep_writes if self.feed is not None else 0,
                 "reloads": reloads,
             }
         )

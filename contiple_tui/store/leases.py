@@ -49,8 +49,12 @@ class LeaseRepo:
         """``take`` in a transaction of its own."""
         return self._db.run_write(lambda conn: self.take(conn, name, holder, now, ttl_s, gone))
 
+    @staticmethod
+    def drop(conn: Conn, name: str, holder: str) -> None:
+        """Inside a write transaction: give the lease up (only if ``holder`` still holds it): the next
+        taker need not wait for expiry."""
+        conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
     def release(self, name: str, holder: str) -> None:
-        """Give the lease up (only if ``holder`` still holds it): the next taker need not wait for expiry."""
-        self._db.run_write(
-            lambda conn: conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
-        )
+        """``drop`` in a transaction of its own."""
+        self._db.run_write(lambda conn: self.drop(conn, name, holder))

@@ -178,6 +178,12 @@ async def test_agent_detail_from_the_agent_board(demo_store, cti):
         rows = table_text(app.screen.query_one(BoardTable))
         assert rows[0][2] == "대기중"  # ready agents first
         assert {r[0] for r in rows} >= {"한지민", "서서윤"}
+        # Each header sits where its values do: the text columns' on the left, the time's on the right.
+        table = app.screen.query_one(BoardTable)
+        justify = {str(key.value): column.label.justify for key, column in table.columns.items()}
+        assert justify == {"name": "left", "agent_id": "left", "state": "left", "time": "right"}
+        first = table.get_row_at(0)
+        assert first[3].justify == "right" and all(getattr(c, "justify", None) != "right" for c in first[:3])
         await pilot.press("escape")
         assert not isinstance(app.screen, AgentDetailScreen)
 

@@ -54,6 +54,7 @@ class AgentDetailScreen(Localized, ModalScreen[None]):
                     ("state", t("wb.detail.state"), 10),
                     ("time", t("wb.detail.time_in_state"), 8),
                 ],
+                text_columns=("name", "agent_id", "state"),
                 id="agent-table",
             )
             yield Static(t("wb.detail.hint"), id="agent-hint")

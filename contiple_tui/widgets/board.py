@@ -7,7 +7,7 @@ TV runs for weeks, and agents sit on slow SSH links.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -25,10 +25,19 @@ def _header_lines(label: str) -> list[str]:
 
 
 class BoardTable(Localized, DataTable):
-    def __init__(self, columns: Sequence[tuple[str, str, int]], cursor: bool = False, **kwargs) -> None:
-        """``columns``: (key, label, minimum width); ``cursor``: rows can be pointed at."""
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, str, int]],
+        cursor: bool = False,
+        text_columns: Collection[str] = ("name",),
+        **kwargs,
+    ) -> None:
+        """``columns``: (key, label, minimum width); ``cursor``: rows can be pointed at; ``text_columns``:
+        the keys of the columns of text, read from the left: their headers are too (the others' headers
+        sit right, over their numbers)."""
         super().__init__(cursor_type="row", zebra_stripes=True, show_cursor=cursor, **kwargs)
         self._column_spec = list(columns)
+        self._text_columns = frozenset(text_columns)
         self._rows: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
 
@@ -38,9 +47,8 @@ class BoardTable(Localized, DataTable):
             lines = _header_lines(label)
             # Fixed widths: numbers ticking up never make the columns jump.
             width = max(width, *(cell_len(line) for line in lines))
-            self.add_column(
-                Text("\n".join(lines), justify="right" if key != "name" else "left"), key=key, width=width
-            )
+            justify = "left" if key in self._text_columns else "right"
+            self.add_column(Text("\n".join(lines), justify=justify), key=key, width=width)
 
     def set_rows(self, rows: Sequence[tuple[str, tuple[Cell, ...]]]) -> None:
         keys = [key for key, _ in rows]

@@ -136,7 +136,9 @@ class SendTable(Localized, DataTable):
         cursor = self.cursor_row
         self.clear(columns=True)
         for key, width in layout:
-            self.add_column(t(f"sms.col.{key}"), key=key, width=width)
+            label = t(f"sms.col.{key}")
+            # The number's header sits right, over its digits.
+            self.add_column(Text(label, justify="right") if key == "id" else label, key=key, width=width)
         self._add_rows(self._page_rows)
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import ContentSwitcher, Input
+from rich.cells import cell_len
+from textual.widgets import ContentSwitcher, Input, Select
 
 from contiple_tui.domain.menus import MENU_BY_ID
 from contiple_tui.i18n import t
@@ -274,3 +275,25 @@ async def test_quitting_while_the_menus_are_rebuilt_waits_for_them_and_exits_cle
         assert not app.composing()
         assert len(app.query(MenuViews)) == 1 and content_shown(app)
     assert app.return_code == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_filters_keep_room_for_their_values_beside_the_menu_at_80_columns(demo_store, lang):
+    """F3 keeps the menu beside the list at 80 columns: the filters go two to a row instead of squeezing
+    each choice until its value no longer shows."""
+    app = make_app(demo_store, "admin", lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        nav = app.query_one(NavMenu)
+        await from_the_palette(app, pilot, "callback_list")
+        await settle_focus(app, pilot, "callback_list")
+        view = visible_view(app)
+        await until(pilot, lambda: len(view.query(Select)) == 4)
+        assert not view.has_class("-slim")  # the whole width: one row each, as before
+        await pilot.press("f3")
+        await until(pilot, lambda: nav.display and view.has_class("-slim"))
+        await pilot.pause()
+        for select in view.query(Select):
+            shown = select.query_one("SelectCurrent").size.width
+            assert shown >= cell_len(select.prompt) + 2, (select.id, shown)  # the value and its ▼
+        await pilot.press("f3")
+        await until(pilot, lambda: not nav.display and not view.has_class("-slim"))

@@ -120,8 +120,14 @@ class TableView(MenuView):
     TABLE = "CallbackTable"  # a selector of the table
     PARTNER: str | None = None  # a selector of a widget worked with the table (Tab from it goes first)
     BINDINGS = [Binding("tab", "tab_table", "key.tab_table", show=False, id="view.tab_table")]
+    # Narrower than this (the menu kept beside a list at 80 columns), a row of filters is laid out in two
+    # columns: each choice keeps room for its value (themes/app.tcss, ".-slim .cb-filters").
+    NARROW = 70
 
     _left_field = None
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.NARROW, "-slim")
 
     def action_tab_table(self) -> None:
         screen = self.screen

@@ -8,14 +8,16 @@ import time
 import pytest
 from textual.geometry import Region
 from textual.widgets import ContentSwitcher, Digits
+from textual.widgets._footer import FooterKey
 
 from contiple_tui import config
 from contiple_tui.app_base import utc_now
 from contiple_tui.cti.client import CtiClient
-from contiple_tui.i18n import set_language
+from contiple_tui.i18n import set_language, t
 from contiple_tui.kiosk import WallboardApp
 from contiple_tui.screens.agent_detail import AgentDetailScreen
 from contiple_tui.widgets.board import BoardTable
+from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.live_board import LiveBoard
 from contiple_tui.widgets.wallboard_panel import WallboardPanel
 
@@ -184,6 +186,10 @@ async def test_agent_detail_from_the_agent_board(demo_store, cti):
         assert justify == {"name": "left", "agent_id": "left", "state": "left", "time": "right"}
         first = table.get_row_at(0)
         assert first[3].justify == "right" and all(getattr(c, "justify", None) != "right" for c in first[:3])
+        # The dialog's own footer, over the console's: its keys, not those of the board behind it.
+        await pilot.pause()
+        keys = [key.description for key in app.screen.query_one(KeyFooter).query(FooterKey)]
+        assert keys == [t("key.close")]
         await pilot.press("escape")
         assert not isinstance(app.screen, AgentDetailScreen)
 
@@ -203,6 +209,8 @@ async def test_agent_detail_in_the_kiosk_and_the_popout_names_agents(demo_store,
         await pilot.pause()
         assert isinstance(kiosk.screen, AgentDetailScreen)
         assert {r[0] for r in table_text(kiosk.screen.query_one(BoardTable))} >= {"한지민", "서서윤"}
+        # A footer of its own where the board has one (not on a wall TV in kiosk mode).
+        assert bool(kiosk.screen.query(KeyFooter)) == bool(kiosk.screen_stack[0].query(KeyFooter))
     await client.stop()
     monkeypatch.delenv("TMUX", raising=False)  # a full-screen popout, not a tmux window
     console_client = CtiClient(server.url, backoff_initial=0.05, backoff_max=0.2)
@@ -495,3 +503,15 @@ def test_disconnected_snapshot(snap_compare, demo_store):
         await pilot.pause(0.2)  # the capture: the banner drawn
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_kiosks_agents_dialog_shows_no_keys_as_the_wall_tv_does_not(demo_store, cti):
+    _server, client = cti
+    app = kiosk_app(demo_store, client, view="agents")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_live(pilot, client)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AgentDetailScreen))
+        await pilot.pause()
+        assert app.screen.query(BoardTable) and not app.screen_stack[0].query(KeyFooter)
+        assert not app.screen.query(KeyFooter)

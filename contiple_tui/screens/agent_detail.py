@@ -6,14 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from contiple_tui.core.wallboard import format_duration
 from contiple_tui.cti.client import CtiClient
 from contiple_tui.cti.protocol import AgentState
 from contiple_tui.i18n import t
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.screens.dialog import Dialog
 from contiple_tui.widgets.board import BoardTable
 from contiple_tui.widgets.safe import cut, plain
 from contiple_tui.widgets.wallboard_panel import disconnected_text
@@ -31,7 +30,7 @@ STATE_ORDER = [
 ]
 
 
-class AgentDetailScreen(Localized, ModalScreen[None]):
+class AgentDetailScreen(Dialog[None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "key.close", id="agents.close")]
 
     def __init__(self, client: CtiClient, service: str, title: str, names: dict[str, str]) -> None:

@@ -14,12 +14,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from contiple_tui.i18n import t
 from contiple_tui.screens.base import MenuView
-from contiple_tui.widgets.bindings import Localized, translate_description
+from contiple_tui.screens.dialog import Dialog
+from contiple_tui.widgets.bindings import translate_description
 from contiple_tui.widgets.safe import plain
 
 GROUPS = ("move", "select", "act", "find", "console")
@@ -105,7 +106,7 @@ def sheet_lines(
     return {group: rows for group, rows in lines.items() if rows}
 
 
-class CheatSheet(Localized, ModalScreen[None]):
+class CheatSheet(Dialog[None]):
     """The keys of the screen behind, grouped, with the view's notes; Esc or F1 closes it."""
 
     BINDINGS = [

@@ -6,14 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.screens.dialog import Dialog
 from contiple_tui.widgets.safe import plain, plain_lines
 
 
-class ConfirmScreen(Localized, ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """A yes/no question; the safe answer has the focus, Escape gives it."""
 
     # The id comes from the templates screen, where the dialog was born: users' keymaps name it.

@@ -11,20 +11,19 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
 
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.screens.dialog import Dialog
 from contiple_tui.widgets.safe import cut, plain
 
 # run(progress) writes the file and returns the number of rows; progress(done, total)
 Job = Callable[[Callable[[int, int], None]], int]
 
 
-class ExportScreen(Localized, ModalScreen[Path | None]):
+class ExportScreen(Dialog[Path | None]):
     BINDINGS = [Binding("escape", "close", "key.close", id="export.close")]
 
     def __init__(self, path: Path, job: Job) -> None:

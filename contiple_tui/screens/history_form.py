@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 
 from contiple_tui.core import callbacks as cb
@@ -14,11 +13,11 @@ from contiple_tui.domain.phone import format_phone
 from contiple_tui.errors import ContipleError
 from contiple_tui.i18n import t
 from contiple_tui.safe_text import clean
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.screens.dialog import Dialog
 from contiple_tui.widgets.safe import cut, plain
 
 
-class HistoryFormScreen(Localized, ModalScreen[int | None]):
+class HistoryFormScreen(Dialog[int | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "key.cancel", id="history.cancel"),
         Binding("ctrl+s", "save", "key.save", id="history.save"),

@@ -5,17 +5,16 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from contiple_tui.core.session import Session
 from contiple_tui.i18n import t
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.screens.dialog import Dialog
 from contiple_tui.widgets.safe import cut, plain
 
 
-class ServiceSwitchScreen(Localized, ModalScreen[str | None]):
+class ServiceSwitchScreen(Dialog[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "key.cancel", id="switch.cancel")]
 
     def __init__(self, session: Session) -> None:

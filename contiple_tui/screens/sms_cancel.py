@@ -9,16 +9,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from contiple_tui.domain.sms_models import Message
 from contiple_tui.i18n import t
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.screens.dialog import Dialog
 from contiple_tui.widgets.sms_send_table import long_time
 
 
-class ConfirmCancelScreen(Localized, ModalScreen[bool]):
+class ConfirmCancelScreen(Dialog[bool]):
     """Asks before a reservation is cancelled; "keep it" has the focus, Esc keeps it too."""
 
     DEFAULT_CSS = """

@@ -11,14 +11,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from contiple_tui.domain.display import sms_result_text
 from contiple_tui.domain.phone import format_phone
 from contiple_tui.domain.sms_models import Message, MessageImage, MessageStatus, Recipient
 from contiple_tui.i18n import t
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.screens.dialog import Dialog
 from contiple_tui.widgets.safe import cut, plain, plain_lines
 from contiple_tui.widgets.sms_send_table import long_time
 
@@ -84,7 +83,7 @@ def detail_rows(
     return rows
 
 
-class SmsDetailScreen(Localized, ModalScreen[str | None]):
+class SmsDetailScreen(Dialog[str | None]):
     """One recipient of one send: template, content, images, the recipient's result, where it went."""
 
     DEFAULT_CSS = """

@@ -6,18 +6,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from contiple_tui.core.sms import Prepared
 from contiple_tui.domain.phone import format_phone
 from contiple_tui.domain.sms_rules import RESERVE_FORMAT, SendType, body_limit, byte_count
 from contiple_tui.i18n import t
-from contiple_tui.widgets.bindings import Localized
+from contiple_tui.screens.dialog import Dialog
 from contiple_tui.widgets.safe import cut, plain_lines
 
 
-class SmsPreviewScreen(Localized, ModalScreen[bool]):
+class SmsPreviewScreen(Dialog[bool]):
     DEFAULT_CSS = """
     SmsPreviewScreen { align: center middle; }
     #preview-dialog { width: 60; max-width: 96%; height: auto; max-height: 96%; border: thick $primary;

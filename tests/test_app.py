@@ -279,6 +279,21 @@ async def test_ctrl_q_quits(demo_store):
     assert app.return_code == 0
 
 
+async def test_the_palettes_quit_quits(demo_store):
+    from textual.command import CommandList
+
+    app = make_app(demo_store, "admin")
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*t("key.quit"))
+        await until(
+            pilot, lambda: app.screen.query(CommandList) and app.screen.query_one(CommandList).option_count
+        )
+        await pilot.press("enter")
+        await until(pilot, lambda: app.return_code is not None)
+    assert app.return_code == 0
+
+
 async def test_header_shows_user_service_cti_and_clock(demo_store):
     app = make_app(demo_store, "agent01", lang="ko")
     async with app.run_test(size=(80, 24)):

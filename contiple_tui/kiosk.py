@@ -211,15 +211,15 @@ class WallboardApp(WallboardControls, BaseApp):
                     digits.update(value)
         self._headline.set_class(not live, "-stale")
 
-    def action_request_quit(self) -> None:
+    async def action_request_quit(self) -> None:
         if not self.kiosk:
-            self.exit()
+            await self.action_quit()
             return
         now = self.monotonic()
         self._quit_presses = [p for p in self._quit_presses if now - p <= QUIT_WINDOW_S] + [now]
         left = QUIT_PRESSES - len(self._quit_presses)
         if left <= 0:
-            self.exit()
+            await self.action_quit()
         else:
             self.notify(t("wb.kiosk.quit_hint", count=left), timeout=QUIT_WINDOW_S)
 

@@ -674,7 +674,7 @@ def propagation(consoles: list[Console], reader: StoreReader, reps: int) -> list
 
 def intake(
     fleet: Fleet, tmp: str, store_path: str, reader: StoreReader, n_consoles: int, requests: int, rate: float
-) -> tuple[bool, tuple[float, float] | None, int]:
+) -> tuple[bool, tuple[float, float | None] | None, int]:
     """(store check passed, commits per request (all of them, those less the upkeep) or None, request
     rows)."""
     stats_file = os.path.join(tmp, "intake-stats.jsonl")
@@ -773,7 +773,7 @@ def read_stats(path: str) -> dict[int, dict]:
     return lines
 
 
-def commits_per_request(path: str, pids: list[int], requests: int) -> tuple[float, float] | None:
+def commits_per_request(path: str, pids: list[int], requests: int) -> tuple[float, float | None] | None:
     stats = read_stats(path)
     if not stats:
         log(
@@ -783,26 +783,23 @@ def commits_per_request(path: str, pids: list[int], requests: int) -> tuple[floa
             "write it (the feature is not in this version); intake_writes_per_request is not emitted"
         )
         return None
-    missing = [
-        p
-        for p in pids
-        if p not in stats
-        or not isinstance(stats[p].get("commits"), int)
-        or not isinstance(stats[p].get("intake_upkeep_commits"), int)
-    ]
+    missing = [p for p in pids if p not in stats or not isinstance(stats[p].get("commits"), int)]
     if missing:
         log(
-            f'intake: {len(missing)} of {len(pids)} consoles wrote no stats line with "commits" and '
-            '"intake_upkeep_commits" '
+            f'intake: {len(missing)} of {len(pids)} consoles wrote no stats line with "commits" '
             f"(pids {missing[:10]}); intake_writes_per_request is not emitted (the sum would be short)"
         )
         return None
     commits = [stats[p]["commits"] for p in pids]
-    upkeep = sum(stats[p]["intake_upkeep_commits"] for p in pids)
     log(
         f"intake: commits per console min {min(commits)}, median {median(commits)}, max {max(commits)}, "
-        f"sum {sum(commits)} for {requests} requests; {upkeep} of them carried no request (intake upkeep)"
+        f"sum {sum(commits)} for {requests} requests"
     )
+    if not all(isinstance(stats[p].get("intake_upkeep_commits"), int) for p in pids):
+        log("intake: no intake_upkeep_commits in the stats (an older console): only the whole-life figure")
+        return sum(commits) / requests, None
+    upkeep = sum(stats[p]["intake_upkeep_commits"] for p in pids)
+    log(f"intake: {upkeep} of the {sum(commits)} carried no request (the intake's upkeep)")
     return sum(commits) / requests, (sum(commits) - upkeep) / requests
 
 
@@ -932,13 +929,14 @@ def main() -> int:
             if per_request is not None:
                 whole, requests_only = per_request
                 emit(f"intake_writes_per_request{suffix}", whole, TARGET_TX, None, unit="tx/request")
-                emit(
-                    f"intake_request_writes_per_request{suffix}",
-                    requests_only,
-                    TARGET_TX,
-                    None,
-                    unit="tx/request",
-                )
+                if requests_only is not None:
+                    emit(
+                        f"intake_request_writes_per_request{suffix}",
+                        requests_only,
+                        TARGET_TX,
+                        None,
+                        unit="tx/request",
+                    )
             if not ok:
                 log("FAIL: the store does not hold exactly one new callback per request")
                 failed = True

@@ -100,7 +100,11 @@ class BaseApp(SafeNotify, Localized, App[None]):
 
     async def action_quit(self) -> None:
         """Quit once nothing is being composed (at most SETTLE_LIMIT_S): a screen taken down under a
-        widget still composing fails that widget's mount handlers, a traceback on the way out."""
+        widget still composing fails that widget's mount handlers, a traceback on the way out. The wait
+        runs beside the app's message loop, which must go on: it runs what is being composed."""
+        self.run_worker(self._quit_when_composed(), group="quit", exclusive=True)
+
+    async def _quit_when_composed(self) -> None:
         deadline = time.monotonic() + self.SETTLE_LIMIT_S
         while self.composing() and time.monotonic() < deadline:
             await asyncio.sleep(0.02)

@@ -42,7 +42,7 @@ class CallbackAssignView(TableView):
         service = self.session.service
         today = self.today()
         routes = [(f"{r.code} {r.name}", r.code) for r in service.ivr_routes]
-        with Horizontal(classes="cb-filters"):
+        with Horizontal(classes="cb-filters -wraps"):  # more than two fields (TableView.NARROW)
             yield date_input(
                 today - timedelta(days=DEFAULT_DAYS - 1), id="as-from", tooltip=t("cb.filter.from")
             )

@@ -97,10 +97,12 @@ class CallbackListView(TableView):
         self._names.update(self.session.directory.names())  # the columns hold this dict
         # The Selects (several widgets each) join these rows of fixed height once the first rows are drawn
         # (_mount_choices): the rows do not wait for them, and nothing moves when they come.
-        with Horizontal(classes="cb-filters", id="cb-filters-period"):
+        # -wraps: more than two fields, so two lines beside the menu in a narrow terminal (TableView.NARROW).
+        with Horizontal(classes="cb-filters -wraps", id="cb-filters-period"):
             yield date_input(first, id="cb-from", tooltip=t("cb.filter.from"))
             yield date_input(today, id="cb-to", tooltip=t("cb.filter.to"))
-        with Horizontal(classes="cb-filters", id="cb-filters-people"):
+        people = "cb-filters -wraps" if self.session.user.is_admin else "cb-filters"  # + assignee, assigner
+        with Horizontal(classes=people, id="cb-filters-people"):
             yield Input(
                 placeholder=t("cb.filter.phone"),
                 id="cb-phone",

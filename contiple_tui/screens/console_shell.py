@@ -21,7 +21,7 @@ from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
 from contiple_tui.i18n import both, get_language, t
-from contiple_tui.screens.base import MenuView, ViewContext
+from contiple_tui.screens.base import MenuView, ViewContext, being_taken_down
 from contiple_tui.screens.menu_views import MenuViews
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.header import ConsoleHeader
@@ -89,6 +89,8 @@ class ConsoleShell(Vertical):
     def rebuild_menus(self) -> None:
         """After start, a service switch or a change of the user's rights: menus and views anew, showing
         the same menu (Home when the new menus lack it), with the focus in it."""
+        if being_taken_down(self):
+            return  # the console is closing: a change the store's poll saw meanwhile needs no menus
         current = self.current_menu_id
         menus = self.menus
         self.nav.set_menus(menus)
@@ -104,17 +106,20 @@ class ConsoleShell(Vertical):
         self.views = new
         mounted = body.mount(new, after=old)
 
+        def superseded() -> bool:
+            # A later rebuild (rights changed meanwhile) took over, and its swap clears up; or the console
+            # is closing.
+            return self.views is not new or new.closing
+
         async def swap() -> None:
             await mounted
-            if self.views is not new:
-                return  # a later rebuild (rights changed meanwhile) took over: its swap clears up
             try:
-                if new.closing:
+                if superseded():
                     return
                 composed = self.show_menu(target, focus=False)
                 if composed is not None:
                     await composed
-                if new.closing:
+                if superseded():  # while the view was composed: the later one's content area stays
                     return
                 new.display = True
                 for other in [views for views in body.query_children(MenuViews) if views is not new]:

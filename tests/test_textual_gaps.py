@@ -1,12 +1,13 @@
-"""The three private parts of Textual the console relies on, wrapped in widgets/textual_gaps.py: these
+"""The four private parts of Textual the console relies on, wrapped in widgets/textual_gaps.py: these
 tests fail when a Textual upgrade changes them."""
 
 from __future__ import annotations
 
 import pytest
 from textual.app import App
+from textual.widgets import Static
 
-from contiple_tui.widgets.textual_gaps import app_error, fail_app, write_to_terminal
+from contiple_tui.widgets.textual_gaps import app_error, being_taken_down, fail_app, write_to_terminal
 
 from .ptyrun import PtyProgram
 
@@ -31,6 +32,21 @@ async def test_an_app_that_ended_well_has_no_error():
     async with app.run_test() as pilot:
         await pilot.exit(None)
     assert app_error(app) is None
+
+
+async def test_a_widget_being_removed_is_seen_as_such_until_it_is_gone():
+    app = _Blank()
+    async with app.run_test() as pilot:
+        widget = Static("x")
+        await app.screen.mount(widget)
+        assert not being_taken_down(widget)
+        removal = widget.remove()
+        assert being_taken_down(widget)  # from the moment the removal starts: a mount into it does nothing
+        widget.mount(Static("y"))
+        assert not widget.children
+        await removal
+        assert being_taken_down(widget)
+        await pilot.pause()
 
 
 async def test_nothing_is_written_without_a_terminal():

@@ -11,7 +11,6 @@ from textual import events
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widget import Widget
 
 from contiple_tui.config import Config, SmsSettings
 from contiple_tui.core.session import Session
@@ -36,12 +35,6 @@ class ViewContext:
     cti: CtiClient | None = None
 
 
-def being_taken_down(widget: Widget) -> bool:
-    """The widget is being removed (the console closes, or a rebuild replaced the content area): nothing
-    may be mounted into it, and what it composed may be missing."""
-    return widget._closing or widget._pruning or not widget.is_attached
-
-
 class MenuView(Localized, VerticalScroll):
     """A pane in the console's content area. Subclasses override :meth:`reload`."""
 
@@ -58,10 +51,6 @@ class MenuView(Localized, VerticalScroll):
     def title(self) -> str:
         ref = f"{self.menu.seed_ref} " if self.menu.seed_ref else ""
         return f"{ref}{t(f'menu.{self.menu.id}')}"
-
-    @property
-    def closing(self) -> bool:
-        return being_taken_down(self)
 
     FOCUS: str | None = None  # a selector for what takes the keys when the menu is opened
 

@@ -21,13 +21,14 @@ from contiple_tui.core.session import Session
 from contiple_tui.cti.client import CtiClient, LinkState
 from contiple_tui.domain.menus import MENU_BY_ID, Menu, visible_menus
 from contiple_tui.i18n import both, get_language, t
-from contiple_tui.screens.base import MenuView, ViewContext, being_taken_down
+from contiple_tui.screens.base import MenuView, ViewContext
 from contiple_tui.screens.menu_views import MenuViews
 from contiple_tui.screens.service_switch import ServiceSwitchScreen
 from contiple_tui.widgets.header import ConsoleHeader
 from contiple_tui.widgets.key_footer import KeyFooter
 from contiple_tui.widgets.link_reason import link_reason
 from contiple_tui.widgets.nav import NavMenu
+from contiple_tui.widgets.textual_gaps import being_taken_down
 
 # Below this width a board or list takes the menu's columns too (F3 brings it back): the callback list
 # needs about 115 for every column whole (IVR names, status words and headers, in English).
@@ -46,7 +47,6 @@ class ConsoleShell(Vertical):
         self.session = session
         self.on_board = on_board
         self._nav_auto_hidden = False
-        self.rebuilding = False  # new views are being composed beside the old ones
         # Kept: the change poll uses them on every change, and a query walks the whole screen.
         self.header = ConsoleHeader(session, context.clock, id="header")
         self.nav = NavMenu(id="nav")
@@ -109,28 +109,30 @@ class ConsoleShell(Vertical):
         def superseded() -> bool:
             # A later rebuild (rights changed meanwhile) took over, and its swap clears up; or the console
             # is closing.
-            return self.views is not new or new.closing
+            return self.views is not new or being_taken_down(new)
 
         async def swap() -> None:
             await mounted
-            try:
-                if superseded():
-                    return
-                composed = self.show_menu(target, focus=False)
-                if composed is not None:
-                    await composed
-                if superseded():  # while the view was composed: the later one's content area stays
-                    return
-                new.display = True
-                for other in [views for views in body.query_children(MenuViews) if views is not new]:
-                    await other.remove()
-                self.app.call_after_refresh(self.focus_view)
-            finally:
-                if self.views is new:
-                    self.rebuilding = False
+            if superseded():
+                return
+            composed = self.show_menu(target, focus=False)
+            if composed is not None:
+                await composed
+            if superseded():  # while the view was composed: the later one's content area stays
+                return
+            new.display = True
+            for other in [views for views in body.query_children(MenuViews) if views is not new]:
+                await other.remove()
+            self.app.call_after_refresh(self.focus_view)
 
-        self.rebuilding = True  # until the swap: quitting waits for it (app_base.BaseApp.action_quit)
         self.app.call_next(swap)
+
+    @property
+    def rebuilding(self) -> bool:
+        """New views are being composed beside the old ones (quitting waits for it: BaseApp.action_quit):
+        until the swap, the content area has more than one container."""
+        body = self.views.parent
+        return body is not None and len(body.query_children(MenuViews)) > 1
 
     def show_menu(self, menu_id: str, focus: bool = True) -> AwaitMount | None:
         """Show a menu's view (however it was asked for: the menu, the palette, a service switch) and,

@@ -10,7 +10,7 @@ from textual.widgets import ContentSwitcher
 
 from contiple_tui.core.session import Session
 from contiple_tui.domain.menus import Menu
-from contiple_tui.screens.base import MenuView, ViewContext, being_taken_down
+from contiple_tui.screens.base import MenuView, ViewContext
 from contiple_tui.screens.callback_assign import CallbackAssignView
 from contiple_tui.screens.callback_list import CallbackListView
 from contiple_tui.screens.callback_status import CallbackStatusView
@@ -21,6 +21,7 @@ from contiple_tui.screens.sms_compose import SmsComposeView
 from contiple_tui.screens.sms_history import SmsHistoryView
 from contiple_tui.screens.sms_templates import SmsTemplatesView
 from contiple_tui.screens.wallboard import VIEW_OF_MENU, WallboardView
+from contiple_tui.widgets.textual_gaps import being_taken_down
 
 VIEW_CLASSES: dict[str, type[MenuView]] = {
     "home": HomeView,
@@ -51,14 +52,10 @@ class MenuViews(ContentSwitcher):
         view = self.visible_content
         return view if isinstance(view, MenuView) else None
 
-    @property
-    def closing(self) -> bool:
-        return being_taken_down(self)
-
     def show(self, menu: Menu, session: Session) -> AwaitMount | None:
         """The menu's view on screen: composed the first time (awaiting the result waits for that),
         reloaded first if its data changed while it was hidden."""
-        if self.closing:
+        if being_taken_down(self):
             return None
         view_id = f"view-{menu.id}"
         existing = self.query(f"#{view_id}")
@@ -87,7 +84,7 @@ class MenuViews(ContentSwitcher):
                 view.stale = True
 
     def _reload(self, view: MenuView) -> None:
-        if view.closing:
+        if being_taken_down(view):
             return
         self.reloads += 1
         view.reload()

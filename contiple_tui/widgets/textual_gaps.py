@@ -1,10 +1,11 @@
-"""The three things we need that Textual has no public API for, each wrapped here and nowhere else;
+"""The four things we need that Textual has no public API for, each wrapped here and nowhere else;
 tests/test_textual_gaps.py fails when a Textual upgrade changes what they rely on. (driver.py, a
 subclass of Textual's Linux driver, necessarily builds on that driver's own modules.)"""
 
 from __future__ import annotations
 
 from textual.app import App
+from textual.widget import Widget
 
 
 def write_to_terminal(app: App, text: str) -> bool:
@@ -27,3 +28,9 @@ def app_error(app: App) -> BaseException | None:
     """The unhandled error that ended the app (Textual printed its traceback on the terminal), if any:
     the command logs it with its traceback for the administrator."""
     return app._exception
+
+
+def being_taken_down(widget: Widget) -> bool:
+    """The widget is being removed (the app closes, or its container is removed): a mount into it does
+    nothing, so nothing may be composed into it, and what it composed may be missing."""
+    return widget._closing or widget._pruning or not widget.is_attached
